@@ -1,0 +1,1 @@
+"""Subscribers: double opt-in, consent, tokens, preferences, bounces."""

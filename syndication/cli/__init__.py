@@ -1,0 +1,63 @@
+"""The ``syndication`` command. Each capability registers its commands from its own module."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from syndication.config import load_settings
+from syndication.errors import EXIT_USAGE, SyndicationError
+from syndication.runtime import Runtime
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Config file (default: $SYNDICATION_CONFIG or ./config.toml).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug details.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+    """Feeds, email digests and partner syndication for news publishers."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    settings = load_settings(config_path)
+    runtime = Runtime(settings=settings)
+    ctx.obj = runtime
+    ctx.call_on_close(runtime.close)
+
+
+def _register_commands() -> None:
+    # Imported here so that each module can import `cli` from this package.
+    from syndication.cli import articles, digest, feeds, partners, run, serve, subscribers
+
+    for module in (articles, feeds, digest, subscribers, partners, run, serve):
+        module.register(cli)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: a SyndicationError becomes one line on stderr and its exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="syndication", standalone_mode=False)
+    except SyndicationError as exc:
+        click.echo(f"syndication: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)

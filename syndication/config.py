@@ -1,0 +1,390 @@
+"""Configuration: config.toml + ``SYNDICATION_<SECTION>__<KEY>`` overrides → frozen typed settings.
+
+This module is the only reader of configuration. It is read once, at start-up, and the
+typed sections are passed down explicitly. Secrets never come from the file: they are
+read from the environment by :class:`Secrets`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from syndication.errors import ConfigError
+from syndication.model import SectionRole
+
+ENV_PREFIX = "SYNDICATION_"
+CONFIG_ENV = "SYNDICATION_CONFIG"
+DEFAULT_CONFIG_FILE = "config.toml"
+
+# Words that mark a key as a secret: such keys are refused in config.toml.
+_SECRET_WORDS = ("password", "api_key", "apikey", "secret", "private_key", "token")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SiteConfig(Section):
+    name: str = "Pfalz-Rundschau"
+    url: str = "http://localhost:8000"
+    language: str = "de"
+    timezone: str = "Europe/Berlin"
+    description: str = "Nachrichten aus Rheinland-Pfalz und Kaiserslautern"
+    logo: str | None = None
+    icon: str | None = None
+    copyright: str = "© Pfalz-Rundschau"
+    publisher_address: str = "Pfalz-Rundschau GmbH, Musterstraße 1, 67655 Kaiserslautern"
+    imprint_url: str = "http://localhost:8000/impressum"
+    public_dir: Path = Path("public")
+    outbox_dir: Path = Path("outbox")
+    var_dir: Path = Path("var")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"an IANA time zone such as 'Europe/Berlin', not {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class StoreConfig(Section):
+    # None means a SQLite file under the site's var_dir.
+    url: str | None = None
+    auto_migrate: bool = True
+
+
+class SourceConfig(Section):
+    name: str
+    type: Literal["folder", "wordpress", "feed"]
+    # folder
+    path: Path | None = None
+    # wordpress / feed
+    url: str | None = None
+    timeout: float = 10.0
+    per_page: int = Field(default=50, ge=1, le=100)
+    categories: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+def _default_sources() -> tuple[SourceConfig, ...]:
+    return (SourceConfig(name="content", type="folder", path=Path("content")),)
+
+
+def _default_headings() -> dict[str, tuple[str, ...]]:
+    return {
+        SectionRole.SUMMARY.value: ("Worum es geht", "What it is about", "Summary"),
+        SectionRole.KEY_FACTS.value: ("Wichtigste Fakten", "Key facts"),
+        SectionRole.BACKGROUND.value: ("Politischer Hintergrund", "Hintergrund", "Background"),
+        SectionRole.REGIONAL_RELEVANCE.value: ("Bedeutung für", "What it means for", "Why it matters for"),
+        SectionRole.CHANCES_RISKS.value: ("Chancen & Risiken", "Chancen und Risiken", "Opportunities & risks"),
+        SectionRole.OUTLOOK.value: ("Ausblick", "Outlook"),
+        SectionRole.SOURCES.value: ("Quellen", "Sources"),
+    }
+
+
+class AnatomyConfig(Section):
+    """How article HTML is read: heading text → section role, and the page's labels."""
+
+    # A heading matches a role when it starts with one of these (case-insensitive).
+    headings: dict[str, tuple[str, ...]] = Field(default_factory=_default_headings)
+    ai_image_labels: tuple[str, ...] = ("KI generiertes Foto", "KI-generiertes Foto", "KI-generiertes Bild", "AI-generated image")
+    chance_prefixes: tuple[str, ...] = ("Chance:", "Opportunity:")
+    risk_prefixes: tuple[str, ...] = ("Risiko:", "Risk:")
+    # Regions recognised in a regional_relevance heading („Bedeutung für Rheinland-Pfalz und Kaiserslautern").
+    region_separators: tuple[str, ...] = (" und ", " and ", ", ")
+
+    @field_validator("headings")
+    @classmethod
+    def _known_roles(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        known = {role.value for role in SectionRole}
+        for role in value:
+            if role not in known:
+                raise ValueError(f"a section role ({', '.join(sorted(known))}), not {role!r}")
+        return value
+
+
+class FeedsConfig(Section):
+    title: str | None = None
+    kinds: tuple[Literal["category", "region", "author"], ...] = ("category", "region", "author")
+    limit: int = Field(default=50, ge=1, le=1000)
+    websub_hub: str | None = None
+    cache_max_age: int = Field(default=300, ge=0)
+    ttl_minutes: int = Field(default=15, ge=1)
+
+
+class EditionConfig(Section):
+    name: str
+    title: str
+    frequency: Literal["daily", "weekly"]
+    # Local send times ("HH:MM") in the site's time zone; the edition is built at the first.
+    slots: tuple[str, ...] = ("06:00",)
+    # For weekly editions: the day the edition goes out.
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    # Optional cron expression (crontab syntax) overriding slots/weekday for the build time.
+    cron: str | None = None
+    max_articles: int = Field(default=20, ge=1, le=200)
+
+    @field_validator("slots")
+    @classmethod
+    def _valid_slots(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one send time such as '06:00'")
+        for slot in value:
+            hour, _, minute = slot.partition(":")
+            if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) < 24 and 0 <= int(minute) < 60):
+                raise ValueError(f"send times as 'HH:MM', not {slot!r}")
+        return tuple(sorted(value))
+
+
+def _default_editions() -> tuple[EditionConfig, ...]:
+    return (
+        EditionConfig(name="daily", title="Der Morgen", frequency="daily", slots=("06:00", "12:00", "18:00")),
+        EditionConfig(name="weekly", title="Die Woche", frequency="weekly", slots=("07:00",), weekday="sat", max_articles=30),
+    )
+
+
+class DigestConfig(Section):
+    editions: tuple[EditionConfig, ...] = Field(default_factory=_default_editions)
+    # Categories listed here lead the digest in this order; the rest follow by time.
+    category_priority: tuple[str, ...] = ()
+    size_budget_bytes: int = Field(default=100_000, ge=10_000)
+    web_fonts: bool = False
+    tracking_pixel: bool = False
+    max_key_facts: int = Field(default=3, ge=0)
+
+
+class SmtpConfig(Section):
+    host: str = "localhost"
+    port: int = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    timeout: float = 30.0
+
+
+class SendgridConfig(Section):
+    api_url: str = "https://api.sendgrid.com"
+    sandbox_mode: bool = False
+    open_tracking: bool = False
+    click_tracking: bool = False
+    timeout: float = 30.0
+
+
+class DeliveryConfig(Section):
+    backend: Literal["outbox", "smtp", "sendgrid"] = "outbox"
+    from_email: str = "newsletter@pfalz-rundschau.example"
+    from_name: str = "Pfalz-Rundschau"
+    reply_to: str | None = "leserbriefe@pfalz-rundschau.example"
+    list_id: str = "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"
+    unsubscribe_mailto: str = "unsubscribe@pfalz-rundschau.example"
+    batch_size: int = Field(default=1000, ge=1, le=1000)
+    max_retries: int = Field(default=5, ge=0)
+    backoff_base_seconds: float = Field(default=1.0, ge=0)
+    backoff_max_seconds: float = Field(default=60.0, ge=0)
+    rate_per_second: float | None = None
+    smtp: SmtpConfig = SmtpConfig()
+    sendgrid: SendgridConfig = SendgridConfig()
+
+
+class SubscribersConfig(Section):
+    confirm_expiry_hours: int = Field(default=48, ge=1)
+    preferences_expiry_days: int = Field(default=365, ge=1)
+    subscribe_rate_limit: int = Field(default=5, ge=1)
+    subscribe_rate_window_seconds: int = Field(default=3600, ge=1)
+    consent_wording_version: str = "2026-11"
+    # The SendGrid Event Webhook's public key (base64 DER or PEM). Public, so it may live here.
+    sendgrid_webhook_public_key: str | None = None
+    webhook_max_age_seconds: int = Field(default=600, ge=1)
+    topics: tuple[str, ...] = ()
+
+
+class PartnersConfig(Section):
+    rights_text: str = "Nutzung nur im Rahmen des Syndizierungsvertrags."
+    licence_url: str = "http://localhost:8000/lizenz"
+    attribution: str = "Quelle: Pfalz-Rundschau"
+    copyright_holder: str = "Pfalz-Rundschau GmbH"
+    rate_limit_per_minute: int = Field(default=60, ge=1)
+    page_limit: int = Field(default=50, ge=1, le=500)
+
+
+class SchedulerConfig(Section):
+    collect_interval_minutes: float = Field(default=10, gt=0)
+    misfire_grace_seconds: int = Field(default=7200, ge=1)
+    # After this long without a successful collect, /healthz answers 503.
+    collect_overdue_factor: float = Field(default=3.0, gt=1)
+
+
+class ServeConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Settings(Section):
+    site: SiteConfig = SiteConfig()
+    store: StoreConfig = StoreConfig()
+    sources: tuple[SourceConfig, ...] = Field(default_factory=_default_sources)
+    anatomy: AnatomyConfig = AnatomyConfig()
+    feeds: FeedsConfig = FeedsConfig()
+    digest: DigestConfig = DigestConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    subscribers: SubscribersConfig = SubscribersConfig()
+    partners: PartnersConfig = PartnersConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    serve: ServeConfig = ServeConfig()
+    # Where the config file was found; relative paths are resolved against its folder.
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{self.resolve(self.site.var_dir) / 'syndication.db'}"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.resolve(self.site.public_dir)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.site.outbox_dir)
+
+    def edition(self, name: str) -> EditionConfig:
+        for edition in self.digest.editions:
+            if edition.name == name:
+                return edition
+        known = ", ".join(e.name for e in self.digest.editions)
+        raise ConfigError(f"digest.editions: no edition named {name!r}; configured: {known}")
+
+
+class Secrets(BaseModel):
+    """Secrets, read only from the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret_key: str | None = None
+    sendgrid_api_key: str | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
+        env = os.environ if env is None else env
+        return cls(
+            secret_key=env.get("SYNDICATION_SECRET_KEY"),
+            sendgrid_api_key=env.get("SENDGRID_API_KEY"),
+            smtp_username=env.get("SYNDICATION_SMTP_USERNAME"),
+            smtp_password=env.get("SYNDICATION_SMTP_PASSWORD"),
+        )
+
+    def require_secret_key(self) -> str:
+        if not self.secret_key:
+            raise ConfigError(
+                "SYNDICATION_SECRET_KEY is not set: signed links need a secret key from the environment "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if len(self.secret_key) < 16:
+            raise ConfigError("SYNDICATION_SECRET_KEY is too short: use at least 16 characters")
+        return self.secret_key
+
+
+def _refuse_secrets(data: Any, path: str, file: Path) -> None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else key
+            if any(word in key.lower() for word in _SECRET_WORDS):
+                raise ConfigError(
+                    f"{file}: {where}: secrets are not read from the config file; set them in the environment"
+                )
+            _refuse_secrets(value, where, file)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _refuse_secrets(value, f"{path}[{index}]", file)
+
+
+def _env_value(raw: str) -> Any:
+    stripped = raw.strip()
+    if stripped.startswith(("[", "{")):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Apply ``SYNDICATION_<SECTION>__<KEY>=value`` (nested with more ``__``) onto ``data``."""
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            raise ConfigError(f"{name}: malformed override; expected SYNDICATION_<SECTION>__<KEY>")
+        target = data
+        for part in parts[:-1]:
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):
+                raise ConfigError(f"{name}: {'.'.join(parts[:-1])} is not a section")
+            target = nested
+        target[parts[-1]] = _env_value(raw)
+    return data
+
+
+def _format_validation_error(error: ValidationError, origin: str) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        given = problem.get("input")
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"{origin}: {key}: unknown key")
+        elif problem["type"] == "missing":
+            lines.append(f"{origin}: {key}: required key is missing")
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"{origin}: {key}: bad value {given!r}: expected {message}")
+    return "; ".join(lines)
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, override and validate the configuration; raise ConfigError naming what is wrong.
+
+    Without ``path``, ``SYNDICATION_CONFIG`` or ``./config.toml`` is used; when neither
+    exists the built-in defaults apply.
+    """
+    env = os.environ if env is None else env
+    if path is None and env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+    explicit = path is not None
+    file = path if path is not None else Path(DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+        _refuse_secrets(data, "", file)
+    elif explicit:
+        raise ConfigError(f"{file}: config file not found")
+    data = apply_env_overrides(data, env)
+    data.setdefault("base_dir", str(file.resolve().parent))
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, str(file))) from None

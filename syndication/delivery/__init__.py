@@ -1,0 +1,1 @@
+"""Delivery: the Messenger interface, its backends, the send ledger."""

@@ -1,0 +1,67 @@
+"""One exception hierarchy for the whole project.
+
+The CLI turns a :class:`SyndicationError` into a one-line message and an exit code;
+nothing else is expected to catch these broadly.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2
+
+
+class SyndicationError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    exit_code = EXIT_SOME_FAILED
+
+
+class ConfigError(SyndicationError):
+    """The configuration is missing, unreadable or invalid; nothing runs."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(SyndicationError):
+    """The command was called wrongly."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(SyndicationError):
+    """One input (a file, a URL, a CSV row, an event) is bad.
+
+    ``where`` names the input (path, URL, ``file.csv:17``), ``field`` the part that is wrong.
+    The rest of the work goes on; the caller collects these and reports them.
+    """
+
+    def __init__(self, where: str, message: str, field: str | None = None) -> None:
+        self.where = where
+        self.field = field
+        self.reason = message
+        prefix = f"{where}: {field}: " if field else f"{where}: "
+        super().__init__(prefix + message)
+
+
+class SourceUnavailable(SyndicationError):
+    """A source could not be read at all (server error, time-out, invalid answer)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.reason = message
+        super().__init__(f"{where}: {message}")
+
+
+class TemplateError(SyndicationError):
+    """A template failed to render or compile; names the template, line and cause."""
+
+
+class DeliveryError(SyndicationError):
+    """A delivery backend refused or failed a batch."""
+
+
+class LockHeld(SyndicationError):
+    """Another process holds the scheduler lock for this store."""
+
+    exit_code = EXIT_USAGE

@@ -1,0 +1,9 @@
+"""Imports every module that defines tables, so that ``schema.metadata`` knows them all.
+
+Alembic's environment and the schema test import this module. A package that adds
+tables adds its import here.
+"""
+
+from __future__ import annotations
+
+import syndication.store.schema  # noqa: F401

@@ -1,0 +1,250 @@
+"""The article repository: upsert by (source, external id), revisions, selections, change cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from syndication.model import Article, ArticleSelection, Status, article_to_dict, compute_content_hash
+from syndication.store.schema import article_revisions, articles
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    RETRACTED = "retracted"
+
+
+@dataclass(frozen=True)
+class StoredChange:
+    """An article as of one change, with the change's position in the global cursor."""
+
+    seq: int
+    article: Article
+
+
+def _dumps(article: Article) -> str:
+    return json.dumps(article_to_dict(article), ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(data: str) -> Article:
+    return Article.from_dict(json.loads(data))
+
+
+class ArticleStore:
+    """Reads and writes articles. Every write happens in one transaction per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- writing -----------------------------------------------------------------
+
+    def upsert(self, article: Article, now: datetime, fingerprint: str | None = None) -> Outcome:
+        """Store ``article``; an unchanged one is left alone, a changed one becomes a new version."""
+        with self.engine.begin() as connection:
+            return self._upsert(connection, article, now, fingerprint)
+
+    def upsert_many(
+        self, items: Iterable[tuple[Article, str | None]], now: datetime
+    ) -> dict[str, Outcome]:
+        """Store many articles in one transaction; returns the outcome per article id."""
+        outcomes: dict[str, Outcome] = {}
+        with self.engine.begin() as connection:
+            for article, fingerprint in items:
+                outcomes[article.id] = self._upsert(connection, article, now, fingerprint)
+        return outcomes
+
+    def _upsert(
+        self, connection: Connection, article: Article, now: datetime, fingerprint: str | None
+    ) -> Outcome:
+        content_hash = compute_content_hash(article)
+        row = connection.execute(
+            select(articles.c.content_hash, articles.c.version, articles.c.updated, articles.c.status)
+            .where(articles.c.id == article.id)
+        ).first()
+        if row is None:
+            stored = replace(article, content_hash=content_hash, version=1)
+            seq = self._record_revision(connection, stored, now)
+            connection.execute(
+                insert(articles).values(
+                    **self._columns(stored, fingerprint),
+                    change_seq=seq,
+                    first_seq=seq,
+                    first_seen=now,
+                )
+            )
+            return Outcome.CREATED
+        if row.content_hash == content_hash and row.status == article.status.value:
+            if fingerprint is not None:
+                connection.execute(
+                    update(articles).where(articles.c.id == article.id).values(fingerprint=fingerprint)
+                )
+            return Outcome.UNCHANGED
+        # An edit without a newer time from the source is dated by when we saw it.
+        updated = article.updated if article.updated > row.updated else max(now, row.updated)
+        stored = replace(article, content_hash=content_hash, version=row.version + 1, updated=updated)
+        seq = self._record_revision(connection, stored, now)
+        connection.execute(
+            update(articles)
+            .where(articles.c.id == article.id)
+            .values(**self._columns(stored, fingerprint), change_seq=seq)
+        )
+        if article.status == Status.RETRACTED and row.status != Status.RETRACTED.value:
+            return Outcome.RETRACTED
+        return Outcome.UPDATED
+
+    def retract(self, article_ids: Iterable[str], now: datetime) -> list[str]:
+        """Mark articles retracted (never delete them); returns the ids that changed."""
+        changed = []
+        with self.engine.begin() as connection:
+            for article_id in article_ids:
+                current = self._get(connection, article_id)
+                if current is None or current.status == Status.RETRACTED:
+                    continue
+                retracted = replace(current, status=Status.RETRACTED, updated=max(now, current.updated))
+                self._upsert(connection, retracted, now, None)
+                changed.append(article_id)
+        return changed
+
+    @staticmethod
+    def _record_revision(connection: Connection, article: Article, now: datetime) -> int:
+        result = connection.execute(
+            insert(article_revisions).values(
+                article_id=article.id,
+                version=article.version,
+                content_hash=article.content_hash,
+                status=article.status.value,
+                recorded_at=now,
+                data=_dumps(article),
+            )
+        )
+        seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        if seq is None:  # pragma: no cover - every supported dialect returns the key
+            raise RuntimeError("the database did not return the revision id")
+        return int(seq)
+
+    @staticmethod
+    def _columns(article: Article, fingerprint: str | None) -> dict[str, object]:
+        return {
+            "id": article.id,
+            "source": article.source,
+            "external_id": article.external_id,
+            "url": article.url,
+            "title": article.title,
+            "status": article.status.value,
+            "published": article.published,
+            "updated": article.updated,
+            "author_name": article.author.name if article.author else None,
+            "categories": json.dumps(list(article.categories), ensure_ascii=False),
+            "regions": json.dumps(list(article.regions), ensure_ascii=False),
+            "content_hash": article.content_hash,
+            "version": article.version,
+            "fingerprint": fingerprint,
+            "data": _dumps(article),
+        }
+
+    # -- reading -----------------------------------------------------------------
+
+    @staticmethod
+    def _get(connection: Connection, article_id: str) -> Article | None:
+        data = connection.execute(select(articles.c.data).where(articles.c.id == article_id)).scalar()
+        return None if data is None else _loads(data)
+
+    def get(self, article_id: str) -> Article | None:
+        with self.engine.connect() as connection:
+            return self._get(connection, article_id)
+
+    def get_many(self, article_ids: Iterable[str]) -> list[Article]:
+        """The articles with these ids, in the order given (unknown ids are left out)."""
+        wanted = list(article_ids)
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(articles.c.id, articles.c.data).where(articles.c.id.in_(wanted)))
+            found = {row.id: _loads(row.data) for row in rows}
+        return [found[i] for i in wanted if i in found]
+
+    def fingerprints(self, source: str) -> dict[str, str | None]:
+        """external id → fingerprint for every stored article of ``source``."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(articles.c.external_id, articles.c.fingerprint).where(articles.c.source == source)
+            )
+            return {row.external_id: row.fingerprint for row in rows}
+
+    def ids_by_external(self, source: str) -> dict[str, str]:
+        """external id → article id for ``source`` (published and retracted)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(articles.c.external_id, articles.c.id).where(articles.c.source == source)
+            )
+            return {row.external_id: row.id for row in rows}
+
+    def all(self, selection: ArticleSelection | None = None) -> list[Article]:
+        """Articles matching ``selection``, newest publication first."""
+        selection = selection or ArticleSelection()
+        query = select(articles.c.data).order_by(articles.c.published.desc(), articles.c.id.desc())
+        if not selection.include_retracted:
+            query = query.where(articles.c.status == Status.PUBLISHED.value)
+        result: list[Article] = []
+        with self.engine.connect() as connection:
+            for (data,) in connection.execute(query):
+                article = _loads(data)
+                if selection.matches(article):
+                    result.append(article)
+                    if selection.limit is not None and len(result) >= selection.limit:
+                        break
+        return result
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(articles)).scalar_one())
+
+    def max_change_seq(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.coalesce(func.max(articles.c.change_seq), 0))).scalar_one())
+
+    def changes_since(self, cursor: int, limit: int) -> list[StoredChange]:
+        """Articles whose latest change comes after ``cursor``, oldest change first.
+
+        An article changed twice since ``cursor`` appears once, in its newest version.
+        """
+        query = (
+            select(articles.c.change_seq, articles.c.data)
+            .where(articles.c.change_seq > cursor)
+            .order_by(articles.c.change_seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [StoredChange(seq=row.change_seq, article=_loads(row.data)) for row in connection.execute(query)]
+
+    def first_seen_after(self, first_seq: int) -> Iterator[tuple[int, Article]]:
+        """Published articles first stored after ``first_seq``, in that order (for editions)."""
+        query = (
+            select(articles.c.first_seq, articles.c.data)
+            .where(articles.c.first_seq > first_seq, articles.c.status == Status.PUBLISHED.value)
+            .order_by(articles.c.first_seq)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        for row in rows:
+            yield row.first_seq, _loads(row.data)
+
+    def max_first_seq(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.coalesce(func.max(articles.c.first_seq), 0))).scalar_one())
+
+    def revisions(self, article_id: str) -> list[Article]:
+        """Every stored version of an article, oldest first."""
+        query = (
+            select(article_revisions.c.data)
+            .where(article_revisions.c.article_id == article_id)
+            .order_by(article_revisions.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_loads(data) for (data,) in connection.execute(query)]
