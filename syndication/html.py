@@ -1,0 +1,85 @@
+"""HTML hygiene shared by every stage that republishes article text.
+
+Sanitizing (nh3) also repairs broken markup; links and images are made absolute
+against the article URL, so attribution links keep working wherever text is republished.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "cite", "code", "del", "em", "figcaption", "figure",
+        "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "ol", "p", "pre", "q", "s",
+        "small", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "abbr": {"title"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_URL_ATTRIBUTES = {("a", "href"), ("img", "src"), ("blockquote", "cite"), ("q", "cite")}
+
+# Characters XML 1.0 does not allow (C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_xml_invalid(text: str) -> str:
+    """``text`` without the characters that XML 1.0 forbids."""
+    return _XML_INVALID.sub("", text)
+
+
+def absolute_url(url: str, base_url: str | None) -> str:
+    """``url`` made absolute against ``base_url`` (left alone when it already is, or no base)."""
+    url = url.strip()
+    if not base_url or urlsplit(url).scheme:
+        return url
+    return urljoin(base_url, url)
+
+
+def sanitize_html(markup: str, base_url: str | None = None) -> str:
+    """Safe, well-formed HTML: no scripts, styles or event handlers; links and images absolute."""
+
+    def keep_absolute(tag: str, attribute: str, value: str) -> str | None:
+        if (tag, attribute) in _URL_ATTRIBUTES:
+            return absolute_url(value, base_url)
+        return value
+
+    cleaned = nh3.clean(
+        strip_xml_invalid(markup),
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=keep_absolute,
+    )
+    return cleaned.strip()
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|figure|figcaption)>|<br\s*/?>", re.IGNORECASE)
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text from sanitized HTML: block ends become line breaks."""
+    text = _BLOCK_END.sub("\n", markup)
+    text = html_lib.unescape(_TAG.sub("", text))
+    lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def escape(text: str) -> str:
+    return html_lib.escape(text, quote=True)
