@@ -56,9 +56,13 @@ class CollectReport:
             self.unchanged += 1
 
 
-def collect_source(source: Source, store: ArticleStore, settings: Settings, clock: Clock, report: CollectReport) -> None:
+def collect_source(
+    source: Source, store: ArticleStore, settings: Settings, clock: Clock, report: CollectReport
+) -> None:
     now = clock.now()
-    context = SourceContext(known=store.fingerprints(source.name), now=now, site=settings.site, anatomy=settings.anatomy)
+    context = SourceContext(
+        known=store.fingerprints(source.name), now=now, site=settings.site, anatomy=settings.anatomy
+    )
     seen: set[str] = set()
     pending: list[tuple] = []
 
@@ -88,7 +92,9 @@ def collect_source(source: Source, store: ArticleStore, settings: Settings, cloc
         return
     flush()
     if source.complete:
-        gone = [article_id for external, article_id in store.ids_by_external(source.name).items() if external not in seen]
+        gone = [
+            article_id for external, article_id in store.ids_by_external(source.name).items() if external not in seen
+        ]
         report.retracted.extend(store.retract(gone, now))
 
 
@@ -101,7 +107,9 @@ def collect_all(sources: Iterable[Source], store: ArticleStore, settings: Settin
     return report
 
 
-def run_collect(settings: Settings, store: ArticleStore, clock: Clock, sources: Sequence[Source] | None = None) -> CollectReport:
+def run_collect(
+    settings: Settings, store: ArticleStore, clock: Clock, sources: Sequence[Source] | None = None
+) -> CollectReport:
     """Collect from the configured sources (or the given ones)."""
     if sources is None:
         from syndication.sources import build_sources

@@ -101,7 +101,12 @@ class AnatomyConfig(Section):
 
     # A heading matches a role when it starts with one of these (case-insensitive).
     headings: dict[str, tuple[str, ...]] = Field(default_factory=_default_headings)
-    ai_image_labels: tuple[str, ...] = ("KI generiertes Foto", "KI-generiertes Foto", "KI-generiertes Bild", "AI-generated image")
+    ai_image_labels: tuple[str, ...] = (
+        "KI generiertes Foto",
+        "KI-generiertes Foto",
+        "KI-generiertes Bild",
+        "AI-generated image",
+    )
     chance_prefixes: tuple[str, ...] = ("Chance:", "Opportunity:")
     risk_prefixes: tuple[str, ...] = ("Risiko:", "Risk:")
     # Regions recognised in a regional_relevance heading („Bedeutung für Rheinland-Pfalz und Kaiserslautern").
@@ -153,7 +158,9 @@ class EditionConfig(Section):
 def _default_editions() -> tuple[EditionConfig, ...]:
     return (
         EditionConfig(name="daily", title="Der Morgen", frequency="daily", slots=("06:00", "12:00", "18:00")),
-        EditionConfig(name="weekly", title="Die Woche", frequency="weekly", slots=("07:00",), weekday="sat", max_articles=30),
+        EditionConfig(
+            name="weekly", title="Die Woche", frequency="weekly", slots=("07:00",), weekday="sat", max_articles=30
+        ),
     )
 
 

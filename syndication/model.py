@@ -224,10 +224,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
                 "role": s.role.value,
                 "heading": s.heading,
                 "html": s.html,
-                "items": [
-                    {"text": i.text, "html": i.html, "kind": i.kind.value if i.kind else None}
-                    for i in s.items
-                ],
+                "items": [{"text": i.text, "html": i.html, "kind": i.kind.value if i.kind else None} for i in s.items],
                 "regions": list(s.regions),
             }
             for s in article.sections
@@ -266,7 +263,11 @@ def article_from_dict(data: Mapping[str, Any]) -> Article:
                 heading=s.get("heading", ""),
                 html=s.get("html", ""),
                 items=tuple(
-                    ListItem(text=i["text"], html=i.get("html", i["text"]), kind=ItemKind(i["kind"]) if i.get("kind") else None)
+                    ListItem(
+                        text=i["text"],
+                        html=i.get("html", i["text"]),
+                        kind=ItemKind(i["kind"]) if i.get("kind") else None,
+                    )
                     for i in s.get("items", ())
                 ),
                 regions=tuple(s.get("regions", ())),

@@ -42,11 +42,17 @@ def reference_sections(base_url: str = "https://www.pfalz-rundschau.example") ->
             "<li>Jared Kushner als voraussichtlicher Teilnehmer</li>"
             "<li>USA und Russland bezeichnen das Treffen als „konstruktiv“</li></ul>",
             items=(
-                ListItem("Treffen zwischen Kirill Dmitriev und Steve Witkoff in Florida",
-                         "Treffen zwischen Kirill Dmitriev und Steve Witkoff in Florida"),
-                ListItem("Jared Kushner als voraussichtlicher Teilnehmer", "Jared Kushner als voraussichtlicher Teilnehmer"),
-                ListItem("USA und Russland bezeichnen das Treffen als „konstruktiv“",
-                         "USA und Russland bezeichnen das Treffen als „konstruktiv“"),
+                ListItem(
+                    "Treffen zwischen Kirill Dmitriev und Steve Witkoff in Florida",
+                    "Treffen zwischen Kirill Dmitriev und Steve Witkoff in Florida",
+                ),
+                ListItem(
+                    "Jared Kushner als voraussichtlicher Teilnehmer", "Jared Kushner als voraussichtlicher Teilnehmer"
+                ),
+                ListItem(
+                    "USA und Russland bezeichnen das Treffen als „konstruktiv“",
+                    "USA und Russland bezeichnen das Treffen als „konstruktiv“",
+                ),
             ),
         ),
         Section(
@@ -68,10 +74,16 @@ def reference_sections(base_url: str = "https://www.pfalz-rundschau.example") ->
             "<ul><li>Chance: Ein konstruktiver Dialog kann Impulse für formelle Verhandlungen geben.</li>"
             "<li>Risiko: Informelle Treffen ersetzen keine verbindlichen Verhandlungsrunden.</li></ul>",
             items=(
-                ListItem("Ein konstruktiver Dialog kann Impulse für formelle Verhandlungen geben.",
-                         "Ein konstruktiver Dialog kann Impulse für formelle Verhandlungen geben.", ItemKind.CHANCE),
-                ListItem("Informelle Treffen ersetzen keine verbindlichen Verhandlungsrunden.",
-                         "Informelle Treffen ersetzen keine verbindlichen Verhandlungsrunden.", ItemKind.RISK),
+                ListItem(
+                    "Ein konstruktiver Dialog kann Impulse für formelle Verhandlungen geben.",
+                    "Ein konstruktiver Dialog kann Impulse für formelle Verhandlungen geben.",
+                    ItemKind.CHANCE,
+                ),
+                ListItem(
+                    "Informelle Treffen ersetzen keine verbindlichen Verhandlungsrunden.",
+                    "Informelle Treffen ersetzen keine verbindlichen Verhandlungsrunden.",
+                    ItemKind.RISK,
+                ),
             ),
         ),
         Section(SectionRole.OUTLOOK, "Ausblick", f"<p>{OUTLOOK_TEXT}</p>"),
@@ -118,8 +130,12 @@ def make_article(number: int = 1, **overrides: Any) -> Article:
         categories=("Politik",),
         regions=("Rheinland-Pfalz", "Kaiserslautern"),
         sections=sections,
-        sources=(SourceLink("U.S., Russia call Florida meeting on Ukraine conflict",
-                            "https://www.reuters.com/world/us-russia-florida"),),
+        sources=(
+            SourceLink(
+                "U.S., Russia call Florida meeting on Ukraine conflict",
+                "https://www.reuters.com/world/us-russia-florida",
+            ),
+        ),
         author_quote=OUTLOOK_TEXT,
         body_html=body,
     )

@@ -51,9 +51,7 @@ class ArticleStore:
         with self.engine.begin() as connection:
             return self._upsert(connection, article, now, fingerprint)
 
-    def upsert_many(
-        self, items: Iterable[tuple[Article, str | None]], now: datetime
-    ) -> dict[str, Outcome]:
+    def upsert_many(self, items: Iterable[tuple[Article, str | None]], now: datetime) -> dict[str, Outcome]:
         """Store many articles in one transaction; returns the outcome per article id."""
         outcomes: dict[str, Outcome] = {}
         with self.engine.begin() as connection:
@@ -61,13 +59,12 @@ class ArticleStore:
                 outcomes[article.id] = self._upsert(connection, article, now, fingerprint)
         return outcomes
 
-    def _upsert(
-        self, connection: Connection, article: Article, now: datetime, fingerprint: str | None
-    ) -> Outcome:
+    def _upsert(self, connection: Connection, article: Article, now: datetime, fingerprint: str | None) -> Outcome:
         content_hash = compute_content_hash(article)
         row = connection.execute(
-            select(articles.c.content_hash, articles.c.version, articles.c.updated, articles.c.status)
-            .where(articles.c.id == article.id)
+            select(articles.c.content_hash, articles.c.version, articles.c.updated, articles.c.status).where(
+                articles.c.id == article.id
+            )
         ).first()
         if row is None:
             stored = replace(article, content_hash=content_hash, version=1)
@@ -83,9 +80,7 @@ class ArticleStore:
             return Outcome.CREATED
         if row.content_hash == content_hash and row.status == article.status.value:
             if fingerprint is not None:
-                connection.execute(
-                    update(articles).where(articles.c.id == article.id).values(fingerprint=fingerprint)
-                )
+                connection.execute(update(articles).where(articles.c.id == article.id).values(fingerprint=fingerprint))
             return Outcome.UNCHANGED
         # An edit without a newer time from the source is dated by when we saw it.
         updated = article.updated if article.updated > row.updated else max(now, row.updated)
@@ -180,9 +175,7 @@ class ArticleStore:
     def ids_by_external(self, source: str) -> dict[str, str]:
         """external id → article id for ``source`` (published and retracted)."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(articles.c.external_id, articles.c.id).where(articles.c.source == source)
-            )
+            rows = connection.execute(select(articles.c.external_id, articles.c.id).where(articles.c.source == source))
             return {row.external_id: row.id for row in rows}
 
     def all(self, selection: ArticleSelection | None = None) -> list[Article]:

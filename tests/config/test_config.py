@@ -1,0 +1,93 @@
+"""Configuration: defaults, environment overrides, validation messages, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syndication.config import Secrets, apply_env_overrides, load_settings
+from syndication.errors import ConfigError
+
+PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+def test_project_config_is_valid_with_german_defaults() -> None:
+    """The shipped config.toml loads and speaks German in Berlin time."""
+    settings = load_settings(PROJECT_CONFIG, env={})
+    assert ("de", "Europe/Berlin") == (settings.site.language, settings.site.timezone)
+
+
+def test_environment_overrides_a_nested_key() -> None:
+    """SYNDICATION_<SECTION>__<KEY> overrides the file, nested sections too."""
+    env = {
+        "SYNDICATION_DELIVERY__BACKEND": "sendgrid",
+        "SYNDICATION_DELIVERY__SENDGRID__API_URL": "https://api.eu.sendgrid.com",
+        "SYNDICATION_FEEDS__LIMIT": "20",
+    }
+    settings = load_settings(PROJECT_CONFIG, env=env)
+    assert ("sendgrid", "https://api.eu.sendgrid.com", 20) == (
+        settings.delivery.backend,
+        settings.delivery.sendgrid.api_url,
+        settings.feeds.limit,
+    )
+
+
+def test_bad_value_names_key_value_and_expectation() -> None:
+    """A bad value is refused with the key, the value and what was expected."""
+    with pytest.raises(ConfigError) as raised:
+        load_settings(PROJECT_CONFIG, env={"SYNDICATION_DELIVERY__BACKEND": "sendmail"})
+    message = str(raised.value)
+    assert "delivery.backend" in message and "'sendmail'" in message and "'outbox'" in message
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    """A misspelt key is an error rather than silently ignored."""
+    config = tmp_path / "config.toml"
+    config.write_text("[feeds]\nlimt = 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"feeds\.limt: unknown key"):
+        load_settings(config, env={})
+
+
+def test_bad_time_zone_is_refused(tmp_path: Path) -> None:
+    """The time zone must be an IANA name."""
+    config = tmp_path / "config.toml"
+    config.write_text('[site]\ntimezone = "Mitteleuropa"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="site.timezone.*IANA"):
+        load_settings(config, env={})
+
+
+def test_secret_in_config_file_is_refused(tmp_path: Path) -> None:
+    """Secrets are only read from the environment; a config file carrying one is refused."""
+    config = tmp_path / "config.toml"
+    config.write_text('[delivery.sendgrid]\napi_key = "SG.xxx"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="secrets are not read from the config file"):
+        load_settings(config, env={})
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    """--config naming a missing file fails instead of running on defaults."""
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    """SYNDICATION_CONFIG picks another file."""
+    config = tmp_path / "other.toml"
+    config.write_text('[site]\nname = "Westpfalz-Bote"\n', encoding="utf-8")
+    settings = load_settings(env={"SYNDICATION_CONFIG": str(config)})
+    assert ("Westpfalz-Bote", tmp_path) == (settings.site.name, settings.base_dir)
+
+
+def test_list_override_from_json() -> None:
+    """A list value can be given in the environment as JSON."""
+    data = apply_env_overrides({}, {"SYNDICATION_FEEDS__KINDS": '["category"]'})
+    assert {"feeds": {"kinds": ["category"]}} == data
+
+
+def test_secrets_come_from_environment() -> None:
+    """Secrets are read from their environment variables, and a short key is refused."""
+    secrets = Secrets.from_env({"SENDGRID_API_KEY": "SG.abc", "SYNDICATION_SECRET_KEY": "short"})
+    assert "SG.abc" == secrets.sendgrid_api_key
+    with pytest.raises(ConfigError, match="too short"):
+        secrets.require_secret_key()
