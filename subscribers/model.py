@@ -46,3 +46,20 @@ class Subscriber:
         if not self.topics:
             return True
         return bool(set(self.topics) & (set(categories) | set(regions)))
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One step of a subscriber's consent trail (GDPR Art. 7(1): the sender must be able to prove consent).
+
+    ``action`` is ``requested`` (form sent), ``confirmed`` (link in the confirmation mail
+    followed), ``imported`` (operator affirmed consent on import) or ``added`` (CLI).
+    """
+
+    subscriber_id: int
+    action: str
+    recorded_at: datetime
+    form: str
+    wording_version: str
+    ip: str | None = None
+    user_agent: str | None = None

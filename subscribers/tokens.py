@@ -2,16 +2,22 @@
 
 Confirmation links expire (default 48 h); preference links expire after a year;
 unsubscribe links never expire, because they must keep working for the life of a mail.
+Form tokens (CSRF) are bound to a form and, where there is one, to the subscriber.
+
+The signer reads "now" from the injected clock, so expiry is testable and follows the
+runtime's clock rather than ``time.time()``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from syndication.clock import Clock, SystemClock
 from syndication.errors import SyndicationError
 
 
@@ -19,6 +25,8 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
+    # Hidden field of the pages' own forms (CSRF protection).
+    FORM = "form"
 
 
 class TokenInvalid(SyndicationError):
@@ -33,6 +41,12 @@ class TokenInvalid(SyndicationError):
 class TokenClaims:
     subscriber_id: int
     email_digest: str
+    # When the token was signed (UTC).
+    issued: datetime | None = None
+
+    def matches(self, email: str) -> bool:
+        """Whether the token was made for this address (it stops working once the address changes)."""
+        return self.email_digest == email_digest(email)
 
 
 def email_digest(email: str) -> str:
@@ -40,19 +54,37 @@ def email_digest(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 
+def _clocked_signer(clock: Clock) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    return ClockedSigner
+
+
 class TokenSigner:
-    def __init__(self, secret_key: str, *, max_age: dict[Purpose, int | None] | None = None) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        max_age: dict[Purpose, int | None] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._secret_key = secret_key
         self._max_age: dict[Purpose, int | None] = {
             Purpose.CONFIRM: 48 * 3600,
             Purpose.PREFERENCES: 365 * 24 * 3600,
             Purpose.UNSUBSCRIBE: None,
+            Purpose.FORM: 24 * 3600,
         }
         if max_age:
             self._max_age.update(max_age)
+        self._signer_class = _clocked_signer(clock or SystemClock())
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret_key, salt=f"syndication.subscribers.{purpose.value}")
+        return URLSafeTimedSerializer(
+            self._secret_key, salt=f"syndication.subscribers.{purpose.value}", signer=self._signer_class
+        )
 
     def make(self, purpose: Purpose, subscriber_id: int, email: str) -> str:
         return self._serializer(purpose).dumps([subscriber_id, email_digest(email)])
@@ -60,11 +92,29 @@ class TokenSigner:
     def read(self, purpose: Purpose, token: str) -> TokenClaims:
         """The claims of a valid token; raises TokenInvalid saying why otherwise."""
         try:
-            payload = self._serializer(purpose).loads(token, max_age=self._max_age[purpose])
+            payload, signed_at = self._serializer(purpose).loads(
+                token, max_age=self._max_age[purpose], return_timestamp=True
+            )
         except SignatureExpired:
             raise TokenInvalid("expired") from None
         except BadSignature:
             raise TokenInvalid("invalid") from None
-        if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+        if not (
+            isinstance(payload, list)
+            and len(payload) == 2
+            and isinstance(payload[0], int)
+            and not isinstance(payload[0], bool)
+        ):
             raise TokenInvalid("invalid")
-        return TokenClaims(subscriber_id=payload[0], email_digest=str(payload[1]))
+        issued = signed_at.astimezone(UTC) if isinstance(signed_at, datetime) else None
+        return TokenClaims(subscriber_id=payload[0], email_digest=str(payload[1]), issued=issued)
+
+    def make_form_token(self, form: str, subscriber_id: int = 0) -> str:
+        """A CSRF token for one of our forms, bound to the form and the subscriber (0: anonymous)."""
+        return self.make(Purpose.FORM, subscriber_id, f"form:{form}")
+
+    def check_form_token(self, form: str, token: str, subscriber_id: int = 0) -> None:
+        """Raises TokenInvalid unless ``token`` was made by make_form_token for this form and subscriber."""
+        claims = self.read(Purpose.FORM, token)
+        if claims.subscriber_id != subscriber_id or not claims.matches(f"form:{form}"):
+            raise TokenInvalid("invalid")

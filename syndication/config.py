@@ -78,6 +78,8 @@ class SourceConfig(Section):
     per_page: int = Field(default=50, ge=1, le=100)
     categories: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    # wordpress: list every published post id on incremental runs, so unpublished posts are marked retracted.
+    detect_unpublished: bool = True
 
 
 def _default_sources() -> tuple[SourceConfig, ...]:
@@ -232,6 +234,8 @@ class SchedulerConfig(Section):
     misfire_grace_seconds: int = Field(default=7200, ge=1)
     # After this long without a successful collect, /healthz answers 503.
     collect_overdue_factor: float = Field(default=3.0, gt=1)
+    # Overrides collect_interval_minutes when set (short intervals for demos and tests).
+    collect_interval_seconds: float | None = Field(default=None, gt=0)
 
 
 class ServeConfig(Section):

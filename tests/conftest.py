@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from syndication.clock import FixedClock
-from syndication.config import Settings, load_settings
+from syndication.config import Settings, SourceConfig, load_settings
 from syndication.store.db import open_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +38,10 @@ def settings(tmp_path: Path) -> Settings:
         "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
         "SYNDICATION_SITE__OUTBOX_DIR": str(tmp_path / "outbox"),
         "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
-        "SYNDICATION_SOURCES": f'[{{"name": "content", "type": "folder", "path": "{PROJECT_ROOT / "content"}"}}]',
     }
-    return load_settings(PROJECT_ROOT / "config.toml", env=env)
+    loaded = load_settings(PROJECT_ROOT / "config.toml", env=env)
+    content = SourceConfig(name="content", type="folder", path=PROJECT_ROOT / "content")
+    return loaded.model_copy(update={"sources": (content,)})
 
 
 @pytest.fixture

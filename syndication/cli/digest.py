@@ -1,9 +1,147 @@
-"""Commands of this capability (filled in by the capability's work)."""
+"""`syndication digest build|preview|list`: editions, their web archive and previews.
+
+`digest send` is added to this group by syndication/cli/send.py (registered after this module).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from subscribers.model import Subscriber, SubscriberStatus
+from syndication.errors import EXIT_OK, InputError, UsageError
+from syndication.runtime import Runtime
+
+SAMPLE_SUBSCRIBER = Subscriber(
+    id=0, email="leserin@example.org", status=SubscriberStatus.ACTIVE, name="Anna Beispiel"
+)
+
+
+@click.group()
+def digest() -> None:
+    """Email digests: build editions, preview them, look at the archive."""
+
+
+@digest.command("build")
+@click.option("--edition", "edition_name", default="daily", show_default=True, help="Configured edition name.")
+@click.pass_obj
+def build(runtime: Runtime, edition_name: str) -> int:
+    """Build the next edition (articles new since the previous one) and write its web archive page."""
+    from syndication.digest.archive import publish_archive
+    from syndication.digest.editions import build_edition, edition_id, get_edition, latest_edition
+    from syndication.feeds.publish import AtomicFileWriter
+
+    settings = runtime.settings
+    settings.edition(edition_name)  # an unknown name is a usage error before anything happens
+    edition = build_edition(runtime, edition_name)
+    if edition is None:
+        today = runtime.clock.now().astimezone(settings.site.zone).date()
+        existing = get_edition(runtime.engine, edition_id(edition_name, today))
+        if existing is not None:
+            click.echo(f"{existing.id}: already built today with {len(existing.article_ids)} articles; nothing to do")
+        else:
+            previous = latest_edition(runtime.engine, edition_name)
+            since = f" since {previous.id}" if previous else ""
+            click.echo(f"{edition_name}: no new articles{since}; no edition built")
+        return EXIT_OK
+    click.echo(
+        f"built {edition.id}: {len(edition.article_ids)} articles "
+        f"({edition.new_article_count} new since the previous edition)"
+    )
+    report = publish_archive(runtime, AtomicFileWriter(settings.public_dir), edition)
+    for path in report.written:
+        click.echo(f"archived: {settings.public_dir / path}")
+    return EXIT_OK
+
+
+def _find_subscriber(runtime: Runtime, email: str) -> Subscriber:
+    try:
+        from subscribers.store import SubscriberStore
+    except ImportError:
+        return Subscriber(id=0, email=email, status=SubscriberStatus.ACTIVE)
+    found = SubscriberStore(runtime.engine).get_by_email(email)
+    if found is None:
+        raise InputError("--subscriber", "no subscriber with this address")
+    return found
+
+
+@digest.command("preview")
+@click.option("--edition", "edition_name", default="daily", show_default=True, help="Configured edition name.")
+@click.option("--subscriber", "email", default=None, help="Preview as this subscriber (default: a sample reader).")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write to."
+)
+@click.pass_obj
+def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Path) -> int:
+    """Write .html, .txt and .eml of one personalised message without sending anything.
+
+    Uses today's edition when it is built, else a draft of the next one (not stored),
+    else the latest edition.
+    """
+    from syndication.delivery.base import Batch, personalise
+    from syndication.delivery.mime import build_message
+    from syndication.digest.editions import (
+        draft_edition,
+        edition_articles,
+        edition_id,
+        get_edition,
+        latest_edition,
+    )
+    from syndication.digest.personalize import EditionMailer
+
+    settings = runtime.settings
+    settings.edition(edition_name)
+    today = runtime.clock.now().astimezone(settings.site.zone).date()
+    edition = (
+        get_edition(runtime.engine, edition_id(edition_name, today))
+        or draft_edition(runtime, edition_name)
+        or latest_edition(runtime.engine, edition_name)
+    )
+    if edition is None:
+        raise UsageError(f"{edition_name}: no edition and no articles to preview; run `syndication collect` first")
+    subscriber = _find_subscriber(runtime, email) if email else SAMPLE_SUBSCRIBER
+    mailer = EditionMailer(edition, edition_articles(runtime.engine, edition), runtime)
+    variant = mailer.variant_key(subscriber)
+    if variant is None:
+        click.echo(f"{edition.id}: nothing in this edition matches the subscriber's topics; no message")
+        return EXIT_OK
+    body = mailer.body(variant)
+    recipient = mailer.recipient(subscriber)
+    personal = personalise(body, recipient)
+    batch = Batch(key=f"preview-{edition.id}", body=body, recipients=(recipient,), headers=mailer.shared_headers())
+    message = build_message(mailer.sender(), batch, recipient, runtime.clock.now())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{edition.id}-{subscriber.id}"
+    files = {
+        out_dir / f"{stem}.html": personal.html.encode("utf-8"),
+        out_dir / f"{stem}.txt": personal.text.encode("utf-8"),
+        out_dir / f"{stem}.eml": message.as_bytes(),
+    }
+    for path, data in files.items():
+        path.write_bytes(data)
+        click.echo(f"wrote {path}")
+    size = len(personal.html.encode("utf-8"))
+    click.echo(f"subject: {personal.subject}")
+    click.echo(f"html: {size} bytes (budget {settings.digest.size_budget_bytes}); variant {variant}")
+    return EXIT_OK
+
+
+@digest.command("list")
+@click.option("--edition", "edition_name", default=None, help="Only this edition name.")
+@click.pass_obj
+def list_command(runtime: Runtime, edition_name: str | None) -> None:
+    """List built editions, newest first."""
+    from syndication.digest.editions import list_editions
+
+    editions = list_editions(runtime.engine, edition_name)
+    zone = runtime.settings.site.zone
+    for edition in editions:
+        built = edition.built_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{edition.id}  built {built}  {len(edition.article_ids)} articles")
+    click.echo(f"{len(editions)} editions")
 
 
 def register(cli: click.Group) -> None:
-    """Add this capability's commands to the root command."""
+    """Add the `digest` group to the root command."""
+    cli.add_command(digest)

@@ -1,9 +1,82 @@
-"""Commands of this capability (filled in by the capability's work)."""
+"""`syndication run [--once]` and `syndication status`: the scheduler and what it did."""
 
 from __future__ import annotations
 
+import json
+
 import click
+
+from syndication.runtime import Runtime
+from syndication.scheduler.jobs import real_jobs
+from syndication.scheduler.plan import build_plan
+from syndication.scheduler.runner import run_once, run_scheduler
+from syndication.scheduler.status import Health, gather
+
+
+@click.command("run")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Collect, publish the feeds, send every edition slot that is due now, then exit.",
+)
+@click.pass_obj
+def run_command(runtime: Runtime, once: bool) -> int:
+    """Run the scheduler: collect, publish feeds and send editions on time, until stopped.
+
+    SIGTERM or SIGINT lets running jobs finish their batch, then exits 0. A second
+    `syndication run` against the same database exits 2 at once.
+    """
+    if once:
+        return run_once(runtime, real_jobs())
+    return run_scheduler(runtime, real_jobs())
+
+
+def _when(value: str | None) -> str:
+    return value or "-"
+
+
+def format_status(health: Health) -> str:
+    lines = [f"status: {'ok' if health.healthy else 'FAILING'}  (now {health.now.isoformat(timespec='seconds')})"]
+    lines += [f"  problem: {problem}" for problem in health.problems]
+    lines.append("")
+    lines.append(f"{'job':<24} {'last run':<27} {'outcome':<12} {'duration':>9}  next run")
+    for job in health.jobs:
+        last = job.last
+        started = last.started_at.isoformat(timespec="seconds") if last else "never"
+        outcome = last.outcome.value if last else "-"
+        duration = f"{last.duration_seconds:.2f}s" if last and last.duration_seconds is not None else "-"
+        following = job.next_run.isoformat(timespec="seconds") if job.next_run else job.schedule
+        lines.append(f"{job.id:<24} {started:<27} {outcome:<12} {duration:>9}  {following}")
+    lines.append("")
+    for edition in health.editions:
+        if edition.edition_id:
+            built = f"{edition.edition_id} of {edition.edition_date} ({edition.articles} articles)"
+        else:
+            built = edition.note or "none built yet"
+        lines.append(f"edition {edition.name}: last built {built}")
+        send = edition.last_send
+        if send is not None:
+            lines.append(
+                f"  last send: {send.key.edition_date} {send.key.slot} {send.status.value}"
+                f" (sent {send.sent}, failed {send.failed}){': ' + send.detail if send.detail else ''}"
+            )
+    return "\n".join(lines)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the facts /healthz serves, as JSON.")
+@click.pass_obj
+def status_command(runtime: Runtime, as_json: bool) -> int:
+    """Last and next run of every job and the last edition of each kind; exit 1 when failing."""
+    health = gather(runtime, real_jobs(), build_plan(runtime.settings))
+    if as_json:
+        click.echo(json.dumps(health.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_status(health))
+    return 0 if health.healthy else 1
 
 
 def register(cli: click.Group) -> None:
-    """Add this capability's commands to the root command."""
+    """Add `run` and `status` to the root command."""
+    cli.add_command(run_command)
+    cli.add_command(status_command)

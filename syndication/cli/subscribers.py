@@ -1,9 +1,267 @@
-"""Commands of this capability (filled in by the capability's work)."""
+"""`syndication subscribers add|list|import|export|remove|forget|seed-demo`."""
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+
+from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
+from syndication.runtime import Runtime
+
+if TYPE_CHECKING:
+    from subscribers.service import SubscriptionService
+
+EXPORT_COLUMNS = (
+    "email", "name", "status", "frequency", "topics", "slot", "language", "created", "confirmed", "unsubscribed",
+)
+
+
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """Newsletter subscribers: add, list, import, export, remove, erase."""
+
+
+def _topics(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t.strip() for value in values for t in value.replace("|", ",").split(",") if t.strip())
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--topics", multiple=True, help="Categories/regions (repeat or separate with commas); none = all.")
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
+@click.option("--name", default=None, help="Name for the greeting.")
+@click.option("--slot", default=None, help="Send time of the edition (HH:MM); default: its first slot.")
+@click.option("--confirmed", is_flag=True, help="Consent is already given: add as active, no confirmation mail.")
+@click.pass_obj
+def add(
+    runtime: Runtime, email: str, topics: tuple[str, ...], frequency: str, name: str | None, slot: str | None,
+    confirmed: bool,
+) -> int:
+    """Add EMAIL. Without --confirmed it is pending and gets a confirmation mail (double opt-in)."""
+    from subscribers.model import ConsentRecord, Frequency, SubscriberStatus
+    from subscribers.service import Consent, SubscriptionService, edition_slots
+
+    service = SubscriptionService(runtime)
+    store = service.store
+    chosen = Frequency(frequency)
+    offered = edition_slots(runtime, chosen)
+    if slot is not None and slot not in offered:
+        raise UsageError(f"--slot {slot}: the {frequency} edition sends at {', '.join(offered) or 'no time'}")
+    now = runtime.clock.now()
+    subscriber = store.add(
+        email,
+        now=now,
+        status=SubscriberStatus.ACTIVE if confirmed else SubscriberStatus.PENDING,
+        frequency=chosen,
+        topics=_topics(topics),
+        name=name,
+        slot=service.clean_slot(chosen, slot),
+        language=runtime.settings.site.language,
+    )
+    if confirmed:
+        store.record_consent(
+            ConsentRecord(
+                subscriber_id=subscriber.id,
+                action="added",
+                recorded_at=now,
+                form="cli:add --confirmed",
+                wording_version=runtime.settings.subscribers.consent_wording_version,
+            )
+        )
+        click.echo(f"added subscriber {subscriber.id} ({subscriber.email}) as active")
+        return EXIT_OK
+    outgoing = service.request(
+        subscriber.email, topics=subscriber.topics, frequency=chosen, consent=Consent(form="cli:add"), name=name
+    )
+    sent = service.deliver(outgoing) if outgoing else False
+    click.echo(
+        f"added subscriber {subscriber.id} ({subscriber.email}) as pending; "
+        + ("confirmation mail sent" if sent else "confirmation mail NOT sent (see log)")
+    )
+    return EXIT_OK if sent else EXIT_SOME_FAILED
+
+
+@subscribers_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "active", "unsubscribed", "bounced", "complained"]),
+    default=None,
+    help="Only subscribers with this status.",
+)
+@click.pass_obj
+def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int:
+    """List subscribers (email, status, frequency, topics)."""
+    from subscribers.model import SubscriberStatus
+    from subscribers.store import SubscriberStore
+
+    store = SubscriberStore(runtime.engine)
+    wanted = SubscriberStatus(status) if status else None
+    if as_json:
+        out = sys.stdout
+        out.write("[")
+        first = True
+        for batch in store.iter_all(status=wanted):
+            for s in batch:
+                item = {
+                    "id": s.id,
+                    "email": s.email,
+                    "status": s.status.value,
+                    "frequency": s.frequency.value,
+                    "topics": list(s.topics),
+                    "name": s.name,
+                    "slot": s.slot,
+                }
+                out.write(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False))
+                first = False
+        out.write("\n]\n" if not first else "]\n")
+        return EXIT_OK
+    count = 0
+    for batch in store.iter_all(status=wanted):
+        for s in batch:
+            topics = ", ".join(s.topics) or "(alle)"
+            click.echo(f"{s.id}\t{s.email}\t{s.status.value}\t{s.frequency.value}\t{topics}")
+            count += 1
+    click.echo(f"{count} subscribers", err=True)
+    return EXIT_OK
+
+
+@subscribers_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--consented", is_flag=True, help="Every row has given provable consent: import as active.")
+@click.pass_obj
+def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
+    """Import FILE.csv (columns email/e-mail/E-Mail-Adresse, name, topics with ; or |, frequency).
+
+    Without --consented, new addresses are pending and each gets a confirmation mail.
+    Every rejected row is listed with its line number; exit code 1 if any was rejected.
+    """
+    from subscribers.importer import import_csv
+    from subscribers.service import SubscriptionService
+
+    service = SubscriptionService(runtime)
+    report = import_csv(
+        service.store,
+        file,
+        now=runtime.clock.now(),
+        consented=consented,
+        wording_version=runtime.settings.subscribers.consent_wording_version,
+    )
+    for rejected in report.rejected:
+        click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
+    mails_failed = 0
+    if not consented and report.imported:
+        mails_failed = _send_confirmations(service, file)
+    click.echo(
+        f"{file}: {report.imported} imported ({'active' if consented else 'pending'}), "
+        f"{report.already_present} already present, {len(report.rejected)} rejected"
+        + (f", {mails_failed} confirmation mails not sent" if mails_failed else "")
+    )
+    return EXIT_SOME_FAILED if report.rejected or mails_failed else EXIT_OK
+
+
+def _send_confirmations(service: SubscriptionService, file: Path) -> int:
+    from subscribers.importer import parse_rows, read_text
+    from subscribers.model import SubscriberStatus
+    from subscribers.service import Consent
+
+    failed = 0
+    for item in parse_rows(read_text(file), str(file)):
+        email = getattr(getattr(item, "subscriber", None), "email", None)
+        subscriber = service.store.get_by_email(email) if email else None
+        if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
+            continue
+        outgoing = service.request(
+            subscriber.email,
+            topics=subscriber.topics,
+            frequency=subscriber.frequency,
+            consent=Consent(form=f"import:{file.name}"),
+            name=subscriber.name,
+        )
+        if outgoing is not None and not service.deliver(outgoing):
+            failed += 1
+    return failed
+
+
+@subscribers_group.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.pass_obj
+def export(runtime: Runtime, file: Path) -> int:
+    """Write every subscriber to FILE.csv ("-" for standard output); re-importable."""
+    from subscribers.store import SubscriberStore
+
+    store = SubscriberStore(runtime.engine)
+    handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8", newline="")
+    count = 0
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(EXPORT_COLUMNS)
+        for batch in store.iter_all():
+            for s in batch:
+                writer.writerow([
+                    s.email, s.name or "", s.status.value, s.frequency.value, "|".join(s.topics), s.slot or "",
+                    s.language, _iso(s.created), _iso(s.confirmed), _iso(s.unsubscribed),
+                ])
+                count += 1
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    click.echo(f"exported {count} subscribers", err=True)
+    return EXIT_OK
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+
+
+@subscribers_group.command("remove")
+@click.argument("email")
+@click.pass_obj
+def remove(runtime: Runtime, email: str) -> int:
+    """Unsubscribe EMAIL (the record and its consent trail stay; use `forget` to erase)."""
+    from subscribers.model import SubscriberStatus
+    from subscribers.store import SubscriberStore
+
+    store = SubscriberStore.from_runtime(runtime)
+    subscriber = store.get_by_email(email)
+    if subscriber is None:
+        raise InputError(email, "no such subscriber")
+    store.set_status(subscriber.id, SubscriberStatus.UNSUBSCRIBED, now=runtime.clock.now(), reason="removed via CLI")
+    click.echo(f"subscriber {subscriber.id} unsubscribed")
+    return EXIT_OK
+
+
+@subscribers_group.command("forget")
+@click.argument("email")
+@click.pass_obj
+def forget(runtime: Runtime, email: str) -> int:
+    """Erase EMAIL (GDPR Art. 17): data and consent trail deleted, a keyed hash keeps it suppressed."""
+    from subscribers.store import SubscriberStore
+
+    store = SubscriberStore.from_runtime(runtime)
+    found = store.forget(email, now=runtime.clock.now())
+    click.echo(
+        "erased; the address stays suppressed" if found else "no such subscriber; the address is now suppressed"
+    )
+    return EXIT_OK
+
+
+@subscribers_group.command("seed-demo")
+@click.pass_obj
+def seed_demo(runtime: Runtime) -> int:
+    """Add a few active demo subscribers (example.org) with different topics, frequencies and slots."""
+    from subscribers.demo import seed_demo_subscribers
+
+    seeded = seed_demo_subscribers(runtime)
+    click.echo(f"{len(seeded)} demo subscribers present")
+    return EXIT_OK
 
 
 def register(cli: click.Group) -> None:
     """Add this capability's commands to the root command."""
+    cli.add_command(subscribers_group)

@@ -78,10 +78,20 @@ class DeliveryFailed(Exception):
     the delay (seconds) the provider asked for, if it said.
     """
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        accepted: Sequence[Receipt] = (),
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        # Messages of the batch the backend had already accepted before it failed (local
+        # backends send one by one); they must not be sent again.
+        self.accepted = tuple(accepted)
 
 
 def apply_substitutions(template: str, substitutions: Mapping[str, str]) -> str:

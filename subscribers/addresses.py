@@ -1,0 +1,64 @@
+"""Email addresses: normalisation, validation and keyed hashes (no personal data in clear where avoidable)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from email_validator import EmailNotValidError, validate_email
+
+from syndication.errors import ConfigError, InputError
+
+
+def normalise_email(raw: str, where: str = "email") -> str:
+    """The address in the form we store and compare: validated syntax, IDN domain in Unicode, lower case.
+
+    Mailbox providers treat the local part case-insensitively in practice, so ``Anna@X.de``
+    and ``anna@x.de`` are one subscriber. No DNS look-up is made.
+    """
+    candidate = (raw or "").strip()
+    if not candidate:
+        raise InputError(where, "no email address given", field="email")
+    try:
+        valid = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InputError(where, f"not a valid email address: {exc}", field="email") from None
+    return valid.normalized.lower()
+
+
+def mask_email(email: str) -> str:
+    """For operator output only: ``a***@example.org``."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+class KeyedHasher:
+    """HMAC-SHA256 with a key derived from the secret key, one derivation label per use.
+
+    A changed SYNDICATION_SECRET_KEY changes every hash: suppressed addresses would no
+    longer be recognised, so the key must be kept (see docs/subscribers.md).
+    """
+
+    def __init__(self, secret_key: str | None, label: str) -> None:
+        self._key = (
+            hmac.new(secret_key.encode("utf-8"), label.encode("utf-8"), hashlib.sha256).digest()
+            if secret_key
+            else None
+        )
+        self._label = label
+
+    def __call__(self, value: str) -> str:
+        if self._key is None:
+            raise ConfigError(
+                f"SYNDICATION_SECRET_KEY is not set: {self._label} needs it to hash addresses "
+                "(build the store with SubscriberStore.from_runtime(runtime))"
+            )
+        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def suppression_hasher(secret_key: str | None) -> KeyedHasher:
+    return KeyedHasher(secret_key, "syndication.subscribers.suppression")
+
+
+def client_hasher(secret_key: str | None) -> KeyedHasher:
+    return KeyedHasher(secret_key, "syndication.subscribers.client")

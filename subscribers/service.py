@@ -1,0 +1,303 @@
+"""What the pages and the CLI do with subscribers: sign-up, confirmation, preferences, unsubscribe.
+
+HTTP-free, so that routes stay thin and the CLI shares the same rules. Mails are described by
+:class:`Outgoing` and sent by :meth:`SubscriptionService.deliver`, so the web layer can send
+them after the answer has gone out (the answer must not reveal whether a mail was sent).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from sqlalchemy import select
+
+from subscribers.addresses import normalise_email
+from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
+from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
+from subscribers.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner
+from syndication.errors import SyndicationError
+from syndication.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# A repeated sign-up of one address mails it at most once in this interval.
+RESEND_INTERVAL = timedelta(minutes=10)
+
+FREQUENCY_LABELS = {Frequency.DAILY: "täglich", Frequency.WEEKLY: "einmal pro Woche"}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A transactional mail to send: template name (confirm/welcome), its context, the subscriber."""
+
+    template: str
+    subscriber_id: int
+    email: str
+    name: str | None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Where a consent step came from."""
+
+    form: str
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def make_signer(runtime: Runtime) -> TokenSigner:
+    config = runtime.settings.subscribers
+    return TokenSigner(
+        runtime.secrets.require_secret_key(),
+        max_age={
+            Purpose.CONFIRM: config.confirm_expiry_hours * 3600,
+            Purpose.PREFERENCES: config.preferences_expiry_days * 24 * 3600,
+        },
+        clock=runtime.clock,
+    )
+
+
+def known_topics(runtime: Runtime) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(categories, regions) a reader may choose; config's ``[subscribers] topics`` wins when set."""
+    configured = runtime.settings.subscribers.topics
+    if configured:
+        return tuple(configured), ()
+    import json
+
+    from syndication.store.schema import articles
+
+    categories: set[str] = set()
+    regions: set[str] = set()
+    query = select(articles.c.categories, articles.c.regions).where(articles.c.status == "published").distinct()
+    with runtime.engine.connect() as connection:
+        for row in connection.execute(query):
+            categories.update(json.loads(row.categories or "[]"))
+            regions.update(json.loads(row.regions or "[]"))
+    return tuple(sorted(categories, key=str.casefold)), tuple(sorted(regions - categories, key=str.casefold))
+
+
+def edition_slots(runtime: Runtime, frequency: Frequency) -> tuple[str, ...]:
+    """The send times offered for ``frequency`` (those of the first edition of that frequency)."""
+    for edition in runtime.settings.digest.editions:
+        if edition.frequency == frequency.value:
+            return tuple(edition.slots)
+    return ()
+
+
+class SubscriptionService:
+    def __init__(self, runtime: Runtime, store: SubscriberStore | None = None) -> None:
+        self.runtime = runtime
+        self.config = runtime.settings.subscribers
+        self.store = store or SubscriberStore.from_runtime(runtime)
+        self.signer = make_signer(runtime)
+
+    # -- links -------------------------------------------------------------------
+
+    def url(self, path: str, purpose: Purpose, subscriber: Subscriber) -> str:
+        token = self.signer.make(purpose, subscriber.id, subscriber.email)
+        return f"{self.runtime.settings.site.url.rstrip('/')}{path}?token={token}"
+
+    def links(self, subscriber: Subscriber) -> dict[str, str]:
+        return {
+            "confirm_url": self.url("/confirm", Purpose.CONFIRM, subscriber),
+            "preferences_url": self.url("/preferences", Purpose.PREFERENCES, subscriber),
+            "unsubscribe_url": self.url("/unsubscribe", Purpose.UNSUBSCRIBE, subscriber),
+        }
+
+    def subscriber_for(self, purpose: Purpose, token: str) -> tuple[Subscriber, TokenClaims]:
+        """The subscriber a link token belongs to; TokenInvalid if it is bad or the address changed."""
+        claims = self.signer.read(purpose, token or "")
+        subscriber = self.store.get(claims.subscriber_id)
+        if subscriber is None or not claims.matches(subscriber.email):
+            raise TokenInvalid("invalid")
+        return subscriber, claims
+
+    # -- sign-up -----------------------------------------------------------------
+
+    def clean_topics(self, chosen: Iterable[str]) -> tuple[str, ...]:
+        categories, regions = known_topics(self.runtime)
+        allowed = set(categories) | set(regions)
+        return tuple(topic for topic in dict.fromkeys(chosen) if topic in allowed)
+
+    def clean_slot(self, frequency: Frequency, slot: str | None) -> str | None:
+        """The slot if the edition of ``frequency`` offers it; the first slot is stored as None."""
+        slots = edition_slots(self.runtime, frequency)
+        if not slot or slot not in slots or slot == slots[0]:
+            return None
+        return slot
+
+    def request(
+        self,
+        email: str,
+        *,
+        topics: Sequence[str],
+        frequency: Frequency,
+        consent: Consent,
+        name: str | None = None,
+    ) -> Outgoing | None:
+        """A sign-up: store or refresh a pending subscriber; the mail to send, if any.
+
+        Whatever the address's state, the caller answers the same. An active address is not
+        changed (anybody can type it in) but gets a reminder with its preferences link.
+        """
+        address = normalise_email(email)
+        now = self.runtime.clock.now()
+        subscriber = self.store.get_by_email(address)
+        if subscriber is None:
+            try:
+                subscriber = self.store.add(
+                    address,
+                    now=now,
+                    frequency=frequency,
+                    topics=topics,
+                    name=name,
+                    language=self.runtime.settings.site.language,
+                    # A forgotten address may come back only this way: by confirming again.
+                    allow_suppressed=True,
+                )
+            except AlreadySubscribed:
+                subscriber = self.store.get_by_email(address)
+                if subscriber is None:
+                    return None
+        elif subscriber.status != SubscriberStatus.ACTIVE:
+            subscriber = self.store.update_preferences(
+                subscriber.id, topics=topics, frequency=frequency, name=name or subscriber.name
+            ) or subscriber
+        if subscriber.status != SubscriberStatus.ACTIVE:
+            self.store.record_consent(self._consent(subscriber.id, "requested", consent))
+        last = self.store.link_sent(subscriber.id)
+        if last is not None and now - last < RESEND_INTERVAL:
+            log.info("sign-up for subscriber %s: link sent recently, not again", subscriber.id)
+            return None
+        self.store.mark_link_sent(subscriber.id, now)
+        if subscriber.status == SubscriberStatus.ACTIVE:
+            return self._welcome(subscriber, again=True)
+        return Outgoing(
+            template="confirm",
+            subscriber_id=subscriber.id,
+            email=subscriber.email,
+            name=subscriber.name,
+            context={
+                "confirm_url": self.url("/confirm", Purpose.CONFIRM, subscriber),
+                "expiry_hours": self.config.confirm_expiry_hours,
+                "name": subscriber.name,
+            },
+        )
+
+    def _consent(self, subscriber_id: int, action: str, consent: Consent) -> ConsentRecord:
+        return ConsentRecord(
+            subscriber_id=subscriber_id,
+            action=action,
+            recorded_at=self.runtime.clock.now(),
+            form=consent.form,
+            wording_version=self.config.consent_wording_version,
+            ip=consent.ip,
+            user_agent=consent.user_agent,
+        )
+
+    def confirm(self, token: str, consent: Consent) -> tuple[Subscriber, Outgoing | None]:
+        """Activate the subscriber of a confirmation link; the welcome mail on first confirmation."""
+        subscriber, claims = self.subscriber_for(Purpose.CONFIRM, token)
+        if subscriber.status == SubscriberStatus.ACTIVE:
+            return subscriber, None
+        # A link from before an unsubscribe must not undo it: consent is given anew or not at all.
+        if subscriber.unsubscribed and claims.issued and claims.issued < subscriber.unsubscribed.replace(microsecond=0):
+            raise TokenInvalid("expired")
+        now = self.runtime.clock.now()
+        if self.store.suppression_reason(subscriber.email) is not None:
+            # The owner proved control of the mailbox and asked again: bounce, complaint or
+            # erasure no longer stand in the way.
+            self.store.lift_suppression(subscriber.email)
+        activated = self.store.set_status(subscriber.id, SubscriberStatus.ACTIVE, now=now) or subscriber
+        self.store.record_consent(self._consent(subscriber.id, "confirmed", consent))
+        log.info("subscriber %s confirmed", subscriber.id)
+        return activated, self._welcome(activated, again=False)
+
+    def _welcome(self, subscriber: Subscriber, *, again: bool) -> Outgoing:
+        links = self.links(subscriber)
+        slot = subscriber.slot or (edition_slots(self.runtime, subscriber.frequency) or (None,))[0]
+        return Outgoing(
+            template="welcome",
+            subscriber_id=subscriber.id,
+            email=subscriber.email,
+            name=subscriber.name,
+            context={
+                "name": subscriber.name,
+                "again": again,
+                "frequency_label": FREQUENCY_LABELS[subscriber.frequency],
+                "topics": list(subscriber.topics),
+                "slot": slot,
+                "preferences_url": links["preferences_url"],
+                "unsubscribe_url": links["unsubscribe_url"],
+            },
+        )
+
+    # -- changes -----------------------------------------------------------------
+
+    def save_preferences(
+        self,
+        subscriber: Subscriber,
+        *,
+        topics: Sequence[str],
+        frequency: Frequency,
+        name: str | None,
+        slot: str | None,
+    ) -> Subscriber:
+        updated = self.store.update_preferences(
+            subscriber.id,
+            topics=self.clean_topics(topics),
+            frequency=frequency,
+            name=name,
+            slot=self.clean_slot(frequency, slot),
+        )
+        log.info("subscriber %s changed preferences", subscriber.id)
+        return updated or subscriber
+
+    def unsubscribe(self, subscriber: Subscriber, reason: str) -> Subscriber:
+        """Unsubscribe (idempotent: a second click changes nothing and still succeeds)."""
+        if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+            subscriber = (
+                self.store.set_status(
+                    subscriber.id, SubscriberStatus.UNSUBSCRIBED, now=self.runtime.clock.now(), reason=reason
+                )
+                or subscriber
+            )
+            log.info("subscriber %s unsubscribed (%s)", subscriber.id, reason)
+        return subscriber
+
+    # -- mail --------------------------------------------------------------------
+
+    def deliver(self, outgoing: Outgoing) -> bool:
+        """Render and send one transactional mail; a failure is logged (without the address), not raised."""
+        from syndication.delivery.base import Recipient
+        from syndication.delivery.send import send_single
+        from syndication.digest.render import render_transactional
+
+        context = dict(outgoing.context)
+        if outgoing.template == "welcome":
+            context.setdefault("footer_note", None)
+        domain = self.runtime.settings.delivery.from_email.rpartition("@")[2] or None
+        recipient = Recipient(
+            email=outgoing.email,
+            message_id=make_msgid(idstring=f"{outgoing.template}.{outgoing.subscriber_id}", domain=domain),
+            name=outgoing.name,
+            custom_args={"subscriber_id": str(outgoing.subscriber_id), "kind": outgoing.template},
+        )
+        try:
+            body = render_transactional(outgoing.template, context, self.runtime)
+            send_single(self.runtime, body, recipient)
+        except SyndicationError as exc:
+            # Provider messages may quote the address; it must not reach the log.
+            reason = str(exc).replace(outgoing.email, "<address>")
+            log.error("%s mail to subscriber %s not sent: %s", outgoing.template, outgoing.subscriber_id, reason)
+            return False
+        return True
+
+
+__all__ = ["FORGOTTEN", "Consent", "Outgoing", "SubscriptionService", "edition_slots", "known_topics"]

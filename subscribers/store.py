@@ -1,0 +1,494 @@
+"""The subscriber repository: subscribers, consent trail, suppression list.
+
+Every write is one transaction per call. Times are passed in (``now``); the store never
+reads a clock itself. Sends stream subscribers with :meth:`SubscriberStore.iter_active`,
+which pages by id (keyset) so that a million subscribers never sit in memory at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from subscribers.addresses import normalise_email, suppression_hasher
+from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
+from subscribers.tables import consent_records, subscribers, suppressions
+from syndication.errors import InputError
+
+if TYPE_CHECKING:
+    from syndication.runtime import Runtime
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Final = _Unchanged()
+
+# Suppression reasons. A "forgotten" address is never re-added by import or CLI; it can only
+# come back by signing up on the form and confirming again (fresh, provable consent).
+FORGOTTEN = "forgotten"
+BOUNCED = "bounced"
+COMPLAINED = "complained"
+
+
+class AlreadySubscribed(InputError):
+    """The address is already in the list."""
+
+
+class AddressSuppressed(InputError):
+    """The address is on the suppression list (erased, bounced or complained)."""
+
+
+@dataclass(frozen=True)
+class NewSubscriber:
+    """A row to add in bulk (import)."""
+
+    email: str
+    frequency: Frequency = Frequency.DAILY
+    topics: tuple[str, ...] = ()
+    name: str | None = None
+    slot: str | None = None
+    language: str = "de"
+
+
+def _topics_json(topics: Iterable[str]) -> str:
+    return json.dumps(sorted(dict.fromkeys(t.strip() for t in topics if t.strip())), ensure_ascii=False)
+
+
+def _to_subscriber(row: Row[Any]) -> Subscriber:
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        status=SubscriberStatus(row.status),
+        frequency=Frequency(row.frequency),
+        topics=tuple(json.loads(row.topics or "[]")),
+        language=row.language,
+        name=row.name,
+        slot=row.slot,
+        created=row.created,
+        confirmed=row.confirmed,
+        unsubscribed=row.unsubscribed,
+        unsubscribe_reason=row.unsubscribe_reason,
+    )
+
+
+_COLUMNS = (
+    subscribers.c.id,
+    subscribers.c.email,
+    subscribers.c.status,
+    subscribers.c.frequency,
+    subscribers.c.topics,
+    subscribers.c.language,
+    subscribers.c.name,
+    subscribers.c.slot,
+    subscribers.c.created,
+    subscribers.c.confirmed,
+    subscribers.c.unsubscribed,
+    subscribers.c.unsubscribe_reason,
+)
+
+_not_suppressed = ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash)
+
+
+class SubscriberStore:
+    """Reads and writes subscribers.
+
+    ``secret_key`` keys the hashes of the suppression list; without it, reading and
+    :meth:`iter_active` work, but anything that hashes an address raises ConfigError.
+    """
+
+    def __init__(self, engine: Engine, secret_key: str | None = None) -> None:
+        self.engine = engine
+        self._hash = suppression_hasher(secret_key)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> SubscriberStore:
+        return cls(runtime.engine, runtime.secrets.require_secret_key())
+
+    def email_hash(self, email: str) -> str:
+        return self._hash(normalise_email(email))
+
+    # -- adding ------------------------------------------------------------------
+
+    def add(
+        self,
+        email: str,
+        *,
+        now: datetime,
+        status: SubscriberStatus = SubscriberStatus.PENDING,
+        frequency: Frequency = Frequency.DAILY,
+        topics: Iterable[str] = (),
+        name: str | None = None,
+        slot: str | None = None,
+        language: str = "de",
+        consent: ConsentRecord | None = None,
+        allow_suppressed: bool = False,
+    ) -> Subscriber:
+        """Add one subscriber; raises AlreadySubscribed or AddressSuppressed (unless allowed)."""
+        address = normalise_email(email)
+        email_hash = self._hash(address)
+        with self.engine.begin() as connection:
+            if not allow_suppressed and self._suppression_reason(connection, email_hash):
+                raise AddressSuppressed("email", "the address is on the suppression list")
+            try:
+                result = connection.execute(
+                    insert(subscribers).values(
+                        email=address,
+                        email_hash=email_hash,
+                        status=status.value,
+                        frequency=Frequency(frequency).value,
+                        topics=_topics_json(topics),
+                        language=language,
+                        name=(name or "").strip() or None,
+                        slot=slot,
+                        created=now,
+                        confirmed=now if status == SubscriberStatus.ACTIVE else None,
+                    )
+                )
+            except IntegrityError:
+                raise AlreadySubscribed("email", "the address is already subscribed") from None
+            subscriber_id = int(result.inserted_primary_key[0])
+            if consent is not None:
+                self._insert_consent(connection, [consent], subscriber_id)
+            return self._get(connection, subscriber_id)  # type: ignore[return-value]
+
+    def add_many(
+        self,
+        rows: Sequence[NewSubscriber],
+        *,
+        now: datetime,
+        status: SubscriberStatus,
+        consent_form: str,
+        wording_version: str,
+    ) -> int:
+        """Insert many new subscribers in one transaction (callers filter out known addresses first)."""
+        if not rows:
+            return 0
+        values = [
+            {
+                "email": row.email,
+                "email_hash": self._hash(row.email),
+                "status": status.value,
+                "frequency": row.frequency.value,
+                "topics": _topics_json(row.topics),
+                "language": row.language,
+                "name": row.name,
+                "slot": row.slot,
+                "created": now,
+                "confirmed": now if status == SubscriberStatus.ACTIVE else None,
+            }
+            for row in rows
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(insert(subscribers), values)
+            if status == SubscriberStatus.ACTIVE:
+                ids = self._ids_by_email(connection, [row.email for row in rows])
+                consent = [
+                    {
+                        "subscriber_id": ids[row.email],
+                        "action": "imported",
+                        "recorded_at": now,
+                        "ip": None,
+                        "user_agent": None,
+                        "form": consent_form,
+                        "wording_version": wording_version,
+                    }
+                    for row in rows
+                ]
+                connection.execute(insert(consent_records), consent)
+        return len(rows)
+
+    @staticmethod
+    def _ids_by_email(connection: Connection, emails: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(emails), 500):
+            chunk = emails[start : start + 500]
+            query = select(subscribers.c.email, subscribers.c.id).where(subscribers.c.email.in_(chunk))
+            rows = connection.execute(query)
+            found.update({row.email: row.id for row in rows})
+        return found
+
+    def existing_emails(self, emails: Sequence[str]) -> set[str]:
+        """Which of these (normalised) addresses are already in the list."""
+        with self.engine.connect() as connection:
+            return set(self._ids_by_email(connection, emails))
+
+    def suppressed_among(self, emails: Sequence[str]) -> set[str]:
+        """Which of these (normalised) addresses are on the suppression list."""
+        by_hash = {self._hash(email): email for email in emails}
+        hashes = list(by_hash)
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                rows = connection.execute(select(suppressions.c.email_hash).where(suppressions.c.email_hash.in_(chunk)))
+                found.update(by_hash[row.email_hash] for row in rows)
+        return found
+
+    # -- consent -----------------------------------------------------------------
+
+    def record_consent(self, record: ConsentRecord) -> None:
+        with self.engine.begin() as connection:
+            self._insert_consent(connection, [record], record.subscriber_id)
+
+    @staticmethod
+    def _insert_consent(connection: Connection, records: Sequence[ConsentRecord], subscriber_id: int) -> None:
+        connection.execute(
+            insert(consent_records),
+            [
+                {
+                    "subscriber_id": subscriber_id,
+                    "action": record.action,
+                    "recorded_at": record.recorded_at,
+                    "ip": record.ip,
+                    "user_agent": (record.user_agent or "")[:500] or None,
+                    "form": record.form[:200],
+                    "wording_version": record.wording_version,
+                }
+                for record in records
+            ],
+        )
+
+    def consent_records(self, subscriber_id: int) -> list[ConsentRecord]:
+        query = (
+            select(consent_records)
+            .where(consent_records.c.subscriber_id == subscriber_id)
+            .order_by(consent_records.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [
+                ConsentRecord(
+                    subscriber_id=row.subscriber_id,
+                    action=row.action,
+                    recorded_at=row.recorded_at,
+                    form=row.form,
+                    wording_version=row.wording_version,
+                    ip=row.ip,
+                    user_agent=row.user_agent,
+                )
+                for row in connection.execute(query)
+            ]
+
+    # -- reading -----------------------------------------------------------------
+
+    @staticmethod
+    def _get(connection: Connection, subscriber_id: int) -> Subscriber | None:
+        row = connection.execute(select(*_COLUMNS).where(subscribers.c.id == subscriber_id)).first()
+        return None if row is None else _to_subscriber(row)
+
+    def get(self, subscriber_id: int) -> Subscriber | None:
+        with self.engine.connect() as connection:
+            return self._get(connection, subscriber_id)
+
+    def get_by_email(self, email: str) -> Subscriber | None:
+        try:
+            address = normalise_email(email)
+        except InputError:
+            return None
+        with self.engine.connect() as connection:
+            row = connection.execute(select(*_COLUMNS).where(subscribers.c.email == address)).first()
+            return None if row is None else _to_subscriber(row)
+
+    def link_sent(self, subscriber_id: int) -> datetime | None:
+        """When a confirmation or welcome link was last mailed to this subscriber."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(subscribers.c.link_sent).where(subscribers.c.id == subscriber_id)
+            ).scalar()
+
+    def list(self, status: SubscriberStatus | None = None, limit: int | None = None) -> list[Subscriber]:
+        """Subscribers ordered by id (all of them unless ``limit``); for big lists use iter_all."""
+        result: list[Subscriber] = []
+        for batch in self.iter_all(status=status):
+            result.extend(batch)
+            if limit is not None and len(result) >= limit:
+                return result[:limit]
+        return result
+
+    def iter_all(self, status: SubscriberStatus | None = None, batch_size: int = 1000) -> Iterator[list[Subscriber]]:
+        """Every subscriber (optionally of one status), batch by batch, ordered by id."""
+        condition = subscribers.c.status == status.value if status is not None else None
+        yield from self._pages(condition, batch_size)
+
+    def count(self, status: SubscriberStatus | None = None) -> int:
+        query = select(func.count()).select_from(subscribers)
+        if status is not None:
+            query = query.where(subscribers.c.status == status.value)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def iter_active(
+        self,
+        frequency: Frequency,
+        slot: str | None,
+        first_slot: str,
+        batch_size: int = 1000,
+        *,
+        slots: Sequence[str] | None = None,
+    ) -> Iterator[list[Subscriber]]:
+        """ACTIVE, non-suppressed subscribers of ``frequency`` in ``slot``, batch by batch, by id.
+
+        ``slot`` None means every slot. Subscribers without a slot belong to ``first_slot``;
+        when the edition's ``slots`` are given, so do subscribers whose slot is no longer offered.
+        """
+        condition = and_(
+            subscribers.c.status == SubscriberStatus.ACTIVE.value,
+            subscribers.c.frequency == Frequency(frequency).value,
+            _not_suppressed,
+        )
+        if slot is not None:
+            if slot == first_slot:
+                in_slot = [subscribers.c.slot.is_(None), subscribers.c.slot == first_slot]
+                if slots is not None:
+                    in_slot.append(subscribers.c.slot.not_in(list(slots)))
+                condition = and_(condition, or_(*in_slot))
+            else:
+                condition = and_(condition, subscribers.c.slot == slot)
+        yield from self._pages(condition, batch_size)
+
+    def _pages(self, condition: Any, batch_size: int) -> Iterator[list[Subscriber]]:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        last_id = 0
+        while True:
+            query = select(*_COLUMNS).where(subscribers.c.id > last_id)
+            if condition is not None:
+                query = query.where(condition)
+            query = query.order_by(subscribers.c.id).limit(batch_size)
+            # One short read per batch: no transaction stays open while the caller sends.
+            with self.engine.connect() as connection:
+                batch = [_to_subscriber(row) for row in connection.execute(query)]
+            if not batch:
+                return
+            yield batch
+            if len(batch) < batch_size:
+                return
+            last_id = batch[-1].id
+
+    # -- changing ----------------------------------------------------------------
+
+    def set_status(
+        self,
+        subscriber_id: int,
+        status: SubscriberStatus,
+        *,
+        now: datetime,
+        reason: str | None = None,
+    ) -> Subscriber | None:
+        """Move a subscriber to ``status``; returns the updated subscriber (None if unknown)."""
+        values: dict[str, Any] = {"status": status.value}
+        if status == SubscriberStatus.ACTIVE:
+            values.update(confirmed=now, unsubscribed=None, unsubscribe_reason=None)
+        elif status != SubscriberStatus.PENDING:
+            values.update(unsubscribed=now, unsubscribe_reason=(reason or status.value)[:200])
+        with self.engine.begin() as connection:
+            connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(**values))
+            return self._get(connection, subscriber_id)
+
+    def update_preferences(
+        self,
+        subscriber_id: int,
+        *,
+        topics: Iterable[str] | _Unchanged = UNCHANGED,
+        frequency: Frequency | _Unchanged = UNCHANGED,
+        name: str | _Unchanged | None = UNCHANGED,
+        slot: str | _Unchanged | None = UNCHANGED,
+        language: str | _Unchanged = UNCHANGED,
+    ) -> Subscriber | None:
+        """Change what the subscriber receives; arguments left out stay as they are."""
+        values: dict[str, Any] = {}
+        if not isinstance(topics, _Unchanged):
+            values["topics"] = _topics_json(topics)
+        if not isinstance(frequency, _Unchanged):
+            values["frequency"] = Frequency(frequency).value
+        if not isinstance(name, _Unchanged):
+            values["name"] = (name or "").strip()[:200] or None
+        if not isinstance(slot, _Unchanged):
+            values["slot"] = slot
+        if not isinstance(language, _Unchanged):
+            values["language"] = language
+        with self.engine.begin() as connection:
+            if values:
+                connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(**values))
+            return self._get(connection, subscriber_id)
+
+    def mark_link_sent(self, subscriber_id: int, now: datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(link_sent=now))
+
+    # -- suppression and erasure ---------------------------------------------------
+
+    @staticmethod
+    def _suppression_reason(connection: Connection, email_hash: str) -> str | None:
+        return connection.execute(
+            select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash)
+        ).scalar()
+
+    def suppression_reason(self, email: str) -> str | None:
+        """Why the address is suppressed (forgotten, bounced, complained), or None."""
+        try:
+            email_hash = self.email_hash(email)
+        except InputError:
+            return None
+        with self.engine.connect() as connection:
+            return self._suppression_reason(connection, email_hash)
+
+    def is_suppressed(self, email: str) -> bool:
+        """Whether nothing may be sent to this address (erased, bounced or complained)."""
+        return self.suppression_reason(email) is not None
+
+    def suppress(self, email: str, reason: str, *, now: datetime) -> None:
+        """Put the address on the suppression list (an erasure is never downgraded)."""
+        email_hash = self.email_hash(email)
+        with self.engine.begin() as connection:
+            self._suppress(connection, email_hash, reason, now)
+
+    @staticmethod
+    def _suppress(connection: Connection, email_hash: str, reason: str, now: datetime) -> None:
+        current = SubscriberStore._suppression_reason(connection, email_hash)
+        if current is None:
+            connection.execute(insert(suppressions).values(email_hash=email_hash, reason=reason, created=now))
+        elif current != FORGOTTEN and current != reason:
+            connection.execute(
+                update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=reason)
+            )
+
+    def lift_suppression(self, email: str) -> None:
+        """Remove the address from the suppression list: its owner opted in again and confirmed."""
+        email_hash = self.email_hash(email)
+        with self.engine.begin() as connection:
+            connection.execute(delete(suppressions).where(suppressions.c.email_hash == email_hash))
+
+    def forget(self, email: str, *, now: datetime) -> bool:
+        """GDPR erasure: delete the subscriber and its consent trail, keep only a keyed hash.
+
+        The hash keeps the address suppressed, so it cannot be re-imported. Returns whether
+        a subscriber was found (the hash is stored either way).
+        """
+        address = normalise_email(email)
+        email_hash = self._hash(address)
+        with self.engine.begin() as connection:
+            subscriber_id = connection.execute(
+                select(subscribers.c.id).where(subscribers.c.email == address)
+            ).scalar()
+            if subscriber_id is not None:
+                connection.execute(delete(consent_records).where(consent_records.c.subscriber_id == subscriber_id))
+                connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
+            if self._suppression_reason(connection, email_hash) is None:
+                connection.execute(
+                    insert(suppressions).values(email_hash=email_hash, reason=FORGOTTEN, created=now)
+                )
+            else:
+                connection.execute(
+                    update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=FORGOTTEN)
+                )
+        return subscriber_id is not None

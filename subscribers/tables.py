@@ -1,0 +1,88 @@
+"""Tables of the subscribers package, on the shared ``metadata`` (migration 0003_subscribers)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+
+from syndication.store.schema import metadata
+from syndication.store.types import UtcDateTime
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Normalised address (email-validator: domain lower-cased, IDN as Unicode).
+    Column("email", String(320), nullable=False),
+    # Keyed hash of the address: lets sends skip suppressed addresses with a join.
+    Column("email_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("frequency", String(10), nullable=False),
+    # JSON list of categories and regions; [] means everything.
+    Column("topics", Text, nullable=False, default="[]"),
+    Column("language", String(10), nullable=False, default="de"),
+    Column("name", String(200), nullable=True),
+    Column("slot", String(5), nullable=True),
+    Column("created", UtcDateTime, nullable=False),
+    Column("confirmed", UtcDateTime, nullable=True),
+    Column("unsubscribed", UtcDateTime, nullable=True),
+    Column("unsubscribe_reason", String(200), nullable=True),
+    # When we last mailed a confirmation/welcome link: throttles repeated sign-ups of one address.
+    Column("link_sent", UtcDateTime, nullable=True),
+    UniqueConstraint("email", name="uq_subscribers_email"),
+    Index("ix_subscribers_email_hash", "email_hash"),
+    Index("ix_subscribers_status_frequency_id", "status", "frequency", "id"),
+)
+
+consent_records = Table(
+    "consent_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", name="fk_consent_records_subscriber_id_subscribers", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("action", String(20), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("ip", String(45), nullable=True),
+    Column("user_agent", String(500), nullable=True),
+    Column("form", String(200), nullable=False),
+    Column("wording_version", String(50), nullable=False),
+    Index("ix_consent_records_subscriber_id", "subscriber_id"),
+)
+
+# Keyed hashes (HMAC-SHA256) of addresses that must not be mailed or re-imported.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("email_hash", String(64), primary_key=True),
+    # forgotten | bounced | complained
+    Column("reason", String(20), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+)
+
+# SendGrid events already applied, so that a retried or replayed post counts once.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sg_event_id", String(100), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("subscriber_id", Integer, nullable=True),
+    Column("outcome", String(40), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("sg_event_id", name="uq_webhook_events_sg_event_id"),
+    Index("ix_webhook_events_received_at", "received_at"),
+)
+
+# Sign-up attempts per client (keyed hash of the IP, never the IP itself) for the rate limit.
+subscribe_attempts = Table(
+    "subscribe_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_hash", String(64), nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Index("ix_subscribe_attempts_client_hash_attempted_at", "client_hash", "attempted_at"),
+    Index("ix_subscribe_attempts_attempted_at", "attempted_at"),
+)

@@ -1,0 +1,465 @@
+"""The send ledger: who gets an edition, in which batch, and what became of each batch.
+
+A run is one (edition, slot). Before anything is sent its recipients are fixed in the
+database, in numbered batches. Each batch then moves ``pending → sending → sent | failed``
+by one conditional UPDATE, so any number of workers can take batches without two taking
+the same one. Each recipient row records the provider's message id once accepted.
+
+Everything here is plain SQL through SQLAlchemy Core, bulk-inserted with executemany and
+read by keyset, so that a million recipients cost neither ORM objects nor memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
+
+PLANNING = "planning"
+READY = "ready"
+DONE = "done"
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+IN_DOUBT = "in_doubt"
+SKIPPED = "skipped"
+
+# A claim by a process on another machine counts as abandoned after this long.
+DEFAULT_LEASE = timedelta(minutes=30)
+
+_EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
+_ACTIVE_TOKENS: set[str] = set()
+
+
+def redact(text: str) -> str:
+    """``text`` with every email address replaced, for logs and stored error texts."""
+    return _EMAIL.sub("<address>", text)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Who holds a claim: ``host/pid/token``. The token tells runs in one process apart."""
+
+    host: str
+    pid: int
+    token: str
+
+    @classmethod
+    def current(cls) -> Worker:
+        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:12])
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.pid}/{self.token}"
+
+    def __enter__(self) -> Worker:
+        _ACTIVE_TOKENS.add(self.token)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        _ACTIVE_TOKENS.discard(self.token)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_is_live(owner: str | None, claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
+    """Whether the worker that claimed something may still be working on it.
+
+    On this machine the answer is exact (is the process alive; in this process, is that
+    run still going). For another machine only time tells: a claim older than ``lease``
+    is taken as abandoned.
+    """
+    if not owner:
+        return False
+    host, _, rest = owner.partition("/")
+    pid_text, _, token = rest.partition("/")
+    if host == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return token in _ACTIVE_TOKENS
+        return _pid_alive(pid)
+    return claimed_at is not None and now - claimed_at < lease
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    edition_id: str
+    slot: str
+    status: str
+    backend: str
+    owner: str | None
+    created_at: datetime
+    skipped_at_planning: int
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    run_id: int
+    number: int
+    variant: str
+    size: int
+    status: str
+    claimed_by: str | None
+    claimed_at: datetime | None
+    handed_at: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    id: int
+    subscriber_id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """Recipients of a run by state (a failed or in-doubt batch's unsent recipients count there)."""
+
+    planned: int
+    sent: int
+    skipped: int
+    pending: int
+    failed: int
+    in_doubt: int
+    batches: int
+    batches_failed: int
+    batches_in_doubt: int
+
+
+def _run(row: object) -> RunRow:
+    return RunRow(
+        row.id, row.edition_id, row.slot, row.status, row.backend, row.owner, row.created_at,  # type: ignore[attr-defined]
+        row.skipped_at_planning,  # type: ignore[attr-defined]
+    )
+
+
+def _batch(row: object) -> BatchRow:
+    return BatchRow(
+        row.id, row.run_id, row.number, row.variant, row.size, row.status,  # type: ignore[attr-defined]
+        row.claimed_by, row.claimed_at, row.handed_at, row.attempts,  # type: ignore[attr-defined]
+    )
+
+
+class Ledger:
+    """Reads and writes the send ledger."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- runs ---------------------------------------------------------------------
+
+    def get_run(self, edition_id: str, slot: str) -> RunRow | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(delivery_runs).where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.slot == slot)
+            ).first()
+        return None if row is None else _run(row)
+
+    def open_run(self, edition_id: str, slot: str, backend: str, worker: Worker, now: datetime) -> tuple[RunRow, bool]:
+        """The run for (edition, slot), and whether ``worker`` must (re)plan it.
+
+        The unique (edition_id, slot) makes creating the run the lock for planning it; a
+        half-planned run whose planner is gone is taken over and planned from scratch
+        (nothing of it has been sent: sending starts only once a run is ready).
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(delivery_runs).values(
+                        edition_id=edition_id, slot=slot, status=PLANNING, backend=backend, owner=str(worker),
+                        created_at=now, skipped_at_planning=0,
+                    )
+                )
+            run = self.get_run(edition_id, slot)
+            assert run is not None
+            return run, True
+        except IntegrityError:
+            pass
+        run = self.get_run(edition_id, slot)
+        assert run is not None
+        if run.status != PLANNING:
+            return run, False
+        if claim_is_live(run.owner, run.created_at, now, DEFAULT_LEASE):
+            return run, False
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(delivery_runs)
+                .where(delivery_runs.c.id == run.id, delivery_runs.c.status == PLANNING,
+                       delivery_runs.c.owner == run.owner)
+                .values(owner=str(worker), created_at=now)
+            ).rowcount
+            if taken:
+                self._drop_plan(connection, run.id)
+        run = self.get_run(edition_id, slot)
+        assert run is not None
+        return run, bool(taken)
+
+    @staticmethod
+    def _drop_plan(connection: Connection, run_id: int) -> None:
+        batch_ids = select(delivery_batches.c.id).where(delivery_batches.c.run_id == run_id).scalar_subquery()
+        connection.execute(delete(delivery_recipients).where(delivery_recipients.c.batch_id.in_(batch_ids)))
+        connection.execute(delete(delivery_batches).where(delivery_batches.c.run_id == run_id))
+
+    def other_runs_of_edition(self, run: RunRow) -> bool:
+        with self.engine.connect() as connection:
+            return bool(
+                connection.execute(
+                    select(func.count()).select_from(delivery_runs).where(
+                        delivery_runs.c.edition_id == run.edition_id, delivery_runs.c.id != run.id
+                    )
+                ).scalar()
+            )
+
+    def already_planned(self, edition_id: str, subscriber_ids: Sequence[int]) -> set[int]:
+        """Which of these subscribers some run of this edition (another slot) already has."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_recipients.c.subscriber_id).where(
+                    delivery_recipients.c.edition_id == edition_id,
+                    delivery_recipients.c.subscriber_id.in_(list(subscriber_ids)),
+                )
+            )
+            return {row.subscriber_id for row in rows}
+
+    def add_batches(
+        self, run: RunRow, first_number: int, batches: Sequence[tuple[str, Sequence[tuple[int, str]]]]
+    ) -> int:
+        """Store batches ``(variant, [(subscriber_id, email), …])`` numbered from ``first_number``."""
+        with self.engine.begin() as connection:
+            for offset, (variant, members) in enumerate(batches):
+                batch_id = connection.execute(
+                    insert(delivery_batches).values(
+                        run_id=run.id, number=first_number + offset, variant=variant, size=len(members),
+                        status=PENDING, attempts=0,
+                    )
+                ).inserted_primary_key[0]
+                connection.execute(
+                    insert(delivery_recipients),
+                    [
+                        {"batch_id": batch_id, "edition_id": run.edition_id, "subscriber_id": subscriber_id,
+                         "email": email, "status": PENDING}
+                        for subscriber_id, email in members
+                    ],
+                )
+        return first_number + len(batches)
+
+    def finish_planning(self, run: RunRow, skipped: int, now: datetime) -> RunRow:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(delivery_runs)
+                .where(delivery_runs.c.id == run.id)
+                .values(status=READY, planned_at=now, skipped_at_planning=skipped)
+            )
+        refreshed = self.get_run(run.edition_id, run.slot)
+        assert refreshed is not None
+        return refreshed
+
+    def finish_run(self, run: RunRow, now: datetime) -> None:
+        """Mark the run done once no batch is left to send."""
+        with self.engine.begin() as connection:
+            open_batches = connection.execute(
+                select(func.count()).select_from(delivery_batches).where(
+                    delivery_batches.c.run_id == run.id, delivery_batches.c.status != SENT
+                )
+            ).scalar()
+            if not open_batches:
+                connection.execute(
+                    update(delivery_runs).where(delivery_runs.c.id == run.id).values(status=DONE, finished_at=now)
+                )
+
+    # -- batches --------------------------------------------------------------------
+
+    def batches(self, run: RunRow, statuses: Iterable[str]) -> list[BatchRow]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_batches)
+                .where(delivery_batches.c.run_id == run.id, delivery_batches.c.status.in_(list(statuses)))
+                .order_by(delivery_batches.c.number)
+            )
+            return [_batch(row) for row in rows]
+
+    def requeue(self, batch_ids: Sequence[int], from_status: str) -> int:
+        """Put failed (or, deliberately, in-doubt) batches back to pending."""
+        if not batch_ids:
+            return 0
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(delivery_batches)
+                .where(delivery_batches.c.id.in_(list(batch_ids)), delivery_batches.c.status == from_status)
+                .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
+            ).rowcount
+
+    def release(self, batch: BatchRow) -> bool:
+        """An abandoned claim that never reached the backend: back to pending."""
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(delivery_batches)
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == SENDING,
+                           delivery_batches.c.claimed_by == batch.claimed_by)
+                    .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None)
+                ).rowcount
+            )
+
+    def take_over(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
+        """Claim an abandoned ``sending`` batch for reconciliation (only one worker wins)."""
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(delivery_batches)
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == SENDING,
+                           delivery_batches.c.claimed_by == batch.claimed_by)
+                    .values(claimed_by=str(worker), claimed_at=now)
+                ).rowcount
+            )
+
+    def next_pending(self, run: RunRow, after_number: int) -> BatchRow | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(delivery_batches)
+                .where(delivery_batches.c.run_id == run.id, delivery_batches.c.status == PENDING,
+                       delivery_batches.c.number > after_number)
+                .order_by(delivery_batches.c.number)
+                .limit(1)
+            ).first()
+        return None if row is None else _batch(row)
+
+    def claim(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
+        """pending → sending, atomically: True only for the one worker whose UPDATE matched."""
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(delivery_batches)
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == PENDING)
+                    .values(status=SENDING, claimed_by=str(worker), claimed_at=now, handed_at=None,
+                            attempts=delivery_batches.c.attempts + 1)
+                ).rowcount
+            )
+
+    def mark_handed(self, batch_id: int, now: datetime) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(delivery_batches).where(delivery_batches.c.id == batch_id).values(handed_at=now))
+
+    def finish_batch(self, batch_id: int, status: str, now: datetime, *, provider_id: str | None = None,
+                     error: str | None = None) -> None:
+        """sending → sent | failed | in_doubt."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(delivery_batches)
+                .where(delivery_batches.c.id == batch_id, delivery_batches.c.status == SENDING)
+                .values(status=status, finished_at=now, provider_id=provider_id,
+                        error=None if error is None else redact(error)[:2000])
+            )
+
+    # -- recipients -------------------------------------------------------------------
+
+    def pending_recipients(self, batch_id: int) -> list[RecipientRow]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_recipients.c.id, delivery_recipients.c.subscriber_id, delivery_recipients.c.email)
+                .where(delivery_recipients.c.batch_id == batch_id, delivery_recipients.c.status == PENDING)
+                .order_by(delivery_recipients.c.id)
+            )
+            return [RecipientRow(row.id, row.subscriber_id, row.email) for row in rows]
+
+    def mark_skipped(self, recipient_ids: Sequence[int]) -> None:
+        if not recipient_ids:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(delivery_recipients)
+                .where(delivery_recipients.c.id.in_(list(recipient_ids)), delivery_recipients.c.status == PENDING)
+                .values(status=SKIPPED)
+            )
+
+    def record_sent(self, receipts: Sequence[tuple[int, str | None]], now: datetime) -> None:
+        """Recipient rows ``(id, provider message id)`` accepted by the backend."""
+        if not receipts:
+            return
+        with self.engine.begin() as connection:
+            provider_ids = {provider_id for _, provider_id in receipts}
+            if len(provider_ids) == 1:
+                # SendGrid: one X-Message-Id for the whole request; one statement for the batch.
+                ids = [recipient_id for recipient_id, _ in receipts]
+                for start in range(0, len(ids), 900):
+                    connection.execute(
+                        update(delivery_recipients)
+                        .where(delivery_recipients.c.id.in_(ids[start : start + 900]))
+                        .values(status=SENT, provider_id=next(iter(provider_ids)), sent_at=now)
+                    )
+                return
+            connection.execute(
+                update(delivery_recipients)
+                .where(delivery_recipients.c.id == bindparam("rid"))
+                .values(status=SENT, provider_id=bindparam("pid"), sent_at=now),
+                [{"rid": recipient_id, "pid": provider_id} for recipient_id, provider_id in receipts],
+            )
+
+    # -- reporting ----------------------------------------------------------------------
+
+    def counts(self, run: RunRow) -> RunCounts:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_batches.c.status, delivery_recipients.c.status.label("rstatus"), func.count())
+                .select_from(delivery_recipients.join(delivery_batches,
+                                                      delivery_recipients.c.batch_id == delivery_batches.c.id))
+                .where(delivery_batches.c.run_id == run.id)
+                .group_by(delivery_batches.c.status, delivery_recipients.c.status)
+            ).all()
+            batch_rows = connection.execute(
+                select(delivery_batches.c.status, func.count())
+                .where(delivery_batches.c.run_id == run.id)
+                .group_by(delivery_batches.c.status)
+            ).all()
+        by_batch = {status: count for status, count in batch_rows}
+        planned = sent = skipped = pending = failed = in_doubt = 0
+        for batch_status, recipient_status, count in rows:
+            planned += count
+            if recipient_status == SENT:
+                sent += count
+            elif recipient_status == SKIPPED:
+                skipped += count
+            elif batch_status == FAILED:
+                failed += count
+            elif batch_status == IN_DOUBT:
+                in_doubt += count
+            else:
+                pending += count
+        return RunCounts(
+            planned=planned, sent=sent, skipped=skipped, pending=pending, failed=failed, in_doubt=in_doubt,
+            batches=sum(by_batch.values()), batches_failed=by_batch.get(FAILED, 0),
+            batches_in_doubt=by_batch.get(IN_DOUBT, 0),
+        )
+
+    def sent_to(self, edition_id: str) -> list[tuple[int, str, str | None]]:
+        """(subscriber id, email, provider id) of every recipient the edition reached (for tests, audits)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_recipients.c.subscriber_id, delivery_recipients.c.email,
+                       delivery_recipients.c.provider_id)
+                .where(and_(delivery_recipients.c.edition_id == edition_id, delivery_recipients.c.status == SENT))
+                .order_by(delivery_recipients.c.subscriber_id)
+            )
+            return [(row.subscriber_id, row.email, row.provider_id) for row in rows]
+

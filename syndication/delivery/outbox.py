@@ -1,0 +1,148 @@
+"""The outbox backend: every message as an ``.eml`` file in a folder, plus an index.
+
+This is what ``make demo`` and local development use: nothing leaves the machine, and
+every message can be opened in a mail client. Each file is written to a temporary name
+and renamed into place, so a reader (or a crash) never sees half a message. The index
+(``index.jsonl``) gets one JSON line per message, appended with a single ``write`` after
+the file is in place; it is what tells which messages were handed over.
+
+A message that is sent twice gets a second file (``…-2.eml``) and a second index line
+rather than silently replacing the first, so a duplicate is visible, never hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndication.clock import Clock
+from syndication.delivery.base import Batch, DeliveryFailed, Receipt, Sender
+from syndication.delivery.mime import build_message
+
+INDEX_NAME = "index.jsonl"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One line of the outbox index."""
+
+    message_id: str
+    recipient: str
+    subject: str
+    file: str
+    batch: str
+    sent_at: str
+
+
+def _file_stem(message_id: str) -> str:
+    stem = _UNSAFE.sub("_", message_id.strip("<>")).strip("._") or "message"
+    return stem[:150]
+
+
+class OutboxMessenger:
+    """Writes each personalised message to ``directory`` as ``<message-id>.eml``."""
+
+    name = "outbox"
+
+    def __init__(self, directory: Path, sender: Sender, clock: Clock) -> None:
+        self.directory = Path(directory)
+        self.sender = sender
+        self.clock = clock
+        self._index_fd: int | None = None
+
+    @property
+    def index_path(self) -> Path:
+        return self.directory / INDEX_NAME
+
+    def _open_index(self) -> int:
+        if self._index_fd is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._index_fd = os.open(self.index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        return self._index_fd
+
+    def _place(self, stem: str, data: bytes) -> str:
+        """Write ``data`` under a fresh name starting with ``stem``; return the file name."""
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            number = 1
+            while True:
+                name = f"{stem}.eml" if number == 1 else f"{stem}-{number}.eml"
+                target = self.directory / name
+                try:
+                    # link() refuses to replace an existing file, unlike rename(): a second copy
+                    # of a message keeps its own file.
+                    os.link(temporary, target)
+                    return name
+                except FileExistsError:
+                    number += 1
+        finally:
+            os.unlink(temporary)
+
+    def send(self, batch: Batch) -> Sequence[Receipt]:
+        index = self._open_index()
+        now = self.clock.now()
+        receipts: list[Receipt] = []
+        for recipient in batch.recipients:
+            message = build_message(self.sender, batch, recipient, now)
+            try:
+                name = self._place(_file_stem(recipient.message_id), message.as_bytes())
+                line = json.dumps(
+                    {
+                        "message_id": recipient.message_id,
+                        "recipient": recipient.email,
+                        "subject": str(message["Subject"]),
+                        "file": name,
+                        "batch": batch.key,
+                        "sent_at": now.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+                # One write() on an O_APPEND descriptor: lines of concurrent writers never interleave.
+                os.write(index, (line + "\n").encode("utf-8"))
+            except OSError as exc:
+                raise DeliveryFailed(
+                    f"outbox {self.directory}: cannot write a message: {exc.strerror}",
+                    retryable=False,
+                    accepted=tuple(receipts),
+                ) from exc
+            receipts.append(Receipt(recipient.email, name))
+        return receipts
+
+    def reconcile(self, batch: Batch) -> list[Receipt]:
+        """Receipts for the recipients of ``batch`` whose message is already in the outbox.
+
+        A message's file appears atomically (link) before its index line, so the file is
+        the proof: after a crash, exactly the recipients without one still need it.
+        """
+        receipts = []
+        for recipient in batch.recipients:
+            name = f"{_file_stem(recipient.message_id)}.eml"
+            if (self.directory / name).exists():
+                receipts.append(Receipt(recipient.email, name))
+        return receipts
+
+    def close(self) -> None:
+        if self._index_fd is not None:
+            os.close(self._index_fd)
+            self._index_fd = None
+
+
+def read_index(directory: Path) -> Iterator[OutboxEntry]:
+    """The outbox index, line by line (a torn last line from a crash is skipped)."""
+    path = Path(directory) / INDEX_NAME
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as stream:
+        for line in stream:
+            if not line.endswith("\n"):
+                break
+            data = json.loads(line)
+            yield OutboxEntry(**data)

@@ -1,0 +1,506 @@
+"""Sending: one transactional mail, or an edition to its subscribers through the ledger.
+
+``send_edition`` works in two phases. Planning streams the edition's subscribers from the
+database page by page, buckets them by the mailer's variant key (every recipient of a
+batch must share one body) and writes the batches to the ledger. Sending then takes the
+pending batches one by one (an atomic claim each), re-checks every recipient against the
+subscriber list (unsubscribed, bounced, complained or suppressed since planning → skipped),
+hands the batch to the backend with retries, and records the outcome.
+
+The core, :func:`deliver`, is written against two small interfaces declared here —
+:class:`RecipientsSource` and :class:`Mailer` — so that it can be tested with fakes;
+:func:`send_edition` wires the real subscriber store and edition mailer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Protocol
+
+from tqdm import tqdm
+
+from subscribers.model import Frequency, Subscriber, SubscriberStatus
+from syndication.clock import Clock
+from syndication.delivery.backends import build_messenger
+from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
+from syndication.delivery.ledger import (
+    DEFAULT_LEASE,
+    FAILED,
+    IN_DOUBT,
+    SENDING,
+    SENT,
+    BatchRow,
+    Ledger,
+    RunRow,
+    Worker,
+    claim_is_live,
+    redact,
+)
+from syndication.delivery.retry import RetryPolicy, send_with_retries
+from syndication.errors import DeliveryError, UsageError
+from syndication.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# How many planned batches are written per transaction.
+_PLAN_FLUSH_BATCHES = 20
+
+
+class RecipientsSource(Protocol):
+    """Where an edition's subscribers come from (the real one wraps ``SubscriberStore``)."""
+
+    def iter_active(
+        self, frequency: Frequency, slot: str | None, first_slot: str, batch_size: int
+    ) -> Iterator[list[Subscriber]]:
+        """ACTIVE, non-suppressed subscribers of the slot, page by page, ordered by id."""
+        ...
+
+    def receivable(self, subscriber_ids: Sequence[int]) -> Mapping[int, Subscriber]:
+        """Of these subscribers, those who may get mail *now* (active, not suppressed), as they are now."""
+        ...
+
+
+class Mailer(Protocol):
+    """Bodies and recipients of one edition (the real one is ``digest.personalize.EditionMailer``)."""
+
+    def variant_key(self, subscriber: Subscriber) -> str | None: ...
+
+    def body(self, variant_key: str) -> MessageBody: ...
+
+    def recipient(self, subscriber: Subscriber) -> Recipient: ...
+
+    def shared_headers(self) -> Mapping[str, str]: ...
+
+
+class Throttle:
+    """At most ``rate`` messages per second on average (a token bucket one second deep)."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._available = rate or 0.0
+        self._last = monotonic()
+
+    def acquire(self, count: int) -> None:
+        if not self.rate:
+            return
+        now = self._monotonic()
+        self._available = min(max(self.rate, count), self._available + (now - self._last) * self.rate)
+        self._last = now
+        self._available -= count
+        if self._available < 0:
+            self._sleep(-self._available / self.rate)
+            self._last = self._monotonic()
+            self._available = 0.0
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What a send did. ``sent``/``failed``/``skipped`` are for the whole (edition, slot) run."""
+
+    edition_id: str
+    slot: str
+    backend: str
+    dry_run: bool = False
+    planned: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    in_doubt: int = 0
+    pending: int = 0
+    # Messages handed to the backend by this invocation.
+    sent_now: int = 0
+    batches: int = 0
+    batches_failed: int = 0
+    batches_in_doubt: int = 0
+    errors: tuple[str, ...] = ()
+    # Another worker is planning this run right now; nothing was done.
+    busy: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.failed or self.in_doubt) else 0
+
+    def summary(self) -> str:
+        if self.dry_run:
+            return f"{self.edition_id} ({self.slot}): dry run, {self.planned} would be sent, {self.skipped} skipped"
+        if self.busy:
+            return f"{self.edition_id} ({self.slot}): another process is planning this send; nothing done"
+        text = (
+            f"{self.edition_id} ({self.slot}) via {self.backend}: {self.sent} sent ({self.sent_now} now), "
+            f"{self.failed} failed, {self.skipped} skipped"
+        )
+        if self.in_doubt:
+            text += f", {self.in_doubt} in doubt (not resent; see --resend-in-doubt)"
+        if self.pending:
+            text += f", {self.pending} not yet sent"
+        return text
+
+
+@dataclass
+class _Options:
+    edition_id: str
+    slot: str
+    first_slot: str
+    frequency: Frequency
+    batch_size: int
+    categories: tuple[str, ...]
+    policy: RetryPolicy
+    throttle: Throttle
+    clock: Clock
+    progress: bool = False
+    resend_in_doubt: bool = False
+    stop: threading.Event | None = None
+    lease: timedelta = DEFAULT_LEASE
+    echo: Callable[[str], None] = field(default=print)
+
+
+def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource, options: _Options) -> RunRow:
+    """Fix the run's recipients in batches, one body (variant) per batch."""
+    check_other_slots = ledger.other_runs_of_edition(run)
+    buckets: dict[str, list[tuple[int, str]]] = {}
+    full: list[tuple[str, list[tuple[int, str]]]] = []
+    number = 1
+    skipped = 0
+    for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
+        taken = ledger.already_planned(run.edition_id, [s.id for s in page]) if check_other_slots else set()
+        for subscriber in page:
+            if subscriber.id in taken:
+                continue
+            key = mailer.variant_key(subscriber)
+            if key is None:
+                skipped += 1
+                continue
+            bucket = buckets.setdefault(key, [])
+            bucket.append((subscriber.id, subscriber.email))
+            if len(bucket) >= options.batch_size:
+                full.append((key, bucket))
+                buckets[key] = []
+        if len(full) >= _PLAN_FLUSH_BATCHES:
+            number = ledger.add_batches(run, number, full)
+            full = []
+    full.extend((key, members) for key, members in buckets.items() if members)
+    if full:
+        ledger.add_batches(run, number, full)
+    return ledger.finish_planning(run, skipped, options.clock.now())
+
+
+def _dry_run(ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: _Options, backend: str) -> SendReport:
+    would = skipped = 0
+    for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
+        taken = ledger.already_planned(options.edition_id, [s.id for s in page])
+        for subscriber in page:
+            if subscriber.id in taken:
+                continue
+            key = mailer.variant_key(subscriber)
+            if key is None:
+                skipped += 1
+                continue
+            would += 1
+            options.echo(f"{subscriber.email}\t{key}\t{mailer.body(key).subject}")
+    return SendReport(options.edition_id, options.slot, backend, dry_run=True, planned=would, skipped=skipped)
+
+
+def _batch_key(options: _Options, number: int) -> str:
+    return f"{options.edition_id}/{options.slot}/{number}"
+
+
+def _build_batch(
+    ledger: Ledger, batch: BatchRow, mailer: Mailer, source: RecipientsSource, options: _Options
+) -> tuple[Batch, dict[str, int]]:
+    """The batch's still-pending recipients as they are now; the unreachable ones marked skipped."""
+    rows = ledger.pending_recipients(batch.id)
+    current = source.receivable([row.subscriber_id for row in rows]) if rows else {}
+    ledger.mark_skipped([row.id for row in rows if row.subscriber_id not in current])
+    recipients: list[Recipient] = []
+    row_by_email: dict[str, int] = {}
+    for row in rows:
+        subscriber = current.get(row.subscriber_id)
+        if subscriber is None:
+            continue
+        recipient = mailer.recipient(subscriber)
+        recipients.append(recipient)
+        row_by_email[recipient.email] = row.id
+    body = mailer.body(batch.variant)
+    built = Batch(
+        key=_batch_key(options, batch.number),
+        body=body,
+        recipients=tuple(recipients),
+        headers=dict(mailer.shared_headers()),
+        categories=options.categories,
+    )
+    return built, row_by_email
+
+
+def _record(ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: _Options) -> None:
+    ledger.record_sent(
+        [(row_by_email[r.email], r.provider_id) for r in receipts if r.email in row_by_email], options.clock.now()
+    )
+
+
+def _resolve_abandoned(
+    ledger: Ledger, run: RunRow, worker: Worker, messenger: Messenger, mailer: Mailer,
+    source: RecipientsSource, options: _Options,
+) -> None:
+    """Decide about batches a crashed worker left in ``sending`` (see docs/delivery.md)."""
+    reconcile = getattr(messenger, "reconcile", None)
+    for batch in ledger.batches(run, [SENDING]):
+        now = options.clock.now()
+        if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease):
+            continue
+        if batch.handed_at is None:
+            # Claimed, but the crash came before the backend saw it: safe to send.
+            ledger.release(batch)
+            log.warning("batch %s: abandoned before sending; requeued", _batch_key(options, batch.number))
+            continue
+        if not ledger.take_over(batch, worker, now):
+            continue
+        mine = replace(batch, claimed_by=str(worker))
+        if reconcile is not None:
+            built, row_by_email = _build_batch(ledger, batch, mailer, source, options)
+            accepted = reconcile(built)
+            _record(ledger, accepted, row_by_email, options)
+            ledger.release(mine)
+            log.warning(
+                "batch %s: abandoned while sending; %d of %d found delivered by %s, the rest requeued",
+                built.key, len(accepted), len(built.recipients), messenger.name,
+            )
+        elif options.resend_in_doubt:
+            ledger.release(mine)
+            log.warning("batch %s: abandoned while sending; resent on request", _batch_key(options, batch.number))
+        else:
+            ledger.finish_batch(
+                batch.id, IN_DOUBT, now,
+                error=f"the process sending it stopped after handing it to {messenger.name}; the provider may "
+                "have accepted it, so it is not resent automatically (use --resend-in-doubt)",
+            )
+            log.error("batch %s: in doubt (crash while sending); not resent", _batch_key(options, batch.number))
+
+
+def _send_batch(
+    ledger: Ledger, batch: BatchRow, messenger: Messenger, mailer: Mailer, source: RecipientsSource,
+    options: _Options,
+) -> tuple[int, str | None]:
+    """Send one claimed batch; return (messages accepted, error or None)."""
+    handed = False
+    try:
+        built, row_by_email = _build_batch(ledger, batch, mailer, source, options)
+        if not built.recipients:
+            ledger.finish_batch(batch.id, SENT, options.clock.now())
+            return 0, None
+        options.throttle.acquire(len(built.recipients))
+        ledger.mark_handed(batch.id, options.clock.now())
+        handed = True
+        try:
+            receipts = send_with_retries(messenger, built, options.policy)
+        except DeliveryFailed as failure:
+            _record(ledger, failure.accepted, row_by_email, options)
+            error = redact(str(failure))
+            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=error)
+            log.error("batch %s failed: %s", built.key, error)
+            return len(failure.accepted), error
+        _record(ledger, receipts, row_by_email, options)
+        provider_ids = {receipt.provider_id for receipt in receipts}
+        ledger.finish_batch(
+            batch.id, SENT, options.clock.now(), provider_id=provider_ids.pop() if len(provider_ids) == 1 else None
+        )
+        log.debug("batch %s sent: %d messages", built.key, len(receipts))
+        return len(receipts), None
+    except BaseException:
+        if not handed:
+            # Nothing reached the backend: give the batch back rather than leave it in doubt.
+            ledger.release(batch)
+        raise
+
+
+def deliver(
+    ledger: Ledger,
+    mailer: Mailer,
+    source: RecipientsSource,
+    messenger: Messenger,
+    options: _Options,
+    *,
+    dry_run: bool = False,
+) -> SendReport:
+    """Plan (once) and send the (edition, slot) run; resumable at any point."""
+    if dry_run:
+        return _dry_run(ledger, mailer, source, options, messenger.name)
+    with Worker.current() as worker:
+        now = options.clock.now()
+        run, must_plan = ledger.open_run(options.edition_id, options.slot, messenger.name, worker, now)
+        if must_plan:
+            run = _plan(ledger, run, mailer, source, options)
+        elif run.status == "planning":
+            return SendReport(options.edition_id, options.slot, messenger.name, busy=True)
+        _resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
+        failed_before = [batch.id for batch in ledger.batches(run, [FAILED])]
+        ledger.requeue(failed_before, FAILED)
+        if options.resend_in_doubt:
+            ledger.requeue([batch.id for batch in ledger.batches(run, [IN_DOUBT])], IN_DOUBT)
+        counts = ledger.counts(run)
+        bar = tqdm(
+            total=counts.pending, unit="msg", desc=options.edition_id,
+            disable=not (options.progress and sys.stderr.isatty()),
+        )
+        sent_now = 0
+        errors: list[str] = []
+        last_number = 0
+        try:
+            while not (options.stop is not None and options.stop.is_set()):
+                batch = ledger.next_pending(run, last_number)
+                if batch is None:
+                    break
+                last_number = batch.number
+                claimed_batch = replace(batch, claimed_by=str(worker))
+                if not ledger.claim(batch, worker, options.clock.now()):
+                    continue
+                accepted, error = _send_batch(ledger, claimed_batch, messenger, mailer, source, options)
+                sent_now += accepted
+                if error:
+                    errors.append(f"batch {batch.number}: {error}")
+                bar.update(batch.size)
+        finally:
+            bar.close()
+        ledger.finish_run(run, options.clock.now())
+        counts = ledger.counts(run)
+    report = SendReport(
+        edition_id=options.edition_id, slot=options.slot, backend=messenger.name,
+        planned=counts.planned, sent=counts.sent, failed=counts.failed, in_doubt=counts.in_doubt,
+        skipped=counts.skipped + run.skipped_at_planning, pending=counts.pending, sent_now=sent_now,
+        batches=counts.batches, batches_failed=counts.batches_failed, batches_in_doubt=counts.batches_in_doubt,
+        errors=tuple(errors),
+    )
+    log.info(
+        "send %s slot %s via %s: sent=%d (now %d) failed=%d skipped=%d in_doubt=%d pending=%d",
+        report.edition_id, report.slot, report.backend, report.sent, report.sent_now, report.failed,
+        report.skipped, report.in_doubt, report.pending,
+    )
+    return report
+
+
+# -- the real implementations ------------------------------------------------------
+
+
+class StoreRecipients:
+    """``RecipientsSource`` over ``subscribers.store.SubscriberStore``."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+
+    def iter_active(
+        self, frequency: Frequency, slot: str | None, first_slot: str, batch_size: int
+    ) -> Iterator[list[Subscriber]]:
+        return self.store.iter_active(frequency, slot, first_slot, batch_size)  # type: ignore[attr-defined, no-any-return]
+
+    def receivable(self, subscriber_ids: Sequence[int]) -> Mapping[int, Subscriber]:
+        bulk = getattr(self.store, "active_among", None)
+        if bulk is not None:
+            return bulk(subscriber_ids)  # type: ignore[no-any-return]
+        found = [self.store.get(i) for i in subscriber_ids]  # type: ignore[attr-defined]
+        active = [s for s in found if s is not None and s.status == SubscriberStatus.ACTIVE]
+        suppressed = self.store.suppressed_among([s.email for s in active])  # type: ignore[attr-defined]
+        return {s.id: s for s in active if s.email not in suppressed}
+
+
+def options_for(
+    runtime: Runtime, edition_id: str, edition_name: str, slot: str | None, *,
+    progress: bool = False, resend_in_doubt: bool = False, stop: threading.Event | None = None,
+    sleep: Callable[[float], None] | None = None, echo: Callable[[str], None] = print,
+) -> _Options:
+    settings = runtime.settings
+    edition_config = settings.edition(edition_name)
+    first_slot = edition_config.slots[0]
+    slot = slot or first_slot
+    if slot not in edition_config.slots:
+        raise UsageError(f"--slot {slot}: edition {edition_name!r} goes out at {', '.join(edition_config.slots)}")
+    delivery = settings.delivery
+    return _Options(
+        edition_id=edition_id,
+        slot=slot,
+        first_slot=first_slot,
+        frequency=Frequency(edition_config.frequency),
+        batch_size=delivery.batch_size,
+        categories=(f"edition-{edition_name}", edition_id),
+        policy=RetryPolicy.from_config(delivery, sleep=sleep),
+        throttle=Throttle(delivery.rate_per_second, sleep=sleep or time.sleep),
+        clock=runtime.clock,
+        progress=progress,
+        resend_in_doubt=resend_in_doubt,
+        stop=stop,
+        echo=echo,
+    )
+
+
+def send_edition(
+    runtime: Runtime,
+    edition_id: str,
+    slot: str | None = None,
+    *,
+    dry_run: bool = False,
+    progress: bool = False,
+    resend_in_doubt: bool = False,
+    stop: threading.Event | None = None,
+    messenger: Messenger | None = None,
+    echo: Callable[[str], None] = print,
+) -> SendReport:
+    """Send edition ``edition_id`` to the subscribers of ``slot`` (default: the edition's first slot).
+
+    Safe to call again at any time: what is sent is never sent again. ``stop`` (set by a
+    signal handler) ends the run between batches.
+    """
+    from subscribers.store import SubscriberStore
+    from syndication.digest.editions import edition_articles, get_edition
+    from syndication.digest.personalize import EditionMailer
+
+    engine = runtime.engine
+    edition = get_edition(engine, edition_id)
+    if edition is None:
+        raise UsageError(f"no edition {edition_id!r} has been built")
+    options = options_for(
+        runtime, edition.id, edition.name, slot, progress=progress, resend_in_doubt=resend_in_doubt, stop=stop,
+        echo=echo,
+    )
+    mailer = EditionMailer(edition, edition_articles(engine, edition), runtime)
+    source = StoreRecipients(SubscriberStore.from_runtime(runtime))
+    owns_messenger = messenger is None
+    messenger = messenger or build_messenger(runtime.settings, runtime.secrets, clock=runtime.clock)
+    try:
+        return deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run)
+    finally:
+        if owns_messenger:
+            messenger.close()
+
+
+def send_single(runtime: Runtime, body: MessageBody, recipient: Recipient) -> Receipt:
+    """Send one transactional mail (confirmation, welcome) now, with retries; no ledger.
+
+    Raises DeliveryError when the backend refuses it or keeps failing.
+    """
+    settings = runtime.settings
+    messenger = build_messenger(settings, runtime.secrets, clock=runtime.clock)
+    # No List-Id here: a confirmation or welcome mail is not a list message; the caller puts
+    # any headers it needs on the recipient.
+    batch = Batch(key=f"single:{recipient.message_id}", body=body, recipients=(recipient,))
+    try:
+        receipts = send_with_retries(messenger, batch, RetryPolicy.from_config(settings.delivery))
+    except DeliveryFailed as failure:
+        raise DeliveryError(
+            f"{messenger.name}: the message {recipient.message_id} was not sent: {redact(str(failure))}"
+        ) from None
+    finally:
+        messenger.close()
+    log.info("sent transactional message %s via %s", recipient.message_id, messenger.name)
+    return receipts[0]

@@ -1,0 +1,353 @@
+"""Test doubles for delivery, shipped as public API.
+
+``FakeSendGrid`` is a real HTTP server on 127.0.0.1 that checks each ``/v3/mail/send``
+request the way SendGrid does and records what it accepted per recipient; it can be told
+to answer the next requests with 429, 500, 400 or not at all (a hang). ``RecordingMessenger``
+is an in-memory backend.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from syndication.delivery.base import Batch, DeliveryFailed, Receipt, apply_substitutions
+from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
+
+SUBSTITUTIONS_LIMIT = 10_000
+CUSTOM_ARGS_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    """One message as SendGrid would deliver it (substitutions applied)."""
+
+    email: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+    categories: tuple[str, ...]
+    message_id: str
+    # Content types in request order.
+    content_types: tuple[str, ...]
+
+
+class RequestInvalid(Exception):
+    """What SendGrid would answer with 400."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _check_headers(headers: Any, where: str) -> None:
+    if not isinstance(headers, dict):
+        raise RequestInvalid(where, "headers must be an object of strings")
+    for name, value in headers.items():
+        if not isinstance(value, str):
+            raise RequestInvalid(f"{where}.{name}", "header values must be strings")
+        if name.lower() in RESERVED_HEADERS:
+            raise RequestInvalid(f"{where}.{name}", f"The header {name} is reserved and may not be set")
+
+
+def _check_address(value: Any, where: str) -> str:
+    if not isinstance(value, dict) or not isinstance(value.get("email"), str) or "@" not in value["email"]:
+        raise RequestInvalid(where, "Each email address must have an email such as {\"email\": \"a@b.example\"}")
+    return str(value["email"])
+
+
+def validate_mail_send(data: Any) -> None:
+    """Raise RequestInvalid where SendGrid's v3 Mail Send would refuse ``data``."""
+    if not isinstance(data, dict):
+        raise RequestInvalid(None, "The request body must be a JSON object")
+    personalizations = data.get("personalizations")
+    if not isinstance(personalizations, list) or not personalizations:
+        raise RequestInvalid("personalizations", "You must have at least one personalization.")
+    if len(personalizations) > MAX_PERSONALIZATIONS:
+        raise RequestInvalid(
+            "personalizations",
+            f"The personalization block is limited to {MAX_PERSONALIZATIONS} personalizations per API request.",
+        )
+    _check_address(data.get("from"), "from")
+    if "reply_to" in data:
+        _check_address(data["reply_to"], "reply_to")
+    content = data.get("content")
+    if not isinstance(content, list) or not content:
+        raise RequestInvalid("content", "Unless a valid template_id is provided, the content parameter is required.")
+    types = []
+    for index, part in enumerate(content):
+        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+            raise RequestInvalid(f"content.{index}.type", "Each content object needs a type")
+        if not isinstance(part.get("value"), str) or not part["value"]:
+            raise RequestInvalid(f"content.{index}.value", "The content value must be a string at least one character")
+        types.append(part["type"])
+    if "text/plain" in types and types[0] != "text/plain":
+        raise RequestInvalid("content", "If present, text/plain must be first, followed by text/html, then others.")
+    if "text/html" in types and "text/plain" in types and types.index("text/html") != 1:
+        raise RequestInvalid("content", "If present, text/plain must be first, followed by text/html, then others.")
+    if "headers" in data:
+        _check_headers(data["headers"], "headers")
+    categories = data.get("categories", [])
+    if not isinstance(categories, list) or len(categories) > MAX_CATEGORIES:
+        raise RequestInvalid("categories", f"You may not have more than {MAX_CATEGORIES} categories per request.")
+    if any(not isinstance(c, str) or len(c) > 255 for c in categories):
+        raise RequestInvalid("categories", "A category may not be longer than 255 characters.")
+    if len(set(categories)) != len(categories):
+        raise RequestInvalid("categories", "The categories must be unique.")
+    seen: set[str] = set()
+    total = 0
+    for index, personalization in enumerate(personalizations):
+        where = f"personalizations.{index}"
+        if not isinstance(personalization, dict):
+            raise RequestInvalid(where, "Each personalization must be an object")
+        to = personalization.get("to")
+        if not isinstance(to, list) or not to:
+            raise RequestInvalid(f"{where}.to", "The to array is required for all personalization objects")
+        for position, address in enumerate(to):
+            email = _check_address(address, f"{where}.to.{position}").lower()
+            if email in seen:
+                raise RequestInvalid(
+                    f"{where}.to.{position}",
+                    "Each unique email address in the personalizations array should only be included once.",
+                )
+            seen.add(email)
+        total += len(to) + len(personalization.get("cc", [])) + len(personalization.get("bcc", []))
+        if "headers" in personalization:
+            _check_headers(personalization["headers"], f"{where}.headers")
+        substitutions = personalization.get("substitutions", {})
+        if not isinstance(substitutions, dict) or any(not isinstance(v, str) for v in substitutions.values()):
+            raise RequestInvalid(f"{where}.substitutions", "Substitutions must be an object of strings")
+        if len(json.dumps(substitutions).encode()) > SUBSTITUTIONS_LIMIT:
+            raise RequestInvalid(f"{where}.substitutions", "The substitutions may not exceed 10,000 bytes.")
+        custom_args = personalization.get("custom_args", {})
+        if not isinstance(custom_args, dict) or any(not isinstance(v, str) for v in custom_args.values()):
+            raise RequestInvalid(f"{where}.custom_args", "Custom args must be an object of strings")
+        if len(json.dumps(custom_args).encode()) > CUSTOM_ARGS_LIMIT:
+            raise RequestInvalid(f"{where}.custom_args", "The custom arguments may not exceed 10,000 bytes.")
+        if not (personalization.get("subject") or data.get("subject")):
+            raise RequestInvalid("subject", "The subject is required.")
+    if total > MAX_PERSONALIZATIONS:
+        raise RequestInvalid("personalizations", "There is a limit of 1000 total recipients (to + cc + bcc).")
+
+
+@dataclass
+class _Failure:
+    kind: str
+    remaining: int
+
+
+@dataclass
+class FakeSendGrid:
+    """A SendGrid v3 Mail Send look-alike on 127.0.0.1 (free port, own thread).
+
+    Use as a context manager; ``url`` is the ``[delivery.sendgrid] api_url`` to configure.
+    ``record_content=False`` keeps only per-recipient counts (for benchmarks).
+    """
+
+    api_key: str = "SG.test-key"
+    record_content: bool = True
+    reset_seconds: float = 2.0
+    hang_seconds: float = 2.0
+    accepted: list[AcceptedMessage] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    _failures: list[_Failure] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    # -- control -------------------------------------------------------------------------
+
+    def fail_next(self, count: int, kind: str) -> None:
+        """Answer the next ``count`` requests with ``kind``: "429", "500", "400" or "hang"."""
+        if kind not in ("429", "500", "400", "hang"):
+            raise ValueError(f"unknown failure {kind!r}")
+        with self._lock:
+            self._failures.append(_Failure(kind, count))
+
+    def messages_for(self, email: str) -> list[AcceptedMessage]:
+        return [message for message in self.accepted if message.email == email]
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeSendGrid is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeSendGrid:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: object) -> None:  # quiet
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                fake._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sendgrid", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSendGrid:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- the server side -------------------------------------------------------------------
+
+    def _next_failure(self) -> str | None:
+        with self._lock:
+            self.requests += 1
+            while self._failures and self._failures[0].remaining <= 0:
+                self._failures.pop(0)
+            if not self._failures:
+                return None
+            self._failures[0].remaining -= 1
+            return self._failures[0].kind
+
+    def _answer(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | None,
+                headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        if data:
+            handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length)
+        if handler.path != "/v3/mail/send":
+            self._answer(handler, 404, {"errors": [{"message": "Not found", "field": None}]})
+            return
+        if handler.headers.get("Authorization") != f"Bearer {self.api_key}":
+            self._answer(handler, 401, {"errors": [{"message": "The provided authorization grant is invalid, "
+                                                    "expired, or revoked", "field": None}]})
+            return
+        failure = self._next_failure()
+        if failure == "hang":
+            time.sleep(self.hang_seconds)
+            handler.close_connection = True
+            return
+        if failure == "429":
+            reset = int(time.time() + self.reset_seconds)
+            self._answer(handler, 429, {"errors": [{"message": "too many requests", "field": None}]},
+                         {"X-RateLimit-Reset": str(reset), "X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0"})
+            return
+        if failure == "500":
+            self._answer(handler, 500, {"errors": [{"message": "internal error", "field": None}]})
+            return
+        if failure == "400":
+            self._answer(handler, 400, {"errors": [{"message": "The from address does not match a verified "
+                                                    "Sender Identity.", "field": "from"}]})
+            return
+        if handler.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+            self._answer(handler, 400, {"errors": [{"message": "Content-Type must be application/json",
+                                                    "field": None}]})
+            return
+        try:
+            data = json.loads(raw)
+            validate_mail_send(data)
+        except ValueError:
+            self._answer(handler, 400, {"errors": [{"message": "Bad Request", "field": None}]})
+            return
+        except RequestInvalid as invalid:
+            with self._lock:
+                self.refused.append({"field": invalid.field, "message": invalid.message})
+            self._answer(handler, 400, {"errors": [{"message": invalid.message, "field": invalid.field}]})
+            return
+        message_id = uuid.uuid4().hex[:22]
+        self._accept(data, message_id)
+        self._answer(handler, 202, None, {"X-Message-Id": message_id})
+
+    def _accept(self, data: dict[str, Any], message_id: str) -> None:
+        content = {part["type"]: part["value"] for part in data["content"]}
+        types = tuple(part["type"] for part in data["content"])
+        with self._lock:
+            for personalization in data["personalizations"]:
+                for address in personalization["to"]:
+                    self.counts[address["email"]] += 1
+                    if not self.record_content:
+                        continue
+                    substitutions = personalization.get("substitutions", {})
+                    self.accepted.append(
+                        AcceptedMessage(
+                            email=address["email"],
+                            subject=apply_substitutions(personalization.get("subject") or data["subject"],
+                                                        substitutions),
+                            text=apply_substitutions(content.get("text/plain", ""), substitutions),
+                            html=apply_substitutions(content.get("text/html", ""), substitutions),
+                            headers={**data.get("headers", {}), **personalization.get("headers", {})},
+                            custom_args={**data.get("custom_args", {}), **personalization.get("custom_args", {})},
+                            categories=tuple(data.get("categories", ())),
+                            message_id=message_id,
+                            content_types=types,
+                        )
+                    )
+
+
+class RecordingMessenger:
+    """An in-memory backend: remembers every batch it accepted.
+
+    ``fail_with`` queues DeliveryFailed to raise on the next sends; ``crash_after``
+    raises ``crash`` (not a DeliveryFailed: a simulated crash) once that many batches
+    have been accepted. ``reconcilable`` makes it answer ``reconcile`` like the outbox.
+    """
+
+    name = "recording"
+
+    def __init__(self, *, reconcilable: bool = True) -> None:
+        self.batches: list[Batch] = []
+        self.fail_with: list[DeliveryFailed] = []
+        self.crash_after: int | None = None
+        self.crash: BaseException = RuntimeError("simulated crash")
+        self.closed = False
+        if reconcilable:
+            self.reconcile = self._reconcile
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(recipient.email for batch in self.batches for recipient in batch.recipients)
+
+    def send(self, batch: Batch) -> Sequence[Receipt]:
+        if self.crash_after is not None and len(self.batches) >= self.crash_after:
+            raise self.crash
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.batches.append(batch)
+        return [Receipt(recipient.email, f"rec-{len(self.batches)}") for recipient in batch.recipients]
+
+    def _reconcile(self, batch: Batch) -> list[Receipt]:
+        delivered = {
+            recipient.message_id for accepted in self.batches for recipient in accepted.recipients
+        }
+        return [Receipt(r.email, "reconciled") for r in batch.recipients if r.message_id in delivered]
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,1 @@
+"""Email digests: editions, MJML rendering (compile once), personalisation and the web archive."""

@@ -1,0 +1,220 @@
+"""The web archive of editions: one page per edition, an index and an Atom feed.
+
+Pure rendering (strings and bytes) plus :func:`publish_archive`, which hands the files
+to a writer passed in. Archive pages carry no subscriber's data: the personal parts
+of the mail are replaced by neutral text and a preferences link without a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from lxml import etree
+from markupsafe import Markup
+
+from syndication.config import Settings
+from syndication.digest.compose import archive_url, render_digest, subject_for
+from syndication.digest.editions import Edition, edition_articles, list_editions
+from syndication.digest.personalize import greeting_for
+from syndication.digest.render import layout_context, render_template
+from syndication.html import escape
+from syndication.model import Article
+
+if TYPE_CHECKING:
+    from syndication.feeds.publish import Writer
+    from syndication.runtime import Runtime
+
+ARCHIVE_DIR = "archive"
+INDEX_PATH = f"{ARCHIVE_DIR}/index.html"
+FEED_PATH = f"{ARCHIVE_DIR}/editions.atom"
+FEED_LIMIT = 50
+ATOM_NS = "http://www.w3.org/2005/Atom"
+# A transparent 1×1 GIF: opens are counted from the web server's access log, per edition only.
+PIXEL_GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One edition as the index page and the Atom feed list it."""
+
+    id: str
+    title: str
+    edition_date: object
+    built_at: datetime
+    url: str
+    subject: str
+    lead_title: str
+    count: int
+    article_titles: tuple[str, ...]
+
+
+def _site(settings: Settings) -> str:
+    return settings.site.url.rstrip("/")
+
+
+def edition_path(edition_id: str) -> str:
+    return f"{ARCHIVE_DIR}/{edition_id}.html"
+
+
+def alternates(settings: Settings) -> list[tuple[str, str, str]]:
+    """(href, type, title) of the site's feeds and of the editions feed."""
+    from syndication.feeds.catalog import alternate_links
+
+    links = [(link.href, link.media_type, link.title) for link in alternate_links(settings)]
+    title = f"{settings.site.name} – Newsletter-Ausgaben"
+    links.append((f"{_site(settings)}/{FEED_PATH}", "application/atom+xml", title))
+    return links
+
+
+def _head_links(settings: Settings, canonical: str) -> Markup:
+    tags = [f'<link rel="canonical" href="{escape(canonical)}" />']
+    tags.extend(
+        f'<link rel="alternate" type="{escape(media_type)}" title="{escape(title)}" href="{escape(href)}" />'
+        for href, media_type, title in alternates(settings)
+    )
+    return Markup("".join(tags))
+
+
+def render_edition_page(edition: Edition, articles: Sequence[Article], settings: Settings) -> str:
+    """The edition as a web page: the mail's layout with every article, no personal data."""
+    if not articles:
+        raise ValueError(f"edition {edition.id} has no published article left to show")
+    site = _site(settings)
+    first_slot = settings.edition(edition.name).slots[0] if _has_edition(settings, edition.name) else "06:00"
+    greeting = greeting_for(int(first_slot.split(":")[0]), None)
+    body = render_digest(
+        edition,
+        articles,
+        settings,
+        shown=len(articles),
+        html_values={
+            "greeting": greeting,
+            "unsubscribe_url": None,
+            "preferences_url": f"{site}/preferences",
+            "view_in_browser_url": None,
+            "tracking_pixel_url": None,
+        },
+        text_values={"greeting": greeting},
+        extra={
+            "head_extra": _head_links(settings, archive_url(settings, edition.id)),
+            "archive_index_url": f"{site}/{INDEX_PATH}",
+            "footer_note": f"Dies ist die Web-Ausgabe des Newsletters „{edition.title}“. "
+            f"Abonnieren: {site}/subscribe",
+        },
+    )
+    return body.html
+
+
+def _has_edition(settings: Settings, name: str) -> bool:
+    return any(config.name == name for config in settings.digest.editions)
+
+
+def archive_entry(edition: Edition, articles: Sequence[Article], settings: Settings) -> ArchiveEntry:
+    lead = articles[0].title if articles else ""
+    return ArchiveEntry(
+        id=edition.id,
+        title=edition.title,
+        edition_date=edition.edition_date,
+        built_at=edition.built_at,
+        url=archive_url(settings, edition.id),
+        subject=subject_for(edition, articles[0], settings) if articles else edition.title,
+        lead_title=lead,
+        count=len(articles),
+        article_titles=tuple(article.title for article in articles),
+    )
+
+
+def render_index(entries: Sequence[ArchiveEntry], settings: Settings) -> str:
+    """The archive's index page, newest edition first."""
+    site = _site(settings)
+    ordered = sorted(entries, key=lambda e: (e.edition_date, e.built_at, e.id), reverse=True)
+    context = layout_context(
+        settings,
+        title=f"Newsletter-Archiv – {settings.site.name}",
+        description=f"Alle Newsletter-Ausgaben von {settings.site.name}",
+        canonical_url=f"{site}/{INDEX_PATH}",
+        alternates=alternates(settings),
+        entries=ordered,
+        subscribe_url=f"{site}/subscribe",
+        feed_url=f"{site}/{FEED_PATH}",
+    )
+    return render_template("web/archive_index.html.j2", context)
+
+
+def _atom_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def render_editions_feed(entries: Sequence[ArchiveEntry], settings: Settings) -> bytes:
+    """An Atom feed (RFC 4287) of the newest editions."""
+    from syndication.feeds.catalog import tag_authority
+
+    site = _site(settings)
+    authority = tag_authority(settings)
+    ordered = sorted(entries, key=lambda e: (e.edition_date, e.built_at, e.id), reverse=True)[:FEED_LIMIT]
+    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", settings.site.language)
+
+    def add(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", **attributes)
+        if text is not None:
+            element.text = text
+        return element
+
+    add(feed, "id", f"tag:{authority},2026:archive")
+    add(feed, "title", f"{settings.site.name} – Newsletter-Ausgaben")
+    add(feed, "subtitle", settings.site.description)
+    updated = max((e.built_at for e in ordered), default=datetime(2026, 1, 1, tzinfo=UTC))
+    add(feed, "updated", _atom_date(updated))
+    add(feed, "link", rel="self", type="application/atom+xml", href=f"{site}/{FEED_PATH}")
+    add(feed, "link", rel="alternate", type="text/html", href=f"{site}/{INDEX_PATH}")
+    author = add(feed, "author")
+    add(author, "name", settings.site.name)
+    add(author, "uri", f"{site}/")
+    add(feed, "rights", settings.site.copyright)
+    for entry in ordered:
+        item = add(feed, "entry")
+        add(item, "id", f"tag:{authority},{entry.edition_date}:archive/{entry.id}")
+        add(item, "title", entry.subject)
+        add(item, "link", rel="alternate", type="text/html", href=entry.url)
+        add(item, "published", _atom_date(entry.built_at))
+        add(item, "updated", _atom_date(entry.built_at))
+        add(item, "summary", " · ".join(entry.article_titles))
+    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+@dataclass(frozen=True)
+class ArchiveReport:
+    edition_id: str | None
+    written: tuple[str, ...]
+
+
+def publish_archive(runtime: Runtime, writer: Writer, edition: Edition | None = None) -> ArchiveReport:
+    """Write the edition's page (when given), the index and the Atom feed through ``writer``.
+
+    Only files whose bytes changed are written (the writer's contract).
+    """
+    settings = runtime.settings
+    engine = runtime.engine
+    written: list[str] = []
+    if edition is not None:
+        articles = edition_articles(engine, edition)
+        if articles:
+            page = render_edition_page(edition, articles, settings).encode("utf-8")
+            if writer.write(edition_path(edition.id), page):
+                written.append(edition_path(edition.id))
+        if settings.digest.tracking_pixel and writer.write(f"{ARCHIVE_DIR}/open/{edition.id}.gif", PIXEL_GIF):
+            written.append(f"{ARCHIVE_DIR}/open/{edition.id}.gif")
+    entries = []
+    for listed in list_editions(engine):
+        articles = edition_articles(engine, listed)
+        if articles:
+            entries.append(archive_entry(listed, articles, settings))
+    if writer.write(INDEX_PATH, render_index(entries, settings).encode("utf-8")):
+        written.append(INDEX_PATH)
+    if writer.write(FEED_PATH, render_editions_feed(entries, settings)):
+        written.append(FEED_PATH)
+    return ArchiveReport(edition_id=edition.id if edition else None, written=tuple(written))

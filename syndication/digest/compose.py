@@ -1,0 +1,212 @@
+"""From an edition's articles to a rendered digest: cards, groups, size budget.
+
+Pure: takes articles and values, returns a MessageBody. Personal parts come in as
+opaque strings (placeholders for mail, neutral text for the web archive) and are
+never evaluated as templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from syndication.config import Settings
+from syndication.delivery.base import MessageBody, apply_substitutions
+from syndication.digest.editions import Edition, group_by_category, primary_category
+from syndication.digest.render import german_date, render_mjml_pair
+from syndication.html import html_to_text
+from syndication.model import Article
+
+AI_IMAGE_LABEL = "KI-generiertes Bild"
+DIGEST_TEMPLATE = "digest"
+_QUOTES = re.compile("[\"'„“”‚‘’«»‹›]")
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_quote(text: str) -> str:
+    """Text reduced for comparison: no markup, no quotation marks, single spaces, case-folded."""
+    plain = html_to_text(text) if "<" in text else text
+    plain = _QUOTES.sub("", plain)
+    return _SPACE.sub(" ", plain).strip().strip(".…!?").strip().casefold()
+
+
+def quote_repeats(quote: str | None, outlook_html: str | None) -> bool:
+    """Whether the author quote says what the outlook says (then it is shown once)."""
+    if not quote or not outlook_html:
+        return False
+    said, outlook = normalise_quote(quote), normalise_quote(outlook_html)
+    return bool(said) and (said == outlook or said in outlook)
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one article shows in a digest."""
+
+    article_id: str
+    url: str
+    title: str
+    teaser: str
+    category: str
+    image_url: str | None = None
+    image_alt: str = ""
+    image_label: str | None = None
+    image_credit: str = ""
+    key_facts: tuple[str, ...] = ()
+    key_facts_text: tuple[str, ...] = ()
+    outlook_heading: str = "Ausblick"
+    outlook_html: str | None = None
+    outlook_text: str | None = None
+    quote: str | None = None
+    # True: the quote repeats the outlook, which is then shown once, attributed to the author.
+    quote_is_outlook: bool = False
+    author_name: str | None = None
+    author_url: str | None = None
+    portrait_url: str | None = None
+    portrait_alt: str = ""
+
+
+def make_card(article: Article, settings: Settings) -> Card:
+    digest = settings.digest
+    image = article.image
+    outlook = article.outlook
+    outlook_html = outlook.html if outlook and outlook.html.strip() else None
+    quote = (article.author_quote or "").strip() or None
+    repeats = quote_repeats(quote, outlook_html)
+    author = article.author
+    portrait = author.portrait if author else None
+    facts = article.key_facts[: digest.max_key_facts]
+    return Card(
+        article_id=article.id,
+        url=article.url,
+        title=article.title,
+        teaser=article.teaser,
+        category=primary_category(article, digest.category_priority),
+        image_url=image.url if image and image.url else None,
+        image_alt=(image.alt or image.caption or article.title) if image else "",
+        image_label=AI_IMAGE_LABEL if image and image.ai_generated else None,
+        image_credit=image.credit if image else "",
+        key_facts=tuple(item.html for item in facts),
+        key_facts_text=tuple(item.text for item in facts),
+        outlook_heading=(outlook.heading or "Ausblick") if outlook else "Ausblick",
+        outlook_html=outlook_html,
+        outlook_text=html_to_text(outlook_html) if outlook_html else None,
+        quote=None if repeats else quote,
+        quote_is_outlook=repeats,
+        author_name=author.name if author else None,
+        author_url=author.url if author else None,
+        portrait_url=portrait.url if portrait and portrait.url else None,
+        portrait_alt=(portrait.alt or (f"Porträt von {author.name}" if author else "")) if portrait else "",
+    )
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """Everything the digest templates need besides the layout values."""
+
+    edition: Edition
+    lead: Card
+    groups: tuple[tuple[str, tuple[Card, ...]], ...]
+    more_count: int
+    archive_url: str
+    subject: str
+    preheader: str
+    personal: Mapping[str, str] = field(default_factory=dict)
+
+
+def subject_for(edition: Edition, lead: Article, settings: Settings) -> str:
+    """„Der Morgen, Dienstag, 24. November 2026: <lead title>“."""
+    return f"{edition.title}, {german_date(edition.edition_date, settings.site.language)}: {lead.title}"
+
+
+def preheader_for(articles: Sequence[Article], limit: int = 140) -> str:
+    lead = articles[0]
+    text = lead.teaser.strip()
+    others = [a.title for a in articles[1:3]]
+    if others:
+        text = f"{text} Außerdem: {' · '.join(others)}"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def archive_url(settings: Settings, edition_id: str) -> str:
+    return f"{settings.site.url.rstrip('/')}/archive/{edition_id}.html"
+
+
+def render_digest(
+    edition: Edition,
+    articles: Sequence[Article],
+    settings: Settings,
+    *,
+    shown: int,
+    html_values: Mapping[str, Any],
+    text_values: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> MessageBody:
+    """The digest showing the first ``shown`` of ``articles`` (the rest as „N weitere Artikel“)."""
+    cards = [make_card(article, settings) for article in articles[:shown]]
+    groups = group_by_category(articles[1:shown], settings.digest.category_priority)
+    by_id = {card.article_id: card for card in cards}
+    context: dict[str, Any] = {
+        "edition": edition,
+        "edition_title": edition.title,
+        "edition_date": edition.edition_date,
+        "lead": cards[0],
+        "groups": [(name, [by_id[a.id] for a in members]) for name, members in groups],
+        "more_count": len(articles) - shown,
+        "archive_url": archive_url(settings, edition.id),
+        "subject": subject_for(edition, articles[0], settings),
+        "preheader": preheader_for(articles),
+        "title": f"{edition.title} – {settings.site.name}",
+        **html_values,
+        **(extra or {}),
+    }
+    return render_mjml_pair(DIGEST_TEMPLATE, context, settings, text_context=text_values)
+
+
+def render_within_budget(
+    edition: Edition,
+    articles: Sequence[Article],
+    settings: Settings,
+    *,
+    html_values: Mapping[str, Any],
+    text_values: Mapping[str, Any],
+    worst_case: Mapping[str, str],
+    extra: Mapping[str, Any] | None = None,
+) -> MessageBody:
+    """The digest with as many articles as fit ``[digest] size_budget_bytes``.
+
+    The size is measured after substituting ``worst_case`` values (the longest a
+    subscriber's personal parts can get), so no personalised message exceeds the budget.
+    MJML is compiled O(log n) times (binary search over the number of articles shown).
+    """
+    if not articles:
+        raise ValueError("a digest needs at least one article")
+    budget = settings.digest.size_budget_bytes
+
+    def size(body: MessageBody) -> int:
+        return len(apply_substitutions(body.html, worst_case).encode("utf-8"))
+
+    def render(count: int) -> MessageBody:
+        return render_digest(
+            edition, articles, settings, shown=count, html_values=html_values, text_values=text_values, extra=extra
+        )
+
+    full = render(len(articles))
+    if size(full) < budget:
+        return full
+    low, high = 1, len(articles) - 1
+    best = render(1)
+    if size(best) >= budget:
+        # Even the lead story alone is too big: send it anyway rather than nothing.
+        return best
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = render(middle)
+        if size(candidate) < budget:
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+

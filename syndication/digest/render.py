@@ -1,0 +1,244 @@
+"""Email rendering: Jinja2 first (autoescaped), MJML after (mjml-python).
+
+Pure: renders strings from templates and values; never touches the network or writes files.
+Every failure becomes a :class:`TemplateError` naming the template, the line and the cause.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+import mjml
+from babel.dates import format_date, format_datetime
+
+from syndication.delivery.base import MessageBody
+from syndication.errors import TemplateError
+from syndication.paths import TEMPLATES_DIR
+
+if TYPE_CHECKING:
+    from syndication.config import Settings
+    from syndication.runtime import Runtime
+
+# No web fonts by default: system fonts render instantly, need no request and look native.
+SYSTEM_FONT_STACK = "-apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+WEB_FONT_NAME = "Lato"
+WEB_FONT_URL = "https://fonts.googleapis.com/css2?family=Lato:wght@400;700&display=swap"
+
+
+def german_date(value: date | datetime, locale: str = "de") -> str:
+    """„Dienstag, 24. November 2026“."""
+    return format_date(value, format="full", locale=locale)
+
+
+def short_date(value: date | datetime, locale: str = "de") -> str:
+    """„24. November 2026“."""
+    return format_date(value, format="long", locale=locale)
+
+
+def local_time(value: datetime, zone: Any, locale: str = "de") -> str:
+    """„24.11.2026, 06:00“ in ``zone``."""
+    return format_datetime(value.astimezone(zone), format="dd.MM.yyyy, HH:mm", locale=locale)
+
+
+def _autoescape(name: str | None) -> bool:
+    # Plain-text parts must not carry HTML entities; everything else is markup.
+    return not (name or "").endswith(".txt.j2")
+
+
+@lru_cache(maxsize=8)
+def make_environment(search_path: tuple[Path, ...] = (TEMPLATES_DIR,)) -> jinja2.Environment:
+    """The Jinja environment for email and web templates (cached per search path).
+
+    Tests put a folder of their own templates before the project's ``templates/``.
+    """
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder) for folder in search_path]),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["german_date"] = german_date
+    environment.filters["short_date"] = short_date
+    environment.filters["local_time"] = local_time
+    return environment
+
+
+def _template_line(exc: BaseException, fallback: str) -> tuple[str, int | None]:
+    """The template file and line where a runtime Jinja error happened.
+
+    Jinja rewrites the traceback so that template frames carry the template's file name
+    and line in ``tb_lineno`` (``traceback.extract_tb`` would recompute the generated
+    code's line on Python 3.11, so the traceback is walked by hand).
+    """
+    found: tuple[str, int] | None = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return fallback, None
+    path = Path(found[0]).resolve()
+    name = path.relative_to(TEMPLATES_DIR).as_posix() if path.is_relative_to(TEMPLATES_DIR) else found[0]
+    return name, found[1]
+
+
+def template_error(exc: Exception, template_name: str) -> TemplateError:
+    """A TemplateError saying which template, which line and what went wrong."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        name = exc.name or template_name
+        return TemplateError(f"template {name}, line {exc.lineno}: {exc.message}")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return TemplateError(f"template {template_name}: template not found: {exc.name}")
+    name, line = _template_line(exc, template_name)
+    where = f"template {name}, line {line}" if line else f"template {name}"
+    cause = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+    return TemplateError(f"{where}: {type(exc).__name__}: {cause}")
+
+
+def render_template(
+    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+) -> str:
+    """Render one Jinja template; any failure is a TemplateError naming template and line."""
+    environment = make_environment(search_path)
+    try:
+        return environment.get_template(template_name).render(context)
+    except Exception as exc:
+        raise template_error(exc, template_name) from exc
+
+
+def template_exports(
+    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+) -> dict[str, Any]:
+    """Top-level ``{% set %}`` values of a template (e.g. its ``subject``)."""
+    environment = make_environment(search_path)
+    try:
+        module = environment.get_template(template_name).make_module(dict(context))
+    except Exception:
+        # make_module does not rewrite the traceback to template lines; handle_exception does.
+        try:
+            environment.handle_exception()
+        except Exception as rewritten:
+            raise template_error(rewritten, template_name) from rewritten
+    return {key: getattr(module, key) for key in dir(module) if not key.startswith("_")}
+
+
+_MJ_TAG = re.compile(r"<(/?)(mj-[a-z-]+|mjml)\b[^>]*?(/?)>")
+# Tags whose content MJML treats as raw HTML: nesting inside them is not checked.
+_RAW_CONTENT = {"mj-text", "mj-raw", "mj-button", "mj-style", "mj-title", "mj-preview", "mj-table"}
+
+
+def _locate_mjml_problem(source: str) -> tuple[int, str] | None:
+    """Line and description of the first unbalanced MJML tag in ``source``, if any."""
+    stack: list[tuple[str, int]] = []
+    for match in _MJ_TAG.finditer(source):
+        closing, name, self_closing = match.group(1), match.group(2), match.group(3)
+        line = source.count("\n", 0, match.start()) + 1
+        if self_closing:
+            continue
+        if not closing:
+            if stack and stack[-1][0] in _RAW_CONTENT:
+                return line, f"<{name}> inside <{stack[-1][0]}> opened on line {stack[-1][1]}"
+            stack.append((name, line))
+            continue
+        if not stack:
+            return line, f"</{name}> closes nothing"
+        opened, opened_line = stack.pop()
+        if opened != name:
+            return line, f"</{name}> closes <{opened}> opened on line {opened_line}"
+    if stack:
+        opened, opened_line = stack[-1]
+        return opened_line, f"<{opened}> is never closed"
+    return None
+
+
+def compile_mjml(source: str, template_name: str, *, web_fonts: bool = False) -> str:
+    """MJML → HTML. The only place mjml2html is called."""
+    fonts = {WEB_FONT_NAME: WEB_FONT_URL} if web_fonts else {}
+    try:
+        return mjml.mjml2html(source, disable_comments=False, fonts=fonts)
+    except Exception as exc:
+        problem = _locate_mjml_problem(source)
+        if problem:
+            line, what = problem
+            raise TemplateError(
+                f"template {template_name}, line {line} of its rendered MJML: {what} (MJML: {exc})"
+            ) from exc
+        raise TemplateError(f"template {template_name}: MJML could not be compiled: {exc}") from exc
+
+
+def layout_context(settings: Settings, **values: Any) -> dict[str, Any]:
+    """What the base layout needs; every personal or optional part defaults to None."""
+    digest = settings.digest
+    context: dict[str, Any] = {
+        "site": settings.site,
+        "lang": settings.site.language,
+        "font_family": f"{WEB_FONT_NAME}, {SYSTEM_FONT_STACK}" if digest.web_fonts else SYSTEM_FONT_STACK,
+        "title": settings.site.name,
+        "preheader": "",
+        "edition_title": None,
+        "edition_date": None,
+        "greeting": None,
+        "unsubscribe_url": None,
+        "preferences_url": None,
+        "view_in_browser_url": None,
+        "archive_url": None,
+        "archive_index_url": None,
+        "tracking_pixel_url": None,
+        "footer_note": None,
+        "head_extra": None,
+    }
+    context.update(values)
+    return context
+
+
+def render_mjml_pair(
+    template_name: str,
+    context: Mapping[str, Any],
+    settings: Settings,
+    *,
+    text_context: Mapping[str, Any] | None = None,
+    search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+) -> MessageBody:
+    """Render ``email/<name>.mjml.j2`` and ``email/<name>.txt.j2`` into a MessageBody.
+
+    The subject is the context's ``subject``, else the template's top-level
+    ``{% set subject = … %}``. ``text_context`` overrides values for the plain-text part
+    only (e.g. a greeting placeholder that is not HTML-escaped).
+    """
+    mjml_name = f"email/{template_name}.mjml.j2"
+    text_name = f"email/{template_name}.txt.j2"
+    full = layout_context(settings, **context)
+    subject = full.get("subject") or template_exports(mjml_name, full, search_path).get("subject")
+    if not subject:
+        raise TemplateError(f"template {mjml_name}: no subject: set one with {{% set subject = '…' %}}")
+    full["subject"] = str(subject).strip()
+    source = render_template(mjml_name, full, search_path)
+    html = compile_mjml(source, mjml_name, web_fonts=settings.digest.web_fonts)
+    text = render_template(text_name, {**full, **(text_context or {})}, search_path)
+    return MessageBody(subject=full["subject"], html=html, text=text)
+
+
+def render_transactional(
+    template_name: str,
+    context: Mapping[str, Any],
+    runtime: Runtime,
+    *,
+    search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+) -> MessageBody:
+    """A confirmation/welcome-style mail in the digest layout.
+
+    ``template_name`` is e.g. ``"confirm"`` for ``templates/email/confirm.mjml.j2`` (+ ``.txt.j2``).
+    The context may set any layout value (``preheader``, ``unsubscribe_url``, ``preferences_url``,
+    ``greeting``, ``footer_note``…) plus whatever the template itself uses.
+    """
+    return render_mjml_pair(template_name, context, runtime.settings, search_path=search_path)

@@ -1,0 +1,221 @@
+"""Which feeds the site has, where they live, and how pages and OPML point to them. Pure.
+
+The main feed is ``feeds/all.<ext>``; with ``[feeds] kinds`` each category, region and
+author gets ``feeds/<kind>/<slug>.<ext>`` in RSS, Atom and JSON Feed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from syndication.config import Settings
+from syndication.feeds.content import plain_text, tag_uri
+from syndication.feeds.render import FeedFormat, FeedMeta
+from syndication.html import escape
+from syndication.model import Article
+
+FEEDS_DIR = "feeds"
+OPML_PATH = f"{FEEDS_DIR}/index.opml"
+MAIN_KIND = "all"
+
+_TRANSLITERATION = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS"}
+)
+
+
+def slugify(name: str) -> str:
+    """An ASCII slug: „Rheinland-Pfalz“ → ``rheinland-pfalz``, „Südwest“ → ``suedwest``, ß → ss."""
+    text = unicodedata.normalize("NFKC", name).translate(_TRANSLITERATION)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = []
+    for char in ascii_text.lower():
+        if char.isalnum():
+            slug.append(char)
+        elif not slug or slug[-1] != "-":
+            slug.append("-")
+    return "".join(slug).strip("-")
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed (in every format): its kind, slug, display name and articles, newest first."""
+
+    kind: str
+    slug: str
+    name: str
+    articles: tuple[Article, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def is_main(self) -> bool:
+        return self.kind == MAIN_KIND
+
+    def path(self, feed_format: FeedFormat) -> str:
+        """The file's path under ``public/``."""
+        if self.is_main:
+            return f"{FEEDS_DIR}/{MAIN_KIND}.{feed_format.extension}"
+        return f"{FEEDS_DIR}/{self.kind}/{self.slug}.{feed_format.extension}"
+
+
+def _site_url(settings: Settings) -> str:
+    return settings.site.url.rstrip("/")
+
+
+def feed_url(settings: Settings, path: str) -> str:
+    """The public URL of ``path`` (relative to ``public/``)."""
+    return f"{_site_url(settings)}/{path}"
+
+
+def tag_authority(settings: Settings) -> str:
+    """The site's host name, the authority of every ``tag:`` URI."""
+    return urlsplit(settings.site.url).hostname or "localhost"
+
+
+def _names(article: Article, kind: str) -> Iterable[str]:
+    if kind == "category":
+        return article.categories
+    if kind == "region":
+        return article.regions
+    if kind == "author":
+        return (article.author.name,) if article.author else ()
+    raise ValueError(f"unknown feed kind {kind!r}")
+
+
+def plan_feeds(settings: Settings, articles: Sequence[Article]) -> list[FeedSpec]:
+    """Every feed to build, each with its newest ``[feeds] limit`` published articles.
+
+    ``articles`` may come in any order and include retracted ones: those leave the feeds.
+    Names whose slugs collide („Südwest“ and „Suedwest“) share one feed.
+    """
+    limit = settings.feeds.limit
+    published = sorted((a for a in articles if a.is_published), key=lambda a: (a.published, a.id), reverse=True)
+    specs = [FeedSpec(MAIN_KIND, MAIN_KIND, settings.feeds.title or settings.site.name, tuple(published[:limit]))]
+    for kind in settings.feeds.kinds:
+        groups: dict[str, list[Article]] = {}
+        names: dict[str, str] = {}
+        for article in published:
+            for raw in dict.fromkeys(_names(article, kind)):
+                name = plain_text(raw)
+                slug = slugify(name)
+                if not slug:
+                    continue
+                members = groups.setdefault(slug, [])
+                if len(members) < limit and (not members or members[-1] is not article):
+                    members.append(article)
+                names[slug] = min(names.get(slug, name), name)
+        for slug in sorted(groups):
+            specs.append(FeedSpec(kind, slug, names[slug], tuple(groups[slug])))
+    return specs
+
+
+def feed_title(settings: Settings, spec: FeedSpec) -> str:
+    site = settings.feeds.title or settings.site.name
+    return site if spec.is_main else f"{site} – {spec.name}"
+
+
+def feed_meta(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> FeedMeta:
+    """What the feed ``spec`` says about itself in ``feed_format``."""
+    site = _site_url(settings)
+    alternate = f"{site}/"
+    if spec.kind == "author":
+        author = next((a.author for a in spec.articles if a.author and a.author.url), None)
+        if author is not None and author.url:
+            alternate = author.url
+    specific = "feed:all" if spec.is_main else f"feed:{spec.kind}/{spec.slug}"
+    description = settings.site.description if spec.is_main else f"{settings.site.description} – {spec.name}"
+    return FeedMeta(
+        id=tag_uri(tag_authority(settings), specific),
+        title=feed_title(settings, spec),
+        self_url=feed_url(settings, spec.path(feed_format)),
+        alternate_url=alternate,
+        tag_authority=tag_authority(settings),
+        language=settings.site.language,
+        description=description,
+        logo=settings.site.logo,
+        icon=settings.site.icon,
+        copyright=settings.site.copyright,
+        hub=settings.feeds.websub_hub,
+        publisher=settings.site.name,
+        category_scheme=f"{site}/{FEEDS_DIR}/category/",
+        region_scheme=f"{site}/{FEEDS_DIR}/region/",
+        ttl_minutes=settings.feeds.ttl_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed advertised on a page: ``<link rel="alternate" type=… title=… href=…>``."""
+
+    href: str
+    media_type: str
+    title: str
+
+    def html(self) -> str:
+        return (
+            f'<link rel="alternate" type="{escape(self.media_type)}" '
+            f'title="{escape(self.title)}" href="{escape(self.href)}">'
+        )
+
+
+_FORMAT_NAMES = {FeedFormat.RSS: "RSS", FeedFormat.ATOM: "Atom", FeedFormat.JSON: "JSON Feed"}
+
+
+def alternate_links(settings: Settings, spec: FeedSpec | None = None) -> list[FeedLink]:
+    """The ``<link rel="alternate">`` tags for a page: the main feed (or ``spec``) in every format."""
+    spec = spec or FeedSpec(MAIN_KIND, MAIN_KIND, settings.feeds.title or settings.site.name)
+    title = feed_title(settings, spec)
+    return [
+        FeedLink(feed_url(settings, spec.path(f)), f.media_type, f"{title} ({_FORMAT_NAMES[f]})")
+        for f in FeedFormat
+    ]
+
+
+def render_opml(settings: Settings, specs: Sequence[FeedSpec]) -> bytes:
+    """OPML 2.0 listing every feed (its RSS version, so an import subscribes once per feed).
+
+    No ``dateCreated``: the file must not change unless the list of feeds does.
+    """
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = plain_text(f"{settings.feeds.title or settings.site.name} – Feeds")
+    etree.SubElement(head, "ownerName").text = plain_text(settings.site.name)
+    etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = etree.SubElement(root, "body")
+    groups: dict[str, etree._Element] = {}
+    for spec in specs:
+        parent = body
+        if not spec.is_main:
+            parent = groups.get(spec.kind)
+            if parent is None:
+                parent = etree.SubElement(body, "outline", text=spec.kind)
+                groups[spec.kind] = parent
+        meta = feed_meta(settings, spec, FeedFormat.RSS)
+        etree.SubElement(
+            parent,
+            "outline",
+            type="rss",
+            text=plain_text(meta.title),
+            title=plain_text(meta.title),
+            xmlUrl=meta.self_url,
+            htmlUrl=meta.alternate_url,
+            language=meta.language,
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+__all__ = [
+    "FEEDS_DIR",
+    "OPML_PATH",
+    "FeedLink",
+    "FeedSpec",
+    "alternate_links",
+    "feed_meta",
+    "feed_url",
+    "plan_feeds",
+    "render_opml",
+    "slugify",
+]

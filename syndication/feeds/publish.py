@@ -1,0 +1,320 @@
+"""Build every feed and write the ones whose bytes changed; then announce them via WebSub.
+
+Rendering is pure (:mod:`syndication.feeds.render`); this module is the edge that touches
+files, through a :class:`Writer`. A small state file (``var/feeds-state.json``) remembers,
+per file, a signature of what it was built from (feed metadata, each article's id,
+version, content hash and times, and the renderer's own code). A feed whose signature
+and file are unchanged is not rendered again, so a rebuild after one new article
+renders only the feeds that contain it. The state also keeps feeds the hub has not yet
+accepted, and the feeds that once existed: a category whose articles were all retracted
+keeps its URL, now as an empty feed, so the retracted articles leave it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+import httpx
+
+from syndication.config import Settings
+from syndication.feeds import catalog, content, render
+from syndication.feeds.catalog import OPML_PATH, FeedSpec, feed_meta, feed_url, plan_feeds, render_opml
+from syndication.feeds.render import FeedFormat, render_feed
+from syndication.feeds.websub import WebsubOutcome, announce
+from syndication.model import Article
+from syndication.runtime import Runtime
+from syndication.store.articles import ArticleStore
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "feeds-state.json"
+
+
+class Writer(Protocol):
+    """Where published files go. Paths are relative, with forward slashes."""
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when there is none."""
+        ...
+
+    def write(self, path: str, data: bytes) -> bool:
+        """Store ``data`` at ``path`` unless it is there already; True when the file changed."""
+        ...
+
+
+def _safe_relative(path: str) -> PurePosixPath:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise ValueError(f"{path!r} is not a relative path inside the output folder")
+    return relative
+
+
+class AtomicFileWriter:
+    """Writes under ``root``: a temporary file in the same folder, then ``os.replace``.
+
+    Readers (the web server, rsync, a CDN) therefore see the old file or the new one,
+    never half a file; and a file whose bytes did not change is not touched at all,
+    so its modification time (Last-Modified) stays.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _target(self, path: str) -> Path:
+        return self.root.joinpath(*_safe_relative(path).parts)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self._target(path).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def write(self, path: str, data: bytes) -> bool:
+        target = self._target(path)
+        if self.read(path) == data:
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return True
+
+
+@dataclass
+class MemoryWriter:
+    """A writer that keeps files in a dict: the test double. ``writes`` lists every changing write."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    writes: list[str] = field(default_factory=list)
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(str(_safe_relative(path)))
+
+    def write(self, path: str, data: bytes) -> bool:
+        key = str(_safe_relative(path))
+        if self.files.get(key) == data:
+            return False
+        self.files[key] = data
+        self.writes.append(key)
+        return True
+
+
+@dataclass(frozen=True)
+class FeedsReport:
+    """What a build did: files written, files left as they were, what the hub was told."""
+
+    feeds: int
+    written: tuple[str, ...]
+    unchanged: int
+    rendered: int
+    skipped: int
+    websub: WebsubOutcome | None = None
+
+
+@dataclass
+class FeedsState:
+    """Remembered between runs (see module docstring)."""
+
+    signatures: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    known: list[dict[str, str]] = field(default_factory=list)
+    websub_pending: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, data: bytes | None) -> FeedsState:
+        if not data:
+            return cls()
+        try:
+            raw = json.loads(data)
+            return cls(
+                signatures=dict(raw.get("signatures", {})),
+                digests=dict(raw.get("digests", {})),
+                known=[dict(k) for k in raw.get("known", [])],
+                websub_pending=list(raw.get("websub_pending", [])),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            # A broken state file only costs a full rebuild.
+            log.warning("feeds: ignoring unreadable %s (%s); rebuilding every feed", STATE_FILE, exc)
+            return cls()
+
+    def dump(self) -> bytes:
+        return (json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _code_fingerprint() -> str:
+    # A change to the rendering code changes every signature: no stale feed after an upgrade.
+    digest = hashlib.sha256()
+    for module in (render, content, catalog):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    import feedgen.version
+
+    digest.update(str(feedgen.version.version_str).encode())
+    return digest.hexdigest()
+
+
+_CODE_FINGERPRINT: str | None = None
+
+
+def _code() -> str:
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        _CODE_FINGERPRINT = _code_fingerprint()
+    return _CODE_FINGERPRINT
+
+
+def feed_signature(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> str:
+    """What the feed file is built from; equal signatures give equal bytes."""
+    meta = asdict(feed_meta(settings, spec, feed_format))
+    articles = [
+        (a.id, a.version, a.content_hash, a.published.isoformat(), a.updated.isoformat(), a.status.value)
+        for a in spec.articles
+    ]
+    payload = json.dumps([_code(), feed_format.extension, meta, articles], default=str, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    path: str
+    signature: str
+    data: bytes | None
+    """None when the file was up to date and not rendered."""
+
+
+def build_files(
+    settings: Settings, specs: Sequence[FeedSpec], is_current: Callable[[str, str], bool] = lambda _p, _s: False
+) -> list[BuiltFile]:
+    """Render every feed of ``specs`` in every format, except those ``is_current(path, signature)``."""
+    built = []
+    for spec in specs:
+        for feed_format in FeedFormat:
+            path = spec.path(feed_format)
+            signature = feed_signature(settings, spec, feed_format)
+            if is_current(path, signature):
+                built.append(BuiltFile(path, signature, None))
+                continue
+            data = render_feed(feed_format, feed_meta(settings, spec, feed_format), spec.articles)
+            built.append(BuiltFile(path, signature, data))
+    return built
+
+
+def _with_known(settings: Settings, specs: list[FeedSpec], known: Iterable[dict[str, str]]) -> list[FeedSpec]:
+    planned = {(s.kind, s.slug) for s in specs}
+    kinds = set(settings.feeds.kinds)
+    kept = [
+        FeedSpec(k["kind"], k["slug"], k["name"])
+        for k in known
+        if (k.get("kind"), k.get("slug")) not in planned and k.get("kind") in kinds and k.get("name")
+    ]
+    return specs + sorted(kept, key=lambda s: (s.kind, s.slug))
+
+
+def publish_feeds(
+    settings: Settings,
+    articles: Sequence[Article],
+    writer: Writer,
+    state: FeedsState,
+) -> tuple[FeedsReport, list[str]]:
+    """Build and write every feed and the OPML; returns the report and the changed feeds' URLs."""
+    specs = _with_known(settings, plan_feeds(settings, articles), state.known)
+
+    def is_current(path: str, signature: str) -> bool:
+        if state.signatures.get(path) != signature:
+            return False
+        existing = writer.read(path)
+        return existing is not None and _digest(existing) == state.digests.get(path)
+
+    built = build_files(settings, specs, is_current)
+    written: list[str] = []
+    changed_urls: list[str] = []
+    rendered = 0
+    for item in built:
+        if item.data is None:
+            continue
+        rendered += 1
+        if writer.write(item.path, item.data):
+            written.append(item.path)
+            changed_urls.append(feed_url(settings, item.path))
+        state.signatures[item.path] = item.signature
+        state.digests[item.path] = _digest(item.data)
+    if writer.write(OPML_PATH, render_opml(settings, specs)):
+        written.append(OPML_PATH)
+    state.known = [{"kind": s.kind, "slug": s.slug, "name": s.name} for s in specs if not s.is_main]
+    total = len(built) + 1
+    report = FeedsReport(
+        feeds=len(specs),
+        written=tuple(written),
+        unchanged=total - len(written),
+        rendered=rendered,
+        skipped=len(built) - rendered,
+    )
+    return report, changed_urls
+
+
+def build_and_publish(
+    runtime: Runtime,
+    *,
+    writer: Writer | None = None,
+    state_writer: Writer | None = None,
+    http_client: httpx.Client | None = None,
+) -> FeedsReport:
+    """Build all feeds and the OPML from the store, write the changed files, announce them.
+
+    A hub that fails is logged; its feeds are announced again next run. Publishing
+    itself never waits on the hub's success.
+    """
+    settings = runtime.settings
+    writer = writer or AtomicFileWriter(settings.public_dir)
+    state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
+    state = FeedsState.parse(state_writer.read(STATE_FILE))
+    articles = ArticleStore(runtime.engine).all()
+    report, changed_urls = publish_feeds(settings, articles, writer, state)
+    hub = settings.feeds.websub_hub
+    outcome: WebsubOutcome | None = None
+    if hub:
+        urls = list(dict.fromkeys([*state.websub_pending, *changed_urls]))
+        if urls:
+            client = http_client or httpx.Client(timeout=10.0, headers={"User-Agent": "syndication-websub"})
+            try:
+                outcome = announce(hub, urls, client)
+            finally:
+                if http_client is None:
+                    client.close()
+            state.websub_pending = list(outcome.pending)
+        else:
+            outcome = WebsubOutcome(hub=hub)
+    else:
+        state.websub_pending = []
+    state_writer.write(STATE_FILE, state.dump())
+    log.info(
+        "feeds: %d feeds, %d file(s) written, %d unchanged (%d not re-rendered)",
+        report.feeds, len(report.written), report.unchanged, report.skipped,
+    )
+    return FeedsReport(
+        feeds=report.feeds,
+        written=report.written,
+        unchanged=report.unchanged,
+        rendered=report.rendered,
+        skipped=report.skipped,
+        websub=outcome,
+    )

@@ -1,0 +1,212 @@
+"""Article → IPTC ninjs 3.1 item (pure: no I/O, no clock).
+
+Field names and shapes follow ``ninjs-schema_3.1.json``: headlines, descriptions and
+bodies are arrays of objects; an associated picture is itself a ninjs object with
+renditions and, when it is AI-generated, the IPTC digital source type.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from syndication.html import absolute_url, escape, html_to_text, sanitize_html, strip_xml_invalid
+from syndication.model import Article, Image, Status
+from syndication.partners.model import Terms
+
+NINJS_VERSION = "3.1"
+NINJS_SCHEMA_URI = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
+DIGITAL_SOURCE_TYPE_VOCABULARY = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+AI_GENERATED = {
+    "uri": DIGITAL_SOURCE_TYPE_VOCABULARY + "trainedAlgorithmicMedia",
+    "name": "Trained algorithmic media",
+}
+LEAD_IMAGE_NAME = "featureimage"
+# The disclosure label that travels with an AI-generated image, in the item's language.
+AI_DISCLOSURE = {"de": "KI-generiertes Bild", "en": "AI-generated image"}
+# Characters left as they are when a URL is made a strict (ASCII) URI.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def item_uri(article_id: str) -> str:
+    """The item's ``uri``: built from the article id alone, so it never changes."""
+    try:
+        return f"urn:uuid:{uuid.UUID(article_id)}"
+    except ValueError:
+        # Ids from model.article_id are UUIDs; anything else still gets a stable URN.
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_OID, article_id)}"
+
+
+def image_uri(image: Image) -> str:
+    """A stable identifier for a picture: the same image URL always gives the same uri."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, image.url)}"
+
+
+def as_uri(url: str) -> str:
+    """``url`` as a strict URI: non-ASCII characters and spaces percent-encoded, IDN host punycoded."""
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, _, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        netloc = (f"{userinfo}@" if userinfo else "") + host.encode("idna").decode("ascii") + colon + port
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            quote(parts.path, safe=_URI_SAFE),
+            quote(parts.query, safe=_URI_SAFE),
+            quote(parts.fragment, safe=_URI_SAFE),
+        )
+    )
+
+
+def timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as ninjs' ``date-time`` fields want."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _same_text(first: str, second: str) -> bool:
+    def normal(text: str) -> str:
+        return " ".join(text.split()).strip("„“\"”'‚‘’ ").casefold()
+
+    return normal(first) == normal(second)
+
+
+def body_html(article: Article) -> str:
+    """The article's full body as sanitized HTML with absolute links, the author's quote at the end.
+
+    The quote is left out when it repeats the outlook word for word (as it often does on
+    this site), so that the text appears once.
+    """
+    markup = article.body_html or "".join(
+        f"<h2>{escape(section.heading)}</h2>{section.html}" for section in article.sections
+    )
+    quote = (article.author_quote or "").strip()
+    outlook = article.outlook
+    if quote and not (outlook is not None and _same_text(html_to_text(outlook.html), quote)):
+        cite = f"<p>— <cite>{escape(article.author.name)}</cite></p>" if article.author else ""
+        markup += f"<blockquote><p>{escape(quote)}</p>{cite}</blockquote>"
+    return sanitize_html(markup, base_url=article.url)
+
+
+def summary_html(article: Article) -> str:
+    """What a summary-only partner gets as body: the teaser and a link to the full article."""
+    link = f'<a href="{escape(as_uri(article.url))}">{escape(article.title)}</a>'
+    return sanitize_html(f"<p>{escape(article.teaser)}</p><p>{link}</p>", base_url=article.url)
+
+
+def _body(value: str, role: str) -> dict[str, Any]:
+    text = html_to_text(value)
+    return {
+        "role": role,
+        "contentType": "text/html",
+        "value": value,
+        "charCount": len(text),
+        "wordCount": len(text.split()),
+    }
+
+
+def _subjects(article: Article) -> list[dict[str, Any]]:
+    subjects = [{"name": name, "rel": "category", "literal": f"category:{name}"} for name in article.categories]
+    subjects += [{"name": name, "rel": "region", "literal": f"region:{name}"} for name in article.regions]
+    return subjects
+
+
+def picture(image: Image, terms: Terms, language: str, base_url: str | None = None) -> dict[str, Any]:
+    """The lead image as an associated ninjs picture with its rendition(s)."""
+    rendition: dict[str, Any] = {"name": "original", "href": as_uri(absolute_url(image.url, base_url))}
+    if image.mime_type:
+        rendition["contentType"] = image.mime_type
+    if image.width:
+        rendition["width"] = image.width
+    if image.height:
+        rendition["height"] = image.height
+    if image.length:
+        rendition["sizeInBytes"] = image.length
+    if image.alt:
+        rendition["title"] = strip_xml_invalid(image.alt)
+    item: dict[str, Any] = {
+        "name": LEAD_IMAGE_NAME,
+        "rel": LEAD_IMAGE_NAME,
+        "uri": image_uri(image),
+        "type": "picture",
+        "language": language,
+    }
+    if image.caption:
+        item["headlines"] = [{"role": "caption", "value": strip_xml_invalid(image.caption)}]
+    descriptions = []
+    if image.alt:
+        descriptions.append({"role": "alt", "contentType": "text/plain", "value": strip_xml_invalid(image.alt)})
+    if image.ai_generated:
+        label = AI_DISCLOSURE.get(language.split("-")[0].lower(), AI_DISCLOSURE["en"])
+        descriptions.append({"role": "disclosure", "contentType": "text/plain", "value": label})
+        item["digitalSourceType"] = dict(AI_GENERATED)
+    if descriptions:
+        item["descriptions"] = descriptions
+    if image.credit:
+        # ninjs has no credit line of its own: "by" names the creator of the picture.
+        item["by"] = strip_xml_invalid(image.credit)
+    item["usageTerms"] = terms.usage_terms
+    item["renditions"] = [rendition]
+    return item
+
+
+def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
+    """The ninjs 3.1 item of ``article`` as ``terms`` allow it to be republished.
+
+    A retracted article becomes a ``canceled`` item that still names the story but carries
+    no text or picture to republish.
+    """
+    retracted = article.status == Status.RETRACTED
+    item: dict[str, Any] = {
+        "uri": item_uri(article.id),
+        "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA_URI},
+        "type": "text",
+        "representationType": "partial" if terms.summary_only or retracted else "full",
+        "profile": "text-photo" if article.image and not retracted else "text-only",
+        "version": str(article.version),
+        "firstCreated": timestamp(article.published),
+        "versionCreated": timestamp(article.updated),
+        "pubStatus": "canceled" if retracted else "usable",
+        "language": article.language,
+        "headlines": [{"role": "main", "contentType": "text/plain", "value": strip_xml_invalid(article.title)}],
+    }
+    if terms.embargo_minutes > 0:
+        item["embargoedUntil"] = timestamp(article.published + timedelta(minutes=terms.embargo_minutes))
+    if not retracted:
+        if article.teaser:
+            item["descriptions"] = [
+                {"role": "summary", "contentType": "text/plain", "value": strip_xml_invalid(article.teaser)}
+            ]
+        if terms.summary_only:
+            item["bodies"] = [_body(summary_html(article), "summary")]
+        else:
+            item["bodies"] = [_body(body_html(article), "main")]
+        if article.image:
+            item["associations"] = [picture(article.image, terms, article.language, article.url)]
+    if article.author:
+        item["by"] = strip_xml_invalid(article.author.name)
+    subjects = _subjects(article)
+    if subjects:
+        item["subjects"] = subjects
+    item["copyrightHolder"] = terms.copyright_holder
+    item["copyrightNotice"] = terms.copyright_notice
+    item["usageTerms"] = terms.usage_terms
+    if terms.licence_url:
+        item["rightsInfo"] = {"linkedRights": as_uri(terms.licence_url)}
+    item["infoSources"] = [
+        {"name": terms.publisher, "role": "publisher", "uri": as_uri(terms.publisher_url)},
+        *(
+            {"name": strip_xml_invalid(s.title), "role": "source", "uri": as_uri(absolute_url(s.url, article.url))}
+            for s in article.sources
+        ),
+    ]
+    item["altIds"] = [
+        {"role": "url", "value": article.url},
+        {"role": "sourceId", "value": f"{article.source}:{article.external_id}"},
+    ]
+    item["renditions"] = [{"name": "web", "href": as_uri(article.url), "contentType": "text/html"}]
+    return item

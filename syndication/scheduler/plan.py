@@ -1,0 +1,128 @@
+"""What runs when: the schedule built from the configuration, and fire-time arithmetic.
+
+The same :class:`SlotJob` triggers drive APScheduler in ``syndication run``, decide what is
+due in ``syndication run --once``, and are stepped through by :class:`~.tick.Ticker` in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syndication.config import EditionConfig, Settings
+from syndication.errors import ConfigError
+
+COLLECT_JOB_ID = "collect"
+
+
+@dataclass(frozen=True)
+class SlotJob:
+    """One send time of one edition. The first slot (or the cron job) builds the edition."""
+
+    edition: EditionConfig
+    slot: str
+    trigger: BaseTrigger
+    # This job builds the edition (first slot without cron; the build job with cron).
+    builds: bool
+    # This job sends the edition to the subscribers of ``slot`` (False only for a cron build job).
+    sends: bool
+
+    @property
+    def id(self) -> str:
+        return f"edition:{self.edition.name}:{self.slot if self.sends else 'build'}"
+
+    def describe(self, zone: ZoneInfo) -> str:
+        if not self.sends:
+            return f"build on cron '{self.edition.cron}' ({zone.key})"
+        days = "daily" if self.edition.frequency == "daily" else f"{self.edition.weekday}"
+        action = "build and send" if self.builds else "send"
+        return f"{action} {days} at {self.slot} ({zone.key})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    zone: ZoneInfo
+    collect_interval: timedelta
+    misfire_grace: timedelta
+    slot_jobs: tuple[SlotJob, ...]
+
+    @property
+    def collect_trigger(self) -> IntervalTrigger:
+        return IntervalTrigger(seconds=self.collect_interval.total_seconds(), timezone=self.zone)
+
+    def job(self, job_id: str) -> SlotJob:
+        for job in self.slot_jobs:
+            if job.id == job_id:
+                return job
+        raise KeyError(job_id)
+
+
+def slot_trigger(edition: EditionConfig, slot: str, zone: ZoneInfo) -> CronTrigger:
+    hour, minute = (int(part) for part in slot.split(":"))
+    day_of_week = edition.weekday if edition.frequency == "weekly" else "*"
+    return CronTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=zone)
+
+
+def build_trigger(edition: EditionConfig, zone: ZoneInfo) -> CronTrigger:
+    assert edition.cron is not None
+    try:
+        return CronTrigger.from_crontab(edition.cron, timezone=zone)
+    except ValueError as exc:
+        raise ConfigError(f"digest.editions[{edition.name}].cron: bad value {edition.cron!r}: {exc}") from None
+
+
+def collect_interval(settings: Settings) -> timedelta:
+    config = settings.scheduler
+    seconds = config.collect_interval_seconds or config.collect_interval_minutes * 60
+    return timedelta(seconds=seconds)
+
+
+def build_plan(settings: Settings) -> Plan:
+    zone = settings.site.zone
+    jobs: list[SlotJob] = []
+    for edition in settings.digest.editions:
+        if edition.cron:
+            jobs.append(
+                SlotJob(edition, edition.slots[0], build_trigger(edition, zone), builds=True, sends=False)
+            )
+        for index, slot in enumerate(edition.slots):
+            builds = index == 0 and not edition.cron
+            jobs.append(SlotJob(edition, slot, slot_trigger(edition, slot, zone), builds=builds, sends=True))
+    return Plan(
+        zone=zone,
+        collect_interval=collect_interval(settings),
+        misfire_grace=timedelta(seconds=settings.scheduler.misfire_grace_seconds),
+        slot_jobs=tuple(jobs),
+    )
+
+
+def fire_times(trigger: BaseTrigger, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Every fire time of ``trigger`` in [start, end], oldest first."""
+    previous: datetime | None = None
+    moment = trigger.get_next_fire_time(None, start)
+    while moment is not None and moment <= end:
+        yield moment
+        previous = moment
+        moment = trigger.get_next_fire_time(previous, moment + timedelta(microseconds=1))
+
+
+def latest_fire_time(trigger: BaseTrigger, now: datetime, grace: timedelta) -> datetime | None:
+    """The newest fire time in [now - grace, now]: what a run at ``now`` stands for, if anything.
+
+    A run later than ``grace`` after its fire time is a misfire: it is not made up for
+    (no 06:00 digest at 23:00); the next fire time is the next chance.
+    """
+    latest = None
+    for moment in fire_times(trigger, now - grace, now):
+        latest = moment
+    return latest
+
+
+def next_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
+    return trigger.get_next_fire_time(None, now)

@@ -1,0 +1,163 @@
+"""``syndication run``: APScheduler wiring, the start-up catch-up, graceful stop, and ``--once``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import FrameType
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.util import undefined
+
+from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
+from syndication.runtime import Runtime
+from syndication.scheduler.jobs import Jobs
+from syndication.scheduler.ledger import Outcome
+from syndication.scheduler.lock import acquire_lock
+from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, build_plan
+from syndication.scheduler.service import SchedulerService
+
+log = logging.getLogger("syndication.scheduler")
+
+# Collect and an edition send may overlap; two editions sending at once is rare but fine.
+WORKERS = 3
+
+
+def job_options(plan: Plan) -> dict[str, object]:
+    return {
+        "replace_existing": True,
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": int(plan.misfire_grace.total_seconds()),
+    }
+
+
+def catch_up(service: SchedulerService, now: datetime) -> set[str]:
+    """Slot jobs to run at start: their fire time passed within the grace and they are not done.
+
+    The job store is rebuilt at every start, so APScheduler alone would not remember a 06:00
+    slot missed by a restart at 06:20; the edition_sends table does.
+    """
+    return {job.id for job in service.due_slot_jobs(now)}
+
+
+def configure(scheduler: BaseScheduler, service: SchedulerService) -> None:
+    """Add every job of the plan to ``scheduler``; slots due now (after a restart) run at once."""
+    plan = service.plan
+    now = service.runtime.clock.now()
+    options = job_options(plan)
+
+    def collect() -> None:
+        service.collect()
+        if service.stop.is_set():
+            return
+        # A send that failed (provider down) is retried while its slot is within the grace.
+        for job in service.failed_slot_jobs(service.runtime.clock.now()):
+            scheduler.modify_job(job.id, next_run_time=service.runtime.clock.now())
+
+    scheduler.add_job(
+        collect, trigger=plan.collect_trigger, id=COLLECT_JOB_ID, name="collect and publish feeds",
+        next_run_time=now, **options,
+    )
+    due = catch_up(service, now)
+    for job in plan.slot_jobs:
+        scheduler.add_job(
+            service.run_slot, trigger=job.trigger, args=[job.id], id=job.id, name=job.id,
+            next_run_time=now if job.id in due else undefined, **options,
+        )
+        if job.id in due:
+            log.info("job=%s catching up: its slot passed less than the misfire grace ago", job.id)
+
+
+@contextmanager
+def _signals_set(handler: object) -> Iterator[None]:
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGTERM, signal.SIGINT)}  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def run_scheduler(
+    runtime: Runtime, jobs: Jobs, *, install_signals: bool = True, stop: threading.Event | None = None
+) -> int:
+    """Run until SIGTERM/SIGINT (or ``stop``): running jobs finish and are recorded, then 0."""
+    plan = build_plan(runtime.settings)
+    stop = stop if stop is not None else threading.Event()
+    if not log.isEnabledFor(logging.DEBUG):
+        # APScheduler logs every job start and end; our one line per run says more.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    with acquire_lock(runtime.engine) as lock:
+        service = SchedulerService(runtime, jobs, plan, stop)
+        interrupted = service.recover()
+        if interrupted:
+            log.warning("marked %d job runs of a previous process as interrupted", interrupted)
+        scheduler = BlockingScheduler(
+            timezone=plan.zone,
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)},
+        )
+        started = threading.Event()
+        scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
+        configure(scheduler, service)
+
+        def shut_down() -> None:
+            started.wait()
+            # wait=True: a running job finishes its batch and records itself first.
+            scheduler.shutdown(wait=True)
+
+        stopper = threading.Thread(target=shut_down, name="scheduler-stop", daemon=True)
+
+        stopping = threading.Lock()
+
+        def request_stop(signum: int | None = None, _frame: FrameType | None = None) -> None:
+            # Non-blocking: a second signal (or the watcher) while stopping does nothing.
+            if not stopping.acquire(blocking=False):
+                return
+            stop.set()
+            log.info("stop requested%s: letting running jobs finish", f" (signal {signum})" if signum else "")
+            stopper.start()
+
+        watcher = threading.Thread(target=lambda: (stop.wait(), request_stop()), name="stop-watch", daemon=True)
+        watcher.start()
+        log.info(
+            "scheduler started (%s; collect every %ss; %d edition jobs)",
+            lock.description, plan.collect_interval.total_seconds(), len(plan.slot_jobs),
+        )
+        context = _signals_set(request_stop) if install_signals else _nothing()
+        with context:
+            if not stop.is_set():
+                scheduler.start()
+            if started.is_set():
+                stopper.join()
+            service.wait_idle()
+        log.info("scheduler stopped")
+    return EXIT_OK
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def run_once(runtime: Runtime, jobs: Jobs) -> int:
+    """Collect, publish the feeds, send every slot that is due now; 0 when all went well."""
+    plan = build_plan(runtime.settings)
+    with acquire_lock(runtime.engine):
+        service = SchedulerService(runtime, jobs, plan)
+        service.recover()
+        results = service.collect(publish=True)
+        for job in service.due_slot_jobs(runtime.clock.now()):
+            results.append(service.run_slot(job.id))
+    failed = any(result.outcome in (Outcome.FAILED, Outcome.INTERRUPTED) for result in results)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+

@@ -1,0 +1,315 @@
+"""The schedule's behaviour, independent of APScheduler: what one job run does and records.
+
+APScheduler (``runner.py``), ``syndication run --once`` and the tests' :class:`~.testing.Ticker`
+all call :meth:`SchedulerService.collect` and :meth:`SchedulerService.run_slot`, so the rules
+live in one place:
+
+- collect, then publish the feeds when anything changed (or on the first collect of a process,
+  or when the previous publish failed);
+- a slot run stands for the newest fire time of its trigger within the misfire grace, whose
+  local date and slot form the key claimed in ``edition_sends`` before anything is built or
+  sent: the same (edition, date, slot) never goes out twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from syndication.errors import SourceUnavailable
+from syndication.runtime import Runtime
+from syndication.scheduler.jobs import EditionLike, Jobs, counts_of
+from syndication.scheduler.ledger import FINAL, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
+from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, SlotJob, latest_fire_time
+
+log = logging.getLogger("syndication.scheduler")
+
+FEEDS_JOB_ID = "feeds"
+BUILD_SLOT = "build"
+
+
+@dataclass
+class RunResult:
+    """What one job run reports: its outcome, counts for the log and job_runs, and why."""
+
+    outcome: Outcome = Outcome.OK
+    counts: dict[str, Any] = field(default_factory=dict)
+    detail: str | None = None
+
+
+def format_log_line(job_id: str, result: RunResult, duration: float) -> str:
+    parts = [f"job={job_id}", f"outcome={result.outcome.value}", f"duration_s={duration:.3f}"]
+    parts += [f"{name}={value}" for name, value in sorted(result.counts.items())]
+    if result.detail:
+        parts.append(f'detail="{result.detail.replace(chr(34), chr(39))}"')
+    return " ".join(parts)
+
+
+class SchedulerService:
+    def __init__(self, runtime: Runtime, jobs: Jobs, plan: Plan, stop: threading.Event | None = None) -> None:
+        self.runtime = runtime
+        self.jobs = jobs
+        self.plan = plan
+        self.stop = stop if stop is not None else threading.Event()
+        self.ledger = SendLedger(runtime.engine)
+        self.runs = RunLog(runtime.engine)
+        self._feeds_pending = True
+        self._active = 0
+        self._idle = threading.Condition()
+        # Keys being built or sent by a thread of this process: never taken over.
+        self._keys_in_hand: set[SendKey] = set()
+
+    # -- bookkeeping ------------------------------------------------------------------
+
+    def recover(self) -> int:
+        """After taking the lock: runs left ``running`` by a dead process become ``interrupted``."""
+        return self.runs.close_interrupted(self.runtime.clock.now())
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    @contextmanager
+    def _active_run(self) -> Iterator[None]:
+        with self._idle:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _recorded(self, job_id: str, work: Callable[[], RunResult]) -> RunResult:
+        """Run ``work`` as one recorded job run: a job_runs row and one structured log line."""
+        clock = self.runtime.clock
+        with self._active_run():
+            run_id = self.runs.start(job_id, clock.now())
+            began = time.monotonic()
+            try:
+                result = work()
+            except Exception as exc:  # a failing job is recorded; the scheduler goes on
+                log.exception("job=%s failed", job_id)
+                result = RunResult(Outcome.FAILED, detail=f"{type(exc).__name__}: {exc}")
+            duration = time.monotonic() - began
+            self.runs.finish(
+                run_id,
+                result.outcome,
+                clock.now(),
+                duration,
+                result.counts,
+                result.detail if result.outcome in (Outcome.FAILED, Outcome.INTERRUPTED) else None,
+            )
+            log.info(format_log_line(job_id, result, duration))
+            return result
+
+    # -- collect and feeds --------------------------------------------------------------
+
+    def collect(self, *, publish: bool = False) -> list[RunResult]:
+        """Collect; then publish the feeds if anything changed, if asked, or if still pending.
+
+        Returns the collect run's result, followed by the feeds run's if there was one.
+        """
+        if self.stop.is_set():
+            return [RunResult(Outcome.SKIPPED, detail="stopping")]
+        changed = False
+
+        def work() -> RunResult:
+            nonlocal changed
+            report = self.jobs.collect(self.runtime)
+            changed = bool(report.changed)
+            counts = counts_of(report)
+            # A broken input is counted (and logged by collect); a source that could not be
+            # read at all makes the run a failure.
+            errors = list(getattr(report, "errors", ()) or ())
+            unavailable = [error for error in errors if isinstance(error, SourceUnavailable)]
+            if unavailable:
+                return RunResult(Outcome.FAILED, counts, "; ".join(str(error) for error in unavailable))
+            return RunResult(Outcome.OK, counts)
+
+        results = [self._recorded(COLLECT_JOB_ID, work)]
+        if (changed or publish or self._feeds_pending) and not self.stop.is_set():
+            results.append(self.publish_feeds())
+        return results
+
+    def publish_feeds(self) -> RunResult:
+        def work() -> RunResult:
+            report = self.jobs.publish_feeds(self.runtime)
+            return RunResult(Outcome.OK, counts_of(report))
+
+        result = self._recorded(FEEDS_JOB_ID, work)
+        self._feeds_pending = result.outcome != Outcome.OK
+        return result
+
+    # -- editions -----------------------------------------------------------------------
+
+    def key_for(self, job: SlotJob, now: datetime) -> SendKey | None:
+        """The (edition, local date, slot) a run of ``job`` at ``now`` stands for; None: not due."""
+        fire = latest_fire_time(job.trigger, now, self.plan.misfire_grace)
+        if fire is None:
+            return None
+        slot = job.slot if job.sends else BUILD_SLOT
+        return SendKey(job.edition.name, fire.astimezone(self.plan.zone).date(), slot)
+
+    def is_due(self, job: SlotJob, now: datetime) -> bool:
+        """Due: a fire time within the misfire grace whose key is not done yet."""
+        key = self.key_for(job, now)
+        if key is None:
+            return False
+        record = self.ledger.get(key)
+        return record is None or record.status not in FINAL
+
+    def run_slot(self, job_id: str) -> RunResult:
+        job = self.plan.job(job_id)
+        if self.stop.is_set():
+            return RunResult(Outcome.SKIPPED, detail="stopping")
+        return self._recorded(job.id, lambda: self._slot_work(job))
+
+    def _claim(self, key: SendKey, now: datetime) -> SendRecord | None:
+        with self._idle:
+            if key in self._keys_in_hand:
+                return None
+            self._keys_in_hand.add(key)
+        record = self.ledger.claim(key, now)
+        if record is None:
+            existing = self.ledger.get(key)
+            if existing is not None and existing.status == SendStatus.RUNNING:
+                # Only the lock holder runs slots and no thread here holds the key, so a
+                # running row is a dead process's: resume it (send_edition's ledger skips
+                # what already went out).
+                record = self.ledger.take_over_running(key, now)
+        if record is None:
+            self._release(key)
+        return record
+
+    def _release(self, key: SendKey) -> None:
+        with self._idle:
+            self._keys_in_hand.discard(key)
+
+    def _slot_work(self, job: SlotJob) -> RunResult:
+        now = self.runtime.clock.now()
+        key = self.key_for(job, now)
+        if key is None:
+            return RunResult(Outcome.SKIPPED, detail="not due: no fire time within the misfire grace")
+        record = self._claim(key, now)
+        if record is None:
+            return RunResult(Outcome.SKIPPED, {"attempts": 0}, detail=f"{key} is done already")
+        try:
+            if not job.sends:
+                return self._build_only(job, key)
+            return self._build_and_send(job, key, record)
+        except Exception as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            self.ledger.finish(key, SendStatus.FAILED, self.runtime.clock.now(), detail=detail)
+            raise
+        finally:
+            self._release(key)
+
+    def _build_only(self, job: SlotJob, key: SendKey) -> RunResult:
+        edition = self.jobs.build_edition(self.runtime, job.edition.name)
+        now = self.runtime.clock.now()
+        if edition is None:
+            self.ledger.finish(key, SendStatus.SKIPPED, now, detail="nothing new to build")
+            return RunResult(Outcome.SKIPPED, {"built": 0}, "nothing new to build")
+        self.ledger.set_edition(key, edition.id)
+        self.ledger.finish(key, SendStatus.BUILT, now)
+        return RunResult(Outcome.OK, {"built": 1, "articles": len(getattr(edition, "article_ids", ()))})
+
+    def _should_build(self, job: SlotJob, key: SendKey) -> bool:
+        if job.edition.cron:
+            return False
+        if job.builds:
+            return True
+        # The first slot never ran for this date (the process was down): this slot builds.
+        records = self.ledger.for_date(key.edition_name, key.edition_date)
+        return not any(record.key.slot < key.slot for record in records)
+
+    def _edition_to_send(self, job: SlotJob, key: SendKey, record: SendRecord) -> tuple[EditionLike | None, str, int]:
+        """(edition, why not, built) for this slot."""
+        name = job.edition.name
+        built = 0
+        edition: EditionLike | None = None
+        if self._should_build(job, key):
+            edition = self.jobs.build_edition(self.runtime, name)
+            built = int(edition is not None)
+        if edition is None:
+            edition = self.jobs.latest_edition(self.runtime.engine, name)
+        if edition is None:
+            return None, "no edition has been built yet", built
+        if job.edition.cron:
+            # Built on its own schedule: send the newest edition once per slot.
+            if self.ledger.was_sent(edition.id, key.slot):
+                return None, f"edition {edition.id} already went out in slot {key.slot}", built
+        elif edition.edition_date != key.edition_date:
+            return None, f"no edition for {key.edition_date.isoformat()} (nothing new)", built
+        return edition, "", built
+
+    def _build_and_send(self, job: SlotJob, key: SendKey, record: SendRecord) -> RunResult:
+        built = 0
+        if record.edition_id is not None:
+            # A resumed send: the edition was chosen by the first attempt.
+            edition_id = record.edition_id
+        else:
+            edition, why_not, built = self._edition_to_send(job, key, record)
+            if edition is None:
+                self.ledger.finish(key, SendStatus.SKIPPED, self.runtime.clock.now(), detail=why_not)
+                return RunResult(Outcome.SKIPPED, {"built": built, "sent": 0}, why_not)
+            edition_id = edition.id
+            self.ledger.set_edition(key, edition_id)
+        report = self.jobs.send_edition(self.runtime, edition_id, key.slot, self.stop)
+        counts = {"built": built, "attempt": record.attempts, **counts_of(report)}
+        sent = int(getattr(report, "sent", 0) or 0)
+        failed = int(getattr(report, "failed", 0) or 0)
+        now = self.runtime.clock.now()
+        unfinished = _unfinished(report)
+        if self.stop.is_set() and unfinished:
+            detail = "stopped between batches; the rest goes out when the slot is resumed"
+            self.ledger.finish(key, SendStatus.FAILED, now, sent=sent, failed=failed, detail=detail)
+            return RunResult(Outcome.INTERRUPTED, counts, detail)
+        if failed or unfinished:
+            detail = _failure_detail(report, failed)
+            self.ledger.finish(key, SendStatus.FAILED, now, sent=sent, failed=failed, detail=detail)
+            return RunResult(Outcome.FAILED, counts, detail)
+        self.ledger.finish(key, SendStatus.SENT, now, sent=sent, failed=failed)
+        return RunResult(Outcome.OK, counts)
+
+    def failed_slot_jobs(self, now: datetime) -> list[SlotJob]:
+        """Slot jobs whose current key failed and is still within the grace: worth a retry."""
+        failed = []
+        for job in self.plan.slot_jobs:
+            key = self.key_for(job, now)
+            record = self.ledger.get(key) if key is not None else None
+            if record is not None and record.status == SendStatus.FAILED:
+                failed.append(job)
+        return failed
+
+    def due_slot_jobs(self, now: datetime) -> list[SlotJob]:
+        """The slot jobs due at ``now``, oldest fire time first (for --once and the start-up catch-up)."""
+        due = [job for job in self.plan.slot_jobs if self.is_due(job, now)]
+        return sorted(due, key=lambda job: latest_fire_time(job.trigger, now, self.plan.misfire_grace) or now)
+
+
+def _unfinished(report: Any) -> bool:
+    """Whether send_edition left work undone: stopped early, batches pending or in doubt, or
+    another sender busy with the same run."""
+    fields = ("stopped", "interrupted", "pending", "remaining", "in_doubt", "busy")
+    return any(getattr(report, name, None) for name in fields)
+
+
+def _failure_detail(report: Any, failed: int) -> str:
+    parts = [f"{failed} failed"] if failed else []
+    for name in ("pending", "in_doubt"):
+        if getattr(report, name, None):
+            parts.append(f"{getattr(report, name)} {name.replace('_', ' ')}")
+    if getattr(report, "busy", False):
+        parts.append("another sender is planning this run")
+    errors = getattr(report, "errors", ()) or ()
+    if errors:
+        parts.append("; ".join(str(error) for error in errors)[:500])
+    return ", ".join(parts) or "incomplete"

@@ -1,0 +1,331 @@
+"""The ``folder`` source: Markdown or HTML files with YAML front matter.
+
+Each file is one article. Its fingerprint is (modification time, size, a digest of the
+settings that shape parsing), so a re-collect only ``stat``s unchanged files and never
+reads them; a change of the anatomy config re-parses everything.
+
+Front matter keys: id, title, slug, url, published (or date), updated, status, language,
+author {name, portrait, url}, image {url, alt, caption, credit, ai_generated, width,
+height, mime_type}, categories, regions, priority, author_quote, teaser.
+Files and folders whose names start with ``.`` or ``_`` are skipped (drafts, notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import frontmatter
+import markdown
+import yaml
+
+from syndication.anatomy import parse_body, strip_quote_marks
+from syndication.config import SourceConfig
+from syndication.errors import InputError, SourceUnavailable
+from syndication.html import absolute_url
+from syndication.model import Article, Author, Image, Status, article_id
+from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+# Bumped when this module reads files differently, so that stored fingerprints go stale.
+PARSER_VERSION = "1"
+MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
+# "draft" is accepted too: a draft is not collected, and a stored article that became a
+# draft again is marked retracted (unpublished), never deleted.
+STATUSES = ("published", "retracted", "draft")
+
+
+class _Bad(Exception):
+    """One field of the file is wrong; becomes an InputError naming the file."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _settings_digest(source: SourceConfig, context: SourceContext) -> str:
+    shaping = {
+        "parser": PARSER_VERSION,
+        "anatomy": context.anatomy.model_dump(mode="json"),
+        "site": {"url": context.site.url, "timezone": context.site.timezone, "language": context.site.language},
+        "source": source.model_dump(mode="json", include={"name", "categories", "regions"}),
+    }
+    canonical = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint(digest: str, stat: os.stat_result, relative: str) -> str:
+    """Changes when the file (time or size) or the parse-shaping settings change."""
+    return f"{digest}:{stat.st_mtime_ns}:{stat.st_size}:{relative}"
+
+
+def _relative_of(fingerprint_value: str | None) -> str | None:
+    if not fingerprint_value:
+        return None
+    parts = fingerprint_value.split(":", 3)
+    return parts[3] if len(parts) == 4 else None
+
+
+def parse_when(value: Any, zone: ZoneInfo, field: str) -> datetime:
+    """An aware UTC datetime from YAML's datetime/date or an ISO 8601 string; no zone means ``zone``."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+        except ValueError:
+            raise _Bad(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)") from None
+    else:
+        raise _Bad(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def _text(meta: Mapping[str, Any], key: str, field: str | None = None) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise _Bad(field or key, f"expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    return text or None
+
+
+def _strings(meta: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = meta.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or any(isinstance(item, (dict, list)) or item is None for item in value):
+        raise _Bad(key, "expected a list of names")
+    return tuple(dict.fromkeys(str(item).strip() for item in value if str(item).strip()))
+
+
+def _absolute(value: str, base: str, field: str) -> str:
+    url = absolute_url(value, base)
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise _Bad(field, f"{value!r} is not an http(s) URL")
+    return url
+
+
+def _image(value: Any, base: str, field: str, default_alt: str = "") -> Image | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        raise _Bad(field, "expected a URL or a mapping with url, alt, caption, credit, ai_generated")
+    url = _text(value, "url", f"{field}.url")
+    if not url:
+        raise _Bad(f"{field}.url", "required when an image is given")
+    dimensions: dict[str, int | None] = {}
+    for key in ("width", "height", "length"):
+        raw = value.get(key)
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0):
+            raise _Bad(f"{field}.{key}", f"expected a positive whole number, not {raw!r}")
+        dimensions[key] = raw
+    ai_generated = value.get("ai_generated", False)
+    if not isinstance(ai_generated, bool):
+        raise _Bad(f"{field}.ai_generated", f"expected true or false, not {ai_generated!r}")
+    return Image(
+        url=_absolute(url, base, f"{field}.url"),
+        alt=_text(value, "alt", f"{field}.alt") or default_alt,
+        caption=_text(value, "caption", f"{field}.caption") or "",
+        credit=_text(value, "credit", f"{field}.credit") or "",
+        ai_generated=ai_generated,
+        mime_type=_text(value, "mime_type", f"{field}.mime_type"),
+        length=dimensions["length"],
+        width=dimensions["width"],
+        height=dimensions["height"],
+    )
+
+
+def _author(value: Any, base: str) -> Author | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        raise _Bad("author", "expected a name or a mapping with name, portrait, url")
+    name = _text(value, "name", "author.name")
+    if not name:
+        raise _Bad("author.name", "required when an author is given")
+    url = _text(value, "url", "author.url")
+    return Author(
+        name=name,
+        portrait=_image(value.get("portrait"), base, "author.portrait", default_alt=f"{name} Portrait"),
+        url=_absolute(url, base, "author.url") if url else None,
+    )
+
+
+def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for group in groups for name in group))
+
+
+class FolderSource:
+    """Articles from files under one folder (recursively)."""
+
+    complete = True
+
+    def __init__(self, config: SourceConfig, base_dir: Path) -> None:
+        if config.path is None:
+            raise ValueError("a folder source needs a path")
+        self.config = config
+        self.name = config.name
+        self.path = config.path if config.path.is_absolute() else base_dir / config.path
+
+    def files(self) -> Iterator[tuple[Path, str, os.stat_result]]:
+        """(path, relative path, stat) of every article file, in a stable order."""
+        for directory, folders, names in os.walk(self.path):
+            folders[:] = sorted(f for f in folders if not f.startswith((".", "_")))
+            for name in sorted(names):
+                if name.startswith((".", "_")):
+                    continue
+                path = Path(directory, name)
+                if path.suffix.lower() not in MARKDOWN_SUFFIXES | HTML_SUFFIXES:
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue  # removed while we walked: the next collect sees it gone
+                yield path, path.relative_to(self.path).as_posix(), stat
+
+    def collect(self, context: SourceContext) -> Iterator[SourceEvent]:
+        if not self.path.is_dir():
+            raise SourceUnavailable(str(self.path), "folder not found")
+        digest = _settings_digest(self.config, context)
+        by_fingerprint = {value: external for external, value in context.known.items() if value}
+        by_relative = {_relative_of(value): external for external, value in context.known.items() if value}
+        ids_seen: dict[str, str] = {}
+        for path, relative, stat in self.files():
+            current = fingerprint(digest, stat, relative)
+            known_id = by_fingerprint.get(current)
+            if known_id is not None:
+                ids_seen[known_id] = relative
+                yield Unchanged(known_id)
+                continue
+            fallback_id = by_relative.get(relative) or relative.rsplit(".", 1)[0]
+            try:
+                article = self.read(path, relative, context)
+            except _Bad as bad:
+                yield Failed(fallback_id, InputError(str(path), bad.message, bad.field))
+                continue
+            if article is None:
+                continue
+            if article.external_id in ids_seen:
+                other = ids_seen[article.external_id]
+                error = InputError(str(path), f"id {article.external_id!r} is already used by {other}", "id")
+                yield Failed(fallback_id, error)
+                continue
+            ids_seen[article.external_id] = relative
+            yield Fetched(article, current)
+
+    def read(self, path: Path, relative: str, context: SourceContext) -> Article | None:
+        """The article in ``path``; None for a draft never stored. Raises _Bad naming the field."""
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise _Bad("file", f"cannot read: {exc.strerror}") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}, offset {exc.start})"
+            raise _Bad("encoding", message) from None
+        meta, body = self._split(text)
+        return self._article(meta, body, path, relative, context)
+
+    @staticmethod
+    def _split(text: str) -> tuple[dict[str, Any], str]:
+        handler = frontmatter.YAMLHandler()
+        if not handler.detect(text):
+            return {}, text
+        try:
+            front, body = handler.split(text)
+            meta = handler.load(front)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())
+            raise _Bad("front matter", f"not valid YAML: {problem}") from None
+        except ValueError:  # the opening '---' has no closing partner
+            raise _Bad("front matter", "not closed by a line '---'") from None
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise _Bad("front matter", f"expected key: value pairs, got a {type(meta).__name__}")
+        return meta, body
+
+    def _article(
+        self, meta: dict[str, Any], body: str, path: Path, relative: str, context: SourceContext
+    ) -> Article | None:
+        site = context.site
+        title = _text(meta, "title")
+        if not title:
+            raise _Bad("title", "missing: every article needs a title")
+        external_id = _text(meta, "id") or relative.rsplit(".", 1)[0]
+        status_text = (_text(meta, "status") or "published").lower()
+        if status_text not in STATUSES:
+            raise _Bad("status", f"{meta.get('status')!r} is not one of {', '.join(STATUSES)}")
+        if status_text == "draft" and external_id not in context.known:
+            return None
+        status = Status.PUBLISHED if status_text == "published" else Status.RETRACTED
+
+        slug = (_text(meta, "slug") or external_id).strip("/")
+        url_text = _text(meta, "url")
+        url = _absolute(url_text, site.url, "url") if url_text else f"{site.url.rstrip('/')}/{slug}/"
+
+        published_raw = meta.get("published", meta.get("date"))
+        if published_raw is None:
+            raise _Bad("published", "missing: when was the article published (ISO 8601)?")
+        published = parse_when(published_raw, site.zone, "published")
+        updated = parse_when(meta["updated"], site.zone, "updated") if meta.get("updated") is not None else published
+        if updated < published:
+            raise _Bad("updated", "is before published")
+
+        priority = meta.get("priority", 0)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise _Bad("priority", f"expected a whole number, not {priority!r}")
+
+        is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
+        html = markdown.markdown(body, extensions=list(MARKDOWN_EXTENSIONS)) if is_markdown else body
+        parsed = parse_body(html, context.anatomy, url)
+
+        image = _image(meta.get("image"), url, "image")
+        if image is not None and parsed.ai_image_label and not image.ai_generated:
+            image = replace(image, ai_generated=True)
+        quote = _text(meta, "author_quote")
+        return Article(
+            id=article_id(self.name, external_id),
+            source=self.name,
+            external_id=external_id,
+            url=url,
+            title=title,
+            teaser=_text(meta, "teaser") or parsed.teaser,
+            published=published,
+            updated=updated,
+            status=status,
+            language=_text(meta, "language") or site.language,
+            author=_author(meta.get("author"), url),
+            image=image,
+            categories=_merge(_strings(meta, "categories"), self.config.categories),
+            regions=_merge(_strings(meta, "regions"), parsed.regions, self.config.regions),
+            sections=parsed.sections,
+            sources=parsed.sources,
+            author_quote=strip_quote_marks(quote) if quote else parsed.author_quote,
+            body_html=parsed.body_html,
+            priority=priority,
+        )

@@ -1,0 +1,103 @@
+"""The send ledger on SQLite and PostgreSQL: planning, atomic claims, concurrent workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from syndication.delivery.ledger import PENDING, SENDING, Ledger, Worker, claim_is_live, redact
+from syndication.delivery.send import deliver
+from syndication.delivery.testing import RecordingMessenger
+
+from .fakes import FakeMailer, FakeSubscribers, make_options
+
+NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+
+
+def test_run_is_planned_once_and_sent(any_engine: Engine) -> None:
+    """A run's recipients are fixed in numbered batches; a full send leaves the run done."""
+    ledger = Ledger(any_engine)
+    report = deliver(ledger, FakeMailer(), FakeSubscribers.generated(35), RecordingMessenger(), make_options())
+    run = ledger.get_run("daily-2026-11-24", "06:00")
+    assert run is not None
+    assert ("done", 35, 4) == (run.status, report.sent, report.batches)
+    assert [1, 2, 3, 4] == [b.number for b in ledger.batches(run, ["sent"])]
+
+
+def test_a_batch_is_claimed_by_one_worker_only(any_engine: Engine) -> None:
+    """The conditional UPDATE lets exactly one of two workers claim a pending batch."""
+    ledger = Ledger(any_engine)
+    first, second = Worker.current(), Worker.current()
+    run, must_plan = ledger.open_run("e1", "06:00", "outbox", first, NOW)
+    ledger.add_batches(run, 1, [("all", [(1, "a@example.org"), (2, "b@example.org")])])
+    batch = ledger.next_pending(run, 0)
+    assert batch is not None
+    assert (True, True, False) == (must_plan, ledger.claim(batch, first, NOW), ledger.claim(batch, second, NOW))
+    assert [SENDING] == [b.status for b in ledger.batches(run, [PENDING, SENDING])]
+
+
+def test_second_opener_does_not_plan_while_the_first_is_alive(any_engine: Engine) -> None:
+    """open_run: the creator plans; another live worker does not re-plan the same run."""
+    ledger = Ledger(any_engine)
+    with Worker.current() as first:
+        _, first_plans = ledger.open_run("e2", "06:00", "outbox", first, NOW)
+        _, second_plans = ledger.open_run("e2", "06:00", "outbox", Worker.current(), NOW)
+    assert (True, False) == (first_plans, second_plans)
+
+
+def test_half_planned_run_of_a_dead_planner_is_planned_again(any_engine: Engine) -> None:
+    """A planner that died mid-plan leaves partial batches; the next opener drops them and re-plans."""
+    ledger = Ledger(any_engine)
+    dead = Worker("elsewhere", 1, "gone")
+    run, _ = ledger.open_run("e3", "06:00", "outbox", dead, NOW - timedelta(hours=2))
+    ledger.add_batches(run, 1, [("all", [(1, "a@example.org")])])
+    with Worker.current() as worker:
+        again, must_plan = ledger.open_run("e3", "06:00", "outbox", worker, NOW)
+    assert (True, []) == (must_plan, ledger.batches(again, [PENDING]))
+
+
+def test_two_concurrent_workers_send_each_message_once(any_engine: Engine) -> None:
+    """Two threads send the same run at once; each subscriber receives exactly one message."""
+    source = FakeSubscribers.generated(200)
+    messenger = RecordingMessenger()
+    lock = threading.Lock()
+    original = messenger.send
+
+    def locked_send(batch):  # type: ignore[no-untyped-def]
+        with lock:
+            return original(batch)
+
+    messenger.send = locked_send  # type: ignore[method-assign]
+    deliver(Ledger(any_engine), FakeMailer(), source, RecordingMessenger(), make_options(stop=_already_stopped()))
+    threads = [
+        threading.Thread(target=deliver, args=(Ledger(any_engine), FakeMailer(), source, messenger, make_options()))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {f"leser{n}@example.org": 1 for n in range(1, 201)} == dict(messenger.counts)
+
+
+def _already_stopped() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
+def test_claims_of_dead_processes_are_not_live() -> None:
+    """A claim by a process that no longer exists on this host is abandoned; a remote one ages out."""
+    import socket
+
+    host = socket.gethostname()
+    assert False is claim_is_live(f"{host}/999999999/x", NOW, NOW, timedelta(minutes=30))
+    assert True is claim_is_live("other-host/1/x", NOW - timedelta(minutes=5), NOW, timedelta(minutes=30))
+    assert False is claim_is_live("other-host/1/x", NOW - timedelta(hours=1), NOW, timedelta(minutes=30))
+
+
+def test_redact_removes_addresses() -> None:
+    """Error texts lose their email addresses before they are logged or stored."""
+    assert "550 <address>: unknown user" == redact("550 anna.muster@example.org: unknown user")

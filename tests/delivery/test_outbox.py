@@ -1,0 +1,69 @@
+"""The outbox backend: one .eml per message plus an index."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from syndication.clock import FixedClock
+from syndication.delivery.base import Batch, Sender
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.outbox import OutboxMessenger, read_index
+from syndication.delivery.send import deliver
+
+from .fakes import FakeMailer, FakeSubscribers, make_options
+
+SENDER = Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
+
+
+def test_each_message_is_a_parseable_eml_with_an_index_line(tmp_path: Path) -> None:
+    """Two recipients: two files that parse, name their recipient, and two index lines pointing at them."""
+    mailer = FakeMailer()
+    recipients = tuple(mailer.recipient(s) for s in FakeSubscribers.generated(2).by_id.values())
+    outbox = OutboxMessenger(tmp_path / "outbox", SENDER, FixedClock())
+    receipts = outbox.send(Batch("b1", mailer.body("all"), recipients, mailer.shared_headers()))
+    outbox.close()
+    entries = list(read_index(tmp_path / "outbox"))
+    parsed = [email.message_from_bytes((tmp_path / "outbox" / e.file).read_bytes(), policy=default) for e in entries]
+    assert ["leser1@example.org", "leser2@example.org"] == [e.recipient for e in entries]
+    assert [e.file for e in entries] == [r.provider_id for r in receipts]
+    assert ["Leser 1 <leser1@example.org>", "Leser 2 <leser2@example.org>"] == [str(m["To"]) for m in parsed]
+    assert ["text/plain", "text/html"] == [p.get_content_type() for p in parsed[0].iter_parts()]
+    assert "Der Morgen (all)" == entries[0].subject
+    assert [] == [p.name for p in (tmp_path / "outbox").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_a_second_copy_gets_its_own_file(tmp_path: Path) -> None:
+    """Sending the same message twice never overwrites: the duplicate is visible as a second file."""
+    mailer = FakeMailer()
+    recipient = mailer.recipient(FakeSubscribers.generated(1).by_id[1])
+    outbox = OutboxMessenger(tmp_path, SENDER, FixedClock())
+    outbox.send(Batch("b", mailer.body("all"), (recipient,)))
+    outbox.send(Batch("b", mailer.body("all"), (recipient,)))
+    outbox.close()
+    assert ["daily-2026-11-24.1_pfalz-rundschau.example-2.eml", "daily-2026-11-24.1_pfalz-rundschau.example.eml"] == sorted(
+        p.name for p in tmp_path.glob("*.eml"))
+
+
+def test_reconcile_finds_messages_already_written(tmp_path: Path) -> None:
+    """reconcile answers which recipients of a batch already have their file."""
+    mailer = FakeMailer()
+    first, second = (mailer.recipient(s) for s in FakeSubscribers.generated(2).by_id.values())
+    outbox = OutboxMessenger(tmp_path, SENDER, FixedClock())
+    outbox.send(Batch("b", mailer.body("all"), (first,)))
+    found = outbox.reconcile(Batch("b", mailer.body("all"), (first, second)))
+    outbox.close()
+    assert ["leser1@example.org"] == [r.email for r in found]
+
+
+def test_send_edition_to_the_outbox(engine: Engine, tmp_path: Path) -> None:
+    """A whole run to the outbox: one file per subscriber, the ledger records file names."""
+    outbox = OutboxMessenger(tmp_path / "out", SENDER, FixedClock())
+    report = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(23), outbox, make_options())
+    outbox.close()
+    rows = Ledger(engine).sent_to("daily-2026-11-24")
+    assert (23, 23) == (report.sent, len(list((tmp_path / "out").glob("*.eml"))))
+    assert all((tmp_path / "out" / provider_id).exists() for _, _, provider_id in rows)

@@ -1,0 +1,210 @@
+"""send_edition's core: planning, sending, resuming after a crash, suppression, reports."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import Engine
+
+from subscribers.model import SubscriberStatus
+from syndication.delivery.base import DeliveryFailed
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.send import deliver
+from syndication.delivery.testing import RecordingMessenger
+
+from .fakes import FakeMailer, FakeSubscribers, Sleeps, make_options
+
+
+def test_every_subscriber_gets_exactly_one_message(engine: Engine) -> None:
+    """25 subscribers in batches of 10: three batches, each subscriber once, all sent."""
+    source = FakeSubscribers.generated(25)
+    messenger = RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert {f"leser{n}@example.org": 1 for n in range(1, 26)} == dict(messenger.counts)
+    assert (25, 0, 0, 3, 0) == (report.sent, report.failed, report.skipped, report.batches, report.exit_code)
+
+
+def test_batches_share_one_body_per_variant(engine: Engine) -> None:
+    """Subscribers are grouped by variant key: no batch mixes two bodies."""
+    source = FakeSubscribers.generated(30, topics=(("Politik",), ("Sport",), ()))
+    messenger = RecordingMessenger()
+    deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(batch_size=4))
+    subjects = [{batch.body.subject} for batch in messenger.batches]
+    variants = {batch.body.subject for batch in messenger.batches}
+    assert {"Der Morgen (Politik)", "Der Morgen (Sport)", "Der Morgen (all)"} == variants
+    assert all(len(s) == 1 for s in subjects)
+    assert 30 == sum(len(batch.recipients) for batch in messenger.batches)
+
+
+def test_a_second_run_sends_nothing_again(engine: Engine) -> None:
+    """Running the same (edition, slot) again hands nothing to the backend."""
+    source = FakeSubscribers.generated(12)
+    first, second = RecordingMessenger(), RecordingMessenger()
+    deliver(Ledger(engine), FakeMailer(), source, first, make_options())
+    report = deliver(Ledger(engine), FakeMailer(), source, second, make_options())
+    assert ([], 12, 0) == (second.batches, report.sent, report.sent_now)
+
+
+def test_subscriber_in_another_slot_run_is_not_planned_twice(engine: Engine) -> None:
+    """A subscriber who moved to the 18:00 slot after the 06:00 send does not get the edition again."""
+    source = FakeSubscribers.generated(5)
+    deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options())
+    from dataclasses import replace
+
+    source.by_id[3] = replace(source.by_id[3], slot="18:00")
+    evening = RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), source, evening, make_options(slot="18:00"))
+    assert ({}, 0) == (dict(evening.counts), report.planned)
+
+
+def test_unsubscribed_after_planning_receives_nothing(engine: Engine) -> None:
+    """Status and suppression are checked again when the batch goes out, not only when planning."""
+    source = FakeSubscribers.generated(20)
+    messenger = RecordingMessenger()
+    messenger.crash_after = 0
+    with pytest.raises(RuntimeError):
+        deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    source.set_status(2, SubscriberStatus.UNSUBSCRIBED)
+    source.set_status(4, SubscriberStatus.BOUNCED)
+    source.set_status(6, SubscriberStatus.COMPLAINED)
+    source.suppressed.add("leser8@example.org")
+    messenger.crash_after = None
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    received = set(messenger.counts)
+    blocked = {f"leser{n}@example.org" for n in (2, 4, 6, 8)}
+    assert (set(), 16, 4) == (received & blocked, report.sent, report.skipped)
+
+
+def test_suppressed_at_planning_time_are_never_planned(engine: Engine) -> None:
+    """Suppressed addresses and subscribers with nothing in the edition get nothing."""
+    source = FakeSubscribers.generated(9, topics=(("Sport",), ()))  # even ids: Sport only
+    source.suppressed.add("leser3@example.org")
+    messenger = RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(nothing_for="Sport"), source, messenger, make_options())
+    expected = {f"leser{n}@example.org" for n in (1, 5, 7, 9)}
+    assert (expected, 4) == (set(messenger.counts), report.skipped)
+
+
+def test_crash_after_three_of_ten_batches_resumes_without_duplicates(engine: Engine) -> None:
+    """An exception inside the 4th batch; the second run completes; each subscriber got one message."""
+    source = FakeSubscribers.generated(100)
+    messenger = RecordingMessenger()
+    messenger.crash_after = 3
+    with pytest.raises(RuntimeError):
+        deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert 30 == sum(messenger.counts.values())
+    messenger.crash_after = None
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert {f"leser{n}@example.org": 1 for n in range(1, 101)} == dict(messenger.counts)
+    assert (100, 70, 0, 0) == (report.sent, report.sent_now, report.failed, report.in_doubt)
+
+
+def test_batch_in_doubt_is_not_resent_without_a_way_to_check(engine: Engine) -> None:
+    """A backend that cannot say what it accepted: the crashed batch is reported in doubt, not resent."""
+    source = FakeSubscribers.generated(40)
+    messenger = RecordingMessenger(reconcilable=False)
+    messenger.crash_after = 2
+    with pytest.raises(RuntimeError):
+        deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    messenger.crash_after = None
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert (30, 10, 1, 1) == (report.sent, report.in_doubt, report.batches_in_doubt, report.exit_code)
+    assert 30 == sum(messenger.counts.values())
+
+
+def test_resend_in_doubt_sends_the_doubtful_batch(engine: Engine) -> None:
+    """With resend_in_doubt the operator accepts a possible duplicate; the batch is sent."""
+    source = FakeSubscribers.generated(40)
+    messenger = RecordingMessenger(reconcilable=False)
+    messenger.crash_after = 2
+    with pytest.raises(RuntimeError):
+        deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    messenger.crash_after = None
+    deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(resend_in_doubt=True))
+    assert (40, 0, 0) == (report.sent, report.in_doubt, report.exit_code)
+
+
+def test_crash_before_handing_over_requeues_the_batch(engine: Engine) -> None:
+    """An error while building the batch (before the backend saw it) leaves it pending, not in doubt."""
+    source = FakeSubscribers.generated(20)
+
+    class BrokenMailer(FakeMailer):
+        def recipient(self, subscriber):  # type: ignore[no-untyped-def]
+            raise KeyError("template bug")
+
+    with pytest.raises(KeyError):
+        deliver(Ledger(engine), BrokenMailer(), source, RecordingMessenger(reconcilable=False), make_options())
+    messenger = RecordingMessenger(reconcilable=False)
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert (20, 0) == (report.sent, report.in_doubt)
+
+
+def test_retryable_failures_are_retried_with_backoff(engine: Engine) -> None:
+    """Two retryable failures then success: sent once, two sleeps, the second longer and ≥ retry_after."""
+    source = FakeSubscribers.generated(5)
+    messenger = RecordingMessenger()
+    messenger.fail_with = [DeliveryFailed("503", retryable=True), DeliveryFailed("429", retryable=True, retry_after=7)]
+    sleeps = Sleeps()
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(sleep=sleeps))
+    assert (5, 2) == (report.sent, len(sleeps.calls))
+    assert 0.5 <= sleeps.calls[0] <= 1.0 and sleeps.calls[1] >= 7
+
+
+def test_permanent_failure_marks_the_batch_failed_and_next_run_retries_it(engine: Engine) -> None:
+    """A non-retryable failure fails its batch (others go on), exit code 1; the next run sends it."""
+    source = FakeSubscribers.generated(30)
+    messenger = RecordingMessenger()
+    messenger.fail_with = [DeliveryFailed("400 bad sender leser1@example.org", retryable=False)]
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert (20, 10, 1, 1) == (report.sent, report.failed, report.batches_failed, report.exit_code)
+    assert "<address>" in report.errors[0] and "leser1@" not in report.errors[0]
+    again = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert (30, 0, 0) == (again.sent, again.failed, again.exit_code)
+    assert 30 == sum(messenger.counts.values())
+
+
+def test_retries_give_up_after_max_retries(engine: Engine) -> None:
+    """A backend that keeps failing retryably is tried max_retries + 1 times, then the batch fails."""
+    source = FakeSubscribers.generated(3)
+    messenger = RecordingMessenger()
+    messenger.fail_with = [DeliveryFailed("500", retryable=True) for _ in range(10)]
+    sleeps = Sleeps()
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(max_retries=2, sleep=sleeps))
+    assert (0, 3, 2) == (report.sent, report.failed, len(sleeps.calls))
+
+
+def test_dry_run_lists_who_would_get_what_and_writes_nothing(engine: Engine) -> None:
+    """--dry-run prints one line per recipient and leaves the ledger empty."""
+    source = FakeSubscribers.generated(3, topics=(("Sport",),))
+    lines: list[str] = []
+    messenger = RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(echo=lines.append), dry_run=True)
+    assert [f"leser{n}@example.org\tSport\tDer Morgen (Sport)" for n in (1, 2, 3)] == lines
+    assert (3, None, []) == (report.planned, Ledger(engine).get_run("daily-2026-11-24", "06:00"), messenger.batches)
+
+
+def test_stop_event_ends_between_batches(engine: Engine) -> None:
+    """A set stop event ends the run before the next batch; a later run finishes it."""
+    source = FakeSubscribers.generated(30)
+    stop = threading.Event()
+
+    class StoppingMessenger(RecordingMessenger):
+        def send(self, batch):  # type: ignore[no-untyped-def]
+            stop.set()
+            return super().send(batch)
+
+    first = StoppingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), source, first, make_options(stop=stop))
+    assert (10, 20) == (report.sent, report.pending)
+    final = deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options())
+    assert (30, 0) == (final.sent, final.pending)
+
+
+def test_throttle_waits_to_keep_the_rate(engine: Engine) -> None:
+    """With 10 messages per second, 30 messages cost about two seconds of waiting."""
+    source = FakeSubscribers.generated(30)
+    sleeps = Sleeps()
+    deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options(rate=10, sleep=sleeps))
+    assert 1.5 <= sum(sleeps.calls) <= 2.5

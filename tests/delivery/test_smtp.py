@@ -1,0 +1,148 @@
+"""The SMTP backend against aiosmtpd on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine
+
+from syndication.clock import FixedClock
+from syndication.config import SmtpConfig
+from syndication.delivery.base import Batch, DeliveryFailed, Sender
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.send import deliver
+from syndication.delivery.smtp import SmtpMessenger
+
+from .fakes import FakeMailer, FakeSubscribers, make_options
+
+SENDER = Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
+
+
+class Collecting:
+    """An aiosmtpd handler that keeps each envelope; can refuse recipients containing a marker."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
+        self.sessions: set[int] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+        if address.startswith("refused"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.sessions.add(id(session))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return f"250 2.0.0 Ok: queued as Q{len(self.envelopes)}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Collecting, int]]:
+    handler = Collecting()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def _messenger(port: int) -> SmtpMessenger:
+    config = SmtpConfig(host="127.0.0.1", port=port, security="none", timeout=5)
+    return SmtpMessenger(config, SENDER, FixedClock())
+
+
+def _parsed(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=default)  # type: ignore[return-value]
+
+
+def test_each_message_reaches_exactly_its_recipient(engine: Engine, smtp_server: tuple[Collecting, int]) -> None:
+    """One envelope per subscriber, RCPT TO only their address, To header the same."""
+    handler, port = smtp_server
+    messenger = _messenger(port)
+    report = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(12), messenger, make_options(batch_size=5))
+    messenger.close()
+    pairs = sorted((rcpts[0], _parsed(raw)["To"].addresses[0].addr_spec, len(rcpts)) for _, rcpts, raw in handler.envelopes)
+    assert sorted((f"leser{n}@example.org", f"leser{n}@example.org", 1) for n in range(1, 13)) == pairs
+    assert (12, 1) == (report.sent, len(handler.sessions))
+
+
+def test_message_has_both_parts_text_first_and_list_headers(smtp_server: tuple[Collecting, int]) -> None:
+    """multipart/alternative, text/plain then text/html, personalised, with List-* and ids."""
+    handler, port = smtp_server
+    mailer = FakeMailer()
+    subscriber = FakeSubscribers.generated(1).by_id[1]
+    messenger = _messenger(port)
+    messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(subscriber),), mailer.shared_headers()))
+    messenger.close()
+    message = _parsed(handler.envelopes[0][2])
+    parts = [part.get_content_type() for part in message.iter_parts()]
+    assert ("multipart/alternative", ["text/plain", "text/html"]) == (message.get_content_type(), parts)
+    assert "Guten Morgen, Leser 1" in message.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe=One-Click" == message["List-Unsubscribe-Post"]
+    assert message["List-Unsubscribe"].startswith("<https://www.pfalz-rundschau.example/unsubscribe?token=t1>")
+    assert "<newsletter.pfalz-rundschau.example>" in message["List-Id"]
+    assert ("<daily-2026-11-24.1@pfalz-rundschau.example>", "leserbriefe@pfalz-rundschau.example") == (
+        message["Message-ID"], message["Reply-To"])
+    assert message["Date"] is not None
+
+
+def test_server_reply_is_the_provider_id(smtp_server: tuple[Collecting, int]) -> None:
+    """The receipt carries the server's queue reply."""
+    _, port = smtp_server
+    mailer = FakeMailer()
+    messenger = _messenger(port)
+    receipts = messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
+    messenger.close()
+    assert "2.0.0 Ok: queued as Q1" == receipts[0].provider_id
+
+
+def test_reconnects_when_the_server_drops_the_connection(smtp_server: tuple[Collecting, int]) -> None:
+    """A dropped connection between batches is reopened; both batches arrive."""
+    handler, port = smtp_server
+    mailer = FakeMailer()
+    subscribers = FakeSubscribers.generated(2).by_id
+    messenger = _messenger(port)
+    messenger.send(Batch("a", mailer.body("all"), (mailer.recipient(subscribers[1]),)))
+    assert messenger._connection is not None
+    messenger._connection.sock.close()  # the server side goes away
+    messenger.send(Batch("b", mailer.body("all"), (mailer.recipient(subscribers[2]),)))
+    messenger.close()
+    assert 2 == len(handler.envelopes)
+
+
+def test_refused_recipient_fails_the_batch_keeping_the_accepted(smtp_server: tuple[Collecting, int]) -> None:
+    """550 for one recipient: permanent failure; the messages accepted before it are reported."""
+    _, port = smtp_server
+    mailer = FakeMailer()
+    good = mailer.recipient(FakeSubscribers.generated(1).by_id[1])
+    bad = type(good)("refused@example.org", "<r@x>")
+    messenger = _messenger(port)
+    with pytest.raises(DeliveryFailed) as caught:
+        messenger.send(Batch("k", mailer.body("all"), (good, bad)))
+    messenger.close()
+    assert (False, ["leser1@example.org"]) == (caught.value.retryable, [r.email for r in caught.value.accepted])
+    assert "refused@" not in str(caught.value)
+
+
+def test_unreachable_server_is_retryable() -> None:
+    """Nobody listening: a retryable DeliveryFailed."""
+    mailer = FakeMailer()
+    messenger = _messenger(_free_port())
+    with pytest.raises(DeliveryFailed) as caught:
+        messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
+    assert True is caught.value.retryable

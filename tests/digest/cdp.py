@@ -1,0 +1,140 @@
+"""A minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe``.
+
+Headless Chromium will not make a window narrower than 500 px, so phone widths are
+emulated with ``Emulation.setDeviceMetricsOverride``. The pipe (fd 3: commands in,
+fd 4: replies out, NUL-separated JSON) needs no network port and no extra package.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--remote-debugging-pipe",
+)
+
+
+class DevToolsError(RuntimeError):
+    pass
+
+
+class Chromium:
+    """One headless browser; use as a context manager."""
+
+    def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
+        to_browser_read, self._to_browser = os.pipe()
+        self._from_browser, from_browser_write = os.pipe()
+
+        def wire_pipes() -> None:
+            os.dup2(to_browser_read, 3)
+            os.dup2(from_browser_write, 4)
+
+        self.process = subprocess.Popen(
+            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=wire_pipes, close_fds=False,
+        )
+        os.close(to_browser_read)
+        os.close(from_browser_write)
+        self.timeout = timeout
+        self._buffer = b""
+        self._next_id = 0
+        self._events: list[dict[str, Any]] = []
+
+    def __enter__(self) -> Chromium:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.send("Browser.close")
+            except (DevToolsError, OSError):
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for fd in (self._to_browser, self._from_browser):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def _read_message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DevToolsError("chromium did not answer in time")
+            ready, _, _ = select.select([self._from_browser], [], [], remaining)
+            if ready:
+                chunk = os.read(self._from_browser, 1 << 20)
+                if not chunk:
+                    raise DevToolsError("chromium closed the DevTools pipe")
+                self._buffer += chunk
+        raw, _, self._buffer = self._buffer.partition(b"\0")
+        return json.loads(raw)
+
+    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise DevToolsError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            if "method" in reply:
+                self._events.append(reply)
+
+    def wait_for(self, event: str, session: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            for index, seen in enumerate(self._events):
+                if seen.get("method") == event and seen.get("sessionId") == session:
+                    return self._events.pop(index)
+            self._events.append(self._read_message(deadline))
+
+    def open_page(self, url: str, width: int, height: int) -> str:
+        """A new tab emulating a ``width`` × ``height`` viewport, loaded with ``url``; returns the session."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.send("Page.enable", session=session)
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500},
+            session=session,
+        )
+        self.send("Page.navigate", {"url": url}, session=session)
+        self.wait_for("Page.loadEventFired", session)
+        return session
+
+    def evaluate(self, session: str, expression: str) -> Any:
+        result = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session=session
+        )
+        if "exceptionDetails" in result:
+            raise DevToolsError(f"script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def screenshot(self, session: str, path: Path) -> None:
+        data = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
+        path.write_bytes(base64.b64decode(data["data"]))

@@ -1,0 +1,126 @@
+"""The digest in headless Chromium at phone (375 px) and desktop-mail (650 px) widths.
+
+Driven over the DevTools protocol (tests/digest/cdp.py), which can emulate a 375 px viewport.
+
+Chromium is Debian's ``chromium`` package; the session fixture installs it when it is
+missing and we are root with apt-get, and skips with the reason otherwise. Screenshots
+are kept under tests/artifacts/ (gitignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from syndication.delivery.base import personalise
+from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.model import Image
+from syndication.runtime import Runtime
+from tests.digest.cdp import Chromium
+from tests.digest.conftest import make_edition, sample_articles, subscriber
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "digest"
+MEASURE = """
+(function () {
+  var width = window.innerWidth;
+  var images = Array.prototype.map.call(document.images, function (img) {
+    var box = img.getBoundingClientRect();
+    return {src: img.getAttribute('src'), left: box.left, right: box.right,
+            loaded: img.complete && img.naturalWidth > 0};
+  });
+  return {innerWidth: width, scrollWidth: document.documentElement.scrollWidth, images: images};
+})()
+"""
+
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A solid-colour PNG, made here so the test needs no network and no image library."""
+    row = b"\x00" + bytes(rgb) * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium; the reason it cannot be done, or None when it worked."""
+    if os.geteuid() != 0:
+        return "chromium is not installed and we are not root to install it"
+    if shutil.which("apt-get") is None:
+        return "chromium is not installed and there is no apt-get"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    lock = ["-o", "DPkg::Lock::Timeout=600"]
+    for command in (["apt-get", *lock, "update"], ["apt-get", *lock, "install", "-y", "--no-install-recommends", "chromium"]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
+        if done.returncode != 0:
+            return f"installing chromium failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
+    return None if os.path.exists(CHROMIUM) else "apt-get installed chromium but /usr/bin/chromium is missing"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not os.path.exists(CHROMIUM):
+        reason = _install_chromium()
+        if reason:
+            pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "chromium-profile"
+    folder.mkdir()
+    yield folder
+
+
+def _digest_page(runtime: Runtime, folder: Path) -> Path:
+    """A personalised digest whose images are local files."""
+    lead_image = folder / "lead.png"
+    lead_image.write_bytes(_png(1200, 675, (40, 90, 140)))
+    portrait = folder / "portrait.png"
+    portrait.write_bytes(_png(200, 200, (180, 140, 60)))
+    articles = []
+    for article in sample_articles(6):
+        image = replace(article.image, url=lead_image.as_uri()) if article.image else Image(url=lead_image.as_uri())
+        author = replace(article.author, portrait=replace(article.author.portrait, url=portrait.as_uri()))  # type: ignore[arg-type,type-var]
+        articles.append(replace(article, image=image, author=author))
+    # One card without image and with a long unbreakable word: it must wrap, not scroll.
+    articles[2] = replace(articles[2], image=None, teaser="Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhersteller " * 3)
+    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
+    page = folder / "digest.html"
+    page.write_text(message.html, encoding="utf-8")
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 650])
+def test_digest_fits_the_viewport(chromium: str, profile: Path, runtime: Runtime, tmp_path: Path, width: int) -> None:
+    """No horizontal scrolling and every image inside the viewport; a screenshot is kept."""
+    page = _digest_page(runtime, tmp_path)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with Chromium(chromium, profile) as browser:
+        session = browser.open_page(page.as_uri(), width, 2000)
+        measured = browser.evaluate(session, MEASURE)
+        browser.screenshot(session, ARTIFACTS / f"digest-{width}px.png")
+    assert width == measured["innerWidth"]
+    assert measured["scrollWidth"] <= measured["innerWidth"]
+    images = measured["images"]
+    assert len(images) >= 10
+    assert [] == [i["src"] for i in images if not i["loaded"]]
+    assert [] == [i for i in images if i["left"] < 0 or i["right"] > measured["innerWidth"] + 0.5]
+    assert (ARTIFACTS / f"digest-{width}px.png").stat().st_size > 0

@@ -1,0 +1,149 @@
+"""Compile once per variant, personalise per subscriber by placeholder substitution."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from subscribers.tokens import Purpose, TokenInvalid, TokenSigner
+from syndication.delivery.base import Sender, personalise
+from syndication.digest import personalize
+from syndication.digest.personalize import ALL_ARTICLES, EditionMailer, greeting_for
+from syndication.runtime import Runtime
+from syndication.testing import make_article
+from tests.digest.conftest import make_edition, sample_articles, subscriber
+
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+def _mailer(runtime: Runtime, count: int = 6) -> EditionMailer:
+    articles = sample_articles(count)
+    return EditionMailer(make_edition(articles), articles, runtime)
+
+
+def _token(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["token"][0]
+
+
+def test_topic_filter_selects_the_variant(runtime: Runtime) -> None:
+    """No topics: everything; Sport: only Sport articles; an unknown topic: no message at all."""
+    mailer = _mailer(runtime, 6)
+    assert ALL_ARTICLES == mailer.variant_key(subscriber(topics=()))
+    sport_key = mailer.variant_key(subscriber(topics=("Sport",)))
+    assert sport_key is not None
+    sport = mailer.variant_articles(sport_key)
+    assert [3, 6] == [int(a.external_id.split("-")[1]) for a in sport]
+    assert None is mailer.variant_key(subscriber(topics=("Kultur",)))
+    html = mailer.body(sport_key).html
+    assert "(3)</a>" in html and "(6)</a>" in html
+    assert "(1)</a>" not in html
+
+
+def test_regions_count_as_topics(runtime: Runtime) -> None:
+    """A subscriber who chose the region Mainz gets the articles about Mainz."""
+    mailer = _mailer(runtime, 6)
+    assert mailer.variant_key(subscriber(topics=("Mainz",))) == mailer.variant_key(subscriber(topics=("Sport",)))
+
+
+def test_body_is_compiled_once_per_variant(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thousand subscribers of two variants cost two MJML compilations."""
+    calls = []
+    original = personalize.render_within_budget
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(personalize, "render_within_budget", counting)
+    mailer = _mailer(runtime, 6)
+    for number in range(1000):
+        reader = subscriber(number, topics=("Sport",) if number % 2 else ())
+        mailer.body(mailer.variant_key(reader))  # type: ignore[arg-type]
+    assert 2 == len(calls)
+
+
+def test_recipient_gets_signed_links_and_one_click_headers(runtime: Runtime) -> None:
+    """Unsubscribe and preferences links carry tokens for this subscriber; headers follow RFC 8058."""
+    mailer = _mailer(runtime)
+    reader = subscriber(42, email="anna@example.org", name="Anna")
+    recipient = mailer.recipient(reader)
+    message = personalise(mailer.body(ALL_ARTICLES), recipient)
+    links = re.findall(r'href="(http://localhost:8000/(?:unsubscribe|preferences)\?token=[^"]+)"', message.html)
+    assert {"unsubscribe", "preferences"} == {urlsplit(link).path.strip("/") for link in links}
+    signer = TokenSigner(SECRET)
+    for link in links:
+        purpose = Purpose(urlsplit(link).path.strip("/"))
+        assert 42 == signer.read(purpose, _token(link)).subscriber_id
+    unsubscribe = next(link for link in links if "/unsubscribe" in link)
+    assert (
+        f"<{unsubscribe}>, <mailto:unsubscribe@pfalz-rundschau.example?subject=unsubscribe>"
+        == recipient.headers["List-Unsubscribe"]
+    )
+    assert "List-Unsubscribe=One-Click" == recipient.headers["List-Unsubscribe-Post"]
+    assert {"edition_id": "daily-2026-11-24", "subscriber_id": "42"} == dict(recipient.custom_args)
+    assert f"Abbestellen: {unsubscribe}" in message.text
+
+
+def test_tampered_link_is_refused(runtime: Runtime) -> None:
+    """Changing one character of a signed unsubscribe token makes it invalid."""
+    token = _token(_mailer(runtime).unsubscribe_url(subscriber(7)))
+    signer = TokenSigner(SECRET)
+    assert 7 == signer.read(Purpose.UNSUBSCRIBE, token).subscriber_id
+    payload, _, rest = token.partition(".")
+    tampered = payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + rest
+    with pytest.raises(TokenInvalid):
+        signer.read(Purpose.UNSUBSCRIBE, tampered)
+    with pytest.raises(TokenInvalid):
+        signer.read(Purpose.PREFERENCES, token)
+
+
+def test_greeting_by_name_or_neutral(runtime: Runtime) -> None:
+    """„Guten Morgen, Anna“ with a name, „Guten Morgen“ without; the name is escaped in HTML only."""
+    mailer = _mailer(runtime, 2)
+    body = mailer.body(ALL_ARTICLES)
+    named = personalise(body, mailer.recipient(subscriber(1, name="Anna <Ben>")))
+    anonymous = personalise(body, mailer.recipient(subscriber(2)))
+    assert "Guten Morgen, Anna &lt;Ben&gt;" in named.html
+    assert "Guten Morgen, Anna <Ben>" in named.text
+    assert re.search(r">\s*Guten Morgen\s*<", anonymous.html)
+    assert "Guten Abend" == greeting_for(18, None)
+
+
+def test_article_text_cannot_produce_a_placeholder(runtime: Runtime) -> None:
+    """Template syntax and look-alike placeholders in an article stay literal text."""
+    mailer = _mailer(runtime, 1)
+    fake = f"%%{mailer.marker}:unsubscribe_url%% {{{{ unsubscribe_url }}}}"
+    articles = [make_article(1, teaser=fake)]
+    other = EditionMailer(make_edition(articles), articles, runtime)
+    assert other.marker != mailer.marker
+    message = personalise(other.body(ALL_ARTICLES), other.recipient(subscriber(1)))
+    assert fake in message.text
+    assert "{{ unsubscribe_url }}" in message.html
+
+
+def test_message_id_is_stable_per_edition_and_subscriber(runtime: Runtime) -> None:
+    """The same (edition, subscriber) always gets the same Message-ID on the From domain."""
+    first, second = _mailer(runtime), _mailer(runtime)
+    assert first.recipient(subscriber(5)).message_id == second.recipient(subscriber(5)).message_id
+    assert "<daily-2026-11-24.5@pfalz-rundschau.example>" == first.recipient(subscriber(5)).message_id
+    assert first.recipient(subscriber(5)).message_id != first.recipient(subscriber(6)).message_id
+
+
+def test_shared_headers_and_sender(runtime: Runtime) -> None:
+    """List-Id for every message; the configured sender with reply-to."""
+    mailer = _mailer(runtime, 1)
+    assert {"List-Id": "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"} == dict(mailer.shared_headers())
+    assert (
+        Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
+        == mailer.sender()
+    )
+
+
+def test_every_placeholder_is_replaced(runtime: Runtime) -> None:
+    """After personalisation no marker is left in subject, HTML or text."""
+    mailer = _mailer(runtime, 3)
+    message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
+    assert mailer.marker in mailer.body(ALL_ARTICLES).html
+    assert mailer.marker not in message.html + message.text + message.subject

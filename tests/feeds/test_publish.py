@@ -1,0 +1,213 @@
+"""Publishing: atomic writes of changed files only, incremental rebuilds, retractions, WebSub."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from syndication.clock import FixedClock
+from syndication.config import Settings
+from syndication.feeds.publish import (
+    STATE_FILE,
+    AtomicFileWriter,
+    FeedsState,
+    MemoryWriter,
+    build_and_publish,
+    publish_feeds,
+)
+from syndication.model import Article, Author
+from syndication.runtime import Runtime
+from syndication.store.articles import ArticleStore
+from syndication.testing import make_article
+from tests.feeds.conftest import parse
+
+
+def _runtime(settings: Settings, engine: Engine, clock: FixedClock) -> Runtime:
+    runtime = Runtime(settings=settings, clock=clock)
+    runtime.__dict__["engine"] = engine  # share the test's migrated database
+    return runtime
+
+
+def _economy(number: int) -> Article:
+    return make_article(number, categories=("Wirtschaft",), regions=("Südwest",), author=Author(name="Jana Weiß"))
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine: Engine, clock: FixedClock) -> Runtime:
+    store = ArticleStore(engine)
+    store.upsert(make_article(1), clock.now())
+    store.upsert(_economy(2), clock.now())
+    return _runtime(settings, engine, clock)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _with_hub(settings: Settings, hub: str = "https://hub.example/") -> Settings:
+    return settings.model_copy(update={"feeds": settings.feeds.model_copy(update={"websub_hub": hub})})
+
+
+def test_first_build_writes_every_feed_and_the_opml(runtime: Runtime) -> None:
+    """Main, category, region and author feeds in three formats, plus index.opml, land in public/feeds."""
+    report = build_and_publish(runtime)
+    written = set(_files(runtime.settings.public_dir))
+    slugs = ["all", "category/politik", "category/wirtschaft", "region/kaiserslautern", "region/rheinland-pfalz",
+             "region/suedwest", "author/jana-weiss", "author/marc-fuchs"]
+    expected = {f"feeds/{slug}.{ext}" for slug in slugs for ext in ("rss", "atom", "json")} | {"feeds/index.opml"}
+    assert (expected, 8, 25) == (written, report.feeds, len(report.written))
+
+
+def test_building_twice_writes_nothing_and_keeps_bytes(runtime: Runtime) -> None:
+    """A second build without changes writes no file and the bytes stay identical."""
+    build_and_publish(runtime)
+    before = _files(runtime.settings.public_dir)
+    report = build_and_publish(runtime)
+    assert ((), 25, 24, before) == (report.written, report.unchanged, report.skipped,
+                                     _files(runtime.settings.public_dir))
+
+
+def test_building_from_scratch_twice_gives_identical_bytes(runtime: Runtime, tmp_path: Path) -> None:
+    """Two independent builds (no remembered state) produce byte-identical files."""
+    first, second = MemoryWriter(), MemoryWriter()
+    articles = ArticleStore(runtime.engine).all()
+    publish_feeds(runtime.settings, articles, first, FeedsState())
+    publish_feeds(runtime.settings, articles, second, FeedsState())
+    assert first.files == second.files
+
+
+def test_new_article_rewrites_only_the_feeds_containing_it(runtime: Runtime, clock: FixedClock) -> None:
+    """After one new economy article only main, Wirtschaft, Südwest and Jana Weiß feeds are rendered and written."""
+    build_and_publish(runtime)
+    ArticleStore(runtime.engine).upsert(_economy(3), clock.now())
+    report = build_and_publish(runtime)
+    expected = sorted(f"feeds/{slug}.{ext}" for slug in ("all", "category/wirtschaft", "region/suedwest",
+                                                          "author/jana-weiss") for ext in ("rss", "atom", "json"))
+    assert (expected, 12) == (sorted(report.written), report.rendered)
+
+
+def test_retracted_article_leaves_every_feed(runtime: Runtime, clock: FixedClock) -> None:
+    """A retracted article disappears from the main feed and from its category feed, which stays as an empty feed."""
+    build_and_publish(runtime)
+    economy_id = _economy(2).id
+    ArticleStore(runtime.engine).retract([economy_id], clock.now())
+    build_and_publish(runtime)
+    public = runtime.settings.public_dir
+    main = parse((public / "feeds/all.atom").read_bytes())
+    category = parse((public / "feeds/category/wirtschaft.rss").read_bytes())
+    assert ([make_article(1).title], [], False) == (
+        [e.title for e in main.entries], category.entries, bool(category.bozo)
+    )
+
+
+def test_atomic_writer_leaves_unchanged_files_alone(tmp_path: Path) -> None:
+    """Writing the same bytes again does not touch the file (same inode and mtime); no temp files stay."""
+    writer = AtomicFileWriter(tmp_path)
+    first = writer.write("feeds/a.rss", b"one")
+    stat = (tmp_path / "feeds/a.rss").stat()
+    again = writer.write("feeds/a.rss", b"one")
+    same = (tmp_path / "feeds/a.rss").stat()
+    changed = writer.write("feeds/a.rss", b"two")
+    assert (True, False, True, (stat.st_ino, stat.st_mtime_ns), b"two", ["a.rss"]) == (
+        first, again, changed, (same.st_ino, same.st_mtime_ns), (tmp_path / "feeds/a.rss").read_bytes(),
+        os.listdir(tmp_path / "feeds"),
+    )
+
+
+def test_writers_refuse_paths_outside_their_folder(tmp_path: Path) -> None:
+    """A path climbing out of the output folder is refused by both writers."""
+    for writer in (AtomicFileWriter(tmp_path), MemoryWriter()):
+        with pytest.raises(ValueError, match="not a relative path"):
+            writer.write("../evil.rss", b"x")
+
+
+def test_a_file_changed_by_hand_is_repaired(runtime: Runtime) -> None:
+    """Even with an unchanged signature, a file whose bytes differ from what was built is rebuilt."""
+    writer = MemoryWriter()
+    state = FeedsState()
+    articles = ArticleStore(runtime.engine).all()
+    publish_feeds(runtime.settings, articles, writer, state)
+    original = writer.files["feeds/all.rss"]
+    writer.files["feeds/all.rss"] = b"tampered"
+    report, _ = publish_feeds(runtime.settings, articles, writer, state)
+    assert (("feeds/all.rss",), original) == (report.written, writer.files["feeds/all.rss"])
+
+
+def test_unreadable_state_file_means_a_full_rebuild(runtime: Runtime) -> None:
+    """A broken feeds-state.json is ignored: every feed is rendered again, nothing fails."""
+    build_and_publish(runtime)
+    state_path = runtime.settings.resolve(runtime.settings.site.var_dir) / STATE_FILE
+    state_path.write_text("{not json", encoding="utf-8")
+    report = build_and_publish(runtime)
+    assert (24, ()) == (report.rendered, report.written)
+
+
+class _Hub:
+    """A WebSub hub on httpx's mock transport; ``fail`` makes it unreachable."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, list[str]]] = []
+        self.fail = False
+
+    def handler(self) -> Callable[[httpx.Request], httpx.Response]:
+        def handle(request: httpx.Request) -> httpx.Response:
+            if self.fail:
+                raise httpx.ConnectError("connection refused", request=request)
+            self.requests.append(parse_qs(request.content.decode()))
+            return httpx.Response(204)
+
+        return handle
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handler()))
+
+
+def test_changed_feeds_are_announced_to_the_hub(settings: Settings, engine: Engine, clock: FixedClock) -> None:
+    """Each written feed is announced with hub.mode=publish and its URL; an unchanged rebuild announces none."""
+    ArticleStore(engine).upsert(make_article(1), clock.now())
+    runtime = _runtime(_with_hub(settings), engine, clock)
+    hub = _Hub()
+    first = build_and_publish(runtime, http_client=hub.client())
+    announced_first = len(hub.requests)
+    build_and_publish(runtime, http_client=hub.client())
+    urls = [request["hub.url"][0] for request in hub.requests]
+    assert (15, 15, {"publish"}, "http://localhost:8000/feeds/all.rss") == (
+        announced_first, len(first.websub.announced),  # type: ignore[union-attr]
+        {request["hub.mode"][0] for request in hub.requests}, urls[0],
+    )
+
+
+def test_feeds_advertise_the_hub(settings: Settings, engine: Engine, clock: FixedClock) -> None:
+    """With a hub configured the published feeds link to it."""
+    ArticleStore(engine).upsert(make_article(1), clock.now())
+    runtime = _runtime(_with_hub(settings), engine, clock)
+    build_and_publish(runtime, http_client=_Hub().client())
+    feed = json.loads((runtime.settings.public_dir / "feeds/all.json").read_bytes())
+    links = parse((runtime.settings.public_dir / "feeds/all.atom").read_bytes()).feed.links
+    assert ([{"type": "WebSub", "url": "https://hub.example/"}], ["https://hub.example/"]) == (
+        feed["hubs"], [link.href for link in links if link.rel == "hub"]
+    )
+
+
+def test_failing_hub_does_not_block_and_is_retried_next_run(
+    settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """An unreachable hub leaves the feeds written and pending; the next run announces them."""
+    ArticleStore(engine).upsert(make_article(1), clock.now())
+    runtime = _runtime(_with_hub(settings), engine, clock)
+    hub = _Hub()
+    hub.fail = True
+    failed = build_and_publish(runtime, http_client=hub.client())
+    hub.fail = False
+    retried = build_and_publish(runtime, http_client=hub.client())
+    assert (16, 15, (), 15, ()) == (
+        len(failed.written), len(failed.websub.pending),  # type: ignore[union-attr]
+        retried.written, len(retried.websub.announced), retried.websub.pending,  # type: ignore[union-attr]
+    )

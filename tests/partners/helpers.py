@@ -1,0 +1,38 @@
+"""Helpers shared by the partner tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from syndication.config import PartnersConfig, Settings, SiteConfig
+from syndication.partners.model import Partner, Terms
+
+NINJS_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "ninjs" / "ninjs-schema_3.1.json"
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+def ninjs_validator() -> Draft202012Validator:
+    """The IPTC ninjs 3.1 schema with format checks (uri, date-time) switched on."""
+    schema = json.loads(NINJS_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def schema_errors(validator: Draft202012Validator, item: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(item)]
+
+
+def default_terms(**overrides: Any) -> Terms:
+    """Terms as a partner without own rights gets them from the default configuration."""
+    partner = Partner(id=1, name="Test", key_prefix="synd_test", **overrides)
+    return partner.terms(PartnersConfig(), SiteConfig())
+
+
+def with_rate_limit(settings: Settings, per_minute: int) -> Settings:
+    return settings.model_copy(
+        update={"partners": settings.partners.model_copy(update={"rate_limit_per_minute": per_minute})}
+    )

@@ -1,0 +1,122 @@
+"""`run` with APScheduler (in a thread, real time, fake jobs) and `run --once` on a fixed clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from syndication.clock import FixedClock, SystemClock
+from syndication.config import Settings
+from syndication.errors import EXIT_OK, LockHeld
+from syndication.runtime import Runtime
+from syndication.scheduler.ledger import Outcome, RunLog
+from syndication.scheduler.runner import run_once, run_scheduler
+from syndication.scheduler.testing import FakeCollectReport, FakeNewsroom
+from tests.scheduler.conftest import DAILY, SUBSCRIBERS, WEEKLY, with_editions
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def fast_settings(settings: Settings) -> Settings:
+    scheduler = settings.scheduler.model_copy(update={"collect_interval_seconds": 0.2})
+    return with_editions(settings, DAILY, WEEKLY).model_copy(update={"scheduler": scheduler})
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_scheduler_collects_repeatedly_and_stops_after_the_running_job(settings: Settings) -> None:
+    """APScheduler runs collect on its interval; a stop request lets the running collect finish and be recorded."""
+    runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
+    newsroom = FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS)
+    in_collect = threading.Event()
+    stop = threading.Event()
+    calls = []
+
+    def slow_collect(_runtime: Runtime) -> FakeCollectReport:
+        calls.append(time.monotonic())
+        if len(calls) == 3:
+            in_collect.set()
+            time.sleep(0.5)
+        return FakeCollectReport()
+
+    newsroom.collect = slow_collect  # type: ignore[method-assign]
+    codes: list[int] = []
+    def scheduler() -> None:
+        codes.append(run_scheduler(runtime, newsroom.jobs(), install_signals=False, stop=stop))
+
+    thread = threading.Thread(target=scheduler)
+    thread.start()
+    try:
+        assert in_collect.wait(10)
+        stop.set()
+        thread.join(10)
+        last = RunLog(runtime.engine).last("collect")
+        assert ([EXIT_OK], 3, Outcome.OK) == (codes, len(calls), last.outcome)
+        assert 0.45 < last.duration_seconds
+    finally:
+        stop.set()
+        thread.join(10)
+        runtime.close()
+
+
+def test_second_scheduler_on_the_same_database_is_refused(settings: Settings) -> None:
+    """While one scheduler runs, another on the same store raises LockHeld at once."""
+    runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
+    newsroom = FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS)
+    stop = threading.Event()
+    options = {"install_signals": False, "stop": stop}
+    thread = threading.Thread(target=run_scheduler, args=[runtime, newsroom.jobs()], kwargs=options)
+    thread.start()
+    try:
+        assert wait_for(lambda: len(newsroom.collects) >= 1)
+        second = Runtime(settings=runtime.settings, clock=SystemClock())
+        with pytest.raises(LockHeld):
+            run_scheduler(second, newsroom.jobs(), install_signals=False)
+        second.close()
+    finally:
+        stop.set()
+        thread.join(10)
+        runtime.close()
+
+
+def test_run_once_sends_what_is_due_and_only_once(settings: Settings) -> None:
+    """At 06:30 --once collects, publishes and sends the 06:00 slot; a second --once sends nothing more."""
+    clock = FixedClock(datetime(2026, 11, 24, 6, 30, tzinfo=BERLIN))
+    runtime = Runtime(settings=with_editions(settings, DAILY, WEEKLY), clock=clock)
+    newsroom = FakeNewsroom(clock, BERLIN, SUBSCRIBERS)
+    codes = [run_once(runtime, newsroom.jobs()), run_once(runtime, newsroom.jobs())]
+    runtime.close()
+    assert ([0, 0], 2, 2) == (codes, len(newsroom.collects), len(newsroom.publishes))
+    assert ["anna", "ben"] == [delivery.subscriber for delivery in newsroom.deliveries]
+
+
+def test_run_once_late_in_the_day_sends_only_the_slots_within_grace(settings: Settings) -> None:
+    """At 19:00 only the 18:00 slot is due (and builds, as 06:00 never ran); 06:00 and 12:00 are past their grace."""
+    clock = FixedClock(datetime(2026, 11, 24, 19, 0, tzinfo=BERLIN))
+    runtime = Runtime(settings=with_editions(settings, DAILY, WEEKLY), clock=clock)
+    newsroom = FakeNewsroom(clock, BERLIN, SUBSCRIBERS)
+    code = run_once(runtime, newsroom.jobs())
+    runtime.close()
+    assert (0, ["dora", "emil"]) == (code, [delivery.subscriber for delivery in newsroom.deliveries])
+
+
+def test_run_once_reports_a_failed_send(settings: Settings) -> None:
+    """A send that fails makes --once exit 1."""
+    clock = FixedClock(datetime(2026, 11, 24, 6, 30, tzinfo=BERLIN))
+    runtime = Runtime(settings=with_editions(settings, DAILY, WEEKLY), clock=clock)
+    newsroom = FakeNewsroom(clock, BERLIN, SUBSCRIBERS)
+    newsroom.send_failures = 1
+    code = run_once(runtime, newsroom.jobs())
+    runtime.close()
+    assert 1 == code

@@ -1,0 +1,146 @@
+"""The SendGrid Event Webhook: ECDSA signatures, staleness, de-duplication, status changes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from live_server import LiveServer
+
+from subscribers.model import SubscriberStatus
+from subscribers.store import SubscriberStore
+from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+
+
+def signed(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int) -> dict[str, str]:
+    signature = key.sign(str(timestamp).encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
+    return {
+        SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+        TIMESTAMP_HEADER: str(timestamp),
+        "Content-Type": "application/json",
+    }
+
+
+def events_body(*events: dict[str, object]) -> bytes:
+    return json.dumps(list(events)).encode("utf-8")
+
+
+def now_ts(live: LiveServer) -> int:
+    return int(live.runtime.clock.now().timestamp())
+
+
+def setup_subscribers(live: LiveServer) -> dict[str, int]:
+    store = SubscriberStore.from_runtime(live.runtime)
+    now = live.runtime.clock.now()
+    return {
+        name: store.add(f"{name}@example.org", now=now, status=SubscriberStatus.ACTIVE).id
+        for name in ("bounce", "spam", "abmelden", "gruppe", "dropped", "blocked")
+    }
+
+
+def statuses(live: LiveServer, ids: dict[str, int]) -> dict[str, SubscriberStatus]:
+    store = SubscriberStore.from_runtime(live.runtime)
+    return {name: store.get(subscriber_id).status for name, subscriber_id in ids.items()}  # type: ignore[union-attr]
+
+
+def test_signed_events_change_statuses_and_suppress(live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """A correctly signed post applies bounce, dropped, spamreport, unsubscribe, group_unsubscribe."""
+    ids = setup_subscribers(live)
+    body = events_body(
+        {"event": "bounce", "email": "bounce@example.org", "sg_event_id": "e1", "type": "bounce"},
+        {"event": "spamreport", "email": "someone-else@example.org", "subscriber_id": str(ids["spam"]),
+         "sg_event_id": "e2"},
+        {"event": "unsubscribe", "email": "ABMELDEN@example.org", "sg_event_id": "e3"},
+        {"event": "group_unsubscribe", "email": "gruppe@example.org", "sg_event_id": "e4", "asm_group_id": 1},
+        {"event": "dropped", "email": "dropped@example.org", "sg_event_id": "e5", "reason": "Bounced Address"},
+        {"event": "bounce", "email": "blocked@example.org", "sg_event_id": "e6", "type": "blocked"},
+        {"event": "delivered", "email": "bounce@example.org", "sg_event_id": "e7"},
+    )
+    response = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    assert 200 == response.status_code
+    assert {"applied": 4, "duplicates": 0, "ignored": 2, "unmatched": 1} == response.json()
+    expected = {
+        "bounce": SubscriberStatus.BOUNCED,
+        # The subscriber_id did not belong to the event's address: nothing was changed for it.
+        "spam": SubscriberStatus.ACTIVE,
+        "abmelden": SubscriberStatus.UNSUBSCRIBED,
+        "gruppe": SubscriberStatus.UNSUBSCRIBED,
+        "dropped": SubscriberStatus.BOUNCED,
+        "blocked": SubscriberStatus.ACTIVE,
+    }
+    assert expected == statuses(live, ids)
+    store = SubscriberStore.from_runtime(live.runtime)
+    assert (True, True, False) == (
+        store.is_suppressed("bounce@example.org"),
+        store.is_suppressed("dropped@example.org"),
+        store.is_suppressed("abmelden@example.org"),
+    )
+
+
+def test_events_map_by_custom_args_subscriber_id(live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """An event carrying our subscriber_id (custom_args) finds the subscriber; spamreport → complained."""
+    ids = setup_subscribers(live)
+    body = events_body({"event": "spamreport", "email": "spam@example.org", "subscriber_id": str(ids["spam"]),
+                        "sg_event_id": "s1"})
+    live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    assert SubscriberStatus.COMPLAINED == statuses(live, ids)["spam"]
+
+
+def test_replayed_events_count_once(live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """The same sg_event_id posted again (a retry or a replay) is not applied twice."""
+    ids = setup_subscribers(live)
+    body = events_body({"event": "unsubscribe", "email": "abmelden@example.org", "sg_event_id": "r1"})
+    first = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    store = SubscriberStore.from_runtime(live.runtime)
+    # Re-subscribed in between: a replay of the old event must not unsubscribe again.
+    store.set_status(ids["abmelden"], SubscriberStatus.ACTIVE, now=live.runtime.clock.now())
+    live.runtime.clock.advance(timedelta(seconds=30))
+    again = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    assert (1, 0) == (first.json()["applied"], first.json()["duplicates"])
+    assert (0, 1) == (again.json()["applied"], again.json()["duplicates"])
+    assert SubscriberStatus.ACTIVE == statuses(live, ids)["abmelden"]
+
+
+def test_unsigned_request_is_refused(live: LiveServer) -> None:
+    """Without signature headers: 403 and nothing changes."""
+    ids = setup_subscribers(live)
+    body = events_body({"event": "bounce", "email": "bounce@example.org", "sg_event_id": "u1"})
+    response = live.client.post("/webhooks/sendgrid", content=body, headers={"Content-Type": "application/json"})
+    assert 403 == response.status_code
+    assert SubscriberStatus.ACTIVE == statuses(live, ids)["bounce"]
+
+
+def test_wrongly_signed_request_is_refused(live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """Signed by another key, or a body changed after signing: 403."""
+    ids = setup_subscribers(live)
+    body = events_body({"event": "bounce", "email": "bounce@example.org", "sg_event_id": "w1"})
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    by_other = live.client.post("/webhooks/sendgrid", content=body, headers=signed(other_key, body, now_ts(live)))
+    changed = body.replace(b"w1", b"w2")
+    tampered = live.client.post(
+        "/webhooks/sendgrid", content=changed, headers=signed(webhook_key, body, now_ts(live))
+    )
+    assert (403, 403) == (by_other.status_code, tampered.status_code)
+    assert SubscriberStatus.ACTIVE == statuses(live, ids)["bounce"]
+
+
+def test_stale_request_is_refused(live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """A correctly signed request older than webhook_max_age_seconds (600) is refused with 403."""
+    ids = setup_subscribers(live)
+    body = events_body({"event": "bounce", "email": "bounce@example.org", "sg_event_id": "o1"})
+    stale = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live) - 601))
+    fresh = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live) - 599))
+    assert (403, 200) == (stale.status_code, fresh.status_code)
+    assert SubscriberStatus.BOUNCED == statuses(live, ids)["bounce"]
+
+
+def test_public_key_in_pem_or_base64_der(webhook_key: ec.EllipticCurvePrivateKey) -> None:
+    """The verification key may be configured as SendGrid shows it (base64 DER) or as PEM."""
+    public = webhook_key.public_key()
+    der = base64.b64encode(public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
+    pem = public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    assert load_public_key(der).public_numbers() == load_public_key(pem).public_numbers()
