@@ -131,7 +131,7 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-    click.echo(f"{len(table)} partners")
+    click.echo(f"{len(table)} partner" + ("" if len(table) == 1 else "s"))
 
 
 @partners.command("revoke")

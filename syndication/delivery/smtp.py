@@ -129,7 +129,8 @@ class SmtpMessenger:
                     accepted=receipts,
                 ) from exc
             except smtplib.SMTPResponseException as exc:
-                text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+                raw = exc.smtp_error
+                text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
                 raise DeliveryFailed(
                     f"SMTP {self.config.host}: {exc.smtp_code} {text}",
                     retryable=400 <= exc.smtp_code < 500,

@@ -195,7 +195,7 @@ class FakeSendGrid:
             def log_message(self, *_: object) -> None:  # quiet
                 return
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 fake._handle(self)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

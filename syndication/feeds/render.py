@@ -375,7 +375,7 @@ def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
         "copyright": plain_text(meta.copyright) if meta.copyright else None,
         "updated": _utc(feed_updated([item for _, item in items])).isoformat(),
     }
-    text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
     return text.encode("utf-8")
 
 

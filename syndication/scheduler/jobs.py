@@ -141,8 +141,10 @@ def counts_of(report: Any) -> dict[str, Any]:
         items = list(report.items())
     elif dataclasses.is_dataclass(report) and not isinstance(report, type):
         items = [(field.name, getattr(report, field.name)) for field in dataclasses.fields(report)]
-    else:
+    elif hasattr(report, "__dict__"):
         items = [(name, value) for name, value in vars(report).items() if not name.startswith("_")]
+    else:
+        return {}
     counts: dict[str, Any] = {}
     for name, value in items:
         if isinstance(value, bool):

@@ -13,14 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from delivery.fakes import FakeMailer, FakeSubscribers, make_options  # noqa: E402
-
-from syndication.clock import FixedClock  # noqa: E402
-from syndication.delivery.base import Sender  # noqa: E402
-from syndication.delivery.ledger import Ledger  # noqa: E402
-from syndication.delivery.outbox import OutboxMessenger  # noqa: E402
-from syndication.delivery.send import deliver  # noqa: E402
-from syndication.store.db import open_engine  # noqa: E402
+from delivery.fakes import FakeMailer, FakeSubscribers, make_options
+from syndication.clock import FixedClock
+from syndication.delivery.base import Sender
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.outbox import OutboxMessenger
+from syndication.delivery.send import deliver
+from syndication.store.db import open_engine
 
 
 class DyingOutbox(OutboxMessenger):

@@ -16,6 +16,7 @@ from syndication.delivery.send import Throttle, _Options
 
 GREETING = "%%mk:greeting%%"
 UNSUBSCRIBE = "%%mk:unsubscribe%%"
+MAILTO = "unsubscribe@pfalz-rundschau.example"
 
 
 class FakeSubscribers:
@@ -98,7 +99,7 @@ class FakeMailer:
             name=subscriber.name,
             substitutions={GREETING: f"Guten Morgen, {subscriber.name}", UNSUBSCRIBE: unsubscribe},
             headers={
-                "List-Unsubscribe": f"<{unsubscribe}>, <mailto:unsubscribe@pfalz-rundschau.example?subject=unsubscribe>",
+                "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{MAILTO}?subject=unsubscribe>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             custom_args={"edition_id": self.edition_id, "subscriber_id": str(subscriber.id)},

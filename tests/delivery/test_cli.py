@@ -60,7 +60,8 @@ def test_send_writes_one_message_per_active_subscriber_of_the_slot(run: Invoke, 
     assert 0 == run("build", "--edition", "daily").exit_code
     result = run("send", "--edition", "daily")
     assert 0 == result.exit_code, result.output
-    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "outbox").glob("*.eml")]
+    files = (tmp_path / "outbox").glob("*.eml")
+    messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
     assert ["anna@example.org", "ben@example.org"] == sorted(m["To"].addresses[0].addr_spec for m in messages)
     anna = next(m for m in messages if "anna" in str(m["To"]))
     assert "List-Unsubscribe=One-Click" == anna["List-Unsubscribe-Post"]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from syndication.config import SendgridConfig, Secrets, Settings
+from syndication.config import Secrets, SendgridConfig, Settings
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.base import Batch, DeliveryFailed, Sender
 from syndication.delivery.ledger import Ledger
@@ -146,7 +146,8 @@ def test_wrong_api_key_is_a_permanent_failure(fake: FakeSendGrid) -> None:
 
 def test_build_messenger_needs_the_api_key(settings: Settings) -> None:
     """backend = sendgrid without SENDGRID_API_KEY is a ConfigError."""
-    sendgrid_settings = settings.model_copy(update={"delivery": settings.delivery.model_copy(update={"backend": "sendgrid"})})
+    delivery = settings.delivery.model_copy(update={"backend": "sendgrid"})
+    sendgrid_settings = settings.model_copy(update={"delivery": delivery})
     with pytest.raises(ConfigError):
         build_messenger(sendgrid_settings, Secrets())
 

@@ -31,13 +31,13 @@ class Collecting:
         self.envelopes: list[tuple[str, list[str], bytes]] = []
         self.sessions: set[int] = set()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address.startswith("refused"):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.sessions.add(id(session))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return f"250 2.0.0 Ok: queued as Q{len(self.envelopes)}"
@@ -76,7 +76,9 @@ def test_each_message_reaches_exactly_its_recipient(engine: Engine, smtp_server:
     messenger = _messenger(port)
     report = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(12), messenger, make_options(batch_size=5))
     messenger.close()
-    pairs = sorted((rcpts[0], _parsed(raw)["To"].addresses[0].addr_spec, len(rcpts)) for _, rcpts, raw in handler.envelopes)
+    pairs = sorted(
+        (rcpts[0], _parsed(raw)["To"].addresses[0].addr_spec, len(rcpts)) for _, rcpts, raw in handler.envelopes
+    )
     assert sorted((f"leser{n}@example.org", f"leser{n}@example.org", 1) for n in range(1, 13)) == pairs
     assert (12, 1) == (report.sent, len(handler.sessions))
 
@@ -106,7 +108,8 @@ def test_server_reply_is_the_provider_id(smtp_server: tuple[Collecting, int]) ->
     _, port = smtp_server
     mailer = FakeMailer()
     messenger = _messenger(port)
-    receipts = messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
+    recipient = mailer.recipient(FakeSubscribers.generated(1).by_id[1])
+    receipts = messenger.send(Batch("k", mailer.body("all"), (recipient,)))
     messenger.close()
     assert "2.0.0 Ok: queued as Q1" == receipts[0].provider_id
 

@@ -8,6 +8,7 @@ fd 4: replies out, NUL-separated JSON) needs no network port and no extra packag
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -58,20 +59,16 @@ class Chromium:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(DevToolsError, OSError):
                 self.send("Browser.close")
-            except (DevToolsError, OSError):
-                pass
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         if self.process.stderr:
             self.process.stderr.close()
 

@@ -9,9 +9,7 @@ are kept under tests/artifacts/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import struct
 import subprocess
@@ -64,7 +62,8 @@ def _install_chromium() -> str | None:
         return "chromium is not installed and there is no apt-get"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     lock = ["-o", "DPkg::Lock::Timeout=600"]
-    for command in (["apt-get", *lock, "update"], ["apt-get", *lock, "install", "-y", "--no-install-recommends", "chromium"]):
+    install = ["apt-get", *lock, "install", "-y", "--no-install-recommends", "chromium"]
+    for command in (["apt-get", *lock, "update"], install):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
         if done.returncode != 0:
             return f"installing chromium failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
@@ -96,10 +95,12 @@ def _digest_page(runtime: Runtime, folder: Path) -> Path:
     articles = []
     for article in sample_articles(6):
         image = replace(article.image, url=lead_image.as_uri()) if article.image else Image(url=lead_image.as_uri())
-        author = replace(article.author, portrait=replace(article.author.portrait, url=portrait.as_uri()))  # type: ignore[arg-type,type-var]
+        old_portrait = article.author.portrait  # type: ignore[union-attr]
+        author = replace(article.author, portrait=replace(old_portrait, url=portrait.as_uri()))  # type: ignore[arg-type,type-var]
         articles.append(replace(article, image=image, author=author))
     # One card without image and with a long unbreakable word: it must wrap, not scroll.
-    articles[2] = replace(articles[2], image=None, teaser="Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhersteller " * 3)
+    long_word = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhersteller"
+    articles[2] = replace(articles[2], image=None, teaser=f"{long_word} " * 3)
     mailer = EditionMailer(make_edition(articles), articles, runtime)
     message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
     page = folder / "digest.html"

@@ -82,7 +82,9 @@ def test_preview_writes_html_text_and_eml(run: Invoke, engine: Engine, clock: Fi
     assert "built " in run("build").output
 
 
-def test_preview_of_unknown_subscriber_is_an_error(run: Invoke, engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
+def test_preview_of_unknown_subscriber_is_an_error(
+    run: Invoke, engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
     """--subscriber with an address nobody subscribed with names the problem and exits 1."""
     pytest.importorskip("subscribers.store")
     _store(engine, clock, 1)

@@ -26,7 +26,8 @@ def _body(runtime: Runtime, articles: list, who=None):  # type: ignore[no-untype
 
 def test_quote_comparison_ignores_markup_quotes_and_spaces() -> None:
     """„…“ quotes, <p> tags, case and extra whitespace do not make two texts different."""
-    assert normalise_quote("„Weitere  Gespräche\nkönnten folgen.“") == normalise_quote("<p>weitere Gespräche könnten folgen</p>")
+    quoted = normalise_quote("„Weitere  Gespräche\nkönnten folgen.“")
+    assert normalise_quote("<p>weitere Gespräche könnten folgen</p>") == quoted
     assert quote_repeats(f"„{OUTLOOK_TEXT}“", f"<p>{OUTLOOK_TEXT}</p>")
     assert not quote_repeats("Etwas ganz anderes.", f"<p>{OUTLOOK_TEXT}</p>")
 

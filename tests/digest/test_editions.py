@@ -104,7 +104,8 @@ def test_order_by_category_priority_then_priority_then_time() -> None:
     politik_old = make_article(5)
     politik_new = make_article(3)
     politik_important = make_article(9, priority=5)
-    ordered = order_for_digest([sport, wirtschaft, politik_old, politik_new, politik_important], ("Politik", "Wirtschaft"))
+    mixed = [sport, wirtschaft, politik_old, politik_new, politik_important]
+    ordered = order_for_digest(mixed, ("Politik", "Wirtschaft"))
     assert [politik_important.id, politik_new.id, politik_old.id, wirtschaft.id, sport.id] == [a.id for a in ordered]
 
 

@@ -134,7 +134,8 @@ def test_message_id_is_stable_per_edition_and_subscriber(runtime: Runtime) -> No
 def test_shared_headers_and_sender(runtime: Runtime) -> None:
     """List-Id for every message; the configured sender with reply-to."""
     mailer = _mailer(runtime, 1)
-    assert {"List-Id": "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"} == dict(mailer.shared_headers())
+    list_id = "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"
+    assert {"List-Id": list_id} == dict(mailer.shared_headers())
     assert (
         Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
         == mailer.sender()

@@ -64,7 +64,8 @@ def test_html_is_autoescaped_but_text_is_not(runtime: Runtime, tmp_path: Path) -
 
 def test_layout_is_german_dark_mode_ready_and_without_web_fonts(runtime: Runtime, tmp_path: Path) -> None:
     """lang="de", a color-scheme meta, and no web font or tracking pixel by default."""
-    html = render_transactional("hello", {"who": "A", "action_url": "x"}, runtime, search_path=_templates(tmp_path)).html
+    values = {"who": "A", "action_url": "x"}
+    html = render_transactional("hello", values, runtime, search_path=_templates(tmp_path)).html
     assert '<html lang="de"' in html
     assert '<meta name="color-scheme" content="light dark"' in html
     assert "fonts.googleapis.com" not in html
@@ -85,7 +86,8 @@ def test_jinja_syntax_error_names_template_and_line(runtime: Runtime, tmp_path: 
     """A broken tag is reported with the template's name, its line and the cause."""
     broken = CHILD_MJML.replace("Hallo {{ who }}", "Hallo {{ who }")
     with pytest.raises(TemplateError) as caught:
-        render_transactional("hello", {"who": "A", "action_url": "x"}, runtime, search_path=_templates(tmp_path, broken))
+        values = {"who": "A", "action_url": "x"}
+        render_transactional("hello", values, runtime, search_path=_templates(tmp_path, broken))
     assert str(caught.value).startswith("template email/hello.mjml.j2, line 5: ")
 
 

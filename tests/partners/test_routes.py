@@ -270,3 +270,13 @@ def test_retracted_item_is_canceled_in_items(
     items = client.get(ITEMS, headers=bearer(key)).json()["items"]
     assert [("canceled", "2")] == [(item["pubStatus"], item["version"]) for item in items]
     assert Status.RETRACTED == article_store.get(make_article(1).id).status
+
+
+def test_revoked_key_attempts_are_logged_to_the_partner(
+    client: TestClient, partner_store: PartnerStore, clock: FixedClock
+) -> None:
+    """A request with a revoked key is refused and recorded against the partner as a 401."""
+    key = partner_store.add("Ehemalig", clock.now()).key
+    partner_store.revoke("Ehemalig", clock.now())
+    assert 401 == client.get(FEED, headers=bearer(key)).status_code
+    assert [(clock.now(), "feed.atom", 401, 0)] == partner_store.requests(partner_store.get("Ehemalig").id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import parseaddr
 
 import pytest
 from live_server import LiveServer, form_token, link_in, serve, with_subscribers
@@ -10,6 +11,10 @@ from live_server import LiveServer, form_token, link_in, serve, with_subscribers
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.store import SubscriberStore
 from subscribers.tokens import Purpose
+from syndication.delivery.send import send_edition
+from syndication.digest.editions import build_edition
+from syndication.store.articles import ArticleStore
+from syndication.testing import make_article
 from syndication.clock import FixedClock
 from syndication.config import Secrets
 from syndication.runtime import Runtime
@@ -34,7 +39,7 @@ def test_subscribe_confirm_preferences_one_click_unsubscribe(live: LiveServer) -
     assert SubscriberStatus.PENDING == pending.status
 
     confirmation = live.wait_for_mails(1)[0]
-    assert "leserin@example.org" == confirmation["To"].split("<")[-1].strip(">").strip().lower()
+    assert "leserin@example.org" == parseaddr(str(confirmation["To"]))[1]
     confirmed_page = live.client.get(link_in(confirmation, "/confirm"))
     assert 200 == confirmed_page.status_code
     active = store.get(pending.id)
@@ -73,6 +78,15 @@ def test_subscribe_confirm_preferences_one_click_unsubscribe(live: LiveServer) -
     assert (SubscriberStatus.UNSUBSCRIBED, "one-click") == (gone.status, gone.unsubscribe_reason)
     everyone = [s.id for batch in store.iter_active(Frequency.DAILY, None, "06:00", 100) for s in batch]
     assert [] == everyone
+
+    # A later send of the 18:00 slot reaches a still-active reader but skips the unsubscribed one.
+    store.add("kontrolle@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE, slot="18:00")
+    ArticleStore(live.runtime.engine).upsert(make_article(1), live.runtime.clock.now())
+    edition = build_edition(live.runtime, "daily")
+    report = send_edition(live.runtime, edition.id, "18:00", echo=lambda _line: None)
+    recipients = sorted(parseaddr(str(m["To"]))[1] for m in live.mails())
+    # Two mails to the reader (confirmation and welcome), none from the edition.
+    assert (1, ["kontrolle@example.org", "leserin@example.org", "leserin@example.org"]) == (report.sent, recipients)
 
 
 def test_same_answer_for_new_known_and_unsubscribed_addresses(live: LiveServer) -> None:
