@@ -57,3 +57,11 @@ def sample_articles(count: int) -> list[Article]:
         else:
             result.append(make_article(number))
     return result
+
+
+@pytest.fixture
+def any_runtime(settings: Settings, any_engine: Engine, clock: FixedClock) -> Runtime:
+    """A runtime on SQLite and, where reachable, on PostgreSQL."""
+    created = Runtime(settings=settings, secrets=Secrets.from_env(), clock=clock)
+    created.__dict__["engine"] = any_engine
+    return created

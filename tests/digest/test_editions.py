@@ -44,8 +44,9 @@ def test_edition_takes_new_articles_with_a_stable_id(runtime: Runtime) -> None:
     assert edition == get_edition(runtime.engine, edition.id)
 
 
-def test_same_day_rebuild_does_nothing(runtime: Runtime, clock: FixedClock) -> None:
+def test_same_day_rebuild_does_nothing(any_runtime: Runtime, clock: FixedClock) -> None:
     """Building again the same local day returns None and stores no second edition."""
+    runtime = any_runtime
     _store(runtime, range(1, 3))
     first = build_edition(runtime, "daily")
     _store(runtime, range(3, 5))
@@ -54,8 +55,9 @@ def test_same_day_rebuild_does_nothing(runtime: Runtime, clock: FixedClock) -> N
     assert [first] == list_editions(runtime.engine, "daily")
 
 
-def test_no_gap_and_no_repeat_across_editions(runtime: Runtime, clock: FixedClock) -> None:
+def test_no_gap_and_no_repeat_across_editions(any_runtime: Runtime, clock: FixedClock) -> None:
     """The next day's edition holds exactly the articles stored after the first one was built."""
+    runtime = any_runtime
     first_ids = _store(runtime, range(1, 4))
     first = build_edition(runtime, "daily")
     clock.advance(timedelta(days=1))

@@ -148,3 +148,12 @@ def test_every_placeholder_is_replaced(runtime: Runtime) -> None:
     message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
     assert mailer.marker in mailer.body(ALL_ARTICLES).html
     assert mailer.marker not in message.html + message.text + message.subject
+
+
+def test_tracking_pixel_only_when_configured(runtime: Runtime) -> None:
+    """No pixel by default; with [digest] tracking_pixel a per-edition pixel (no subscriber id) is added."""
+    assert "/archive/open/" not in _mailer(runtime, 1).body(ALL_ARTICLES).html
+    digest = runtime.settings.digest.model_copy(update={"tracking_pixel": True})
+    runtime.settings = runtime.settings.model_copy(update={"digest": digest})
+    html = _mailer(runtime, 1).body(ALL_ARTICLES).html
+    assert 'src="http://localhost:8000/archive/open/daily-2026-11-24.gif"' in html

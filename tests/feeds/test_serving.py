@@ -18,7 +18,11 @@ from syndication.feeds.serving import routes
 from syndication.runtime import Runtime
 from syndication.web import create_app
 
-RSS = b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>' + b"<title>x</title>" * 40 + b"</channel></rss>"
+RSS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+    + b"<title>x</title>" * 40
+    + b"</channel></rss>"
+)
 
 
 def _free_port() -> int:
@@ -35,7 +39,8 @@ def base_url(settings: Settings) -> Iterator[str]:
     (public / "feeds").mkdir(parents=True)
     (public / "feeds/all.rss").write_bytes(RSS)
     (public / "feeds/all.atom").write_bytes(RSS.replace(b"rss", b"feed"))
-    (public / "feeds/all.json").write_bytes(b'{"version": "https://jsonfeed.org/version/1.1", "items": []}' + b" " * 300)
+    json_feed = b'{"version": "https://jsonfeed.org/version/1.1", "items": []}'
+    (public / "feeds/all.json").write_bytes(json_feed + b" " * 300)
     (public / "feeds/index.opml").write_bytes(b'<?xml version="1.0"?><opml version="2.0"/>')
     (public.parent / "secret.txt").write_text("outside", encoding="utf-8")
     port = _free_port()
@@ -102,7 +107,8 @@ def test_gzip_when_accepted_with_its_own_etag(base_url: str) -> None:
 
 def test_content_types_and_cache_control(base_url: str) -> None:
     """Feeds and OPML have their media types with charset=utf-8 and Cache-Control from config."""
-    found = {name: _get(f"{base_url}/feeds/{name}").headers for name in ("all.rss", "all.atom", "all.json", "index.opml")}
+    names = ("all.rss", "all.atom", "all.json", "index.opml")
+    found = {name: _get(f"{base_url}/feeds/{name}").headers for name in names}
     assert {
         "all.rss": "application/rss+xml; charset=utf-8",
         "all.atom": "application/atom+xml; charset=utf-8",
