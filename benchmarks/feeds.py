@@ -21,9 +21,10 @@ from feedgen.feed import FeedGenerator
 
 from syndication.clock import FixedClock
 from syndication.config import load_settings
-from syndication.feeds.catalog import plan_feeds
+from syndication.feeds.catalog import feed_meta, plan_feeds
 from syndication.feeds.content import feed_item
 from syndication.feeds.publish import build_and_publish
+from syndication.feeds.render import FeedFormat, render_atom, render_rss
 from syndication.model import Author
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -112,6 +113,18 @@ def main() -> None:
         print(f"ratio full build / feedgen alone: {full_seconds / baseline:.2f}x "
               f"(without loading the store: {render_seconds / baseline:.2f}x; ours also writes JSON Feed, "
               f"media elements, sanitizes content and writes files)")
+
+        # Like for like: our RSS + Atom of the same feeds, item content already prepared (cache warm).
+        specs = plan_feeds(settings, loaded)
+        metas = [(spec, feed_meta(settings, spec, FeedFormat.RSS), feed_meta(settings, spec, FeedFormat.ATOM))
+                 for spec in specs]
+        started = time.perf_counter()
+        for spec, rss_meta, atom_meta in metas:
+            render_rss(rss_meta, spec.articles)
+            render_atom(atom_meta, spec.articles)
+        ours = time.perf_counter() - started
+        print(f"our RSS + Atom rendering alone (same feeds, content prepared): {ours:.2f} s "
+              f"= {ours / baseline:.2f}x feedgen alone (the cost of the workarounds and media elements)")
 
         started = time.perf_counter()
         again = build_and_publish(runtime)

@@ -7,6 +7,7 @@ them after the answer has gone out (the answer must not reveal whether a mail wa
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
 from subscribers.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner
 from syndication.errors import SyndicationError
 from syndication.runtime import Runtime
+from syndication.store.schema import articles
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +70,6 @@ def known_topics(runtime: Runtime) -> tuple[tuple[str, ...], tuple[str, ...]]:
     configured = runtime.settings.subscribers.topics
     if configured:
         return tuple(configured), ()
-    import json
-
-    from syndication.store.schema import articles
-
     categories: set[str] = set()
     regions: set[str] = set()
     query = select(articles.c.categories, articles.c.regions).where(articles.c.status == "published").distinct()
@@ -280,8 +278,6 @@ class SubscriptionService:
         from syndication.digest.render import render_transactional
 
         context = dict(outgoing.context)
-        if outgoing.template == "welcome":
-            context.setdefault("footer_note", None)
         domain = self.runtime.settings.delivery.from_email.rpartition("@")[2] or None
         recipient = Recipient(
             email=outgoing.email,

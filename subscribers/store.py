@@ -450,10 +450,11 @@ class SubscriberStore:
         """Put the address on the suppression list (an erasure is never downgraded)."""
         email_hash = self.email_hash(email)
         with self.engine.begin() as connection:
-            self._suppress(connection, email_hash, reason, now)
+            self.suppress_in(connection, email_hash, reason, now)
 
     @staticmethod
-    def _suppress(connection: Connection, email_hash: str, reason: str, now: datetime) -> None:
+    def suppress_in(connection: Connection, email_hash: str, reason: str, now: datetime) -> None:
+        """Suppress a hashed address inside the caller's transaction."""
         current = SubscriberStore._suppression_reason(connection, email_hash)
         if current is None:
             connection.execute(insert(suppressions).values(email_hash=email_hash, reason=reason, created=now))
@@ -467,6 +468,18 @@ class SubscriberStore:
         email_hash = self.email_hash(email)
         with self.engine.begin() as connection:
             connection.execute(delete(suppressions).where(suppressions.c.email_hash == email_hash))
+
+    def purge_pending(self, created_before: datetime) -> int:
+        """Delete sign-ups never confirmed and created before ``created_before``; returns how many."""
+        stale = select(subscribers.c.id).where(
+            subscribers.c.status == SubscriberStatus.PENDING.value,
+            subscribers.c.confirmed.is_(None),
+            subscribers.c.created < created_before,
+        )
+        with self.engine.begin() as connection:
+            connection.execute(delete(consent_records).where(consent_records.c.subscriber_id.in_(stale)))
+            result = connection.execute(delete(subscribers).where(subscribers.c.id.in_(stale)))
+            return int(result.rowcount or 0)
 
     def forget(self, email: str, *, now: datetime) -> bool:
         """GDPR erasure: delete the subscriber and its consent trail, keep only a keyed hash.

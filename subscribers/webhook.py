@@ -14,14 +14,14 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.addresses import normalise_email
@@ -43,6 +43,9 @@ EVENT_STATUS: Mapping[str, SubscriberStatus] = {
     "unsubscribe": SubscriberStatus.UNSUBSCRIBED,
     "group_unsubscribe": SubscriberStatus.UNSUBSCRIBED,
 }
+
+# SendGrid retries a failed post for hours, not weeks; event ids are kept well beyond that.
+EVENT_RETENTION = timedelta(days=14)
 
 # A stronger outcome is never replaced by a weaker one (a complaint stays a complaint).
 _STRENGTH = {
@@ -132,6 +135,8 @@ class EventProcessor:
         counts = {"applied": 0, "duplicates": 0, "ignored": 0, "unmatched": 0}
         for event in events:
             counts[self._process_one(event, now)] += 1
+        with self.store.engine.begin() as connection:
+            connection.execute(delete(webhook_events).where(webhook_events.c.received_at < now - EVENT_RETENTION))
         return WebhookReport(**counts)
 
     def _subscriber_for(self, connection: Any, event: Mapping[str, Any]) -> tuple[int, str] | None:
@@ -196,6 +201,6 @@ class EventProcessor:
                 )
             if target in (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED):
                 reason = BOUNCED if target == SubscriberStatus.BOUNCED else COMPLAINED
-                self.store._suppress(connection, self.store.email_hash(email), reason, now)
+                self.store.suppress_in(connection, self.store.email_hash(email), reason, now)
         log.info("webhook event %s applied to subscriber %s", kind, subscriber_id)
         return "applied"

@@ -34,7 +34,8 @@ def build(runtime: Runtime, edition_name: str) -> int:
 
     settings = runtime.settings
     settings.edition(edition_name)  # an unknown name is a usage error before anything happens
-    edition = build_edition(runtime, edition_name)
+    writer = AtomicFileWriter(settings.public_dir)
+    edition = build_edition(runtime, edition_name, publish=False)
     if edition is None:
         today = runtime.clock.now().astimezone(settings.site.zone).date()
         existing = get_edition(runtime.engine, edition_id(edition_name, today))
@@ -44,12 +45,14 @@ def build(runtime: Runtime, edition_name: str) -> int:
             previous = latest_edition(runtime.engine, edition_name)
             since = f" since {previous.id}" if previous else ""
             click.echo(f"{edition_name}: no new articles{since}; no edition built")
-        return EXIT_OK
-    click.echo(
-        f"built {edition.id}: {len(edition.article_ids)} articles "
-        f"({edition.new_article_count} new since the previous edition)"
-    )
-    report = publish_archive(runtime, AtomicFileWriter(settings.public_dir), edition)
+        # Re-publishing repairs a missing archive page; unchanged files are not touched.
+        report = publish_archive(runtime, writer, existing)
+    else:
+        click.echo(
+            f"built {edition.id}: {len(edition.article_ids)} articles "
+            f"({edition.new_article_count} new since the previous edition)"
+        )
+        report = publish_archive(runtime, writer, edition)
     for path in report.written:
         click.echo(f"archived: {settings.public_dir / path}")
     return EXIT_OK

@@ -251,6 +251,21 @@ def forget(runtime: Runtime, email: str) -> int:
     return EXIT_OK
 
 
+@subscribers_group.command("purge-pending")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Delete sign-ups not confirmed within this many days.")
+@click.pass_obj
+def purge_pending(runtime: Runtime, days: int) -> int:
+    """Delete sign-ups that were never confirmed (data minimisation)."""
+    from datetime import timedelta
+
+    from subscribers.store import SubscriberStore
+
+    purged = SubscriberStore(runtime.engine).purge_pending(runtime.clock.now() - timedelta(days=days))
+    click.echo(f"{purged} unconfirmed sign-ups older than {days} days deleted")
+    return EXIT_OK
+
+
 @subscribers_group.command("seed-demo")
 @click.pass_obj
 def seed_demo(runtime: Runtime) -> int:

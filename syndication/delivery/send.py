@@ -14,6 +14,7 @@ The core, :func:`deliver`, is written against two small interfaces declared here
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol
 
+from sqlalchemy import Engine, exists, select
 from tqdm import tqdm
 
 from subscribers.model import Frequency, Subscriber, SubscriberStatus
@@ -395,7 +397,13 @@ def deliver(
 
 
 class StoreRecipients:
-    """``RecipientsSource`` over ``subscribers.store.SubscriberStore``."""
+    """``RecipientsSource`` over ``subscribers.store.SubscriberStore``.
+
+    The send-time re-check is one query per batch: ACTIVE and not on the suppression list,
+    read from the subscriber tables (the store offers no bulk lookup by id; calling
+    ``get`` per recipient cost 0.15 s per 1000). A store method ``active_among(ids)``
+    is used instead when it exists.
+    """
 
     def __init__(self, store: object) -> None:
         self.store = store
@@ -409,10 +417,33 @@ class StoreRecipients:
         bulk = getattr(self.store, "active_among", None)
         if bulk is not None:
             return bulk(subscriber_ids)  # type: ignore[no-any-return]
-        found = [self.store.get(i) for i in subscriber_ids]  # type: ignore[attr-defined]
-        active = [s for s in found if s is not None and s.status == SubscriberStatus.ACTIVE]
-        suppressed = self.store.suppressed_among([s.email for s in active])  # type: ignore[attr-defined]
-        return {s.id: s for s in active if s.email not in suppressed}
+        return _active_among(self.store.engine, subscriber_ids)  # type: ignore[attr-defined]
+
+
+def _active_among(engine: Engine, subscriber_ids: Sequence[int]) -> dict[int, Subscriber]:
+    from subscribers.tables import subscribers, suppressions
+
+    found: dict[int, Subscriber] = {}
+    ids = list(subscriber_ids)
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 900):
+            rows = connection.execute(
+                select(
+                    subscribers.c.id, subscribers.c.email, subscribers.c.status, subscribers.c.frequency,
+                    subscribers.c.topics, subscribers.c.language, subscribers.c.name, subscribers.c.slot,
+                ).where(
+                    subscribers.c.id.in_(ids[start : start + 900]),
+                    subscribers.c.status == SubscriberStatus.ACTIVE.value,
+                    ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash),
+                )
+            )
+            for row in rows:
+                found[row.id] = Subscriber(
+                    id=row.id, email=row.email, status=SubscriberStatus(row.status),
+                    frequency=Frequency(row.frequency), topics=tuple(json.loads(row.topics or "[]")),
+                    language=row.language, name=row.name, slot=row.slot,
+                )
+    return found
 
 
 def options_for(

@@ -10,17 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from syndication.config import Settings
 from syndication.delivery.base import MessageBody, apply_substitutions
 from syndication.digest.editions import Edition, group_by_category, primary_category
-from syndication.digest.render import german_date, render_mjml_pair
+from syndication.digest.render import TEMPLATES_DIR, german_date, render_mjml_pair
 from syndication.html import html_to_text
 from syndication.model import Article
 
 AI_IMAGE_LABEL = "KI-generiertes Bild"
 DIGEST_TEMPLATE = "digest"
+# Where digest templates are looked up; tests put a folder of their own first.
+DIGEST_SEARCH_PATH: tuple[Path, ...] = (TEMPLATES_DIR,)
 _QUOTES = re.compile("[\"'„“”‚‘’«»‹›]")
 _SPACE = re.compile(r"\s+")
 
@@ -161,7 +164,9 @@ def render_digest(
         **html_values,
         **(extra or {}),
     }
-    return render_mjml_pair(DIGEST_TEMPLATE, context, settings, text_context=text_values)
+    return render_mjml_pair(
+        DIGEST_TEMPLATE, context, settings, text_context=text_values, search_path=DIGEST_SEARCH_PATH
+    )
 
 
 def render_within_budget(

@@ -9,6 +9,7 @@ stored with it. At most one edition per (name, local date in the site's time zon
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,11 +19,14 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from syndication.digest.tables import digest_editions
+from syndication.errors import SyndicationError
 from syndication.model import Article
 from syndication.store.articles import ArticleStore
 
 if TYPE_CHECKING:
     from syndication.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 OTHER_CATEGORY = "Weitere Nachrichten"
 
@@ -119,11 +123,13 @@ def list_editions(engine: Engine, name: str | None = None) -> list[Edition]:
         return [_from_row(row) for row in connection.execute(query)]
 
 
-def build_edition(runtime: Runtime, edition_name: str) -> Edition | None:
-    """Freeze the next edition of ``edition_name``.
+def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) -> Edition | None:
+    """Freeze the next edition of ``edition_name`` and (``publish``) write its archive page.
 
     None when nothing is new since the previous edition, or when this (name, local date)
-    already has its edition (building twice a day never duplicates).
+    already has its edition (building twice a day never duplicates). The archive page is
+    written here so that every caller (CLI, scheduler) leaves a working view-in-browser
+    link; a failure to write it is logged and does not undo the edition.
     """
     settings = runtime.settings
     engine = runtime.engine
@@ -151,6 +157,14 @@ def build_edition(runtime: Runtime, edition_name: str) -> Edition | None:
     except IntegrityError:
         # Another process built the same (name, date) edition a moment ago.
         return None
+    if publish:
+        from syndication.digest.archive import publish_archive
+        from syndication.feeds.publish import AtomicFileWriter
+
+        try:
+            publish_archive(runtime, AtomicFileWriter(settings.public_dir), edition)
+        except (OSError, SyndicationError) as exc:
+            log.error("edition %s built, but its archive page was not written: %s", edition.id, exc)
     return edition
 
 

@@ -80,6 +80,8 @@ class EditionMailer:
         texts = [text for article in self.articles for text in _article_texts(article)]
         self.marker = edition_marker(runtime.secrets.require_secret_key(), edition.id, texts)
         self.placeholders = {part: f"%%{self.marker}:{part}%%" for part in PERSONAL_PARTS}
+        self._position = order
+        self._all_mask = sum(1 << order[article.id] for article in self.articles)
         self._bodies: dict[str, MessageBody] = {}
         self._site_url = self.settings.site.url.rstrip("/")
         self._from_domain = self.settings.delivery.from_email.rpartition("@")[2]
@@ -90,28 +92,34 @@ class EditionMailer:
     def variant_key(self, subscriber: Subscriber) -> str | None:
         """Which compiled body the subscriber gets; None when none of the edition is for them.
 
-        The key is ``"all"`` or a bitmask (hex) over the edition's articles, so equal
-        selections share one compiled body and a key can be decoded again later.
+        The key is ``"all"`` or a bitmask (hex) over the positions in ``edition.article_ids``,
+        so equal selections share one compiled body, and a key stored by a send that is
+        resumed later still means the same articles (even if one was retracted meanwhile).
         """
         mask = 0
-        for index, article in enumerate(self.articles):
+        for article in self.articles:
             if subscriber.wants(article.categories, article.regions):
-                mask |= 1 << index
+                mask |= 1 << self._position[article.id]
         if mask == 0:
             return None
-        if mask == (1 << len(self.articles)) - 1:
+        if mask == self._all_mask:
             return ALL_ARTICLES
         return f"m{mask:x}"
 
     def variant_articles(self, variant_key: str) -> list[Article]:
+        """The articles a variant key stands for, in edition order."""
         if variant_key == ALL_ARTICLES:
-            return list(self.articles)
-        if not variant_key.startswith("m"):
+            chosen = list(self.articles)
+        elif variant_key.startswith("m"):
+            try:
+                mask = int(variant_key[1:], 16)
+            except ValueError:
+                raise KeyError(f"unknown digest variant {variant_key!r}") from None
+            chosen = [article for article in self.articles if mask >> self._position[article.id] & 1]
+        else:
             raise KeyError(f"unknown digest variant {variant_key!r}")
-        mask = int(variant_key[1:], 16)
-        chosen = [article for index, article in enumerate(self.articles) if mask >> index & 1]
         if not chosen:
-            raise KeyError(f"digest variant {variant_key!r} selects no article of {self.edition.id}")
+            raise KeyError(f"digest variant {variant_key!r} selects no published article of {self.edition.id}")
         return chosen
 
     def body(self, variant_key: str) -> MessageBody:

@@ -71,7 +71,9 @@ def make_environment(search_path: tuple[Path, ...] = (TEMPLATES_DIR,)) -> jinja2
     return environment
 
 
-def _template_line(exc: BaseException, fallback: str) -> tuple[str, int | None]:
+def _template_line(
+    exc: BaseException, fallback: str, search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+) -> tuple[str, int | None]:
     """The template file and line where a runtime Jinja error happened.
 
     Jinja rewrites the traceback so that template frames carry the template's file name
@@ -88,18 +90,22 @@ def _template_line(exc: BaseException, fallback: str) -> tuple[str, int | None]:
     if found is None:
         return fallback, None
     path = Path(found[0]).resolve()
-    name = path.relative_to(TEMPLATES_DIR).as_posix() if path.is_relative_to(TEMPLATES_DIR) else found[0]
-    return name, found[1]
+    for root in search_path:
+        if path.is_relative_to(root.resolve()):
+            return path.relative_to(root.resolve()).as_posix(), found[1]
+    return found[0], found[1]
 
 
-def template_error(exc: Exception, template_name: str) -> TemplateError:
+def template_error(
+    exc: Exception, template_name: str, search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+) -> TemplateError:
     """A TemplateError saying which template, which line and what went wrong."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         name = exc.name or template_name
         return TemplateError(f"template {name}, line {exc.lineno}: {exc.message}")
     if isinstance(exc, jinja2.TemplateNotFound):
         return TemplateError(f"template {template_name}: template not found: {exc.name}")
-    name, line = _template_line(exc, template_name)
+    name, line = _template_line(exc, template_name, search_path)
     where = f"template {name}, line {line}" if line else f"template {name}"
     cause = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     return TemplateError(f"{where}: {type(exc).__name__}: {cause}")
@@ -113,7 +119,7 @@ def render_template(
     try:
         return environment.get_template(template_name).render(context)
     except Exception as exc:
-        raise template_error(exc, template_name) from exc
+        raise template_error(exc, template_name, search_path) from exc
 
 
 def template_exports(
@@ -128,7 +134,7 @@ def template_exports(
         try:
             environment.handle_exception()
         except Exception as rewritten:
-            raise template_error(rewritten, template_name) from rewritten
+            raise template_error(rewritten, template_name, search_path) from rewritten
     return {key: getattr(module, key) for key in dir(module) if not key.startswith("_")}
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from syndication.scheduler.tables import edition_sends, job_runs
@@ -284,6 +284,18 @@ class RunLog:
                 update(job_runs)
                 .where(job_runs.c.outcome == Outcome.RUNNING.value)
                 .values(outcome=Outcome.INTERRUPTED.value, finished_at=now)
+            ).rowcount
+
+    def prune(self, before: datetime) -> int:
+        """Forget finished runs that started before ``before``; the newest run of each job stays."""
+        newest = select(func.max(job_runs.c.id)).group_by(job_runs.c.job_id)
+        with self.engine.begin() as connection:
+            return connection.execute(
+                delete(job_runs).where(
+                    job_runs.c.started_at < before,
+                    job_runs.c.outcome != Outcome.RUNNING.value,
+                    job_runs.c.id.not_in(newest.scalar_subquery()),
+                )
             ).rowcount
 
     def last(self, job_id: str, *, outcome: Outcome | None = None) -> JobRun | None:

@@ -26,6 +26,10 @@ LOCK_NAME = "syndication.scheduler"
 class SchedulerLock(Protocol):
     def release(self) -> None: ...
 
+    def alive(self) -> bool:
+        """Whether the lock is still held (a PostgreSQL session can be lost under us)."""
+        ...
+
     @property
     def description(self) -> str: ...
 
@@ -60,6 +64,9 @@ class FileLock:
         handle.flush()
         self._file = handle
         return self
+
+    def alive(self) -> bool:
+        return self._file is not None
 
     def release(self) -> None:
         if self._file is None:
@@ -110,17 +117,29 @@ class AdvisoryLock:
         self._key = key
         return self
 
-    def release(self) -> None:
+    def alive(self) -> bool:
+        """The session still exists (a server restart or network cut ends it, and the lock with it)."""
         if self._connection is None:
+            return False
+        try:
+            self._connection.execute(text("SELECT 1")).scalar_one()
+        except Exception:  # any failure means the session, and so the lock, may be gone
+            return False
+        return True
+
+    def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
             return
         try:
-            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+        except Exception:  # the session is gone already, and its lock with it
+            pass
         finally:
-            # Closing returns the connection to the pool; invalidating it ends the session,
-            # which drops any session lock even if the unlock above failed.
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
+            # Invalidating ends the session rather than returning it to the pool: that drops
+            # the session lock even if the unlock above failed.
+            connection.invalidate()
+            connection.close()
 
 
 class LockGuard:
@@ -160,6 +179,9 @@ def acquire_lock(engine: Engine) -> LockGuard:
 
 class _NoLock:
     description = "no lock (in-memory database)"
+
+    def alive(self) -> bool:
+        return True
 
     def release(self) -> None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
@@ -18,7 +19,13 @@ def routes(runtime: Runtime, jobs: Jobs | None = None) -> list[BaseRoute]:
 
     # A plain function: Starlette runs it in its thread pool, so the database calls do not block.
     def healthz(_request: Request) -> JSONResponse:
-        health = gather(runtime, chosen, plan)
+        try:
+            health = gather(runtime, chosen, plan)
+        except SQLAlchemyError as exc:
+            problem = f"the database cannot be read: {type(exc).__name__}"
+            return JSONResponse(
+                {"status": "failing", "problems": [problem]}, status_code=503, headers={"Cache-Control": "no-store"}
+            )
         return JSONResponse(
             health.as_json(),
             status_code=200 if health.healthy else 503,

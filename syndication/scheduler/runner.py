@@ -29,6 +29,8 @@ log = logging.getLogger("syndication.scheduler")
 
 # Collect and an edition send may overlap; two editions sending at once is rare but fine.
 WORKERS = 3
+LOCK_CHECK_JOB_ID = "lock-check"
+LOCK_CHECK_SECONDS = 30
 
 
 def job_options(plan: Plan) -> dict[str, object]:
@@ -109,6 +111,7 @@ def run_scheduler(
         started = threading.Event()
         scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
         configure(scheduler, service)
+        lock_lost = threading.Event()
 
         def shut_down() -> None:
             started.wait()
@@ -127,6 +130,16 @@ def run_scheduler(
             log.info("stop requested%s: letting running jobs finish", f" (signal {signum})" if signum else "")
             stopper.start()
 
+        def check_lock() -> None:
+            if not lock.alive():
+                log.error("the scheduler lock (%s) was lost: stopping, a restart takes it again", lock.description)
+                lock_lost.set()
+                request_stop()
+
+        scheduler.add_job(
+            check_lock, trigger="interval", seconds=LOCK_CHECK_SECONDS, id=LOCK_CHECK_JOB_ID,
+            replace_existing=True, coalesce=True, max_instances=1,
+        )
         watcher = threading.Thread(target=lambda: (stop.wait(), request_stop()), name="stop-watch", daemon=True)
         watcher.start()
         log.info(
@@ -141,7 +154,7 @@ def run_scheduler(
                 stopper.join()
             service.wait_idle()
         log.info("scheduler stopped")
-    return EXIT_OK
+    return EXIT_SOME_FAILED if lock_lost.is_set() else EXIT_OK
 
 
 @contextmanager

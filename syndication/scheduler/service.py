@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from syndication.errors import SourceUnavailable
@@ -32,6 +32,8 @@ log = logging.getLogger("syndication.scheduler")
 
 FEEDS_JOB_ID = "feeds"
 BUILD_SLOT = "build"
+# job_runs rows are kept this long (one collect every 10 minutes is ~4,300 rows a month).
+RUN_RETENTION = timedelta(days=30)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class SchedulerService:
         self.ledger = SendLedger(runtime.engine)
         self.runs = RunLog(runtime.engine)
         self._feeds_pending = True
+        self._pruned_at: datetime | None = None
         self._active = 0
         self._idle = threading.Condition()
         # Keys being built or sent by a thread of this process: never taken over.
@@ -136,7 +139,17 @@ class SchedulerService:
         results = [self._recorded(COLLECT_JOB_ID, work)]
         if (changed or publish or self._feeds_pending) and not self.stop.is_set():
             results.append(self.publish_feeds())
+        self._prune_daily()
         return results
+
+    def _prune_daily(self) -> None:
+        now = self.runtime.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < timedelta(days=1):
+            return
+        self._pruned_at = now
+        pruned = self.runs.prune(now - RUN_RETENTION)
+        if pruned:
+            log.info("forgot %d job runs older than %d days", pruned, RUN_RETENTION.days)
 
     def publish_feeds(self) -> RunResult:
         def work() -> RunResult:
@@ -199,7 +212,7 @@ class SchedulerService:
             return RunResult(Outcome.SKIPPED, detail="not due: no fire time within the misfire grace")
         record = self._claim(key, now)
         if record is None:
-            return RunResult(Outcome.SKIPPED, {"attempts": 0}, detail=f"{key} is done already")
+            return RunResult(Outcome.SKIPPED, detail=f"{key} is done already or being sent")
         try:
             if not job.sends:
                 return self._build_only(job, key)
@@ -230,7 +243,7 @@ class SchedulerService:
         records = self.ledger.for_date(key.edition_name, key.edition_date)
         return not any(record.key.slot < key.slot for record in records)
 
-    def _edition_to_send(self, job: SlotJob, key: SendKey, record: SendRecord) -> tuple[EditionLike | None, str, int]:
+    def _edition_to_send(self, job: SlotJob, key: SendKey) -> tuple[EditionLike | None, str, int]:
         """(edition, why not, built) for this slot."""
         name = job.edition.name
         built = 0
@@ -256,7 +269,7 @@ class SchedulerService:
             # A resumed send: the edition was chosen by the first attempt.
             edition_id = record.edition_id
         else:
-            edition, why_not, built = self._edition_to_send(job, key, record)
+            edition, why_not, built = self._edition_to_send(job, key)
             if edition is None:
                 self.ledger.finish(key, SendStatus.SKIPPED, self.runtime.clock.now(), detail=why_not)
                 return RunResult(Outcome.SKIPPED, {"built": built, "sent": 0}, why_not)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from syndication.config import Settings
 from syndication.delivery.base import personalise
+from syndication.digest import compose
 from syndication.digest.compose import make_card, normalise_quote, quote_repeats
-from syndication.digest.personalize import EditionMailer
+from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.digest.render import TEMPLATES_DIR
+from syndication.errors import TemplateError
 from syndication.runtime import Runtime
 from syndication.testing import OUTLOOK_TEXT, make_article
 from tests.digest.conftest import make_edition, sample_articles, subscriber
@@ -118,3 +122,21 @@ def test_size_budget(runtime: Runtime, count: int) -> None:
         assert 10 == shown
     else:
         assert 10 <= shown < 40
+
+
+def test_broken_partial_stops_the_edition_with_template_and_line(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in a partial raises TemplateError naming partial and line; no body is produced to send."""
+    folder = tmp_path / "templates" / "email" / "partials"
+    folder.mkdir(parents=True)
+    original = (TEMPLATES_DIR / "email" / "partials" / "card.mjml.j2").read_text(encoding="utf-8")
+    (folder / "card.mjml.j2").write_text(original.replace("card.teaser", "card.teasr"), encoding="utf-8")
+    monkeypatch.setattr(compose, "DIGEST_SEARCH_PATH", (tmp_path / "templates", TEMPLATES_DIR))
+    articles = sample_articles(2)
+    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    line = 1 + original.splitlines().index(next(x for x in original.splitlines() if "card.teaser" in x))
+    with pytest.raises(TemplateError) as caught:
+        mailer.body(ALL_ARTICLES)
+    assert str(caught.value).startswith(f"template email/partials/card.mjml.j2, line {line}: UndefinedError: ")
+    assert "has no attribute 'teasr'" in str(caught.value)

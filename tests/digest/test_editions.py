@@ -117,3 +117,12 @@ def test_groups_follow_primary_category() -> None:
     plain = replace(make_article(2), categories=())
     groups = group_by_category([both, plain], ("Politik", "Wirtschaft"))
     assert [("Wirtschaft", [both]), ("Weitere Nachrichten", [plain])] == groups
+
+
+def test_building_writes_the_archive_page(runtime: Runtime) -> None:
+    """Whoever builds an edition (CLI or scheduler) leaves its archive page, index and feed behind."""
+    _store(runtime, range(1, 3))
+    edition = build_edition(runtime, "daily")
+    assert edition is not None
+    archive = runtime.settings.public_dir / "archive"
+    assert {f"{edition.id}.html", "index.html", "editions.atom"} == {p.name for p in archive.iterdir()}

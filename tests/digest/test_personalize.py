@@ -157,3 +157,14 @@ def test_tracking_pixel_only_when_configured(runtime: Runtime) -> None:
     runtime.settings = runtime.settings.model_copy(update={"digest": digest})
     html = _mailer(runtime, 1).body(ALL_ARTICLES).html
     assert 'src="http://localhost:8000/archive/open/daily-2026-11-24.gif"' in html
+
+
+def test_variant_key_keeps_its_meaning_after_a_retraction(runtime: Runtime) -> None:
+    """A key planned before an article was retracted still selects the same remaining articles."""
+    articles = sample_articles(6)
+    before = EditionMailer(make_edition(articles), articles, runtime)
+    key = before.variant_key(subscriber(topics=("Sport",)))
+    assert key is not None
+    without_first = [a for a in articles if a.external_id != "artikel-3"]
+    after = EditionMailer(make_edition(articles), without_first, runtime)
+    assert ["artikel-6"] == [a.external_id for a in after.variant_articles(key)]

@@ -96,7 +96,7 @@ def test_undefined_value_names_template_and_line(runtime: Runtime, tmp_path: Pat
     with pytest.raises(TemplateError) as caught:
         render_transactional("hello", {"who": "A"}, runtime, search_path=_templates(tmp_path))
     message = str(caught.value)
-    assert message.startswith("template ") and "hello.mjml.j2, line 6: " in message
+    assert message.startswith("template email/hello.mjml.j2, line 6: ")
     assert "'action_url' is undefined" in message
 
 

@@ -7,20 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from syndication.clock import FixedClock
-from syndication.config import DigestConfig, EditionConfig, Settings
+from syndication.config import Settings
 from syndication.runtime import Runtime
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.service import SchedulerService
 from syndication.scheduler.testing import FakeNewsroom
-
-DAILY = EditionConfig(name="daily", title="Der Morgen", frequency="daily", slots=("06:00", "12:00", "18:00"))
-WEEKLY = EditionConfig(name="weekly", title="Die Woche", frequency="weekly", slots=("07:00",), weekday="sat")
-
-SUBSCRIBERS = {"06:00": ["anna", "ben"], "12:00": ["carla"], "18:00": ["dora", "emil"], "07:00": ["fritz"]}
-
-
-def with_editions(settings: Settings, *editions: EditionConfig) -> Settings:
-    return settings.model_copy(update={"digest": DigestConfig(editions=editions)})
+from tests.scheduler.helpers import DAILY, SUBSCRIBERS, WEEKLY, with_editions
 
 
 @pytest.fixture

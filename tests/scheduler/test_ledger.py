@@ -75,3 +75,12 @@ def test_run_log_keeps_outcome_counts_and_marks_dead_runs(any_engine: Engine) ->
     assert (1, Outcome.INTERRUPTED) == (closed, last.outcome)
     assert (2.0, {"created": 3}, NOW) == (last_ok.duration_seconds, dict(last_ok.counts), last_ok.started_at)
     assert NOW == runs.first_started()
+
+
+def test_prune_forgets_old_runs_but_keeps_each_jobs_newest(any_engine: Engine) -> None:
+    """Runs older than the cut-off go, except the newest run of each job (status still shows it)."""
+    runs = RunLog(any_engine)
+    for job_id, started in (("collect", NOW), ("collect", NOW + timedelta(days=1)), ("feeds", NOW)):
+        runs.finish(runs.start(job_id, started), Outcome.OK, started, 0.1, {})
+    pruned = runs.prune(NOW + timedelta(days=40))
+    assert (1, NOW + timedelta(days=1), NOW) == (pruned, runs.last("collect").started_at, runs.last("feeds").started_at)

@@ -103,3 +103,23 @@ def _eventually_free(engine: Engine) -> bool:
 def test_advisory_key_differs_per_schema() -> None:
     """Deployments in different schemas of one database get different lock keys."""
     assert advisory_key("test", "public") != advisory_key("test", "tenant_b")
+
+
+def test_postgres_lock_notices_a_lost_session(postgres_url: str) -> None:
+    """When the server ends the lock's session, alive() says so (the scheduler then stops)."""
+    from sqlalchemy import text
+
+    from syndication.scheduler.lock import AdvisoryLock
+
+    engine = open_engine(postgres_url)
+    try:
+        lock = AdvisoryLock(engine).acquire()
+        alive_before = lock.alive()
+        backend = lock._connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        alive_after = lock.alive()
+        lock.release()
+        assert (True, False, False) == (alive_before, alive_after, second_holder_refused(engine))
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from syndication.config import EditionConfig, Settings
 from syndication.scheduler.plan import build_plan, collect_interval, fire_times, latest_fire_time
-from tests.scheduler.conftest import DAILY, WEEKLY, with_editions
+from tests.scheduler.helpers import DAILY, WEEKLY, with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

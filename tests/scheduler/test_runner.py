@@ -16,7 +16,7 @@ from syndication.runtime import Runtime
 from syndication.scheduler.ledger import Outcome, RunLog
 from syndication.scheduler.runner import run_once, run_scheduler
 from syndication.scheduler.testing import FakeCollectReport, FakeNewsroom
-from tests.scheduler.conftest import DAILY, SUBSCRIBERS, WEEKLY, with_editions
+from tests.scheduler.helpers import DAILY, SUBSCRIBERS, WEEKLY, with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -120,3 +120,31 @@ def test_run_once_reports_a_failed_send(settings: Settings) -> None:
     code = run_once(runtime, newsroom.jobs())
     runtime.close()
     assert 1 == code
+
+
+class LostLock:
+    description = "a lock that is lost"
+
+    def alive(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        return None
+
+
+def test_scheduler_stops_with_exit_1_when_its_lock_is_lost(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lost lock (PostgreSQL session gone) stops the scheduler with exit code 1, so that a restart re-takes it."""
+    from syndication.scheduler import runner
+    from syndication.scheduler.lock import LockGuard
+
+    monkeypatch.setattr(runner, "acquire_lock", lambda _engine: LockGuard(LostLock()))
+    monkeypatch.setattr(runner, "LOCK_CHECK_SECONDS", 0.2)
+    runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
+    newsroom = FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS)
+    codes: list[int] = []
+    jobs = newsroom.jobs()
+    thread = threading.Thread(target=lambda: codes.append(run_scheduler(runtime, jobs, install_signals=False)))
+    thread.start()
+    thread.join(20)
+    runtime.close()
+    assert [1] == codes

@@ -13,7 +13,7 @@ from syndication.scheduler.ledger import Outcome, RunLog, SendKey, SendLedger, S
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.service import SchedulerService
 from syndication.scheduler.testing import FakeNewsroom, FakeSendReport, Ticker
-from tests.scheduler.conftest import with_editions
+from tests.scheduler.helpers import with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

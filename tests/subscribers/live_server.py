@@ -82,10 +82,11 @@ def link_in(message: email.message.Message, path: str) -> str:
     return found.group(1)
 
 
-def form_token(html: str, name: str = "csrf") -> str:
-    found = re.search(rf'name="{name}" value="([^"]+)"', html)
-    assert found, f"no {name} field in the page"
-    return found.group(1)
+def form_token(html: str, name: str = "csrf", nth: int = 0) -> str:
+    """The value of the ``nth`` hidden field ``name`` in the page."""
+    found = re.findall(rf'name="{name}" value="([^"]+)"', html)
+    assert len(found) > nth, f"no {name} field number {nth} in the page"
+    return found[nth]
 
 
 def serve(runtime: Runtime) -> Iterator[LiveServer]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email.utils import parseaddr
 
@@ -9,15 +10,16 @@ import pytest
 from live_server import LiveServer, form_token, link_in, serve, with_subscribers
 
 from subscribers.model import Frequency, SubscriberStatus
+from subscribers.service import make_signer
 from subscribers.store import SubscriberStore
 from subscribers.tokens import Purpose
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
-from syndication.store.articles import ArticleStore
-from syndication.testing import make_article
 from syndication.clock import FixedClock
 from syndication.config import Secrets
+from syndication.delivery.send import send_edition
+from syndication.digest.editions import build_edition
 from syndication.runtime import Runtime
+from syndication.store.articles import ArticleStore
+from syndication.testing import make_article
 
 
 def subscribe(live: LiveServer, email: str, **fields: object) -> object:
@@ -165,8 +167,6 @@ def test_tampered_token_gets_error_page_and_changes_nothing(live: LiveServer, pa
     store = store_of(live)
     subscriber = store.add("t@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.PENDING)
     purpose = {"/confirm": Purpose.CONFIRM, "/preferences": Purpose.PREFERENCES, "/unsubscribe": Purpose.UNSUBSCRIBE}
-    from subscribers.service import make_signer
-
     token = make_signer(live.runtime).make(purpose[path], subscriber.id, subscriber.email)
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     response = live.client.get(f"{path}?token={tampered}")
@@ -193,8 +193,6 @@ def test_token_for_another_purpose_is_refused(live: LiveServer) -> None:
     """An unsubscribe token does not confirm, and a confirmation token does not unsubscribe."""
     store = store_of(live)
     subscriber = store.add("zweck@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.PENDING)
-    from subscribers.service import make_signer
-
     signer = make_signer(live.runtime)
     unsubscribe_token = signer.make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
     confirm_token = signer.make(Purpose.CONFIRM, subscriber.id, subscriber.email)
@@ -208,8 +206,6 @@ def test_unsubscribe_page_asks_before_unsubscribing(live: LiveServer) -> None:
     """GET shows one confirm button and changes nothing; the button's POST (with form token) unsubscribes."""
     store = store_of(live)
     subscriber = store.add("frage@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
-    from subscribers.service import make_signer
-
     token = make_signer(live.runtime).make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
     page = live.client.get(f"/unsubscribe?token={token}")
     assert (200, SubscriberStatus.ACTIVE) == (page.status_code, store.get(subscriber.id).status)
@@ -228,3 +224,36 @@ def test_pages_are_german_and_labelled(live: LiveServer) -> None:
     assert '<label for="email">' in page.text
     assert "no-referrer" == page.headers["Referrer-Policy"]
     assert "<script" not in page.text
+
+
+def test_preferences_page_can_unsubscribe(live: LiveServer) -> None:
+    """The preferences page has its own unsubscribe button (a form with a form token)."""
+    store = store_of(live)
+    subscriber = store.add("prefs@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    token = make_signer(live.runtime).make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
+    page = live.client.get(f"/preferences?token={token}")
+    action = re.search(r'<form method="post" action="(/unsubscribe\?token=[^"]+)">', page.text)
+    assert action, "no unsubscribe form on the preferences page"
+    done = live.client.post(action.group(1), data={"csrf": form_token(page.text, "csrf", nth=1)})
+    assert (200, SubscriberStatus.UNSUBSCRIBED) == (done.status_code, store.get(subscriber.id).status)
+
+
+def test_preferences_change_needs_the_form_token(live: LiveServer) -> None:
+    """A POST to the preferences link without the page's form token (CSRF) changes nothing."""
+    store = store_of(live)
+    subscriber = store.add("csrf@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    token = make_signer(live.runtime).make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
+    response = live.client.post(f"/preferences?token={token}", data={"frequency": "weekly", "name": "Mallory"})
+    assert 400 == response.status_code
+    assert (Frequency.DAILY, None) == (store.get(subscriber.id).frequency, store.get(subscriber.id).name)
+
+
+def test_forgotten_address_can_opt_in_again_on_the_form(live: LiveServer) -> None:
+    """After erasure, the reader may sign up again; confirming lifts the suppression."""
+    store = store_of(live)
+    store.add("zurueck-nach-loeschung@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    store.forget("zurueck-nach-loeschung@example.org", now=live.runtime.clock.now())
+    subscribe(live, "zurueck-nach-loeschung@example.org")
+    live.client.get(link_in(live.wait_for_mails(1)[0], "/confirm"))
+    again = store.get_by_email("zurueck-nach-loeschung@example.org")
+    assert (SubscriberStatus.ACTIVE, False) == (again.status, store.is_suppressed(again.email))

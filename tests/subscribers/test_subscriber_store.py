@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -134,3 +134,14 @@ def test_add_many_inserts_with_consent(store: SubscriberStore) -> None:
     assert (SubscriberStatus.ACTIVE, ["imported"]) == (
         subscriber.status, [r.action for r in store.consent_records(subscriber.id)]
     )
+
+
+def test_purge_pending_deletes_only_old_unconfirmed_sign_ups(store: SubscriberStore) -> None:
+    """Old pending sign-ups go (with their consent trail); recent ones and confirmed subscribers stay."""
+    old = store.add("alt@example.org", now=NOW - timedelta(days=40))
+    store.record_consent(ConsentRecord(old.id, "requested", NOW, "web", "2026-11"))
+    recent = store.add("frisch@example.org", now=NOW - timedelta(days=2))
+    active = store.add("aktiv@example.org", now=NOW - timedelta(days=40), status=SubscriberStatus.ACTIVE)
+    assert 1 == store.purge_pending(NOW - timedelta(days=30))
+    assert (None, recent, active) == (store.get(old.id), store.get(recent.id), store.get(active.id))
+    assert [] == store.consent_records(old.id)

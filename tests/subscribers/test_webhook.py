@@ -10,10 +10,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from live_server import LiveServer
+from sqlalchemy import select
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
-from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+from subscribers.tables import webhook_events
+from subscribers.webhook import EVENT_RETENTION, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
 
 
 def signed(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int) -> dict[str, str]:
@@ -144,3 +146,18 @@ def test_public_key_in_pem_or_base64_der(webhook_key: ec.EllipticCurvePrivateKey
     der = base64.b64encode(public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
     pem = public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     assert load_public_key(der).public_numbers() == load_public_key(pem).public_numbers()
+
+
+def test_old_event_ids_are_pruned_after_the_retention(
+    live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """Recorded event ids are kept for EVENT_RETENTION, then removed by a later post."""
+    setup_subscribers(live)
+    body = events_body({"event": "unsubscribe", "email": "abmelden@example.org", "sg_event_id": "p1"})
+    live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    live.runtime.clock.advance(EVENT_RETENTION + timedelta(seconds=1))
+    later = events_body({"event": "delivered", "email": "abmelden@example.org", "sg_event_id": "p2"})
+    live.client.post("/webhooks/sendgrid", content=later, headers=signed(webhook_key, later, now_ts(live)))
+    with live.runtime.engine.connect() as connection:
+        kept = connection.execute(select(webhook_events.c.sg_event_id)).scalars().all()
+    assert ["p2"] == kept
