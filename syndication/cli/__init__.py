@@ -38,10 +38,10 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 def _register_commands() -> None:
     # Imported here so that each module can import `cli` from this package.
-    from syndication.cli import articles, digest, feeds, partners, run, send, serve, subscribers
+    from syndication.cli import articles, demo, digest, feeds, partners, run, send, serve, subscribers
 
     # `send` adds to the `digest` group, so it comes after `digest`.
-    for module in (articles, feeds, digest, send, subscribers, partners, run, serve):
+    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo):
         module.register(cli)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -43,10 +43,6 @@ RESERVED_HEADERS = frozenset(
     )
 )
 _ERROR_TEXT_LIMIT = 500
-
-
-def reserved_headers_in(headers: Mapping[str, str]) -> list[str]:
-    return [name for name in headers if name.lower() in RESERVED_HEADERS]
 
 
 def retry_after_seconds(headers: httpx.Headers, now: float) -> float | None:
@@ -120,10 +116,10 @@ class SendGridMessenger:
                 f"{MAX_PERSONALIZATIONS} per request",
                 retryable=False,
             )
-        reserved = reserved_headers_in(batch.headers)
+        header_names = set(batch.headers)
         personalizations = []
         for recipient in batch.recipients:
-            reserved += reserved_headers_in(recipient.headers)
+            header_names.update(recipient.headers)
             personalization: dict[str, Any] = {"to": [_address(recipient.email, recipient.name)]}
             if recipient.substitutions:
                 personalization["substitutions"] = dict(recipient.substitutions)
@@ -132,9 +128,10 @@ class SendGridMessenger:
             if recipient.custom_args:
                 personalization["custom_args"] = {key: str(value) for key, value in recipient.custom_args.items()}
             personalizations.append(personalization)
+        reserved = [name for name in header_names if name.lower() in RESERVED_HEADERS]
         if reserved:
             raise DeliveryFailed(
-                f"batch {batch.key}: SendGrid does not allow setting the headers {sorted(set(reserved))}",
+                f"batch {batch.key}: SendGrid does not allow setting the headers {sorted(reserved)}",
                 retryable=False,
             )
         payload: dict[str, Any] = {

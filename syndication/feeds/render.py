@@ -226,7 +226,9 @@ def _atom_link(parent: etree._Element, href: str, rel: str, **attributes: str) -
     return link
 
 
-def _fix_atom_entry(entry: etree._Element, item: FeedItem, options: AtomOptions) -> None:
+def _fix_atom_entry(entry: etree._Element, item: FeedItem, options: AtomOptions, language: str) -> None:
+    if item.language and item.language != language:
+        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
     # feedgen drops rel/type/length of entry links: put our own links in their place.
     for link in entry.findall(f"{{{ATOM_NS}}}link"):
         entry.remove(link)
@@ -254,7 +256,7 @@ def render_atom(meta: FeedMeta, articles: Sequence[Article], *, options: AtomOpt
         hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
         root.findall(f"{{{ATOM_NS}}}link")[-1].addnext(hub)
     for entry, (_, item) in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
-        _fix_atom_entry(entry, item, options)
+        _fix_atom_entry(entry, item, options, meta.language)
     return _serialise(root)
 
 

@@ -187,3 +187,12 @@ def test_items_keep_the_given_order(meta: FeedMeta, articles: list[Article]) -> 
     """Entries appear in the order given (feedgen would prepend each new entry)."""
     ids = [e.findtext(f"{A}id") for e in _atom(meta, articles).findall(f"{A}entry")]
     assert [article_tag_uri(meta.tag_authority, a) for a in articles] == ids
+
+
+def test_entry_in_another_language_says_so(meta: FeedMeta) -> None:
+    """An English article in a German feed gets xml:lang="en" on its Atom entry and language in JSON."""
+    english = make_article(7, language="en")
+    entry = _atom(meta, [english]).find(f"{A}entry")
+    assert entry is not None
+    assert ("en", "en") == (entry.get("{http://www.w3.org/XML/1998/namespace}lang"),
+                            json.loads(render_json(meta, [english]))["items"][0]["language"])
