@@ -132,7 +132,7 @@ def child(backend: str, size: int, url: str | None, workdir: Path) -> dict[str, 
     from syndication.delivery.ledger import Ledger
     from syndication.delivery.outbox import OutboxMessenger
     from syndication.delivery.retry import RetryPolicy
-    from syndication.delivery.send import Throttle, _Options, deliver
+    from syndication.delivery.send import Throttle, SendOptions, deliver
     from syndication.delivery.sendgrid import SendGridMessenger
     from syndication.store.db import open_engine
 
@@ -149,7 +149,7 @@ def child(backend: str, size: int, url: str | None, workdir: Path) -> dict[str, 
         messenger = OutboxMessenger(workdir / "outbox", sender, SystemClock())
     delivery = DeliveryConfig()
     edition_id = "daily-2026-11-24"
-    options = _Options(
+    options = SendOptions(
         edition_id=edition_id, slot="06:00", first_slot="06:00", frequency=Frequency.DAILY,
         batch_size=delivery.batch_size, categories=("edition-daily", edition_id),
         policy=RetryPolicy.from_config(delivery), throttle=Throttle(None), clock=SystemClock(),

@@ -30,6 +30,8 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    # Migrations run on every start; say so only when something goes wrong.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     settings = load_settings(config_path)
     runtime = Runtime(settings=settings)
     ctx.obj = runtime

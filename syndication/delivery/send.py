@@ -153,7 +153,7 @@ class SendReport:
 
 
 @dataclass
-class _Options:
+class SendOptions:
     edition_id: str
     slot: str
     first_slot: str
@@ -170,7 +170,7 @@ class _Options:
     echo: Callable[[str], None] = field(default=print)
 
 
-def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource, options: _Options) -> RunRow:
+def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource, options: SendOptions) -> RunRow:
     """Fix the run's recipients in batches, one body (variant) per batch."""
     check_other_slots = ledger.other_runs_of_edition(run)
     buckets: dict[str, list[tuple[int, str]]] = {}
@@ -200,7 +200,7 @@ def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource,
     return ledger.finish_planning(run, skipped, options.clock.now())
 
 
-def _dry_run(ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: _Options, backend: str) -> SendReport:
+def _dry_run(ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: SendOptions, backend: str) -> SendReport:
     would = skipped = 0
     for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
         taken = ledger.already_planned(options.edition_id, [s.id for s in page])
@@ -216,12 +216,12 @@ def _dry_run(ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: 
     return SendReport(options.edition_id, options.slot, backend, dry_run=True, planned=would, skipped=skipped)
 
 
-def _batch_key(options: _Options, number: int) -> str:
+def _batch_key(options: SendOptions, number: int) -> str:
     return f"{options.edition_id}/{options.slot}/{number}"
 
 
 def _build_batch(
-    ledger: Ledger, batch: BatchRow, mailer: Mailer, source: RecipientsSource, options: _Options
+    ledger: Ledger, batch: BatchRow, mailer: Mailer, source: RecipientsSource, options: SendOptions
 ) -> tuple[Batch, dict[str, int]]:
     """The batch's still-pending recipients as they are now; the unreachable ones marked skipped."""
     rows = ledger.pending_recipients(batch.id)
@@ -247,7 +247,7 @@ def _build_batch(
     return built, row_by_email
 
 
-def _record(ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: _Options) -> None:
+def _record(ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: SendOptions) -> None:
     ledger.record_sent(
         [(row_by_email[r.email], r.provider_id) for r in receipts if r.email in row_by_email], options.clock.now()
     )
@@ -255,7 +255,7 @@ def _record(ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[s
 
 def _resolve_abandoned(
     ledger: Ledger, run: RunRow, worker: Worker, messenger: Messenger, mailer: Mailer,
-    source: RecipientsSource, options: _Options,
+    source: RecipientsSource, options: SendOptions,
 ) -> None:
     """Decide about batches a crashed worker left in ``sending`` (see docs/delivery.md)."""
     reconcile = getattr(messenger, "reconcile", None)
@@ -294,7 +294,7 @@ def _resolve_abandoned(
 
 def _send_batch(
     ledger: Ledger, batch: BatchRow, messenger: Messenger, mailer: Mailer, source: RecipientsSource,
-    options: _Options,
+    options: SendOptions,
 ) -> tuple[int, str | None]:
     """Send one claimed batch; return (messages accepted, error or None)."""
     handed = False
@@ -333,7 +333,7 @@ def deliver(
     mailer: Mailer,
     source: RecipientsSource,
     messenger: Messenger,
-    options: _Options,
+    options: SendOptions,
     *,
     dry_run: bool = False,
 ) -> SendReport:
@@ -450,7 +450,7 @@ def options_for(
     runtime: Runtime, edition_id: str, edition_name: str, slot: str | None, *,
     progress: bool = False, resend_in_doubt: bool = False, stop: threading.Event | None = None,
     sleep: Callable[[float], None] | None = None, echo: Callable[[str], None] = print,
-) -> _Options:
+) -> SendOptions:
     settings = runtime.settings
     edition_config = settings.edition(edition_name)
     first_slot = edition_config.slots[0]
@@ -458,7 +458,7 @@ def options_for(
     if slot not in edition_config.slots:
         raise UsageError(f"--slot {slot}: edition {edition_name!r} goes out at {', '.join(edition_config.slots)}")
     delivery = settings.delivery
-    return _Options(
+    return SendOptions(
         edition_id=edition_id,
         slot=slot,
         first_slot=first_slot,

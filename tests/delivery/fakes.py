@@ -12,7 +12,7 @@ from syndication.clock import FixedClock
 from syndication.delivery.base import MessageBody, Recipient
 from syndication.delivery.ledger import DEFAULT_LEASE
 from syndication.delivery.retry import RetryPolicy
-from syndication.delivery.send import Throttle, _Options
+from syndication.delivery.send import Throttle, SendOptions
 
 GREETING = "%%mk:greeting%%"
 UNSUBSCRIBE = "%%mk:unsubscribe%%"
@@ -124,9 +124,9 @@ def make_options(
     sleep: Sleeps | None = None, clock: FixedClock | None = None, rate: float | None = None,
     resend_in_doubt: bool = False, stop: threading.Event | None = None, lease: timedelta = DEFAULT_LEASE,
     echo=print,  # type: ignore[no-untyped-def]
-) -> _Options:
+) -> SendOptions:
     sleep = sleep or Sleeps()
-    return _Options(
+    return SendOptions(
         edition_id=edition_id, slot=slot, first_slot="06:00", frequency=Frequency.DAILY, batch_size=batch_size,
         categories=("edition-daily", edition_id),
         policy=RetryPolicy(max_retries=max_retries, base_seconds=1.0, max_seconds=60.0, sleep=sleep),

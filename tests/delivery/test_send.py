@@ -208,3 +208,25 @@ def test_throttle_waits_to_keep_the_rate(engine: Engine) -> None:
     sleeps = Sleeps()
     deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options(rate=10, sleep=sleeps))
     assert 1.5 <= sum(sleeps.calls) <= 2.5
+
+
+def test_store_recipients_rechecks_status_and_suppression(any_engine: Engine) -> None:
+    """The real store adapter: unsubscribed, bounced and suppressed subscribers are not receivable."""
+    from datetime import UTC, datetime
+
+    from subscribers.store import SubscriberStore
+    from syndication.delivery.send import StoreRecipients
+
+    now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+    store = SubscriberStore(any_engine, "test-secret-key-0123456789abcdef")
+    ids = [
+        store.add(f"leser{n}@example.org", now=now, status=SubscriberStatus.ACTIVE, name=f"Leser {n}", slot="18:00").id
+        for n in range(1, 6)
+    ]
+    store.set_status(ids[1], SubscriberStatus.UNSUBSCRIBED, now=now)
+    store.set_status(ids[2], SubscriberStatus.BOUNCED, now=now)
+    store.suppress("leser4@example.org", "complained", now=now)
+    found = StoreRecipients(store).receivable(ids)
+    assert [ids[0], ids[4]] == sorted(found)
+    first = found[ids[0]]
+    assert ("Leser 1", "18:00", SubscriberStatus.ACTIVE) == (first.name, first.slot, first.status)

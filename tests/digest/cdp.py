@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -24,6 +25,12 @@ FLAGS = (
 )
 
 
+def _high(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 class DevToolsError(RuntimeError):
     pass
 
@@ -32,8 +39,9 @@ class Chromium:
     """One headless browser; use as a context manager."""
 
     def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
-        to_browser_read, self._to_browser = os.pipe()
-        self._from_browser, from_browser_write = os.pipe()
+        # Keep our ends away from fds 3 and 4, so wiring the child's 3 and 4 cannot clobber them.
+        to_browser_read, self._to_browser = (_high(fd) for fd in os.pipe())
+        self._from_browser, from_browser_write = (_high(fd) for fd in os.pipe())
 
         def wire_pipes() -> None:
             os.dup2(to_browser_read, 3)
