@@ -40,6 +40,7 @@ from syndication.delivery.base import MessageBody, Recipient, Sender  # noqa: E4
 VARIANTS = ("all", "m3", "m5")
 SECRET = b"benchmark-secret-key-0123456789"
 SITE = "https://www.pfalz-rundschau.example"
+MAILTO = "unsubscribe@pfalz-rundschau.example"
 
 
 class GeneratedSubscribers:
@@ -105,7 +106,7 @@ class SignedLinkMailer:
                 f"{self.marker}:preferences%%": f"{SITE}/preferences?token={self._token('p', subscriber)}",
             },
             headers={
-                "List-Unsubscribe": f"<{unsubscribe}>, <mailto:unsubscribe@pfalz-rundschau.example?subject=unsubscribe>",
+                "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{MAILTO}?subject=unsubscribe>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             custom_args={"edition_id": self.edition_id, "subscriber_id": str(subscriber.id)},
@@ -124,7 +125,24 @@ def _serve_fake(queue: multiprocessing.Queue, stop: multiprocessing.Event) -> No
         queue.put((sum(fake.counts.values()), len(fake.counts), max(fake.counts.values(), default=0)))
 
 
-def child(backend: str, size: int, url: str | None, workdir: Path) -> dict[str, object]:
+def _seed_store(engine: object, size: int) -> object:
+    """Fill the real subscriber table with ``size`` active subscribers (not timed)."""
+    from datetime import UTC, datetime
+
+    from subscribers.store import NewSubscriber, SubscriberStore
+
+    store = SubscriberStore(engine, SECRET.decode())  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    for start in range(1, size + 1, 10_000):
+        rows = [
+            NewSubscriber(f"leser{n}@example.org", name=f"Leserin {n}")
+            for n in range(start, min(start + 10_000, size + 1))
+        ]
+        store.add_many(rows, now=now, status=SubscriberStatus.ACTIVE, consent_form="benchmark", wording_version="1")
+    return store
+
+
+def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: str = "generated") -> dict[str, object]:
     """One measured run; prints a JSON line."""
     import httpx
 
@@ -132,7 +150,7 @@ def child(backend: str, size: int, url: str | None, workdir: Path) -> dict[str, 
     from syndication.delivery.ledger import Ledger
     from syndication.delivery.outbox import OutboxMessenger
     from syndication.delivery.retry import RetryPolicy
-    from syndication.delivery.send import Throttle, SendOptions, deliver
+    from syndication.delivery.send import SendOptions, StoreRecipients, Throttle, deliver
     from syndication.delivery.sendgrid import SendGridMessenger
     from syndication.store.db import open_engine
 
@@ -154,21 +172,26 @@ def child(backend: str, size: int, url: str | None, workdir: Path) -> dict[str, 
         batch_size=delivery.batch_size, categories=("edition-daily", edition_id),
         policy=RetryPolicy.from_config(delivery), throttle=Throttle(None), clock=SystemClock(),
     )
+    source: object = GeneratedSubscribers(size)
+    if source_kind == "store":
+        source = StoreRecipients(_seed_store(engine, size))
     started = time.perf_counter()
-    report = deliver(Ledger(engine), SignedLinkMailer(edition_id), GeneratedSubscribers(size), messenger, options)  # type: ignore[arg-type]
+    report = deliver(Ledger(engine), SignedLinkMailer(edition_id), source, messenger, options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     messenger.close()  # type: ignore[attr-defined]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "backend": backend, "size": size, "sent": report.sent, "failed": report.failed,
+        "backend": backend, "source": source_kind, "size": size, "sent": report.sent, "failed": report.failed,
         "seconds": round(seconds, 1), "per_second": round(report.sent / seconds), "peak_mb": round(peak_mb),
     }
 
 
-def _run_child(backend: str, size: int, url: str | None) -> dict[str, object]:
+def _run_child(backend: str, size: int, url: str | None, source_kind: str) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-delivery-{backend}-"))
     try:
-        command = [sys.executable, __file__, "--child", backend, str(size), "--workdir", str(workdir)]
+        command = [
+            sys.executable, __file__, "--child", backend, str(size), "--workdir", str(workdir), "--source", source_kind
+        ]
         if url:
             command += ["--url", url]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -183,10 +206,14 @@ def main() -> None:
     parser.add_argument("--outbox-sizes", default="10000,100000")
     parser.add_argument("--child", nargs=2, metavar=("BACKEND", "SIZE"))
     parser.add_argument("--url")
+    parser.add_argument(
+        "--source", choices=("generated", "store"), default="generated",
+        help="generated subscribers, or the real SubscriberStore filled first (seeding not timed)",
+    )
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), args.url, args.workdir)))
+        print(json.dumps(child(args.child[0], int(args.child[1]), args.url, args.workdir, args.source)))
         return
 
     results = []
@@ -196,7 +223,7 @@ def main() -> None:
         server = multiprocessing.Process(target=_serve_fake, args=(queue, stop), daemon=True)
         server.start()
         url = queue.get(timeout=30)
-        result = _run_child("sendgrid", size, url)
+        result = _run_child("sendgrid", size, url, args.source)
         stop.set()
         accepted, distinct, most = queue.get(timeout=120)
         server.join(timeout=30)
@@ -205,14 +232,15 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result), flush=True)
     for size in (int(s) for s in args.outbox_sizes.split(",") if s):
-        result = _run_child("outbox", size, None)
+        result = _run_child("outbox", size, None, args.source)
         results.append(result)
         print(json.dumps(result), flush=True)
 
     print()
-    print(f"{'backend':<9} {'subscribers':>11} {'seconds':>8} {'msg/s':>8} {'peak MB':>8}")
+    print(f"{'backend':<9} {'source':<10} {'subscribers':>11} {'seconds':>8} {'msg/s':>8} {'peak MB':>8}")
     for r in results:
-        print(f"{r['backend']:<9} {r['size']:>11,} {r['seconds']:>8} {r['per_second']:>8,} {r['peak_mb']:>8}")
+        print(f"{r['backend']:<9} {r['source']:<10} {r['size']:>11,} {r['seconds']:>8} {r['per_second']:>8,} "
+              f"{r['peak_mb']:>8}")
     sendgrid = [r for r in results if r["backend"] == "sendgrid"]
     if len(sendgrid) >= 2:
         small, big = sendgrid[0], sendgrid[-1]

@@ -71,6 +71,16 @@ class Messenger(Protocol):
     def close(self) -> None: ...
 
 
+class ReconcilingMessenger(Messenger, Protocol):
+    """A backend that can tell, after a crash, which messages of a batch it already has.
+
+    The outbox can (a message's file is its proof); SMTP and SendGrid cannot, so a batch
+    a crash left half-sent with them is reported "in doubt" instead of being resent.
+    """
+
+    def reconcile(self, batch: Batch) -> Sequence[Receipt]: ...
+
+
 class DeliveryFailed(Exception):
     """A backend could not deliver a batch.
 

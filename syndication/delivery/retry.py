@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from syndication.config import DeliveryConfig
 from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt
+from syndication.delivery.ledger import redact
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def send_with_retries(messenger: Messenger, batch: Batch, policy: RetryPolicy) -
                 ) from failure
             wait = policy.delay(attempt, failure.retry_after)
             log.warning(
-                "batch %s: %s; retry %d of %d in %.1fs", batch.key, failure, attempt, policy.max_retries, wait
+                "batch %s: %s; retry %d of %d in %.1fs",
+                batch.key, redact(str(failure)), attempt, policy.max_retries, wait,
             )
             policy.sleep(wait)

@@ -200,7 +200,9 @@ def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource,
     return ledger.finish_planning(run, skipped, options.clock.now())
 
 
-def _dry_run(ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: SendOptions, backend: str) -> SendReport:
+def _dry_run(
+    ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: SendOptions, backend: str
+) -> SendReport:
     would = skipped = 0
     for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
         taken = ledger.already_planned(options.edition_id, [s.id for s in page])
@@ -247,7 +249,9 @@ def _build_batch(
     return built, row_by_email
 
 
-def _record(ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: SendOptions) -> None:
+def _record(
+    ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: SendOptions
+) -> None:
     ledger.record_sent(
         [(row_by_email[r.email], r.provider_id) for r in receipts if r.email in row_by_email], options.clock.now()
     )

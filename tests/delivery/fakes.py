@@ -12,7 +12,7 @@ from syndication.clock import FixedClock
 from syndication.delivery.base import MessageBody, Recipient
 from syndication.delivery.ledger import DEFAULT_LEASE
 from syndication.delivery.retry import RetryPolicy
-from syndication.delivery.send import Throttle, SendOptions
+from syndication.delivery.send import SendOptions, Throttle
 
 GREETING = "%%mk:greeting%%"
 UNSUBSCRIBE = "%%mk:unsubscribe%%"
