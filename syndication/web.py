@@ -8,21 +8,21 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from subscribers.routes import routes as subscriber_routes
+from syndication.feeds.serving import routes as public_routes
+from syndication.partners.routes import routes as partner_routes
 from syndication.runtime import Runtime
+from syndication.scheduler.routes import routes as health_routes
 
 
 def collect_routes(runtime: Runtime) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    # Capabilities append their routes here, most specific first; public/ files come last.
-    from syndication.partners.routes import routes as partner_routes
-    routes.extend(partner_routes(runtime))
-    from syndication.scheduler.routes import routes as scheduler_routes
-    routes.extend(scheduler_routes(runtime))
-    from subscribers.routes import routes as subscriber_routes
-    routes.extend(subscriber_routes(runtime))
-    from syndication.feeds.serving import routes as public_routes  # public/ files: keep last
-    routes.extend(public_routes(runtime))
-    return routes
+    """Every capability's routes, most specific first; the public/ files mount comes last."""
+    return [
+        *partner_routes(runtime),
+        *health_routes(runtime),
+        *subscriber_routes(runtime),
+        *public_routes(runtime),
+    ]
 
 
 def create_app(runtime: Runtime) -> Starlette:

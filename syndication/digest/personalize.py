@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from subscribers.model import Subscriber
-from subscribers.tokens import Purpose, TokenSigner
+from subscribers.service import make_signer
+from subscribers.tokens import Purpose
 from syndication.delivery.base import MessageBody, Recipient, Sender
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
@@ -76,7 +77,8 @@ class EditionMailer:
             sorted((a for a in articles if a.id in order and a.is_published), key=lambda a: order[a.id])
         )
         self.settings = runtime.settings
-        self._signer = TokenSigner(runtime.secrets.require_secret_key())
+        # The subscribers' own signer: same expiry settings, and the runtime's clock.
+        self._signer = make_signer(runtime)
         texts = [text for article in self.articles for text in _article_texts(article)]
         self.marker = edition_marker(runtime.secrets.require_secret_key(), edition.id, texts)
         self.placeholders = {part: f"%%{self.marker}:{part}%%" for part in PERSONAL_PARTS}

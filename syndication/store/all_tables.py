@@ -6,9 +6,9 @@ tables adds its import here.
 
 from __future__ import annotations
 
-import syndication.store.schema  # noqa: F401
-import syndication.digest.tables  # noqa: F401
 import subscribers.tables  # noqa: F401
-import syndication.delivery.tables  # noqa: F401
-import syndication.partners.tables  # noqa: F401
-import syndication.scheduler.tables  # noqa: F401
+import syndication.delivery.tables
+import syndication.digest.tables
+import syndication.partners.tables
+import syndication.scheduler.tables
+import syndication.store.schema  # noqa: F401
