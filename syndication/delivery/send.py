@@ -436,12 +436,16 @@ def _active_among(engine: Engine, subscriber_ids: Sequence[int]) -> dict[int, Su
                     subscribers.c.id, subscribers.c.email, subscribers.c.status, subscribers.c.frequency,
                     subscribers.c.topics, subscribers.c.language, subscribers.c.name, subscribers.c.slot,
                 ).where(
+                    # The status is checked below, not here: with it in the WHERE clause SQLite
+                    # picks the (status, frequency, id) index and scans every active subscriber
+                    # for each batch instead of looking up 900 primary keys.
                     subscribers.c.id.in_(ids[start : start + 900]),
-                    subscribers.c.status == SubscriberStatus.ACTIVE.value,
                     ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash),
                 )
             )
             for row in rows:
+                if row.status != SubscriberStatus.ACTIVE.value:
+                    continue
                 found[row.id] = Subscriber(
                     id=row.id, email=row.email, status=SubscriberStatus(row.status),
                     frequency=Frequency(row.frequency), topics=tuple(json.loads(row.topics or "[]")),
