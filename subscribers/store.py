@@ -355,6 +355,24 @@ class SubscriberStore:
                 condition = and_(condition, subscribers.c.slot == slot)
         yield from self._pages(condition, batch_size)
 
+    def active_among(self, subscriber_ids: Sequence[int]) -> dict[int, Subscriber]:
+        """Of these subscribers, those who may get mail now (ACTIVE, not suppressed), by id.
+
+        One query per 900 ids, so a send re-checks a whole batch at once.
+        """
+        found: dict[int, Subscriber] = {}
+        ids = list(subscriber_ids)
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), 900):
+                # The status is checked here, not in SQL: with it in the WHERE clause SQLite picks
+                # the (status, frequency, id) index and scans every active subscriber per batch
+                # instead of looking up 900 primary keys.
+                query = select(*_COLUMNS).where(subscribers.c.id.in_(ids[start : start + 900]), _not_suppressed)
+                for row in connection.execute(query):
+                    if row.status == SubscriberStatus.ACTIVE.value:
+                        found[row.id] = _to_subscriber(row)
+        return found
+
     def _pages(self, condition: Any, batch_size: int) -> Iterator[list[Subscriber]]:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")

@@ -230,3 +230,21 @@ def test_store_recipients_rechecks_status_and_suppression(any_engine: Engine) ->
     assert [ids[0], ids[4]] == sorted(found)
     first = found[ids[0]]
     assert ("Leser 1", "18:00", SubscriberStatus.ACTIVE) == (first.name, first.slot, first.status)
+
+
+def test_store_recipients_put_a_removed_slot_into_the_first(any_engine: Engine) -> None:
+    """A reader whose chosen slot is no longer offered gets the edition in the first slot, not never."""
+    from datetime import UTC, datetime
+
+    from subscribers.model import Frequency
+    from subscribers.store import SubscriberStore
+    from syndication.delivery.send import StoreRecipients
+
+    now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+    store = SubscriberStore(any_engine, "test-secret-key-0123456789abcdef")
+    kept = store.add("mittag@example.org", now=now, status=SubscriberStatus.ACTIVE, slot="12:00").id
+    orphaned = store.add("frueh@example.org", now=now, status=SubscriberStatus.ACTIVE, slot="05:30").id
+    source = StoreRecipients(store, slots=("06:00", "12:00"))
+    first = [s.id for page in source.iter_active(Frequency.DAILY, "06:00", "06:00", 100) for s in page]
+    noon = [s.id for page in source.iter_active(Frequency.DAILY, "12:00", "06:00", 100) for s in page]
+    assert ([orphaned], [kept]) == (first, noon)
