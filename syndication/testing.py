@@ -108,7 +108,9 @@ def make_article(number: int = 1, **overrides: Any) -> Article:
         external_id=f"artikel-{number}",
         url=f"{base_url}/2026/11/artikel-{number}/",
         title=f"Florida-Gespräche zwischen USA und Russland als konstruktiv bewertet ({number})",
-        teaser="USA und Russland bezeichnen Treffen in Florida zwischen Kirill Dmitriev und Steve Witkoff als konstruktiv.",
+        teaser=(
+            "USA und Russland bezeichnen Treffen in Florida zwischen Kirill Dmitriev und Steve Witkoff als konstruktiv."
+        ),
         published=published,
         updated=published,
         language="de",

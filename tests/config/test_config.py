@@ -53,7 +53,7 @@ def test_bad_time_zone_is_refused(tmp_path: Path) -> None:
     """The time zone must be an IANA name."""
     config = tmp_path / "config.toml"
     config.write_text('[site]\ntimezone = "Mitteleuropa"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="site.timezone.*IANA"):
+    with pytest.raises(ConfigError, match=r"site\.timezone.*IANA"):
         load_settings(config, env={})
 
 
