@@ -76,7 +76,9 @@ class SourceConfig(Section):
     url: str | None = None
     timeout: float = 10.0
     per_page: int = Field(default=50, ge=1, le=100)
+    # Added to every article of the source.
     categories: tuple[str, ...] = ()
+    # folder: added to every article; wordpress/feed: tag names that are regions (the rest stay tags).
     regions: tuple[str, ...] = ()
     # wordpress: list every published post id on incremental runs, so unpublished posts are marked retracted.
     detect_unpublished: bool = True

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from syndication.config import AnatomyConfig, SiteConfig
+from syndication.anatomy import ParsedBody
+from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
 from syndication.errors import InputError
-from syndication.model import Article
+from syndication.model import Article, Author, Image, Status, article_id
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,55 @@ class Source(Protocol):
         """Yield one event per input. Raise SourceUnavailable when the source cannot be read
         at all; events already yielded are kept."""
         ...
+
+
+def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:
+    """The names of all groups in order, each once, empty ones left out."""
+    return tuple(dict.fromkeys(name for group in groups for name in group if name))
+
+
+def regions_among(tags: Iterable[str], config: SourceConfig, parsed: ParsedBody) -> list[str]:
+    """The tags that name a region (configured for the source or named by the body), spelt as the region."""
+    known = {region.casefold(): region for region in (*config.regions, *parsed.regions)}
+    return [known[tag.casefold()] for tag in tags if tag.casefold() in known]
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    """What a remote source (WordPress, an upstream feed) read for one article, besides its body."""
+
+    external_id: str
+    url: str
+    title: str
+    teaser: str
+    published: datetime
+    updated: datetime
+    language: str
+    author: Author | None
+    image: Image | None
+    categories: tuple[str, ...]
+    tag_regions: tuple[str, ...]
+
+
+def remote_article(config: SourceConfig, entry: RemoteEntry, parsed: ParsedBody) -> Article:
+    """The article for a remote entry: the source's categories added, sections and quote from the anatomy."""
+    return Article(
+        id=article_id(config.name, entry.external_id),
+        source=config.name,
+        external_id=entry.external_id,
+        url=entry.url,
+        title=entry.title,
+        teaser=entry.teaser,
+        published=entry.published,
+        updated=entry.updated,
+        status=Status.PUBLISHED,
+        language=entry.language,
+        author=entry.author,
+        image=entry.image,
+        categories=merge_names(entry.categories, config.categories),
+        regions=merge_names(parsed.regions, entry.tag_regions),
+        sections=parsed.sections,
+        sources=parsed.sources,
+        author_quote=parsed.author_quote,
+        body_html=parsed.body_html,
+    )

@@ -15,7 +15,7 @@ import hashlib
 import html as html_lib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +26,18 @@ from syndication.anatomy import parse_body
 from syndication.config import SiteConfig, SourceConfig
 from syndication.errors import ConfigError, InputError, SourceUnavailable
 from syndication.html import absolute_url
-from syndication.model import Article, Author, Image, Status, article_id
+from syndication.model import Article, Author, Image
 from syndication.sources import http
-from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged
+from syndication.sources.base import (
+    Failed,
+    Fetched,
+    RemoteEntry,
+    SourceContext,
+    SourceEvent,
+    Unchanged,
+    regions_among,
+    remote_article,
+)
 from syndication.sources.wordpress import plain_text
 
 log = logging.getLogger(__name__)
@@ -53,10 +62,6 @@ def _when(entry: Mapping[str, Any], *keys: str) -> datetime | None:
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
     return None
-
-
-def _merge(*groups: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name for group in groups for name in group if name))
 
 
 def _text_of(detail: Mapping[str, Any] | None, value: str) -> str:
@@ -167,30 +172,21 @@ class FeedSource:
             for tag in entry.get("tags") or ()
             if isinstance(tag, Mapping)
         ]
-        known_regions = {region.casefold(): region for region in (*self.config.regions, *parsed.regions)}
-        tag_regions = [known_regions[tag.casefold()] for tag in tags if tag.casefold() in known_regions]
-        categories = [tag for tag in tags if tag.casefold() not in known_regions]
-
-        return Article(
-            id=article_id(self.name, external),
-            source=self.name,
+        tag_regions = regions_among(tags, self.config, parsed)
+        entry_parts = RemoteEntry(
             external_id=external,
             url=link,
             title=title,
             teaser=teaser,
             published=published,
             updated=updated,
-            status=Status.PUBLISHED,
             language=language,
             author=self._author(entry, link),
             image=self._image(entry, link, parsed.ai_image_label, context),
-            categories=_merge(categories, self.config.categories),
-            regions=_merge(parsed.regions, tag_regions),
-            sections=parsed.sections,
-            sources=parsed.sources,
-            author_quote=parsed.author_quote,
-            body_html=parsed.body_html,
+            categories=tuple(tag for tag in tags if tag.casefold() not in {r.casefold() for r in tag_regions}),
+            tag_regions=tuple(tag_regions),
         )
+        return remote_article(self.config, entry_parts, parsed)
 
     @staticmethod
     def _body(entry: Mapping[str, Any]) -> tuple[str, str]:

@@ -32,7 +32,7 @@ from syndication.config import SourceConfig
 from syndication.errors import InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image, Status, article_id
-from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged
+from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged, merge_names
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -171,10 +171,6 @@ def _author(value: Any, base: str) -> Author | None:
         portrait=_image(value.get("portrait"), base, "author.portrait", default_alt=f"{name} Portrait"),
         url=_absolute(url, base, "author.url") if url else None,
     )
-
-
-def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name for group in groups for name in group))
 
 
 class FolderSource:
@@ -321,8 +317,8 @@ class FolderSource:
             language=_text(meta, "language") or site.language,
             author=_author(meta.get("author"), url),
             image=image,
-            categories=_merge(_strings(meta, "categories"), self.config.categories),
-            regions=_merge(_strings(meta, "regions"), parsed.regions, self.config.regions),
+            categories=merge_names(_strings(meta, "categories"), self.config.categories),
+            regions=merge_names(_strings(meta, "regions"), parsed.regions, self.config.regions),
             sections=parsed.sections,
             sources=parsed.sources,
             author_quote=strip_quote_marks(quote) if quote else parsed.author_quote,

@@ -27,7 +27,7 @@ import html as html_lib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,9 +37,18 @@ from syndication.anatomy import parse_body
 from syndication.config import SiteConfig, SourceConfig
 from syndication.errors import ConfigError, InputError, SourceUnavailable
 from syndication.html import absolute_url
-from syndication.model import Article, Author, Image, Status, article_id
+from syndication.model import Article, Author, Image
 from syndication.sources import http
-from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged
+from syndication.sources.base import (
+    Failed,
+    Fetched,
+    RemoteEntry,
+    SourceContext,
+    SourceEvent,
+    Unchanged,
+    regions_among,
+    remote_article,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +136,6 @@ def _embedded(post: Mapping[str, Any], rel: str) -> list[Any]:
 def _usable(item: Any) -> bool:
     # WordPress embeds an error object ({"code": "rest_forbidden", …}) where it may not show a resource.
     return isinstance(item, Mapping) and "code" not in item
-
-
-def _merge(*groups: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(name for group in groups for name in group if name))
 
 
 class WordPressSource:
@@ -300,30 +305,20 @@ class WordPressSource:
         teaser = _teaser(plain_text(_rendered(post, "excerpt")), plain_text(content), parsed.teaser)
 
         categories, tags = self._terms(post)
-        configured = {region.casefold(): region for region in self.config.regions}
-        configured.update({region.casefold(): region for region in parsed.regions})
-        tag_regions = [configured[tag.casefold()] for tag in tags if tag.casefold() in configured]
-
-        return Article(
-            id=article_id(self.name, external),
-            source=self.name,
+        entry = RemoteEntry(
             external_id=external,
             url=link,
             title=title,
             teaser=teaser,
             published=published,
             updated=updated,
-            status=Status.PUBLISHED,
             language=context.site.language,
             author=self._author(post),
             image=self._image(post, link, parsed.ai_image_label, context),
-            categories=_merge(categories, self.config.categories),
-            regions=_merge(parsed.regions, tag_regions),
-            sections=parsed.sections,
-            sources=parsed.sources,
-            author_quote=parsed.author_quote,
-            body_html=parsed.body_html,
+            categories=tuple(categories),
+            tag_regions=tuple(regions_among(tags, self.config, parsed)),
         )
+        return remote_article(self.config, entry, parsed)
 
     @staticmethod
     def _terms(post: Mapping[str, Any]) -> tuple[list[str], list[str]]:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from syndication.config import Settings
 from syndication.feeds.serving import routes
 from syndication.runtime import Runtime
+from syndication.testing import live_server
 from syndication.web import create_app
 
 RSS = (
@@ -23,12 +20,6 @@ RSS = (
     + b"<title>x</title>" * 40
     + b"</channel></rss>"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -43,19 +34,8 @@ def base_url(settings: Settings) -> Iterator[str]:
     (public / "feeds/all.json").write_bytes(json_feed + b" " * 300)
     (public / "feeds/index.opml").write_bytes(b'<?xml version="1.0"?><opml version="2.0"/>')
     (public.parent / "secret.txt").write_text("outside", encoding="utf-8")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Runtime(settings=settings)), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(Runtime(settings=settings))) as url:
+        yield url
 
 
 def _get(url: str, **headers: str) -> httpx.Response:

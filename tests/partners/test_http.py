@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
-import uvicorn
 from jsonschema import Draft202012Validator
 
 from syndication.clock import FixedClock
 from syndication.partners.store import PartnerStore
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
-from syndication.testing import make_article
+from syndication.testing import live_server, make_article
 from syndication.web import create_app
 
 from .helpers import schema_errors
@@ -26,22 +22,8 @@ from .helpers import schema_errors
 @pytest.fixture
 def base_url(runtime: Runtime) -> Iterator[str]:
     """``syndication serve``'s app on 127.0.0.1 at a free port, in a thread."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
+    with live_server(create_app(runtime)) as url:
+        yield url
 
 
 def test_partner_session_over_loopback(

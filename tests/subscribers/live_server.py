@@ -5,20 +5,18 @@ from __future__ import annotations
 import base64
 import email
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from syndication.config import Settings
 from syndication.runtime import Runtime
+from syndication.testing import live_server
 from syndication.web import create_app
 
 TEST_KEY = "test-secret-key-0123456789abcdef"
@@ -90,21 +88,7 @@ def form_token(html: str, name: str = "csrf", nth: int = 0) -> str:
 
 
 def serve(runtime: Runtime) -> Iterator[LiveServer]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    base_url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base_url, timeout=10, follow_redirects=False) as client:
+    with live_server(create_app(runtime)) as base_url, httpx.Client(
+        base_url=base_url, timeout=10, follow_redirects=False
+    ) as client:
         yield LiveServer(base_url=base_url, runtime=runtime, client=client)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
