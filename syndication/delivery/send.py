@@ -169,30 +169,47 @@ class SendOptions:
     echo: Callable[[str], None] = field(default=print)
 
 
+def _unplanned_variants(
+    ledger: Ledger,
+    edition_id: str,
+    mailer: Mailer,
+    source: RecipientsSource,
+    options: SendOptions,
+    *,
+    check_taken: bool,
+) -> Iterator[tuple[Subscriber, str | None]]:
+    """Each subscriber of the slot not yet planned for the edition (in another slot), with its variant.
+
+    The variant is None when nothing in the edition matches the subscriber's topics.
+    """
+    for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
+        taken = ledger.already_planned(edition_id, [s.id for s in page]) if check_taken else set()
+        for subscriber in page:
+            if subscriber.id not in taken:
+                yield subscriber, mailer.variant_key(subscriber)
+
+
 def _plan(ledger: Ledger, run: RunRow, mailer: Mailer, source: RecipientsSource, options: SendOptions) -> RunRow:
     """Fix the run's recipients in batches, one body (variant) per batch."""
-    check_other_slots = ledger.other_runs_of_edition(run)
     buckets: dict[str, list[tuple[int, str]]] = {}
     full: list[tuple[str, list[tuple[int, str]]]] = []
     number = 1
     skipped = 0
-    for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
-        taken = ledger.already_planned(run.edition_id, [s.id for s in page]) if check_other_slots else set()
-        for subscriber in page:
-            if subscriber.id in taken:
-                continue
-            key = mailer.variant_key(subscriber)
-            if key is None:
-                skipped += 1
-                continue
-            bucket = buckets.setdefault(key, [])
-            bucket.append((subscriber.id, subscriber.email))
-            if len(bucket) >= options.batch_size:
-                full.append((key, bucket))
-                buckets[key] = []
-        if len(full) >= _PLAN_FLUSH_BATCHES:
-            number = ledger.add_batches(run, number, full)
-            full = []
+    candidates = _unplanned_variants(
+        ledger, run.edition_id, mailer, source, options, check_taken=ledger.other_runs_of_edition(run)
+    )
+    for subscriber, key in candidates:
+        if key is None:
+            skipped += 1
+            continue
+        bucket = buckets.setdefault(key, [])
+        bucket.append((subscriber.id, subscriber.email))
+        if len(bucket) >= options.batch_size:
+            full.append((key, bucket))
+            buckets[key] = []
+            if len(full) >= _PLAN_FLUSH_BATCHES:
+                number = ledger.add_batches(run, number, full)
+                full = []
     full.extend((key, members) for key, members in buckets.items() if members)
     if full:
         ledger.add_batches(run, number, full)
@@ -203,17 +220,12 @@ def _dry_run(
     ledger: Ledger, mailer: Mailer, source: RecipientsSource, options: SendOptions, backend: str
 ) -> SendReport:
     would = skipped = 0
-    for page in source.iter_active(options.frequency, options.slot, options.first_slot, options.batch_size):
-        taken = ledger.already_planned(options.edition_id, [s.id for s in page])
-        for subscriber in page:
-            if subscriber.id in taken:
-                continue
-            key = mailer.variant_key(subscriber)
-            if key is None:
-                skipped += 1
-                continue
-            would += 1
-            options.echo(f"{subscriber.email}\t{key}\t{mailer.body(key).subject}")
+    for subscriber, key in _unplanned_variants(ledger, options.edition_id, mailer, source, options, check_taken=True):
+        if key is None:
+            skipped += 1
+            continue
+        would += 1
+        options.echo(f"{subscriber.email}\t{key}\t{mailer.body(key).subject}")
     return SendReport(options.edition_id, options.slot, backend, dry_run=True, planned=would, skipped=skipped)
 
 
