@@ -358,6 +358,13 @@ def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[st
     return data
 
 
+def _expectation(message: str) -> str:
+    """Pydantic's message as what was expected: "Input should be a valid integer" → "a valid integer"."""
+    for prefix in ("Value error, ", "Input should be "):
+        message = message.removeprefix(prefix)
+    return message
+
+
 def _format_validation_error(error: ValidationError, origin: str) -> str:
     lines = []
     for problem in error.errors():
@@ -368,8 +375,7 @@ def _format_validation_error(error: ValidationError, origin: str) -> str:
         elif problem["type"] == "missing":
             lines.append(f"{origin}: {key}: required key is missing")
         else:
-            message = problem["msg"].removeprefix("Value error, ")
-            lines.append(f"{origin}: {key}: bad value {given!r}: expected {message}")
+            lines.append(f"{origin}: {key}: bad value {given!r}: expected {_expectation(problem['msg'])}")
     return "; ".join(lines)
 
 
