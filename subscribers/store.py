@@ -96,6 +96,27 @@ _COLUMNS = (
     subscribers.c.unsubscribe_reason,
 )
 
+# What sending needs: no timestamps, whose conversion cost about half of reading a million rows.
+_MAILING_COLUMNS = _COLUMNS[:8]
+_STATUSES = {status.value: status for status in SubscriberStatus}
+_FREQUENCIES = {frequency.value: frequency for frequency in Frequency}
+
+
+def _to_mailing_subscriber(row: Row[Any]) -> Subscriber:
+    """A subscriber as a send needs it (timestamps and unsubscribe reason left out)."""
+    topics = row.topics
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        status=_STATUSES[row.status],
+        frequency=_FREQUENCIES[row.frequency],
+        topics=tuple(json.loads(topics)) if topics and topics != "[]" else (),
+        language=row.language,
+        name=row.name,
+        slot=row.slot,
+    )
+
+
 _not_suppressed = ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash)
 
 
@@ -339,6 +360,7 @@ class SubscriberStore:
 
         ``slot`` None means every slot. Subscribers without a slot belong to ``first_slot``;
         when the edition's ``slots`` are given, so do subscribers whose slot is no longer offered.
+        For sending: the subscribers come without their timestamps.
         """
         condition = and_(
             subscribers.c.status == SubscriberStatus.ACTIVE.value,
@@ -353,12 +375,12 @@ class SubscriberStore:
                 condition = and_(condition, or_(*in_slot))
             else:
                 condition = and_(condition, subscribers.c.slot == slot)
-        yield from self._pages(condition, batch_size)
+        yield from self._pages(condition, batch_size, mailing=True)
 
     def active_among(self, subscriber_ids: Sequence[int]) -> dict[int, Subscriber]:
         """Of these subscribers, those who may get mail now (ACTIVE, not suppressed), by id.
 
-        One query per 900 ids, so a send re-checks a whole batch at once.
+        One query per 900 ids, so a send re-checks a whole batch at once; no timestamps.
         """
         found: dict[int, Subscriber] = {}
         ids = list(subscriber_ids)
@@ -367,24 +389,27 @@ class SubscriberStore:
                 # The status is checked here, not in SQL: with it in the WHERE clause SQLite picks
                 # the (status, frequency, id) index and scans every active subscriber per batch
                 # instead of looking up 900 primary keys.
-                query = select(*_COLUMNS).where(subscribers.c.id.in_(ids[start : start + 900]), _not_suppressed)
+                query = select(*_MAILING_COLUMNS).where(
+                    subscribers.c.id.in_(ids[start : start + 900]), _not_suppressed
+                )
                 for row in connection.execute(query):
                     if row.status == SubscriberStatus.ACTIVE.value:
-                        found[row.id] = _to_subscriber(row)
+                        found[row.id] = _to_mailing_subscriber(row)
         return found
 
-    def _pages(self, condition: Any, batch_size: int) -> Iterator[list[Subscriber]]:
+    def _pages(self, condition: Any, batch_size: int, *, mailing: bool = False) -> Iterator[list[Subscriber]]:
+        columns, convert = (_MAILING_COLUMNS, _to_mailing_subscriber) if mailing else (_COLUMNS, _to_subscriber)
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         last_id = 0
         while True:
-            query = select(*_COLUMNS).where(subscribers.c.id > last_id)
+            query = select(*columns).where(subscribers.c.id > last_id)
             if condition is not None:
                 query = query.where(condition)
             query = query.order_by(subscribers.c.id).limit(batch_size)
             # One short read per batch: no transaction stays open while the caller sends.
             with self.engine.connect() as connection:
-                batch = [_to_subscriber(row) for row in connection.execute(query)]
+                batch = [convert(row) for row in connection.execute(query)]
             if not batch:
                 return
             yield batch
