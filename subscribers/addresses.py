@@ -36,7 +36,7 @@ class KeyedHasher:
     """HMAC-SHA256 with a key derived from the secret key, one derivation label per use.
 
     A changed SYNDICATION_SECRET_KEY changes every hash: suppressed addresses would no
-    longer be recognised, so the key must be kept (see docs/subscribers.md).
+    longer be recognised, so the key must be kept (see the README, "Data protection").
     """
 
     def __init__(self, secret_key: str | None, label: str) -> None:

@@ -4,7 +4,7 @@ Headings are the only section markers, so the heading text → role mapping come
 :class:`~syndication.config.AnatomyConfig`. The body is read with lxml; every piece of
 HTML handed out is sanitized (nh3) with links made absolute against the article URL.
 
-Conventions (documented in docs/collect.md):
+Conventions (documented in the README, "Article anatomy"):
 
 - The *teaser* is the plain text of the paragraphs before the first heading (when the
   body has no heading at all: its first paragraph).

@@ -272,7 +272,7 @@ def _resolve_abandoned(
     ledger: Ledger, run: RunRow, worker: Worker, messenger: Messenger, mailer: Mailer,
     source: RecipientsSource, options: SendOptions,
 ) -> None:
-    """Decide about batches a crashed worker left in ``sending`` (see docs/delivery.md)."""
+    """Decide about batches a crashed worker left in ``sending`` (see the README, "After a crash")."""
     reconcile = getattr(messenger, "reconcile", None)
     for batch in ledger.batches(run, [SENDING]):
         now = options.clock.now()

@@ -1,7 +1,7 @@
 """Feed rendering: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 by hand. Pure: bytes out.
 
 feedgen 1.0.0 builds the documents; its output is then corrected on the lxml tree
-(see ``docs/feeds.md``, "feedgen workarounds"), each correction with a test:
+(see the README, "feedgen 1.0.0 workarounds"), each correction with a test:
 
 * Atom entry links lose ``rel``/``type``/``length`` (a shadowed variable in
   ``FeedEntry.atom_entry``): entry links are rewritten from our own data.

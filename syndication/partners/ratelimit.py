@@ -2,7 +2,7 @@
 
 Each key may burst up to ``per_minute`` requests and then gets one more every
 ``60 / per_minute`` seconds. Several server processes each keep their own buckets, so
-the effective limit is per process (documented in docs/partners.md).
+the effective limit is per process (documented in the README, "Rate limits and logging").
 """
 
 from __future__ import annotations
