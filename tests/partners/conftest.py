@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import Engine
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.partners.routes import routes
 from syndication.partners.store import PartnerStore
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
-from .helpers import TEST_SECRET
+from .helpers import TEST_SECRET, TRANSPORTS, partner_client
 from .helpers import ninjs_validator as build_validator
 
 
@@ -44,8 +42,8 @@ def runtime(settings: Settings, clock: FixedClock, engine: Engine) -> Iterator[R
     created.close()
 
 
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    """The partner routes alone, in process (for unit-level HTTP tests)."""
-    with TestClient(Starlette(routes=routes(runtime)), base_url="http://127.0.0.1") as test_client:
-        yield test_client
+@pytest.fixture(params=TRANSPORTS)
+def client(request: pytest.FixtureRequest, runtime: Runtime) -> Iterator[httpx.Client]:
+    """The partner routes alone: each test runs in process and again over real HTTP on loopback."""
+    with partner_client(runtime, request.param) as http_client:
+        yield http_client

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from jsonschema import Draft202012Validator, FormatChecker
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from syndication.config import PartnersConfig, Settings, SiteConfig
 from syndication.partners.model import Partner, Terms
+from syndication.partners.routes import routes
+from syndication.runtime import Runtime
+from syndication.testing import live_server
 
 NINJS_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "ninjs" / "ninjs-schema_3.1.json"
 TEST_SECRET = "test-secret-key-0123456789abcdef"
@@ -36,3 +44,18 @@ def with_rate_limit(settings: Settings, per_minute: int) -> Settings:
     return settings.model_copy(
         update={"partners": settings.partners.model_copy(update={"rate_limit_per_minute": per_minute})}
     )
+
+
+TRANSPORTS = ("in-process", "loopback")
+
+
+@contextmanager
+def partner_client(runtime: Runtime, transport: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the partner routes: in process, or over real HTTP on 127.0.0.1 (uvicorn)."""
+    app = Starlette(routes=routes(runtime))
+    if transport == "in-process":
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            yield client
+        return
+    with live_server(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+        yield client

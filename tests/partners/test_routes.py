@@ -1,4 +1,4 @@
-"""The partner API in process: keys, scope, embargo, cursor, rate limit, ETag, request log, Atom."""
+"""The partner API, in process and over loopback HTTP: keys, scope, embargo, cursor, rate limit, ETag, log, Atom."""
 
 from __future__ import annotations
 
@@ -6,21 +6,20 @@ import logging
 from datetime import timedelta
 
 import feedparser
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.model import Status
-from syndication.partners.routes import etag_matches, routes
+from syndication.partners.routes import etag_matches
 from syndication.partners.store import PartnerStore
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
 
-from .helpers import TEST_SECRET, schema_errors, with_rate_limit
+from .helpers import TEST_SECRET, TRANSPORTS, partner_client, schema_errors, with_rate_limit
 
 ITEMS = "/partners/v1/items"
 FEED = "/partners/v1/feed.atom"
@@ -30,7 +29,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def follow(client: TestClient, key: str, since: str | None = None, limit: int = 2) -> tuple[list, str]:
+def follow(client: httpx.Client, key: str, since: str | None = None, limit: int = 2) -> tuple[list, str]:
     """Every (external id, version) served by following the cursor, and the final cursor."""
     served = []
     while True:
@@ -50,7 +49,7 @@ def key(partner_store: PartnerStore, clock: FixedClock) -> str:
 
 
 def test_no_wrong_and_revoked_keys_get_the_same_401(
-    client: TestClient, partner_store: PartnerStore, clock: FixedClock, key: str
+    client: httpx.Client, partner_store: PartnerStore, clock: FixedClock, key: str
 ) -> None:
     """Without a key, with an unknown key and with a revoked key the answer is the same 401."""
     revoked = partner_store.add("Ehemalig", clock.now()).key
@@ -69,7 +68,7 @@ def test_no_wrong_and_revoked_keys_get_the_same_401(
 
 
 def test_items_are_valid_ninjs_with_cursor(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str,
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str,
     ninjs_validator: Draft202012Validator,
 ) -> None:
     """The answer holds schema-valid ninjs items, an opaque next cursor and has_more."""
@@ -87,7 +86,7 @@ def test_items_are_valid_ninjs_with_cursor(
 
 
 def test_partner_sees_only_its_categories(
-    client: TestClient, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
+    client: httpx.Client, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
 ) -> None:
     """Partner A (Sport) never sees Politik articles; partner B (all) sees both."""
     sport = partner_store.add("A", clock.now(), categories=["Sport"]).key
@@ -100,7 +99,7 @@ def test_partner_sees_only_its_categories(
 
 
 def test_embargoed_item_appears_once_its_time_has_passed(
-    client: TestClient, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
+    client: httpx.Client, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
 ) -> None:
     """With a 2-hour embargo a fresh article is invisible, then appears exactly once."""
     key = partner_store.add("Später", clock.now(), embargo_minutes=120).key
@@ -120,7 +119,7 @@ def test_embargoed_item_appears_once_its_time_has_passed(
 
 
 def test_cursor_paging_while_articles_change(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str
 ) -> None:
     """Following cursors while articles are edited returns every change once, edits with higher versions."""
     for number in range(1, 6):
@@ -141,13 +140,14 @@ def test_cursor_paging_while_articles_change(
     assert len(served) == len(set(served))
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_rate_limit_answers_429_with_retry_after(
-    settings: Settings, clock: FixedClock, partner_store: PartnerStore, key: str
+    settings: Settings, clock: FixedClock, partner_store: PartnerStore, key: str, transport: str
 ) -> None:
     """Beyond the per-minute limit a key gets 429 and Retry-After; another key is not affected."""
     other = partner_store.add("Andere", clock.now()).key
     runtime = Runtime(with_rate_limit(settings, 3), Secrets(secret_key=TEST_SECRET), clock)
-    with TestClient(Starlette(routes=routes(runtime)), base_url="http://127.0.0.1") as client:
+    with partner_client(runtime, transport) as client:
         statuses = [client.get(ITEMS, headers=bearer(key)).status_code for _ in range(3)]
         refused = client.get(ITEMS, headers=bearer(key))
         assert ([200, 200, 200], 429, "20") == (statuses, refused.status_code, refused.headers["Retry-After"])
@@ -158,7 +158,7 @@ def test_rate_limit_answers_429_with_retry_after(
 
 
 def test_etag_gives_304_until_something_changes(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str
 ) -> None:
     """A repeated request with If-None-Match gets 304; a change makes a new ETag."""
     article_store.upsert(make_article(1), clock.now())
@@ -182,7 +182,7 @@ def test_etag_matching_rules() -> None:
 
 
 def test_every_request_is_logged_per_partner_without_keys(
-    client: TestClient, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock, key: str,
+    client: httpx.Client, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock, key: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Time, endpoint, status and items served go to the partner's log; the log line holds no key."""
@@ -201,7 +201,7 @@ def test_every_request_is_logged_per_partner_without_keys(
     assert key not in caplog.text and "xxxxxxxx" not in caplog.text
 
 
-def test_bad_parameters_are_400(client: TestClient, key: str) -> None:
+def test_bad_parameters_are_400(client: httpx.Client, key: str) -> None:
     """A malformed cursor or limit is answered 400 naming the parameter."""
     assert [(400, "since"), (400, "limit"), (400, "limit")] == [
         (answer.status_code, answer.json()["parameter"])
@@ -214,7 +214,7 @@ def test_bad_parameters_are_400(client: TestClient, key: str) -> None:
 
 
 def test_atom_feed_has_full_content_rights_and_media_credits(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str, settings: Settings
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str, settings: Settings
 ) -> None:
     """The Atom feed carries full content, the rights statement per entry and image credits."""
     article_store.upsert(make_article(1), clock.now())
@@ -233,7 +233,7 @@ def test_atom_feed_has_full_content_rights_and_media_credits(
 
 
 def test_atom_feed_for_summary_only_partner_has_no_content(
-    client: TestClient, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
+    client: httpx.Client, partner_store: PartnerStore, article_store: ArticleStore, clock: FixedClock
 ) -> None:
     """A summary-only partner's feed has summaries and links but no full text."""
     key = partner_store.add("Kurz", clock.now(), summary_only=True).key
@@ -245,7 +245,7 @@ def test_atom_feed_for_summary_only_partner_has_no_content(
 
 
 def test_paged_atom_feed_has_next_link_and_tombstones(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str
 ) -> None:
     """With a cursor the feed is a page of changes: a next link, retractions as deleted-entry."""
     article_store.upsert(make_article(1), clock.now())
@@ -262,7 +262,7 @@ def test_paged_atom_feed_has_next_link_and_tombstones(
 
 
 def test_retracted_item_is_canceled_in_items(
-    client: TestClient, article_store: ArticleStore, clock: FixedClock, key: str
+    client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str
 ) -> None:
     """A retraction reaches the partner as a canceled ninjs item."""
     article_store.upsert(make_article(1), clock.now())
@@ -273,7 +273,7 @@ def test_retracted_item_is_canceled_in_items(
 
 
 def test_revoked_key_attempts_are_logged_to_the_partner(
-    client: TestClient, partner_store: PartnerStore, clock: FixedClock
+    client: httpx.Client, partner_store: PartnerStore, clock: FixedClock
 ) -> None:
     """A request with a revoked key is refused and recorded against the partner as a 401."""
     key = partner_store.add("Ehemalig", clock.now()).key
