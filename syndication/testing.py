@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -176,3 +177,70 @@ def live_server(app: ASGIApp) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
+
+
+class LoopbackServer:
+    """Base of test doubles that answer HTTP on 127.0.0.1 at a free port, in a thread of their own.
+
+    A subclass implements ``_handle(request)`` for the methods in ``http_methods``; requests
+    that wait on ``stopping`` (to imitate a hanging server) are released by ``stop()``.
+    """
+
+    http_methods: ClassVar[tuple[str, ...]] = ("GET",)
+    thread_name: ClassVar[str] = "loopback-server"
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    @property
+    def stopping(self) -> threading.Event:
+        event = self.__dict__.get("_stopping_event")
+        if event is None:
+            event = self.__dict__["_stopping_event"] = threading.Event()
+        return event
+
+    def start(self) -> Self:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        for method in self.http_methods:
+            setattr(Handler, f"do_{method}", lambda request: owner._handle(request))
+        self.stopping.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The server's base address, e.g. ``http://127.0.0.1:39017``."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not running: start() it first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"

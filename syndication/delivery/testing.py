@@ -15,11 +15,12 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar
 
 from syndication.delivery.base import Batch, DeliveryFailed, Receipt, apply_substitutions
 from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
+from syndication.testing import LoopbackServer
 
 SUBSTITUTIONS_LIMIT = 10_000
 CUSTOM_ARGS_LIMIT = 10_000
@@ -147,7 +148,7 @@ class _Failure:
 
 
 @dataclass
-class FakeSendGrid:
+class FakeSendGrid(LoopbackServer):
     """A SendGrid v3 Mail Send look-alike on 127.0.0.1 (free port, own thread).
 
     Use as a context manager; ``url`` is the ``[delivery.sendgrid] api_url`` to configure.
@@ -164,8 +165,8 @@ class FakeSendGrid:
     refused: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[_Failure] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
+    http_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    thread_name: ClassVar[str] = "fake-sendgrid"
 
     # -- control -------------------------------------------------------------------------
 
@@ -178,43 +179,6 @@ class FakeSendGrid:
 
     def messages_for(self, email: str) -> list[AcceptedMessage]:
         return [message for message in self.accepted if message.email == email]
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeSendGrid is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeSendGrid:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *_: object) -> None:  # quiet
-                return
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sendgrid", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeSendGrid:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # -- the server side -------------------------------------------------------------------
 

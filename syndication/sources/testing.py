@@ -21,10 +21,12 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
+
+from syndication.testing import LoopbackServer
 
 POSTS_PATH = "/wp-json/wp/v2/posts"
 Failure = Literal["500", "invalid_json", "hang"]
@@ -93,8 +95,13 @@ def _auto_excerpt(content: str) -> str:
     return f"<p>{html.escape(text, quote=False)}{more}</p>\n"
 
 
-class FakeWordPress:
-    """A WordPress REST API v2 posts endpoint on loopback. Use as a context manager."""
+class FakeWordPress(LoopbackServer):
+    """A WordPress REST API v2 posts endpoint on loopback. Use as a context manager.
+
+    ``url`` is the site's address (what goes into ``[[sources]] url``).
+    """
+
+    thread_name: ClassVar[str] = "fake-wordpress"
 
     def __init__(self, *, timezone: str = "Europe/Berlin", hang_seconds: float = 30.0) -> None:
         self.zone = ZoneInfo(timezone)
@@ -107,53 +114,7 @@ class FakeWordPress:
         self._terms: dict[tuple[str, str], int] = {}
         self._next_id = 100
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.default_author = FakeAuthor(id=3, name="Marc Fuchs", slug="marc-fuchs")
-
-    # -- lifecycle -----------------------------------------------------------------
-
-    def start(self) -> FakeWordPress:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                fake._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-wordpress", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeWordPress:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The site's address (what goes into ``[[sources]] url``)."""
-        assert self._server is not None, "start() the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def posts_url(self) -> str:
@@ -417,7 +378,7 @@ class FakeWordPress:
             return
         failure = self.failures.get(page)
         if failure == "hang":
-            self._stopping.wait(self.hang_seconds)
+            self.stopping.wait(self.hang_seconds)
             return
         if failure == "500":
             body = b"<html><body><h1>Internal Server Error</h1></body></html>"
@@ -539,7 +500,7 @@ class FakeWordPress:
 
 
 @dataclass
-class StaticServer:
+class StaticServer(LoopbackServer):
     """Serves fixed answers on 127.0.0.1: ``routes`` maps a path to (status, content type, body)."""
 
     routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
@@ -547,60 +508,21 @@ class StaticServer:
     # Paths that never answer (until the server stops or hang_seconds pass), for time-outs.
     hanging: set[str] = field(default_factory=set)
     hang_seconds: float = 30.0
-    _stopping: threading.Event = field(default_factory=threading.Event)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
+    thread_name: ClassVar[str] = "static-server"
 
-    def start(self) -> StaticServer:
-        static = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                static.requests.append(self.path)
-                if self.path in static.hanging:
-                    static._stopping.wait(static.hang_seconds)
-                    return
-                status, content_type, body = static.routes.get(
-                    self.path, (404, "text/html; charset=utf-8", b"<html><body><h1>Not Found</h1></body></html>")
-                )
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="static-server", daemon=True
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        self.requests.append(request.path)
+        if request.path in self.hanging:
+            self.stopping.wait(self.hang_seconds)
+            return
+        status, content_type, body = self.routes.get(
+            request.path, (404, "text/html; charset=utf-8", b"<html><body><h1>Not Found</h1></body></html>")
         )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> StaticServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
     def serve(self, path: str, body: bytes | str, content_type: str = "application/xml", status: int = 200) -> str:
         """Serve ``body`` at ``path``; returns its full URL."""
