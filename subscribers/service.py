@@ -274,6 +274,7 @@ class SubscriptionService:
     def deliver(self, outgoing: Outgoing) -> bool:
         """Render and send one transactional mail; a failure is logged (without the address), not raised."""
         from syndication.delivery.base import Recipient
+        from syndication.delivery.ledger import redact
         from syndication.delivery.send import send_single
         from syndication.digest.render import render_transactional
 
@@ -289,9 +290,8 @@ class SubscriptionService:
             body = render_transactional(outgoing.template, context, self.runtime)
             send_single(self.runtime, body, recipient)
         except SyndicationError as exc:
-            # Provider messages may quote the address; it must not reach the log.
-            reason = str(exc).replace(outgoing.email, "<address>")
-            log.error("%s mail to subscriber %s not sent: %s", outgoing.template, outgoing.subscriber_id, reason)
+            # Provider messages may quote addresses; none may reach the log.
+            log.error("%s mail to subscriber %s not sent: %s", outgoing.template, outgoing.subscriber_id, redact(str(exc)))
             return False
         return True
 
