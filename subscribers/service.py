@@ -291,7 +291,8 @@ class SubscriptionService:
             send_single(self.runtime, body, recipient)
         except SyndicationError as exc:
             # Provider messages may quote addresses; none may reach the log.
-            log.error("%s mail to subscriber %s not sent: %s", outgoing.template, outgoing.subscriber_id, redact(str(exc)))
+            reason = redact(str(exc))
+            log.error("%s mail to subscriber %s not sent: %s", outgoing.template, outgoing.subscriber_id, reason)
             return False
         return True
 
