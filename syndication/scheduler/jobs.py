@@ -13,9 +13,6 @@ schedule logic can be driven with fakes (see :mod:`syndication.scheduler.testing
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,10 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
-from syndication.errors import ConfigError
 from syndication.runtime import Runtime
-
-log = logging.getLogger("syndication.scheduler")
 
 
 class EditionLike(Protocol):
@@ -64,12 +58,8 @@ class Jobs:
     send_edition: Callable[[Runtime, str, str, threading.Event], Any]
 
 
-def _function(module_name: str, name: str) -> Callable[..., Any]:
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{module_name}.{name} is not available in this installation: {exc}") from None
+# The real functions are imported when a job runs: the scheduler's start-up (and /healthz)
+# does not load the feed, digest and delivery code.
 
 
 def run_collect_job(runtime: Runtime) -> CollectLike:
@@ -80,29 +70,29 @@ def run_collect_job(runtime: Runtime) -> CollectLike:
 
 
 def publish_feeds_job(runtime: Runtime) -> Any:
-    return _function("syndication.feeds.publish", "build_and_publish")(runtime)
+    from syndication.feeds.publish import build_and_publish
+
+    return build_and_publish(runtime)
 
 
 def build_edition_job(runtime: Runtime, edition_name: str) -> EditionLike | None:
-    return _function("syndication.digest.editions", "build_edition")(runtime, edition_name)
+    from syndication.digest.editions import build_edition
+
+    return build_edition(runtime, edition_name)
 
 
 def latest_edition_job(engine: Engine, edition_name: str) -> EditionLike | None:
-    return _function("syndication.digest.editions", "latest_edition")(engine, edition_name)
+    from syndication.digest.editions import latest_edition
+
+    return latest_edition(engine, edition_name)
 
 
 def send_edition_job(runtime: Runtime, edition_id: str, slot: str, stop: threading.Event) -> Any:
-    send_edition = _function("syndication.delivery.send", "send_edition")
-    accepted = inspect.signature(send_edition).parameters
-    options: dict[str, Any] = {}
+    from syndication.delivery.send import send_edition
+
     # send_edition checks ``stop`` between batches: a stop request lets the current batch
     # finish and be recorded, and the rest goes out when the slot is resumed.
-    if "stop" in accepted:
-        options["stop"] = stop
-    # Its progress lines go to the log, not to the scheduler's stdout.
-    if "echo" in accepted:
-        options["echo"] = log.info
-    return send_edition(runtime, edition_id, slot, **options)
+    return send_edition(runtime, edition_id, slot, stop=stop)
 
 
 def real_jobs() -> Jobs:
@@ -113,24 +103,6 @@ def real_jobs() -> Jobs:
         latest_edition=latest_edition_job,
         send_edition=send_edition_job,
     )
-
-
-def missing_functions() -> list[str]:
-    """The real job functions not (yet) importable here, as ``module.name``."""
-    wanted = [
-        ("syndication.collect", "run_collect"),
-        ("syndication.feeds.publish", "build_and_publish"),
-        ("syndication.digest.editions", "build_edition"),
-        ("syndication.digest.editions", "latest_edition"),
-        ("syndication.delivery.send", "send_edition"),
-    ]
-    missing = []
-    for module_name, name in wanted:
-        try:
-            _function(module_name, name)
-        except ConfigError:
-            missing.append(f"{module_name}.{name}")
-    return missing
 
 
 def counts_of(report: Any) -> dict[str, Any]:
