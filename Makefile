@@ -34,8 +34,12 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check syndication subscribers tests benchmarks
 
+# All four benchmarks (about 10 minutes on 2 cores; the delivery one sends a million messages).
 bench: install
 	$(BIN)/python benchmarks/collect.py
+	$(BIN)/python benchmarks/feeds.py
+	$(BIN)/python benchmarks/digest.py
+	$(BIN)/python benchmarks/delivery.py
 
 clean:
 	rm -rf $(VENV) var public outbox
