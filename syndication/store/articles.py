@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from syndication.model import Article, ArticleSelection, Status, article_to_dict, compute_content_hash
@@ -30,6 +31,25 @@ class StoredChange:
     article: Article
 
 
+# Any constant: the key of the PostgreSQL advisory lock that serialises article writers.
+_WRITERS_LOCK_KEY = 0x5359_4E44_4152_5449  # "SYNDARTI"
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction in which revision ids are handed out in commit order.
+
+    Readers page by revision id (partner cursors, edition watermarks) and must never see a
+    lower id commit after a higher one. SQLite has one writer at a time anyway; on PostgreSQL
+    two writers (a manual ``collect`` beside the scheduler's) take a transaction-level
+    advisory lock first, so the second draws its ids only after the first has committed.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK_KEY})
+        yield connection
+
+
 def _dumps(article: Article) -> str:
     return json.dumps(article_to_dict(article), ensure_ascii=False, separators=(",", ":"))
 
@@ -48,13 +68,13 @@ class ArticleStore:
 
     def upsert(self, article: Article, now: datetime, fingerprint: str | None = None) -> Outcome:
         """Store ``article``; an unchanged one is left alone, a changed one becomes a new version."""
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             return self._upsert(connection, article, now, fingerprint)
 
     def upsert_many(self, items: Iterable[tuple[Article, str | None]], now: datetime) -> dict[str, Outcome]:
         """Store many articles in one transaction; returns the outcome per article id."""
         outcomes: dict[str, Outcome] = {}
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             for article, fingerprint in items:
                 outcomes[article.id] = self._upsert(connection, article, now, fingerprint)
         return outcomes
@@ -98,7 +118,7 @@ class ArticleStore:
     def retract(self, article_ids: Iterable[str], now: datetime) -> list[str]:
         """Mark articles retracted (never delete them); returns the ids that changed."""
         changed = []
-        with self.engine.begin() as connection:
+        with writing(self.engine) as connection:
             for article_id in article_ids:
                 current = self._get(connection, article_id)
                 if current is None or current.status == Status.RETRACTED:

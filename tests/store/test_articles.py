@@ -67,3 +67,31 @@ def test_changes_since_orders_by_latest_change(any_engine: Engine, clock: FixedC
     changes = store.changes_since(0, 10)
     assert ["b", "c", "a"] == [c.article.external_id for c in changes]
     assert [] == store.changes_since(changes[-1].seq, 10)
+
+
+def test_postgres_writers_draw_revision_ids_in_commit_order(postgres_engine: Engine, clock: FixedClock) -> None:
+    """A second writer waits until the first commits, so a reader paging by id never skips a change."""
+    import threading
+
+    from syndication.store.articles import writing
+
+    store = ArticleStore(postgres_engine)
+    first_inserted, release = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with writing(postgres_engine) as connection:
+            store._upsert(connection, make_article("a"), clock.now(), None)
+            first_inserted.set()
+            release.wait(10)
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    first_inserted.wait(10)
+    second = threading.Thread(target=lambda: store.upsert(make_article("b"), clock.now()))
+    second.start()
+    second.join(0.5)
+    waited = second.is_alive()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert (True, ["a", "b"]) == (waited, [change.article.external_id for change in store.changes_since(0, 10)])
