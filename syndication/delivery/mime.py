@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP, default
 from email.utils import format_datetime
 
 from syndication.delivery.base import Batch, Recipient, Sender, personalise
+
+# Headers fold at RFC 5322's hard limit, not at 78: Python would otherwise RFC 2047-encode a
+# long List-Unsubscribe URL, and RFC 2369/8058 readers need it as a plain <https://…>.
+MAIL_POLICY = default.clone(max_line_length=998)
+# The same for the wire: CRLF line ends.
+SMTP_POLICY = SMTP.clone(max_line_length=998)
 
 
 def _address(email: str, name: str | None) -> str:
@@ -18,7 +25,7 @@ def _address(email: str, name: str | None) -> str:
 def build_message(sender: Sender, batch: Batch, recipient: Recipient, now: datetime) -> EmailMessage:
     """The complete email for ``recipient`` as the local backends send and store it."""
     body = personalise(batch.body, recipient)
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = _address(sender.email, sender.name)
     message["To"] = _address(recipient.email, recipient.name)
     if sender.reply_to:

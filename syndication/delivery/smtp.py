@@ -12,12 +12,11 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
-from email.policy import SMTP as SMTP_POLICY
 
 from syndication.clock import Clock
 from syndication.config import Secrets, SmtpConfig
 from syndication.delivery.base import Batch, DeliveryFailed, Receipt, Recipient, Sender
-from syndication.delivery.mime import build_message
+from syndication.delivery.mime import SMTP_POLICY, build_message
 
 log = logging.getLogger(__name__)
 
