@@ -122,6 +122,7 @@ class FeedSource:
                 f"not an RSS or Atom feed: got {content_type or 'no content type'}{detail}; "
                 f"it starts with: {http.snippet(response)!r}",
             )
+        self._keep_ids_as_written(parsed, response.content, content_type)
         if parsed.get("bozo"):
             log.warning(
                 "feed %s: %s is not well-formed (%s); read %d entries anyway",
@@ -131,6 +132,23 @@ class FeedSource:
                 len(parsed.entries),
             )
         return parsed
+
+    @staticmethod
+    def _keep_ids_as_written(parsed: feedparser.FeedParserDict, content: bytes, content_type: str) -> None:
+        """Entry ids exactly as the feed writes them.
+
+        feedparser resolves a relative id (Atom ``<id>ag-1</id>``) against the feed's address;
+        an article's id must not change when the feed moves (http → https, a new path), so the
+        ids come from a second parse that does not know the address. Feeds are small.
+        """
+        unresolved = feedparser.parse(
+            content, response_headers={"content-type": content_type}, sanitize_html=False, resolve_relative_uris=False
+        )
+        if len(unresolved.entries) != len(parsed.entries):
+            return
+        for entry, written in zip(parsed.entries, unresolved.entries, strict=True):
+            if written.get("id"):
+                entry["id"] = written["id"]
 
     def _event(
         self, entry: Mapping[str, Any], index: int, digest: str, language: str, context: SourceContext

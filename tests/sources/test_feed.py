@@ -261,3 +261,21 @@ def test_a_feed_that_does_not_answer_times_out(
     [error] = report.errors
     assert isinstance(error, SourceUnavailable)
     assert (url, "no answer within 0.2 s (time-out); the next collect tries again") == (error.where, error.reason)
+
+
+def test_entry_ids_do_not_depend_on_where_the_feed_is_served(
+    server: StaticServer, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A relative Atom id is kept as written: the same entries from a moved feed are the same articles."""
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Agentur</title><id>urn:agentur</id>
+<updated>2026-11-23T07:00:00Z</updated>
+<entry><id>ag-1</id><title>Meldung</title><link href="https://agentur.example/ag-1"/>
+<updated>2026-11-23T07:00:00Z</updated><content type="html">&lt;p&gt;Text&lt;/p&gt;</content></entry>
+</feed>"""
+    first = server.serve("/feed.atom", atom, "application/atom+xml")
+    moved = server.serve("/neu/feed.atom", atom, "application/atom+xml")
+    created = collect(settings, engine, clock, first).created
+    again = collect(settings, engine, clock, moved)
+    assert (1, [], 1) == (len(created), again.created, again.unchanged)
+    assert stored(engine, "ag-1") is not None
