@@ -40,6 +40,8 @@ from syndication.runtime import Runtime
 log = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "homepage_url"
+# SendGrid posts batches well below this; anything larger is refused before it is read into memory.
+MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024
 CSRF_FIELD = "csrf"
 UNSUBSCRIBE_REASONS = {
     "": "page",
@@ -378,7 +380,10 @@ class SubscriberPages:
         return load_public_key(text) if text else None
 
     async def sendgrid_webhook(self, request: Request) -> Response:
-        body = await request.body()
+        body = await _read_body(request, MAX_WEBHOOK_BODY_BYTES)
+        if body is None:
+            log.warning("SendGrid webhook refused: body larger than %d bytes", MAX_WEBHOOK_BODY_BYTES)
+            return JSONResponse({"error": "body too large"}, status_code=413)
         if self._public_key is None:
             log.error("SendGrid webhook refused: subscribers.sendgrid_webhook_public_key is not configured")
             return JSONResponse({"error": "webhook verification key not configured"}, status_code=403)
@@ -411,6 +416,21 @@ class SubscriberPages:
                 "unmatched": report.unmatched,
             }
         )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is (or announces to be) longer than ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _form_str(form: FormData, key: str) -> str | None:

@@ -176,15 +176,18 @@ class SubscriptionService:
         self.store.mark_link_sent(subscriber.id, now)
         if subscriber.status == SubscriberStatus.ACTIVE:
             return self._welcome(subscriber, again=True)
+        # The name is whatever the (anonymous) form said: it goes into no mail, not even the
+        # To header, before the owner of the address confirmed, so the form cannot carry a
+        # stranger's text or links to any address.
         return Outgoing(
             template="confirm",
             subscriber_id=subscriber.id,
             email=subscriber.email,
-            name=subscriber.name,
+            name=None,
             context={
                 "confirm_url": self.url("/confirm", Purpose.CONFIRM, subscriber),
                 "expiry_hours": self.config.confirm_expiry_hours,
-                "name": subscriber.name,
+                "name": None,
             },
         )
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,9 @@ EVENT_STATUS: Mapping[str, SubscriberStatus] = {
 
 # SendGrid retries a failed post for hours, not weeks; event ids are kept well beyond that.
 EVENT_RETENTION = timedelta(days=14)
+
+# A subscriber id as SendGrid echoes it back: ASCII digits that fit a 64-bit integer.
+_SUBSCRIBER_ID = re.compile(r"[0-9]{1,18}")
 
 # A stronger outcome is never replaced by a weaker one (a complaint stays a complaint).
 _STRENGTH = {
@@ -112,6 +116,9 @@ def parse_events(body: bytes) -> list[Mapping[str, Any]]:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError("webhook body", f"not JSON: {exc}") from None
+    except (RecursionError, ValueError):
+        # Nesting deeper than the parser's stack, or a number too long to convert.
+        raise InputError("webhook body", "not JSON: nested too deeply or a number too long") from None
     if not isinstance(data, list):
         raise InputError("webhook body", "expected a JSON array of events")
     return [event for event in data if isinstance(event, Mapping)]
@@ -148,7 +155,7 @@ class EventProcessor:
                 email = normalise_email(event["email"])
             except InputError:
                 email = None
-        if raw_id is not None and str(raw_id).isdigit():
+        if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) and _SUBSCRIBER_ID.fullmatch(str(raw_id)):
             row = connection.execute(
                 select(subscribers.c.id, subscribers.c.email).where(subscribers.c.id == int(str(raw_id)))
             ).first()

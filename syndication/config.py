@@ -290,10 +290,11 @@ class Secrets(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    secret_key: str | None = None
-    sendgrid_api_key: str | None = None
-    smtp_username: str | None = None
-    smtp_password: str | None = None
+    # repr=False: a Runtime printed in a traceback, a test failure or a log line shows no secret.
+    secret_key: str | None = Field(default=None, repr=False)
+    sendgrid_api_key: str | None = Field(default=None, repr=False)
+    smtp_username: str | None = Field(default=None, repr=False)
+    smtp_password: str | None = Field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
+from typing import Any
+
 import click
 
 from syndication.runtime import Runtime
+
+# Query parameters that carry a credential: subscriber link tokens (unsubscribe links never expire).
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|key|api_key|access_token)=)[^&#\s]*")
+
+
+def redact_query(path: str) -> str:
+    """``path`` with the values of credential-bearing query parameters replaced."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", path)
+
+
+class RedactQueryTokens(logging.Filter):
+    """Keeps link tokens out of uvicorn's access log, whose third argument is the path with its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with the access log's tokens redacted."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": f"{__name__}.RedactQueryTokens"}
+    config["loggers"]["uvicorn.access"]["filters"] = ["redact_tokens"]
+    return config
 
 
 @click.command("serve")
@@ -24,6 +57,7 @@ def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
         port=port if port is not None else settings.serve.port,
         proxy_headers=True,
         log_level="info",
+        log_config=log_config(),
     )
 
 

@@ -20,7 +20,7 @@ from syndication.digest.compose import archive_url, render_digest, subject_for
 from syndication.digest.editions import Edition, edition_articles, list_editions
 from syndication.digest.personalize import greeting_for
 from syndication.digest.render import layout_context, render_template
-from syndication.html import escape
+from syndication.html import escape, strip_xml_invalid
 from syndication.model import Article
 
 if TYPE_CHECKING:
@@ -159,9 +159,11 @@ def render_editions_feed(entries: Sequence[ArchiveEntry], settings: Settings) ->
     feed.set("{http://www.w3.org/XML/1998/namespace}lang", settings.site.language)
 
     def add(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
-        element = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", **attributes)
+        # Article titles may carry control characters XML forbids; lxml would refuse the whole feed.
+        clean = {key: strip_xml_invalid(value) for key, value in attributes.items()}
+        element = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", **clean)
         if text is not None:
-            element.text = text
+            element.text = strip_xml_invalid(text)
         return element
 
     add(feed, "id", f"tag:{authority},2026:archive")

@@ -17,7 +17,8 @@ from syndication.config import Settings
 from syndication.delivery.base import MessageBody, apply_substitutions
 from syndication.digest.editions import Edition, group_by_category, primary_category
 from syndication.digest.render import TEMPLATES_DIR, german_date, render_mjml_pair
-from syndication.html import html_to_text
+from syndication.feeds.content import web_url
+from syndication.html import html_to_text, sanitize_html
 from syndication.model import Article
 
 AI_IMAGE_LABEL = "KI-generiertes Bild"
@@ -71,26 +72,34 @@ class Card:
 
 
 def make_card(article: Article, settings: Settings) -> Card:
+    """The card of ``article``: its HTML re-sanitized and only http(s) links and images.
+
+    Articles are sanitized on the way in, but the card's HTML is inserted unescaped into
+    the mail and the public archive, so it is cleaned again here (as the feeds do).
+    """
     digest = settings.digest
+    base = web_url(article.url, None)
     image = article.image
     outlook = article.outlook
-    outlook_html = outlook.html if outlook and outlook.html.strip() else None
+    outlook_clean = sanitize_html(outlook.html, base) if outlook else ""
+    outlook_html = outlook_clean if outlook_clean.strip() else None
     quote = (article.author_quote or "").strip() or None
     repeats = quote_repeats(quote, outlook_html)
     author = article.author
     portrait = author.portrait if author else None
+    portrait_url = web_url(portrait.url, base) if portrait and portrait.url else None
     facts = article.key_facts[: digest.max_key_facts]
     return Card(
         article_id=article.id,
-        url=article.url,
+        url=base or settings.site.url,
         title=article.title,
         teaser=article.teaser,
         category=primary_category(article, digest.category_priority),
-        image_url=image.url if image and image.url else None,
+        image_url=web_url(image.url, base) if image and image.url else None,
         image_alt=(image.alt or image.caption or article.title) if image else "",
         image_label=AI_IMAGE_LABEL if image and image.ai_generated else None,
         image_credit=image.credit if image else "",
-        key_facts=tuple(item.html for item in facts),
+        key_facts=tuple(sanitize_html(item.html, base) for item in facts),
         key_facts_text=tuple(item.text for item in facts),
         outlook_heading=(outlook.heading or "Ausblick") if outlook else "Ausblick",
         outlook_html=outlook_html,
@@ -98,9 +107,9 @@ def make_card(article: Article, settings: Settings) -> Card:
         quote=None if repeats else quote,
         quote_is_outlook=repeats,
         author_name=author.name if author else None,
-        author_url=author.url if author else None,
-        portrait_url=portrait.url if portrait and portrait.url else None,
-        portrait_alt=(portrait.alt or (f"Porträt von {author.name}" if author else "")) if portrait else "",
+        author_url=web_url(author.url, base) if author and author.url else None,
+        portrait_url=portrait_url,
+        portrait_alt=(portrait.alt or (f"Porträt von {author.name}" if author else "")) if portrait_url else "",
     )
 
 

@@ -19,6 +19,7 @@ from babel.dates import format_date, format_datetime
 
 from syndication.delivery.base import MessageBody
 from syndication.errors import TemplateError
+from syndication.html import strip_xml_invalid
 from syndication.paths import TEMPLATES_DIR
 
 if TYPE_CHECKING:
@@ -227,10 +228,11 @@ def render_mjml_pair(
     subject = full.get("subject") or template_exports(mjml_name, full, search_path).get("subject")
     if not subject:
         raise TemplateError(f"template {mjml_name}: no subject: set one with {{% set subject = '…' %}}")
-    full["subject"] = str(subject).strip()
-    source = render_template(mjml_name, full, search_path)
+    # Control characters in article texts would make MJML refuse the whole message.
+    full["subject"] = " ".join(strip_xml_invalid(str(subject)).split())
+    source = strip_xml_invalid(render_template(mjml_name, full, search_path))
     html = compile_mjml(source, mjml_name, web_fonts=settings.digest.web_fonts)
-    text = render_template(text_name, {**full, **(text_context or {})}, search_path)
+    text = strip_xml_invalid(render_template(text_name, {**full, **(text_context or {})}, search_path))
     return MessageBody(subject=full["subject"], html=html, text=text)
 
 

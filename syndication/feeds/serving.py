@@ -122,6 +122,9 @@ class PublicFiles:
         await response(scope, receive, send)
 
     def _locate(self, route_path: str) -> tuple[PurePosixPath, Path] | None:
+        # A NUL byte makes the file system calls below raise instead of answer.
+        if "\x00" in route_path:
+            return None
         relative = PurePosixPath(route_path.lstrip("/"))
         if ".." in relative.parts or any(part.startswith(".") for part in relative.parts):
             return None
@@ -133,7 +136,7 @@ class PublicFiles:
             root = self.root.resolve()
             if not target.resolve().is_relative_to(root) or not target.is_file():
                 return None
-        except OSError:
+        except (OSError, ValueError):
             return None
         return relative, target
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from syndication.feeds.content import web_url
 from syndication.html import absolute_url, escape, html_to_text, sanitize_html, strip_xml_invalid
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
@@ -161,12 +162,14 @@ def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
     no text or picture to republish.
     """
     retracted = article.status == Status.RETRACTED
+    # Only http(s) pictures and sources are passed on: partners put these URIs into src/href attributes.
+    image = article.image if article.image and web_url(article.image.url, article.url) else None
     item: dict[str, Any] = {
         "uri": item_uri(article.id),
         "standard": {"name": "ninjs", "version": NINJS_VERSION, "schema": NINJS_SCHEMA_URI},
         "type": "text",
         "representationType": "partial" if terms.summary_only or retracted else "full",
-        "profile": "text-photo" if article.image and not retracted else "text-only",
+        "profile": "text-photo" if image and not retracted else "text-only",
         "version": str(article.version),
         "firstCreated": timestamp(article.published),
         "versionCreated": timestamp(article.updated),
@@ -185,8 +188,8 @@ def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
             item["bodies"] = [_body(summary_html(article), "summary")]
         else:
             item["bodies"] = [_body(body_html(article), "main")]
-        if article.image:
-            item["associations"] = [picture(article.image, terms, article.language, article.url)]
+        if image:
+            item["associations"] = [picture(image, terms, article.language, article.url)]
     if article.author:
         item["by"] = strip_xml_invalid(article.author.name)
     subjects = _subjects(article)
@@ -200,8 +203,9 @@ def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
     item["infoSources"] = [
         {"name": terms.publisher, "role": "publisher", "uri": as_uri(terms.publisher_url)},
         *(
-            {"name": strip_xml_invalid(s.title), "role": "source", "uri": as_uri(absolute_url(s.url, article.url))}
+            {"name": strip_xml_invalid(s.title), "role": "source", "uri": as_uri(url)}
             for s in article.sources
+            if (url := web_url(s.url, article.url))
         ),
     ]
     item["altIds"] = [

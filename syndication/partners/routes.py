@@ -156,8 +156,9 @@ class PartnerApi:
         raw = request.query_params.get("limit")
         if raw is None or raw == "":
             return min(self.runtime.settings.partners.page_limit, MAX_LIMIT)
-        if not raw.isdigit() or int(raw) < 1:
-            raise InputError("limit", f"a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+        # isdigit() alone accepts „²“ or Arabic-Indic digits, and int() refuses very long strings.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
+            raise InputError("limit", f"a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
         return min(int(raw), MAX_LIMIT)
 
     def _terms(self, partner: Partner) -> Terms:

@@ -91,3 +91,19 @@ def test_secrets_come_from_environment() -> None:
     assert "SG.abc" == secrets.sendgrid_api_key
     with pytest.raises(ConfigError, match="too short"):
         secrets.require_secret_key()
+
+
+def test_secrets_are_not_shown_in_repr() -> None:
+    """Printing Secrets (or a Runtime holding them, e.g. in a traceback) shows no secret value."""
+    secrets = Secrets.from_env(
+        {
+            "SYNDICATION_SECRET_KEY": "geheimer-schluessel-123456",
+            "SENDGRID_API_KEY": "SG.geheim",
+            "SYNDICATION_SMTP_USERNAME": "smtp-nutzer",
+            "SYNDICATION_SMTP_PASSWORD": "smtp-passwort",
+        }
+    )
+    shown = repr(secrets) + str(secrets)
+    leaked = [value for value in ("geheimer-schluessel", "SG.geheim", "smtp-nutzer", "smtp-passwort") if value in shown]
+    assert [] == leaked
+    assert "geheimer-schluessel-123456" == secrets.secret_key

@@ -76,3 +76,14 @@ def test_republishing_unchanged_archive_writes_nothing(runtime: Runtime) -> None
     edition = build_edition(runtime, "daily")
     publish_archive(runtime, writer, edition)
     assert () == publish_archive(runtime, writer, edition).written
+
+
+def test_control_characters_in_a_title_do_not_break_the_archive(runtime: Runtime) -> None:
+    """A title with characters XML forbids still yields the page, the index and a well-formed editions feed."""
+    writer = MemoryWriter()
+    ArticleStore(runtime.engine).upsert(make_article(1, title="Titel\x0b mit\x00 Steuerzeichen"), runtime.clock.now())
+    edition = build_edition(runtime, "daily")
+    report = publish_archive(runtime, writer, edition)
+    feed = feedparser.parse(writer.files[FEED_PATH])
+    assert (3, False) == (len(report.written), bool(feed.bozo))
+    assert feed.entries[0].title.endswith(": Titel mit Steuerzeichen")

@@ -13,9 +13,12 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -86,17 +89,37 @@ def profile(tmp_path: Path) -> Iterator[Path]:
     yield folder
 
 
-def _digest_page(runtime: Runtime, folder: Path) -> Path:
-    """A personalised digest whose images are local files."""
-    lead_image = folder / "lead.png"
-    lead_image.write_bytes(_png(1200, 675, (40, 90, 140)))
-    portrait = folder / "portrait.png"
-    portrait.write_bytes(_png(200, 200, (180, 140, 60)))
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP on 127.0.0.1 (digests link only http(s) images), and its base URL."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _digest_page(runtime: Runtime, folder: Path, base_url: str) -> Path:
+    """A personalised digest whose images are served from ``folder`` at ``base_url``."""
+    (folder / "lead.png").write_bytes(_png(1200, 675, (40, 90, 140)))
+    (folder / "portrait.png").write_bytes(_png(200, 200, (180, 140, 60)))
+    lead_image, portrait = f"{base_url}/lead.png", f"{base_url}/portrait.png"
     articles = []
     for article in sample_articles(6):
-        image = replace(article.image, url=lead_image.as_uri()) if article.image else Image(url=lead_image.as_uri())
+        image = replace(article.image, url=lead_image) if article.image else Image(url=lead_image)
         old_portrait = article.author.portrait  # type: ignore[union-attr]
-        author = replace(article.author, portrait=replace(old_portrait, url=portrait.as_uri()))  # type: ignore[arg-type,type-var]
+        author = replace(article.author, portrait=replace(old_portrait, url=portrait))  # type: ignore[arg-type,type-var]
         articles.append(replace(article, image=image, author=author))
     # One card without image and with a long unbreakable word: it must wrap, not scroll.
     long_word = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhersteller"
@@ -110,12 +133,15 @@ def _digest_page(runtime: Runtime, folder: Path) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [375, 650])
-def test_digest_fits_the_viewport(chromium: str, profile: Path, runtime: Runtime, tmp_path: Path, width: int) -> None:
+def test_digest_fits_the_viewport(
+    chromium: str, profile: Path, runtime: Runtime, served: tuple[Path, str], width: int
+) -> None:
     """No horizontal scrolling and every image inside the viewport; a screenshot is kept."""
-    page = _digest_page(runtime, tmp_path)
+    folder, base_url = served
+    page = _digest_page(runtime, folder, base_url)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with Chromium(chromium, profile) as browser:
-        session = browser.open_page(page.as_uri(), width, 2000)
+        session = browser.open_page(f"{base_url}/{page.name}", width, 2000)
         measured = browser.evaluate(session, MEASURE)
         browser.screenshot(session, ARTIFACTS / f"digest-{width}px.png")
     assert width == measured["innerWidth"]

@@ -140,3 +140,36 @@ def test_broken_partial_stops_the_edition_with_template_and_line(
         mailer.body(ALL_ARTICLES)
     assert str(caught.value).startswith(f"template email/partials/card.mjml.j2, line {line}: UndefinedError: ")
     assert "has no attribute 'teasr'" in str(caught.value)
+
+
+def test_hostile_article_html_and_links_are_cleaned_in_mail_and_archive(runtime: Runtime) -> None:
+    """Scripts, handlers, iframes, SVG and javascript:/data: URLs in an article never reach mail or archive."""
+    from syndication.digest.archive import render_edition_page
+    from syndication.model import Author, Image, ListItem, SectionRole
+
+    hostile = (
+        '<script>alert(1)</script><img src="x" onerror="alert(2)"><a href="javascript:alert(3)">j</a>'
+        '<iframe src="https://evil.example/"></iframe><svg onload="alert(4)"></svg>'
+        '<p style="width:expression(alert(5))">s</p><a href="data:text/html,x">d</a><b>offen'
+    )
+    base = make_article(1)
+    sections = tuple(
+        replace(section, html=hostile, items=(ListItem(hostile, "Fakt"),))
+        if section.role in (SectionRole.KEY_FACTS, SectionRole.OUTLOOK)
+        else section
+        for section in base.sections
+    )
+    article = replace(
+        base,
+        title="<b>Titel</b> {{ 7*7 }} {% if true %}wahr{% endif %}",
+        url="javascript:alert(6)",
+        sections=sections,
+        image=Image(url="javascript:alert(7)", alt="Bild", caption="Bild", credit="Agentur"),
+        author=Author(name="Marc Fuchs", url="javascript:alert(8)", portrait=Image(url="data:image/png,x", alt="P")),
+    ).with_hash()
+    mail = _body(runtime, [article]).html
+    page = render_edition_page(make_edition([article]), [article], runtime.settings)
+    dangerous = ("<script", "onerror", "onload", "javascript:", "<iframe", "<svg", "expression(", "data:")
+    assert [] == [(where, needle) for where, html in (("mail", mail), ("archive", page))
+                  for needle in dangerous if needle in html.lower()]
+    assert "&lt;b&gt;Titel&lt;/b&gt; {{ 7*7 }} {% if true %}wahr{% endif %}" in mail

@@ -38,3 +38,47 @@ def test_serve_has_host_and_port_options() -> None:
     """`syndication serve --help` offers --host and --port."""
     result = CliRunner().invoke(cli, ["--config", str(PROJECT_CONFIG), "serve", "--help"])
     assert (0, True, True) == (result.exit_code, "--host" in result.output, "--port" in result.output)
+
+
+def test_serve_access_log_has_no_link_tokens(settings: Settings) -> None:
+    """Under `syndication serve`'s logging setup, the access log shows requests with their tokens redacted."""
+    import logging
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from syndication.cli.serve import log_config
+    from syndication.runtime import Runtime
+    from syndication.web import create_app
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(create_app(Runtime(settings=settings)), log_level="info", log_config=log_config(),
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    collect = Collect()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        logging.getLogger("uvicorn.access").addHandler(collect)
+        base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        httpx.get(f"{base}/unsubscribe?token=geheim.TOKEN-1&x=1")
+        httpx.get(f"{base}/preferences?a=1&token=geheim.TOKEN-2")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+        logging.getLogger("uvicorn.access").removeHandler(collect)
+    paths = [line.split('"')[1] for line in lines]
+    assert ["GET /unsubscribe?token=[redacted]&x=1 HTTP/1.1", "GET /preferences?a=1&token=[redacted] HTTP/1.1"] == paths

@@ -131,3 +131,22 @@ def test_public_dir_is_created_lazily(tmp_path: Path) -> None:
 
     request = Request({"type": "http", "method": "GET", "path": "/feeds/all.rss", "root_path": "", "headers": []})
     assert 404 == PublicFiles(tmp_path / "nothing", max_age=60).respond(request).status_code
+
+
+def test_hostile_paths_are_404_never_500(base_url: str, settings: Settings) -> None:
+    """Encoded dots, absolute paths, a NUL byte and symlinks out of public/ are all answered 404."""
+    public = settings.public_dir
+    (public / "link.txt").symlink_to(public.parent / "secret.txt")
+    (public / "outside").symlink_to(public.parent, target_is_directory=True)
+    paths = [
+        "/%2e%2e/secret.txt",
+        "/feeds/%2e%2e/%2e%2e/secret.txt",
+        "/feeds/..%2f..%2fsecret.txt",
+        f"/{public.parent}/secret.txt",
+        "/%2f" + str(public.parent / "secret.txt").lstrip("/"),
+        "/feeds/all.rss%00",
+        "/feeds/all.rss%00.txt",
+        "/link.txt",
+        "/outside/secret.txt",
+    ]
+    assert [(path, 404) for path in paths] == [(path, _get(f"{base_url}{path}").status_code) for path in paths]

@@ -193,3 +193,20 @@ def test_as_uri_encodes_what_uris_cannot_hold() -> None:
     expected = "https://xn--mnchen-3ya.example/stra%C3%9Fe%20a?q=%C3%BC#x"
     assert expected == as_uri("https://münchen.example/straße a?q=ü#x")
     assert "https://example.de/a/b?c=d&e=f" == as_uri("https://example.de/a/b?c=d&e=f")
+
+
+def test_script_and_data_urls_are_not_passed_on() -> None:
+    """A javascript: picture or data: source URL never becomes a ninjs rendition href or infoSource uri."""
+    article = make_article(
+        1,
+        image=replace(PLAIN_IMAGE, url="javascript:alert(1)"),
+        sources=(SourceLink("Böse", "data:text/html,<script>alert(2)</script>"), SourceLink("Gut", "/presse/1")),
+    )
+    item = to_ninjs(article, default_terms())
+    expected = ("text-only", None, ["https://www.pfalz-rundschau.example/presse/1"])
+    actual = (
+        item["profile"],
+        item.get("associations"),
+        [source["uri"] for source in item["infoSources"] if source["role"] == "source"],
+    )
+    assert expected == actual

@@ -213,6 +213,15 @@ def test_bad_parameters_are_400(client: httpx.Client, key: str) -> None:
     ]
 
 
+def test_odd_limits_are_400_not_server_errors(client: httpx.Client, key: str) -> None:
+    """A limit of non-ASCII digits („²“, „١“) or thousands of digits is a 400 on both endpoints, never a 500."""
+    odd = ["\u00b2", "\u0661", "9" * 5000]
+    answers = [
+        client.get(path, params={"limit": value}, headers=bearer(key)) for path in (ITEMS, FEED) for value in odd
+    ]
+    assert [(400, "limit")] * 6 == [(answer.status_code, answer.json()["parameter"]) for answer in answers]
+
+
 def test_atom_feed_has_full_content_rights_and_media_credits(
     client: httpx.Client, article_store: ArticleStore, clock: FixedClock, key: str, settings: Settings
 ) -> None:

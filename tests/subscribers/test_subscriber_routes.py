@@ -257,3 +257,15 @@ def test_forgotten_address_can_opt_in_again_on_the_form(live: LiveServer) -> Non
     live.client.get(link_in(live.wait_for_mails(1)[0], "/confirm"))
     again = store.get_by_email("zurueck-nach-loeschung@example.org")
     assert (SubscriberStatus.ACTIVE, False) == (again.status, store.is_suppressed(again.email))
+
+
+def test_confirmation_mail_carries_no_text_from_the_form(live: LiveServer) -> None:
+    """The name typed into the anonymous form (markup, links) appears neither in the confirmation mail nor its To."""
+    from live_server import text_part
+
+    hostile = '<a href="https://gewinn.example">Gewinn abholen</a> https://gewinn.example'
+    subscribe(live, "opfer@example.org", name=hostile)
+    mail = live.wait_for_mails(1)[0]
+    shown = str(mail["To"]) + text_part(mail) + mail.as_string()
+    assert ("", False) == (parseaddr(str(mail["To"]))[0], "gewinn" in shown.lower())
+    assert "Guten Tag," in text_part(mail)

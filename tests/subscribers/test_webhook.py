@@ -161,3 +161,39 @@ def test_old_event_ids_are_pruned_after_the_retention(
     with live.runtime.engine.connect() as connection:
         kept = connection.execute(select(webhook_events.c.sg_event_id)).scalars().all()
     assert ["p2"] == kept
+
+
+def test_malformed_signed_bodies_are_answered_without_server_errors(
+    live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """Signed but hostile bodies (deep nesting, odd ids) get 400 or are counted unmatched, never a 500."""
+    setup_subscribers(live)
+    bodies = [
+        b"[" * 50_000 + b"]" * 50_000,
+        events_body({"event": "bounce", "subscriber_id": "\u00b2"}),
+        events_body({"event": "bounce", "subscriber_id": "9" * 30}),
+        events_body({"event": "bounce", "custom_args": {"subscriber_id": 10**30}}),
+        events_body({"event": "bounce", "subscriber_id": True, "email": ["bounce@example.org"]}),
+    ]
+    answers = [
+        live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+        for body in bodies
+    ]
+    expected = [400, 200, 200, 200, 200]
+    assert expected == [answer.status_code for answer in answers]
+    assert [1, 1, 1, 1] == [answer.json()["unmatched"] for answer in answers[1:]]
+
+
+def test_oversized_body_is_refused_before_it_is_read(live: LiveServer) -> None:
+    """A body over MAX_WEBHOOK_BODY_BYTES gets 413, declared or streamed without a length."""
+    from subscribers.routes import MAX_WEBHOOK_BODY_BYTES
+
+    oversized = b"[" + b" " * MAX_WEBHOOK_BODY_BYTES + b"]"
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, len(oversized), 65536):
+            yield oversized[start : start + 65536]
+
+    declared = live.client.post("/webhooks/sendgrid", content=oversized)
+    streamed = live.client.post("/webhooks/sendgrid", content=chunks())
+    assert (413, 413) == (declared.status_code, streamed.status_code)
