@@ -50,6 +50,8 @@ def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
 
     from syndication.web import create_app
 
+    # Subscriber pages sign every link: refuse to start rather than answer them with errors.
+    runtime.secrets.require_secret_key()
     settings = runtime.settings
     uvicorn.run(
         create_app(runtime),

@@ -2,7 +2,7 @@
 
 Pure rendering (strings and bytes) plus :func:`publish_archive`, which hands the files
 to a writer passed in. Archive pages carry no subscriber's data: the personal parts
-of the mail are replaced by neutral text and a preferences link without a token.
+of the mail are replaced by neutral text; the settings link is left out (it needs a reader's token).
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def render_edition_page(edition: Edition, articles: Sequence[Article], settings:
         html_values={
             "greeting": greeting,
             "unsubscribe_url": None,
-            "preferences_url": f"{site}/preferences",
+            # A settings link needs the reader's token, which a public page must not carry.
+            "preferences_url": None,
             "view_in_browser_url": None,
             "tracking_pixel_url": None,
         },

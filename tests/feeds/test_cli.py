@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -82,3 +85,14 @@ def test_serve_access_log_has_no_link_tokens(settings: Settings) -> None:
         logging.getLogger("uvicorn.access").removeHandler(collect)
     paths = [line.split('"')[1] for line in lines]
     assert ["GET /unsubscribe?token=[redacted]&x=1 HTTP/1.1", "GET /preferences?a=1&token=[redacted] HTTP/1.1"] == paths
+
+
+def test_serve_refuses_to_start_without_a_secret_key(settings: Settings) -> None:
+    """Without SYNDICATION_SECRET_KEY `serve` exits 2 naming the variable, instead of failing requests later."""
+    env = {key: value for key, value in os.environ.items() if key != "SYNDICATION_SECRET_KEY"}
+    env.update(_env(settings))
+    done = subprocess.run(
+        [sys.executable, "-m", "syndication", "--config", str(PROJECT_CONFIG), "serve", "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert (2, True) == (done.returncode, "SYNDICATION_SECRET_KEY is not set" in done.stderr)
