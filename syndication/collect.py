@@ -42,7 +42,7 @@ class CollectReport:
     def summary(self) -> str:
         return (
             f"{len(self.created)} new, {len(self.updated)} updated, {len(self.retracted)} retracted, "
-            f"{self.unchanged} unchanged, {len(self.errors)} errors"
+            f"{self.unchanged} unchanged, {len(self.errors)} error{'' if len(self.errors) == 1 else 's'}"
         )
 
     def record(self, article_id: str, outcome: Outcome) -> None:
@@ -84,11 +84,12 @@ def collect_source(
             elif isinstance(event, Failed):
                 seen.add(event.external_id)
                 report.errors.append(event.error)
-                log.warning("collect: %s", event.error)
+                # The report carries the error to the caller, which shows it; the log keeps a trace.
+                log.info("collect: %s", event.error)
     except SourceUnavailable as exc:
         flush()
         report.errors.append(exc)
-        log.error("collect: %s", exc)
+        log.info("collect: %s", exc)
         return
     flush()
     if source.complete:

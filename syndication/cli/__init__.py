@@ -12,6 +12,8 @@ from syndication.config import load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
 from syndication.runtime import Runtime
 
+_LOGGING_COMMANDS = frozenset({"run", "serve"})
+
 
 @click.group()
 @click.option(
@@ -25,8 +27,10 @@ from syndication.runtime import Runtime
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Feeds, email digests and partner syndication for news publishers."""
+    # Long-running processes report through their log; one-shot commands print their own results.
+    quiet_level = logging.INFO if ctx.invoked_subcommand in _LOGGING_COMMANDS else logging.WARNING
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else quiet_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
