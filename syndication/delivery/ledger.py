@@ -319,29 +319,25 @@ class Ledger:
                 .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
             ).rowcount
 
-    def release(self, batch: BatchRow) -> bool:
-        """An abandoned claim that never reached the backend: back to pending."""
+    def _update_abandoned(self, batch: BatchRow, **values: object) -> bool:
+        """Change a ``sending`` batch only if the claim seen in ``batch`` still holds (one caller wins)."""
         with self.engine.begin() as connection:
             return bool(
                 connection.execute(
                     update(delivery_batches)
                     .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == SENDING,
                            delivery_batches.c.claimed_by == batch.claimed_by)
-                    .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None)
+                    .values(**values)
                 ).rowcount
             )
 
+    def release(self, batch: BatchRow) -> bool:
+        """An abandoned claim that never reached the backend: back to pending."""
+        return self._update_abandoned(batch, status=PENDING, claimed_by=None, claimed_at=None, handed_at=None)
+
     def take_over(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
         """Claim an abandoned ``sending`` batch for reconciliation (only one worker wins)."""
-        with self.engine.begin() as connection:
-            return bool(
-                connection.execute(
-                    update(delivery_batches)
-                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == SENDING,
-                           delivery_batches.c.claimed_by == batch.claimed_by)
-                    .values(claimed_by=str(worker), claimed_at=now)
-                ).rowcount
-            )
+        return self._update_abandoned(batch, claimed_by=str(worker), claimed_at=now)
 
     def next_pending(self, run: RunRow, after_number: int) -> BatchRow | None:
         with self.engine.connect() as connection:

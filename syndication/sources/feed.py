@@ -29,6 +29,7 @@ from syndication.html import absolute_url
 from syndication.model import Article, Author, Image
 from syndication.sources import http
 from syndication.sources.base import (
+    BadEntry,
     Failed,
     Fetched,
     RemoteEntry,
@@ -46,13 +47,6 @@ ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, 
 # Bumped when entries are read differently, so that stored fingerprints go stale.
 PARSER_VERSION = "1"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def _when(entry: Mapping[str, Any], *keys: str) -> datetime | None:
@@ -163,20 +157,20 @@ class FeedSource:
             return Unchanged(external)
         try:
             article = self._article(entry, external, language, context)
-        except _Bad as bad:
+        except BadEntry as bad:
             return Failed(external, InputError(where, bad.message, bad.field))
         return Fetched(article, fingerprint)
 
     def _article(self, entry: Mapping[str, Any], external: str, language: str, context: SourceContext) -> Article:
         link = str(entry.get("link") or "").strip()
         if not link.startswith(("http://", "https://")):
-            raise _Bad("link", f"missing or not an absolute URL: {link!r}")
+            raise BadEntry("link", f"missing or not an absolute URL: {link!r}")
         title = _text_of(entry.get("title_detail"), str(entry.get("title") or ""))
         if not title:
-            raise _Bad("title", "missing: the entry has no title")
+            raise BadEntry("title", "missing: the entry has no title")
         published = _when(entry, "published", "updated", "created")
         if published is None:
-            raise _Bad("published", "missing or not a date: the entry has no pubDate/published/updated")
+            raise BadEntry("published", "missing or not a date: the entry has no pubDate/published/updated")
         updated = max(_when(entry, "updated") or published, published)
 
         body, summary = self._body(entry)

@@ -40,6 +40,7 @@ from syndication.html import absolute_url
 from syndication.model import Article, Author, Image
 from syndication.sources import http
 from syndication.sources.base import (
+    BadEntry,
     Failed,
     Fetched,
     RemoteEntry,
@@ -65,13 +66,6 @@ _SPACE = re.compile(r"\s+")
 _AUTO_EXCERPT_END = re.compile(r"\s*(\[(…|\.\.\.)\]|…)\s*$")
 
 
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def plain_text(rendered: str) -> str:
     """Text of WordPress's rendered HTML: tags stripped, entities decoded, spaces collapsed."""
     return _SPACE.sub(" ", html_lib.unescape(_TAG.sub(" ", rendered))).strip()
@@ -84,18 +78,18 @@ def _rendered(post: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _Bad(key, f"expected {{'rendered': text}}, got {type(value).__name__}")
+        raise BadEntry(key, f"expected {{'rendered': text}}, got {type(value).__name__}")
     return value
 
 
 def parse_wp_time(value: Any, field: str, zone: Any = UTC) -> datetime:
     """WordPress's ``2026-02-02T09:15:00`` (no offset) as an aware UTC datetime; ``zone`` for local fields."""
     if not isinstance(value, str) or not value.strip():
-        raise _Bad(field, f"missing or not a date: {value!r}")
+        raise BadEntry(field, f"missing or not a date: {value!r}")
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _Bad(field, f"not an ISO 8601 date: {value!r}") from None
+        raise BadEntry(field, f"not an ISO 8601 date: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
@@ -106,7 +100,7 @@ def _modified_of(fingerprint: str | None) -> datetime | None:
         return None
     try:
         return parse_wp_time(fingerprint.split("#", 1)[0], "modified_gmt")
-    except _Bad:
+    except BadEntry:
         return None
 
 
@@ -280,7 +274,7 @@ class WordPressSource:
             return Unchanged(external)
         try:
             article = self._article(post, external, context)
-        except _Bad as bad:
+        except BadEntry as bad:
             return Failed(external, InputError(where, bad.message, bad.field))
         return Fetched(article, fingerprint)
 
@@ -289,10 +283,10 @@ class WordPressSource:
     def _article(self, post: Mapping[str, Any], external: str, context: SourceContext) -> Article:
         link = post.get("link")
         if not isinstance(link, str) or not link.startswith(("http://", "https://")):
-            raise _Bad("link", f"missing or not an absolute URL: {link!r}")
+            raise BadEntry("link", f"missing or not an absolute URL: {link!r}")
         title = plain_text(_rendered(post, "title"))
         if not title:
-            raise _Bad("title", "missing: the post has no title")
+            raise BadEntry("title", "missing: the post has no title")
         if post.get("date_gmt"):
             published = parse_wp_time(post.get("date_gmt"), "date_gmt")
         else:
