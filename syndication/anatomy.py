@@ -45,6 +45,8 @@ REGION_ARTICLES = ("die ", "den ", "das ", "der ", "the ")
 QUOTE_PAIRS = {"„": "“‟”", "“": "”“", '"': '"', "»": "«", "«": "»", "‚": "‘’", "'": "'", "”": "”"}
 
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Elements whose content is code or inert markup, never text a reader sees.
+_NOT_TEXT_TAGS = ("script", "style", "template")
 _CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "header", "footer", "span"})
 _LIST_ROLES = frozenset({SectionRole.KEY_FACTS, SectionRole.CHANCES_RISKS})
 _SPACE = re.compile(r"\s+")
@@ -340,6 +342,8 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str) -> ParsedBody:
     root = document.find("body")
     if root is None:
         return EMPTY
+    # Before any text is derived: a script's body must not become teaser, heading or quote text.
+    etree.strip_elements(document, *_NOT_TEXT_TAGS, with_tail=False)
 
     author_quote = _take_author_quote(root)
     _cut_comment_area(root)

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8"
 # Bumped when entries are read differently, so that stored fingerprints go stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 

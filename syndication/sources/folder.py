@@ -37,7 +37,7 @@ from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 # Bumped when this module reads files differently, so that stored fingerprints go stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 # "draft" is accepted too: a draft is not collected, and a stored article that became a
 # draft again is marked retracted (unpublished), never deleted.

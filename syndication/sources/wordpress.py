@@ -59,7 +59,7 @@ ACCEPT = "application/json"
 OVERLAP = timedelta(minutes=1)
 SWEEP_PAGE_SIZE = 100
 # Bumped when posts are read differently, so that stored fingerprints go stale.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 # WordPress ends generated excerpts with " [&hellip;]" (or a theme's "Read more" link).

@@ -249,6 +249,20 @@ def test_scripts_and_event_handlers_are_removed() -> None:
     assert (False, False, False) == ("script" in combined, "onclick" in combined, "onerror" in combined)
 
 
+def test_script_and_style_bodies_never_become_text() -> None:
+    """Script and style bodies are dropped before teaser, headings, list items and the quote are read."""
+    body = (
+        "<p>Vorspann<script>var a = 'Skript';</script> weiter.<style>p{}</style></p>"
+        "<h2>Wichtigste <script>x()</script>Fakten</h2><ul><li>Eins<script>y()</script></li></ul>"
+        '<blockquote class="author-quote">„Zitat<style>q{}</style>“</blockquote>'
+    )
+    parsed = parse_body(body, ANATOMY, BASE)
+    section = parsed.sections[0]
+    assert ("Vorspann weiter.", "Wichtigste Fakten", ["Eins"], "Zitat") == (
+        parsed.teaser, section.heading, [item.text for item in section.items], parsed.author_quote
+    )
+
+
 def test_german_typography_survives_untouched() -> None:
     """„…“, ‚…‘, umlauts, ß and en dashes come out exactly as they went in."""
     text = "„Größe“ und ‚Maß‘ – Übermut in Kaiserslautern–Pirmasens"

@@ -199,6 +199,20 @@ def test_script_and_event_handlers_are_sanitized_away(folder: Path) -> None:
     )
 
 
+def test_script_and_style_text_in_a_markdown_lead_reach_neither_teaser_nor_feed_summary(folder: Path) -> None:
+    """The body of a ``<script>``/``<style>`` in a Markdown lead is dropped before teaser and summary are made."""
+    from syndication.feeds.content import feed_item
+
+    lead = (
+        'Die Stadt <script>document.write("Skripttext")</script>baut drei neue Radwege.'
+        "<style>p { color: red }</style>\n\n<script>\nvar geheim = 1;\n</script>\n"
+    )
+    (folder / "radwege.md").write_text(GOOD.replace("Die Stadt baut drei neue Radwege.\n", lead), "utf-8")
+    article = _articles(_events(_source(folder)))["radwege"]
+    summary = feed_item(article, "de").summary
+    assert ("Die Stadt baut drei neue Radwege.", "Die Stadt baut drei neue Radwege.") == (article.teaser, summary)
+
+
 def test_front_matter_author_quote_wins_and_loses_its_quote_marks(folder: Path) -> None:
     """``author_quote`` in front matter is the quote, without surrounding „…“."""
     (folder / "radwege.md").write_text(GOOD.replace("categories:", "author_quote: „Endlich.“\ncategories:"), "utf-8")
