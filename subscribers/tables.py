@@ -1,4 +1,4 @@
-"""Tables of the subscribers package, on the shared ``metadata`` (migration 0003_subscribers)."""
+"""Tables of the subscribers package, on the shared ``metadata`` (migrations 0003_subscribers, 0007_hostile_input)."""
 
 from __future__ import annotations
 
@@ -85,4 +85,13 @@ subscribe_attempts = Table(
     Column("attempted_at", UtcDateTime, nullable=False),
     Index("ix_subscribe_attempts_client_hash_attempted_at", "client_hash", "attempted_at"),
     Index("ix_subscribe_attempts_attempted_at", "attempted_at"),
+)
+
+# Subscribe form tokens already used (SHA-256 of the token), kept until the token would have expired anyway.
+used_form_tokens = Table(
+    "used_form_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_used_form_tokens_expires_at", "expires_at"),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import re
@@ -59,6 +60,11 @@ _STRENGTH = {
     SubscriberStatus.BOUNCED: 2,
     SubscriberStatus.COMPLAINED: 3,
 }
+
+
+def event_key(event_id: str) -> str:
+    """What is stored for an event id: SHA-256 of the whole id, so that ids of any length stay distinct."""
+    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SignatureRejected(Exception):
@@ -133,7 +139,10 @@ class WebhookReport:
 
 
 class EventProcessor:
-    """Applies SendGrid events to subscribers, each event at most once (by ``sg_event_id``)."""
+    """Applies SendGrid events to subscribers, each event at most once (by ``sg_event_id``).
+
+    The id is stored as its SHA-256 (``event_key``), never cut short: ids sharing a prefix stay distinct.
+    """
 
     def __init__(self, store: SubscriberStore) -> None:
         self.store = store
@@ -185,7 +194,7 @@ class EventProcessor:
                     with connection.begin_nested():
                         connection.execute(
                             insert(webhook_events).values(
-                                sg_event_id=event_id[:100],
+                                sg_event_id=event_key(event_id),
                                 event=kind or "?",
                                 subscriber_id=match[0] if match else None,
                                 outcome=outcome,

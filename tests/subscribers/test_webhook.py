@@ -15,7 +15,7 @@ from sqlalchemy import select
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
 from subscribers.tables import webhook_events
-from subscribers.webhook import EVENT_RETENTION, SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+from subscribers.webhook import EVENT_RETENTION, SIGNATURE_HEADER, TIMESTAMP_HEADER, event_key, load_public_key
 
 
 def signed(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int) -> dict[str, str]:
@@ -160,7 +160,7 @@ def test_old_event_ids_are_pruned_after_the_retention(
     live.client.post("/webhooks/sendgrid", content=later, headers=signed(webhook_key, later, now_ts(live)))
     with live.runtime.engine.connect() as connection:
         kept = connection.execute(select(webhook_events.c.sg_event_id)).scalars().all()
-    assert ["p2"] == kept
+    assert [event_key("p2")] == kept
 
 
 def test_malformed_signed_bodies_are_answered_without_server_errors(
@@ -197,3 +197,22 @@ def test_oversized_body_is_refused_before_it_is_read(live: LiveServer) -> None:
     declared = live.client.post("/webhooks/sendgrid", content=oversized)
     streamed = live.client.post("/webhooks/sendgrid", content=chunks())
     assert (413, 413) == (declared.status_code, streamed.status_code)
+
+
+def test_long_event_ids_sharing_a_prefix_count_as_two_events(
+    live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """Two event ids longer than 100 characters that share their first 100 are two events, not one duplicate."""
+    ids = setup_subscribers(live)
+    prefix = "x" * 100
+    body = events_body(
+        {"event": "unsubscribe", "email": "abmelden@example.org", "sg_event_id": prefix + "-first"},
+        {"event": "bounce", "email": "bounce@example.org", "sg_event_id": prefix + "-second", "type": "bounce"},
+    )
+    response = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    again = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
+    assert {"applied": 2, "duplicates": 0, "ignored": 0, "unmatched": 0} == response.json()
+    assert {"applied": 0, "duplicates": 2, "ignored": 0, "unmatched": 0} == again.json()
+    assert (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED) == (
+        statuses(live, ids)["abmelden"], statuses(live, ids)["bounce"]
+    )
