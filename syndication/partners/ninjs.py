@@ -3,6 +3,11 @@
 Field names and shapes follow ``ninjs-schema_3.1.json``: headlines, descriptions and
 bodies are arrays of objects; an associated picture is itself a ninjs object with
 renditions and, when it is AI-generated, the IPTC digital source type.
+
+Every text field declares its content type. The plain-text ones (headlines, descriptions,
+``by``, subject names, captions, credits, source names) go through the feeds' own
+:func:`~syndication.feeds.content.plain_text`: no tag, no script body, no XML-invalid
+character reaches them, whatever the article holds.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from syndication.feeds.content import web_url
-from syndication.html import absolute_url, escape, html_to_text, sanitize_html, strip_xml_invalid
+from syndication.feeds.content import plain_text, web_url
+from syndication.html import absolute_url, escape, html_to_text, sanitize_html
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
 
@@ -83,20 +88,21 @@ def body_html(article: Article) -> str:
     this site), so that the text appears once.
     """
     markup = article.body_html or "".join(
-        f"<h2>{escape(section.heading)}</h2>{section.html}" for section in article.sections
+        f"<h2>{escape(plain_text(section.heading))}</h2>{section.html}" for section in article.sections
     )
-    quote = (article.author_quote or "").strip()
+    quote = plain_text(article.author_quote or "")
     outlook = article.outlook
     if quote and not (outlook is not None and _same_text(html_to_text(outlook.html), quote)):
-        cite = f"<p>— <cite>{escape(article.author.name)}</cite></p>" if article.author else ""
+        author = plain_text(article.author.name) if article.author else ""
+        cite = f"<p>— <cite>{escape(author)}</cite></p>" if author else ""
         markup += f"<blockquote><p>{escape(quote)}</p>{cite}</blockquote>"
     return sanitize_html(markup, base_url=article.url)
 
 
 def summary_html(article: Article) -> str:
     """What a summary-only partner gets as body: the teaser and a link to the full article."""
-    link = f'<a href="{escape(as_uri(article.url))}">{escape(article.title)}</a>'
-    return sanitize_html(f"<p>{escape(article.teaser)}</p><p>{link}</p>", base_url=article.url)
+    link = f'<a href="{escape(as_uri(article.url))}">{escape(plain_text(article.title))}</a>'
+    return sanitize_html(f"<p>{escape(plain_text(article.teaser))}</p><p>{link}</p>", base_url=article.url)
 
 
 def _body(value: str, role: str) -> dict[str, Any]:
@@ -110,9 +116,16 @@ def _body(value: str, role: str) -> dict[str, Any]:
     }
 
 
+def _text(value: str, role: str) -> dict[str, str]:
+    return {"role": role, "contentType": "text/plain", "value": value}
+
+
 def _subjects(article: Article) -> list[dict[str, Any]]:
-    subjects = [{"name": name, "rel": "category", "literal": f"category:{name}"} for name in article.categories]
-    subjects += [{"name": name, "rel": "region", "literal": f"region:{name}"} for name in article.regions]
+    subjects: list[dict[str, Any]] = []
+    for rel, names in (("category", article.categories), ("region", article.regions)):
+        for name in dict.fromkeys(plain_text(raw) for raw in names):
+            if name:
+                subjects.append({"name": name, "rel": rel, "literal": f"{rel}:{name}"})
     return subjects
 
 
@@ -127,8 +140,11 @@ def picture(image: Image, terms: Terms, language: str, base_url: str | None = No
         rendition["height"] = image.height
     if image.length:
         rendition["sizeInBytes"] = image.length
-    if image.alt:
-        rendition["title"] = strip_xml_invalid(image.alt)
+    alt = plain_text(image.alt)
+    caption = plain_text(image.caption)
+    credit = plain_text(image.credit)
+    if alt:
+        rendition["title"] = alt
     item: dict[str, Any] = {
         "name": LEAD_IMAGE_NAME,
         "rel": LEAD_IMAGE_NAME,
@@ -136,21 +152,21 @@ def picture(image: Image, terms: Terms, language: str, base_url: str | None = No
         "type": "picture",
         "language": language,
     }
-    if image.caption:
-        item["headlines"] = [{"role": "caption", "value": strip_xml_invalid(image.caption)}]
+    if caption:
+        item["headlines"] = [_text(caption, "caption")]
     descriptions = []
-    if image.alt:
-        descriptions.append({"role": "alt", "contentType": "text/plain", "value": strip_xml_invalid(image.alt)})
+    if alt:
+        descriptions.append(_text(alt, "alt"))
     if image.ai_generated:
         label = AI_DISCLOSURE.get(language.split("-")[0].lower(), AI_DISCLOSURE["en"])
-        descriptions.append({"role": "disclosure", "contentType": "text/plain", "value": label})
+        descriptions.append(_text(label, "disclosure"))
         item["digitalSourceType"] = dict(AI_GENERATED)
     if descriptions:
         item["descriptions"] = descriptions
-    if image.credit:
+    if credit:
         # ninjs has no credit line of its own: "by" names the creator of the picture.
-        item["by"] = strip_xml_invalid(image.credit)
-    item["usageTerms"] = terms.usage_terms
+        item["by"] = credit
+    item["usageTerms"] = plain_text(terms.usage_terms)
     item["renditions"] = [rendition]
     return item
 
@@ -175,35 +191,35 @@ def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
         "versionCreated": timestamp(article.updated),
         "pubStatus": "canceled" if retracted else "usable",
         "language": article.language,
-        "headlines": [{"role": "main", "contentType": "text/plain", "value": strip_xml_invalid(article.title)}],
+        "headlines": [_text(plain_text(article.title) or article.id, "main")],
     }
     if terms.embargo_minutes > 0:
         item["embargoedUntil"] = timestamp(article.published + timedelta(minutes=terms.embargo_minutes))
     if not retracted:
-        if article.teaser:
-            item["descriptions"] = [
-                {"role": "summary", "contentType": "text/plain", "value": strip_xml_invalid(article.teaser)}
-            ]
+        teaser = plain_text(article.teaser)
+        if teaser:
+            item["descriptions"] = [_text(teaser, "summary")]
         if terms.summary_only:
             item["bodies"] = [_body(summary_html(article), "summary")]
         else:
             item["bodies"] = [_body(body_html(article), "main")]
         if image:
             item["associations"] = [picture(image, terms, article.language, article.url)]
-    if article.author:
-        item["by"] = strip_xml_invalid(article.author.name)
+    byline = plain_text(article.author.name) if article.author else ""
+    if byline:
+        item["by"] = byline
     subjects = _subjects(article)
     if subjects:
         item["subjects"] = subjects
-    item["copyrightHolder"] = terms.copyright_holder
-    item["copyrightNotice"] = terms.copyright_notice
-    item["usageTerms"] = terms.usage_terms
+    item["copyrightHolder"] = plain_text(terms.copyright_holder)
+    item["copyrightNotice"] = plain_text(terms.copyright_notice)
+    item["usageTerms"] = plain_text(terms.usage_terms)
     if terms.licence_url:
         item["rightsInfo"] = {"linkedRights": as_uri(terms.licence_url)}
     item["infoSources"] = [
-        {"name": terms.publisher, "role": "publisher", "uri": as_uri(terms.publisher_url)},
+        {"name": plain_text(terms.publisher), "role": "publisher", "uri": as_uri(terms.publisher_url)},
         *(
-            {"name": strip_xml_invalid(s.title), "role": "source", "uri": as_uri(url)}
+            {"name": plain_text(s.title) or url, "role": "source", "uri": as_uri(url)}
             for s in article.sources
             if (url := web_url(s.url, article.url))
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +15,7 @@ from sqlalchemy import Engine
 from syndication.clock import FixedClock
 from syndication.collect import run_collect
 from syndication.config import Settings
-from syndication.model import Article, Image, SourceLink, Status
+from syndication.model import Article, Author, Image, SourceLink, Status
 from syndication.partners.ninjs import AI_GENERATED, as_uri, item_uri, to_ninjs
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
@@ -210,3 +212,92 @@ def test_script_and_data_urls_are_not_passed_on() -> None:
         [source["uri"] for source in item["infoSources"] if source["role"] == "source"],
     )
     assert expected == actual
+
+
+# -- hostile text --------------------------------------------------------------------------
+
+_TAG = re.compile(r"<\s*[A-Za-z/!?]")
+_TEXT_ARRAYS = ("headlines", "descriptions", "bodies")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+SCRIPT = '<script>alert("x")</script>'
+
+
+def hostile_article() -> Article:
+    """Markup, script bodies and control characters in every text an article carries."""
+    return make_article(
+        1,
+        title=f"Böse </title>{SCRIPT}<b>Überschrift</b>\x07",
+        teaser=f"Vorspann <i>kursiv</i>{SCRIPT}\x0c",
+        author=Author(name=f"<b>Marc</b> Fuchs{SCRIPT}\x01", url="/autor/marc-fuchs/"),
+        image=Image(url="bilder/x.jpg", alt=f"Alt<img src=x onerror=alert(1)>{SCRIPT}",
+                    caption=f"{SCRIPT}<em>Bildtext</em>\x02", credit="<a href='https://evil.example'>Agentur</a>",
+                    ai_generated=True, mime_type="image/jpeg"),
+        categories=("Pol\x0citik", f"<i>Kultur</i>{SCRIPT}"),
+        regions=("<u>Südwest</u>",),
+        sources=(SourceLink(f"<b>Quelle</b>{SCRIPT}", "https://quelle.example/a"),),
+        author_quote=f"Ein Zitat {SCRIPT} mit <b>Markup</b>",
+    )
+
+
+def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(path, key, value) of every value in a ninjs item."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}/{key}")
+            yield path, key, node
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{path}/{index}")
+
+
+def _plain_text_problems(item: dict[str, Any]) -> list[str]:
+    problems = []
+    for path, key, parent in _strings(item):
+        value = parent[key]
+        if key in _TEXT_ARRAYS:
+            problems += [f"{path}/{key}: no contentType" for text in value if "contentType" not in text]
+        if not isinstance(value, str) or (key == "value" and parent.get("contentType") == "text/html"):
+            continue
+        if _TAG.search(value) or "alert" in value or _XML_INVALID.search(value):
+            problems.append(f"{path}/{key}: {value!r}")
+    return problems
+
+
+@pytest.mark.parametrize("terms", [{}, {"summary_only": True}], ids=["full", "summary only"])
+def test_every_text_field_of_a_hostile_article_is_plain_text(
+    terms: dict[str, Any], ninjs_validator: Draft202012Validator
+) -> None:
+    """Headlines, descriptions, by, subjects, caption, credit and source names carry no markup; all typed."""
+    item = to_ninjs(hostile_article(), default_terms(**terms))
+    assert ([], []) == (_plain_text_problems(item), schema_errors(ninjs_validator, item))
+
+
+def test_hostile_text_keeps_its_words() -> None:
+    """Plain text keeps what a reader should see: words, umlauts, the caption as a typed headline."""
+    item = to_ninjs(hostile_article(), default_terms())
+    picture = item["associations"][0]
+    assert (
+        "Böse Überschrift",
+        "Vorspann kursiv",
+        "Marc Fuchs",
+        ["Politik", "Kultur", "Südwest"],
+        [{"role": "caption", "contentType": "text/plain", "value": "Bildtext"}],
+        "Agentur",
+        "Quelle",
+    ) == (
+        item["headlines"][0]["value"],
+        item["descriptions"][0]["value"],
+        item["by"],
+        [subject["name"] for subject in item["subjects"]],
+        picture["headlines"],
+        picture["by"],
+        item["infoSources"][1]["name"],
+    )
+
+
+def test_the_checker_finds_markup_in_a_plain_text_field() -> None:
+    """The plain-text check is not vacuous: a tag in a headline or a caption without type is reported."""
+    item = to_ninjs(make_article(1), default_terms())
+    item["headlines"][0]["value"] = "Böse </title><script>"
+    item["associations"][0]["headlines"] = [{"role": "caption", "value": "Bild"}]
+    assert 2 == len(_plain_text_problems(item))
