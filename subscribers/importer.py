@@ -3,20 +3,33 @@
 A file that cannot be read as a whole (missing, not UTF-8, no email column) imports
 nothing. Otherwise every bad row is reported with its line number and reason, and the
 good rows are imported.
+
+A file written by ``subscribers export`` comes back as it was: status, consent step,
+timestamps, slot. Suppression wins: an address the list suppresses (erased, bounced,
+complained) is refused, one already present is left as it is, and a row marked unsubscribed,
+bounced or complained is stored that way. Only a row whose consent step says the reader
+agreed (or an import ``--consented``) is active; anyone else must confirm by mail.
+
+Each record must sit on one line. A quote left open would otherwise swallow every row up
+to the next quote (Python's csv reads on over line ends); such a row is reported at the line
+where it starts and reading goes on with the next line, so every line is either imported or
+named in the report.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from subscribers.addresses import normalise_email
+from subscribers.exporter import restore_cell
 from subscribers.model import Frequency, SubscriberStatus
-from subscribers.store import FORGOTTEN, NewSubscriber, SubscriberStore
+from subscribers.store import FORGOTTEN, ImportedConsent, NewSubscriber, SubscriberStore
 from syndication.errors import InputError
 
 # Accepted header names (compared case-insensitively, spaces and underscores ignored).
@@ -25,7 +38,33 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "name": ("name", "vorname", "firstname"),
     "topics": ("topics", "themen", "interests"),
     "frequency": ("frequency", "häufigkeit", "haeufigkeit"),
+    "status": ("status",),
+    "slot": ("slot", "uhrzeit"),
+    "language": ("language", "sprache"),
+    "created": ("created",),
+    "confirmed": ("confirmed",),
+    "unsubscribed": ("unsubscribed",),
+    "unsubscribe_reason": ("unsubscribe_reason",),
+    "consent_action": ("consent_action",),
+    "consent_at": ("consent_at",),
+    "consent_form": ("consent_form",),
+    "consent_wording_version": ("consent_wording_version",),
 }
+# Consent steps in which the reader agreed to receive mail (see ConsentRecord).
+GRANTING_ACTIONS = frozenset({"confirmed", "imported", "added"})
+# Caps as the tables have them: a longer value is refused, since cutting would change it
+# (names are cut at 200 characters instead, as the form does).
+MAX_LENGTH = {
+    "email": 320,
+    "topics": 2000,
+    "language": 10,
+    "unsubscribe_reason": 200,
+    "consent_action": 20,
+    "consent_form": 200,
+    "consent_wording_version": 50,
+}
+MAX_TOPIC_LENGTH = 100
+_SLOT = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 FREQUENCY_WORDS = {
     "daily": Frequency.DAILY,
     "täglich": Frequency.DAILY,
@@ -47,6 +86,8 @@ class ImportReport:
     imported: int
     already_present: int
     rejected: tuple[Rejected, ...]
+    # Addresses this import added as pending: they get a confirmation mail.
+    pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,43 +136,131 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
+def _records(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> Iterator[tuple[int, list[str] | str]]:
+    """(line number, cells) per line of ``text``, or (line number, reason) for a line that is broken.
+
+    A line is parsed on its own, followed by one extra line end: a record that reaches into
+    that extra line has a quoted field open at the end of its own line.
+    """
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        reader = csv.reader(iter((line, "\n")), dialect)
+        try:
+            cells = next(reader, [])
+        except csv.Error as exc:
+            yield number, f"malformed CSV: {exc}"
+            continue
+        if reader.line_num > 1:
+            yield number, (
+                "a quoted field is not closed on this line (unbalanced \"); "
+                "the row is skipped and reading goes on with the next line"
+            )
+            continue
+        yield number, cells
+
+
+def _timestamp(text: str, column: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{column}: {text[:40]!r} is not an ISO 8601 time (like 2026-11-24T05:00:00+00:00)") from None
+    # A time without offset is taken as UTC, the zone the export writes.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _subscriber(line: int, cell: Callable[[str], str], where: str) -> NewSubscriber:
+    """A row's subscriber as the file describes it; ValueError/InputError with the reason."""
+    for field, limit in MAX_LENGTH.items():
+        if len(cell(field)) > limit:
+            raise ValueError(f"{field} is longer than {limit} characters")
+    email = normalise_email(cell("email"), where=f"{where}:{line}")
+    frequency_text = cell("frequency").lower()
+    frequency = FREQUENCY_WORDS.get(frequency_text or "daily")
+    if frequency is None:
+        raise ValueError(f"unknown frequency {cell('frequency')!r} (expected daily or weekly)")
+    raw_topics = cell("topics").replace("|", ";")
+    topics = tuple(t.strip() for t in raw_topics.split(";") if t.strip())
+    if any(len(topic) > MAX_TOPIC_LENGTH for topic in topics):
+        raise ValueError(f"a topic is longer than {MAX_TOPIC_LENGTH} characters")
+    status_text = cell("status").lower()
+    try:
+        status = SubscriberStatus(status_text) if status_text else None
+    except ValueError:
+        expected = ", ".join(s.value for s in SubscriberStatus)
+        raise ValueError(f"unknown status {cell('status')!r} (expected one of {expected})") from None
+    slot = cell("slot") or None
+    if slot is not None and not _SLOT.fullmatch(slot):
+        raise ValueError(f"slot {slot!r} is not a time like 06:00")
+    consent = None
+    if cell("consent_action") or cell("consent_at"):
+        recorded_at = _timestamp(cell("consent_at"), "consent_at")
+        if not cell("consent_action") or recorded_at is None:
+            raise ValueError("consent_action and consent_at go together: give both or neither")
+        consent = ImportedConsent(
+            action=cell("consent_action").lower(),
+            recorded_at=recorded_at,
+            form=cell("consent_form") or f"import:{Path(where).name}",
+            wording_version=cell("consent_wording_version") or "unknown",
+        )
+    return NewSubscriber(
+        email=email,
+        frequency=frequency,
+        topics=topics,
+        # Cleaned and cut to 200 characters by the store, as the form's names are.
+        name=cell("name") or None,
+        slot=slot,
+        language=cell("language") or "de",
+        status=status,
+        created=_timestamp(cell("created"), "created"),
+        confirmed=_timestamp(cell("confirmed"), "confirmed"),
+        unsubscribed=_timestamp(cell("unsubscribed"), "unsubscribed"),
+        unsubscribe_reason=cell("unsubscribe_reason") or None,
+        consent=consent,
+    )
+
+
 def parse_rows(text: str, where: str) -> Iterator[_Row | Rejected]:
     """Every data row as a candidate subscriber or a rejection (line numbers as in the file)."""
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(where, "the file is empty") from None
-    columns = map_columns(header, where)
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield Rejected(reader.line_num, f"malformed CSV: {exc}")
+    records = _records(text, _dialect(text))
+    first = next(records, None)
+    if first is None or (isinstance(first[1], list) and not any(c.strip() for c in first[1])):
+        raise InputError(where, "the file is empty" if first is None else "the first line (the header) is empty")
+    if isinstance(first[1], str):
+        raise InputError(f"{where}:1", f"cannot read the header: {first[1]}")
+    columns = map_columns(first[1], where)
+    for line, cells in records:
+        if isinstance(cells, str):
+            yield Rejected(line, cells)
             continue
-        line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
 
         def cell(field: str, cells: list[str] = cells) -> str:
             index = columns.get(field)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+            # The quote the export put before a formula-like value is taken off again.
+            return restore_cell(cells[index].strip()).strip() if index is not None and index < len(cells) else ""
 
         try:
-            email = normalise_email(cell("email"), where=f"{where}:{line}")
-        except InputError as exc:
-            yield Rejected(line, exc.reason)
-            continue
-        frequency_text = cell("frequency").lower()
-        frequency = FREQUENCY_WORDS.get(frequency_text or "daily")
-        if frequency is None:
-            yield Rejected(line, f"unknown frequency {cell('frequency')!r} (expected daily or weekly)")
-            continue
-        raw_topics = cell("topics").replace("|", ";")
-        topics = tuple(t.strip() for t in raw_topics.split(";") if t.strip())
-        yield _Row(line, NewSubscriber(email=email, frequency=frequency, topics=topics, name=cell("name") or None))
+            yield _Row(line, _subscriber(line, cell, where))
+        except (InputError, ValueError) as exc:
+            yield Rejected(line, exc.reason if isinstance(exc, InputError) else str(exc))
+
+
+def _with_status(row: NewSubscriber, consented: bool) -> NewSubscriber:
+    """The row as it may be stored: active only with consent, never active when the file says otherwise."""
+    if row.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED):
+        return row
+    if row.status in (None, SubscriberStatus.ACTIVE):
+        if row.consent is not None and row.consent.action in GRANTING_ACTIONS:
+            return replace(row, status=SubscriberStatus.ACTIVE, unsubscribed=None, unsubscribe_reason=None)
+        if consented:
+            # The operator affirms consent for the row: this import is its consent step.
+            return replace(
+                row, status=SubscriberStatus.ACTIVE, consent=None, unsubscribed=None, unsubscribe_reason=None
+            )
+    # No proof of consent: the reader must confirm by mail (double opt-in).
+    return replace(row, status=SubscriberStatus.PENDING, confirmed=None, unsubscribed=None, unsubscribe_reason=None)
 
 
 def import_csv(
@@ -174,8 +303,14 @@ def import_csv(
         elif email in existing:
             already += 1
         else:
-            fresh.append(row.subscriber)
-    status = SubscriberStatus.ACTIVE if consented else SubscriberStatus.PENDING
-    store.add_many(fresh, now=now, status=status, consent_form=f"import:{path.name}", wording_version=wording_version)
+            fresh.append(_with_status(row.subscriber, consented))
+    store.add_many(
+        fresh,
+        now=now,
+        status=SubscriberStatus.PENDING,
+        consent_form=f"import:{path.name}",
+        wording_version=wording_version,
+    )
     rejected.sort(key=lambda r: r.line)
-    return ImportReport(imported=len(fresh), already_present=already, rejected=tuple(rejected))
+    pending = tuple(row.email for row in fresh if row.status == SubscriberStatus.PENDING)
+    return ImportReport(imported=len(fresh), already_present=already, rejected=tuple(rejected), pending=pending)

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+# As the form's input allows: a longer value is cut, not refused.
+NAME_MAX_LENGTH = 200
+_SPACES = re.compile(r"\s+")
+
+
+def _is_control(char: str) -> bool:
+    # Cc covers C0, DEL and C1 (NEL included); Zl/Zp are the Unicode line and paragraph
+    # separators, which some mail and log readers treat as line ends too.
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A subscriber's name as it may be stored: one line, no control characters, at most 200 characters.
+
+    Every way a name enters (form, preferences, CSV import, CLI) passes through here, so a
+    name can never carry CR/LF into a mail header. Control characters become spaces (a
+    tab or line break between two words must not glue them together), runs of white space
+    shrink to one; an empty result is None.
+    """
+    if raw is None:
+        return None
+    text = "".join(" " if _is_control(char) else char for char in str(raw))
+    text = _SPACES.sub(" ", text).strip()[:NAME_MAX_LENGTH].rstrip()
+    return text or None
 
 
 class SubscriberStatus(StrEnum):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.addresses import normalise_email, suppression_hasher
-from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
+from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus, clean_name
 from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.errors import InputError
 
@@ -49,8 +49,22 @@ class AddressSuppressed(InputError):
 
 
 @dataclass(frozen=True)
+class ImportedConsent:
+    """The consent step a row of an export carries (when, how, wording version), kept as it was."""
+
+    action: str
+    recorded_at: datetime
+    form: str
+    wording_version: str
+
+
+@dataclass(frozen=True)
 class NewSubscriber:
-    """A row to add in bulk (import)."""
+    """A row to add in bulk (import).
+
+    ``status`` None takes the status of the whole import; the timestamps None take the
+    import's time. A row from an export carries them all, so that nothing is lost.
+    """
 
     email: str
     frequency: Frequency = Frequency.DAILY
@@ -58,6 +72,12 @@ class NewSubscriber:
     name: str | None = None
     slot: str | None = None
     language: str = "de"
+    status: SubscriberStatus | None = None
+    created: datetime | None = None
+    confirmed: datetime | None = None
+    unsubscribed: datetime | None = None
+    unsubscribe_reason: str | None = None
+    consent: ImportedConsent | None = None
 
 
 def _topics_json(topics: Iterable[str]) -> str:
@@ -169,7 +189,7 @@ class SubscriberStore:
                         frequency=Frequency(frequency).value,
                         topics=_topics_json(topics),
                         language=language,
-                        name=(name or "").strip() or None,
+                        name=clean_name(name),
                         slot=slot,
                         created=now,
                         confirmed=now if status == SubscriberStatus.ACTIVE else None,
@@ -191,42 +211,75 @@ class SubscriberStore:
         consent_form: str,
         wording_version: str,
     ) -> int:
-        """Insert many new subscribers in one transaction (callers filter out known addresses first)."""
+        """Insert many new subscribers in one transaction (callers filter out known addresses first).
+
+        A row's own status and consent record (from an export) are kept; rows without a
+        status get ``status``. An active row without a consent record of its own gets an
+        ``imported`` record of this import. A bounced or complained row is also put on the
+        suppression list, as it was where it came from.
+        """
         if not rows:
             return 0
-        values = [
-            {
-                "email": row.email,
-                "email_hash": self._hash(row.email),
-                "status": status.value,
-                "frequency": row.frequency.value,
-                "topics": _topics_json(row.topics),
-                "language": row.language,
-                "name": row.name,
-                "slot": row.slot,
-                "created": now,
-                "confirmed": now if status == SubscriberStatus.ACTIVE else None,
-            }
-            for row in rows
-        ]
+        values = [self._row_values(row, status, now) for row in rows]
         with self.engine.begin() as connection:
             connection.execute(insert(subscribers), values)
-            if status == SubscriberStatus.ACTIVE:
-                ids = self._ids_by_email(connection, [row.email for row in rows])
-                consent = [
-                    {
-                        "subscriber_id": ids[row.email],
-                        "action": "imported",
-                        "recorded_at": now,
-                        "ip": None,
-                        "user_agent": None,
-                        "form": consent_form,
-                        "wording_version": wording_version,
-                    }
-                    for row in rows
-                ]
+            ids = self._ids_by_email(connection, [row.email for row in rows])
+            consent = []
+            for row, value in zip(rows, values, strict=True):
+                if row.consent is not None:
+                    consent.append(
+                        {
+                            "subscriber_id": ids[row.email],
+                            "action": row.consent.action[:20],
+                            "recorded_at": row.consent.recorded_at,
+                            "ip": None,
+                            "user_agent": None,
+                            "form": row.consent.form[:200],
+                            "wording_version": row.consent.wording_version[:50],
+                        }
+                    )
+                elif value["status"] == SubscriberStatus.ACTIVE.value:
+                    consent.append(
+                        {
+                            "subscriber_id": ids[row.email],
+                            "action": "imported",
+                            "recorded_at": now,
+                            "ip": None,
+                            "user_agent": None,
+                            "form": consent_form,
+                            "wording_version": wording_version,
+                        }
+                    )
+                if value["status"] in (SubscriberStatus.BOUNCED.value, SubscriberStatus.COMPLAINED.value):
+                    self.suppress_in(connection, value["email_hash"], value["status"], now)
+            if consent:
                 connection.execute(insert(consent_records), consent)
         return len(rows)
+
+    def _row_values(self, row: NewSubscriber, status: SubscriberStatus, now: datetime) -> dict[str, Any]:
+        chosen = row.status or status
+        confirmed = row.confirmed
+        if confirmed is None and chosen == SubscriberStatus.ACTIVE:
+            confirmed = now
+        unsubscribed = row.unsubscribed
+        reason = row.unsubscribe_reason
+        if chosen in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED):
+            unsubscribed = unsubscribed or now
+            reason = (reason or chosen.value)[:200]
+        return {
+            "email": row.email,
+            "email_hash": self._hash(row.email),
+            "status": chosen.value,
+            "frequency": row.frequency.value,
+            "topics": _topics_json(row.topics),
+            "language": row.language,
+            "name": clean_name(row.name),
+            "slot": row.slot,
+            "created": row.created or now,
+            "confirmed": confirmed,
+            "unsubscribed": unsubscribed,
+            "unsubscribe_reason": reason,
+        }
 
     @staticmethod
     def _ids_by_email(connection: Connection, emails: Sequence[str]) -> dict[str, int]:
@@ -298,6 +351,29 @@ class SubscriberStore:
                 )
                 for row in connection.execute(query)
             ]
+
+    def latest_consent(self, subscriber_ids: Sequence[int]) -> dict[int, ConsentRecord]:
+        """Each subscriber's newest consent step (for the export), by subscriber id."""
+        found: dict[int, ConsentRecord] = {}
+        ids = list(subscriber_ids)
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), 900):
+                query = (
+                    select(consent_records)
+                    .where(consent_records.c.subscriber_id.in_(ids[start : start + 900]))
+                    .order_by(consent_records.c.id)
+                )
+                for row in connection.execute(query):
+                    found[row.subscriber_id] = ConsentRecord(
+                        subscriber_id=row.subscriber_id,
+                        action=row.action,
+                        recorded_at=row.recorded_at,
+                        form=row.form,
+                        wording_version=row.wording_version,
+                        ip=row.ip,
+                        user_agent=row.user_agent,
+                    )
+        return found
 
     # -- reading -----------------------------------------------------------------
 
@@ -454,7 +530,7 @@ class SubscriberStore:
         if not isinstance(frequency, _Unchanged):
             values["frequency"] = Frequency(frequency).value
         if not isinstance(name, _Unchanged):
-            values["name"] = (name or "").strip()[:200] or None
+            values["name"] = clean_name(name)
         if not isinstance(slot, _Unchanged):
             values["slot"] = slot
         if not isinstance(language, _Unchanged):
@@ -530,6 +606,10 @@ class SubscriberStore:
         The hash keeps the address suppressed, so it cannot be re-imported. Returns whether
         a subscriber was found (the hash is stored either way).
         """
+        return self.erase(email, now=now) is not None
+
+    def erase(self, email: str, *, now: datetime) -> int | None:
+        """:meth:`forget`, returning the erased subscriber's id (None if there was none)."""
         address = normalise_email(email)
         email_hash = self._hash(address)
         with self.engine.begin() as connection:
@@ -547,4 +627,21 @@ class SubscriberStore:
                 connection.execute(
                     update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=FORGOTTEN)
                 )
-        return subscriber_id is not None
+        return None if subscriber_id is None else int(subscriber_id)
+
+    def scrub_deleted(self) -> bool:
+        """Overwrite what deleted rows left behind in the database files (after an erasure).
+
+        SQLite keeps a deleted row's bytes in free pages and in the write-ahead log until
+        they are reused, so an erased address could still be read from ``syndication.db``
+        or its ``-wal`` file. VACUUM rewrites the file from the live rows only, and the
+        TRUNCATE checkpoint empties the log. Returns False when a reader kept the log from
+        being emptied (run ``forget`` again when ``serve`` is idle). PostgreSQL's files
+        are not readable without the server's rights; nothing to do there.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM")
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        return busy is None or int(busy[0]) == 0

@@ -1,4 +1,9 @@
-"""Tables of the subscribers package, on the shared ``metadata`` (migrations 0003_subscribers, 0007_hostile_input)."""
+"""Tables of the subscribers package, on the shared ``metadata`` (migrations 0003_subscribers, 0007_hostile_input).
+
+Integer ids are never handed out twice (``sqlite_autoincrement``; PostgreSQL sequences never
+reuse values): the send ledger and provider events keep a subscriber's id after the subscriber
+is erased, and a newcomer given that id would be taken for them (migration 0008_ids_never_reused).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ subscribers = Table(
     UniqueConstraint("email", name="uq_subscribers_email"),
     Index("ix_subscribers_email_hash", "email_hash"),
     Index("ix_subscribers_status_frequency_id", "status", "frequency", "id"),
+    sqlite_autoincrement=True,
 )
 
 consent_records = Table(
@@ -50,6 +56,7 @@ consent_records = Table(
     Column("form", String(200), nullable=False),
     Column("wording_version", String(50), nullable=False),
     Index("ix_consent_records_subscriber_id", "subscriber_id"),
+    sqlite_autoincrement=True,
 )
 
 # Keyed hashes (HMAC-SHA256) of addresses that must not be mailed or re-imported.

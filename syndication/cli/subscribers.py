@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -15,11 +14,6 @@ from syndication.runtime import Runtime
 
 if TYPE_CHECKING:
     from subscribers.service import SubscriptionService
-
-EXPORT_COLUMNS = (
-    "email", "name", "status", "frequency", "topics", "slot", "language", "created", "confirmed", "unsubscribed",
-)
-
 
 @click.group("subscribers")
 def subscribers_group() -> None:
@@ -138,8 +132,11 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
 def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
     """Import FILE.csv (columns email/e-mail/E-Mail-Adresse, name, topics with ; or |, frequency).
 
-    Without --consented, new addresses are pending and each gets a confirmation mail.
-    Every rejected row is listed with its line number; exit code 1 if any was rejected.
+    A file from `subscribers export` keeps status, consent step, slot and timestamps.
+    Without --consented, new addresses without a consent step of their own are pending and
+    each gets a confirmation mail. Addresses already in the list are left as they are;
+    erased, bounced and complained addresses are refused. Every rejected row is listed with
+    its line number; exit code 1 if any was rejected.
     """
     from subscribers.importer import import_csv
     from subscribers.service import SubscriptionService
@@ -154,9 +151,7 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
     )
     for rejected in report.rejected:
         click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
-    mails_failed = 0
-    if not consented and report.imported:
-        mails_failed = _send_confirmations(service, file)
+    mails_failed = _send_confirmations(service, file, report.pending)
     click.echo(
         f"{file}: {report.imported} imported ({'active' if consented else 'pending'}), "
         f"{report.already_present} already present, {len(report.rejected)} rejected"
@@ -165,15 +160,14 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
     return EXIT_SOME_FAILED if report.rejected or mails_failed else EXIT_OK
 
 
-def _send_confirmations(service: SubscriptionService, file: Path) -> int:
-    from subscribers.importer import parse_rows, read_text
+def _send_confirmations(service: SubscriptionService, file: Path, emails: tuple[str, ...]) -> int:
+    """Mail a confirmation link to each address this import added as pending (not to those present before)."""
     from subscribers.model import SubscriberStatus
     from subscribers.service import Consent
 
     failed = 0
-    for item in parse_rows(read_text(file), str(file)):
-        email = getattr(getattr(item, "subscriber", None), "email", None)
-        subscriber = service.store.get_by_email(email) if email else None
+    for email in emails:
+        subscriber = service.store.get_by_email(email)
         if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
             continue
         outgoing = service.request(
@@ -192,31 +186,23 @@ def _send_confirmations(service: SubscriptionService, file: Path) -> int:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @click.pass_obj
 def export(runtime: Runtime, file: Path) -> int:
-    """Write every subscriber to FILE.csv ("-" for standard output); re-importable."""
+    """Write every subscriber to FILE.csv ("-" for standard output); re-importable without loss.
+
+    Status, consent step (when, how, wording version), slot and timestamps are included.
+    Cells that a spreadsheet would run as a formula (starting with = + - @) get a leading '.
+    """
+    from subscribers.exporter import export_csv
     from subscribers.store import SubscriberStore
 
     store = SubscriberStore(runtime.engine)
     handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8", newline="")
-    count = 0
     try:
-        writer = csv.writer(handle)
-        writer.writerow(EXPORT_COLUMNS)
-        for batch in store.iter_all():
-            for s in batch:
-                writer.writerow([
-                    s.email, s.name or "", s.status.value, s.frequency.value, "|".join(s.topics), s.slot or "",
-                    s.language, _iso(s.created), _iso(s.confirmed), _iso(s.unsubscribed),
-                ])
-                count += 1
+        count = export_csv(store, handle)
     finally:
         if handle is not sys.stdout:
             handle.close()
     click.echo(f"exported {count} subscribers", err=True)
     return EXIT_OK
-
-
-def _iso(value: object) -> str:
-    return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
 
 
 @subscribers_group.command("remove")
