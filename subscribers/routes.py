@@ -33,8 +33,9 @@ from subscribers.service import (
 )
 from subscribers.tokens import Purpose, TokenInvalid
 from subscribers.webhook import EventProcessor, SignatureRejected, load_public_key, parse_events, verify_request
+from syndication.config import Settings
 from syndication.errors import InputError
-from syndication.paths import TEMPLATES_DIR
+from syndication.paths import template_search_path
 from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,9 @@ _ERRORS = {
 }
 
 
-def _environment() -> jinja2.Environment:
+def _environment(settings: Settings) -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in template_search_path(settings)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -94,7 +95,7 @@ class SubscriberPages:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.templates = _environment()
+        self.templates = _environment(self.settings)
 
     @cached_property
     def service(self) -> SubscriptionService:

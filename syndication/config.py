@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syndication.errors import ConfigError
+from syndication.local_key import local_secret_key
 from syndication.model import SectionRole
 
 ENV_PREFIX = "SYNDICATION_"
@@ -46,6 +47,8 @@ class SiteConfig(Section):
     public_dir: Path = Path("public")
     outbox_dir: Path = Path("outbox")
     var_dir: Path = Path("var")
+    # Templates here replace the bundled ones of the same relative name (e.g. email/partials/footer.mjml.j2).
+    templates_dir: Path | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -295,6 +298,20 @@ class Secrets(BaseModel):
     sendgrid_api_key: str | None = Field(default=None, repr=False)
     smtp_username: str | None = Field(default=None, repr=False)
     smtp_password: str | None = Field(default=None, repr=False)
+    # Where a laptop install keeps its generated key when SYNDICATION_SECRET_KEY is unset (see for_settings).
+    local_key_dir: Path | None = Field(default=None, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, env: Mapping[str, str] | None = None) -> Secrets:
+        """Secrets from the environment; a local install (SQLite, no https) may fall back to a key in var_dir."""
+        secrets = cls.from_env(env)
+        store_url = settings.store_url.lower()
+        production = store_url.startswith(("postgres", "postgresql")) or settings.site.url.lower().startswith(
+            "https:"
+        )
+        if secrets.secret_key or production:
+            return secrets
+        return secrets.model_copy(update={"local_key_dir": settings.resolve(settings.site.var_dir)})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
@@ -307,6 +324,8 @@ class Secrets(BaseModel):
         )
 
     def require_secret_key(self) -> str:
+        if not self.secret_key and self.local_key_dir is not None:
+            return local_secret_key(self.local_key_dir)
         if not self.secret_key:
             raise ConfigError(
                 "SYNDICATION_SECRET_KEY is not set: signed links need a secret key from the environment "

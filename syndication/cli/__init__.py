@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from syndication.config import load_settings
+from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
 from syndication.runtime import Runtime
 
@@ -37,17 +37,17 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     # Migrations run on every start; say so only when something goes wrong.
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     settings = load_settings(config_path)
-    runtime = Runtime(settings=settings)
+    runtime = Runtime(settings=settings, secrets=Secrets.for_settings(settings))
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
 
 
 def _register_commands() -> None:
     # Imported here so that each module can import `cli` from this package.
-    from syndication.cli import articles, demo, digest, feeds, partners, run, send, serve, subscribers
+    from syndication.cli import articles, demo, digest, feeds, init, partners, run, send, serve, subscribers
 
     # `send` adds to the `digest` group, so it comes after `digest`.
-    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo):
+    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init):
         module.register(cli)
 
 

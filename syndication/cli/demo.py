@@ -7,9 +7,13 @@ slot now (through the same ledgered send, so running it twice sends nothing twic
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
+from syndication.config import Settings, SourceConfig
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
+from syndication.paths import SAMPLE_CONTENT_DIR
 from syndication.runtime import Runtime
 
 
@@ -17,10 +21,34 @@ def _files(folder, pattern: str) -> int:  # type: ignore[no-untyped-def]
     return sum(1 for _ in folder.rglob(pattern)) if folder.exists() else 0
 
 
+def with_sample_content(settings: Settings) -> Settings | None:
+    """The settings with the bundled sample articles as the only source, when there is nothing else to show.
+
+    That is when every configured source is a folder that does not exist (a fresh, empty directory).
+    """
+    folders = [source.path for source in settings.sources if source.type == "folder" and source.path is not None]
+    if len(folders) != len(settings.sources) or any(settings.resolve(folder).exists() for folder in folders):
+        return None
+    sample = SourceConfig(name="content", type="folder", path=SAMPLE_CONTENT_DIR)
+    return settings.model_copy(update={"sources": (sample,)})
+
+
 @click.command()
 @click.pass_obj
 def demo(runtime: Runtime) -> int:
     """Seed demo subscribers, run the main job once, send every edition to the outbox."""
+    sample = with_sample_content(runtime.settings)
+    if sample is None:
+        return _demo(runtime)
+    click.echo(f"demo: no content folder here; using the bundled sample articles in {SAMPLE_CONTENT_DIR}")
+    sampled = dataclasses.replace(runtime, settings=sample)
+    try:
+        return _demo(sampled)
+    finally:
+        sampled.close()
+
+
+def _demo(runtime: Runtime) -> int:
     from subscribers.demo import seed_demo_subscribers
     from syndication.delivery.send import send_edition
     from syndication.digest.editions import build_edition, latest_edition
@@ -46,7 +74,8 @@ def demo(runtime: Runtime) -> int:
     click.echo(f"Feeds:     {_files(public / 'feeds', '*.*')} files in {public / 'feeds'}")
     click.echo(f"Archive:   {_files(public / 'archive', '*.html')} pages in {public / 'archive'}")
     click.echo(f"Outbox:    {_files(outbox, '*.eml')} messages in {outbox}")
-    click.echo("Look at them: `.venv/bin/syndication serve` and open http://127.0.0.1:8000/feeds/all.atom")
+    site = f"http://{settings.serve.host}:{settings.serve.port}"
+    click.echo(f"Look at them: `syndication serve` and open {site}/feeds/all.atom and {site}/subscribe")
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 

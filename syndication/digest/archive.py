@@ -22,6 +22,7 @@ from syndication.digest.personalize import greeting_for
 from syndication.digest.render import layout_context, render_template
 from syndication.html import escape, strip_xml_invalid
 from syndication.model import Article
+from syndication.paths import template_search_path
 
 if TYPE_CHECKING:
     from syndication.feeds.publish import Writer
@@ -142,7 +143,7 @@ def render_index(entries: Sequence[ArchiveEntry], settings: Settings) -> str:
         subscribe_url=f"{site}/subscribe",
         feed_url=f"{site}/{FEED_PATH}",
     )
-    return render_template("web/archive_index.html.j2", context)
+    return render_template("web/archive_index.html.j2", context, template_search_path(settings))
 
 
 def _atom_date(moment: datetime) -> str:

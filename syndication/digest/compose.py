@@ -20,6 +20,7 @@ from syndication.digest.render import TEMPLATES_DIR, german_date, render_mjml_pa
 from syndication.feeds.content import web_url
 from syndication.html import html_to_text, sanitize_html
 from syndication.model import Article
+from syndication.paths import template_search_path
 
 AI_IMAGE_LABEL = "KI-generiertes Bild"
 DIGEST_TEMPLATE = "digest"
@@ -174,7 +175,8 @@ def render_digest(
         **(extra or {}),
     }
     return render_mjml_pair(
-        DIGEST_TEMPLATE, context, settings, text_context=text_values, search_path=DIGEST_SEARCH_PATH
+        DIGEST_TEMPLATE, context, settings, text_context=text_values,
+        search_path=template_search_path(settings, DIGEST_SEARCH_PATH),
     )
 
 

@@ -20,7 +20,7 @@ from babel.dates import format_date, format_datetime
 from syndication.delivery.base import MessageBody
 from syndication.errors import TemplateError
 from syndication.html import strip_xml_invalid
-from syndication.paths import TEMPLATES_DIR
+from syndication.paths import TEMPLATES_DIR, template_search_path
 
 if TYPE_CHECKING:
     from syndication.config import Settings
@@ -249,4 +249,5 @@ def render_transactional(
     The context may set any layout value (``preheader``, ``unsubscribe_url``, ``preferences_url``,
     ``greeting``, ``footer_note``…) plus whatever the template itself uses.
     """
-    return render_mjml_pair(template_name, context, runtime.settings, search_path=search_path)
+    settings = runtime.settings
+    return render_mjml_pair(template_name, context, settings, search_path=template_search_path(settings, search_path))

@@ -88,9 +88,10 @@ def test_serve_access_log_has_no_link_tokens(settings: Settings) -> None:
 
 
 def test_serve_refuses_to_start_without_a_secret_key(settings: Settings) -> None:
-    """Without SYNDICATION_SECRET_KEY `serve` exits 2 naming the variable, instead of failing requests later."""
+    """On an https site without SYNDICATION_SECRET_KEY `serve` exits 2 naming the variable (no local key there)."""
     env = {key: value for key, value in os.environ.items() if key != "SYNDICATION_SECRET_KEY"}
     env.update(_env(settings))
+    env["SYNDICATION_SITE__URL"] = "https://www.pfalz-rundschau.example"
     done = subprocess.run(
         [sys.executable, "-m", "syndication", "--config", str(PROJECT_CONFIG), "serve", "--port", "0"],
         env=env, capture_output=True, text=True, timeout=60,
