@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import make_msgid
@@ -42,6 +42,8 @@ class Outgoing:
     email: str
     name: str | None
     context: dict[str, Any] = field(default_factory=dict)
+    # Headers of this mail (List-Unsubscribe for mails to subscribed addresses).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,10 @@ class SubscriptionService:
         # The name is whatever the (anonymous) form said: it goes into no mail, not even the
         # To header, before the owner of the address confirmed, so the form cannot carry a
         # stranger's text or links to any address.
+        # No List-Unsubscribe either: the address is on no list yet, so there is nothing to
+        # unsubscribe from. RFC 8058 one-click is for list mail (RFC 2369), and mailbox
+        # providers that follow the link or POST to it automatically would then act on a
+        # mere request; an unconfirmed sign-up simply lapses (purge-pending) if ignored.
         return Outgoing(
             template="confirm",
             subscriber_id=subscriber.id,
@@ -220,6 +226,15 @@ class SubscriptionService:
         log.info("subscriber %s confirmed", subscriber.id)
         return activated, self._welcome(activated, again=False)
 
+    def unsubscribe_headers(self, unsubscribe_url: str) -> dict[str, str]:
+        """RFC 2369 and RFC 8058 headers for a mail to a subscribed address, as digests carry them."""
+        mailto = self.runtime.settings.delivery.unsubscribe_mailto
+        return {
+            # The HTTPS URI accepts a POST of exactly "List-Unsubscribe=One-Click" (see routes).
+            "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+
     def _welcome(self, subscriber: Subscriber, *, again: bool) -> Outgoing:
         links = self.links(subscriber)
         slot = subscriber.slot or (edition_slots(self.runtime, subscriber.frequency) or (None,))[0]
@@ -228,6 +243,7 @@ class SubscriptionService:
             subscriber_id=subscriber.id,
             email=subscriber.email,
             name=subscriber.name,
+            headers=self.unsubscribe_headers(links["unsubscribe_url"]),
             context={
                 "name": subscriber.name,
                 "again": again,
@@ -272,6 +288,24 @@ class SubscriptionService:
             log.info("subscriber %s unsubscribed (%s)", subscriber.id, reason)
         return subscriber
 
+    def forget(self, email: str) -> bool:
+        """GDPR erasure of ``email`` everywhere: subscriber, consent trail, send ledger, outbox.
+
+        Only the keyed hash stays (it keeps the address suppressed). Deleted rows are then
+        scrubbed from the SQLite files. Logs name the subscriber id, never the address.
+        Returns whether a subscriber was found.
+        """
+        from syndication.delivery.erasure import erase_from_delivery
+
+        address = normalise_email(email)
+        subscriber_id = self.store.erase(address, now=self.runtime.clock.now())
+        erase_from_delivery(self.runtime.engine, subscriber_id, address, self.runtime.settings.outbox_dir)
+        if not self.store.scrub_deleted():
+            log.warning("erasure: the database log could not be emptied while another process reads it; "
+                        "run forget again when nothing else uses the database")
+        log.info("subscriber %s erased", subscriber_id if subscriber_id is not None else "(none)")
+        return subscriber_id is not None
+
     # -- mail --------------------------------------------------------------------
 
     def deliver(self, outgoing: Outgoing) -> bool:
@@ -287,6 +321,7 @@ class SubscriptionService:
             email=outgoing.email,
             message_id=make_msgid(idstring=f"{outgoing.template}.{outgoing.subscriber_id}", domain=domain),
             name=outgoing.name,
+            headers=dict(outgoing.headers),
             custom_args={"subscriber_id": str(outgoing.subscriber_id), "kind": outgoing.template},
         )
         try:

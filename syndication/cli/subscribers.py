@@ -226,11 +226,13 @@ def remove(runtime: Runtime, email: str) -> int:
 @click.argument("email")
 @click.pass_obj
 def forget(runtime: Runtime, email: str) -> int:
-    """Erase EMAIL (GDPR Art. 17): data and consent trail deleted, a keyed hash keeps it suppressed."""
-    from subscribers.store import SubscriberStore
+    """Erase EMAIL (GDPR Art. 17) everywhere: subscriber, consent trail, send ledger, outbox.
 
-    store = SubscriberStore.from_runtime(runtime)
-    found = store.forget(email, now=runtime.clock.now())
+    A keyed hash keeps the address suppressed (no import brings it back).
+    """
+    from subscribers.service import SubscriptionService
+
+    found = SubscriptionService(runtime).forget(email)
     click.echo(
         "erased; the address stays suppressed" if found else "no such subscriber; the address is now suppressed"
     )
