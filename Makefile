@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # The demo signs its links with a throw-away key unless one is set in the environment.
 export SYNDICATION_SECRET_KEY ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))")
 
-.PHONY: demo test lint install install-test clean bench
+.PHONY: demo test test-moved-clock lint install install-test clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ demo: install
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite again on another day, hour and zone: 00:59 UTC on 2027-03-28, one minute before Europe/Berlin moves
+# to summer time, seen from Auckland. The wall clock of the test process and its children is moved by the
+# libfaketime that the `libfaketime` package (test extra) builds; the monotonic clock stays real, so that timeouts
+# and sleeps behave (Debian's faketime 0.9.10 hangs Python's timed waits).
+MOVED_UTC ?= 2027-03-28T00:59:00Z
+MOVED_TZ ?= Pacific/Auckland
+FIND_LIBFAKETIME = import libfaketime, pathlib; print(next(pathlib.Path(libfaketime.__file__).parent.rglob("libfaketime.so.1")))
+test-moved-clock: install-test
+	TZ=$(MOVED_TZ) FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	  FAKETIME="@$$(TZ=$(MOVED_TZ) date -d '$(MOVED_UTC)' '+%Y-%m-%d %H:%M:%S')" \
+	  LD_PRELOAD="$$($(BIN)/python -c '$(FIND_LIBFAKETIME)')" \
+	  $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check syndication subscribers tests benchmarks

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
+from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
 from syndication.runtime import Runtime
 
 _LOGGING_COMMANDS = frozenset({"run", "serve"})
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """What the caller of the command line hands in: the one place its clock comes from.
+
+    ``main`` passes the system clock; tests invoke ``cli`` with ``obj=CliContext(clock=FixedClock(...))``
+    so that every command, and everything it calls, sees the same, chosen "now".
+    """
+
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @click.group()
@@ -36,8 +49,9 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     )
     # Migrations run on every start; say so only when something goes wrong.
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    given = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
     settings = load_settings(config_path)
-    runtime = Runtime(settings=settings, secrets=Secrets.for_settings(settings))
+    runtime = Runtime(settings=settings, secrets=Secrets.for_settings(settings), clock=given.clock)
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
 
@@ -54,10 +68,11 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     """Console entry point: a SyndicationError becomes one line on stderr and its exit code."""
+    context = CliContext(clock=clock) if clock is not None else CliContext()
     try:
-        code = cli.main(args=argv, prog_name="syndication", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="syndication", standalone_mode=False, obj=context)
     except SyndicationError as exc:
         click.echo(f"syndication: {exc}", err=True)
         sys.exit(exc.exit_code)

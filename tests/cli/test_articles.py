@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from syndication.cli import main
+from syndication.clock import FixedClock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = '[site]\nvar_dir = "var"\npublic_dir = "public"\noutbox_dir = "outbox"\n\n[[sources]]\nname = "content"\ntype = "folder"\npath = "content"\n'  # noqa: E501
@@ -34,7 +35,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the console entry point; returns (exit code, stdout, stderr)."""
     with pytest.raises(SystemExit) as exited:
-        main(list(argv))
+        main(list(argv), clock=FixedClock())
     captured = capsys.readouterr()
     return int(exited.value.code or 0), captured.out, captured.err
 

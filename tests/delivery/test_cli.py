@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.store import SubscriberStore
-from syndication.cli import cli
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
 from syndication.delivery.ledger import Ledger
 from syndication.errors import UsageError
 from syndication.store.articles import ArticleStore
@@ -36,7 +37,9 @@ def run(tmp_path: Path, engine: Engine) -> Invoke:
     }
 
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), "digest", *args], env=env)
+        return CliRunner().invoke(
+            cli, ["--config", str(CONFIG), "digest", *args], env=env, obj=CliContext(clock=FixedClock(NOW))
+        )
 
     return invoke
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
-from syndication.cli import cli
+from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.errors import ConfigError, InputError
 from syndication.store.articles import ArticleStore
@@ -22,7 +22,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
 
 
 @pytest.fixture
-def run(tmp_path: Path, engine: Engine) -> Invoke:
+def run(tmp_path: Path, engine: Engine, clock: FixedClock) -> Invoke:
     """Runs the command line on the same database and public folder as the fixtures."""
     env = {
         "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
@@ -31,7 +31,9 @@ def run(tmp_path: Path, engine: Engine) -> Invoke:
     }
 
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), "digest", *args], env=env)
+        return CliRunner().invoke(
+            cli, ["--config", str(CONFIG), "digest", *args], env=env, obj=CliContext(clock=clock)
+        )
 
     return invoke
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from syndication.cli import cli
+from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Settings
 from syndication.store.articles import ArticleStore
@@ -30,8 +30,9 @@ def test_feeds_build_prints_counts_and_writes_files(settings: Settings, engine: 
     """The command builds from the store, prints how many files it wrote, and writes nothing the second time."""
     ArticleStore(engine).upsert(make_article(1), clock.now())
     runner = CliRunner()
-    first = runner.invoke(cli, ["--config", str(PROJECT_CONFIG), "feeds", "build"], env=_env(settings))
-    second = runner.invoke(cli, ["--config", str(PROJECT_CONFIG), "feeds", "build"], env=_env(settings))
+    args = ["--config", str(PROJECT_CONFIG), "feeds", "build"]
+    first = runner.invoke(cli, args, env=_env(settings), obj=CliContext(clock=clock))
+    second = runner.invoke(cli, args, env=_env(settings), obj=CliContext(clock=clock))
     assert (0, 0, True) == (first.exit_code, second.exit_code, (settings.public_dir / "feeds/all.atom").is_file())
     assert first.output.startswith("feeds: 5 feeds, 16 file(s) written, 0 unchanged")
     assert second.output.startswith("feeds: 5 feeds, 0 file(s) written, 16 unchanged (15 not re-rendered)")

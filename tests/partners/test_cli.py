@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
-from syndication.cli import cli
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
 from syndication.errors import UsageError
 from syndication.partners.keys import KEY_MARKER
 from syndication.partners.store import PartnerStore
@@ -27,7 +28,7 @@ def run(tmp_path: Path, engine: Engine) -> Invoke:
     env = {"SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"), "SYNDICATION_SECRET_KEY": TEST_SECRET}
 
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), "partners", *args], env=env)
+        return CliRunner().invoke(cli, ["--config", str(CONFIG), "partners", *args], env=env, obj=CliContext(clock=FixedClock()))
 
     return invoke
 

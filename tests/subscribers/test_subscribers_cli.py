@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from syndication.cli import cli
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
 from syndication.errors import InputError
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
@@ -18,7 +19,7 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Invoke:
+def run(tmp_path: Path, clock: FixedClock) -> Invoke:
     env = {
         "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
         "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
@@ -29,7 +30,7 @@ def run(tmp_path: Path) -> Invoke:
     def invoke(*args: str) -> Result:
         # standalone_mode=False, as in syndication.cli.main: a command's return value is its exit code.
         return CliRunner().invoke(cli, ["--config", str(CONFIG), "subscribers", *args], env=env,
-                                  standalone_mode=False)
+                                  standalone_mode=False, obj=CliContext(clock=clock))
 
     return invoke
 
