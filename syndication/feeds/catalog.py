@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from syndication.config import Settings
-from syndication.feeds.content import plain_text, tag_uri
-from syndication.feeds.render import FeedFormat, FeedMeta
+from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, plain_text, tag_uri
+from syndication.feeds.render import JSON_EXTENSION, JSON_EXTENSION_DOCS, FeedFormat, FeedMeta
 from syndication.html import escape
 from syndication.model import Article
 
@@ -143,6 +143,7 @@ def feed_meta(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> Fe
         category_scheme=f"{site}/{FEEDS_DIR}/category/",
         region_scheme=f"{site}/{FEEDS_DIR}/region/",
         ttl_minutes=settings.feeds.ttl_minutes,
+        extension_docs=f"{site}/{JSON_EXTENSION_DOCS}",
     )
 
 
@@ -207,6 +208,41 @@ def render_opml(settings: Settings, specs: Sequence[FeedSpec]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+_EXTENSION_FIELDS = (
+    ("feed", "about", "this page's URL"),
+    ("feed", "id", "the feed's permanent tag: URI (Atom's feed id)"),
+    ("feed", "copyright", "the site's copyright line"),
+    ("feed", "updated", "the newest item's date_modified (RFC 3339); never the build time"),
+    ("item", "about", "this page's URL"),
+    ("item", "article_id", "the article's permanent id; the item's id is tag:…:article:<article_id>"),
+    ("item", "categories", "the item's tags that are categories"),
+    ("item", "regions", "the item's tags that are regions"),
+    ("item", "image", "the lead image: url, caption (with the AI disclosure where it applies), alt, credit, "
+     "width, height, ai_generated (true or false), digital_source_type"),
+)
+
+
+def render_extension_docs(settings: Settings) -> bytes:
+    """The page the JSON Feed extension's ``about`` points to: what each field of it means."""
+    rows = "".join(
+        f"<tr><td>{where}</td><td><code>{name}</code></td><td>{escape(meaning)}</td></tr>"
+        for where, name, meaning in _EXTENSION_FIELDS
+    )
+    title = f"{plain_text(settings.site.name)}: the JSON Feed extension {JSON_EXTENSION}"
+    page = (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1>"
+        f"<p>Every JSON Feed of this site carries an object <code>{JSON_EXTENSION}</code> on the feed and on each "
+        "item (JSON Feed 1.1, section Extensions). Readers that do not know it ignore it.</p>"
+        f"<table><tr><th>on</th><th>field</th><th>meaning</th></tr>{rows}</table>"
+        "<p><code>digital_source_type</code> is the IPTC digital source type of an AI-generated image, "
+        f"<code>{AI_GENERATED_SOURCE_TYPE_URI}</code>, else null. RSS and Atom say the same with "
+        "<code>&lt;media:category scheme=\"http://cv.iptc.org/newscodes/digitalsourcetype/\"&gt;</code> "
+        "inside the image's <code>media:content</code>.</p></body></html>\n"
+    )
+    return page.encode("utf-8")
+
+
 __all__ = [
     "FEEDS_DIR",
     "OPML_PATH",
@@ -216,6 +252,7 @@ __all__ = [
     "feed_meta",
     "feed_url",
     "plan_feeds",
+    "render_extension_docs",
     "render_opml",
     "slugify",
 ]

@@ -24,6 +24,7 @@ from syndication.model import Article, SectionRole
 DIGITAL_SOURCE_TYPE_SCHEME = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 AI_GENERATED_SOURCE_TYPE = "trainedAlgorithmicMedia"
 AI_GENERATED_SOURCE_TYPE_URI = DIGITAL_SOURCE_TYPE_SCHEME + AI_GENERATED_SOURCE_TYPE
+AI_GENERATED_SOURCE_TYPE_LABEL = "Trained algorithmic media"
 
 # The date in the tag: URIs (RFC 4151). It must never change, or every id would.
 TAG_DATE = "2026"

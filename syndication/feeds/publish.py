@@ -26,8 +26,16 @@ import httpx
 
 from syndication.config import Settings
 from syndication.feeds import catalog, content, render
-from syndication.feeds.catalog import OPML_PATH, FeedSpec, feed_meta, feed_url, plan_feeds, render_opml
-from syndication.feeds.render import FeedFormat, render_feed
+from syndication.feeds.catalog import (
+    OPML_PATH,
+    FeedSpec,
+    feed_meta,
+    feed_url,
+    plan_feeds,
+    render_extension_docs,
+    render_opml,
+)
+from syndication.feeds.render import JSON_EXTENSION_DOCS, FeedFormat, render_feed
 from syndication.feeds.websub import WebsubOutcome, announce
 from syndication.model import Article
 from syndication.runtime import Runtime
@@ -259,8 +267,10 @@ def publish_feeds(
         state.digests[item.path] = _digest(item.data)
     if writer.write(OPML_PATH, render_opml(settings, specs)):
         written.append(OPML_PATH)
+    if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
+        written.append(JSON_EXTENSION_DOCS)
     state.known = [{"kind": s.kind, "slug": s.slug, "name": s.name} for s in specs if not s.is_main]
-    total = len(built) + 1
+    total = len(built) + 2
     report = FeedsReport(
         feeds=len(specs),
         written=tuple(written),

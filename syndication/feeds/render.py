@@ -13,6 +13,10 @@ feedgen 1.0.0 builds the documents; its output is then corrected on the lxml tre
 * ``lastBuildDate``/``updated`` default to now(): the feed's time is the newest item's
   ``updated``, so building twice gives the same bytes.
 
+Only well-known vocabularies appear (:data:`NAMESPACES`): Atom, Media RSS, Dublin Core,
+RSS 1.0 content and syndication. An AI-generated image carries the IPTC digital source
+type as a ``media:category`` of its ``media:content``, with the IPTC vocabulary as scheme.
+
 Items are given in the order they should appear (newest first); selection (which
 articles, retracted ones left out) is the caller's job.
 """
@@ -26,12 +30,13 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndication.feeds.content import (
+    AI_GENERATED_SOURCE_TYPE_LABEL,
     AI_GENERATED_SOURCE_TYPE_URI,
+    DIGITAL_SOURCE_TYPE_SCHEME,
     FeedItem,
     article_tag_uri,
     feed_item,
@@ -44,10 +49,14 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-# This project's feed extensions (RSS/Atom): <syn:digitalSourceType> inside media:content
-# carries the image's IPTC digital source type, "…/trainedAlgorithmicMedia" for AI images.
-SYNDICATION_NS = "urn:x-syndication:feeds:1"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+# Every namespace an RSS or Atom feed of ours may use: validators and readers know them all.
+NAMESPACES = frozenset({ATOM_NS, MEDIA_NS, SY_NS, DC_NS, CONTENT_NS, XML_NS})
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+# The JSON Feed extension object's key, and the "about" its documentation is at (relative to the site).
+JSON_EXTENSION = "_syndication"
+JSON_EXTENSION_DOCS = "feeds/json-feed-extension.html"
 GENERATOR = "syndication"
 # An empty feed has no newest item; this fixed time keeps it deterministic.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -83,6 +92,8 @@ class FeedMeta:
     category_scheme: str | None = None
     region_scheme: str | None = None
     ttl_minutes: int = 15
+    # Where the JSON Feed extension is documented (its "about").
+    extension_docs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +108,6 @@ class AtomOptions:
     full_content: bool = True
     entry_rights: str | None = None
     media_credits: bool = True
-
-
-class _SynExtension(BaseExtension):
-    """Only declares our namespace on the root element (as ``xmlns:syn``)."""
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"syn": SYNDICATION_NS}
 
 
 def _items(meta: FeedMeta, articles: Sequence[Article]) -> list[tuple[Article, FeedItem]]:
@@ -130,7 +134,6 @@ def _generator(meta: FeedMeta, items: Sequence[tuple[Article, FeedItem]], atom: 
         generator.load_extension("syndication", atom=False, rss=True)
     # Declares the media namespace on the root; the elements themselves are added afterwards.
     generator.load_extension("media", atom=True, rss=True)
-    generator.register_extension("syn", _SynExtension, None, atom=True, rss=True)
     generator.id(strip_xml_invalid(meta.id))
     generator.title(plain_text(meta.title))
     generator.description(_clean(meta.description) or plain_text(meta.title))
@@ -210,9 +213,11 @@ def _media_content(parent: etree._Element, item: FeedItem, credits: bool) -> Non
     if credits and image.credit:
         etree.SubElement(content, f"{{{MEDIA_NS}}}credit").text = image.credit
     if image.ai_generated:
-        # Not media:category: readers (feedparser among them) would show it as a tag of the article.
-        marker = etree.SubElement(content, f"{{{SYNDICATION_NS}}}digitalSourceType")
-        marker.text = AI_GENERATED_SOURCE_TYPE_URI
+        # Inside media:content it is said of the image, not of the article.
+        category = etree.SubElement(
+            content, f"{{{MEDIA_NS}}}category", scheme=DIGITAL_SOURCE_TYPE_SCHEME, label=AI_GENERATED_SOURCE_TYPE_LABEL
+        )
+        category.text = AI_GENERATED_SOURCE_TYPE_URI
 
 
 def _serialise(root: etree._Element) -> bytes:
@@ -322,8 +327,8 @@ def _json_item(meta: FeedMeta, article: Article, item: FeedItem) -> dict[str, An
     if tags:
         data["tags"] = tags
     data["language"] = item.language
-    extension: dict[str, Any] = {"article_id": article.id, "categories": list(item.categories),
-                                 "regions": list(item.regions)}
+    extension: dict[str, Any] = _extension(meta)
+    extension.update({"article_id": article.id, "categories": list(item.categories), "regions": list(item.regions)})
     if item.image is not None:
         image = item.image
         attachment: dict[str, Any] = {"url": image.url, "mime_type": image.mime_type or "image/jpeg"}
@@ -342,8 +347,13 @@ def _json_item(meta: FeedMeta, article: Article, item: FeedItem) -> dict[str, An
             "ai_generated": image.ai_generated,
             "digital_source_type": AI_GENERATED_SOURCE_TYPE_URI if image.ai_generated else None,
         }
-    data["_syndication"] = extension
+    data[JSON_EXTENSION] = extension
     return data
+
+
+def _extension(meta: FeedMeta) -> dict[str, Any]:
+    # JSON Feed: an extension object should carry "about", the URL of its documentation.
+    return {"about": meta.extension_docs} if meta.extension_docs else {}
 
 
 def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
@@ -351,7 +361,8 @@ def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
 
     Extensions (allowed by the spec as keys starting with ``_``): ``_syndication`` on the
     feed (copyright, updated) and on each item (article id, categories vs. regions, image
-    credit and the AI-generated marker).
+    credit and the AI-generated marker), each with ``about``: the URL of the extension's
+    documentation (:func:`~syndication.feeds.catalog.render_extension_docs`).
     """
     items = _items(meta, articles)
     feed: dict[str, Any] = {
@@ -372,7 +383,8 @@ def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
     if meta.hub:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub}]
     feed["items"] = [_json_item(meta, article, item) for article, item in items]
-    feed["_syndication"] = {
+    feed[JSON_EXTENSION] = {
+        **_extension(meta),
         "id": meta.id,
         "copyright": plain_text(meta.copyright) if meta.copyright else None,
         "updated": _utc(feed_updated([item for _, item in items])).isoformat(),

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndication.feeds.render import FeedMeta
+from syndication.feeds.render import NAMESPACES, FeedMeta
 from syndication.model import Article, Author, Image
 from syndication.testing import make_article
 
@@ -36,6 +36,7 @@ def meta() -> FeedMeta:
         publisher="Pfalz-Rundschau",
         category_scheme="https://www.pfalz-rundschau.example/feeds/category/",
         region_scheme="https://www.pfalz-rundschau.example/feeds/region/",
+        extension_docs="https://www.pfalz-rundschau.example/feeds/json-feed-extension.html",
     )
 
 
@@ -74,6 +75,17 @@ def assert_valid_atom(data: bytes) -> None:
     document = etree.fromstring(data)
     valid = schema.validate(document)
     assert valid, str(schema.error_log)
+
+
+def unknown_namespaces(data: bytes) -> set[str]:
+    """Namespaces a feed declares or uses beyond the well-known ones (a validator warns on each)."""
+    found: set[str] = set()
+    for element in etree.fromstring(data).iter():
+        if not isinstance(element.tag, str):
+            continue
+        found.update(uri for uri in element.nsmap.values() if uri)
+        found.update(etree.QName(name).namespace or "" for name in (element.tag, *element.attrib))
+    return found - NAMESPACES - {""}
 
 
 def with_updates(article: Article, **changes: Any) -> Article:

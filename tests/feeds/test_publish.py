@@ -56,13 +56,14 @@ def _with_hub(settings: Settings, hub: str = "https://hub.example/") -> Settings
 
 
 def test_first_build_writes_every_feed_and_the_opml(runtime: Runtime) -> None:
-    """Main, category, region and author feeds in three formats, plus index.opml, land in public/feeds."""
+    """Main, category, region and author feeds in three formats, index.opml and the JSON extension's page."""
     report = build_and_publish(runtime)
     written = set(_files(runtime.settings.public_dir))
     slugs = ["all", "category/politik", "category/wirtschaft", "region/kaiserslautern", "region/rheinland-pfalz",
              "region/suedwest", "author/jana-weiss", "author/marc-fuchs"]
-    expected = {f"feeds/{slug}.{ext}" for slug in slugs for ext in ("rss", "atom", "json")} | {"feeds/index.opml"}
-    assert (expected, 8, 25) == (written, report.feeds, len(report.written))
+    expected = {f"feeds/{slug}.{ext}" for slug in slugs for ext in ("rss", "atom", "json")} | {
+        "feeds/index.opml", "feeds/json-feed-extension.html"}
+    assert (expected, 8, 26) == (written, report.feeds, len(report.written))
 
 
 def test_building_twice_writes_nothing_and_keeps_bytes(runtime: Runtime) -> None:
@@ -70,7 +71,7 @@ def test_building_twice_writes_nothing_and_keeps_bytes(runtime: Runtime) -> None
     build_and_publish(runtime)
     before = _files(runtime.settings.public_dir)
     report = build_and_publish(runtime)
-    assert ((), 25, 24, before) == (report.written, report.unchanged, report.skipped,
+    assert ((), 26, 24, before) == (report.written, report.unchanged, report.skipped,
                                      _files(runtime.settings.public_dir))
 
 
@@ -207,7 +208,7 @@ def test_failing_hub_does_not_block_and_is_retried_next_run(
     failed = build_and_publish(runtime, http_client=hub.client())
     hub.fail = False
     retried = build_and_publish(runtime, http_client=hub.client())
-    assert (16, 15, (), 15, ()) == (
+    assert (17, 15, (), 15, ()) == (
         len(failed.written), len(failed.websub.pending),  # type: ignore[union-attr]
         retried.written, len(retried.websub.announced), retried.websub.pending,  # type: ignore[union-attr]
     )

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, article_tag_uri
+from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, DIGITAL_SOURCE_TYPE_SCHEME, article_tag_uri
 from syndication.feeds.render import (
     ATOM_NS,
     EPOCH,
     MEDIA_NS,
     SY_NS,
-    SYNDICATION_NS,
     AtomOptions,
     FeedMeta,
     render_atom,
@@ -23,7 +22,7 @@ from syndication.feeds.render import (
 )
 from syndication.model import Article
 from syndication.testing import make_article
-from tests.feeds.conftest import assert_valid_atom
+from tests.feeds.conftest import assert_valid_atom, parse, unknown_namespaces
 
 A = f"{{{ATOM_NS}}}"
 M = f"{{{MEDIA_NS}}}"
@@ -121,13 +120,37 @@ def test_rss_enclosure_has_type_and_length_where_known(meta: FeedMeta, articles:
     assert expected == enclosures
 
 
-def test_ai_generated_image_is_disclosed_in_caption_and_marker(meta: FeedMeta, articles: list[Article]) -> None:
-    """An AI image says so in media:description and carries the IPTC digital source type."""
-    media = _atom(meta, articles).find(f"{A}entry/{M}content")
-    assert media is not None
-    found = (media.findtext(f"{M}description"), media.findtext(f"{M}credit"),
-             media.findtext(f"{{{SYNDICATION_NS}}}digitalSourceType"))
-    assert ("Gespräche in Florida (KI-generiertes Bild)", "Pfalz-Rundschau", AI_GENERATED_SOURCE_TYPE_URI) == found
+def _media_categories(media: etree._Element) -> list[tuple[str | None, str | None, str | None]]:
+    return [(c.get("scheme"), c.get("label"), c.text) for c in media.findall(f"{M}category")]
+
+
+AI_CATEGORY = (DIGITAL_SOURCE_TYPE_SCHEME, "Trained algorithmic media", AI_GENERATED_SOURCE_TYPE_URI)
+
+
+def test_ai_generated_image_is_disclosed_in_caption_and_media_category(
+    meta: FeedMeta, articles: list[Article]
+) -> None:
+    """An AI image says so in media:description and as a media:category in the IPTC digital source type scheme."""
+    atom_media = _atom(meta, articles).find(f"{A}entry/{M}content")
+    rss_media = _rss_channel(meta, articles).find(f"item/{M}content")
+    assert atom_media is not None and rss_media is not None
+    for media in (atom_media, rss_media):
+        found = (media.findtext(f"{M}description"), media.findtext(f"{M}credit"), _media_categories(media))
+        assert ("Gespräche in Florida (KI-generiertes Bild)", "Pfalz-Rundschau", [AI_CATEGORY]) == found
+
+
+def test_feed_readers_see_the_disclosure_in_its_scheme_apart_from_the_topics(
+    meta: FeedMeta, articles: list[Article]
+) -> None:
+    """feedparser reads the marker as a term of the IPTC scheme; the topics keep their own schemes."""
+    for data in (render_rss(meta, articles[:1]), render_atom(meta, articles[:1])):
+        tags = {(tag.scheme, tag.term) for tag in parse(data).entries[0].tags}
+        assert {
+            (meta.category_scheme, "Politik"),
+            (meta.region_scheme, "Rheinland-Pfalz"),
+            (meta.region_scheme, "Kaiserslautern"),
+            (DIGITAL_SOURCE_TYPE_SCHEME, AI_GENERATED_SOURCE_TYPE_URI),
+        } == tags
 
 
 def test_photo_carries_no_ai_marker(meta: FeedMeta) -> None:
@@ -135,9 +158,24 @@ def test_photo_carries_no_ai_marker(meta: FeedMeta) -> None:
     article = make_article(5, image=replace(make_article(5).image, ai_generated=False))  # type: ignore[type-var]
     media = _atom(meta, [article]).find(f"{A}entry/{M}content")
     assert media is not None
-    assert ("Gespräche in Florida", None) == (
-        media.findtext(f"{M}description"), media.find(f"{{{SYNDICATION_NS}}}digitalSourceType")
+    assert ("Gespräche in Florida", []) == (media.findtext(f"{M}description"), _media_categories(media))
+
+
+def test_feeds_use_only_well_known_namespaces(meta: FeedMeta, articles: list[Article]) -> None:
+    """RSS and Atom (also as partners get it) declare and use no namespace validators would not know."""
+    documents = (
+        render_rss(meta, articles),
+        render_atom(meta, articles),
+        render_atom(meta, articles, options=AtomOptions(entry_rights="Nur für Partner.", full_content=False)),
     )
+    assert [set(), set(), set()] == [unknown_namespaces(data) for data in documents]
+
+
+def test_namespace_check_notices_a_private_namespace() -> None:
+    """The namespace check is not vacuous: a private namespace, declared or used, is reported."""
+    declared = b'<rss xmlns:x="urn:x-private:1" version="2.0"><channel/></rss>'
+    used = b'<feed xmlns="http://www.w3.org/2005/Atom"><e xmlns="urn:x-private:2"/></feed>'
+    assert [{"urn:x-private:1"}, {"urn:x-private:2"}] == [unknown_namespaces(declared), unknown_namespaces(used)]
 
 
 def test_every_format_advertises_self_alternate_and_hub(meta: FeedMeta, articles: list[Article]) -> None:

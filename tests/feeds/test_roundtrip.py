@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from syndication.feeds.content import article_tag_uri, feed_item
+from syndication.feeds.content import (
+    AI_GENERATED_SOURCE_TYPE_URI,
+    DIGITAL_SOURCE_TYPE_SCHEME,
+    article_tag_uri,
+    feed_item,
+)
 from syndication.feeds.render import FeedMeta, render_atom, render_json, render_rss
 from syndication.model import Article
 from tests.feeds.conftest import parse
@@ -32,6 +37,7 @@ def _expected(meta: FeedMeta, article: Article) -> dict[str, Any]:
         "content": item.content_html,
         "image": item.image.url if item.image else None,
         "credit": item.image.credit if item.image else None,
+        "digital_source_type": [AI_GENERATED_SOURCE_TYPE_URI] if item.image and item.image.ai_generated else [],
     }
 
 
@@ -44,10 +50,11 @@ def _from_feedparser(entry: Any) -> dict[str, Any]:
         "published": _time(entry.published_parsed),
         "updated": _time(entry.updated_parsed),
         "author": entry.get("author"),
-        "categories": [tag.term for tag in entry.get("tags", [])],
+        "categories": [tag.term for tag in entry.get("tags", []) if tag.scheme != DIGITAL_SOURCE_TYPE_SCHEME],
         "content": entry.content[0].value,
         "image": media[0]["url"] if media else None,
         "credit": entry.media_credit[0]["content"] if media else None,
+        "digital_source_type": [tag.term for tag in entry.get("tags", []) if tag.scheme == DIGITAL_SOURCE_TYPE_SCHEME],
     }
 
 
@@ -86,6 +93,9 @@ def test_json_feed_reads_back_every_article(meta: FeedMeta, articles: list[Artic
             "content": item["content_html"],
             "image": item.get("image"),
             "credit": item["_syndication"]["image"]["credit"] if "image" in item else None,
+            "digital_source_type": [
+                uri for uri in [item["_syndication"].get("image", {}).get("digital_source_type")] if uri
+            ],
         }
         assert expected == actual
 
