@@ -209,6 +209,9 @@ class DeliveryConfig(Section):
     backoff_base_seconds: float = Field(default=1.0, ge=0)
     backoff_max_seconds: float = Field(default=60.0, ge=0)
     rate_per_second: float | None = None
+    # Minutes to wait for SendGrid's events about a batch a crash left in doubt; without any,
+    # its messages are sent again (the events prove what SendGrid accepted).
+    in_doubt_wait: float = Field(default=30, ge=0)
     smtp: SmtpConfig = SmtpConfig()
     sendgrid: SendgridConfig = SendgridConfig()
 

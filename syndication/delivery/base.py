@@ -12,6 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# C0 and C1 controls and DEL (tab included: it folds like a space), and the Unicode line and
+# paragraph separators: none belongs in a header value, and CR/LF would start a new header.
+_HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# One addr-spec: no whitespace, no control characters, no angle brackets or commas, one "@".
+_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@]+@[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@\[\]]+")
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -61,12 +67,51 @@ class Receipt:
     provider_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """The backend refused the message for ``email`` alone; the rest of its batch goes on.
+
+    ``permanent`` refusals (SMTP 5xx, an address the provider rejects, a message that
+    cannot be built) are not retried in this run; temporary ones (SMTP 4xx) are retried by
+    the next run. ``bounce`` marks a permanent refusal of the mailbox itself (SMTP 5xx),
+    which suppresses the address. ``reason`` never contains an address.
+    """
+
+    email: str
+    reason: str
+    permanent: bool
+    bounce: bool = False
+
+
+class SendObserver(Protocol):
+    """Told by a backend, as it happens, what became of a batch (so a crash loses at most one message).
+
+    ``handed`` is called just before the first byte that could reach the provider is written;
+    nothing before it can have been accepted. ``accepted`` and ``refused`` are called once per
+    recipient as soon as the backend knows.
+    """
+
+    def handed(self) -> None: ...
+
+    def accepted(self, receipt: Receipt) -> None: ...
+
+    def refused(self, refusal: Refusal) -> None: ...
+
+
 class Messenger(Protocol):
-    """A delivery backend. ``send`` either accepts the whole batch or raises DeliveryFailed."""
+    """A delivery backend.
+
+    ``send`` returns the receipts of the accepted messages or raises DeliveryFailed for the
+    batch as a whole. With an ``observer``, a refusal of one recipient is reported to it and
+    the rest of the batch goes on; without one, it fails the batch (DeliveryFailed).
+    ``receipts_per_message`` says whether the backend accepts message by message (SMTP: a
+    crash leaves at most the one message in flight unknown) or all at once (SendGrid).
+    """
 
     name: str
+    receipts_per_message: bool
 
-    def send(self, batch: Batch) -> Sequence[Receipt]: ...
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]: ...
 
     def close(self) -> None: ...
 
@@ -102,6 +147,65 @@ class DeliveryFailed(Exception):
         # Messages of the batch the backend had already accepted before it failed (local
         # backends send one by one); they must not be sent again.
         self.accepted = tuple(accepted)
+
+
+def clean_header_value(value: str) -> str:
+    """``value`` with control characters (CR/LF above all) replaced by a space, trimmed."""
+    return _HEADER_CONTROLS.sub(" ", value).strip()
+
+
+def clean_recipient(recipient: Recipient) -> Recipient:
+    """``recipient`` with its name and header values cleaned of control characters.
+
+    Names are cleaned where they enter the subscriber store; this is the second line, where
+    the headers are built, so that a CR/LF from anywhere can never start a header of its own.
+    """
+    name = clean_header_value(recipient.name) if recipient.name else recipient.name
+    headers = {key: clean_header_value(value) for key, value in recipient.headers.items()}
+    if name == recipient.name and headers == dict(recipient.headers):
+        return recipient
+    return Recipient(
+        email=recipient.email, message_id=recipient.message_id, name=name or None,
+        substitutions=recipient.substitutions, headers=headers, custom_args=recipient.custom_args,
+    )
+
+
+def clean_batch_headers(batch: Batch) -> Batch:
+    """``batch`` with its subject and shared header values cleaned of control characters."""
+    subject = clean_header_value(batch.body.subject)
+    headers = {key: clean_header_value(value) for key, value in batch.headers.items()}
+    if subject == batch.body.subject and headers == dict(batch.headers):
+        return batch
+    body = MessageBody(subject=subject, html=batch.body.html, text=batch.body.text)
+    return Batch(batch.key, body, batch.recipients, headers, batch.categories)
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def recipient_problem(recipient: Recipient) -> str | None:
+    """Why no message can be made for ``recipient`` (a redacted reason), or None.
+
+    Names and header values are cleaned where headers are built, so only what cleaning
+    cannot repair is a problem: a malformed address (it must not be changed: it would be
+    someone else's) and text that is not valid Unicode (lone surrogates).
+    """
+    if not _ADDRESS.fullmatch(recipient.email) or not _encodable(recipient.email):
+        return "the address is malformed (whitespace, control characters or not one local@domain)"
+    if recipient.name is not None and not _encodable(recipient.name):
+        return "the name cannot be encoded (invalid Unicode)"
+    for header, value in recipient.headers.items():
+        if not _encodable(header) or not _encodable(value):
+            return f"the header {header.encode('ascii', 'replace').decode()} cannot be encoded (invalid Unicode)"
+    for value in recipient.substitutions.values():
+        if not _encodable(value):
+            return "a personal part of the message cannot be encoded (invalid Unicode)"
+    return None
 
 
 def apply_substitutions(template: str, substitutions: Mapping[str, str]) -> str:

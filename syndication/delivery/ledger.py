@@ -34,6 +34,9 @@ SENT = "sent"
 FAILED = "failed"
 IN_DOUBT = "in_doubt"
 SKIPPED = "skipped"
+# Recipient outcomes of their own (the batch goes on without them).
+BOUNCED = "bounced"
+DEFERRED = "deferred"
 
 # A claim by a process on another machine counts as abandoned after this long.
 DEFAULT_LEASE = timedelta(minutes=30)
@@ -145,6 +148,7 @@ class RunCounts:
     batches: int
     batches_failed: int
     batches_in_doubt: int
+    bounced: int = 0
 
 
 def _run(row: object) -> RunRow:
@@ -421,6 +425,62 @@ class Ledger:
                 [{"rid": recipient_id, "pid": provider_id} for recipient_id, provider_id in receipts],
             )
 
+    def mark_outcome(self, recipient_id: int, status: str, error: str | None) -> None:
+        """A pending recipient failed, bounced, was deferred or is in doubt, on its own."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(delivery_recipients)
+                .where(delivery_recipients.c.id == recipient_id, delivery_recipients.c.status == PENDING)
+                .values(status=status, error=None if error is None else redact(error)[:1000])
+            )
+
+    def recipient_errors(self, batch_id: int, statuses: Sequence[str]) -> list[tuple[int, str, str | None]]:
+        """(subscriber id, status, reason) of the batch's recipients in ``statuses``."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_recipients.c.subscriber_id, delivery_recipients.c.status, delivery_recipients.c.error)
+                .where(delivery_recipients.c.batch_id == batch_id, delivery_recipients.c.status.in_(list(statuses)))
+                .order_by(delivery_recipients.c.id)
+            )
+            return [(row.subscriber_id, row.status, row.error) for row in rows]
+
+    def reopen(self, run: RunRow, recipient_statuses: Sequence[str]) -> int:
+        """Recipients of the run in ``recipient_statuses`` back to pending, with their batches.
+
+        Failed and deferred recipients are tried again by every new run; in-doubt ones only
+        on request. Batches being sent right now are left alone.
+        """
+        batch_ids = select(delivery_batches.c.id).where(delivery_batches.c.run_id == run.id).scalar_subquery()
+        with self.engine.begin() as connection:
+            affected = connection.execute(
+                select(delivery_recipients.c.batch_id).distinct().where(
+                    delivery_recipients.c.batch_id.in_(batch_ids),
+                    delivery_recipients.c.status.in_(list(recipient_statuses)),
+                )
+            ).scalars().all()
+            if not affected:
+                return 0
+            reopened = connection.execute(
+                update(delivery_batches)
+                .where(delivery_batches.c.id.in_(affected), delivery_batches.c.status != SENDING)
+                .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
+            ).rowcount
+            open_ids = select(delivery_batches.c.id).where(
+                delivery_batches.c.id.in_(affected), delivery_batches.c.status == PENDING
+            ).scalar_subquery()
+            count = connection.execute(
+                update(delivery_recipients)
+                .where(delivery_recipients.c.batch_id.in_(open_ids),
+                       delivery_recipients.c.status.in_(list(recipient_statuses)))
+                .values(status=PENDING, error=None)
+            ).rowcount
+            if reopened:
+                connection.execute(
+                    update(delivery_runs).where(delivery_runs.c.id == run.id, delivery_runs.c.status == DONE)
+                    .values(status=READY, finished_at=None)
+                )
+            return int(count or 0)
+
     # -- reporting ----------------------------------------------------------------------
 
     def counts(self, run: RunRow) -> RunCounts:
@@ -438,23 +498,25 @@ class Ledger:
                 .group_by(delivery_batches.c.status)
             ).all()
         by_batch = {status: count for status, count in batch_rows}
-        planned = sent = skipped = pending = failed = in_doubt = 0
+        planned = sent = skipped = pending = failed = in_doubt = bounced = 0
         for batch_status, recipient_status, count in rows:
             planned += count
             if recipient_status == SENT:
                 sent += count
             elif recipient_status == SKIPPED:
                 skipped += count
-            elif batch_status == FAILED:
+            elif recipient_status == BOUNCED:
+                bounced += count
+            elif recipient_status in (FAILED, DEFERRED) or batch_status == FAILED:
                 failed += count
-            elif batch_status == IN_DOUBT:
+            elif recipient_status == IN_DOUBT or batch_status == IN_DOUBT:
                 in_doubt += count
             else:
                 pending += count
         return RunCounts(
             planned=planned, sent=sent, skipped=skipped, pending=pending, failed=failed, in_doubt=in_doubt,
             batches=sum(by_batch.values()), batches_failed=by_batch.get(FAILED, 0),
-            batches_in_doubt=by_batch.get(IN_DOUBT, 0),
+            batches_in_doubt=by_batch.get(IN_DOUBT, 0), bounced=bounced,
         )
 
     def sent_to(self, edition_id: str) -> list[tuple[int, str, str | None]]:

@@ -18,10 +18,20 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from email.errors import MessageError
 from pathlib import Path
 
 from syndication.clock import Clock
-from syndication.delivery.base import Batch, DeliveryFailed, Receipt, Sender
+from syndication.delivery.base import (
+    Batch,
+    DeliveryFailed,
+    Receipt,
+    Refusal,
+    Sender,
+    SendObserver,
+    clean_batch_headers,
+    clean_recipient,
+)
 from syndication.delivery.mime import build_message
 
 INDEX_NAME = "index.jsonl"
@@ -49,6 +59,7 @@ class OutboxMessenger:
     """Writes each personalised message to ``directory`` as ``<message-id>.eml``."""
 
     name = "outbox"
+    receipts_per_message = True
 
     def __init__(self, directory: Path, sender: Sender, clock: Clock) -> None:
         self.directory = Path(directory)
@@ -86,19 +97,36 @@ class OutboxMessenger:
         finally:
             os.unlink(temporary)
 
-    def send(self, batch: Batch) -> Sequence[Receipt]:
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         index = self._open_index()
         now = self.clock.now()
+        batch = clean_batch_headers(batch)
         receipts: list[Receipt] = []
-        for recipient in batch.recipients:
-            message = build_message(self.sender, batch, recipient, now)
+        if observer is not None:
+            observer.handed()
+        for number, recipient in enumerate(batch.recipients):
             try:
-                name = self._place(_file_stem(recipient.message_id), message.as_bytes())
+                message = build_message(self.sender, batch, clean_recipient(recipient), now)
+                data = message.as_bytes()
+                subject = str(message["Subject"])
+            except (ValueError, TypeError, UnicodeError, MessageError) as exc:
+                refusal = Refusal(
+                    recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True
+                )
+                if observer is None:
+                    raise DeliveryFailed(
+                        f"batch {batch.key}: recipient {number + 1}: {refusal.reason}", retryable=False,
+                        accepted=tuple(receipts),
+                    ) from exc
+                observer.refused(refusal)
+                continue
+            try:
+                name = self._place(_file_stem(recipient.message_id), data)
                 line = json.dumps(
                     {
                         "message_id": recipient.message_id,
                         "recipient": recipient.email,
-                        "subject": str(message["Subject"]),
+                        "subject": subject,
                         "file": name,
                         "batch": batch.key,
                         "sent_at": now.isoformat(),
@@ -113,7 +141,10 @@ class OutboxMessenger:
                     retryable=False,
                     accepted=tuple(receipts),
                 ) from exc
-            receipts.append(Receipt(recipient.email, name))
+            receipt = Receipt(recipient.email, name)
+            receipts.append(receipt)
+            if observer is not None:
+                observer.accepted(receipt)
         return receipts
 
     def reconcile(self, batch: Batch) -> list[Receipt]:

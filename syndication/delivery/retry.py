@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from syndication.config import DeliveryConfig
-from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt
+from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Refusal, SendObserver
 from syndication.delivery.ledger import redact
 
 log = logging.getLogger(__name__)
@@ -45,21 +45,49 @@ class RetryPolicy:
         return jittered if retry_after is None else max(jittered, retry_after)
 
 
-def send_with_retries(messenger: Messenger, batch: Batch, policy: RetryPolicy) -> Sequence[Receipt]:
+class _Tracking:
+    """Passes each report on to the caller's observer and remembers whom it concerned."""
+
+    def __init__(self, observer: SendObserver | None) -> None:
+        self.observer = observer
+        self.done: set[str] = set()
+
+    def handed(self) -> None:
+        if self.observer is not None:
+            self.observer.handed()
+
+    def accepted(self, receipt: Receipt) -> None:
+        self.done.add(receipt.email)
+        if self.observer is not None:
+            self.observer.accepted(receipt)
+
+    def refused(self, refusal: Refusal) -> None:
+        self.done.add(refusal.email)
+        if self.observer is not None:
+            self.observer.refused(refusal)
+
+
+def send_with_retries(
+    messenger: Messenger, batch: Batch, policy: RetryPolicy, observer: SendObserver | None = None
+) -> Sequence[Receipt]:
     """Send ``batch``; retry retryable failures; raise the last DeliveryFailed when out of tries.
 
-    Recipients a local backend had already accepted before failing are not sent again;
-    their receipts are part of the result (or of the final exception's ``accepted``).
+    Recipients a local backend had already accepted (or refused, reported to ``observer``)
+    before failing are not sent again; accepted ones' receipts are part of the result (or of
+    the final exception's ``accepted``).
     """
+    tracking = _Tracking(observer) if observer is not None else None
     accepted: list[Receipt] = []
     attempt = 0
     pending = batch
     while True:
         try:
-            return [*accepted, *messenger.send(pending)]
+            if tracking is None:
+                return [*accepted, *messenger.send(pending)]
+            return [*accepted, *messenger.send(pending, tracking)]
         except DeliveryFailed as failure:
             accepted.extend(failure.accepted)
-            done = {receipt.email for receipt in failure.accepted}
+            done = {receipt.email for receipt in failure.accepted} | (tracking.done if tracking else set())
             if done:
                 remaining = tuple(r for r in pending.recipients if r.email not in done)
                 pending = Batch(pending.key, pending.body, remaining, pending.headers, pending.categories)

@@ -20,30 +20,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from tqdm import tqdm
 
-from subscribers.model import Frequency, Subscriber
-from subscribers.store import SubscriberStore
+from subscribers.model import Frequency, Subscriber, SubscriberStatus
+from subscribers.store import BOUNCED, SubscriberStore
 from syndication.clock import Clock
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
-from syndication.delivery.ledger import (
-    DEFAULT_LEASE,
-    FAILED,
-    IN_DOUBT,
-    SENDING,
-    SENT,
-    BatchRow,
-    Ledger,
-    RunRow,
-    Worker,
-    claim_is_live,
-    redact,
-)
+from syndication.delivery.doubt import settle
+from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUBT, Ledger, RunRow, Worker, redact
 from syndication.delivery.retry import RetryPolicy, send_with_retries
+from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.errors import DeliveryError, UsageError
 from syndication.runtime import Runtime
 
@@ -122,6 +112,8 @@ class SendReport:
     skipped: int = 0
     in_doubt: int = 0
     pending: int = 0
+    # Recipients whose address was refused for good (suppressed since).
+    bounced: int = 0
     # Messages handed to the backend by this invocation.
     sent_now: int = 0
     batches: int = 0
@@ -133,7 +125,7 @@ class SendReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if (self.failed or self.in_doubt) else 0
+        return 1 if (self.failed or self.in_doubt or self.bounced) else 0
 
     def summary(self) -> str:
         if self.dry_run:
@@ -144,8 +136,10 @@ class SendReport:
             f"{self.edition_id} ({self.slot}) via {self.backend}: {self.sent} sent ({self.sent_now} now), "
             f"{self.failed} failed, {self.skipped} skipped"
         )
+        if self.bounced:
+            text += f", {self.bounced} bounced (suppressed)"
         if self.in_doubt:
-            text += f", {self.in_doubt} in doubt (not resent; see --resend-in-doubt)"
+            text += f", {self.in_doubt} in doubt (not resent; see `digest doubt {self.edition_id}`)"
         if self.pending:
             text += f", {self.pending} not yet sent"
         return text
@@ -167,6 +161,8 @@ class SendOptions:
     stop: threading.Event | None = None
     lease: timedelta = DEFAULT_LEASE
     echo: Callable[[str], None] = field(default=print)
+    # How long a message in doubt waits for the provider's events before it is sent again.
+    in_doubt_wait: timedelta = timedelta(minutes=30)
 
 
 def _unplanned_variants(
@@ -229,120 +225,6 @@ def _dry_run(
     return SendReport(options.edition_id, options.slot, backend, dry_run=True, planned=would, skipped=skipped)
 
 
-def _batch_key(options: SendOptions, number: int) -> str:
-    return f"{options.edition_id}/{options.slot}/{number}"
-
-
-def _build_batch(
-    ledger: Ledger, batch: BatchRow, mailer: Mailer, source: RecipientsSource, options: SendOptions
-) -> tuple[Batch, dict[str, int]]:
-    """The batch's still-pending recipients as they are now; the unreachable ones marked skipped."""
-    rows = ledger.pending_recipients(batch.id)
-    current = source.receivable([row.subscriber_id for row in rows]) if rows else {}
-    ledger.mark_skipped([row.id for row in rows if row.subscriber_id not in current])
-    recipients: list[Recipient] = []
-    row_by_email: dict[str, int] = {}
-    for row in rows:
-        subscriber = current.get(row.subscriber_id)
-        if subscriber is None:
-            continue
-        recipient = mailer.recipient(subscriber)
-        recipients.append(recipient)
-        row_by_email[recipient.email] = row.id
-    body = mailer.body(batch.variant)
-    built = Batch(
-        key=_batch_key(options, batch.number),
-        body=body,
-        recipients=tuple(recipients),
-        headers=dict(mailer.shared_headers()),
-        categories=options.categories,
-    )
-    return built, row_by_email
-
-
-def _record(
-    ledger: Ledger, receipts: Sequence[Receipt], row_by_email: Mapping[str, int], options: SendOptions
-) -> None:
-    ledger.record_sent(
-        [(row_by_email[r.email], r.provider_id) for r in receipts if r.email in row_by_email], options.clock.now()
-    )
-
-
-def _resolve_abandoned(
-    ledger: Ledger, run: RunRow, worker: Worker, messenger: Messenger, mailer: Mailer,
-    source: RecipientsSource, options: SendOptions,
-) -> None:
-    """Decide about batches a crashed worker left in ``sending`` (see the README, "After a crash")."""
-    reconcile = getattr(messenger, "reconcile", None)
-    for batch in ledger.batches(run, [SENDING]):
-        now = options.clock.now()
-        if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease):
-            continue
-        if batch.handed_at is None:
-            # Claimed, but the crash came before the backend saw it: safe to send.
-            ledger.release(batch)
-            log.warning("batch %s: abandoned before sending; requeued", _batch_key(options, batch.number))
-            continue
-        if not ledger.take_over(batch, worker, now):
-            continue
-        mine = replace(batch, claimed_by=str(worker))
-        if reconcile is not None:
-            built, row_by_email = _build_batch(ledger, batch, mailer, source, options)
-            accepted = reconcile(built)
-            _record(ledger, accepted, row_by_email, options)
-            ledger.release(mine)
-            log.warning(
-                "batch %s: abandoned while sending; %d of %d found delivered by %s, the rest requeued",
-                built.key, len(accepted), len(built.recipients), messenger.name,
-            )
-        elif options.resend_in_doubt:
-            ledger.release(mine)
-            log.warning("batch %s: abandoned while sending; resent on request", _batch_key(options, batch.number))
-        else:
-            ledger.finish_batch(
-                batch.id, IN_DOUBT, now,
-                error=f"the process sending it stopped after handing it to {messenger.name}; the provider may "
-                "have accepted it, so it is not resent automatically (use --resend-in-doubt)",
-            )
-            log.error("batch %s: in doubt (crash while sending); not resent", _batch_key(options, batch.number))
-
-
-def _send_batch(
-    ledger: Ledger, batch: BatchRow, messenger: Messenger, mailer: Mailer, source: RecipientsSource,
-    options: SendOptions,
-) -> tuple[int, str | None]:
-    """Send one claimed batch; return (messages accepted, error or None)."""
-    handed = False
-    try:
-        built, row_by_email = _build_batch(ledger, batch, mailer, source, options)
-        if not built.recipients:
-            ledger.finish_batch(batch.id, SENT, options.clock.now())
-            return 0, None
-        options.throttle.acquire(len(built.recipients))
-        ledger.mark_handed(batch.id, options.clock.now())
-        handed = True
-        try:
-            receipts = send_with_retries(messenger, built, options.policy)
-        except DeliveryFailed as failure:
-            _record(ledger, failure.accepted, row_by_email, options)
-            error = redact(str(failure))
-            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=error)
-            log.error("batch %s failed: %s", built.key, error)
-            return len(failure.accepted), error
-        _record(ledger, receipts, row_by_email, options)
-        provider_ids = {receipt.provider_id for receipt in receipts}
-        ledger.finish_batch(
-            batch.id, SENT, options.clock.now(), provider_id=provider_ids.pop() if len(provider_ids) == 1 else None
-        )
-        log.debug("batch %s sent: %d messages", built.key, len(receipts))
-        return len(receipts), None
-    except BaseException:
-        if not handed:
-            # Nothing reached the backend: give the batch back rather than leave it in doubt.
-            ledger.release(batch)
-        raise
-
-
 def deliver(
     ledger: Ledger,
     mailer: Mailer,
@@ -351,8 +233,12 @@ def deliver(
     options: SendOptions,
     *,
     dry_run: bool = False,
+    bounces: Bounces | None = None,
 ) -> SendReport:
-    """Plan (once) and send the (edition, slot) run; resumable at any point."""
+    """Plan (once) and send the (edition, slot) run; resumable at any point.
+
+    ``bounces`` gets every hard bounce (a permanent refusal of one address) to suppress it.
+    """
     if dry_run:
         return _dry_run(ledger, mailer, source, options, messenger.name)
     with Worker.current() as worker:
@@ -362,10 +248,14 @@ def deliver(
             run = _plan(ledger, run, mailer, source, options)
         elif run.status == "planning":
             return SendReport(options.edition_id, options.slot, messenger.name, busy=True)
-        _resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
+        resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
+        settle(ledger, run, options.clock.now(), options.in_doubt_wait,
+               events_expected=messenger.name == "sendgrid" and run.backend == "sendgrid")
         failed_before = [batch.id for batch in ledger.batches(run, [FAILED])]
         ledger.requeue(failed_before, FAILED)
+        ledger.reopen(run, [FAILED, DEFERRED])
         if options.resend_in_doubt:
+            ledger.reopen(run, [IN_DOUBT])
             ledger.requeue([batch.id for batch in ledger.batches(run, [IN_DOUBT])], IN_DOUBT)
         counts = ledger.counts(run)
         bar = tqdm(
@@ -384,10 +274,9 @@ def deliver(
                 claimed_batch = replace(batch, claimed_by=str(worker))
                 if not ledger.claim(batch, worker, options.clock.now()):
                     continue
-                accepted, error = _send_batch(ledger, claimed_batch, messenger, mailer, source, options)
+                accepted, lines = send_batch(ledger, claimed_batch, messenger, mailer, source, options, bounces)
                 sent_now += accepted
-                if error:
-                    errors.append(f"batch {batch.number}: {error}")
+                errors.extend(lines)
                 bar.update(batch.size)
         finally:
             bar.close()
@@ -396,6 +285,7 @@ def deliver(
     report = SendReport(
         edition_id=options.edition_id, slot=options.slot, backend=messenger.name,
         planned=counts.planned, sent=counts.sent, failed=counts.failed, in_doubt=counts.in_doubt,
+        bounced=counts.bounced,
         skipped=counts.skipped + run.skipped_at_planning, pending=counts.pending, sent_now=sent_now,
         batches=counts.batches, batches_failed=counts.batches_failed, batches_in_doubt=counts.batches_in_doubt,
         errors=tuple(errors),
@@ -431,6 +321,17 @@ class StoreRecipients:
         return self.store.active_among(subscriber_ids)
 
 
+class StoreBounces:
+    """``Bounces`` over the subscriber store: a hard bounce is suppressed like a SendGrid bounce."""
+
+    def __init__(self, store: SubscriberStore) -> None:
+        self.store = store
+
+    def hard_bounce(self, subscriber_id: int, email: str, reason: str, now: datetime) -> None:
+        self.store.set_status(subscriber_id, SubscriberStatus.BOUNCED, now=now, reason=f"smtp:{reason}"[:200])
+        self.store.suppress(email, BOUNCED, now=now)
+
+
 def options_for(
     runtime: Runtime, edition_id: str, edition_name: str, slot: str | None, *,
     progress: bool = False, resend_in_doubt: bool = False, stop: threading.Event | None = None,
@@ -457,6 +358,7 @@ def options_for(
         resend_in_doubt=resend_in_doubt,
         stop=stop,
         echo=echo,
+        in_doubt_wait=timedelta(minutes=delivery.in_doubt_wait),
     )
 
 
@@ -489,11 +391,13 @@ def send_edition(
         echo=echo,
     )
     mailer = EditionMailer(edition, edition_articles(engine, edition), runtime)
-    source = StoreRecipients(SubscriberStore.from_runtime(runtime), runtime.settings.edition(edition.name).slots)
+    store = SubscriberStore.from_runtime(runtime)
+    source = StoreRecipients(store, runtime.settings.edition(edition.name).slots)
     owns_messenger = messenger is None
     messenger = messenger or build_messenger(runtime.settings, runtime.secrets, clock=runtime.clock)
     try:
-        return deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run)
+        return deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
+                       bounces=StoreBounces(store))
     finally:
         if owns_messenger:
             messenger.close()

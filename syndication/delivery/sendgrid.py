@@ -12,15 +12,29 @@ for every recipient of the batch.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from syndication.config import SendgridConfig
-from syndication.delivery.base import Batch, DeliveryFailed, Receipt, Sender
+from syndication.delivery.base import (
+    Batch,
+    DeliveryFailed,
+    Receipt,
+    Recipient,
+    Refusal,
+    Sender,
+    SendObserver,
+    clean_batch_headers,
+    clean_recipient,
+    recipient_problem,
+)
+from syndication.delivery.ledger import redact
 
 MAX_PERSONALIZATIONS = 1000
 MAX_CATEGORIES = 10
@@ -80,6 +94,32 @@ def error_text(response: httpx.Response) -> str:
     return ("; ".join(messages) or response.text)[:_ERROR_TEXT_LIMIT]
 
 
+_PERSONALIZATION_FIELD = re.compile(r"personalizations(?:\.(\d+))?(?:\.|$)")
+
+
+def personalization_fields(response: httpx.Response) -> list[int | None] | None:
+    """The personalizations a 400 names (an index each; None: "the personalizations" unnamed).
+
+    None when an error is about anything else (from, content, …): that refuses every
+    recipient alike and is not split.
+    """
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list) or not errors:
+        return None
+    found: list[int | None] = []
+    for error in errors:
+        field = error.get("field") if isinstance(error, dict) else None
+        match = _PERSONALIZATION_FIELD.match(field) if isinstance(field, str) else None
+        if match is None:
+            return None
+        found.append(int(match.group(1)) if match.group(1) is not None else None)
+    return found
+
+
 def _address(email: str, name: str | None) -> dict[str, str]:
     return {"email": email, "name": name} if name else {"email": email}
 
@@ -88,6 +128,7 @@ class SendGridMessenger:
     """Sends batches through SendGrid's v3 Mail Send API."""
 
     name = "sendgrid"
+    receipts_per_message = False
 
     def __init__(
         self,
@@ -159,22 +200,73 @@ class SendGridMessenger:
             payload["categories"] = list(dict.fromkeys(batch.categories))[:MAX_CATEGORIES]
         return payload
 
-    def send(self, batch: Batch) -> Sequence[Receipt]:
-        body = json.dumps(self.payload(batch), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    def _post(self, batch: Batch, observer: SendObserver | None) -> httpx.Response:
         try:
-            response = self.client.post(
+            body = json.dumps(self.payload(batch), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DeliveryFailed(f"batch {batch.key}: the message cannot be encoded (invalid Unicode)",
+                                 retryable=False) from None
+
+        def trace(event: str, _info: dict[str, Any]) -> None:
+            # The body is about to be written: from here on SendGrid may get (and accept) it.
+            if observer is not None and event.endswith("send_request_body.started"):
+                observer.handed()
+
+        try:
+            return self.client.post(
                 self.url,
                 content=body,
                 headers={"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"},
+                extensions={"trace": trace},
             )
         except httpx.TimeoutException as exc:
             raise DeliveryFailed(f"SendGrid did not answer in time ({type(exc).__name__})", retryable=True) from exc
         except httpx.TransportError as exc:
             raise DeliveryFailed(f"SendGrid unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
+
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
+        """One request for the batch; with an ``observer``, a refused personalization is split off.
+
+        A recipient whose personalization cannot be made is reported before any request; a 400
+        naming one personalization reports that recipient and sends the others again; a 400
+        about the personalizations without naming one is bisected until the bad one is found.
+        """
+        batch = clean_batch_headers(batch)
+        recipients = []
+        for number, recipient in enumerate(batch.recipients):
+            problem = recipient_problem(recipient)
+            if problem is None:
+                recipients.append(clean_recipient(recipient))
+                continue
+            if observer is None:
+                raise DeliveryFailed(f"batch {batch.key}: recipient {number + 1}: {problem}", retryable=False)
+            observer.refused(Refusal(recipient.email, problem, permanent=True))
+        receipts: list[Receipt] = []
+        parts = [tuple(recipients)] if recipients else []
+        while parts:
+            part = parts.pop(0)
+            try:
+                receipts.extend(self._send_part(replace(batch, recipients=part), observer, parts))
+            except DeliveryFailed as failure:
+                raise DeliveryFailed(
+                    str(failure), retryable=failure.retryable, retry_after=failure.retry_after,
+                    accepted=(*receipts, *failure.accepted),
+                ) from failure
+        return receipts
+
+    def _send_part(
+        self, batch: Batch, observer: SendObserver | None, queue: list[tuple[Recipient, ...]]
+    ) -> list[Receipt]:
+        """Send ``batch``; on a 400 about one personalization, report it and queue the rest."""
+        response = self._post(batch, observer)
         status = response.status_code
         if 200 <= status < 300:
             provider_id = response.headers.get("x-message-id")
-            return [Receipt(recipient.email, provider_id) for recipient in batch.recipients]
+            receipts = [Receipt(recipient.email, provider_id) for recipient in batch.recipients]
+            if observer is not None:
+                for receipt in receipts:
+                    observer.accepted(receipt)
+            return receipts
         text = error_text(response)
         if status == 429 or status >= 500:
             raise DeliveryFailed(
@@ -182,7 +274,25 @@ class SendGridMessenger:
                 retryable=True,
                 retry_after=retry_after_seconds(response.headers, self._now()),
             )
-        raise DeliveryFailed(f"SendGrid refused the batch ({status}): {text}", retryable=False)
+        fields = personalization_fields(response) if status == 400 and observer is not None else None
+        if fields is None:
+            raise DeliveryFailed(f"SendGrid refused the batch ({status}): {text}", retryable=False)
+        recipients = batch.recipients
+        named = sorted(index for index in fields if index is not None and 0 <= index < len(recipients))
+        if named:
+            assert observer is not None
+            for index in named:
+                observer.refused(Refusal(recipients[index].email, redact(f"SendGrid refused: {text}"), permanent=True))
+            rest = tuple(r for index, r in enumerate(recipients) if index not in set(named))
+            if rest:
+                queue.insert(0, rest)
+        elif len(recipients) == 1:
+            assert observer is not None
+            observer.refused(Refusal(recipients[0].email, redact(f"SendGrid refused: {text}"), permanent=True))
+        else:
+            middle = len(recipients) // 2
+            queue[:0] = [recipients[:middle], recipients[middle:]]
+        return []
 
     def close(self) -> None:
         if self._owns_client:

@@ -9,22 +9,40 @@ the server drops it, the messenger reconnects once and carries on.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
+from email.errors import MessageError
 
 from syndication.clock import Clock
 from syndication.config import Secrets, SmtpConfig
-from syndication.delivery.base import Batch, DeliveryFailed, Receipt, Recipient, Sender
+from syndication.delivery.base import (
+    Batch,
+    DeliveryFailed,
+    Receipt,
+    Recipient,
+    Refusal,
+    Sender,
+    SendObserver,
+    clean_batch_headers,
+    clean_recipient,
+)
+from syndication.delivery.ledger import redact
 from syndication.delivery.mime import SMTP_POLICY, build_message
 
 log = logging.getLogger(__name__)
+
+
+class _DataRefused(smtplib.SMTPDataError):
+    """The server refused the message after DATA: with one recipient per envelope, that recipient's."""
 
 
 class SmtpMessenger:
     """Sends each message of a batch over SMTP (STARTTLS, implicit TLS or plain)."""
 
     name = "smtp"
+    receipts_per_message = True
 
     def __init__(
         self,
@@ -94,7 +112,7 @@ class SmtpMessenger:
             raise smtplib.SMTPRecipientsRefused({recipient.email: (code, reply)})
         code, reply = connection.data(data)
         if code != 250:
-            raise smtplib.SMTPDataError(code, reply)
+            raise _DataRefused(code, reply)
         return reply.decode("utf-8", "replace")
 
     def _send_one(self, recipient: Recipient, data: bytes) -> str:
@@ -106,12 +124,42 @@ class SmtpMessenger:
             log.info("SMTP connection to %s:%s dropped; reconnecting", self.config.host, self.config.port)
             return self._transmit(recipient, data)
 
-    def send(self, batch: Batch) -> Sequence[Receipt]:
+    def _refusal(self, code: int, reply: bytes | str, stage: str, recipient: Recipient) -> Refusal:
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        # At RCPT a 5xx refuses the mailbox. At DATA (one recipient per envelope) a 5xx may also
+        # refuse the content (size, policy): only a mailbox status (5.1.x, 5.2.1, 5.2.2) bounces then.
+        mailbox = stage == "RCPT" or bool(re.match(r"5\.(1\.\d+|2\.[12])\b", text))
+        permanent = code >= 500
+        return Refusal(
+            recipient.email,
+            redact(f"SMTP {self.config.host}: refused at {stage}: {code} {text}"),
+            permanent=permanent,
+            bounce=permanent and mailbox,
+        )
+
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         now = self.clock.now()
+        batch = clean_batch_headers(batch)
         receipts: list[Receipt] = []
+        handed = False
         for number, recipient in enumerate(batch.recipients):
-            # CRLF line ends: smtplib passes bytes through unchanged.
-            data = build_message(self.sender, batch, recipient, now).as_bytes(policy=SMTP_POLICY)
+            try:
+                # CRLF line ends: smtplib passes bytes through unchanged.
+                data = build_message(self.sender, batch, clean_recipient(recipient), now).as_bytes(policy=SMTP_POLICY)
+            except (ValueError, TypeError, UnicodeError, MessageError) as exc:
+                refusal = Refusal(
+                    recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True
+                )
+                if observer is None:
+                    raise DeliveryFailed(
+                        f"batch {batch.key}: recipient {number + 1}: {refusal.reason}", retryable=False,
+                        accepted=receipts,
+                    ) from exc
+                observer.refused(refusal)
+                continue
+            if observer is not None and not handed:
+                observer.handed()
+                handed = True
             try:
                 reply = self._send_one(recipient, data)
             except smtplib.SMTPAuthenticationError as exc:
@@ -119,14 +167,19 @@ class SmtpMessenger:
                 raise DeliveryFailed(
                     f"SMTP {self.config.host}: login refused ({exc.smtp_code})", retryable=False, accepted=receipts
                 ) from exc
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, reply_bytes = next(iter(exc.recipients.values()))
-                raise DeliveryFailed(
-                    f"SMTP {self.config.host}: recipient {number + 1} of batch {batch.key} refused: "
-                    f"{code} {reply_bytes.decode('utf-8', 'replace')}",
-                    retryable=400 <= code < 500,
-                    accepted=receipts,
-                ) from exc
+            except (smtplib.SMTPRecipientsRefused, _DataRefused) as exc:
+                if isinstance(exc, _DataRefused):
+                    refusal = self._refusal(exc.smtp_code, exc.smtp_error, "DATA", recipient)
+                else:
+                    code, reply_bytes = next(iter(exc.recipients.values()))
+                    refusal = self._refusal(code, reply_bytes, "RCPT", recipient)
+                if observer is None:
+                    raise DeliveryFailed(
+                        f"recipient {number + 1} of batch {batch.key}: {refusal.reason}",
+                        retryable=not refusal.permanent, accepted=receipts,
+                    ) from exc
+                observer.refused(refusal)
+                continue
             except smtplib.SMTPResponseException as exc:
                 raw = exc.smtp_error
                 text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -142,7 +195,10 @@ class SmtpMessenger:
                     retryable=True,
                     accepted=receipts,
                 ) from exc
-            receipts.append(Receipt(recipient.email, reply))
+            receipt = Receipt(recipient.email, reply)
+            receipts.append(receipt)
+            if observer is not None:
+                observer.accepted(receipt)
         return receipts
 
     def close(self) -> None:

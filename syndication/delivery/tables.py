@@ -57,10 +57,17 @@ delivery_recipients = Table(
     Column("edition_id", String(64), nullable=False),
     Column("subscriber_id", Integer, nullable=False),
     Column("email", String(320), nullable=False),
-    # pending → sent | skipped (suppressed or unsubscribed when its batch went out)
+    # pending → sent | skipped (suppressed or unsubscribed when its batch went out) | failed (this
+    # recipient only: its message could not be built or the provider refused it; retried by the next
+    # run) | deferred (a temporary refusal; retried by the next run) | bounced (a permanent refusal;
+    # suppressed) | in_doubt (a crash left it unknown whether the provider has it)
     Column("status", String(20), nullable=False),
     Column("provider_id", String(200), nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
+    # Why this recipient failed, bounced or was deferred (redacted: never an address).
+    Column("error", Text, nullable=True),
+    # The provider event that proves it has the message (SendGrid "processed" or later).
+    Column("evidence", String(20), nullable=True),
     # One edition reaches a subscriber once, whichever slot they are in.
     UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_recipients_edition_id"),
     Index("ix_delivery_recipients_batch_id", "batch_id"),

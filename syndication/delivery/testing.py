@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
-from syndication.delivery.base import Batch, DeliveryFailed, Receipt, apply_substitutions
+from syndication.delivery.base import Batch, DeliveryFailed, Receipt, SendObserver, apply_substitutions
 from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
 from syndication.testing import LoopbackServer
 
@@ -285,6 +285,7 @@ class RecordingMessenger:
     """
 
     name = "recording"
+    receipts_per_message = False
 
     def __init__(self, *, reconcilable: bool = True) -> None:
         self.batches: list[Batch] = []
@@ -299,13 +300,18 @@ class RecordingMessenger:
     def counts(self) -> Counter[str]:
         return Counter(recipient.email for batch in self.batches for recipient in batch.recipients)
 
-    def send(self, batch: Batch) -> Sequence[Receipt]:
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
+        if observer is not None:
+            observer.handed()
         if self.crash_after is not None and len(self.batches) >= self.crash_after:
             raise self.crash
         if self.fail_with:
             raise self.fail_with.pop(0)
         self.batches.append(batch)
-        return [Receipt(recipient.email, f"rec-{len(self.batches)}") for recipient in batch.recipients]
+        receipts = [Receipt(recipient.email, f"rec-{len(self.batches)}") for recipient in batch.recipients]
+        for receipt in receipts if observer is not None else ():
+            observer.accepted(receipt)  # type: ignore[union-attr]
+        return receipts
 
     def _reconcile(self, batch: Batch) -> list[Receipt]:
         delivered = {

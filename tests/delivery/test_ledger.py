@@ -65,9 +65,9 @@ def test_two_concurrent_workers_send_each_message_once(any_engine: Engine) -> No
     lock = threading.Lock()
     original = messenger.send
 
-    def locked_send(batch):  # type: ignore[no-untyped-def]
+    def locked_send(batch, observer=None):  # type: ignore[no-untyped-def]
         with lock:
-            return original(batch)
+            return original(batch, observer)
 
     messenger.send = locked_send  # type: ignore[method-assign]
     deliver(Ledger(any_engine), FakeMailer(), source, RecordingMessenger(), make_options(stop=_already_stopped()))

@@ -130,12 +130,13 @@ def test_crash_before_handing_over_requeues_the_batch(engine: Engine) -> None:
     """An error while building the batch (before the backend saw it) leaves it pending, not in doubt."""
     source = FakeSubscribers.generated(20)
 
-    class BrokenMailer(FakeMailer):
-        def recipient(self, subscriber):  # type: ignore[no-untyped-def]
-            raise KeyError("template bug")
+    class BrokenSource(FakeSubscribers):
+        def receivable(self, subscriber_ids):  # type: ignore[no-untyped-def]
+            raise ConnectionError("database gone")
 
-    with pytest.raises(KeyError):
-        deliver(Ledger(engine), BrokenMailer(), source, RecordingMessenger(reconcilable=False), make_options())
+    broken = BrokenSource(list(source.by_id.values()))
+    with pytest.raises(ConnectionError):
+        deliver(Ledger(engine), FakeMailer(), broken, RecordingMessenger(reconcilable=False), make_options())
     messenger = RecordingMessenger(reconcilable=False)
     report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
     assert (20, 0) == (report.sent, report.in_doubt)
@@ -191,9 +192,9 @@ def test_stop_event_ends_between_batches(engine: Engine) -> None:
     stop = threading.Event()
 
     class StoppingMessenger(RecordingMessenger):
-        def send(self, batch):  # type: ignore[no-untyped-def]
+        def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
             stop.set()
-            return super().send(batch)
+            return super().send(batch, observer)
 
     first = StoppingMessenger()
     report = deliver(Ledger(engine), FakeMailer(), source, first, make_options(stop=stop))

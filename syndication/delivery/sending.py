@@ -1,0 +1,275 @@
+"""One batch at a time: build it (one bad recipient or variant fails alone), send it, record each outcome.
+
+Every outcome is written to the ledger as the backend reports it: the moment the request is
+handed over, each message accepted (SMTP: one row per message, so a crash leaves at most the
+one message in flight unknown) and each recipient refused. What a crash leaves in ``sending``
+is resolved by :func:`resolve_abandoned` from exactly that record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from subscribers.model import Subscriber
+from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
+from syndication.delivery.ledger import (
+    BOUNCED,
+    DEFERRED,
+    FAILED,
+    IN_DOUBT,
+    SENDING,
+    SENT,
+    BatchRow,
+    Ledger,
+    RunRow,
+    Worker,
+    claim_is_live,
+    redact,
+)
+from syndication.delivery.retry import send_with_retries
+
+if TYPE_CHECKING:
+    from syndication.delivery.send import Mailer, RecipientsSource, SendOptions
+
+log = logging.getLogger(__name__)
+
+
+class Bounces(Protocol):
+    """Where a hard bounce goes: the subscriber list suppresses the address (the real one wraps the store)."""
+
+    def hard_bounce(self, subscriber_id: int, email: str, reason: str, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Member:
+    """A recipient row of the batch being sent."""
+
+    row_id: int
+    subscriber_id: int
+
+
+@dataclass(frozen=True)
+class Built:
+    batch: Batch
+    members: Mapping[str, Member]
+    # (subscriber id, reason) of recipients failed while building.
+    failed: tuple[tuple[int, str], ...] = ()
+
+
+def batch_key(options: SendOptions, number: int) -> str:
+    return f"{options.edition_id}/{options.slot}/{number}"
+
+
+def build_batch(
+    ledger: Ledger, batch: BatchRow, mailer: Mailer, source: RecipientsSource, options: SendOptions,
+) -> Built:
+    """The batch's still-pending recipients as they are now.
+
+    The unreachable ones are marked skipped; one whose message cannot be made is marked failed
+    with the reason (the rest goes on). A variant whose body cannot be made fails every
+    recipient of the batch (raises VariantFailed).
+    """
+    rows = ledger.pending_recipients(batch.id)
+    current = source.receivable([row.subscriber_id for row in rows]) if rows else {}
+    ledger.mark_skipped([row.id for row in rows if row.subscriber_id not in current])
+    try:
+        body = mailer.body(batch.variant)
+    except Exception as exc:
+        raise VariantFailed(f"variant {batch.variant}: the message could not be made: "
+                            f"{type(exc).__name__}: {redact(str(exc))[:300]}") from exc
+    recipients: list[Recipient] = []
+    members: dict[str, Member] = {}
+    failed: list[tuple[int, str]] = []
+    for row in rows:
+        subscriber = current.get(row.subscriber_id)
+        if subscriber is None:
+            continue
+        problem = _recipient_for(mailer, subscriber)
+        if isinstance(problem, str):
+            ledger.mark_outcome(row.id, FAILED, problem)
+            failed.append((row.subscriber_id, problem))
+            log.error("subscriber %s: no message: %s", row.subscriber_id, problem)
+            continue
+        recipients.append(problem)
+        members[problem.email] = Member(row.id, row.subscriber_id)
+    built = Batch(
+        key=batch_key(options, batch.number), body=body, recipients=tuple(recipients),
+        headers=dict(mailer.shared_headers()), categories=options.categories,
+    )
+    return Built(built, members, tuple(failed))
+
+
+def _recipient_for(mailer: Mailer, subscriber: Subscriber) -> Recipient | str:
+    try:
+        recipient = mailer.recipient(subscriber)
+    except Exception as exc:
+        return f"the message could not be made ({type(exc).__name__})"
+    return recipient_problem(recipient) or recipient
+
+
+class VariantFailed(Exception):
+    """The body of a batch's variant cannot be made (a template error); its recipients fail."""
+
+
+class LedgerObserver:
+    """Writes each outcome the backend reports to the ledger as it happens."""
+
+    def __init__(
+        self, ledger: Ledger, batch_id: int, members: Mapping[str, Member], options: SendOptions,
+        *, per_message: bool, bounces: Bounces | None,
+    ) -> None:
+        self.ledger = ledger
+        self.batch_id = batch_id
+        self.members = members
+        self.options = options
+        self.per_message = per_message
+        self.bounces = bounces
+        self.was_handed = False
+        self.accepted_count = 0
+        self.refusals: list[tuple[int, str, str]] = []
+
+    def handed(self) -> None:
+        if not self.was_handed:
+            self.ledger.mark_handed(self.batch_id, self.options.clock.now())
+            self.was_handed = True
+
+    def accepted(self, receipt: Receipt) -> None:
+        self.accepted_count += 1
+        member = self.members.get(receipt.email)
+        if self.per_message and member is not None:
+            # One short transaction per message: the receipt is durable before the next message starts.
+            self.ledger.record_sent([(member.row_id, receipt.provider_id)], self.options.clock.now())
+
+    def refused(self, refusal: Refusal) -> None:
+        member = self.members.get(refusal.email)
+        if member is None:
+            return
+        status = BOUNCED if refusal.bounce else (FAILED if refusal.permanent else DEFERRED)
+        self.ledger.mark_outcome(member.row_id, status, refusal.reason)
+        self.refusals.append((member.subscriber_id, status, redact(refusal.reason)))
+        log.warning("subscriber %s: %s: %s", member.subscriber_id, status, redact(refusal.reason))
+        if refusal.bounce and self.bounces is not None:
+            self.bounces.hard_bounce(member.subscriber_id, refusal.email, redact(refusal.reason),
+                                     self.options.clock.now())
+
+
+def record(ledger: Ledger, receipts: Sequence[Receipt], members: Mapping[str, Member], options: SendOptions) -> None:
+    ledger.record_sent(
+        [(members[r.email].row_id, r.provider_id) for r in receipts if r.email in members], options.clock.now()
+    )
+
+
+def send_batch(
+    ledger: Ledger, batch: BatchRow, messenger: Messenger, mailer: Mailer, source: RecipientsSource,
+    options: SendOptions, bounces: Bounces | None,
+) -> tuple[int, list[str]]:
+    """Send one claimed batch; return (messages accepted, error lines)."""
+    observer: LedgerObserver | None = None
+    try:
+        try:
+            built = build_batch(ledger, batch, mailer, source, options)
+        except VariantFailed as failure:
+            reason = str(failure)
+            for row in ledger.pending_recipients(batch.id):
+                ledger.mark_outcome(row.id, FAILED, reason)
+            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=reason)
+            log.error("batch %s failed: %s", batch_key(options, batch.number), reason)
+            return 0, [f"batch {batch.number}: {reason}"]
+        errors = [f"subscriber {sid}: failed: {reason}" for sid, reason in built.failed]
+        if not built.batch.recipients:
+            ledger.finish_batch(batch.id, FAILED if built.failed else SENT, options.clock.now(),
+                                error=f"{len(built.failed)} recipient(s) failed" if built.failed else None)
+            return 0, errors
+        options.throttle.acquire(len(built.batch.recipients))
+        per_message = bool(getattr(messenger, "receipts_per_message", False))
+        observer = LedgerObserver(ledger, batch.id, built.members, options, per_message=per_message,
+                                  bounces=bounces)
+        try:
+            receipts = send_with_retries(messenger, built.batch, options.policy, observer)
+        except DeliveryFailed as failure:
+            if not per_message:
+                record(ledger, failure.accepted, built.members, options)
+            error = redact(str(failure))
+            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=error)
+            log.error("batch %s failed: %s", built.batch.key, error)
+            return len(failure.accepted), [*errors, *_refusal_lines(observer), f"batch {batch.number}: {error}"]
+        if not per_message:
+            record(ledger, receipts, built.members, options)
+        provider_ids = {receipt.provider_id for receipt in receipts}
+        retry_later = [r for r in observer.refusals if r[1] in (FAILED, DEFERRED)]
+        if built.failed or retry_later:
+            ledger.finish_batch(
+                batch.id, FAILED, options.clock.now(),
+                error=f"{len(built.failed) + len(retry_later)} recipient(s) failed or deferred; the others were sent",
+            )
+        else:
+            ledger.finish_batch(
+                batch.id, SENT, options.clock.now(),
+                provider_id=provider_ids.pop() if len(provider_ids) == 1 else None,
+            )
+        log.debug("batch %s sent: %d messages", built.batch.key, len(receipts))
+        return len(receipts), [*errors, *_refusal_lines(observer)]
+    except BaseException:
+        if observer is None or not observer.was_handed:
+            # Nothing reached the backend: give the batch back rather than leave it in doubt.
+            ledger.release(batch)
+        raise
+
+
+def _refusal_lines(observer: LedgerObserver) -> list[str]:
+    return [f"subscriber {sid}: {status}: {reason}" for sid, status, reason in observer.refusals]
+
+
+def resolve_abandoned(
+    ledger: Ledger, run: RunRow, worker: Worker, messenger: Messenger, mailer: Mailer,
+    source: RecipientsSource, options: SendOptions,
+) -> None:
+    """Decide about batches a crashed worker left in ``sending`` (see the README, "After a crash").
+
+    Never handed over: back to pending. The outbox: reconciled exactly. SMTP (a receipt per
+    message): the first recipient without an outcome may have been in flight and is in doubt;
+    the rest go back to pending. SendGrid (one request): those with a provider event are sent,
+    the others are in doubt.
+    """
+    reconcile = getattr(messenger, "reconcile", None)
+    per_message = bool(getattr(messenger, "receipts_per_message", False)) and messenger.name == run.backend
+    for batch in ledger.batches(run, [SENDING]):
+        now = options.clock.now()
+        key = batch_key(options, batch.number)
+        if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease):
+            continue
+        if batch.handed_at is None:
+            ledger.release(batch)
+            log.warning("batch %s: abandoned before sending; requeued", key)
+            continue
+        if not ledger.take_over(batch, worker, now):
+            continue
+        mine = replace(batch, claimed_by=str(worker))
+        if reconcile is not None:
+            built = build_batch(ledger, batch, mailer, source, options)
+            accepted = reconcile(built.batch)
+            record(ledger, accepted, built.members, options)
+            ledger.release(mine)
+            log.warning("batch %s: abandoned while sending; %d of %d found delivered by %s, the rest requeued",
+                        key, len(accepted), len(built.batch.recipients), messenger.name)
+            continue
+        pending = ledger.pending_recipients(batch.id)
+        if per_message:
+            in_flight = pending[:1]
+            for row in in_flight:
+                ledger.mark_outcome(row.id, IN_DOUBT, f"the process sending it stopped while {messenger.name} "
+                                    "had it; the server may have accepted it")
+            ledger.release(mine)
+            log.warning("batch %s: abandoned while sending; %d message in doubt, %d requeued",
+                        key, len(in_flight), len(pending) - len(in_flight))
+            continue
+        reason = (f"the process sending it stopped after handing it to {messenger.name}; the provider may "
+                  "have accepted it, so it is not resent without evidence (see `digest doubt`)")
+        for row in pending:
+            ledger.mark_outcome(row.id, IN_DOUBT, reason)
+        ledger.finish_batch(batch.id, IN_DOUBT, now, error=reason)
+        log.error("batch %s: in doubt (crash while sending): %d messages", key, len(pending))
