@@ -294,14 +294,16 @@ def import_csv(
     already = 0
     for row in candidates:
         email = row.subscriber.email
-        if email in suppressed:
+        # Present first: a bounced reader already in the list is there as bounced, and a
+        # second import of the same file must report nothing new.
+        if email in existing:
+            already += 1
+        elif email in suppressed:
             reason = store.suppression_reason(email)
             if reason == FORGOTTEN:
                 rejected.append(Rejected(row.line, "the address was erased (GDPR) and may not be re-imported"))
             else:
                 rejected.append(Rejected(row.line, f"the address is suppressed ({reason})"))
-        elif email in existing:
-            already += 1
         else:
             fresh.append(_with_status(row.subscriber, consented))
     store.add_many(
