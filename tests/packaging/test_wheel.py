@@ -1,0 +1,124 @@
+"""The wheel works on its own: built from the sdist, installed into a fresh venv outside the repository.
+
+`init`, `demo` and `serve` run there with no SYNDICATION_* variable set (the local secret key is used), and the
+served site answers. This is what the container image relies on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def clean_env() -> dict[str, str]:
+    """The environment of a fresh shell: none of the project's variables, no path into the repository."""
+    dropped = ("SYNDICATION_", "SENDGRID_", "PYTHON", "VIRTUAL_ENV")
+    return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once per session the way a release is: sdist first, the wheel from it."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(PROJECT_ROOT)],
+        check=True, capture_output=True, timeout=300, env=clean_env(),
+    )
+    (built,) = out.glob("syndication-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv (outside the repository) with the wheel and its dependencies; returns its bin/ folder."""
+    home = tmp_path_factory.mktemp("venv")
+    venv.create(home, with_pip=True)
+    bin_dir = home / "bin"
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True, capture_output=True, timeout=600, env=clean_env(),
+    )
+    return bin_dir
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served_site(installed: Path, tmp_path: Path) -> Iterator[str]:
+    """`init`, `demo`, then `serve` in a new folder, with the installed command only; yields the base URL."""
+    assert not tmp_path.is_relative_to(PROJECT_ROOT)
+    command = str(installed / "syndication")
+    env = clean_env()
+    subprocess.run([command, "init", "site"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
+    site = tmp_path / "site"
+    demo = subprocess.run([command, "demo"], cwd=site, env=env, capture_output=True, text=True, timeout=180)
+    assert 0 == demo.returncode, demo.stdout + demo.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(port)], cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.stdout.read().decode() if server.stdout else ""
+                    pytest.fail(f"serve did not start: {output}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) -> None:
+    """Every bundled folder is package data inside the wheel, not left behind in the repository."""
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    expected = {
+        "syndication/_templates/email/digest.mjml.j2",
+        "syndication/_templates/web/subscribers/subscribe.html.j2",
+        "syndication/_content/2026/11/pfalz-marathon-anmeldung.md",
+        "syndication/store/migrations/env.py",
+        "syndication/store/migrations/versions/0001_articles.py",
+    }
+    assert expected == expected & set(names)
+
+
+def test_init_demo_serve_from_the_wheel_outside_the_repository(served_site: str, tmp_path: Path) -> None:
+    """The served pages of a fresh site answer 200, and the laptop key was created with mode 0600."""
+    paths = ["/subscribe", "/feeds/all.atom"]
+    statuses = {path: httpx.get(f"{served_site}{path}", timeout=10).status_code for path in paths}
+    assert {path: 200 for path in paths} == statuses
+    key = tmp_path / "site" / "var" / "secret_key"
+    assert 0o600 == key.stat().st_mode & 0o777
+
+
+def test_version_and_demo_in_an_empty_folder(installed: Path, tmp_path: Path) -> None:
+    """`--version` answers, and `demo` in an empty folder (no init) shows the bundled sample articles."""
+    command = str(installed / "syndication")
+    version = subprocess.run([command, "--version"], env=clean_env(), capture_output=True, text=True, timeout=30)
+    demo = subprocess.run([command, "demo"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=180)
+    assert (0, "syndication 0.1.0\n", 0) == (version.returncode, version.stdout, demo.returncode), demo.stderr
+    assert len(list((tmp_path / "public" / "feeds").rglob("*.atom"))) > 5
