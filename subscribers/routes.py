@@ -8,7 +8,7 @@ RFC 8058 one-click POST needs neither cookies nor a form token: the link's token
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -32,7 +32,14 @@ from subscribers.service import (
     known_topics,
 )
 from subscribers.tokens import Purpose, TokenInvalid
-from subscribers.webhook import EventProcessor, SignatureRejected, load_public_key, parse_events, verify_request
+from subscribers.webhook import (
+    EventObserver,
+    EventProcessor,
+    SignatureRejected,
+    load_public_key,
+    parse_events,
+    verify_request,
+)
 from syndication.config import Settings
 from syndication.errors import InputError
 from syndication.paths import template_search_path
@@ -92,8 +99,9 @@ def _environment(settings: Settings) -> jinja2.Environment:
 
 
 class SubscriberPages:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, event_observers: Sequence[EventObserver] = ()) -> None:
         self.runtime = runtime
+        self.event_observers = tuple(event_observers)
         self.settings = runtime.settings
         self.templates = _environment(self.settings)
 
@@ -403,7 +411,7 @@ class SubscriberPages:
             events = parse_events(body)
         except InputError as exc:
             return JSONResponse({"error": exc.reason}, status_code=400)
-        processor = EventProcessor(self.service.store)
+        processor = EventProcessor(self.service.store, self.event_observers)
         report = await run_in_threadpool(processor.process, events, self.runtime.clock.now())
         log.info(
             "SendGrid webhook: %d applied, %d duplicates, %d ignored, %d unmatched",
@@ -439,8 +447,9 @@ def _form_str(form: FormData, key: str) -> str | None:
     return str(value) if isinstance(value, str) and value else None
 
 
-def routes(runtime: Runtime) -> list[Route]:
-    pages = SubscriberPages(runtime)
+def routes(runtime: Runtime, *, event_observers: Sequence[EventObserver] = ()) -> list[Route]:
+    """The subscriber pages and the SendGrid webhook; ``event_observers`` also get the webhook's events."""
+    pages = SubscriberPages(runtime, event_observers)
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -138,14 +138,22 @@ class WebhookReport:
     unmatched: int = 0
 
 
+class EventObserver(Protocol):
+    """Another feature that wants the verified events too."""
+
+    def observe(self, events: Sequence[Mapping[str, Any]], now: datetime) -> int: ...
+
+
 class EventProcessor:
     """Applies SendGrid events to subscribers, each event at most once (by ``sg_event_id``).
 
     The id is stored as its SHA-256 (``event_key``), never cut short: ids sharing a prefix stay distinct.
     """
 
-    def __init__(self, store: SubscriberStore) -> None:
+    def __init__(self, store: SubscriberStore, observers: Sequence[EventObserver] = ()) -> None:
         self.store = store
+        # Told about every verified batch of events (delivery records the evidence of accepted messages).
+        self.observers = tuple(observers)
 
     def process(self, events: Sequence[Mapping[str, Any]], now: datetime) -> WebhookReport:
         counts = {"applied": 0, "duplicates": 0, "ignored": 0, "unmatched": 0}
@@ -153,6 +161,8 @@ class EventProcessor:
             counts[self._process_one(event, now)] += 1
         with self.store.engine.begin() as connection:
             connection.execute(delete(webhook_events).where(webhook_events.c.received_at < now - EVENT_RETENTION))
+        for observer in self.observers:
+            observer.observe(events, now)
         return WebhookReport(**counts)
 
     def _subscriber_for(self, connection: Any, event: Mapping[str, Any]) -> tuple[int, str] | None:

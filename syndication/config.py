@@ -118,6 +118,26 @@ class AnatomyConfig(Section):
     risk_prefixes: tuple[str, ...] = ("Risiko:", "Risk:")
     # Regions recognised in a regional_relevance heading („Bedeutung für Rheinland-Pfalz und Kaiserslautern").
     region_separators: tuple[str, ...] = (" und ", " and ", ", ")
+    # CSS selectors of the page's furniture (README, "Article anatomy"). The author quote, always:
+    author_quote_selectors: tuple[str, ...] = ("blockquote.author-quote",)
+    # Quotes that are the author quote when their <cite> names the article's author (WordPress blocks).
+    cited_quote_selectors: tuple[str, ...] = ("figure.wp-block-pullquote blockquote", "blockquote.wp-block-quote")
+    # The author box: it (and everything after it) leaves the body; a quote inside it is the author quote.
+    author_box_selectors: tuple[str, ...] = (".author-box", ".autor-box")
+    # Captions in which an AI label among other words marks the image (the caption keeps its text).
+    ai_label_selectors: tuple[str, ...] = ("figure.wp-block-image figcaption", "figcaption", "small")
+
+    @field_validator("author_quote_selectors", "cited_quote_selectors", "author_box_selectors", "ai_label_selectors")
+    @classmethod
+    def _css_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from lxml.cssselect import CSSSelector, SelectorError
+
+        for selector in value:
+            try:
+                CSSSelector(selector)
+            except SelectorError as exc:
+                raise ValueError(f"CSS selectors such as 'figure.wp-block-image', not {selector!r}: {exc}") from None
+        return value
 
     @field_validator("headings")
     @classmethod
@@ -127,6 +147,11 @@ class AnatomyConfig(Section):
             if role not in known:
                 raise ValueError(f"a section role ({', '.join(sorted(known))}), not {role!r}")
         return value
+
+
+class CollectConfig(Section):
+    # An article file (or remote post/entry body) larger than this is refused with an error naming it.
+    max_article_bytes: int = Field(default=2_000_000, ge=10_000)
 
 
 class FeedsConfig(Section):
@@ -256,6 +281,7 @@ class Settings(Section):
     store: StoreConfig = StoreConfig()
     sources: tuple[SourceConfig, ...] = Field(default_factory=_default_sources)
     anatomy: AnatomyConfig = AnatomyConfig()
+    collect: CollectConfig = CollectConfig()
     feeds: FeedsConfig = FeedsConfig()
     digest: DigestConfig = DigestConfig()
     delivery: DeliveryConfig = DeliveryConfig()

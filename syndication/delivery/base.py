@@ -196,7 +196,7 @@ def recipient_problem(recipient: Recipient) -> str | None:
     someone else's) and text that is not valid Unicode (lone surrogates).
     """
     if not _ADDRESS.fullmatch(recipient.email) or not _encodable(recipient.email):
-        return "the address is malformed (whitespace, control characters or not one local@domain)"
+        return "the address is malformed (whitespace, control characters, or not exactly one at-sign)"
     if recipient.name is not None and not _encodable(recipient.name):
         return "the name cannot be encoded (invalid Unicode)"
     for header, value in recipient.headers.items():

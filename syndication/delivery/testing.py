@@ -8,12 +8,14 @@ is an in-memory backend.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
@@ -23,6 +25,8 @@ from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, 
 from syndication.testing import LoopbackServer
 
 SUBSTITUTIONS_LIMIT = 10_000
+# Roughly what SendGrid accepts as an address: local@domain.tld, no spaces or controls.
+_VALID_ADDRESS = re.compile(r"[^\s@\x00-\x1f]+@[^\s@\x00-\x1f]+\.[^\s@\x00-\x1f]+")
 CUSTOM_ARGS_LIMIT = 10_000
 
 
@@ -67,7 +71,7 @@ def _check_address(value: Any, where: str) -> str:
     return str(value["email"])
 
 
-def validate_mail_send(data: Any) -> None:
+def validate_mail_send(data: Any, invalid: frozenset[str] = frozenset(), *, name_index: bool = True) -> None:
     """Raise RequestInvalid where SendGrid's v3 Mail Send would refuse ``data``."""
     if not isinstance(data, dict):
         raise RequestInvalid(None, "The request body must be a JSON object")
@@ -116,6 +120,11 @@ def validate_mail_send(data: Any) -> None:
             raise RequestInvalid(f"{where}.to", "The to array is required for all personalization objects")
         for position, address in enumerate(to):
             email = _check_address(address, f"{where}.to.{position}").lower()
+            if email in invalid or not _VALID_ADDRESS.fullmatch(email):
+                raise RequestInvalid(
+                    f"{where}.to.{position}.email" if name_index else "personalizations",
+                    "Does not contain a valid address.",
+                )
             if email in seen:
                 raise RequestInvalid(
                     f"{where}.to.{position}",
@@ -163,6 +172,13 @@ class FakeSendGrid(LoopbackServer):
     counts: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
+    # Addresses answered with 400 "Does not contain a valid address." naming their personalization
+    # (or, with name_index False, only "personalizations").
+    invalid_addresses: set[str] = field(default_factory=set)
+    name_index: bool = True
+    # Gets the events SendGrid would post for each accepted request ("processed", with custom args),
+    # before the request is answered (e.g. a WebhookPoster).
+    event_sink: Callable[[list[dict[str, Any]]], None] | None = None
     _failures: list[_Failure] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     http_methods: ClassVar[tuple[str, ...]] = ("POST",)
@@ -237,7 +253,8 @@ class FakeSendGrid(LoopbackServer):
             return
         try:
             data = json.loads(raw)
-            validate_mail_send(data)
+            validate_mail_send(data, frozenset(a.lower() for a in self.invalid_addresses),
+                               name_index=self.name_index)
         except ValueError:
             self._answer(handler, 400, {"errors": [{"message": "Bad Request", "field": None}]})
             return
@@ -248,6 +265,8 @@ class FakeSendGrid(LoopbackServer):
             return
         message_id = uuid.uuid4().hex[:22]
         self._accept(data, message_id)
+        if self.event_sink is not None:
+            self.event_sink(processed_events(data, message_id))
         self._answer(handler, 202, None, {"X-Message-Id": message_id})
 
     def _accept(self, data: dict[str, Any], message_id: str) -> None:
@@ -274,6 +293,50 @@ class FakeSendGrid(LoopbackServer):
                             content_types=types,
                         )
                     )
+
+
+def processed_events(data: dict[str, Any], message_id: str) -> list[dict[str, Any]]:
+    """The ``processed`` events SendGrid posts for an accepted request (custom args at the top level)."""
+    events = []
+    for number, personalization in enumerate(data["personalizations"]):
+        for address in personalization["to"]:
+            events.append({
+                "email": address["email"],
+                "timestamp": int(time.time()),
+                "event": "processed",
+                "sg_event_id": uuid.uuid4().hex,
+                "sg_message_id": f"{message_id}.filter0001.{number}.0",
+                "category": list(data.get("categories", [])),
+                **data.get("custom_args", {}),
+                **personalization.get("custom_args", {}),
+            })
+    return events
+
+
+class WebhookPoster:
+    """Posts events to an Event Webhook URL signed like SendGrid (ECDSA P-256 over timestamp + body)."""
+
+    def __init__(self, url: str, private_key: Any, *, now: Callable[[], float] = time.time) -> None:
+        self.url = url
+        self.private_key = private_key
+        self.now = now
+        self.posted = 0
+
+    def __call__(self, events: list[dict[str, Any]]) -> None:
+        import httpx
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        body = json.dumps(events).encode("utf-8")
+        timestamp = str(int(self.now()))
+        signature = self.private_key.sign(timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
+        response = httpx.post(self.url, content=body, timeout=10, headers={
+            "Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode("ascii"),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        })
+        response.raise_for_status()
+        self.posted += len(events)
 
 
 class RecordingMessenger:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 
@@ -12,14 +14,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
+from subscribers.model import SubscriberStatus
+from subscribers.store import SubscriberStore
 from syndication.clock import FixedClock
 from syndication.config import SmtpConfig
 from syndication.delivery.base import Batch, DeliveryFailed, Sender
 from syndication.delivery.ledger import Ledger
-from syndication.delivery.send import deliver
+from syndication.delivery.send import StoreBounces, StoreRecipients, deliver
 from syndication.delivery.smtp import SmtpMessenger
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
+
+NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 
 SENDER = Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
 
@@ -30,14 +36,24 @@ class Collecting:
     def __init__(self) -> None:
         self.envelopes: list[tuple[str, list[str], bytes]] = []
         self.sessions: set[int] = set()
+        # address → (reply at RCPT, how many more times); reply at DATA for these addresses.
+        self.refuse_rcpt: dict[str, list[object]] = {}
+        self.refuse_data: dict[str, str] = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address.startswith("refused"):
             return "550 5.1.1 mailbox unavailable"
+        planned = self.refuse_rcpt.get(address)
+        if planned is not None and planned[1]:
+            planned[1] -= 1  # type: ignore[operator]
+            return planned[0]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        refusal = self.refuse_data.get(envelope.rcpt_tos[0])
+        if refusal is not None:
+            return refusal
         self.sessions.add(id(session))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return f"250 2.0.0 Ok: queued as Q{len(self.envelopes)}"
@@ -149,3 +165,77 @@ def test_unreachable_server_is_retryable() -> None:
     with pytest.raises(DeliveryFailed) as caught:
         messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
     assert True is caught.value.retryable
+
+
+def _store_with_readers(engine: Engine, count: int) -> SubscriberStore:
+    store = SubscriberStore(engine, "test-secret-key-0123456789abcdef")
+    for number in range(1, count + 1):
+        store.add(f"leser{number}@example.org", now=NOW, status=SubscriberStatus.ACTIVE, name=f"Leser {number}")
+    return store
+
+
+def _send_through_store(engine: Engine, store: SubscriberStore, port: int):  # type: ignore[no-untyped-def]
+    messenger = _messenger(port)
+    try:
+        return deliver(Ledger(engine), FakeMailer(), StoreRecipients(store), messenger, make_options(),
+                       bounces=StoreBounces(store))
+    finally:
+        messenger.close()
+
+
+def test_one_refused_address_bounces_alone_and_is_suppressed(
+    engine: Engine, smtp_server: tuple[Collecting, int]
+) -> None:
+    """10 readers, the 4th refused with 550 5.1.1 at RCPT: 9 sent, 1 bounced and suppressed; a rerun sends nothing."""
+    handler, port = smtp_server
+    store = _store_with_readers(engine, 10)
+    handler.refuse_rcpt["leser4@example.org"] = ["550 5.1.1 <leser4@example.org>: user unknown", 99]
+    report = _send_through_store(engine, store, port)
+    delivered = sorted(rcpts[0] for _, rcpts, _ in handler.envelopes)
+    assert sorted(f"leser{n}@example.org" for n in range(1, 11) if n != 4) == delivered
+    assert (9, 1, 0, 1) == (report.sent, report.bounced, report.failed, report.exit_code)
+    bounced = store.get_by_email("leser4@example.org")
+    assert bounced is not None
+    assert (SubscriberStatus.BOUNCED, True) == (bounced.status, store.is_suppressed("leser4@example.org"))
+    assert not any("leser4@" in line for line in report.errors)
+    again = _send_through_store(engine, store, port)
+    assert (9, 0, 9) == (again.sent, again.sent_now, len(handler.envelopes))
+
+
+def test_temporary_refusal_is_retried_by_the_next_run(engine: Engine, smtp_server: tuple[Collecting, int]) -> None:
+    """A 450 at RCPT defers that reader alone (not suppressed); the next run delivers to them."""
+    handler, port = smtp_server
+    store = _store_with_readers(engine, 5)
+    handler.refuse_rcpt["leser2@example.org"] = ["450 4.2.1 mailbox busy, try later", 1]
+    first = _send_through_store(engine, store, port)
+    assert (4, 1, 0) == (first.sent, first.failed, first.bounced)
+    assert False is store.is_suppressed("leser2@example.org")
+    second = _send_through_store(engine, store, port)
+    assert (5, 0, 1, 0) == (second.sent, second.failed, second.sent_now, second.exit_code)
+    assert 5 == len(handler.envelopes)
+
+
+def test_refusal_at_data_fails_that_reader_only(engine: Engine, smtp_server: tuple[Collecting, int]) -> None:
+    """554 5.7.1 after DATA (content refused) fails the one message without suppressing; 5.1.1 at DATA bounces."""
+    handler, port = smtp_server
+    store = _store_with_readers(engine, 4)
+    handler.refuse_data["leser1@example.org"] = "554 5.7.1 message refused by policy"
+    handler.refuse_data["leser3@example.org"] = "550 5.1.1 no such user here"
+    report = _send_through_store(engine, store, port)
+    assert (2, 1, 1) == (report.sent, report.failed, report.bounced)
+    assert (False, True) == (store.is_suppressed("leser1@example.org"), store.is_suppressed("leser3@example.org"))
+
+
+def test_a_message_that_cannot_be_built_fails_alone(engine: Engine, smtp_server: tuple[Collecting, int]) -> None:
+    """A reader whose name is not valid Unicode fails with a reason; a CR/LF name is cleaned and delivered."""
+    handler, port = smtp_server
+    source = FakeSubscribers.generated(4)
+    source.by_id[2] = replace(source.by_id[2], name="Leser \udcff")
+    source.by_id[3] = replace(source.by_id[3], name="Leser\r\nBcc: victim@example.net")
+    messenger = _messenger(port)
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    messenger.close()
+    assert (3, 1, 1) == (report.sent, report.failed, report.exit_code)
+    assert any(line.startswith("subscriber 2: failed: the name cannot be encoded") for line in report.errors)
+    third = next(_parsed(raw) for _, rcpts, raw in handler.envelopes if rcpts == ["leser3@example.org"])
+    assert ("Leser Bcc: victim@example.net", None) == (third["To"].addresses[0].display_name, third["Bcc"])
