@@ -128,15 +128,26 @@ def read_text(path: Path) -> str:
         raise InputError(where, f"not UTF-8 (byte {exc.start}); save the file as UTF-8 CSV") from None
 
 
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Excel's CSV dialect with the delimiter of the header line (comma, semicolon or tab).
+
+    Only the delimiter is sniffed: from a header alone the sniffer cannot see how quotes
+    are escaped and would read Excel's doubled quotes ("") wrongly.
+    """
     first_line = text.split("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         return csv.excel
 
+    class Dialect(csv.excel):
+        pass
 
-def _records(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> Iterator[tuple[int, list[str] | str]]:
+    Dialect.delimiter = delimiter
+    return Dialect
+
+
+def _records(text: str, dialect: type[csv.Dialect]) -> Iterator[tuple[int, list[str] | str]]:
     """(line number, cells) per line of ``text``, or (line number, reason) for a line that is broken.
 
     A line is parsed on its own, followed by one extra line end: a record that reaches into
