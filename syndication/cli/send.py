@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import click
 
 from syndication.errors import UsageError
@@ -50,8 +53,61 @@ def send(
     return report.exit_code
 
 
+@click.command("doubt")
+@click.argument("edition_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--resend-in-doubt",
+    is_flag=True,
+    help="Send exactly the messages still in doubt again (a reader may get a second copy).",
+)
+@click.pass_obj
+def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: bool) -> int:
+    """List the messages of EDITION_ID a crash left in doubt (by subscriber id), after settling by evidence.
+
+    Exits with 1 while anything is in doubt.
+    """
+    from syndication.delivery.doubt import doubts, settle
+    from syndication.delivery.ledger import Ledger
+    from syndication.delivery.send import send_edition
+    from syndication.digest.editions import get_edition
+
+    edition = get_edition(runtime.engine, edition_id)
+    if edition is None:
+        raise UsageError(f"no edition {edition_id!r} has been built")
+    ledger = Ledger(runtime.engine)
+    wait = timedelta(minutes=runtime.settings.delivery.in_doubt_wait)
+    for slot in runtime.settings.edition(edition.name).slots:
+        run = ledger.get_run(edition_id, slot)
+        if run is not None:
+            settle(ledger, run, runtime.clock.now(), wait, events_expected=run.backend == "sendgrid")
+    found = doubts(runtime.engine, edition_id)
+    if resend_in_doubt and found:
+        for slot in sorted({item.slot for item in found}):
+            report = send_edition(runtime, edition_id, slot, resend_in_doubt=True, echo=click.echo)
+            click.echo(report.summary(), err=as_json)
+        found = doubts(runtime.engine, edition_id)
+    zone = runtime.settings.site.zone
+    if as_json:
+        click.echo(json.dumps({
+            "edition_id": edition_id,
+            "in_doubt": len(found),
+            "messages": [
+                {"subscriber_id": item.subscriber_id, "slot": item.slot, "batch": item.batch,
+                 "since": item.since.isoformat() if item.since else None}
+                for item in found
+            ],
+        }, indent=2))
+    else:
+        for item in found:
+            since = item.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if item.since else "?"
+            click.echo(f"subscriber {item.subscriber_id}\tslot {item.slot}\tbatch {item.batch}\tsince {since}")
+        click.echo(f"{edition_id}: {len(found)} message(s) in doubt")
+    return 1 if found else 0
+
+
 def register(cli: click.Group) -> None:
-    """Add the send command to the `digest` group (created by syndication/cli/digest.py)."""
+    """Add the send and doubt commands to the `digest` group (created by syndication/cli/digest.py)."""
     group = cli.commands.get("digest")
     if not isinstance(group, click.Group):
         @cli.group("digest")
@@ -60,3 +116,4 @@ def register(cli: click.Group) -> None:
 
         group = digest_group
     group.add_command(send)
+    group.add_command(doubt)
