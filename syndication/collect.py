@@ -61,7 +61,11 @@ def collect_source(
 ) -> None:
     now = clock.now()
     context = SourceContext(
-        known=store.fingerprints(source.name), now=now, site=settings.site, anatomy=settings.anatomy
+        known=store.fingerprints(source.name),
+        now=now,
+        site=settings.site,
+        anatomy=settings.anatomy,
+        max_article_bytes=settings.collect.max_article_bytes,
     )
     seen: set[str] = set()
     pending: list[tuple] = []

@@ -256,3 +256,50 @@ def test_build_sources_makes_wordpress_and_feed_sources(tmp_path: Path) -> None:
     assert [("wp", "WordPressSource"), ("agentur", "FeedSource")] == [
         (s.name, type(s).__name__) for s in build_sources(settings)
     ]
+
+
+def test_an_11_mb_article_is_refused_and_every_other_feed_still_publishes(
+    collect_settings: Settings, content: Path, engine: Engine
+) -> None:
+    """A file over [collect] max_article_bytes is one error naming it; the others are stored and published."""
+    from syndication.feeds.publish import build_and_publish
+    from syndication.runtime import Runtime
+
+    huge = content / "riesig.md"
+    huge.write_text(
+        "---\ntitle: Riesig\npublished: 2026-11-20T08:00:00+01:00\ncategories: [Riesig]\n---\n"
+        + "Ein sehr langer Absatz. " * 480_000,
+        encoding="utf-8",
+    )
+    assert huge.stat().st_size > 11_000_000
+    store = ArticleStore(engine)
+    clock = FixedClock()
+    report = run_collect(collect_settings, store, clock)
+    runtime = Runtime(settings=collect_settings, clock=clock)
+    runtime.__dict__["engine"] = engine
+    feeds = build_and_publish(runtime)
+    expected_error = (
+        f"{huge}: size: too large: {huge.stat().st_size:,} bytes, more than [collect] max_article_bytes = "
+        "2,000,000; not collected"
+    )
+    assert ([expected_error], _sample_count(content) - 1) == ([str(e) for e in report.errors], store.count())
+    assert ((), False) == (feeds.problems, (collect_settings.public_dir / "feeds/category/riesig.rss").exists())
+    assert all((collect_settings.public_dir / "feeds" / f"all.{ext}").is_file() for ext in ("rss", "atom", "json"))
+
+
+def test_the_size_limit_is_configurable(tmp_path: Path, content: Path, engine: Engine) -> None:
+    """``[collect] max_article_bytes`` sets the limit: a smaller one refuses more files, naming each."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[site]\nvar_dir = "var"\n\n[collect]\nmax_article_bytes = 10000\n\n'
+        '[[sources]]\nname = "content"\ntype = "folder"\npath = "content"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, env={})
+    middling = content / "mittel.md"
+    middling.write_text("---\ntitle: Mittel\npublished: 2026-11-20\n---\n" + "Text. " * 2_000, encoding="utf-8")
+    store = ArticleStore(engine)
+    report = run_collect(settings, store, FixedClock())
+    assert ([(str(middling), "size")], _sample_count(content) - 1) == (
+        [(e.where, e.field) for e in report.errors], store.count()
+    )

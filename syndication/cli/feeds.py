@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from syndication.errors import EXIT_OK
+from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.runtime import Runtime
 
 
@@ -30,6 +30,12 @@ def build_command(runtime: Runtime) -> int:
         if outcome.pending:
             line += f", {len(outcome.pending)} pending for the next run ({outcome.error})"
         click.echo(line)
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    if report.problems:
+        # Every other feed is published; the exit code tells the operator something was left out.
+        click.echo(f"feeds: {len(report.problems)} problem(s); every other item and feed was published", err=True)
+        return EXIT_SOME_FAILED
     # A failing hub is not a failed build: the feeds are published and will be announced later.
     return EXIT_OK
 

@@ -8,6 +8,11 @@ and file are unchanged is not rendered again, so a rebuild after one new article
 renders only the feeds that contain it. The state also keeps feeds the hub has not yet
 accepted, and the feeds that once existed: a category whose articles were all retracted
 keeps its URL, now as an empty feed, so the retracted articles leave it too.
+
+One item never stops a build: when a feed cannot be rendered (an article too large for
+the XML parser, say), each of its articles is rendered alone; those that fail are left out
+and reported, and the feed is published without them. Such a feed's signature is not
+remembered, so the next build tries (and reports) again.
 """
 
 from __future__ import annotations
@@ -125,7 +130,11 @@ class MemoryWriter:
 
 @dataclass(frozen=True)
 class FeedsReport:
-    """What a build did: files written, files left as they were, what the hub was told."""
+    """What a build did: files written, files left as they were, what the hub was told.
+
+    ``left_out`` names each article a feed was published without (it could not be rendered);
+    ``failed`` each file that could not be built at all (its previous version stays).
+    """
 
     feeds: int
     written: tuple[str, ...]
@@ -133,6 +142,12 @@ class FeedsReport:
     rendered: int
     skipped: int
     websub: WebsubOutcome | None = None
+    left_out: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return (*self.left_out, *self.failed)
 
 
 @dataclass
@@ -206,7 +221,58 @@ class BuiltFile:
     path: str
     signature: str
     data: bytes | None
-    """None when the file was up to date and not rendered."""
+    """None when the file was up to date and not rendered, or could not be built (``error``)."""
+    left_out: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def _reason(error: Exception) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:300]
+
+
+def _left_out(path: str, article: Article, reason: str) -> str:
+    return f"{path}: left out article {article.id} ({article.url}): {reason}"
+
+
+class _GuardedRenderer:
+    """Renders feeds; an article that cannot be rendered is left out, not the build.
+
+    Whether an article renders alone is remembered per format and content, so an article
+    in many feeds (main, category, region, author) is tried once.
+    """
+
+    def __init__(self) -> None:
+        self.verdicts: dict[tuple[str, str, str, int], str | None] = {}
+
+    def _verdict(self, feed_format: FeedFormat, meta: render.FeedMeta, article: Article) -> str | None:
+        key = (feed_format.extension, article.id, article.content_hash, article.version)
+        if key not in self.verdicts:
+            try:
+                render_feed(feed_format, meta, [article])
+                self.verdicts[key] = None
+            except Exception as exc:  # whatever one article breaks, the others are published
+                self.verdicts[key] = _reason(exc)
+        return self.verdicts[key]
+
+    def render(
+        self, path: str, feed_format: FeedFormat, meta: render.FeedMeta, articles: Sequence[Article]
+    ) -> BuiltFile:
+        try:
+            return BuiltFile(path, "", render_feed(feed_format, meta, articles))
+        except Exception:  # find the article(s) at fault below
+            log.debug("feeds: %s cannot be rendered whole; rendering its articles one by one", path, exc_info=True)
+        kept: list[Article] = []
+        left_out: list[str] = []
+        for article in articles:
+            reason = self._verdict(feed_format, meta, article)
+            if reason is None:
+                kept.append(article)
+            else:
+                left_out.append(_left_out(path, article, reason))
+        try:
+            return BuiltFile(path, "", render_feed(feed_format, meta, kept), tuple(left_out))
+        except Exception as exc:  # this file fails; every other file is still published
+            return BuiltFile(path, "", None, tuple(left_out), f"{path}: not built: {_reason(exc)}")
 
 
 def build_files(
@@ -214,6 +280,7 @@ def build_files(
 ) -> list[BuiltFile]:
     """Render every feed of ``specs`` in every format, except those ``is_current(path, signature)``."""
     built = []
+    renderer = _GuardedRenderer()
     for spec in specs:
         for feed_format in FeedFormat:
             path = spec.path(feed_format)
@@ -221,8 +288,8 @@ def build_files(
             if is_current(path, signature):
                 built.append(BuiltFile(path, signature, None))
                 continue
-            data = render_feed(feed_format, feed_meta(settings, spec, feed_format), spec.articles)
-            built.append(BuiltFile(path, signature, data))
+            result = renderer.render(path, feed_format, feed_meta(settings, spec, feed_format), spec.articles)
+            built.append(BuiltFile(path, signature, result.data, result.left_out, result.error))
     return built
 
 
@@ -255,16 +322,26 @@ def publish_feeds(
     built = build_files(settings, specs, is_current)
     written: list[str] = []
     changed_urls: list[str] = []
+    left_out = [line for item in built for line in item.left_out]
+    failed = [item.error for item in built if item.error]
     rendered = 0
     for item in built:
         if item.data is None:
+            if item.error:
+                state.signatures.pop(item.path, None)
             continue
         rendered += 1
         if writer.write(item.path, item.data):
             written.append(item.path)
             changed_urls.append(feed_url(settings, item.path))
-        state.signatures[item.path] = item.signature
+        if item.left_out:
+            # Not remembered as current: the next build tries these articles again.
+            state.signatures.pop(item.path, None)
+        else:
+            state.signatures[item.path] = item.signature
         state.digests[item.path] = _digest(item.data)
+    for line in (*left_out, *failed):
+        log.warning("feeds: %s", line)
     if writer.write(OPML_PATH, render_opml(settings, specs)):
         written.append(OPML_PATH)
     if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
@@ -274,9 +351,11 @@ def publish_feeds(
     report = FeedsReport(
         feeds=len(specs),
         written=tuple(written),
-        unchanged=total - len(written),
+        unchanged=total - len(written) - len(failed),
         rendered=rendered,
-        skipped=len(built) - rendered,
+        skipped=len(built) - rendered - len(failed),
+        left_out=tuple(left_out),
+        failed=tuple(failed),
     )
     return report, changed_urls
 
@@ -327,4 +406,6 @@ def build_and_publish(
         rendered=report.rendered,
         skipped=report.skipped,
         websub=outcome,
+        left_out=report.left_out,
+        failed=report.failed,
     )

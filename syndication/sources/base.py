@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from syndication.anatomy import ParsedBody
-from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
+from syndication.config import AnatomyConfig, CollectConfig, SiteConfig, SourceConfig
 from syndication.errors import InputError
 from syndication.model import Article, Author, Image, Status, article_id
 
@@ -39,6 +39,10 @@ class Failed:
 SourceEvent = Fetched | Unchanged | Failed
 
 
+# The default of ``[collect] max_article_bytes``.
+MAX_ARTICLE_BYTES = CollectConfig().max_article_bytes
+
+
 @dataclass(frozen=True)
 class SourceContext:
     # external id → fingerprint stored by the last collect (None when the source gave none).
@@ -46,6 +50,17 @@ class SourceContext:
     now: datetime
     site: SiteConfig
     anatomy: AnatomyConfig
+    # An article larger than this (file, post or entry body, in bytes) is refused: one error, not a stuck collect.
+    max_article_bytes: int = MAX_ARTICLE_BYTES
+
+    def too_large(self, size: int) -> str | None:
+        """Why an article of ``size`` bytes is refused, or None when it is not too large."""
+        if size <= self.max_article_bytes:
+            return None
+        return (
+            f"too large: {size:,} bytes, more than [collect] max_article_bytes = {self.max_article_bytes:,}; "
+            "not collected"
+        )
 
 
 class Source(Protocol):

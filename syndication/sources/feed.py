@@ -174,6 +174,9 @@ class FeedSource:
         updated = max(_when(entry, "updated") or published, published)
 
         body, summary = self._body(entry)
+        refused = context.too_large(len(body.encode("utf-8")) + len(summary.encode("utf-8")))
+        if refused is not None:
+            raise BadEntry("content", refused)
         parsed = parse_body(body, context.anatomy, link)
         teaser = parsed.teaser
         if summary and plain_text(summary) != plain_text(body):

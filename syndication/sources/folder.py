@@ -216,6 +216,11 @@ class FolderSource:
                 yield Unchanged(known_id)
                 continue
             fallback_id = by_relative.get(relative) or relative.rsplit(".", 1)[0]
+            refused = context.too_large(stat.st_size)
+            if refused is not None:
+                # Never read: a huge file must not cost the collect its memory or the feeds their build.
+                yield Failed(fallback_id, InputError(str(path), refused, "size"))
+                continue
             try:
                 article = self.read(path, relative, context)
             except _Bad as bad:

@@ -295,6 +295,9 @@ class WordPressSource:
         updated = max(parse_wp_time(modified, "modified_gmt"), published) if modified else published
 
         content = _rendered(post, "content")
+        refused = context.too_large(len(content.encode("utf-8")))
+        if refused is not None:
+            raise BadEntry("content", refused)
         parsed = parse_body(content, context.anatomy, link)
         teaser = _teaser(plain_text(_rendered(post, "excerpt")), plain_text(content), parsed.teaser)
 

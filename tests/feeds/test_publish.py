@@ -22,7 +22,7 @@ from syndication.feeds.publish import (
     build_and_publish,
     publish_feeds,
 )
-from syndication.model import Article, Author
+from syndication.model import Article, Author, Section, SectionRole
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
@@ -212,3 +212,45 @@ def test_failing_hub_does_not_block_and_is_retried_next_run(
         len(failed.written), len(failed.websub.pending),  # type: ignore[union-attr]
         retried.written, len(retried.websub.announced), retried.websub.pending,  # type: ignore[union-attr]
     )
+
+
+def _poisoned(number: int) -> Article:
+    """An article whose 11 MB section is past lxml's limit for one text node (RSS and Atom cannot be built)."""
+    huge = Section(SectionRole.BACKGROUND, "Hintergrund", "<p>" + "Wort " * 2_200_000 + "</p>")
+    return make_article(number, categories=("Kultur",), regions=("Südwest",), sections=(huge,), body_html="")
+
+
+def test_one_poisoned_item_is_left_out_and_reported_the_rest_is_published(
+    settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A stored item that breaks the XML renderer leaves its feeds, is reported, and every feed still publishes."""
+    store = ArticleStore(engine)
+    for article in (make_article(1), _economy(2), _poisoned(3)):
+        store.upsert(article, clock.now())
+    poisoned_id = _poisoned(3).id
+    report = build_and_publish(_runtime(settings, engine, clock))
+    public = settings.public_dir / "feeds"
+    main = parse((public / "all.atom").read_bytes())
+    culture = json.loads((public / "category/kultur.json").read_bytes())
+    left_out = {line.split(": left out article ")[0] for line in report.left_out}
+    expected_left_out = {f"feeds/{slug}.{ext}" for slug in ("all", "category/kultur", "region/suedwest",
+                                                            "author/marc-fuchs") for ext in ("rss", "atom")}
+    assert (expected_left_out, (), True) == (left_out, report.failed, all(poisoned_id in line
+                                                                            for line in report.left_out))
+    assert ([make_article(1).title, _economy(2).title], False, [_poisoned(3).title]) == (
+        [entry.title for entry in main.entries], bool(main.bozo), [item["title"] for item in culture["items"]]
+    )
+    assert (9, 9 * 3 + 2) == (report.feeds, len(report.written))
+
+
+def test_a_left_out_item_is_tried_and_reported_again_next_build(
+    settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A feed published without an item is not remembered as up to date: the next build reports it again."""
+    store = ArticleStore(engine)
+    store.upsert(make_article(1), clock.now())
+    store.upsert(_poisoned(3), clock.now())
+    runtime = _runtime(settings, engine, clock)
+    first = build_and_publish(runtime)
+    second = build_and_publish(runtime)
+    assert (True, first.left_out, ()) == (bool(first.left_out), second.left_out, second.written)

@@ -461,3 +461,16 @@ def test_hidden_featured_media_and_protected_posts_are_handled(
     assert (ids(public), []) == (report.created, report.errors)
     article = ArticleStore(engine).get(article_id(SOURCE, str(public)))
     assert article is not None and article.image is None
+
+
+def test_a_post_over_the_size_limit_is_one_error_and_the_others_are_stored(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A post whose content is larger than [collect] max_article_bytes fails alone, naming its link."""
+    small = add_posts(wordpress, 2)
+    huge = wordpress.add_post(title="Riesig", content="<p>" + "Wort " * 4_000 + "</p>", date=START)
+    limited = settings.model_copy(update={"collect": settings.collect.model_copy(update={"max_article_bytes": 10_000})})
+    report = collect(limited, engine, clock, source_config(wordpress.url))
+    assert (ids(*small), ["content"], True) == (
+        sorted(report.created), [e.field for e in report.errors], f"/{huge.slug}/" in report.errors[0].where
+    )
