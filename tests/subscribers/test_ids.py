@@ -134,3 +134,17 @@ def test_erased_newest_id_is_not_reused(any_engine: Engine) -> None:
     newest = store.add("zwei@example.org", now=NOW)
     store.forget("zwei@example.org", now=NOW)
     assert newest.id < store.add("drei@example.org", now=NOW).id
+
+
+@pytest.mark.parametrize(
+    "table", ["subscribers", "consent_records", "delivery_runs", "delivery_batches", "delivery_recipients"]
+)
+def test_tables_whose_ids_are_referred_to_keep_autoincrement_at_head(engine: Engine, table: str) -> None:
+    """After every migration, the tables whose ids the ledger and events keep still say AUTOINCREMENT.
+
+    A later SQLite batch migration rebuilds a table from its reflection, which forgets the keyword
+    unless it passes ``table_kwargs={"sqlite_autoincrement": True}``.
+    """
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
+    assert "AUTOINCREMENT" in schema
