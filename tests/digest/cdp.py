@@ -51,6 +51,9 @@ class Chromium:
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             preexec_fn=wire_pipes, close_fds=False,
+            # The browser is the test's instrument, not code under test: the moved-clock run's libfaketime
+            # (LD_PRELOAD) hangs Chromium, so it runs on the real clock.
+            env={name: value for name, value in os.environ.items() if name not in ("LD_PRELOAD", "FAKETIME")},
         )
         os.close(to_browser_read)
         os.close(from_browser_write)
@@ -118,8 +121,11 @@ class Chromium:
                     return self._events.pop(index)
             self._events.append(self._read_message(deadline))
 
-    def open_page(self, url: str, width: int, height: int) -> str:
-        """A new tab emulating a ``width`` × ``height`` viewport, loaded with ``url``; returns the session."""
+    def open_page(self, url: str, width: int, height: int, color_scheme: str | None = None) -> str:
+        """A new tab emulating a ``width`` × ``height`` viewport, loaded with ``url``; returns the session.
+
+        ``color_scheme`` (``"light"`` or ``"dark"``) is what ``prefers-color-scheme`` answers.
+        """
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.send("Page.enable", session=session)
@@ -128,9 +134,19 @@ class Chromium:
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500},
             session=session,
         )
+        if color_scheme is not None:
+            self.set_color_scheme(session, color_scheme)
         self.send("Page.navigate", {"url": url}, session=session)
         self.wait_for("Page.loadEventFired", session)
         return session
+
+    def set_color_scheme(self, session: str, scheme: str) -> None:
+        """Emulate ``prefers-color-scheme: <scheme>`` in the tab of ``session``."""
+        self.send(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+            session=session,
+        )
 
     def evaluate(self, session: str, expression: str) -> Any:
         result = self.send(
