@@ -12,11 +12,17 @@ Conventions (documented in the README, "Article anatomy"):
   section of that role; any other heading opens an ``other`` section that keeps its
   heading, unless it is a sub-heading (deeper level) of a recognised section, which
   keeps it as part of its content.
-- The *author quote* is a ``<blockquote class="author-quote">`` or, inside an element
-  of class ``author-box``/``autor-box``, its blockquote or quoted paragraph. The author
-  box, the comment form and everything after them are not part of the body.
+- The *author quote* is what ``[anatomy] author_quote_selectors`` find (default
+  ``blockquote.author-quote``); or a quote found by ``cited_quote_selectors`` (WordPress's
+  pullquote and quote blocks) whose ``<cite>`` names the article's author; or, inside the
+  author box (``author_box_selectors``: ``.author-box``, ``.autor-box``), its blockquote or
+  quoted paragraph. The author box, the comment form and everything after them are not
+  part of the body.
 - An element whose whole text is an AI-image label („KI generiertes Foto“) marks the
-  lead image as AI-generated and is removed from the body.
+  lead image as AI-generated and is removed from the body; in a caption found by
+  ``ai_label_selectors`` (``figcaption``, ``small``) the label among other words marks it too.
+- The first ``<figure>`` with an image is the body's image (``ParsedBody.image``): its
+  caption, alt text, and whether its own caption carries the AI label.
 """
 
 from __future__ import annotations
@@ -25,16 +31,16 @@ import html as html_lib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from syndication.config import AnatomyConfig
 from syndication.html import absolute_url, sanitize_html
-from syndication.model import ItemKind, ListItem, Section, SectionRole, SourceLink
+from syndication.model import Image, ItemKind, ListItem, Section, SectionRole, SourceLink
 
-AUTHOR_BOX_CLASSES = frozenset({"author-box", "autor-box"})
-AUTHOR_QUOTE_CLASS = "author-quote"
 # WordPress's comment area and form; they and everything after them are not content.
 COMMENT_IDS = frozenset({"respond", "comments"})
 COMMENT_CLASSES = frozenset({"comment-respond", "comments-area", "comment-form", "comments"})
@@ -63,11 +69,24 @@ class ParsedBody:
     ai_image_label: bool
     # Sanitized body without the author box, AI label and anything after them.
     body_html: str
+    # The first figure's image (e.g. a WordPress image block), for sources without a lead image of their own.
+    image: Image | None = None
 
 
 EMPTY = ParsedBody(
     teaser="", sections=(), sources=(), author_quote=None, regions=(), ai_image_label=False, body_html=""
 )
+
+
+@lru_cache(maxsize=256)
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css, translator="html")
+
+
+def _select(root: etree._Element, selectors: tuple[str, ...]) -> list[etree._Element]:
+    """Elements matching any of ``selectors``, in document order, each once."""
+    found = {id(e): e for css in selectors for e in _selector(css)(root)}
+    return [e for e in root.iter() if id(e) in found]
 
 
 def normalize_space(text: str) -> str:
@@ -180,15 +199,40 @@ def _quote_in(box: etree._Element) -> str | None:
     return None
 
 
-def _take_author_quote(root: etree._Element) -> str | None:
+def _cite_of(quote: etree._Element) -> str:
+    cite = next(quote.iter("cite"), None)
+    return _text(cite).lstrip("—–-~ ").strip() if cite is not None else ""
+
+
+def _without_cite(quote: etree._Element) -> str:
+    copy = _copy(quote)
+    for cite in list(copy.iter("cite")):
+        _remove(cite)
+    return strip_quote_marks(_text(copy))
+
+
+def _remove_quote(quote: etree._Element) -> None:
+    parent = quote.getparent()
+    _remove(quote)
+    # A WordPress pullquote's <figure> has nothing left once its quote is gone.
+    if parent is not None and parent.tag == "figure" and not _text(parent) and parent.getparent() is not None:
+        _remove(parent)
+
+
+def _take_author_quote(root: etree._Element, anatomy: AnatomyConfig, author: str | None) -> str | None:
     """Find the author quote, then remove the author box (and what follows) and quote elements."""
     quote: str | None = None
-    for blockquote in list(root.iter("blockquote")):
-        if AUTHOR_QUOTE_CLASS in _classes(blockquote):
-            if quote is None and _text(blockquote):
-                quote = strip_quote_marks(_text(blockquote))
-            _remove(blockquote)
-    box = next((e for e in root.iter() if _is_element(e) and _classes(e) & AUTHOR_BOX_CLASSES), None)
+    for element in _select(root, anatomy.author_quote_selectors):
+        if quote is None and _without_cite(element):
+            quote = _without_cite(element)
+        _remove_quote(element)
+    wanted = normalize_space(author or "").casefold()
+    for element in _select(root, anatomy.cited_quote_selectors):
+        if wanted and normalize_space(_cite_of(element)).casefold() == wanted:
+            if quote is None and _without_cite(element):
+                quote = _without_cite(element)
+            _remove_quote(element)
+    box = next(iter(_select(root, anatomy.author_box_selectors)), None)
     if box is not None:
         if quote is None:
             quote = _quote_in(box)
@@ -206,6 +250,8 @@ def _take_ai_label(root: etree._Element, anatomy: AnatomyConfig) -> bool:
     labels = [normalize_space(label).casefold() for label in anatomy.ai_image_labels if label.strip()]
     if not labels:
         return False
+    # Keyed by id() and holding the elements: lxml keeps one proxy per node only while it is referenced.
+    captions = {id(e): e for e in _select(root, anatomy.ai_label_selectors)}
     found = False
     for element in list(root.iter()):
         if not _is_element(element) or element is root or element.getparent() is None:
@@ -215,7 +261,7 @@ def _take_ai_label(root: etree._Element, anatomy: AnatomyConfig) -> bool:
         if text in labels and not _contains(element, "img", "picture", "video", "iframe"):
             found = True
             _remove(element)
-        elif element.tag in ("figcaption", "small") and any(label in text for label in labels):
+        elif id(element) in captions and any(label in text for label in labels):
             # A caption that mentions the label among other words keeps its text.
             found = True
     return found
@@ -331,8 +377,28 @@ def _sources(section: _OpenSection, base_url: str) -> list[SourceLink]:
     return links
 
 
-def parse_body(html: str, anatomy: AnatomyConfig, base_url: str) -> ParsedBody:
-    """Read an article body into teaser, sections, sources, author quote, regions and AI label."""
+def _figure_image(root: etree._Element, anatomy: AnatomyConfig, base_url: str) -> Image | None:
+    """The first figure's image with its caption; AI-generated when its own caption carries the label."""
+    labels = [normalize_space(label).casefold() for label in anatomy.ai_image_labels if label.strip()]
+    for figure in root.iter("figure"):
+        img = next((i for i in figure.iter("img") if (i.get("src") or "").strip()), None)
+        if img is None:
+            continue
+        caption_element = next(figure.iter("figcaption"), None)
+        caption = _text(caption_element) if caption_element is not None else ""
+        url = absolute_url(img.get("src") or "", base_url)
+        if not url.startswith(("http://", "https://")):
+            continue
+        ai_generated = any(label in caption.casefold() for label in labels)
+        return Image(url=url, alt=normalize_space(img.get("alt") or ""), caption=caption, ai_generated=ai_generated)
+    return None
+
+
+def parse_body(html: str, anatomy: AnatomyConfig, base_url: str, *, author: str | None = None) -> ParsedBody:
+    """Read an article body into teaser, sections, sources, author quote, regions and AI label.
+
+    ``author`` is the article's author name: a quote block citing them is their author quote.
+    """
     if not html or not html.strip():
         return EMPTY
     try:
@@ -345,8 +411,9 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str) -> ParsedBody:
     # Before any text is derived: a script's body must not become teaser, heading or quote text.
     etree.strip_elements(document, *_NOT_TEXT_TAGS, with_tail=False)
 
-    author_quote = _take_author_quote(root)
+    author_quote = _take_author_quote(root, anatomy, author)
     _cut_comment_area(root)
+    image = _figure_image(root, anatomy, base_url)
     ai_label = _take_ai_label(root, anatomy)
 
     lead: list[etree._Element] = []
@@ -396,4 +463,5 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str) -> ParsedBody:
         regions=tuple(regions),
         ai_image_label=ai_label,
         body_html=body_html,
+        image=image,
     )

@@ -177,7 +177,8 @@ class FeedSource:
         refused = context.too_large(len(body.encode("utf-8")) + len(summary.encode("utf-8")))
         if refused is not None:
             raise BadEntry("content", refused)
-        parsed = parse_body(body, context.anatomy, link)
+        author = self._author(entry, link)
+        parsed = parse_body(body, context.anatomy, link, author=author.name if author else None)
         teaser = parsed.teaser
         if summary and plain_text(summary) != plain_text(body):
             teaser = plain_text(summary)
@@ -196,7 +197,7 @@ class FeedSource:
             published=published,
             updated=updated,
             language=language,
-            author=self._author(entry, link),
+            author=author,
             image=self._image(entry, link, parsed.ai_image_label, context),
             categories=tuple(tag for tag in tags if tag.casefold() not in {r.casefold() for r in tag_regions}),
             tag_regions=tuple(tag_regions),

@@ -303,7 +303,8 @@ class FolderSource:
 
         is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
         html = markdown.markdown(body, extensions=list(MARKDOWN_EXTENSIONS)) if is_markdown else body
-        parsed = parse_body(html, context.anatomy, url)
+        author = _author(meta.get("author"), url)
+        parsed = parse_body(html, context.anatomy, url, author=author.name if author else None)
 
         image = _image(meta.get("image"), url, "image")
         if image is not None and parsed.ai_image_label and not image.ai_generated:
@@ -320,7 +321,7 @@ class FolderSource:
             updated=updated,
             status=status,
             language=_text(meta, "language") or site.language,
-            author=_author(meta.get("author"), url),
+            author=author,
             image=image,
             categories=merge_names(_strings(meta, "categories"), self.config.categories),
             regions=merge_names(_strings(meta, "regions"), parsed.regions, self.config.regions),

@@ -28,12 +28,13 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from syndication.anatomy import parse_body
+from syndication.anatomy import ParsedBody, parse_body
 from syndication.config import SiteConfig, SourceConfig
 from syndication.errors import ConfigError, InputError, SourceUnavailable
 from syndication.html import absolute_url
@@ -298,7 +299,8 @@ class WordPressSource:
         refused = context.too_large(len(content.encode("utf-8")))
         if refused is not None:
             raise BadEntry("content", refused)
-        parsed = parse_body(content, context.anatomy, link)
+        author = self._author(post)
+        parsed = parse_body(content, context.anatomy, link, author=author.name if author else None)
         teaser = _teaser(plain_text(_rendered(post, "excerpt")), plain_text(content), parsed.teaser)
 
         categories, tags = self._terms(post)
@@ -310,8 +312,8 @@ class WordPressSource:
             published=published,
             updated=updated,
             language=context.site.language,
-            author=self._author(post),
-            image=self._image(post, link, parsed.ai_image_label, context),
+            author=author,
+            image=self._image(post, link, parsed.ai_image_label, context) or _body_image(parsed),
             categories=tuple(categories),
             tag_regions=tuple(regions_among(tags, self.config, parsed)),
         )
@@ -387,6 +389,13 @@ class WordPressSource:
         }
         canonical = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _body_image(parsed: ParsedBody) -> Image | None:
+    """Without a featured image, the post's first image block is its image (with its own AI label)."""
+    if parsed.image is None:
+        return None
+    return replace(parsed.image, ai_generated=parsed.image.ai_generated or parsed.ai_image_label)
 
 
 def _error_code(response: httpx.Response) -> str | None:

@@ -289,3 +289,20 @@ def test_quote_marks_are_stripped_in_pairs_only() -> None:
         strip_quote_marks('"Offen'),
         strip_quote_marks("»Ja«"),
     ]
+
+
+def test_a_bad_css_selector_in_anatomy_config_is_refused() -> None:
+    """An [anatomy] selector that is not CSS is a config error naming it, not a crash at collect."""
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError) as raised:
+        AnatomyConfig(author_box_selectors=("div[",))
+    assert "'div['" in str(raised.value)
+
+
+def test_pullquote_citing_someone_else_stays_in_the_body() -> None:
+    """A pullquote is the author quote only when its <cite> names the article's author."""
+    body = '<figure class="wp-block-pullquote"><blockquote><p>Zitat.</p><cite>Jana Weiß</cite></blockquote></figure>'
+    parsed = parse_body(body, ANATOMY, BASE, author="Marc Fuchs")
+    assert (None, True) == (parsed.author_quote, "Zitat." in parsed.body_html)

@@ -474,3 +474,100 @@ def test_a_post_over_the_size_limit_is_one_error_and_the_others_are_stored(
     assert (ids(*small), ["content"], True) == (
         sorted(report.created), [e.field for e in report.errors], f"/{huge.slug}/" in report.errors[0].where
     )
+
+
+GUTENBERG_CONTENT = """
+<p>Die Stadt baut drei neue Radwege.</p>
+
+<figure class="wp-block-image size-large"><img src="/wp-content/uploads/2026/11/radweg.jpg" alt="Radweg am Fluss"
+class="wp-image-12"/><figcaption class="wp-element-caption">Radweg an der Lauter. KI generiertes Foto</figcaption>
+</figure>
+
+<h2 class="wp-block-heading">Ausblick</h2>
+
+<p>Der erste Abschnitt soll im Frühjahr fertig sein.</p>
+
+<blockquote class="wp-block-quote"><p>„Wir bauen, so schnell es geht.“</p>
+<cite>Oberbürgermeisterin Beate Kimmel</cite></blockquote>
+
+<figure class="wp-block-pullquote"><blockquote><p>„Radwege sind Daseinsvorsorge.“</p><cite>Marc Fuchs</cite>
+</blockquote></figure>
+"""
+
+
+def _gutenberg_article(settings: Settings, engine: Engine, clock: FixedClock, url: str, post_id: int) -> object:
+    report = collect(settings, engine, clock, source_config(url))
+    assert [] == report.errors
+    return ArticleStore(engine).get(article_id(SOURCE, str(post_id)))
+
+
+def test_gutenberg_pullquote_citing_the_author_is_the_author_quote(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A pullquote whose <cite> names the post's author is its author quote; a quote citing another stays."""
+    post = wordpress.add_post(title="Radwege", content=GUTENBERG_CONTENT, date=START)
+    article = _gutenberg_article(settings, engine, clock, wordpress.url, post.id)
+    assert ("Radwege sind Daseinsvorsorge.", False, True) == (
+        article.author_quote,  # type: ignore[attr-defined]
+        "Daseinsvorsorge" in article.body_html,  # type: ignore[attr-defined]
+        "Wir bauen, so schnell es geht." in article.body_html,  # type: ignore[attr-defined]
+    )
+
+
+def test_gutenberg_quote_block_citing_the_author_is_the_author_quote(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """A quote block (wp-block-quote) whose <cite> names the author („— Marc Fuchs“) is the author quote."""
+    content = (
+        '<p>Lead.</p><blockquote class="wp-block-quote"><p>Das bleibt spannend.</p><cite>— Marc Fuchs</cite>'
+        "</blockquote>"
+    )
+    post = wordpress.add_post(title="Zitat", content=content, date=START)
+    article = _gutenberg_article(settings, engine, clock, wordpress.url, post.id)
+    assert ("Das bleibt spannend.", "<p>Lead.</p>") == (article.author_quote, article.body_html)  # type: ignore[attr-defined]
+
+
+def test_image_block_with_the_ai_label_in_its_caption_marks_the_image(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """Without a featured image, the image block is the post's image, AI-generated because its caption says so."""
+    post = wordpress.add_post(title="Radwege", content=GUTENBERG_CONTENT, date=START)
+    article = _gutenberg_article(settings, engine, clock, wordpress.url, post.id)
+    image = article.image  # type: ignore[attr-defined]
+    assert (f"{wordpress.url}/wp-content/uploads/2026/11/radweg.jpg", "Radweg am Fluss", True) == (
+        image.url, image.alt, image.ai_generated
+    )
+
+
+def test_featured_image_is_marked_by_an_ai_label_in_an_image_block_caption(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """With a featured image, the body's AI-labelled image caption marks it as AI-generated."""
+    media = {"source_url": "https://cdn.example/radweg.jpg", "alt_text": "Radweg"}
+    post = wordpress.add_post(title="Radwege", content=GUTENBERG_CONTENT, date=START, image=media)
+    article = _gutenberg_article(settings, engine, clock, wordpress.url, post.id)
+    assert ("https://cdn.example/radweg.jpg", True) == (article.image.url, article.image.ai_generated)  # type: ignore[attr-defined]
+
+
+def test_anatomy_selectors_come_from_config(
+    wordpress: FakeWordPress, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """[anatomy] selectors replace the defaults: a theme's own quote and author box markup is read."""
+    content = (
+        '<p>Lead.</p><aside class="meinung"><p>„Eigene Meinung.“</p></aside>'
+        '<figure class="wp-block-pullquote"><blockquote><p>Pull.</p><cite>Marc Fuchs</cite></blockquote></figure>'
+        '<div class="profil"><p>Marc Fuchs schreibt über Verkehr.</p></div><p>Danach.</p>'
+    )
+    post = wordpress.add_post(title="Meinung", content=content, date=START)
+    anatomy = settings.anatomy.model_copy(
+        update={"author_quote_selectors": ("aside.meinung",), "cited_quote_selectors": (),
+                "author_box_selectors": ("div.profil",)}
+    )
+    article = _gutenberg_article(settings.model_copy(update={"anatomy": anatomy}), engine, clock, wordpress.url,
+                                 post.id)
+    assert ("Eigene Meinung.", False, True, False) == (
+        article.author_quote,  # type: ignore[attr-defined]
+        "Eigene Meinung" in article.body_html,  # type: ignore[attr-defined]
+        "Pull." in article.body_html,  # type: ignore[attr-defined]
+        "Danach" in article.body_html,  # type: ignore[attr-defined]
+    )
