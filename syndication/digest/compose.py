@@ -15,6 +15,7 @@ from typing import Any
 
 from syndication.config import Settings
 from syndication.delivery.base import MessageBody, apply_substitutions
+from syndication.delivery.mime import encoded_body
 from syndication.digest.editions import Edition, group_by_category, primary_category
 from syndication.digest.render import TEMPLATES_DIR, german_date, render_mjml_pair
 from syndication.feeds.content import web_url
@@ -192,8 +193,10 @@ def render_within_budget(
 ) -> MessageBody:
     """The digest with as many articles as fit ``[digest] size_budget_bytes``.
 
-    The size is measured after substituting ``worst_case`` values (the longest a
-    subscriber's personal parts can get), so no personalised message exceeds the budget.
+    The size is the HTML part as the message carries it (quoted-printable, see
+    :func:`encoded_body`), because Gmail clips on the bytes sent, not on the decoded HTML;
+    it is measured after substituting ``worst_case`` values (the longest a subscriber's
+    personal parts can get), so no personalised message exceeds the budget.
     MJML is compiled O(log n) times (binary search over the number of articles shown).
     """
     if not articles:
@@ -201,7 +204,7 @@ def render_within_budget(
     budget = settings.digest.size_budget_bytes
 
     def size(body: MessageBody) -> int:
-        return len(apply_substitutions(body.html, worst_case).encode("utf-8"))
+        return len(encoded_body(apply_substitutions(body.html, worst_case)))
 
     def render(count: int) -> MessageBody:
         return render_digest(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 SYSTEM_FONT_STACK = "-apple-system, Segoe UI, Helvetica, Arial, sans-serif"
 WEB_FONT_NAME = "Lato"
 WEB_FONT_URL = "https://fonts.googleapis.com/css2?family=Lato:wght@400;700&display=swap"
+PREHEADER_SPACER = 12
 
 
 def german_date(value: date | datetime, locale: str = "de") -> str:
@@ -192,6 +193,8 @@ def layout_context(settings: Settings, **values: Any) -> dict[str, Any]:
         "font_family": f"{WEB_FONT_NAME}, {SYSTEM_FONT_STACK}" if digest.web_fonts else SYSTEM_FONT_STACK,
         "title": settings.site.name,
         "preheader": "",
+        # Repetitions of the preheader's spacer (&#847;&zwnj;&nbsp;): enough for a preview line, no more.
+        "preheader_spacer": PREHEADER_SPACER,
         "edition_title": None,
         "edition_date": None,
         "greeting": None,

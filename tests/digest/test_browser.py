@@ -10,6 +10,7 @@ are kept under tests/artifacts/ (gitignored) for a human to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -25,10 +26,11 @@ import pytest
 
 from syndication.delivery.base import personalise
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
-from syndication.model import Image
+from syndication.model import Article, Image
 from syndication.runtime import Runtime
 from tests.digest.cdp import Chromium
 from tests.digest.conftest import make_edition, sample_articles, subscriber
+from tests.digest.contrast import CONTRAST_SCRIPT, TextContrast, too_faint
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "digest"
@@ -110,8 +112,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         thread.join(timeout=5)
 
 
-def _digest_page(runtime: Runtime, folder: Path, base_url: str) -> Path:
-    """A personalised digest whose images are served from ``folder`` at ``base_url``."""
+def _served_articles(folder: Path, base_url: str) -> list[Article]:
+    """Sample articles whose images are served from ``folder`` at ``base_url``."""
     (folder / "lead.png").write_bytes(_png(1200, 675, (40, 90, 140)))
     (folder / "portrait.png").write_bytes(_png(200, 200, (180, 140, 60)))
     lead_image, portrait = f"{base_url}/lead.png", f"{base_url}/portrait.png"
@@ -124,6 +126,14 @@ def _digest_page(runtime: Runtime, folder: Path, base_url: str) -> Path:
     # One card without image and with a long unbreakable word: it must wrap, not scroll.
     long_word = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenhersteller"
     articles[2] = replace(articles[2], image=None, teaser=f"{long_word} " * 3)
+    # A quote of its own: the outlook gets its own box („Ausblick“) besides the quote.
+    articles[1] = replace(articles[1], author_quote="Dialog ist besser als Stillstand.")
+    return articles
+
+
+def _digest_page(runtime: Runtime, folder: Path, base_url: str) -> Path:
+    """A personalised digest whose images are served from ``folder`` at ``base_url``."""
+    articles = _served_articles(folder, base_url)
     mailer = EditionMailer(make_edition(articles), articles, runtime)
     message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
     page = folder / "digest.html"
@@ -151,3 +161,102 @@ def test_digest_fits_the_viewport(
     assert [] == [i["src"] for i in images if not i["loaded"]]
     assert [] == [i for i in images if i["left"] < 0 or i["right"] > measured["innerWidth"] + 0.5]
     assert (ARTIFACTS / f"digest-{width}px.png").stat().st_size > 0
+
+
+def _write(folder: Path, name: str, html: str) -> str:
+    (folder / name).write_text(html, encoding="utf-8")
+    return name
+
+
+def _subscriber_pages(runtime: Runtime) -> dict[str, str]:
+    """The subscriber pages as the real app answers them: form, form with errors, preferences, unsubscribe, message."""
+    from starlette.testclient import TestClient
+
+    from subscribers.model import SubscriberStatus
+    from subscribers.service import SubscriptionService
+    from subscribers.store import SubscriberStore
+    from syndication.web import create_app
+
+    reader = SubscriberStore.from_runtime(runtime).add(
+        "leserin@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE, name="Anna"
+    )
+    links = SubscriptionService(runtime).links(reader)
+    site = runtime.settings.site.url.rstrip("/")
+    with TestClient(create_app(runtime), base_url=site) as client:
+        form = client.get("/subscribe")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        invalid = client.post("/subscribe", data={"csrf": csrf.group(1), "email": "kein-at", "frequency": "oft"})
+        pages = {
+            "subscribe": form,
+            "subscribe-errors": invalid,
+            "preferences": client.get(links["preferences_url"].removeprefix(site)),
+            "unsubscribe": client.get(links["unsubscribe_url"].removeprefix(site)),
+            "message": client.get("/confirm?token=kaputt"),
+        }
+    statuses = {name: response.status_code for name, response in pages.items() if response.status_code != 200}
+    assert {"subscribe-errors": 400, "message": 400} == statuses
+    return {name: response.text for name, response in pages.items()}
+
+
+@pytest.fixture
+def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[str]]:
+    """Every kind of page a reader sees, as files in the served folder: (base URL, file names)."""
+    from syndication.digest.archive import archive_entry, render_edition_page, render_index
+    from syndication.digest.render import render_transactional
+
+    folder, base_url = served
+    settings = runtime.settings
+    names = [_digest_page(runtime, folder, base_url).name]
+    articles = _served_articles(folder, base_url)
+    edition = make_edition(articles)
+    names.append(_write(folder, "archive-edition.html", render_edition_page(edition, articles, settings)))
+    index = render_index([archive_entry(edition, articles, settings)], settings)
+    names.append(_write(folder, "archive-index.html", index))
+    confirm = render_transactional(
+        "confirm", {"confirm_url": f"{settings.site.url}/confirm?token=abc", "expiry_hours": 48, "name": None}, runtime
+    )
+    names.append(_write(folder, "mail-confirm.html", confirm.html))
+    welcome = render_transactional(
+        "welcome",
+        {
+            "name": "Anna", "again": False, "frequency_label": "täglich", "topics": ["Politik"], "slot": "06:00",
+            "preferences_url": f"{settings.site.url}/preferences?token=abc",
+            "unsubscribe_url": f"{settings.site.url}/unsubscribe?token=abc",
+        },
+        runtime,
+    )
+    names.append(_write(folder, "mail-welcome.html", welcome.html))
+    for name, html in _subscriber_pages(runtime).items():
+        names.append(_write(folder, f"page-{name}.html", html))
+    # Kept for a human to open (with the images they show) next to the screenshots.
+    shutil.copytree(folder, ARTIFACTS / "pages", dirs_exist_ok=True)
+    return base_url, names
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 650])
+def test_every_text_is_readable_in_light_and_dark(
+    chromium: str, profile: Path, every_page: tuple[str, list[str]], scheme: str, width: int
+) -> None:
+    """Digest, mails, archive and subscriber pages: every visible text has a contrast of at least 4.5:1."""
+    base_url, names = every_page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    faint: dict[str, list[str]] = {}
+    measured_texts = 0
+    with Chromium(chromium, profile) as browser:
+        for name in names:
+            session = browser.open_page(f"{base_url}/{name}", width, 1200, color_scheme=scheme)
+            assert scheme == browser.evaluate(
+                session, "matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'"
+            )
+            measured = [TextContrast.from_script(item) for item in browser.evaluate(session, CONTRAST_SCRIPT)]
+            measured_texts += len(measured)
+            browser.screenshot(session, ARTIFACTS / f"{Path(name).stem}-{scheme}-{width}px.png")
+            if too_faint(measured):
+                faint[name] = too_faint(measured)
+            assert [] == [str(m) for m in measured if m.over_image], name
+    assert measured_texts > 200
+    problems = [f"{name}: {text}" for name, texts in faint.items() for text in texts]
+    assert not problems, "texts below 4.5:1:\n" + "\n".join(problems)
