@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx
@@ -47,6 +48,9 @@ ACCEPT = "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, 
 # Bumped when entries are read differently, so that stored fingerprints go stale.
 PARSER_VERSION = "2"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+REGION_SCHEME_NAMES = frozenset({"region", "regions", "regionen"})
+DIGITAL_SOURCE_TYPE_SCHEME = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+AI_SOURCE_TYPE = "trainedAlgorithmicMedia"
 
 
 def _when(entry: Mapping[str, Any], *keys: str) -> datetime | None:
@@ -63,6 +67,14 @@ def _text_of(detail: Mapping[str, Any] | None, value: str) -> str:
     if detail and detail.get("type") in _HTML_TYPES:
         return plain_text(value)
     return " ".join(value.split())
+
+
+def is_region_scheme(scheme: Any) -> bool:
+    """Whether a category's scheme/domain names a vocabulary of regions (its last path segment)."""
+    if not isinstance(scheme, str) or not scheme.strip():
+        return False
+    last = urlsplit(scheme.strip()).path.rstrip("/").rsplit("/", 1)[-1]
+    return last.casefold() in REGION_SCHEME_NAMES
 
 
 def _int(value: Any) -> int | None:
@@ -183,12 +195,14 @@ class FeedSource:
         if summary and plain_text(summary) != plain_text(body):
             teaser = plain_text(summary)
 
-        tags = [
-            plain_text(str(tag.get("label") or tag.get("term") or ""))
-            for tag in entry.get("tags") or ()
-            if isinstance(tag, Mapping)
-        ]
-        tag_regions = regions_among(tags, self.config, parsed)
+        every_term = [tag for tag in entry.get("tags") or () if isinstance(tag, Mapping)]
+        # The IPTC digital source type (media:category) says how the image was made; it is no topic.
+        terms = [tag for tag in every_term if not str(tag.get("scheme") or "").startswith(DIGITAL_SOURCE_TYPE_SCHEME)]
+        ai_marked = any(str(tag.get("term") or "").endswith(AI_SOURCE_TYPE) for tag in every_term if tag not in terms)
+        tags = [plain_text(str(tag.get("label") or tag.get("term") or "")) for tag in terms]
+        # Terms of a region vocabulary (this project's own feeds: scheme …/feeds/region/) are regions as written.
+        marked = [name for name, tag in zip(tags, terms, strict=True) if name and is_region_scheme(tag.get("scheme"))]
+        tag_regions = list(dict.fromkeys([*marked, *regions_among(tags, self.config, parsed)]))
         entry_parts = RemoteEntry(
             external_id=external,
             url=link,
@@ -198,7 +212,7 @@ class FeedSource:
             updated=updated,
             language=language,
             author=author,
-            image=self._image(entry, link, parsed.ai_image_label, context),
+            image=self._image(entry, link, parsed.ai_image_label or ai_marked, context),
             categories=tuple(tag for tag in tags if tag.casefold() not in {r.casefold() for r in tag_regions}),
             tag_regions=tuple(tag_regions),
         )

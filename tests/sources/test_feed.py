@@ -279,3 +279,23 @@ def test_entry_ids_do_not_depend_on_where_the_feed_is_served(
     again = collect(settings, engine, clock, moved)
     assert (1, [], 1) == (len(created), again.created, again.unchanged)
     assert stored(engine, "ag-1") is not None
+
+
+def test_region_terms_of_the_feed_stay_regions_not_categories(
+    server: StaticServer, settings: Settings, engine: Engine, clock: FixedClock
+) -> None:
+    """Categories in a region vocabulary (scheme …/region/, as our own feeds write them) are regions."""
+    from syndication.feeds.render import FeedMeta, render_rss
+    from syndication.testing import make_article
+
+    meta = FeedMeta(id="tag:partner.example,2026:feed:all", title="Partner", self_url="https://partner.example/f.rss",
+                    alternate_url="https://partner.example/", tag_authority="partner.example",
+                    category_scheme="https://partner.example/feeds/category/",
+                    region_scheme="https://partner.example/feeds/region/")
+    upstream = make_article(1, categories=("Politik",), regions=("Westpfalz", "Kaiserslautern"))
+    url = server.serve("/feed.rss", render_rss(meta, [upstream]).decode("utf-8"), "application/rss+xml")
+    report = collect(settings, engine, clock, url)
+    article = ArticleStore(engine).all()[0]
+    assert ([], ("Politik",), ("Rheinland-Pfalz", "Kaiserslautern", "Westpfalz"), True) == (
+        report.errors, article.categories, article.regions, article.image.ai_generated  # type: ignore[union-attr]
+    )
