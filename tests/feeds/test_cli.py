@@ -34,8 +34,8 @@ def test_feeds_build_prints_counts_and_writes_files(settings: Settings, engine: 
     first = runner.invoke(cli, args, env=_env(settings), obj=CliContext(clock=clock))
     second = runner.invoke(cli, args, env=_env(settings), obj=CliContext(clock=clock))
     assert (0, 0, True) == (first.exit_code, second.exit_code, (settings.public_dir / "feeds/all.atom").is_file())
-    assert first.output.startswith("feeds: 5 feeds, 16 file(s) written, 0 unchanged")
-    assert second.output.startswith("feeds: 5 feeds, 0 file(s) written, 16 unchanged (15 not re-rendered)")
+    assert first.output.startswith("feeds: 5 feeds, 17 file(s) written, 0 unchanged")
+    assert second.output.startswith("feeds: 5 feeds, 0 file(s) written, 17 unchanged (15 not re-rendered)")
 
 
 def test_serve_has_host_and_port_options() -> None:
