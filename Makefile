@@ -4,10 +4,10 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# The demo signs its links with a throw-away key unless one is set in the environment.
-export SYNDICATION_SECRET_KEY ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))")
+# Without SYNDICATION_SECRET_KEY the demo (and a later `syndication serve`) sign with one local key kept in
+# var/secret_key, so the demo mails' links keep working.
 
-.PHONY: demo test test-moved-clock lint install install-test clean bench
+.PHONY: demo test test-moved-clock lint install install-test clean bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,5 +54,9 @@ bench: install
 	$(BIN)/python benchmarks/digest.py
 	$(BIN)/python benchmarks/delivery.py
 
+# The docs site (MkDocs, strict: a broken link or an undocumented setting fails the build) into site/.
+docs: install-test
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) var public outbox
+	rm -rf $(VENV) var public outbox site
