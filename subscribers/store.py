@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from subscribers.addresses import normalise_email, suppression_hasher
+from subscribers.addresses import normalise_email
+from subscribers.consent import ConsentTrail
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus, clean_name
+from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
 from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.errors import InputError
 
@@ -33,11 +35,6 @@ class _Unchanged:
 
 UNCHANGED: Final = _Unchanged()
 
-# Suppression reasons. A "forgotten" address is never re-added by import or CLI; it can only
-# come back by signing up on the form and confirming again (fresh, provable consent).
-FORGOTTEN = "forgotten"
-BOUNCED = "bounced"
-COMPLAINED = "complained"
 
 
 class AlreadySubscribed(InputError):
@@ -140,23 +137,16 @@ def _to_mailing_subscriber(row: Row[Any]) -> Subscriber:
 _not_suppressed = ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash)
 
 
-class SubscriberStore:
+class SubscriberStore(SuppressionList, ConsentTrail):
     """Reads and writes subscribers.
 
     ``secret_key`` keys the hashes of the suppression list; without it, reading and
     :meth:`iter_active` work, but anything that hashes an address raises ConfigError.
     """
 
-    def __init__(self, engine: Engine, secret_key: str | None = None) -> None:
-        self.engine = engine
-        self._hash = suppression_hasher(secret_key)
-
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> SubscriberStore:
         return cls(runtime.engine, runtime.secrets.require_secret_key())
-
-    def email_hash(self, email: str) -> str:
-        return self._hash(normalise_email(email))
 
     # -- adding ------------------------------------------------------------------
 
@@ -295,85 +285,6 @@ class SubscriberStore:
         """Which of these (normalised) addresses are already in the list."""
         with self.engine.connect() as connection:
             return set(self._ids_by_email(connection, emails))
-
-    def suppressed_among(self, emails: Sequence[str]) -> set[str]:
-        """Which of these (normalised) addresses are on the suppression list."""
-        by_hash = {self._hash(email): email for email in emails}
-        hashes = list(by_hash)
-        found: set[str] = set()
-        with self.engine.connect() as connection:
-            for start in range(0, len(hashes), 500):
-                chunk = hashes[start : start + 500]
-                rows = connection.execute(select(suppressions.c.email_hash).where(suppressions.c.email_hash.in_(chunk)))
-                found.update(by_hash[row.email_hash] for row in rows)
-        return found
-
-    # -- consent -----------------------------------------------------------------
-
-    def record_consent(self, record: ConsentRecord) -> None:
-        with self.engine.begin() as connection:
-            self._insert_consent(connection, [record], record.subscriber_id)
-
-    @staticmethod
-    def _insert_consent(connection: Connection, records: Sequence[ConsentRecord], subscriber_id: int) -> None:
-        connection.execute(
-            insert(consent_records),
-            [
-                {
-                    "subscriber_id": subscriber_id,
-                    "action": record.action,
-                    "recorded_at": record.recorded_at,
-                    "ip": record.ip,
-                    "user_agent": (record.user_agent or "")[:500] or None,
-                    "form": record.form[:200],
-                    "wording_version": record.wording_version,
-                }
-                for record in records
-            ],
-        )
-
-    def consent_records(self, subscriber_id: int) -> list[ConsentRecord]:
-        query = (
-            select(consent_records)
-            .where(consent_records.c.subscriber_id == subscriber_id)
-            .order_by(consent_records.c.id)
-        )
-        with self.engine.connect() as connection:
-            return [
-                ConsentRecord(
-                    subscriber_id=row.subscriber_id,
-                    action=row.action,
-                    recorded_at=row.recorded_at,
-                    form=row.form,
-                    wording_version=row.wording_version,
-                    ip=row.ip,
-                    user_agent=row.user_agent,
-                )
-                for row in connection.execute(query)
-            ]
-
-    def latest_consent(self, subscriber_ids: Sequence[int]) -> dict[int, ConsentRecord]:
-        """Each subscriber's newest consent step (for the export), by subscriber id."""
-        found: dict[int, ConsentRecord] = {}
-        ids = list(subscriber_ids)
-        with self.engine.connect() as connection:
-            for start in range(0, len(ids), 900):
-                query = (
-                    select(consent_records)
-                    .where(consent_records.c.subscriber_id.in_(ids[start : start + 900]))
-                    .order_by(consent_records.c.id)
-                )
-                for row in connection.execute(query):
-                    found[row.subscriber_id] = ConsentRecord(
-                        subscriber_id=row.subscriber_id,
-                        action=row.action,
-                        recorded_at=row.recorded_at,
-                        form=row.form,
-                        wording_version=row.wording_version,
-                        ip=row.ip,
-                        user_agent=row.user_agent,
-                    )
-        return found
 
     # -- reading -----------------------------------------------------------------
 
@@ -544,50 +455,6 @@ class SubscriberStore:
         with self.engine.begin() as connection:
             connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(link_sent=now))
 
-    # -- suppression and erasure ---------------------------------------------------
-
-    @staticmethod
-    def _suppression_reason(connection: Connection, email_hash: str) -> str | None:
-        return connection.execute(
-            select(suppressions.c.reason).where(suppressions.c.email_hash == email_hash)
-        ).scalar()
-
-    def suppression_reason(self, email: str) -> str | None:
-        """Why the address is suppressed (forgotten, bounced, complained), or None."""
-        try:
-            email_hash = self.email_hash(email)
-        except InputError:
-            return None
-        with self.engine.connect() as connection:
-            return self._suppression_reason(connection, email_hash)
-
-    def is_suppressed(self, email: str) -> bool:
-        """Whether nothing may be sent to this address (erased, bounced or complained)."""
-        return self.suppression_reason(email) is not None
-
-    def suppress(self, email: str, reason: str, *, now: datetime) -> None:
-        """Put the address on the suppression list (an erasure is never downgraded)."""
-        email_hash = self.email_hash(email)
-        with self.engine.begin() as connection:
-            self.suppress_in(connection, email_hash, reason, now)
-
-    @staticmethod
-    def suppress_in(connection: Connection, email_hash: str, reason: str, now: datetime) -> None:
-        """Suppress a hashed address inside the caller's transaction."""
-        current = SubscriberStore._suppression_reason(connection, email_hash)
-        if current is None:
-            connection.execute(insert(suppressions).values(email_hash=email_hash, reason=reason, created=now))
-        elif current != FORGOTTEN and current != reason:
-            connection.execute(
-                update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=reason)
-            )
-
-    def lift_suppression(self, email: str) -> None:
-        """Remove the address from the suppression list: its owner opted in again and confirmed."""
-        email_hash = self.email_hash(email)
-        with self.engine.begin() as connection:
-            connection.execute(delete(suppressions).where(suppressions.c.email_hash == email_hash))
-
     def purge_pending(self, created_before: datetime) -> int:
         """Delete sign-ups never confirmed and created before ``created_before``; returns how many."""
         stale = select(subscribers.c.id).where(
@@ -600,48 +467,16 @@ class SubscriberStore:
             result = connection.execute(delete(subscribers).where(subscribers.c.id.in_(stale)))
             return int(result.rowcount or 0)
 
-    def forget(self, email: str, *, now: datetime) -> bool:
-        """GDPR erasure: delete the subscriber and its consent trail, keep only a keyed hash.
 
-        The hash keeps the address suppressed, so it cannot be re-imported. Returns whether
-        a subscriber was found (the hash is stored either way).
-        """
-        return self.erase(email, now=now) is not None
-
-    def erase(self, email: str, *, now: datetime) -> int | None:
-        """:meth:`forget`, returning the erased subscriber's id (None if there was none)."""
-        address = normalise_email(email)
-        email_hash = self._hash(address)
-        with self.engine.begin() as connection:
-            subscriber_id = connection.execute(
-                select(subscribers.c.id).where(subscribers.c.email == address)
-            ).scalar()
-            if subscriber_id is not None:
-                connection.execute(delete(consent_records).where(consent_records.c.subscriber_id == subscriber_id))
-                connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
-            if self._suppression_reason(connection, email_hash) is None:
-                connection.execute(
-                    insert(suppressions).values(email_hash=email_hash, reason=FORGOTTEN, created=now)
-                )
-            else:
-                connection.execute(
-                    update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=FORGOTTEN)
-                )
-        return None if subscriber_id is None else int(subscriber_id)
-
-    def scrub_deleted(self) -> bool:
-        """Overwrite what deleted rows left behind in the database files (after an erasure).
-
-        SQLite keeps a deleted row's bytes in free pages and in the write-ahead log until
-        they are reused, so an erased address could still be read from ``syndication.db``
-        or its ``-wal`` file. VACUUM rewrites the file from the live rows only, and the
-        TRUNCATE checkpoint empties the log. Returns False when a reader kept the log from
-        being emptied (run ``forget`` again when ``serve`` is idle). PostgreSQL's files
-        are not readable without the server's rights; nothing to do there.
-        """
-        if self.engine.dialect.name != "sqlite":
-            return True
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM")
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
-        return busy is None or int(busy[0]) == 0
+# The reasons are defined with the suppression list; callers import them from here too.
+__all__ = [
+    "BOUNCED",
+    "COMPLAINED",
+    "FORGOTTEN",
+    "UNCHANGED",
+    "AddressSuppressed",
+    "AlreadySubscribed",
+    "ImportedConsent",
+    "NewSubscriber",
+    "SubscriberStore",
+]
