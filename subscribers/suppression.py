@@ -12,6 +12,7 @@ from typing import Final
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from subscribers.addresses import KeyedHasher, normalise_email, suppression_hasher
 from subscribers.tables import consent_records, subscribers, suppressions
@@ -132,7 +133,12 @@ class SuppressionList:
         """
         if self.engine.dialect.name != "sqlite":
             return True
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM")
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM")
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+        except OperationalError:
+            # Another process held the database past the busy timeout; the erasure itself is
+            # committed, only the scrubbing has to be repeated.
+            return False
         return busy is None or int(busy[0]) == 0
