@@ -274,6 +274,20 @@ class SchedulerConfig(Section):
 class ServeConfig(Section):
     host: str = "127.0.0.1"
     port: int = 8000
+    # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed; empty: nobody's.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for value in values:
+            try:
+                ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"an IP address or network such as '10.0.0.0/8', not {value!r}") from None
+        return tuple(value.strip() for value in values)
 
 
 class Settings(Section):

@@ -5,11 +5,18 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from typing import Any
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from syndication.runtime import Runtime
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # Query parameters that carry a credential: subscriber link tokens (unsubscribe links never expire).
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:token|key|api_key|access_token)=)[^&#\s]*")
@@ -40,6 +47,54 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def server_config(runtime: Runtime, host: str | None = None, port: int | None = None) -> uvicorn.Config:
+    """uvicorn's configuration for ``serve``: the app, the address, the access log and proxy trust.
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from ``[serve] trusted_proxies``;
+    with none configured they are ignored, whoever sends them (uvicorn alone would trust loopback).
+    """
+    import uvicorn
+
+    from syndication.web import create_app
+
+    settings = runtime.settings
+    trusted = list(settings.serve.trusted_proxies)
+    return uvicorn.Config(
+        create_app(runtime),
+        host=host or settings.serve.host,
+        port=port if port is not None else settings.serve.port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        log_level="info",
+        log_config=log_config(),
+    )
+
+
+@contextmanager
+def background_server(runtime: Runtime, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """``serve``'s server (same configuration) in a thread; yields its base URL, stops on exit.
+
+    Port 0 takes a free port. For tests and for embedding the app in another process.
+    """
+    import uvicorn
+
+    runtime.secrets.require_secret_key()
+    server = uvicorn.Server(server_config(runtime, host, port))
+    thread = threading.Thread(target=server.run, name="syndication-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    try:
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()
+        yield f"http://{bound[0]}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: [serve] host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [serve] port).")
@@ -48,19 +103,9 @@ def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
     """Serve public/ and the app's routes until interrupted."""
     import uvicorn
 
-    from syndication.web import create_app
-
     # Subscriber pages sign every link: refuse to start rather than answer them with errors.
     runtime.secrets.require_secret_key()
-    settings = runtime.settings
-    uvicorn.run(
-        create_app(runtime),
-        host=host or settings.serve.host,
-        port=port if port is not None else settings.serve.port,
-        proxy_headers=True,
-        log_level="info",
-        log_config=log_config(),
-    )
+    uvicorn.Server(server_config(runtime, host, port)).run()
 
 
 def register(cli: click.Group) -> None:

@@ -1,9 +1,10 @@
 """The partner API under ``/partners/v1/``: ninjs items by cursor and a full-content Atom feed.
 
 Every answer needs ``Authorization: Bearer <key>``. No key, an unknown key and a revoked
-key all get the same 401; each key has a token bucket (429 with ``Retry-After``); each
-authenticated request is written to the partner's request log. Answers carry a strong
-ETag (SHA-256 of the body) and a matching ``If-None-Match`` gets 304.
+key all get the same 401 in the same time (the attempt is recorded after the answer); each
+key has a token bucket (429 with ``Retry-After``); each authenticated request is written to
+the partner's request log. Answers carry a strong ETag (SHA-256 of the body) and a matching
+``If-None-Match`` gets 304.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -119,13 +121,10 @@ class PartnerApi:
         authentication = store.authenticate(bearer_key(request))
         partner = authentication.partner
         if partner is None or not authentication.ok:
-            # A revoked key is logged to its partner, within its rate limit so it cannot flood the log.
-            if partner is not None and self.limiter.take(partner.id).allowed:
-                self._record(partner, endpoint, 401, 0)
-            else:
-                log.info("partner request refused: endpoint=%s status=401 (no or unknown key)", endpoint)
+            # Every refusal answers alike; what it was is recorded after the answer has gone out.
             return Response(_UNAUTHORIZED, status_code=401, media_type=JSON_TYPE,
-                            headers={"WWW-Authenticate": 'Bearer realm="partners"'})
+                            headers={"WWW-Authenticate": 'Bearer realm="partners"'},
+                            background=BackgroundTask(self._record_refusal, partner, endpoint))
         decision = self.limiter.take(partner.id)
         if not decision.allowed:
             self._record(partner, endpoint, 429, 0)
@@ -146,6 +145,13 @@ class PartnerApi:
             return Response(status_code=304, headers=headers)
         self._record(partner, endpoint, 200, answer.items)
         return Response(answer.body, media_type=answer.media_type, headers=headers)
+
+    def _record_refusal(self, partner: Partner | None, endpoint: str) -> None:
+        # A revoked key is logged to its partner, within its rate limit so it cannot flood the log.
+        if partner is not None and self.limiter.take(partner.id).allowed:
+            self._record(partner, endpoint, 401, 0)
+        else:
+            log.info("partner request refused: endpoint=%s status=401 (no or unknown key)", endpoint)
 
     def _record(self, partner: Partner, endpoint: str, status: int, items: int) -> None:
         # The partner's name is an organisation, not personal data; no address or key is logged.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import feedparser
@@ -284,8 +285,12 @@ def test_retracted_item_is_canceled_in_items(
 def test_revoked_key_attempts_are_logged_to_the_partner(
     client: httpx.Client, partner_store: PartnerStore, clock: FixedClock
 ) -> None:
-    """A request with a revoked key is refused and recorded against the partner as a 401."""
+    """A request with a revoked key is refused and recorded against the partner as a 401 (after the answer)."""
     key = partner_store.add("Ehemalig", clock.now()).key
     partner_store.revoke("Ehemalig", clock.now())
     assert 401 == client.get(FEED, headers=bearer(key)).status_code
-    assert [(clock.now(), "feed.atom", 401, 0)] == partner_store.requests(partner_store.get("Ehemalig").id)
+    partner_id = partner_store.get("Ehemalig").id
+    deadline = time.monotonic() + 5
+    while not partner_store.requests(partner_id) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(clock.now(), "feed.atom", 401, 0)] == partner_store.requests(partner_id)
