@@ -25,6 +25,7 @@ from syndication.delivery.ledger import (
     SENT,
     BatchRow,
     Ledger,
+    ReceiptWriter,
     RunRow,
     Worker,
     claim_is_live,
@@ -131,6 +132,7 @@ class LedgerObserver:
         self.was_handed = False
         self.accepted_count = 0
         self.refusals: list[tuple[int, str, str]] = []
+        self._writer: ReceiptWriter | None = None
 
     def handed(self) -> None:
         if not self.was_handed:
@@ -142,7 +144,14 @@ class LedgerObserver:
         member = self.members.get(receipt.email)
         if self.per_message and member is not None:
             # One short transaction per message: the receipt is durable before the next message starts.
-            self.ledger.record_sent([(member.row_id, receipt.provider_id)], self.options.clock.now())
+            if self._writer is None:
+                self._writer = self.ledger.receipt_writer()
+            self._writer.write(member.row_id, receipt.provider_id, self.options.clock.now())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def refused(self, refusal: Refusal) -> None:
         member = self.members.get(refusal.email)
@@ -218,6 +227,9 @@ def send_batch(
             # Nothing reached the backend: give the batch back rather than leave it in doubt.
             ledger.release(batch)
         raise
+    finally:
+        if observer is not None:
+            observer.close()
 
 
 def _refusal_lines(observer: LedgerObserver) -> list[str]:
