@@ -1,8 +1,8 @@
 """Per-client rate limit for sign-ups, kept in the database so that every server process shares it.
 
 The client is identified by a keyed hash of its IP address; the address itself is never stored.
-Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that the
-client address is the reader's, not the proxy's.
+Behind a reverse proxy, list it in ``[serve] trusted_proxies`` so that the client address is the
+reader's, not the proxy's; forwarded headers from anyone else are ignored.
 """
 
 from __future__ import annotations
