@@ -7,12 +7,14 @@ served site answers. This is what the container image relies on.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import venv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,19 +61,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def served_site(installed: Path, tmp_path: Path) -> Iterator[str]:
-    """`init`, `demo`, then `serve` in a new folder, with the installed command only; yields the base URL."""
-    assert not tmp_path.is_relative_to(PROJECT_ROOT)
-    command = str(installed / "syndication")
-    env = clean_env()
-    subprocess.run([command, "init", "site"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
-    site = tmp_path / "site"
-    demo = subprocess.run([command, "demo"], cwd=site, env=env, capture_output=True, text=True, timeout=180)
-    assert 0 == demo.returncode, demo.stdout + demo.stderr
+@contextmanager
+def serving(command: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """`syndication serve` as a subprocess on a free port, until the block ends; yields the base URL."""
     port = _free_port()
     server = subprocess.Popen(
-        [command, "serve", "--port", str(port)], cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [command, "serve", "--port", str(port)], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -89,6 +84,20 @@ def served_site(installed: Path, tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def served_site(installed: Path, tmp_path: Path) -> Iterator[str]:
+    """`init`, `demo`, then `serve` in a new folder, with the installed command only; yields the base URL."""
+    assert not tmp_path.is_relative_to(PROJECT_ROOT)
+    command = str(installed / "syndication")
+    env = clean_env()
+    subprocess.run([command, "init", "site"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
+    site = tmp_path / "site"
+    demo = subprocess.run([command, "demo"], cwd=site, env=env, capture_output=True, text=True, timeout=180)
+    assert 0 == demo.returncode, demo.stdout + demo.stderr
+    with serving(command, site, env) as base:
+        yield base
 
 
 def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) -> None:
@@ -122,3 +131,34 @@ def test_version_and_demo_in_an_empty_folder(installed: Path, tmp_path: Path) ->
     demo = subprocess.run([command, "demo"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=180)
     assert (0, "syndication 0.1.0\n", 0) == (version.returncode, version.stdout, demo.returncode), demo.stderr
     assert len(list((tmp_path / "public" / "feeds").rglob("*.atom"))) > 5
+
+
+@pytest.mark.postgres
+def test_run_once_and_serve_against_postgresql_with_environment_only(
+    installed: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    """As in the container: no config file, PostgreSQL and the key from the environment; run --once, then serve."""
+    command = str(installed / "syndication")
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content")
+    key = "container-key-0123456789abcdef"
+    env = {**clean_env(), "SYNDICATION_STORE__URL": postgres_url, "SYNDICATION_SECRET_KEY": key}
+    run = subprocess.run([command, "run", "--once"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert 0 == run.returncode, run.stderr[-3000:]
+    with serving(command, tmp_path, env) as base:
+        statuses = [httpx.get(f"{base}{path}", timeout=10).status_code for path in ("/feeds/all.atom", "/subscribe")]
+        health = httpx.get(f"{base}/healthz", timeout=10).json()
+    collect = next(job for job in health["jobs"] if job["id"] == "collect")
+    assert ([200, 200], "ok") == (statuses, collect["last_run"]["outcome"])
+    assert not (tmp_path / "var" / "secret_key").exists()
+
+
+@pytest.mark.postgres
+def test_serve_on_postgresql_needs_the_key_from_the_environment(
+    installed: Path, postgres_url: str, tmp_path: Path
+) -> None:
+    """With PostgreSQL there is no local key: serve without SYNDICATION_SECRET_KEY exits 2 naming the variable."""
+    command = str(installed / "syndication")
+    env = {**clean_env(), "SYNDICATION_STORE__URL": postgres_url}
+    done = subprocess.run([command, "serve", "--port", "0"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert (2, True) == (done.returncode, "SYNDICATION_SECRET_KEY is not set" in done.stderr)
