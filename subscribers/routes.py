@@ -1,15 +1,15 @@
 """The subscriber pages and the SendGrid webhook (Starlette routes for ``syndication serve``).
 
 Pages are German, work without JavaScript, and never reveal whether an address is known.
-Links carry signed tokens; the pages' own forms carry a signed form token (CSRF). The
-RFC 8058 one-click POST needs neither cookies nor a form token: the link's token suffices.
+Links carry signed tokens; the pages' own forms carry a signed form token (CSRF); the sign-up
+form's is bound to the browser and used once (:mod:`subscribers.signup`). The RFC 8058 one-click
+POST needs neither cookies nor a form token: the link's token suffices.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -21,9 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from subscribers.addresses import normalise_email
 from subscribers.model import Frequency, Subscriber, SubscriberStatus
-from subscribers.ratelimit import SubscribeRateLimiter
 from subscribers.service import (
     FREQUENCY_LABELS,
     Consent,
@@ -31,6 +29,7 @@ from subscribers.service import (
     edition_slots,
     known_topics,
 )
+from subscribers.signup import CSRF_FIELD, EMBED_PATH, SignUpPages
 from subscribers.tokens import Purpose, TokenInvalid
 from subscribers.webhook import (
     EventObserver,
@@ -47,10 +46,8 @@ from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-HONEYPOT_FIELD = "homepage_url"
 # SendGrid posts batches well below this; anything larger is refused before it is read into memory.
 MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024
-CSRF_FIELD = "csrf"
 UNSUBSCRIBE_REASONS = {
     "": "page",
     "too_many": "Zu viele E-Mails",
@@ -84,6 +81,11 @@ _ERRORS = {
         "Das Formular ist abgelaufen",
         "Bitte laden Sie die Seite neu und senden Sie das Formular noch einmal ab.",
     ),
+    "cross-site": (
+        "Anmeldung nicht möglich",
+        "Das Formular wurde von einer anderen Website abgeschickt. Bitte melden Sie sich direkt auf unserer "
+        "Anmeldeseite an.",
+    ),
 }
 
 
@@ -98,7 +100,7 @@ def _environment(settings: Settings) -> jinja2.Environment:
     return environment
 
 
-class SubscriberPages:
+class SubscriberPages(SignUpPages):
     def __init__(self, runtime: Runtime, event_observers: Sequence[EventObserver] = ()) -> None:
         self.runtime = runtime
         self.event_observers = tuple(event_observers)
@@ -109,16 +111,6 @@ class SubscriberPages:
     def service(self) -> SubscriptionService:
         # Built on first use: serving feeds must not need the secret key.
         return SubscriptionService(self.runtime)
-
-    @cached_property
-    def limiter(self) -> SubscribeRateLimiter:
-        config = self.settings.subscribers
-        return SubscribeRateLimiter(
-            self.runtime.engine,
-            self.runtime.secrets.require_secret_key(),
-            limit=config.subscribe_rate_limit,
-            window=timedelta(seconds=config.subscribe_rate_window_seconds),
-        )
 
     # -- rendering ---------------------------------------------------------------
 
@@ -152,90 +144,9 @@ class SubscriberPages:
         context = {"title": title, "text": text, "link_url": link_url, "link_text": link_text}
         return self.page("message.html.j2", context, status_code, background=background, headers=headers)
 
-    def token_error(self, reason: str) -> HTMLResponse:
+    def token_error(self, reason: str, status_code: int = 400) -> HTMLResponse:
         title, text = _ERRORS.get(reason, _ERRORS["invalid"])
-        return self.message(title, text, 400, link_url="/subscribe", link_text="Zur Anmeldung")
-
-    # -- /subscribe --------------------------------------------------------------
-
-    def _subscribe_form(
-        self, values: Mapping[str, Any], errors: Mapping[str, str], status_code: int = 200
-    ) -> HTMLResponse:
-        categories, regions = known_topics(self.runtime)
-        context = {
-            "title": "Newsletter abonnieren",
-            "categories": categories,
-            "regions": regions,
-            "frequencies": [(f.value, FREQUENCY_LABELS[f]) for f in Frequency],
-            "values": {"email": "", "name": "", "topics": [], "frequency": "daily", **values},
-            "errors": errors,
-            "csrf": self.service.signer.make_form_token("subscribe"),
-            "honeypot": HONEYPOT_FIELD,
-            "wording_version": self.settings.subscribers.consent_wording_version,
-        }
-        return self.page("subscribe.html.j2", context, status_code)
-
-    async def subscribe_form(self, request: Request) -> Response:
-        return await run_in_threadpool(self._subscribe_form, {}, {})
-
-    async def subscribe(self, request: Request) -> Response:
-        client = request.client.host if request.client else "unknown"
-        now = self.runtime.clock.now()
-        allowed = await run_in_threadpool(self.limiter.attempt, client, now)
-        if not allowed:
-            retry = await run_in_threadpool(self.limiter.retry_after, client, now)
-            log.warning("sign-up rate limit reached for a client")
-            return self.message(
-                "Zu viele Versuche",
-                "Von Ihrem Anschluss kamen gerade sehr viele Anmeldungen. Bitte versuchen Sie es später noch einmal.",
-                429,
-                headers={"Retry-After": str(retry)},
-            )
-        form = await request.form()
-        try:
-            self.service.signer.check_form_token("subscribe", str(form.get(CSRF_FIELD, "")))
-        except TokenInvalid:
-            return self.token_error("form")
-        if str(form.get(HONEYPOT_FIELD, "")).strip():
-            log.info("sign-up dropped: honeypot field filled")
-            return self._sent()
-        values = {
-            "email": str(form.get("email", "")).strip(),
-            "name": str(form.get("name", "")).strip()[:200],
-            "topics": [str(t) for t in form.getlist("topics")],
-            "frequency": str(form.get("frequency", "daily")),
-        }
-        errors: dict[str, str] = {}
-        try:
-            normalise_email(values["email"])
-        except InputError:
-            errors["email"] = "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de."
-        if values["frequency"] not in {f.value for f in Frequency}:
-            errors["frequency"] = "Bitte wählen Sie, wie oft Sie den Newsletter erhalten möchten."
-        if errors:
-            return await run_in_threadpool(self._subscribe_form, values, errors, 400)
-        consent = Consent(form="web:/subscribe", ip=client, user_agent=request.headers.get("user-agent"))
-        outgoing = await run_in_threadpool(
-            lambda: self.service.request(
-                values["email"],
-                topics=self.service.clean_topics(values["topics"]),
-                frequency=Frequency(values["frequency"]),
-                consent=consent,
-                name=values["name"] or None,
-            )
-        )
-        background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None
-        return self._sent(background)
-
-    def _sent(self, background: BackgroundTask | None = None) -> HTMLResponse:
-        # Byte for byte the same page for every address: new, pending, active, unsubscribed.
-        return self.message(
-            "Fast geschafft – bitte prüfen Sie Ihr Postfach",
-            "Wenn die Adresse angemeldet werden kann, erhalten Sie in wenigen Minuten eine E-Mail mit einem "
-            "Bestätigungslink. Erst wenn Sie ihn anklicken, ist Ihr Abonnement aktiv. Keine E-Mail bekommen? "
-            "Sehen Sie bitte auch im Spam-Ordner nach.",
-            background=background,
-        )
+        return self.message(title, text, status_code, link_url="/subscribe", link_text="Zur Anmeldung")
 
     # -- /confirm ----------------------------------------------------------------
 
@@ -453,6 +364,7 @@ def routes(runtime: Runtime, *, event_observers: Sequence[EventObserver] = ()) -
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),
+        Route(EMBED_PATH, pages.subscribe_embed, methods=["POST"]),
         Route("/confirm", pages.confirm, methods=["GET"]),
         Route("/preferences", pages.preferences_form, methods=["GET"]),
         Route("/preferences", pages.preferences, methods=["POST"]),

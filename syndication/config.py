@@ -251,6 +251,8 @@ class SubscribersConfig(Section):
     sendgrid_webhook_public_key: str | None = None
     webhook_max_age_seconds: int = Field(default=600, ge=1)
     topics: tuple[str, ...] = ()
+    # Sites (https://host) whose pages may carry the embeddable sign-up form; empty: any site.
+    embed_origins: tuple[str, ...] = ()
 
 
 class PartnersConfig(Section):

@@ -1,0 +1,208 @@
+"""The sign-up pages: ``/subscribe`` (our own form) and ``/subscribe/embed`` (a form on a publisher's site).
+
+Both are limited per client and end in the same double opt-in. Our own form is guarded by a
+browser-bound, single-use form token and refuses posts from other sites (:mod:`subscribers.formguard`).
+The embeddable form cannot carry such a token (it is plain HTML on another site); it has its own
+protection instead: a honeypot field, the shared rate limit, an optional list of the sites allowed to
+carry it (``[subscribers] embed_origins``) and the double opt-in, which alone makes a subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from subscribers.addresses import normalise_email
+from subscribers.formguard import COOKIE_NAME, COOKIE_PATH, FormToken, SubscribeFormGuard, own_origins, same_origin
+from subscribers.model import Frequency
+from subscribers.ratelimit import SubscribeRateLimiter
+from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService, known_topics
+from subscribers.tokens import TokenInvalid
+from syndication.errors import InputError
+
+if TYPE_CHECKING:
+    from syndication.config import Settings
+    from syndication.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+HONEYPOT_FIELD = "homepage_url"
+CSRF_FIELD = "csrf"
+EMBED_PATH = "/subscribe/embed"
+
+
+class SignUpPages:
+    """The sign-up handlers of :class:`subscribers.routes.SubscriberPages`, which provides the rendering."""
+
+    runtime: Runtime
+    settings: Settings
+    service: SubscriptionService
+
+    if TYPE_CHECKING:
+
+        def page(self, template: str, context: Mapping[str, Any], status_code: int = 200, *,
+                 background: BackgroundTask | None = None,
+                 headers: Mapping[str, str] | None = None) -> HTMLResponse: ...
+
+        def message(self, title: str, text: str, status_code: int = 200, *, link_url: str | None = None,
+                    link_text: str | None = None, background: BackgroundTask | None = None,
+                    headers: Mapping[str, str] | None = None) -> HTMLResponse: ...
+
+        def token_error(self, reason: str, status_code: int = 400) -> HTMLResponse: ...
+
+    @cached_property
+    def limiter(self) -> SubscribeRateLimiter:
+        config = self.settings.subscribers
+        return SubscribeRateLimiter(
+            self.runtime.engine,
+            self.runtime.secrets.require_secret_key(),
+            limit=config.subscribe_rate_limit,
+            window=timedelta(seconds=config.subscribe_rate_window_seconds),
+        )
+
+    @cached_property
+    def guard(self) -> SubscribeFormGuard:
+        return SubscribeFormGuard(self.runtime.engine, self.runtime.secrets.require_secret_key(), self.runtime.clock)
+
+    # -- /subscribe --------------------------------------------------------------
+
+    def _subscribe_form(
+        self, cookie: str | None, values: Mapping[str, Any], errors: Mapping[str, str], status_code: int = 200
+    ) -> HTMLResponse:
+        categories, regions = known_topics(self.runtime)
+        form_token = self.guard.issue(cookie)
+        context = {
+            "title": "Newsletter abonnieren",
+            "categories": categories,
+            "regions": regions,
+            "frequencies": [(f.value, FREQUENCY_LABELS[f]) for f in Frequency],
+            "values": {"email": "", "name": "", "topics": [], "frequency": "daily", **values},
+            "errors": errors,
+            "csrf": form_token.token,
+            "honeypot": HONEYPOT_FIELD,
+            "wording_version": self.settings.subscribers.consent_wording_version,
+        }
+        response = self.page("subscribe.html.j2", context, status_code)
+        self._set_cookie(response, form_token)
+        return response
+
+    def _set_cookie(self, response: Response, form_token: FormToken) -> None:
+        if not form_token.set_cookie:
+            return
+        response.set_cookie(
+            COOKIE_NAME,
+            form_token.cookie,
+            max_age=int(self.guard.max_age.total_seconds()),
+            path=COOKIE_PATH,
+            secure=self.settings.site.url.startswith("https:"),
+            httponly=True,
+            samesite="strict",
+        )
+
+    async def subscribe_form(self, request: Request) -> Response:
+        return await run_in_threadpool(self._subscribe_form, request.cookies.get(COOKIE_NAME), {}, {})
+
+    async def _within_limit(self, client: str) -> Response | None:
+        """None when ``client`` may sign up now; else the 429 page."""
+        now = self.runtime.clock.now()
+        allowed = await run_in_threadpool(self.limiter.attempt, client, now)
+        if allowed:
+            return None
+        retry = await run_in_threadpool(self.limiter.retry_after, client, now)
+        log.warning("sign-up rate limit reached for a client")
+        return self.message(
+            "Zu viele Versuche",
+            "Von Ihrem Anschluss kamen gerade sehr viele Anmeldungen. Bitte versuchen Sie es später noch einmal.",
+            429,
+            headers={"Retry-After": str(retry)},
+        )
+
+    def _own_origins(self, request: Request) -> set[str]:
+        return own_origins(self.settings.site.url, f"{request.url.scheme}://{request.url.netloc}")
+
+    async def subscribe(self, request: Request) -> Response:
+        client = request.client.host if request.client else "unknown"
+        refused = await self._within_limit(client)
+        if refused is not None:
+            return refused
+        if not same_origin(dict(request.headers), self._own_origins(request)):
+            log.info("sign-up refused: posted from another site")
+            return self.token_error("cross-site", 403)
+        form = await request.form()
+        cookie = request.cookies.get(COOKIE_NAME)
+        try:
+            await run_in_threadpool(self.guard.check, cookie, str(form.get(CSRF_FIELD, "")))
+        except TokenInvalid as exc:
+            log.info("sign-up refused: form token %s", exc.reason)
+            return self.token_error("form")
+        return await self._sign_up(request, form, client, cookie, form_name="web:/subscribe")
+
+    async def subscribe_embed(self, request: Request) -> Response:
+        """A sign-up from a form on another site (the embed): no form token, its own bot protection."""
+        client = request.client.host if request.client else "unknown"
+        refused = await self._within_limit(client)
+        if refused is not None:
+            return refused
+        allowed = {origin.rstrip("/").lower() for origin in self.settings.subscribers.embed_origins}
+        origin = request.headers.get("origin", "").strip().lower()
+        if allowed and origin not in allowed:
+            log.info("embedded sign-up refused: origin not in [subscribers] embed_origins")
+            return self.token_error("cross-site", 403)
+        form = await request.form()
+        # Where the form was (the publisher's site) is part of the consent record.
+        form_name = f"web:{EMBED_PATH}" + (f" from {origin}" if origin and origin != "null" else "")
+        return await self._sign_up(request, form, client, request.cookies.get(COOKIE_NAME), form_name=form_name[:200])
+
+    async def _sign_up(
+        self, request: Request, form: FormData, client: str, cookie: str | None, *, form_name: str
+    ) -> Response:
+        if str(form.get(HONEYPOT_FIELD, "")).strip():
+            log.info("sign-up dropped: honeypot field filled")
+            return self._sent()
+        values = {
+            "email": str(form.get("email", "")).strip(),
+            "name": str(form.get("name", "")).strip()[:200],
+            "topics": [str(t) for t in form.getlist("topics")],
+            "frequency": str(form.get("frequency", "daily")),
+        }
+        errors: dict[str, str] = {}
+        try:
+            normalise_email(values["email"])
+        except InputError:
+            errors["email"] = "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de."
+        if values["frequency"] not in {f.value for f in Frequency}:
+            errors["frequency"] = "Bitte wählen Sie, wie oft Sie den Newsletter erhalten möchten."
+        if errors:
+            # Corrected on our own form, with its own token.
+            return await run_in_threadpool(self._subscribe_form, cookie, values, errors, 400)
+        consent = Consent(form=form_name, ip=client, user_agent=request.headers.get("user-agent"))
+        outgoing = await run_in_threadpool(
+            lambda: self.service.request(
+                values["email"],
+                topics=self.service.clean_topics(values["topics"]),
+                frequency=Frequency(values["frequency"]),
+                consent=consent,
+                name=values["name"] or None,
+            )
+        )
+        background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None
+        return self._sent(background)
+
+    def _sent(self, background: BackgroundTask | None = None) -> HTMLResponse:
+        # Byte for byte the same page for every address: new, pending, active, unsubscribed.
+        return self.message(
+            "Fast geschafft – bitte prüfen Sie Ihr Postfach",
+            "Wenn die Adresse angemeldet werden kann, erhalten Sie in wenigen Minuten eine E-Mail mit einem "
+            "Bestätigungslink. Erst wenn Sie ihn anklicken, ist Ihr Abonnement aktiv. Keine E-Mail bekommen? "
+            "Sehen Sie bitte auch im Spam-Ordner nach.",
+            background=background,
+        )
