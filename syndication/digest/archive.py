@@ -103,8 +103,8 @@ def render_edition_page(edition: Edition, articles: Sequence[Article], settings:
         extra={
             "head_extra": _head_links(settings, archive_url(settings, edition.id)),
             "archive_index_url": f"{site}/{INDEX_PATH}",
-            "footer_note": f"Dies ist die Web-Ausgabe des Newsletters „{edition.title}“. "
-            f"Abonnieren: {site}/subscribe",
+            "footer_note": f"Dies ist die Web-Ausgabe des Newsletters „{edition.title}“.",
+            "subscribe_url": f"{site}/subscribe",
         },
     )
     return body.html

@@ -205,6 +205,8 @@ def layout_context(settings: Settings, **values: Any) -> dict[str, Any]:
         "archive_index_url": None,
         "tracking_pixel_url": None,
         "footer_note": None,
+        # Public pages (the archive) invite to subscribe; mails go to subscribers and do not.
+        "subscribe_url": None,
         "head_extra": None,
     }
     context.update(values)

@@ -212,7 +212,13 @@ class PublicFiles:
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
-    """The public/ files, mounted at ``/``: add these last, after every other route."""
+    """The front page, the bundled static files under /static/ and the public/ files mounted at ``/``.
+
+    Add these last, after every other route.
+    """
+    from syndication.digest.home import routes as home_routes
+    from syndication.paths import STATIC_DIR
+
     settings = runtime.settings
     app = PublicFiles(
         settings.public_dir,
@@ -220,4 +226,6 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         hub=settings.feeds.websub_hub,
         site_url=settings.site.url,
     )
-    return [Mount("/", app=app, name="public")]
+    # The sample articles' images (static/samples/), so the demo's mails and pages show them.
+    static = PublicFiles(STATIC_DIR, max_age=settings.feeds.cache_max_age)
+    return [*home_routes(runtime), Mount("/static", app=static, name="static"), Mount("/", app=app, name="public")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import feedparser
@@ -88,3 +89,11 @@ def test_control_characters_in_a_title_do_not_break_the_archive(runtime: Runtime
     feed = feedparser.parse(writer.files[FEED_PATH])
     assert (3, False) == (len(report.written), bool(feed.bozo))
     assert feed.entries[0].title.endswith(": Titel mit Steuerzeichen")
+
+
+def test_edition_page_footer_links_the_sign_up(runtime: Runtime) -> None:
+    """The archive footer's subscribe URL is a link a reader can click, not text to copy."""
+    articles = sample_articles(2)
+    html = render_edition_page(make_edition(articles), articles, runtime.settings)
+    footer = html.split("Dies ist die Web-Ausgabe")[1]
+    assert re.search(r'<a href="http://localhost:8000/subscribe"[^>]*>Newsletter abonnieren</a>', footer)

@@ -118,9 +118,9 @@ def test_head_has_headers_but_no_body(base_url: str) -> None:
 
 
 def test_routes_mount_public_files_at_root(settings: Settings) -> None:
-    """routes(runtime) gives one mount at / (to be added last)."""
+    """routes(runtime) gives the front page, the static files and, last, the public/ mount at / (to be added last)."""
     mounted = routes(Runtime(settings=settings))
-    assert [""] == [route.path for route in mounted]  # type: ignore[attr-defined]
+    assert ["/", "/static", ""] == [route.path for route in mounted]  # type: ignore[attr-defined]
 
 
 def test_public_dir_is_created_lazily(tmp_path: Path) -> None:

@@ -107,7 +107,7 @@ def test_reference_shaped_sample_is_complete(samples: dict[str, Article]) -> Non
         True,
         3,
         "Marc Fuchs",
-        "https://www.pfalz-rundschau.example/autoren/marc-fuchs.jpg",
+        "http://localhost:8000/static/samples/autoren/marc-fuchs.png",
         True,
     ) == (
         {s.role for s in article.sections},
