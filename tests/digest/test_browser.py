@@ -203,6 +203,7 @@ def _subscriber_pages(runtime: Runtime) -> dict[str, str]:
 def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[str]]:
     """Every kind of page a reader sees, as files in the served folder: (base URL, file names)."""
     from syndication.digest.archive import archive_entry, render_edition_page, render_index
+    from syndication.digest.home import render_home
     from syndication.digest.render import render_transactional
 
     folder, base_url = served
@@ -213,6 +214,7 @@ def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[st
     names.append(_write(folder, "archive-edition.html", render_edition_page(edition, articles, settings)))
     index = render_index([archive_entry(edition, articles, settings)], settings)
     names.append(_write(folder, "archive-index.html", index))
+    names.append(_write(folder, "home.html", render_home(settings)))
     confirm = render_transactional(
         "confirm", {"confirm_url": f"{settings.site.url}/confirm?token=abc", "expiry_hours": 48, "name": None}, runtime
     )
@@ -240,7 +242,7 @@ def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[st
 def test_every_text_is_readable_in_light_and_dark(
     chromium: str, profile: Path, every_page: tuple[str, list[str]], scheme: str, width: int
 ) -> None:
-    """Digest, mails, archive and subscriber pages: every visible text has a contrast of at least 4.5:1."""
+    """Digest, mails, archive, front page and subscriber pages: every visible text has a contrast of at least 4.5:1."""
     base_url, names = every_page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     faint: dict[str, list[str]] = {}
