@@ -178,6 +178,13 @@ _PAGE = {"200": _html("The page."), "400": _html("The link is invalid or expired
 
 def _paths() -> dict[str, Any]:
     return {
+        "/": {
+            "get": {
+                "tags": ["pages"],
+                "summary": "The front page: the feeds (with autodiscovery links), the archive and the sign-up",
+                "responses": {"200": _html("The page.")},
+            }
+        },
         "/healthz": {
             "get": {
                 "tags": ["health"],
@@ -264,6 +271,19 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/subscribe/embed": {
+            "post": {
+                "tags": ["subscribers"],
+                "summary": "Sign up from a form embedded on another site (`[subscribers] embed_origins`)",
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+                "responses": {
+                    "200": _html("Confirmation mail sent (the same answer for known addresses)."),
+                    "400": _html("The form has errors, or its form token expired."),
+                    "403": _html("The form was posted from a site that is not allowed."),
+                    "429": _html("Too many sign-ups from this client.", _RETRY_AFTER),
+                },
+            }
+        },
         "/confirm": {
             "get": {"tags": ["subscribers"], "summary": "Confirm a sign-up", "parameters": [_TOKEN], "responses": _PAGE}
         },
@@ -311,7 +331,7 @@ def openapi_document(settings: Settings, version: str | None = None) -> dict[str
             "the health check of a `syndication serve` process.",
         },
         "servers": [{"url": settings.site.url.rstrip("/")}],
-        "tags": [{"name": name} for name in ("partners", "webhook", "subscribers", "health", "meta")],
+        "tags": [{"name": name} for name in ("partners", "webhook", "subscribers", "pages", "health", "meta")],
         "paths": _paths(),
         "components": {
             "schemas": _SCHEMAS,

@@ -109,6 +109,8 @@ def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) 
         "syndication/_templates/email/digest.mjml.j2",
         "syndication/_templates/web/subscribers/subscribe.html.j2",
         "syndication/_content/2026/11/pfalz-marathon-anmeldung.md",
+        "syndication/_static/samples/LICENSE.txt",
+        "syndication/_templates/web/home.html.j2",
         "syndication/store/migrations/env.py",
         "syndication/store/migrations/versions/0001_articles.py",
     }
@@ -117,7 +119,7 @@ def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) 
 
 def test_init_demo_serve_from_the_wheel_outside_the_repository(served_site: str, tmp_path: Path) -> None:
     """The served pages of a fresh site answer 200, and the laptop key was created with mode 0600."""
-    paths = ["/subscribe", "/feeds/all.atom"]
+    paths = ["/", "/subscribe", "/feeds/all.atom", "/static/samples/LICENSE.txt"]
     statuses = {path: httpx.get(f"{served_site}{path}", timeout=10).status_code for path in paths}
     assert {path: 200 for path in paths} == statuses
     key = tmp_path / "site" / "var" / "secret_key"

@@ -21,6 +21,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from sqlalchemy import Engine
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from syndication.clock import FixedClock
@@ -58,9 +59,24 @@ def test_the_document_is_valid_openapi_3_1(settings: Settings) -> None:
     document = openapi_document(settings, version="1.0")
     for component in document["components"]["schemas"].values():
         Draft202012Validator.check_schema(component)
-    expected = {"/healthz", "/partners/v1/items", "/partners/v1/feed.atom", "/webhooks/sendgrid", "/subscribe",
-                "/confirm", "/preferences", "/unsubscribe", OPENAPI_PATH}
+    expected = {"/", "/healthz", "/partners/v1/items", "/partners/v1/feed.atom", "/webhooks/sendgrid", "/subscribe",
+                "/subscribe/embed", "/confirm", "/preferences", "/unsubscribe", OPENAPI_PATH}
     assert ("3.1.0", expected) == (document["openapi"], set(document["paths"]))
+
+
+def test_every_route_of_the_app_is_documented(runtime: Runtime) -> None:
+    """Each path and method the app routes (besides the public/ files) is in the document, so none can be added
+    without its description."""
+    document = openapi_document(runtime.settings, version="1.0")
+    routed = {
+        (route.path, method.lower())
+        for route in create_app(runtime).routes
+        if isinstance(route, Route)
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    documented = {(path, method) for path, operations in document["paths"].items() for method in operations}
+    assert set() == routed - documented
 
 
 def test_the_app_serves_the_document(runtime: Runtime) -> None:
@@ -109,4 +125,4 @@ def test_the_live_app_answers_as_documented(runtime: Runtime) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
         _fuzz(operation, partner if operation.path.startswith("/partners") else None)
-    assert 11 == len(operations)
+    assert 13 == len(operations)
