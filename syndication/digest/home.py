@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from syndication.config import Settings
 from syndication.digest.archive import FEED_PATH, INDEX_PATH, alternates
 from syndication.digest.render import layout_context, render_template
+from syndication.paths import template_search_path
 
 if TYPE_CHECKING:
     from syndication.runtime import Runtime
@@ -38,7 +39,7 @@ def render_home(settings: Settings) -> str:
         archive_url=f"{site}/{INDEX_PATH}",
         subscribe_url=f"{site}/subscribe",
     )
-    return render_template("web/home.html.j2", context)
+    return render_template("web/home.html.j2", context, template_search_path(settings))
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:

@@ -48,3 +48,19 @@ def test_a_template_of_the_same_name_replaces_a_page(settings: Settings, tmp_pat
         form = client.get("/subscribe")
     runtime.close()
     assert ("<p>Eigene Seite: Pfalz-Rundschau</p>", 200) == (invalid.text, form.status_code)
+
+
+def test_the_front_page_comes_from_templates_dir(settings: Settings, tmp_path: Path, clock: FixedClock) -> None:
+    """A publisher's web/home.html.j2 replaces the bundled front page."""
+    folder = tmp_path / "mytemplates" / "web"
+    folder.mkdir(parents=True)
+    (folder / "home.html.j2").write_text("<h1>{{ title }}</h1>", encoding="utf-8")
+    runtime = Runtime(
+        settings=_with_templates_dir(settings, tmp_path / "mytemplates"),
+        secrets=Secrets(secret_key="test-secret-key-0123456789abcdef"),
+        clock=clock,
+    )
+    with TestClient(create_app(runtime)) as client:
+        home = client.get("/")
+    runtime.close()
+    assert (200, "<h1>Pfalz-Rundschau</h1>") == (home.status_code, home.text)
