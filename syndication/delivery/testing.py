@@ -220,17 +220,16 @@ class FakeSendGrid(LoopbackServer):
         if data:
             handler.send_header("Content-Type", "application/json")
         handler.end_headers()
-        try:
-            handler.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client is gone (a test killed it mid-request): what was accepted stays accepted.
-            handler.close_connection = True
+        handler.wfile.write(data)
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.active += 1
         try:
             self._handle_request(handler)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client is gone (a test killed it mid-request): what was accepted stays accepted.
+            handler.close_connection = True
         finally:
             with self._lock:
                 self.active -= 1
