@@ -11,10 +11,6 @@ read by keyset, so that a million recipients cost neither ORM objects nor memory
 
 from __future__ import annotations
 
-import os
-import re
-import socket
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from syndication.delivery.claims import Worker, claim_is_live, redact
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
+
+__all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live", "redact"]
 
 PLANNING = "planning"
 READY = "ready"
@@ -40,67 +39,6 @@ DEFERRED = "deferred"
 
 # A claim by a process on another machine counts as abandoned after this long.
 DEFAULT_LEASE = timedelta(minutes=30)
-
-_EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
-_ACTIVE_TOKENS: set[str] = set()
-
-
-def redact(text: str) -> str:
-    """``text`` with every email address replaced, for logs and stored error texts."""
-    return _EMAIL.sub("<address>", text)
-
-
-@dataclass(frozen=True)
-class Worker:
-    """Who holds a claim: ``host/pid/token``. The token tells runs in one process apart."""
-
-    host: str
-    pid: int
-    token: str
-
-    @classmethod
-    def current(cls) -> Worker:
-        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:12])
-
-    def __str__(self) -> str:
-        return f"{self.host}/{self.pid}/{self.token}"
-
-    def __enter__(self) -> Worker:
-        _ACTIVE_TOKENS.add(self.token)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        _ACTIVE_TOKENS.discard(self.token)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def claim_is_live(owner: str | None, claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
-    """Whether the worker that claimed something may still be working on it.
-
-    On this machine the answer is exact (is the process alive; in this process, is that
-    run still going). For another machine only time tells: a claim older than ``lease``
-    is taken as abandoned.
-    """
-    if not owner:
-        return False
-    host, _, rest = owner.partition("/")
-    pid_text, _, token = rest.partition("/")
-    if host == socket.gethostname() and pid_text.isdigit():
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return token in _ACTIVE_TOKENS
-        return _pid_alive(pid)
-    return claimed_at is not None and now - claimed_at < lease
-
 
 @dataclass(frozen=True)
 class RunRow:
