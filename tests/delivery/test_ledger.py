@@ -101,3 +101,20 @@ def test_claims_of_dead_processes_are_not_live() -> None:
 def test_redact_removes_addresses() -> None:
     """Error texts lose their email addresses before they are logged or stored."""
     assert "550 <address>: unknown user" == redact("550 anna.muster@example.org: unknown user")
+
+
+def test_receipt_writer_records_each_message_on_its_own(any_engine: Engine) -> None:
+    """Each receipt is committed as it is written: another connection sees it before the batch ends."""
+    ledger = Ledger(any_engine)
+    run, _ = ledger.open_run("e4", "06:00", "smtp", Worker.current(), NOW)
+    ledger.add_batches(run, 1, [("all", [(1, "a@example.org"), (2, "b@example.org")])])
+    batch = ledger.next_pending(run, 0)
+    assert batch is not None
+    first, second = ledger.pending_recipients(batch.id)
+    writer = ledger.receipt_writer()
+    writer.write(first.id, "2.0.0 Ok: queued as Q1", NOW)
+    seen = ledger.sent_to("e4")
+    writer.write(first.id, "again", NOW)  # a second write of the same receipt changes nothing
+    writer.close()
+    assert [(1, "a@example.org", "2.0.0 Ok: queued as Q1")] == seen == ledger.sent_to("e4")
+    assert [second.id] == [row.id for row in ledger.pending_recipients(batch.id)]
