@@ -51,16 +51,18 @@ def _origin(url: str) -> str:
 
 
 def same_origin(headers: dict[str, str], own_origins: set[str]) -> bool:
-    """Whether a request's fetch metadata and ``Origin`` (where present) say it comes from our own pages.
+    """Whether a request's fetch metadata, else its ``Origin``, says it comes from our own pages.
 
-    ``headers`` has lower-case names. Old browsers send neither header; they pass here and are
-    held by the cookie-bound token alone.
+    ``headers`` has lower-case names. ``Sec-Fetch-Site`` is set by the browser alone and decides where
+    present. Without it, a foreign ``Origin`` is refused; ``Origin: null`` is not, because our pages'
+    ``Referrer-Policy: no-referrer`` makes browsers send exactly that for our own form. Browsers that
+    send neither header are held by the cookie-bound token alone.
     """
     site = headers.get("sec-fetch-site")
-    if site is not None and site.strip().lower() not in _SAME_ORIGIN_SITES:
-        return False
+    if site is not None:
+        return site.strip().lower() in _SAME_ORIGIN_SITES
     origin = headers.get("origin")
-    return origin is None or origin.strip().lower() in own_origins
+    return origin is None or origin.strip().lower() in own_origins | {"null"}
 
 
 def own_origins(*urls: str) -> set[str]:
@@ -95,9 +97,6 @@ class SubscribeFormGuard:
 
     def check(self, cookie: str | None, token: str) -> None:
         """Raises TokenInvalid unless ``token`` is valid, unexpired, bound to ``cookie`` and unused; then uses it."""
-        browser_id = self._browser_id(cookie, max_age=self.max_age) if cookie else None
-        if browser_id is None:
-            raise TokenInvalid("invalid")
         try:
             payload = self._tokens.loads(token, max_age=int(self.max_age.total_seconds()))
         except SignatureExpired:
@@ -106,7 +105,8 @@ class SubscribeFormGuard:
             raise TokenInvalid("invalid") from None
         if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], str)):
             raise TokenInvalid("invalid")
-        if not hmac.compare_digest(payload[0], _digest(browser_id)):
+        browser_id = self._browser_id(cookie, max_age=self.max_age) if cookie else None
+        if browser_id is None or not hmac.compare_digest(payload[0], _digest(browser_id)):
             raise TokenInvalid("invalid")
         self._use(token, self.clock.now())
 
