@@ -34,13 +34,14 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
         raise ConfigError(f"store.url: bad value {url!r}: expected a database URL ({exc})") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    # hide_parameters: statement parameters hold subscribers' addresses; they never reach a log or an error message.
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     if migrate:
         upgrade(engine)
     return engine
