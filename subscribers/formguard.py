@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ COOKIE_PATH = "/subscribe"
 DEFAULT_MAX_AGE = timedelta(hours=2)
 # Fetch metadata that a same-origin form post (or a user typing the URL) carries.
 _SAME_ORIGIN_SITES = {"same-origin", "none"}
+# Host (name, IPv4 or bracketed IPv6) and optional port, nothing else.
+_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ class FormToken:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def web_origin(value: str) -> str | None:
+    """``value`` (an ``Origin`` header) as ``scheme://host[:port]`` when it is an http(s) origin; else None."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or parts.path not in ("", "/"):
+        return None
+    if not _NETLOC.fullmatch(parts.netloc):
+        return None
+    return _origin(value.strip())
 
 
 def same_origin(headers: dict[str, str], own_origins: set[str]) -> bool:

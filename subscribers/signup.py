@@ -22,7 +22,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from subscribers.addresses import normalise_email
-from subscribers.formguard import COOKIE_NAME, COOKIE_PATH, FormToken, SubscribeFormGuard, own_origins, same_origin
+from subscribers.formguard import (
+    COOKIE_NAME,
+    COOKIE_PATH,
+    FormToken,
+    SubscribeFormGuard,
+    own_origins,
+    same_origin,
+    web_origin,
+)
 from subscribers.model import Frequency
 from subscribers.ratelimit import SubscribeRateLimiter
 from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService, known_topics
@@ -152,14 +160,14 @@ class SignUpPages:
         refused = await self._within_limit(client)
         if refused is not None:
             return refused
-        allowed = {origin.rstrip("/").lower() for origin in self.settings.subscribers.embed_origins}
-        origin = request.headers.get("origin", "").strip().lower()
+        allowed = own_origins(*self.settings.subscribers.embed_origins)
+        origin = web_origin(request.headers.get("origin", ""))
         if allowed and origin not in allowed:
             log.info("embedded sign-up refused: origin not in [subscribers] embed_origins")
             return self.token_error("cross-site", 403)
         form = await request.form()
         # Where the form was (the publisher's site) is part of the consent record.
-        form_name = f"web:{EMBED_PATH}" + (f" from {origin}" if origin and origin != "null" else "")
+        form_name = f"web:{EMBED_PATH}" + (f" from {origin}" if origin else "")
         return await self._sign_up(request, form, client, request.cookies.get(COOKIE_NAME), form_name=form_name[:200])
 
     async def _sign_up(

@@ -254,6 +254,17 @@ class SubscribersConfig(Section):
     # Sites (https://host) whose pages may carry the embeddable sign-up form; empty: any site.
     embed_origins: tuple[str, ...] = ()
 
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        from urllib.parse import urlsplit
+
+        for value in values:
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+                raise ValueError(f"a site's origin such as 'https://www.partner.example', not {value!r}")
+        return tuple(value.strip().rstrip("/") for value in values)
+
 
 class PartnersConfig(Section):
     rights_text: str = "Nutzung nur im Rahmen des Syndizierungsvertrags."

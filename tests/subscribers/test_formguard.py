@@ -83,3 +83,37 @@ def test_tokens_expire_and_used_ones_are_pruned(guard: SubscribeFormGuard, any_e
 def test_same_origin(headers: dict[str, str], expected: bool) -> None:
     """Sec-Fetch-Site decides where sent; otherwise a foreign Origin is refused."""
     assert expected == same_origin(headers, own_origins("https://news.example/", "http://127.0.0.1:8000"))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("https://www.Partner.example", "https://www.partner.example"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+        ("null", None),
+        ("", None),
+        ("javascript:alert(1)", None),
+        ("https://x.example/path", None),
+        ("https://user@x.example", None),
+        ("https://a b.example", None),
+    ],
+)
+def test_web_origin(header: str, expected: str | None) -> None:
+    """Only a plain http(s) origin from the Origin header goes into a consent record or is compared."""
+    from subscribers.formguard import web_origin
+
+    assert expected == web_origin(header)
+
+
+def test_embed_origins_must_be_origins() -> None:
+    """[subscribers] embed_origins refuses a bare host name or a URL with a path, naming the value."""
+    from pydantic import ValidationError
+
+    from syndication.config import SubscribersConfig
+
+    cleaned = SubscribersConfig(embed_origins=("https://www.partner.example/",)).embed_origins
+    assert ("https://www.partner.example",) == cleaned
+    for wrong in ("www.partner.example", "https://www.partner.example/newsletter"):
+        with pytest.raises(ValidationError, match=wrong):
+            SubscribersConfig(embed_origins=(wrong,))
