@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from syndication.clock import Clock
@@ -57,7 +57,12 @@ class CollectReport:
 
 
 def collect_source(
-    source: Source, store: ArticleStore, settings: Settings, clock: Clock, report: CollectReport
+    source: Source,
+    store: ArticleStore,
+    settings: Settings,
+    clock: Clock,
+    report: CollectReport,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> None:
     now = clock.now()
     context = SourceContext(
@@ -77,6 +82,7 @@ def collect_source(
 
     try:
         for event in source.collect(context):
+            progress(1, None)
             if isinstance(event, Fetched):
                 seen.add(event.article.external_id)
                 pending.append((event.article, event.fingerprint))
@@ -103,21 +109,34 @@ def collect_source(
         report.retracted.extend(store.retract(gone, now))
 
 
-def collect_all(sources: Iterable[Source], store: ArticleStore, settings: Settings, clock: Clock) -> CollectReport:
-    """Collect every source; a failing source or input never stops the others."""
+def collect_all(
+    sources: Iterable[Source],
+    store: ArticleStore,
+    settings: Settings,
+    clock: Clock,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+) -> CollectReport:
+    """Collect every source; a failing source or input never stops the others.
+
+    ``progress(1, None)`` is called for each item a source yields (the total is not known ahead).
+    """
     report = CollectReport()
     for source in sources:
-        collect_source(source, store, settings, clock, report)
+        collect_source(source, store, settings, clock, report, progress)
     log.info("collect: %s", report.summary())
     return report
 
 
 def run_collect(
-    settings: Settings, store: ArticleStore, clock: Clock, sources: Sequence[Source] | None = None
+    settings: Settings,
+    store: ArticleStore,
+    clock: Clock,
+    sources: Sequence[Source] | None = None,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> CollectReport:
     """Collect from the configured sources (or the given ones)."""
     if sources is None:
         from syndication.sources import build_sources
 
         sources = build_sources(settings)
-    return collect_all(sources, store, settings, clock)
+    return collect_all(sources, store, settings, clock, progress)

@@ -276,13 +276,21 @@ class _GuardedRenderer:
 
 
 def build_files(
-    settings: Settings, specs: Sequence[FeedSpec], is_current: Callable[[str, str], bool] = lambda _p, _s: False
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    is_current: Callable[[str, str], bool] = lambda _p, _s: False,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> list[BuiltFile]:
-    """Render every feed of ``specs`` in every format, except those ``is_current(path, signature)``."""
+    """Render every feed of ``specs`` in every format, except those ``is_current(path, signature)``.
+
+    ``progress(1, total)`` is called once per file, current or rendered.
+    """
     built = []
     renderer = _GuardedRenderer()
+    total = len(specs) * len(FeedFormat)
     for spec in specs:
         for feed_format in FeedFormat:
+            progress(1, total)
             path = spec.path(feed_format)
             signature = feed_signature(settings, spec, feed_format)
             if is_current(path, signature):
@@ -309,6 +317,7 @@ def publish_feeds(
     articles: Sequence[Article],
     writer: Writer,
     state: FeedsState,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> tuple[FeedsReport, list[str]]:
     """Build and write every feed and the OPML; returns the report and the changed feeds' URLs."""
     specs = _with_known(settings, plan_feeds(settings, articles), state.known)
@@ -319,7 +328,7 @@ def publish_feeds(
         existing = writer.read(path)
         return existing is not None and _digest(existing) == state.digests.get(path)
 
-    built = build_files(settings, specs, is_current)
+    built = build_files(settings, specs, is_current, progress)
     written: list[str] = []
     changed_urls: list[str] = []
     left_out = [line for item in built for line in item.left_out]
@@ -366,6 +375,7 @@ def build_and_publish(
     writer: Writer | None = None,
     state_writer: Writer | None = None,
     http_client: httpx.Client | None = None,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> FeedsReport:
     """Build all feeds and the OPML from the store, write the changed files, announce them.
 
@@ -377,7 +387,7 @@ def build_and_publish(
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
     articles = ArticleStore(runtime.engine).all()
-    report, changed_urls = publish_feeds(settings, articles, writer, state)
+    report, changed_urls = publish_feeds(settings, articles, writer, state, progress)
     hub = settings.feeds.websub_hub
     outcome: WebsubOutcome | None = None
     if hub:
