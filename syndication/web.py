@@ -12,7 +12,6 @@ from subscribers.routes import routes as subscriber_routes
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
-from syndication.openapi import routes as openapi_routes
 from syndication.partners.routes import routes as partner_routes
 from syndication.runtime import Runtime
 from syndication.scheduler.routes import routes as health_routes
@@ -23,7 +22,6 @@ def collect_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         *partner_routes(runtime),
         *health_routes(runtime),
-        *openapi_routes(runtime.settings),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
         *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),)),
