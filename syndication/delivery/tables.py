@@ -24,6 +24,8 @@ delivery_runs = Table(
     # Subscribers left out while planning: nothing in this edition for their topics.
     Column("skipped_at_planning", Integer, nullable=False, default=0),
     UniqueConstraint("edition_id", "slot", name="uq_delivery_runs_edition_id"),
+    # Ids are never handed out twice on SQLite either (migration 0008 rebuilt the tables so).
+    sqlite_autoincrement=True,
 )
 
 delivery_batches = Table(
@@ -47,6 +49,8 @@ delivery_batches = Table(
     Column("error", Text, nullable=True),
     UniqueConstraint("run_id", "number", name="uq_delivery_batches_run_id"),
     Index("ix_delivery_batches_run_id_status", "run_id", "status"),
+    # Ids are never handed out twice on SQLite either (migration 0008 rebuilt the tables so).
+    sqlite_autoincrement=True,
 )
 
 delivery_recipients = Table(
@@ -71,4 +75,6 @@ delivery_recipients = Table(
     # One edition reaches a subscriber once, whichever slot they are in.
     UniqueConstraint("edition_id", "subscriber_id", name="uq_delivery_recipients_edition_id"),
     Index("ix_delivery_recipients_batch_id", "batch_id"),
+    # Ids are never handed out twice on SQLite either (migration 0008 rebuilt the tables so).
+    sqlite_autoincrement=True,
 )
