@@ -9,11 +9,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from syndication.model import Article, ArticleSelection, Status, article_to_dict, compute_content_hash
-from syndication.store.schema import article_revisions, articles
+from syndication.store.schema import article_revisions, article_terms, articles
+
+# Names longer than this get no feed: a feed's file name is made from its name.
+TERM_MAX_CHARS = 200
+# Ids per IN (...) list: well under every dialect's parameter limit.
+_IN_CHUNK = 500
 
 
 class Outcome(StrEnum):
@@ -58,6 +63,28 @@ def _loads(data: str) -> Article:
     return Article.from_dict(json.loads(data))
 
 
+def article_terms_of(article: Article) -> list[tuple[str, str]]:
+    """(kind, name) of every category, region and author name a published article is listed under."""
+    if article.status != Status.PUBLISHED:
+        return []
+    names = {
+        "category": article.categories,
+        "region": article.regions,
+        "author": (article.author.name,) if article.author else (),
+    }
+    return [
+        (kind, term)
+        for kind, values in names.items()
+        for term in dict.fromkeys(values)
+        if term and len(term) <= TERM_MAX_CHARS
+    ]
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
 class ArticleStore:
     """Reads and writes articles. Every write happens in one transaction per call."""
 
@@ -72,12 +99,68 @@ class ArticleStore:
             return self._upsert(connection, article, now, fingerprint)
 
     def upsert_many(self, items: Iterable[tuple[Article, str | None]], now: datetime) -> dict[str, Outcome]:
-        """Store many articles in one transaction; returns the outcome per article id."""
+        """Store many articles in one transaction; returns the outcome per article id.
+
+        The same as :meth:`upsert` for each in turn (revision ids are handed out in the order
+        given), but new articles are written with one multi-row statement per table.
+        """
+        items = list(items)
         outcomes: dict[str, Outcome] = {}
         with writing(self.engine) as connection:
+            existing: dict[str, object] = {}
+            for ids in _chunks(list(dict.fromkeys(article.id for article, _ in items))):
+                for row in connection.execute(
+                    select(
+                        articles.c.id, articles.c.content_hash, articles.c.version, articles.c.updated,
+                        articles.c.status,
+                    ).where(articles.c.id.in_(ids))
+                ):
+                    existing[row.id] = row
+            new: list[tuple[Article, str | None]] = []
+            handled: set[str] = set()
             for article, fingerprint in items:
-                outcomes[article.id] = self._upsert(connection, article, now, fingerprint)
+                if article.id in existing or article.id in handled:
+                    self._insert_new(connection, new, now, outcomes)
+                    outcomes[article.id] = self._upsert(connection, article, now, fingerprint)
+                else:
+                    new.append((article, fingerprint))
+                handled.add(article.id)
+            self._insert_new(connection, new, now, outcomes)
         return outcomes
+
+    def _insert_new(
+        self, connection: Connection, new: list[tuple[Article, str | None]], now: datetime, outcomes: dict[str, Outcome]
+    ) -> None:
+        """Insert articles not stored before: revisions, articles and terms, one statement each."""
+        if not new:
+            return
+        stored = [
+            (replace(article, content_hash=compute_content_hash(article), version=1), fingerprint)
+            for article, fingerprint in new
+        ]
+        data = [_dumps(article) for article, _ in stored]
+        revisions = [
+            self._revision_row(article, now, dumped) for (article, _), dumped in zip(stored, data, strict=True)
+        ]
+        if len(revisions) == 1:
+            seqs = [self._insert_revision(connection, revisions[0])]
+        else:
+            result = connection.execute(
+                insert(article_revisions).returning(article_revisions.c.id, sort_by_parameter_order=True), revisions
+            )
+            seqs = [int(seq) for seq in result.scalars().all()]
+        rows = []
+        for (article, fingerprint), dumped, seq in zip(stored, data, seqs, strict=True):
+            rows.append(
+                {**self._columns(article, fingerprint, dumped), "change_seq": seq, "first_seq": seq, "first_seen": now}
+            )
+        connection.execute(insert(articles), rows)
+        terms = [row for article, _ in stored for row in self._term_rows(article)]
+        if terms:
+            connection.execute(insert(article_terms), terms)
+        for article, _ in stored:
+            outcomes[article.id] = Outcome.CREATED
+        new.clear()
 
     def _upsert(self, connection: Connection, article: Article, now: datetime, fingerprint: str | None) -> Outcome:
         content_hash = compute_content_hash(article)
@@ -97,6 +180,7 @@ class ArticleStore:
                     first_seen=now,
                 )
             )
+            self._write_terms(connection, stored, replacing=False)
             return Outcome.CREATED
         if row.content_hash == content_hash and row.status == article.status.value:
             if fingerprint is not None:
@@ -111,6 +195,7 @@ class ArticleStore:
             .where(articles.c.id == article.id)
             .values(**self._columns(stored, fingerprint), change_seq=seq)
         )
+        self._write_terms(connection, stored, replacing=True)
         if article.status == Status.RETRACTED and row.status != Status.RETRACTED.value:
             return Outcome.RETRACTED
         return Outcome.UPDATED
@@ -129,24 +214,43 @@ class ArticleStore:
         return changed
 
     @staticmethod
-    def _record_revision(connection: Connection, article: Article, now: datetime) -> int:
-        result = connection.execute(
-            insert(article_revisions).values(
-                article_id=article.id,
-                version=article.version,
-                content_hash=article.content_hash,
-                status=article.status.value,
-                recorded_at=now,
-                data=_dumps(article),
-            )
-        )
+    def _term_rows(article: Article) -> list[dict[str, object]]:
+        return [
+            {"kind": kind, "term": term, "published": article.published, "article_id": article.id}
+            for kind, term in article_terms_of(article)
+        ]
+
+    def _write_terms(self, connection: Connection, article: Article, *, replacing: bool) -> None:
+        if replacing:
+            connection.execute(delete(article_terms).where(article_terms.c.article_id == article.id))
+        rows = self._term_rows(article)
+        if rows:
+            connection.execute(insert(article_terms), rows)
+
+    @staticmethod
+    def _revision_row(article: Article, now: datetime, data: str) -> dict[str, object]:
+        return {
+            "article_id": article.id,
+            "version": article.version,
+            "content_hash": article.content_hash,
+            "status": article.status.value,
+            "recorded_at": now,
+            "data": data,
+        }
+
+    @staticmethod
+    def _insert_revision(connection: Connection, row: dict[str, object]) -> int:
+        result = connection.execute(insert(article_revisions).values(**row))
         seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
         if seq is None:  # pragma: no cover - every supported dialect returns the key
             raise RuntimeError("the database did not return the revision id")
         return int(seq)
 
+    def _record_revision(self, connection: Connection, article: Article, now: datetime) -> int:
+        return self._insert_revision(connection, self._revision_row(article, now, _dumps(article)))
+
     @staticmethod
-    def _columns(article: Article, fingerprint: str | None) -> dict[str, object]:
+    def _columns(article: Article, fingerprint: str | None, data: str | None = None) -> dict[str, object]:
         return {
             "id": article.id,
             "source": article.source,
@@ -162,7 +266,7 @@ class ArticleStore:
             "content_hash": article.content_hash,
             "version": article.version,
             "fingerprint": fingerprint,
-            "data": _dumps(article),
+            "data": data if data is not None else _dumps(article),
         }
 
     # -- reading -----------------------------------------------------------------
@@ -179,10 +283,73 @@ class ArticleStore:
     def get_many(self, article_ids: Iterable[str]) -> list[Article]:
         """The articles with these ids, in the order given (unknown ids are left out)."""
         wanted = list(article_ids)
+        found: dict[str, Article] = {}
         with self.engine.connect() as connection:
-            rows = connection.execute(select(articles.c.id, articles.c.data).where(articles.c.id.in_(wanted)))
-            found = {row.id: _loads(row.data) for row in rows}
+            for ids in _chunks(list(dict.fromkeys(wanted))):
+                rows = connection.execute(select(articles.c.id, articles.c.data).where(articles.c.id.in_(ids)))
+                found.update((row.id, _loads(row.data)) for row in rows)
         return [found[i] for i in wanted if i in found]
+
+    # -- feeds: newest items per name, by index --------------------------------------
+
+    def terms(self, kinds: Iterable[str]) -> list[tuple[str, str]]:
+        """Every (kind, name) of ``kinds`` that at least one published article is listed under."""
+        query = (
+            select(article_terms.c.kind, article_terms.c.term)
+            .where(article_terms.c.kind.in_(list(kinds)))
+            .distinct()
+            .order_by(article_terms.c.kind, article_terms.c.term)
+        )
+        with self.engine.connect() as connection:
+            return [(row.kind, row.term) for row in connection.execute(query)]
+
+    def terms_in_use(self, candidates: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of ``candidates`` (kind, name) that a published article is still listed under."""
+        found: set[tuple[str, str]] = set()
+        with self.engine.connect() as connection:
+            for kind, term in dict.fromkeys(candidates):
+                query = select(article_terms.c.article_id).where(
+                    article_terms.c.kind == kind, article_terms.c.term == term
+                )
+                if connection.execute(query.limit(1)).first() is not None:
+                    found.add((kind, term))
+        return found
+
+    def newest(self, term: tuple[str, str] | None, limit: int) -> list[tuple[datetime, str]]:
+        """(published, id) of the ``limit`` newest published articles: all of them (``term`` None)
+        or those listed under ``term`` (kind, name); newest first, ties by id, descending."""
+        if term is None:
+            query = (
+                select(articles.c.published, articles.c.id)
+                .where(articles.c.status == Status.PUBLISHED.value)
+                .order_by(articles.c.status.desc(), articles.c.published.desc(), articles.c.id.desc())
+            )
+        else:
+            kind, name = term
+            query = (
+                select(article_terms.c.published, article_terms.c.article_id.label("id"))
+                .where(article_terms.c.kind == kind, article_terms.c.term == name)
+                .order_by(
+                    article_terms.c.kind.desc(),
+                    article_terms.c.term.desc(),
+                    article_terms.c.published.desc(),
+                    article_terms.c.article_id.desc(),
+                )
+            )
+        with self.engine.connect() as connection:
+            return [(row.published, row.id) for row in connection.execute(query.limit(limit))]
+
+    def version_at(self, article_id: str, seq: int) -> Article | None:
+        """The article as it was once every change up to revision ``seq`` was stored (None: not yet)."""
+        query = (
+            select(article_revisions.c.data)
+            .where(article_revisions.c.article_id == article_id, article_revisions.c.id <= seq)
+            .order_by(article_revisions.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            data = connection.execute(query).scalar()
+        return None if data is None else _loads(data)
 
     def fingerprints(self, source: str) -> dict[str, str | None]:
         """external id → fingerprint for every stored article of ``source``."""

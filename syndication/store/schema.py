@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -57,6 +58,21 @@ articles = Table(
     Index("ix_articles_change_seq", "change_seq"),
     Index("ix_articles_first_seq", "first_seq"),
     Index("ix_articles_published", "published"),
+    # The main feed: the newest published articles, read straight off the index.
+    Index("ix_articles_status_published_id", "status", "published", "id"),
+)
+
+# One row per (published article, category/region/author name): each feed's newest items are a
+# short walk down ix_article_terms_feed, whatever the size of the archive. Written with the article.
+article_terms = Table(
+    "article_terms",
+    metadata,
+    Column("kind", String(20), nullable=False),
+    Column("term", String(200), nullable=False),
+    Column("published", UtcDateTime, nullable=False),
+    Column("article_id", String(36), nullable=False),
+    PrimaryKeyConstraint("article_id", "kind", "term", name="pk_article_terms"),
+    Index("ix_article_terms_feed", "kind", "term", "published", "article_id"),
 )
 
 article_revisions = Table(
