@@ -138,13 +138,14 @@ class SignUpPages:
         return own_origins(self.settings.site.url, f"{request.url.scheme}://{request.url.netloc}")
 
     async def subscribe(self, request: Request) -> Response:
+        # Before the limit: a page of another site must not use up its visitors' sign-up attempts.
+        if not same_origin(dict(request.headers), self._own_origins(request)):
+            log.info("sign-up refused: posted from another site")
+            return self.token_error("cross-site", 403)
         client = request.client.host if request.client else "unknown"
         refused = await self._within_limit(client)
         if refused is not None:
             return refused
-        if not same_origin(dict(request.headers), self._own_origins(request)):
-            log.info("sign-up refused: posted from another site")
-            return self.token_error("cross-site", 403)
         form = await request.form()
         cookie = request.cookies.get(COOKIE_NAME)
         try:
