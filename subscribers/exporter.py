@@ -12,7 +12,7 @@ spreadsheets show as text and :func:`restore_cell` removes again on import.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -103,13 +103,22 @@ def write_rows(handle: TextIO, header: Sequence[str], rows: Iterable[Sequence[st
     return count
 
 
-def export_csv(store: SubscriberStore, handle: TextIO) -> int:
-    """Write every subscriber to ``handle``, batch by batch; returns how many."""
+def export_csv(
+    store: SubscriberStore,
+    handle: TextIO,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+) -> int:
+    """Write every subscriber to ``handle``, batch by batch; returns how many.
+
+    ``progress(len(batch), total)`` is called as each batch is written.
+    """
+    total = store.count()
 
     def rows() -> Iterable[list[str]]:
         for batch in store.iter_all():
             consent = store.latest_consent([s.id for s in batch])
             for subscriber in batch:
                 yield subscriber_row(subscriber, consent.get(subscriber.id))
+            progress(len(batch), total)
 
     return write_rows(handle, EXPORT_COLUMNS, rows())

@@ -281,14 +281,22 @@ def import_csv(
     now: datetime,
     consented: bool,
     wording_version: str,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
 ) -> ImportReport:
-    """Import ``path``; rows with consent become active, others pending (they must confirm)."""
+    """Import ``path``; rows with consent become active, others pending (they must confirm).
+
+    ``progress(step, total)`` counts the file's lines as they are checked.
+    """
     where = str(path)
     text = read_text(path)
+    lines = sum(1 for _ in io.StringIO(text, newline=""))
     rejected: list[Rejected] = []
     candidates: list[_Row] = []
     first_line: dict[str, int] = {}
+    checked = 0
     for item in parse_rows(text, where):
+        progress(item.line - checked, lines)
+        checked = item.line
         if isinstance(item, Rejected):
             rejected.append(item)
             continue
@@ -324,6 +332,8 @@ def import_csv(
         consent_form=f"import:{path.name}",
         wording_version=wording_version,
     )
+    # The last lines count once they are stored.
+    progress(lines - checked, lines)
     rejected.sort(key=lambda r: r.line)
     pending = tuple(row.email for row in fresh if row.status == SubscriberStatus.PENDING)
     return ImportReport(imported=len(fresh), already_present=already, rejected=tuple(rejected), pending=pending)

@@ -3,24 +3,81 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 
+from syndication.cli.progress import progress_bar, progress_option
 from syndication.collect import run_collect
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
+from syndication.model import Article, Status
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
 
 @click.command()
+@progress_option
 @click.pass_obj
-def collect(runtime: Runtime) -> int:
+def collect(runtime: Runtime, progress: bool) -> int:
     """Read every configured source and store what is new or changed."""
-    report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock)
+    with progress_bar("collect", "items", enabled=progress) as advance:
+        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock, progress=advance)
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     click.echo(f"collected: {report.summary()}")
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+class LocalDateTime(click.ParamType):
+    """An ISO 8601 date or date-time; without an offset it is read in the site's zone (by the command)."""
+
+    name = "DATE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> date | datetime:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-23 or 2026-11-23T06:30)",
+                      param, ctx)
+
+
+def _moment(value: date | datetime, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """``value`` as an aware instant; a plain date is the start of that day, or (``end_of_day``) of the next."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    day = value + timedelta(days=1) if end_of_day else value
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _matches(
+    article: Article,
+    sources: Sequence[str],
+    categories: Sequence[str],
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    until_exclusive: bool,
+) -> bool:
+    if sources and article.source not in sources:
+        return False
+    if categories and not {c.casefold() for c in categories} & {c.casefold() for c in article.categories}:
+        return False
+    if status is not None and article.status.value != status:
+        return False
+    if since is not None and article.published < since:
+        return False
+    if until is None:
+        return True
+    return article.published < until if until_exclusive else article.published <= until
 
 
 @click.group()
@@ -31,16 +88,48 @@ def articles() -> None:
 @articles.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of full article objects.")
 @click.option("--all", "include_retracted", is_flag=True, help="Include retracted articles.")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only from this source (repeatable).")
+@click.option("--category", "categories", multiple=True, metavar="NAME",
+              help="Only with this category, any case (repeatable: any of them).")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None,
+              help="Only with this status (retracted implies --all).")
+@click.option("--since", type=LocalDateTime(), default=None,
+              help="Published at or after DATE (ISO 8601; without an offset, in the site's zone).")
+@click.option("--until", type=LocalDateTime(), default=None,
+              help="Published at or before DATE (a plain date includes that whole day).")
 @click.pass_obj
-def list_articles(runtime: Runtime, as_json: bool, include_retracted: bool) -> None:
+def list_articles(
+    runtime: Runtime,
+    as_json: bool,
+    include_retracted: bool,
+    sources: tuple[str, ...],
+    categories: tuple[str, ...],
+    status: str | None,
+    since: date | datetime | None,
+    until: date | datetime | None,
+) -> None:
     """List stored articles, newest first."""
     from syndication.model import ArticleSelection
 
-    found = ArticleStore(runtime.engine).all(ArticleSelection(include_retracted=include_retracted))
+    zone = runtime.settings.site.zone
+    start = _moment(since, zone, end_of_day=False) if since is not None else None
+    end = _moment(until, zone, end_of_day=True) if until is not None else None
+    # A plain --until date ends where the next day starts; a date-time is the last moment included.
+    until_exclusive = until is not None and not isinstance(until, datetime)
+    if start is not None and end is not None and (start >= end if until_exclusive else start > end):
+        raise click.BadParameter(f"{until} is before --since {since}", param_hint="'--until'")
+    store = ArticleStore(runtime.engine)
+    every = store.all(ArticleSelection(include_retracted=include_retracted or status is not None))
+    unknown = [name for name in sources if name not in _source_names(runtime, every)]
+    if unknown:
+        raise click.BadParameter(
+            f"no source named {unknown[0]!r} (known: {', '.join(sorted(_source_names(runtime, every))) or 'none'})",
+            param_hint="'--source'",
+        )
+    found = [a for a in every if _matches(a, sources, categories, status, start, end, until_exclusive)]
     if as_json:
         click.echo(json.dumps([a.to_dict() for a in found], ensure_ascii=False, indent=2))
         return
-    zone = runtime.settings.site.zone
     rows = [
         (
             a.published.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -58,6 +147,11 @@ def list_articles(runtime: Runtime, as_json: bool, include_retracted: bool) -> N
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
     click.echo(f"{len(rows)} articles")
+
+
+def _source_names(runtime: Runtime, stored: Sequence[Article]) -> set[str]:
+    """Configured sources and those stored articles came from (a source removed from the config included)."""
+    return {source.name for source in runtime.settings.sources} | {a.source for a in stored}
 
 
 def register(cli: click.Group) -> None:

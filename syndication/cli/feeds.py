@@ -1,9 +1,14 @@
-"""``syndication feeds build``: build every feed and the OPML, write the changed files, ping WebSub."""
+"""``syndication feeds build|list``: build every feed and the OPML, write the changed files, ping WebSub."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import click
 
+from syndication.cli.progress import progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.runtime import Runtime
 
@@ -14,12 +19,14 @@ def feeds_group() -> None:
 
 
 @feeds_group.command("build")
+@progress_option
 @click.pass_obj
-def build_command(runtime: Runtime) -> int:
+def build_command(runtime: Runtime, progress: bool) -> int:
     """Build all feeds and publish the ones that changed."""
     from syndication.feeds.publish import build_and_publish
 
-    report = build_and_publish(runtime)
+    with progress_bar("feeds", "files", enabled=progress) as advance:
+        report = build_and_publish(runtime, progress=advance)
     click.echo(
         f"feeds: {report.feeds} feeds, {len(report.written)} file(s) written, "
         f"{report.unchanged} unchanged ({report.skipped} not re-rendered) in {runtime.settings.public_dir}"
@@ -38,6 +45,70 @@ def build_command(runtime: Runtime) -> int:
         return EXIT_SOME_FAILED
     # A failing hub is not a failed build: the feeds are published and will be announced later.
     return EXIT_OK
+
+
+def describe_feeds(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every feed a build makes from the stored articles, as `feeds list --json` prints it."""
+    from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
+    from syndication.feeds.render import FeedFormat
+    from syndication.store.articles import ArticleStore
+
+    settings = runtime.settings
+    public = settings.public_dir
+    rows = []
+    for spec in plan_feeds(settings, ArticleStore(runtime.engine).all()):
+        newest = spec.articles[0].published.isoformat() if spec.articles else None
+        rows.append({
+            "kind": spec.kind,
+            "slug": spec.slug,
+            "name": spec.name,
+            "title": feed_title(settings, spec),
+            "articles": len(spec.articles),
+            "newest": newest,
+            "files": {
+                feed_format.extension: {
+                    "path": spec.path(feed_format),
+                    "url": feed_url(settings, spec.path(feed_format)),
+                    "built": (public / spec.path(feed_format)).is_file(),
+                }
+                for feed_format in FeedFormat
+            },
+        })
+    return rows
+
+
+@feeds_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of feed objects.")
+@click.option("--kind", default=None, help="Only feeds of this kind (all, category, region, author).")
+@click.pass_obj
+def list_command(runtime: Runtime, as_json: bool, kind: str | None) -> None:
+    """List the feeds a build makes from the stored articles, with their URLs."""
+    rows = describe_feeds(runtime)
+    if kind is not None:
+        kinds = sorted({"all", *runtime.settings.feeds.kinds})
+        if kind not in kinds:
+            raise click.BadParameter(f"{kind!r} is not one of {', '.join(kinds)}", param_hint="'--kind'")
+        rows = [row for row in rows if row["kind"] == kind]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    zone = runtime.settings.site.zone
+    table = [
+        (
+            row["kind"],
+            row["name"],
+            str(row["articles"]),
+            datetime.fromisoformat(row["newest"]).astimezone(zone).strftime("%Y-%m-%d %H:%M") if row["newest"] else "-",
+            row["files"]["atom"]["url"] + ("" if row["files"]["atom"]["built"] else "  (not built yet)"),
+        )
+        for row in rows
+    ]
+    headers = ("kind", "name", "articles", "newest", "atom")
+    widths = [max([len(h), *(len(line[i]) for line in table)]) for i, h in enumerate(headers[:-1])]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1])
+    for line in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1])
+    click.echo(f"{len(table)} feed" + ("" if len(table) == 1 else "s"))
 
 
 def register(cli: click.Group) -> None:

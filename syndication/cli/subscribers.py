@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from syndication.cli.progress import Progress, no_progress, progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
 from syndication.runtime import Runtime
 
@@ -128,8 +129,9 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
 @subscribers_group.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--consented", is_flag=True, help="Every row has given provable consent: import as active.")
+@progress_option
 @click.pass_obj
-def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
+def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: bool) -> int:
     """Import FILE.csv (columns email/e-mail/E-Mail-Adresse, name, topics with ; or |, frequency).
 
     A file from `subscribers export` keeps status, consent step, slot and timestamps.
@@ -142,16 +144,19 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
     from subscribers.service import SubscriptionService
 
     service = SubscriptionService(runtime)
-    report = import_csv(
-        service.store,
-        file,
-        now=runtime.clock.now(),
-        consented=consented,
-        wording_version=runtime.settings.subscribers.consent_wording_version,
-    )
+    with progress_bar("import", "lines", enabled=progress) as advance:
+        report = import_csv(
+            service.store,
+            file,
+            now=runtime.clock.now(),
+            consented=consented,
+            wording_version=runtime.settings.subscribers.consent_wording_version,
+            progress=advance,
+        )
     for rejected in report.rejected:
         click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
-    mails_failed = _send_confirmations(service, file, report.pending)
+    with progress_bar("confirmation mails", "mails", enabled=progress and bool(report.pending)) as advance:
+        mails_failed = _send_confirmations(service, file, report.pending, advance)
     click.echo(
         f"{file}: {report.imported} imported ({'active' if consented else 'pending'}), "
         f"{report.already_present} already present, {len(report.rejected)} rejected"
@@ -160,13 +165,16 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool) -> int:
     return EXIT_SOME_FAILED if report.rejected or mails_failed else EXIT_OK
 
 
-def _send_confirmations(service: SubscriptionService, file: Path, emails: tuple[str, ...]) -> int:
+def _send_confirmations(
+    service: SubscriptionService, file: Path, emails: tuple[str, ...], progress: Progress = no_progress
+) -> int:
     """Mail a confirmation link to each address this import added as pending (not to those present before)."""
     from subscribers.model import SubscriberStatus
     from subscribers.service import Consent
 
     failed = 0
     for email in emails:
+        progress(1, len(emails))
         subscriber = service.store.get_by_email(email)
         if subscriber is None or subscriber.status != SubscriberStatus.PENDING:
             continue
@@ -184,8 +192,9 @@ def _send_confirmations(service: SubscriptionService, file: Path, emails: tuple[
 
 @subscribers_group.command("export")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@progress_option
 @click.pass_obj
-def export(runtime: Runtime, file: Path) -> int:
+def export(runtime: Runtime, file: Path, progress: bool) -> int:
     """Write every subscriber to FILE.csv ("-" for standard output); re-importable without loss.
 
     Status, consent step (when, how, wording version), slot and timestamps are included.
@@ -197,7 +206,8 @@ def export(runtime: Runtime, file: Path) -> int:
     store = SubscriberStore(runtime.engine)
     handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8", newline="")
     try:
-        count = export_csv(store, handle)
+        with progress_bar("export", "subscribers", enabled=progress) as advance:
+            count = export_csv(store, handle, advance)
     finally:
         if handle is not sys.stdout:
             handle.close()
