@@ -212,6 +212,37 @@ class SmtpConfig(Section):
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     timeout: float = 30.0
+    # Bounces go to a per-recipient (VERP) address built from this one: bounces+<signed id>@domain.
+    bounce_address: str | None = None
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _plain_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        local, at, domain = value.strip().rpartition("@")
+        if not at or not local or not domain or "+" in local or len(local) > 20 or any(c in value for c in " <>"):
+            raise ValueError(f"a plain address with a short local part and no '+', such as 'bounces@example.org', "
+                             f"not {value!r}")
+        return value.strip()
+
+
+class DkimConfig(Section):
+    # Signing is on when a selector is set; the private key is read from SYNDICATION_DKIM_PRIVATE_KEY.
+    selector: str | None = None
+    # The signing domain (d=); unset: the domain of from_email.
+    domain: str | None = None
+    headers: tuple[str, ...] = (
+        "From", "Reply-To", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+        "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _signs_from(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "from" not in {header.lower() for header in value}:
+            raise ValueError("a list of header names that includes From (RFC 6376 requires it)")
+        return value
 
 
 class SendgridConfig(Section):
@@ -237,8 +268,29 @@ class DeliveryConfig(Section):
     # Minutes to wait for SendGrid's events about a batch a crash left in doubt; without any,
     # its messages are sent again (the events prove what SendGrid accepted).
     in_doubt_wait: float = Field(default=30, ge=0)
+    # Soft bounces (temporary refusals) suppress an address once this many arrive within soft_bounce_days.
+    soft_bounce_limit: int = Field(default=3, ge=1)
+    soft_bounce_days: float = Field(default=7, gt=0)
+    # The complaint brake: a run pauses itself when its complaint rate (of delivered) passes this
+    # fraction, once complaint_brake_min_delivered messages were delivered; or its hard-bounce rate
+    # (of sent) passes bounce_brake. 0 turns a brake off.
+    complaint_brake: float = Field(default=0.001, ge=0, le=1)
+    complaint_brake_min_delivered: int = Field(default=1000, ge=1)
+    bounce_brake: float = Field(default=0.05, ge=0, le=1)
     smtp: SmtpConfig = SmtpConfig()
     sendgrid: SendgridConfig = SendgridConfig()
+    dkim: DkimConfig = DkimConfig()
+
+
+class TrackingConfig(Section):
+    # Article links in digests go through a first-party redirect /r/<signed token> that counts clicks.
+    clicks: bool = False
+    # Keep who clicked (erased with the subscriber); off: clicks are counted per edition, article and variant only.
+    per_subscriber: bool = False
+    # Count opens (provider events); inflated by Apple Mail Privacy Protection, so reports rank by clicks.
+    opens: bool = False
+    # How long a click link keeps working.
+    link_days: int = Field(default=365, ge=1)
 
 
 class SubscribersConfig(Section):
@@ -275,6 +327,73 @@ class PartnersConfig(Section):
     page_limit: int = Field(default=50, ge=1, le=500)
 
 
+class InboundConfig(Section):
+    # The mailbox bounces and mailto: unsubscribes arrive in: imaps://user@host[:port]/FOLDER
+    # (password from SYNDICATION_IMAP_PASSWORD); unset: no polling.
+    imap_url: str | None = None
+    poll_interval_minutes: float = Field(default=5, gt=0)
+    # Recognised mails are moved here after processing; unset: they are flagged as seen.
+    processed_folder: str | None = None
+    timeout: float = Field(default=30, gt=0)
+
+    @field_validator("imap_url")
+    @classmethod
+    def _imap_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("imap", "imaps", "imap+starttls") or not parts.hostname:
+            raise ValueError(f"an IMAP URL such as 'imaps://bounces@mail.example.org/INBOX', not {value!r}")
+        if parts.password:
+            raise ValueError("an IMAP URL without a password: set SYNDICATION_IMAP_PASSWORD in the environment")
+        return value.strip()
+
+
+WEBHOOK_EVENTS = (
+    "subscriber.confirmed", "subscriber.unsubscribed", "subscriber.bounced", "subscriber.complained",
+    "subscriber.erased", "edition.built", "edition.sent", "edition.paused",
+)
+
+
+class WebhookConfig(Section):
+    # Names the endpoint; its signing key is read from SYNDICATION_WEBHOOK_<NAME>_SECRET.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    url: str
+    # Event types to send (see WEBHOOK_EVENTS); empty: all.
+    events: tuple[str, ...] = ()
+    timeout: float = Field(default=10, gt=0)
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=30, ge=0)
+    backoff_max_seconds: float = Field(default=21600, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"an http(s) URL such as 'https://crm.example.org/hooks/newsletter', not {value!r}")
+        return value.strip()
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for event in value:
+            if event not in WEBHOOK_EVENTS:
+                raise ValueError(f"event types among {', '.join(WEBHOOK_EVENTS)}, not {event!r}")
+        return value
+
+    @property
+    def secret_env(self) -> str:
+        return f"SYNDICATION_WEBHOOK_{self.name.upper().replace('-', '_')}_SECRET"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+
 class SchedulerConfig(Section):
     collect_interval_minutes: float = Field(default=10, gt=0)
     misfire_grace_seconds: int = Field(default=7200, ge=1)
@@ -282,6 +401,8 @@ class SchedulerConfig(Section):
     collect_overdue_factor: float = Field(default=3.0, gt=1)
     # Overrides collect_interval_minutes when set (short intervals for demos and tests).
     collect_interval_seconds: float | None = Field(default=None, gt=0)
+    # How often pending outgoing webhooks are posted.
+    webhooks_interval_seconds: float = Field(default=30, gt=0)
 
 
 class ServeConfig(Section):
@@ -312,12 +433,24 @@ class Settings(Section):
     feeds: FeedsConfig = FeedsConfig()
     digest: DigestConfig = DigestConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    tracking: TrackingConfig = TrackingConfig()
     subscribers: SubscribersConfig = SubscribersConfig()
     partners: PartnersConfig = PartnersConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     serve: ServeConfig = ServeConfig()
+    inbound: InboundConfig = InboundConfig()
+    webhooks: tuple[WebhookConfig, ...] = ()
     # Where the config file was found; relative paths are resolved against its folder.
     base_dir: Path = Path(".")
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, value: tuple[WebhookConfig, ...]) -> tuple[WebhookConfig, ...]:
+        names = [hook.name for hook in value]
+        doubled = sorted({name for name in names if names.count(name) > 1})
+        if doubled:
+            raise ValueError(f"webhook names used once each; {', '.join(doubled)} more than once")
+        return value
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
@@ -354,6 +487,12 @@ class Secrets(BaseModel):
     sendgrid_api_key: str | None = Field(default=None, repr=False)
     smtp_username: str | None = Field(default=None, repr=False)
     smtp_password: str | None = Field(default=None, repr=False)
+    imap_username: str | None = Field(default=None, repr=False)
+    imap_password: str | None = Field(default=None, repr=False)
+    # PEM, or its body without the armour lines (one-line environment values).
+    dkim_private_key: str | None = Field(default=None, repr=False)
+    # Environment variable → value, for the SYNDICATION_WEBHOOK_<NAME>_SECRET variables.
+    webhook_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
     # Where a laptop install keeps its generated key when SYNDICATION_SECRET_KEY is unset (see for_settings).
     local_key_dir: Path | None = Field(default=None, repr=False)
 
@@ -377,6 +516,13 @@ class Secrets(BaseModel):
             sendgrid_api_key=env.get("SENDGRID_API_KEY"),
             smtp_username=env.get("SYNDICATION_SMTP_USERNAME"),
             smtp_password=env.get("SYNDICATION_SMTP_PASSWORD"),
+            imap_username=env.get("SYNDICATION_IMAP_USERNAME"),
+            imap_password=env.get("SYNDICATION_IMAP_PASSWORD"),
+            dkim_private_key=env.get("SYNDICATION_DKIM_PRIVATE_KEY"),
+            webhook_secrets={
+                name: value for name, value in env.items()
+                if name.startswith("SYNDICATION_WEBHOOK_") and name.endswith("_SECRET") and value
+            },
         )
 
     def require_secret_key(self) -> str:
