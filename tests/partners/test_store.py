@@ -48,6 +48,42 @@ def test_authenticate_known_unknown_and_revoked(store: PartnerStore, clock: Fixe
     assert not store.revoke("A", clock.now())
 
 
+def test_every_refused_key_costs_one_query_and_one_hash(
+    store: PartnerStore, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key, a malformed, an unknown and a revoked key: each one SELECT and one hash comparison, none a write."""
+    engine = store.engine
+    from sqlalchemy import event
+
+    from syndication.partners.keys import KeyHasher, generate_key
+
+    revoked = store.add("Ehemalig", clock.now()).key
+    store.revoke("Ehemalig", clock.now())
+    statements: list[str] = []
+    comparisons: list[str] = []
+    original = KeyHasher.matches
+
+    def counting(self: KeyHasher, key: str, stored_hash: str) -> bool:
+        comparisons.append(key)
+        return original(self, key, stored_hash)
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    monkeypatch.setattr(KeyHasher, "matches", counting)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        costs = []
+        for presented in (None, "Bearer-Müll", generate_key(), revoked):
+            statements.clear()
+            comparisons.clear()
+            store.authenticate(presented)
+            costs.append((tuple(statements), len(comparisons)))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [(("SELECT",), 1)] * 4 == costs
+
+
 def test_rotate_replaces_the_key(store: PartnerStore, clock: FixedClock) -> None:
     """After rotation the old key stops working and the new one works."""
     old = store.add("A", clock.now()).key
