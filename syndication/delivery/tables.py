@@ -23,6 +23,8 @@ delivery_runs = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     # Subscribers left out while planning: nothing in this edition for their topics.
     Column("skipped_at_planning", Integer, nullable=False, default=0),
+    # Why the complaint brake paused the run (status "paused"); `digest resume` clears it.
+    Column("pause_reason", Text, nullable=True),
     UniqueConstraint("edition_id", "slot", name="uq_delivery_runs_edition_id"),
     # Ids are never handed out twice on SQLite either (migration 0008 rebuilt the tables so).
     sqlite_autoincrement=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subscribers.tables  # noqa: F401
 import syndication.delivery.tables
 import syndication.digest.tables
+import syndication.events.tables
 import syndication.partners.tables
 import syndication.scheduler.tables
 import syndication.store.schema  # noqa: F401

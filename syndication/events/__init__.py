@@ -1,0 +1,1 @@
+"""Send events from every backend: stored once each, applied to subscribers, summed into reports."""

@@ -1,0 +1,103 @@
+"""Bounce and complaint policy: what an event does to its subscriber (issue 14, item 2).
+
+A hard bounce or a complaint suppresses the address at once; soft bounces suppress it once
+``soft_bounce_limit`` of them arrived within ``soft_bounce_days``; an unsubscribe event
+unsubscribes. :class:`SubscriberSuppressions` applies that to the real subscriber store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from subscribers.model import SubscriberStatus
+from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
+from subscribers.tables import subscribers
+from syndication.events.model import BounceType, EventKind, SendEvent
+
+log = logging.getLogger(__name__)
+
+
+class Action(StrEnum):
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass(frozen=True)
+class BouncePolicy:
+    soft_bounce_limit: int = 3
+    soft_bounce_days: float = 7.0
+
+    @property
+    def soft_bounce_window(self) -> timedelta:
+        return timedelta(days=self.soft_bounce_days)
+
+    def immediate_action(self, event: SendEvent) -> Action | None:
+        """What the event does by itself (a soft bounce needs its history: see ``soft_bounce_window``)."""
+        if event.kind == EventKind.COMPLAINT:
+            return Action.COMPLAINED
+        if event.kind == EventKind.UNSUBSCRIBE:
+            return Action.UNSUBSCRIBED
+        if event.kind == EventKind.BOUNCE and event.bounce_type == BounceType.HARD:
+            return Action.BOUNCED
+        return None
+
+
+class Suppressions(Protocol):
+    """Where the policy's actions land (the subscriber store), inside the event's transaction."""
+
+    def apply_in(self, connection: Connection, subscriber_id: int, action: Action, reason: str, now: datetime) -> bool:
+        """Apply ``action`` to the subscriber; return whether the subscriber was found."""
+        ...
+
+
+# A stronger outcome is never replaced by a weaker one (a complaint stays a complaint).
+_STRENGTH = {
+    SubscriberStatus.PENDING: 0,
+    SubscriberStatus.ACTIVE: 0,
+    SubscriberStatus.UNSUBSCRIBED: 1,
+    SubscriberStatus.BOUNCED: 2,
+    SubscriberStatus.COMPLAINED: 3,
+}
+_STATUS = {
+    Action.BOUNCED: SubscriberStatus.BOUNCED,
+    Action.COMPLAINED: SubscriberStatus.COMPLAINED,
+    Action.UNSUBSCRIBED: SubscriberStatus.UNSUBSCRIBED,
+}
+
+
+class SubscriberSuppressions:
+    """The policy over the subscriber store: status changes, and the suppression list for bounces and complaints.
+
+    The suppression list keeps a keyed hash of the address, which survives erasure and
+    re-import: a bounced or complaining address is never mailed again.
+    """
+
+    def __init__(self, store: SubscriberStore) -> None:
+        self.store = store
+
+    def apply_in(self, connection: Connection, subscriber_id: int, action: Action, reason: str, now: datetime) -> bool:
+        row = connection.execute(
+            select(subscribers.c.email, subscribers.c.status).where(subscribers.c.id == subscriber_id)
+        ).first()
+        if row is None:
+            return False
+        target = _STATUS[action]
+        if _STRENGTH[target] > _STRENGTH[SubscriberStatus(row.status)]:
+            connection.execute(
+                update(subscribers)
+                .where(subscribers.c.id == subscriber_id)
+                .values(status=target.value, unsubscribed=now, unsubscribe_reason=reason[:200])
+            )
+        if action in (Action.BOUNCED, Action.COMPLAINED):
+            listed = BOUNCED if action == Action.BOUNCED else COMPLAINED
+            self.store.suppress_in(connection, self.store.email_hash(row.email), listed, now)
+        log.info("event policy: subscriber %s %s (%s)", subscriber_id, action.value, reason)
+        return True
