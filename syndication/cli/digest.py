@@ -132,12 +132,23 @@ def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Pat
 
 @digest.command("list")
 @click.option("--edition", "edition_name", default=None, help="Only this edition name.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of edition objects.")
 @click.pass_obj
-def list_command(runtime: Runtime, edition_name: str | None) -> None:
+def list_command(runtime: Runtime, edition_name: str | None, as_json: bool) -> None:
     """List built editions, newest first."""
+    import json
+
     from syndication.digest.editions import list_editions
 
     editions = list_editions(runtime.engine, edition_name)
+    if as_json:
+        click.echo(json.dumps([
+            {"id": e.id, "name": e.name, "title": e.title, "edition_date": e.edition_date.isoformat(),
+             "built_at": e.built_at.isoformat(), "article_ids": list(e.article_ids),
+             "new_articles": e.new_article_count}
+            for e in editions
+        ], ensure_ascii=False, indent=2))
+        return
     zone = runtime.settings.site.zone
     for edition in editions:
         built = edition.built_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
