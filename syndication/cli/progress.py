@@ -14,6 +14,7 @@ from typing import TextIO
 
 import click
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 Progress = Callable[[int, int | None], None]
 
@@ -51,7 +52,9 @@ def progress_bar(
         bar.update(step)
 
     try:
-        yield advance
+        # A warning logged mid-run is printed above the bar instead of being glued to its line.
+        with logging_redirect_tqdm():
+            yield advance
     finally:
         bar.close()
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,22 @@ def test_disabled_draws_nothing_on_a_terminal() -> None:
     with progress_bar("job", "items", enabled=False, stream=terminal) as advance:
         advance(5, 5)
     assert "" == terminal.getvalue()
+
+
+def test_a_warning_logged_mid_run_gets_its_own_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log line to stderr while the bar is drawn starts at the line's beginning, not after the bar."""
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(sys.stderr)
+    logging.root.addHandler(handler)
+    try:
+        with progress_bar("feeds", "files") as advance:
+            advance(1, 2)
+            logging.getLogger("syndication.feeds").warning("feeds: an item was left out")
+            advance(1, 2)
+    finally:
+        logging.root.removeHandler(handler)
+    assert "\rfeeds: an item was left out\n" in terminal.getvalue()
 
 
 def test_collect_shows_progress_on_stderr_only(site: Site) -> None:
