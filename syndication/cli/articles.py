@@ -12,7 +12,7 @@ import click
 from syndication.cli.progress import progress_bar, progress_option
 from syndication.collect import run_collect
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
-from syndication.model import Article, Status
+from syndication.model import Article, ArticleSelection, Status
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -108,9 +108,7 @@ def list_articles(
     since: date | datetime | None,
     until: date | datetime | None,
 ) -> None:
-    """List stored articles, newest first."""
-    from syndication.model import ArticleSelection
-
+    """List stored articles, newest first (filters combine; dates are ISO 8601 in the site's zone)."""
     zone = runtime.settings.site.zone
     start = _moment(since, zone, end_of_day=False) if since is not None else None
     end = _moment(until, zone, end_of_day=True) if until is not None else None
@@ -120,11 +118,11 @@ def list_articles(
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="'--until'")
     store = ArticleStore(runtime.engine)
     every = store.all(ArticleSelection(include_retracted=include_retracted or status is not None))
-    unknown = [name for name in sources if name not in _source_names(runtime, every)]
+    known = _source_names(runtime, every)
+    unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.BadParameter(
-            f"no source named {unknown[0]!r} (known: {', '.join(sorted(_source_names(runtime, every))) or 'none'})",
-            param_hint="'--source'",
+            f"no source named {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'})", param_hint="'--source'"
         )
     found = [a for a in every if _matches(a, sources, categories, status, start, end, until_exclusive)]
     if as_json:
