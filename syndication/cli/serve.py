@@ -105,7 +105,11 @@ def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
 
     # Subscriber pages sign every link: refuse to start rather than answer them with errors.
     runtime.secrets.require_secret_key()
-    uvicorn.Server(server_config(runtime, host, port)).run()
+    server = uvicorn.Server(server_config(runtime, host, port))
+    server.run()
+    if not server.started:
+        # uvicorn has logged why (the port is taken, say); the exit code tells a supervisor.
+        raise SystemExit(3)
 
 
 def register(cli: click.Group) -> None:

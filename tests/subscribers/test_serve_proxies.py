@@ -6,16 +6,20 @@ config.toml) and talk to it over loopback, the address uvicorn would trust by de
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from serve_process import serve_process, settings_env
+from serve_process import PROJECT_ROOT, serve_process, settings_env
 from sqlalchemy import Engine
 
 from subscribers.store import SubscriberStore
-from syndication.config import ServeConfig
+from syndication.config import ServeConfig, load_settings
 from syndication.errors import ConfigError
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -67,9 +71,21 @@ def test_trusted_proxies_must_be_addresses_or_networks(value: str) -> None:
 
 def test_trusted_proxies_error_names_the_key(tmp_path: Path) -> None:
     """In config.toml the error names [serve] trusted_proxies."""
-    from syndication.config import load_settings
-
     config = tmp_path / "config.toml"
     config.write_text('[serve]\ntrusted_proxies = ["nginx"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="trusted_proxies"):
         load_settings(config, env={})
+
+
+def test_serve_exits_non_zero_when_the_port_is_taken(tmp_path: Path) -> None:
+    """A port already in use: serve logs uvicorn's reason and exits with status 3, not 0."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "syndication", "--config", str(PROJECT_ROOT / "config.toml"),
+             "serve", "--port", str(port)],
+            env={**os.environ, **settings_env(tmp_path)}, capture_output=True, text=True, timeout=60, check=False,
+        )
+    assert 3 == done.returncode, done.stderr[-500:]
