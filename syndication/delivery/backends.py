@@ -37,7 +37,7 @@ def build_messenger(
     if delivery.backend == "smtp":
         from syndication.delivery.smtp import SmtpMessenger
 
-        return SmtpMessenger(delivery.smtp, sender, clock, secrets=secrets)
+        return SmtpMessenger(delivery.smtp, sender, clock, secrets=secrets, dkim=delivery.dkim)
     if delivery.backend == "sendgrid":
         from syndication.delivery.sendgrid import SendGridMessenger
 

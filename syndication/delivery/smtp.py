@@ -4,6 +4,10 @@ Each recipient gets a message built for them alone (``build_message``), sent to 
 their address (the envelope has one RCPT TO), so nobody sees anybody else's address or
 links. The connection is opened once and reused for every message of every batch; when
 the server drops it, the messenger reconnects once and carries on.
+
+With ``[delivery.smtp] bounce_address`` each message has its own envelope sender (VERP, see
+:mod:`syndication.delivery.verp`), so that ``syndication inbound`` maps a bounce back to its
+edition and subscriber; with ``[delivery.dkim] selector`` each message is DKIM-signed.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Sequence
 from email.errors import MessageError
 
 from syndication.clock import Clock
-from syndication.config import Secrets, SmtpConfig
+from syndication.config import DkimConfig, Secrets, SmtpConfig
 from syndication.delivery.base import (
     Batch,
     DeliveryFailed,
@@ -28,8 +32,10 @@ from syndication.delivery.base import (
     clean_batch_headers,
     clean_recipient,
 )
+from syndication.delivery.dkim import DkimSigner
 from syndication.delivery.ledger import redact
 from syndication.delivery.mime import SMTP_POLICY, build_message
+from syndication.delivery.verp import VerpCodec
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,7 @@ class SmtpMessenger:
         secrets: Secrets | None = None,
         ssl_context: ssl.SSLContext | None = None,
         connect: Callable[[], smtplib.SMTP] | None = None,
+        dkim: DkimConfig | None = None,
     ) -> None:
         self.config = config
         self.sender = sender
@@ -63,6 +70,20 @@ class SmtpMessenger:
         self._ssl_context = ssl_context
         self._connect_override = connect
         self._connection: smtplib.SMTP | None = None
+        self._verp = VerpCodec(secrets.require_secret_key(), config.bounce_address) if config.bounce_address else None
+        from_domain = sender.email.rpartition("@")[2]
+        self._dkim = DkimSigner(dkim, secrets.dkim_private_key, from_domain) if dkim and dkim.selector else None
+
+    def envelope_sender(self, recipient: Recipient) -> str:
+        """MAIL FROM for ``recipient``: its VERP address when bounces are configured, else the sender."""
+        if self._verp is None:
+            return self.sender.email
+        subscriber = recipient.custom_args.get("subscriber_id", "")
+        if subscriber.isascii() and subscriber.isdigit():
+            address = self._verp.address(int(subscriber), recipient.custom_args.get("edition_id"))
+            if address is not None:
+                return address
+        return f"{self._verp.local}@{self._verp.domain}"
 
     def _context(self) -> ssl.SSLContext:
         return self._ssl_context or ssl.create_default_context()
@@ -102,10 +123,11 @@ class SmtpMessenger:
 
     def _transmit(self, recipient: Recipient, data: bytes) -> str:
         connection = self._connection_now()
-        code, reply = connection.mail(self.sender.email)
+        envelope = self.envelope_sender(recipient)
+        code, reply = connection.mail(envelope)
         if code != 250:
             connection.rset()
-            raise smtplib.SMTPSenderRefused(code, reply, self.sender.email)
+            raise smtplib.SMTPSenderRefused(code, reply, envelope)
         code, reply = connection.rcpt(recipient.email)
         if code not in (250, 251):
             connection.rset()
@@ -146,6 +168,8 @@ class SmtpMessenger:
             try:
                 # CRLF line ends: smtplib passes bytes through unchanged.
                 data = build_message(self.sender, batch, clean_recipient(recipient), now).as_bytes(policy=SMTP_POLICY)
+                if self._dkim is not None:
+                    data = self._dkim.sign(data)
             except (ValueError, TypeError, UnicodeError, MessageError) as exc:
                 refusal = Refusal(
                     recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True

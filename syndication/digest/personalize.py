@@ -201,7 +201,19 @@ class EditionMailer:
         )
 
     def shared_headers(self) -> Mapping[str, str]:
-        return {"List-Id": self.settings.delivery.list_id}
+        return {"List-Id": self.settings.delivery.list_id, "Feedback-ID": self.feedback_id()}
+
+    def feedback_id(self) -> str:
+        """Gmail's Feedback-ID, ``campaign:edition:list:sender``: complaint rates per edition, per list.
+
+        Campaign is the edition id, edition its name, list the List-Id's identifier and sender
+        the From domain (the stable part Gmail requires last). Colons inside a part would
+        shift the fields, so they are dropped.
+        """
+        list_id = self.settings.delivery.list_id
+        list_key = list_id[list_id.rfind("<") + 1 :].rstrip(">").strip() if "<" in list_id else list_id
+        parts = (self.edition.id, self.edition.name, list_key, self._from_domain)
+        return ":".join(part.replace(":", "") for part in parts)
 
     def sender(self) -> Sender:
         delivery = self.settings.delivery

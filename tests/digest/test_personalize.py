@@ -132,10 +132,11 @@ def test_message_id_is_stable_per_edition_and_subscriber(runtime: Runtime) -> No
 
 
 def test_shared_headers_and_sender(runtime: Runtime) -> None:
-    """List-Id for every message; the configured sender with reply-to."""
+    """List-Id and Feedback-ID (campaign:edition:list:sender) for every message; the configured sender."""
     mailer = _mailer(runtime, 1)
     list_id = "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"
-    assert {"List-Id": list_id} == dict(mailer.shared_headers())
+    feedback_id = f"{mailer.edition.id}:{mailer.edition.name}:newsletter.pfalz-rundschau.example:pfalz-rundschau.example"
+    assert {"List-Id": list_id, "Feedback-ID": feedback_id} == dict(mailer.shared_headers())
     assert (
         Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
         == mailer.sender()
