@@ -18,6 +18,7 @@ from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, plain_text, 
 from syndication.feeds.render import JSON_EXTENSION, JSON_EXTENSION_DOCS, FeedFormat, FeedMeta
 from syndication.html import escape
 from syndication.model import Article
+from syndication.store.articles import TERM_MAX_CHARS
 
 FEEDS_DIR = "feeds"
 OPML_PATH = f"{FEEDS_DIR}/index.opml"
@@ -49,6 +50,9 @@ class FeedSpec:
     slug: str
     name: str
     articles: tuple[Article, ...] = field(default=(), compare=False, repr=False)
+    # An author feed's home page as its articles gave it when last built (a rebuild that does not
+    # read the feed's articles still lists it in the OPML with it); the articles win when given.
+    home: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_main(self) -> bool:
@@ -89,7 +93,9 @@ def plan_feeds(settings: Settings, articles: Sequence[Article]) -> list[FeedSpec
     """Every feed to build, each with its newest ``[feeds] limit`` published articles.
 
     ``articles`` may come in any order and include retracted ones: those leave the feeds.
-    Names whose slugs collide („Südwest“ and „Suedwest“) share one feed.
+    Names whose slugs collide („Südwest“ and „Suedwest“) share one feed; names longer than
+    ``TERM_MAX_CHARS`` get none. Builds from the store select the same by index
+    (:mod:`syndication.feeds.selection`).
     """
     limit = settings.feeds.limit
     published = sorted((a for a in articles if a.is_published), key=lambda a: (a.published, a.id), reverse=True)
@@ -99,6 +105,8 @@ def plan_feeds(settings: Settings, articles: Sequence[Article]) -> list[FeedSpec
         names: dict[str, str] = {}
         for article in published:
             for raw in dict.fromkeys(_names(article, kind)):
+                if len(raw) > TERM_MAX_CHARS:
+                    continue  # as in the store: no feed (and no file name) from an over-long name
                 name = plain_text(raw)
                 slug = slugify(name)
                 if not slug:
@@ -125,6 +133,8 @@ def feed_meta(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> Fe
         author = next((a.author for a in spec.articles if a.author and a.author.url), None)
         if author is not None and author.url:
             alternate = author.url
+        elif not spec.articles and spec.home:
+            alternate = spec.home
     specific = "feed:all" if spec.is_main else f"feed:{spec.kind}/{spec.slug}"
     description = settings.site.description if spec.is_main else f"{settings.site.description} – {spec.name}"
     return FeedMeta(

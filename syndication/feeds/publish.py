@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -41,6 +41,7 @@ from syndication.feeds.catalog import (
     render_opml,
 )
 from syndication.feeds.render import JSON_EXTENSION_DOCS, FeedFormat, render_feed
+from syndication.feeds.selection import FeedPlan, full_plan, incremental_plan
 from syndication.feeds.websub import WebsubOutcome, announce
 from syndication.model import Article
 from syndication.runtime import Runtime
@@ -158,6 +159,11 @@ class FeedsState:
     digests: dict[str, str] = field(default_factory=dict)
     known: list[dict[str, str]] = field(default_factory=list)
     websub_pending: list[str] = field(default_factory=list)
+    # The store's change cursor the feeds were last selected at, what they were built with
+    # (code and settings), and the stored names each feed is made of ("kind/slug" → names).
+    change_seq: int | None = None
+    config: str = ""
+    terms: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: bytes | None) -> FeedsState:
@@ -165,11 +171,15 @@ class FeedsState:
             return cls()
         try:
             raw = json.loads(data)
+            change_seq = raw.get("change_seq")
             return cls(
                 signatures=dict(raw.get("signatures", {})),
                 digests=dict(raw.get("digests", {})),
                 known=[dict(k) for k in raw.get("known", [])],
                 websub_pending=list(raw.get("websub_pending", [])),
+                change_seq=int(change_seq) if change_seq is not None else None,
+                config=str(raw.get("config", "")),
+                terms={str(key): [str(t) for t in values] for key, values in raw.get("terms", {}).items()},
             )
         except (ValueError, TypeError, AttributeError) as exc:
             # A broken state file only costs a full rebuild.
@@ -199,6 +209,16 @@ def _code() -> str:
     if _CODE_FINGERPRINT is None:
         _CODE_FINGERPRINT = _code_fingerprint()
     return _CODE_FINGERPRINT
+
+
+def config_fingerprint(settings: Settings) -> str:
+    """What every feed is built with besides articles: the code and the site's and feeds' settings."""
+    payload = json.dumps(
+        [_code(), settings.site.model_dump(mode="json"), settings.feeds.model_dump(mode="json")],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def feed_signature(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> str:
@@ -243,12 +263,14 @@ class _GuardedRenderer:
 
     def __init__(self) -> None:
         self.verdicts: dict[tuple[str, str, str, int], str | None] = {}
+        # Each article's rendered entry, shared by every feed of the build that shows it.
+        self.fragments = render.FragmentCache()
 
     def _verdict(self, feed_format: FeedFormat, meta: render.FeedMeta, article: Article) -> str | None:
         key = (feed_format.extension, article.id, article.content_hash, article.version)
         if key not in self.verdicts:
             try:
-                render_feed(feed_format, meta, [article])
+                render_feed(feed_format, meta, [article], cache=self.fragments)
                 self.verdicts[key] = None
             except Exception as exc:  # whatever one article breaks, the others are published
                 self.verdicts[key] = _reason(exc)
@@ -258,7 +280,7 @@ class _GuardedRenderer:
         self, path: str, feed_format: FeedFormat, meta: render.FeedMeta, articles: Sequence[Article]
     ) -> BuiltFile:
         try:
-            return BuiltFile(path, "", render_feed(feed_format, meta, articles))
+            return BuiltFile(path, "", render_feed(feed_format, meta, articles, cache=self.fragments))
         except Exception:  # find the article(s) at fault below
             log.debug("feeds: %s cannot be rendered whole; rendering its articles one by one", path, exc_info=True)
         kept: list[Article] = []
@@ -270,7 +292,7 @@ class _GuardedRenderer:
             else:
                 left_out.append(_left_out(path, article, reason))
         try:
-            return BuiltFile(path, "", render_feed(feed_format, meta, kept), tuple(left_out))
+            return BuiltFile(path, "", render_feed(feed_format, meta, kept, cache=self.fragments), tuple(left_out))
         except Exception as exc:  # this file fails; every other file is still published
             return BuiltFile(path, "", None, tuple(left_out), f"{path}: not built: {_reason(exc)}")
 
@@ -321,6 +343,54 @@ def publish_feeds(
 ) -> tuple[FeedsReport, list[str]]:
     """Build and write every feed and the OPML; returns the report and the changed feeds' URLs."""
     specs = _with_known(settings, plan_feeds(settings, articles), state.known)
+    return publish_specs(settings, specs, writer, state, progress=progress)
+
+
+def _intact(writer: Writer, state: FeedsState) -> Callable[[str], bool]:
+    def intact(path: str) -> bool:
+        # Built completely last time, and still on disk as written.
+        if path not in state.signatures:
+            return False
+        existing = writer.read(path)
+        return existing is not None and _digest(existing) == state.digests.get(path)
+
+    return intact
+
+
+def plan_from_store(settings: Settings, store: ArticleStore, state: FeedsState, writer: Writer) -> FeedPlan:
+    """The feeds to publish: all selected afresh on a first build or a change of code or settings;
+    otherwise only those that changes since the previous build touch (none: no article is read)."""
+    config = config_fingerprint(settings)
+    if state.change_seq is None or state.config != config or store.max_change_seq() < state.change_seq:
+        plan = full_plan(settings, store, state.known)
+    else:
+        pairs = (key.partition("/") for key in state.terms)
+        terms = {(kind, slug): state.terms[f"{kind}/{slug}"] for kind, _, slug in pairs if slug}
+        plan = incremental_plan(settings, store, state.change_seq, terms, state.known, _intact(writer, state))
+    state.config = config
+    return plan
+
+
+def _known(settings: Settings, spec: FeedSpec) -> dict[str, str]:
+    known = {"kind": spec.kind, "slug": spec.slug, "name": spec.name}
+    if spec.kind == "author":
+        home = feed_meta(settings, spec, FeedFormat.RSS).alternate_url
+        if home != f"{settings.site.url.rstrip('/')}/":
+            known["home"] = home
+    return known
+
+
+def publish_specs(
+    settings: Settings,
+    specs: Sequence[FeedSpec],
+    writer: Writer,
+    state: FeedsState,
+    selected: Collection[tuple[str, str]] | None = None,
+    progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+) -> tuple[FeedsReport, list[str]]:
+    """Publish ``specs``; those not ``selected`` (None: all are) are as the previous build left them."""
+    fresh = [s for s in specs if selected is None or (s.kind, s.slug) in selected]
+    as_built = len(specs) - len(fresh)
 
     def is_current(path: str, signature: str) -> bool:
         if state.signatures.get(path) != signature:
@@ -328,7 +398,7 @@ def publish_feeds(
         existing = writer.read(path)
         return existing is not None and _digest(existing) == state.digests.get(path)
 
-    built = build_files(settings, specs, is_current, progress)
+    built = build_files(settings, fresh, is_current, progress)
     written: list[str] = []
     changed_urls: list[str] = []
     left_out = [line for item in built for line in item.left_out]
@@ -355,14 +425,15 @@ def publish_feeds(
         written.append(OPML_PATH)
     if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
         written.append(JSON_EXTENSION_DOCS)
-    state.known = [{"kind": s.kind, "slug": s.slug, "name": s.name} for s in specs if not s.is_main]
-    total = len(built) + 2
+    state.known = [_known(settings, s) for s in specs if not s.is_main]
+    untouched = as_built * len(FeedFormat)
+    total = len(built) + untouched + 2
     report = FeedsReport(
         feeds=len(specs),
         written=tuple(written),
         unchanged=total - len(written) - len(failed),
         rendered=rendered,
-        skipped=len(built) - rendered - len(failed),
+        skipped=len(built) + untouched - rendered - len(failed),
         left_out=tuple(left_out),
         failed=tuple(failed),
     )
@@ -386,8 +457,10 @@ def build_and_publish(
     writer = writer or AtomicFileWriter(settings.public_dir)
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
-    articles = ArticleStore(runtime.engine).all()
-    report, changed_urls = publish_feeds(settings, articles, writer, state, progress)
+    plan = plan_from_store(settings, ArticleStore(runtime.engine), state, writer)
+    report, changed_urls = publish_specs(settings, plan.specs, writer, state, plan.selected, progress)
+    state.change_seq = plan.change_seq
+    state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}
     hub = settings.feeds.websub_hub
     outcome: WebsubOutcome | None = None
     if hub:

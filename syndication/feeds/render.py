@@ -42,6 +42,7 @@ from syndication.feeds.content import (
     feed_item,
     plain_text,
 )
+from syndication.feeds.fragments import FragmentCache, cut_out, splice
 from syndication.html import strip_xml_invalid
 from syndication.model import Article
 
@@ -110,8 +111,17 @@ class AtomOptions:
     media_credits: bool = True
 
 
-def _items(meta: FeedMeta, articles: Sequence[Article]) -> list[tuple[Article, FeedItem]]:
-    return [(article, feed_item(article, meta.language)) for article in articles]
+def _items(meta: FeedMeta, articles: Sequence[Article], cache: FragmentCache | None) -> list[tuple[Article, FeedItem]]:
+    if cache is None:
+        return [(article, feed_item(article, meta.language)) for article in articles]
+    items = []
+    for article in articles:
+        slot = cache.slot(article)
+        item = slot.get(meta.language)
+        if item is None:
+            item = slot[meta.language] = feed_item.__wrapped__(article, meta.language)
+        items.append((article, item))
+    return items
 
 
 def feed_updated(items: Sequence[FeedItem]) -> datetime:
@@ -248,30 +258,89 @@ def _fix_atom_entry(entry: etree._Element, item: FeedItem, options: AtomOptions,
     _media_content(entry, item, options.media_credits)
 
 
-def render_atom(meta: FeedMeta, articles: Sequence[Article], *, options: AtomOptions | None = None) -> bytes:
-    """An RFC 4287 Atom feed of ``articles`` (in the order given), UTF-8 bytes."""
-    options = options or AtomOptions()
-    items = _items(meta, articles)
-    generator = _generator(meta, items, atom=True)
+_ATOM_CLOSE = b"</feed>\n"
+_RSS_CLOSE = b"  </channel>\n</rss>\n"
+
+
+def _fix_rss_item(element: etree._Element, item: FeedItem) -> None:
+    # RSS has no time of last change; atom:updated is the common extension readers know.
+    pub_date = element.find("pubDate")
+    updated = etree.Element(f"{{{ATOM_NS}}}updated")
+    updated.text = _utc(item.updated).isoformat()
+    if pub_date is not None:
+        pub_date.addnext(updated)
+    else:
+        element.append(updated)
+    _media_content(element, item, credits=True)
+
+
+def _render_entries(
+    feed_format: FeedFormat, meta: FeedMeta, items: Sequence[tuple[Article, FeedItem]], options: AtomOptions
+) -> list[bytes]:
+    """The entries (Atom) or items (RSS) of ``items``, built by feedgen and corrected, as bytes."""
+    atom = feed_format is FeedFormat.ATOM
+    generator = _generator(meta, items, atom=atom)
     for article, item in items:
         _add_entry(generator, meta, article, item, options)
-    root = etree.fromstring(generator.atom_str(pretty=False))
+    if atom:
+        root = etree.fromstring(generator.atom_str(pretty=False))
+        entries = list(root.iterfind(f"{{{ATOM_NS}}}entry"))
+        for entry, (_, item) in zip(entries, items, strict=True):
+            _fix_atom_entry(entry, item, options, meta.language)
+        return cut_out(root, root, entries, _ATOM_CLOSE, b"  <entry")
+    root = etree.fromstring(generator.rss_str(pretty=False))
+    channel = root.find("channel")
+    assert channel is not None
+    elements = list(channel.iterfind("item"))
+    for element, (_, item) in zip(elements, items, strict=True):
+        _fix_rss_item(element, item)
+    return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
+
+
+def _entries(
+    feed_format: FeedFormat,
+    meta: FeedMeta,
+    items: Sequence[tuple[Article, FeedItem]],
+    options: AtomOptions,
+    cache: FragmentCache | None,
+) -> list[bytes]:
+    cache = FragmentCache() if cache is None else cache
+    # Everything an entry is made of besides its article; feed-level metadata is not.
+    key = (feed_format.extension, meta.tag_authority, meta.language, meta.category_scheme, meta.region_scheme, options)
+    slots = [cache.slot(article) for article, _ in items]
+    missing = [(slot, pair) for slot, pair in zip(slots, items, strict=True) if key not in slot]
+    if missing:
+        rendered = _render_entries(feed_format, meta, [pair for _, pair in missing], options)
+        for (slot, _), data in zip(missing, rendered, strict=True):
+            slot[key] = data
+    return [slot[key] for slot in slots]
+
+
+def render_atom(
+    meta: FeedMeta,
+    articles: Sequence[Article],
+    *,
+    options: AtomOptions | None = None,
+    cache: FragmentCache | None = None,
+) -> bytes:
+    """An RFC 4287 Atom feed of ``articles`` (in the order given), UTF-8 bytes.
+
+    ``cache`` keeps each rendered entry for the next feed that shows the same article.
+    """
+    options = options or AtomOptions()
+    items = _items(meta, articles, cache)
+    root = etree.fromstring(_generator(meta, items, atom=True).atom_str(pretty=False))
     if meta.hub:
         # Feed metadata must come before the entries: next to the other feed links.
         hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
         root.findall(f"{{{ATOM_NS}}}link")[-1].addnext(hub)
-    for entry, (_, item) in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), items, strict=True):
-        _fix_atom_entry(entry, item, options, meta.language)
-    return _serialise(root)
+    return splice(_serialise(root), _entries(FeedFormat.ATOM, meta, items, options, cache), _ATOM_CLOSE)
 
 
-def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
+def render_rss(meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentCache | None = None) -> bytes:
     """An RSS 2.0 feed of ``articles`` (RSS Best Practices Profile), UTF-8 bytes."""
-    items = _items(meta, articles)
-    generator = _generator(meta, items, atom=False)
-    for article, item in items:
-        _add_entry(generator, meta, article, item, AtomOptions())
-    root = etree.fromstring(generator.rss_str(pretty=False))
+    items = _items(meta, articles, cache)
+    root = etree.fromstring(_generator(meta, items, atom=False).rss_str(pretty=False))
     channel = root.find("channel")
     assert channel is not None
     # feedgen: the channel <link> is the last link added, and <image><link> copies it.
@@ -290,17 +359,8 @@ def render_rss(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
             self_link.addnext(hub)
         else:
             channel.append(hub)
-    for element, (_, item) in zip(channel.iterfind("item"), items, strict=True):
-        # RSS has no time of last change; atom:updated is the common extension readers know.
-        pub_date = element.find("pubDate")
-        updated = etree.Element(f"{{{ATOM_NS}}}updated")
-        updated.text = _utc(item.updated).isoformat()
-        if pub_date is not None:
-            pub_date.addnext(updated)
-        else:
-            element.append(updated)
-        _media_content(element, item, credits=True)
-    return _serialise(root)
+    entries = _entries(FeedFormat.RSS, meta, items, AtomOptions(), cache)
+    return splice(_serialise(root), entries, _RSS_CLOSE)
 
 
 def _json_item(meta: FeedMeta, article: Article, item: FeedItem) -> dict[str, Any]:
@@ -356,7 +416,7 @@ def _extension(meta: FeedMeta) -> dict[str, Any]:
     return {"about": meta.extension_docs} if meta.extension_docs else {}
 
 
-def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
+def render_json(meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentCache | None = None) -> bytes:
     """A JSON Feed 1.1 document of ``articles``, UTF-8 bytes.
 
     Extensions (allowed by the spec as keys starting with ``_``): ``_syndication`` on the
@@ -364,7 +424,7 @@ def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
     credit and the AI-generated marker), each with ``about``: the URL of the extension's
     documentation (:func:`~syndication.feeds.catalog.render_extension_docs`).
     """
-    items = _items(meta, articles)
+    items = _items(meta, articles, cache)
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": plain_text(meta.title),
@@ -382,21 +442,36 @@ def render_json(meta: FeedMeta, articles: Sequence[Article]) -> bytes:
     feed["language"] = meta.language
     if meta.hub:
         feed["hubs"] = [{"type": "WebSub", "url": meta.hub}]
-    feed["items"] = [_json_item(meta, article, item) for article, item in items]
-    feed[JSON_EXTENSION] = {
+    extension = {
         **_extension(meta),
         "id": meta.id,
         "copyright": plain_text(meta.copyright) if meta.copyright else None,
         "updated": _utc(feed_updated([item for _, item in items])).isoformat(),
     }
-    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return text.encode("utf-8")
+    key = (FeedFormat.JSON.extension, meta.tag_authority, meta.language, meta.extension_docs)
+    entries = []
+    for article, item in items:
+        slot = cache.slot(article) if cache is not None else {}
+        if key not in slot:
+            slot[key] = _dumps(_json_item(meta, article, item)).encode("utf-8")
+        entries.append(slot[key])
+    # The same bytes as dumping the whole document at once: compact separators, items in order.
+    head = _dumps(feed).encode("utf-8")
+    items_part = b',"items":[' + b",".join(entries) + b"],"
+    tail = _dumps({JSON_EXTENSION: extension}).encode("utf-8")
+    return head[:-1] + items_part + tail[1:] + b"\n"
 
 
-def render_feed(feed_format: FeedFormat, meta: FeedMeta, articles: Sequence[Article]) -> bytes:
-    """The feed in ``feed_format``."""
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_feed(
+    feed_format: FeedFormat, meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentCache | None = None
+) -> bytes:
+    """The feed in ``feed_format``; ``cache`` shares rendered entries between the feeds of a build."""
     if feed_format is FeedFormat.RSS:
-        return render_rss(meta, articles)
+        return render_rss(meta, articles, cache=cache)
     if feed_format is FeedFormat.ATOM:
-        return render_atom(meta, articles)
-    return render_json(meta, articles)
+        return render_atom(meta, articles, cache=cache)
+    return render_json(meta, articles, cache=cache)

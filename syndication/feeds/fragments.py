@@ -1,0 +1,96 @@
+"""Feeds assembled from entries rendered once per build.
+
+An article is in several feeds of a build (main, category, regions, author). Its entry is
+built by feedgen and corrected once per format, and each feed is its head (built by feedgen
+too), its entries' bytes and the closing tags: the same bytes as rendering the feed whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from syndication.model import Article
+
+# A placeholder child: the serialised document up to and including it is the part before the entries.
+_PLACEHOLDER = "syndication-placeholder"
+
+
+def serialise(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+class FragmentCache:
+    """One build's work per article: its feed item and its rendered entries, by format and the
+    entry-relevant metadata. An article is in several feeds of a build; it is prepared once.
+
+    Keyed by the article object (kept alive here), not by its value: hashing a whole article
+    (every section's HTML) for each look-up would cost more than some of the work it saves.
+    """
+
+    def __init__(self) -> None:
+        self._slots: dict[int, tuple[Article, dict[Any, Any]]] = {}
+
+    def slot(self, article: Article) -> dict[Any, Any]:
+        found = self._slots.get(id(article))
+        if found is None or found[0] is not article:
+            found = (article, {})
+            self._slots[id(article)] = found
+        return found[1]
+
+
+def cut_out(
+    root: etree._Element, parent: etree._Element, elements: list[etree._Element], close: bytes, opening: bytes
+) -> list[bytes]:
+    """Each of ``elements`` (the last children of ``parent``) exactly as it appears in ``root`` serialised.
+
+    The namespaces are declared on the root and indentation follows the depth, so an entry's
+    bytes do not depend on its siblings: a feed is its head, its entries' bytes and the close.
+    Entries start on a line of their own with ``opening`` (text and attribute values cannot
+    hold a raw ``<``); should the count not come out right, each entry is serialised alone.
+    """
+    for child in list(parent)[: len(parent) - len(elements)]:
+        parent.remove(child)
+    parent.insert(0, etree.Element(_PLACEHOLDER))
+    whole = serialise(root)
+    del parent[0]
+    placeholder = whole.find(b"<" + _PLACEHOLDER.encode())
+    start = whole.find(b"\n", placeholder) + 1
+    if placeholder >= 0 and start > 0 and whole.endswith(close):
+        body = whole[start : -len(close)]
+        starts = [0]
+        found = body.find(b"\n" + opening)
+        while found >= 0:
+            starts.append(found + 1)
+            found = body.find(b"\n" + opening, found + 1)
+        if len(starts) == len(elements) and body.startswith(opening):
+            return [body[a:b] for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    return _cut_out_one_by_one(root, parent, elements, close)
+
+
+def _cut_out_one_by_one(
+    root: etree._Element, parent: etree._Element, elements: list[etree._Element], close: bytes
+) -> list[bytes]:
+    for child in list(parent):
+        parent.remove(child)
+    etree.SubElement(parent, _PLACEHOLDER)
+    before = serialise(root)
+    if not before.endswith(close):
+        raise RuntimeError("unexpected feed layout from feedgen")
+    prefix = before[: -len(close)]
+    pieces = []
+    for element in elements:
+        parent.append(element)
+        data = serialise(root)
+        parent.remove(element)
+        if not (data.startswith(prefix) and data.endswith(close)):
+            raise RuntimeError("unexpected feed layout from feedgen")
+        pieces.append(data[len(prefix) : -len(close)])
+    return pieces
+
+
+def splice(head: bytes, entries: list[bytes], close: bytes) -> bytes:
+    if not head.endswith(close):
+        raise RuntimeError("unexpected feed layout from feedgen")
+    return head[: -len(close)] + b"".join(entries) + close
