@@ -361,12 +361,15 @@ def plan_from_store(settings: Settings, store: ArticleStore, state: FeedsState, 
     """The feeds to publish: all selected afresh on a first build or a change of code or settings;
     otherwise only those that changes since the previous build touch (none: no article is read)."""
     config = config_fingerprint(settings)
-    if state.change_seq is None or state.config != config or store.max_change_seq() < state.change_seq:
+    change_seq = store.max_change_seq() if state.change_seq is not None and state.config == config else None
+    if change_seq is None or state.change_seq is None or change_seq < state.change_seq:
         plan = full_plan(settings, store, state.known)
     else:
         pairs = (key.partition("/") for key in state.terms)
         terms = {(kind, slug): state.terms[f"{kind}/{slug}"] for kind, _, slug in pairs if slug}
-        plan = incremental_plan(settings, store, state.change_seq, terms, state.known, _intact(writer, state))
+        plan = incremental_plan(
+            settings, store, state.change_seq, terms, state.known, _intact(writer, state), change_seq
+        )
     state.config = config
     return plan
 

@@ -28,6 +28,9 @@ FeedKey = tuple[str, str]
 
 MAIN_KEY: FeedKey = (MAIN_KIND, MAIN_KIND)
 _CHANGES_PAGE = 500
+# Beyond this many changed articles (a first import, a re-collect after a parser change)
+# selecting every feed afresh is cheaper than tracing each change to its feeds.
+MAX_TRACED_CHANGES = 2000
 
 
 @dataclass(frozen=True)
@@ -142,21 +145,23 @@ def full_plan(settings: Settings, store: ArticleStore, known: Sequence[Mapping[s
     )
 
 
-def _touched_by(store: ArticleStore, since: int, kinds: Sequence[str]) -> tuple[bool, set[tuple[str, str]]]:
-    """Whether anything changed after ``since``, and the (kind, name) pairs of the changed
-    articles, as they are now and as they were at ``since``."""
+def _touched_by(store: ArticleStore, since: int, kinds: Sequence[str]) -> set[tuple[str, str]] | None:
+    """The (kind, name) pairs of the articles changed after ``since``, as they are now and as
+    they were at ``since``; None when more than MAX_TRACED_CHANGES changed."""
     pairs: set[tuple[str, str]] = set()
     cursor = since
-    changed = False
+    traced = 0
     while page := store.changes_since(cursor, _CHANGES_PAGE):
-        changed = True
+        traced += len(page)
+        if traced > MAX_TRACED_CHANGES:
+            return None
         for change in page:
             before: Article | None = store.version_at(change.article.id, since)
             for article in (change.article, before):
                 if article is not None:
                     pairs.update(p for p in article_terms_of(article) if p[0] in kinds)
         cursor = page[-1].seq
-    return changed, pairs
+    return pairs
 
 
 def incremental_plan(
@@ -166,10 +171,11 @@ def incremental_plan(
     terms: Mapping[FeedKey, Sequence[str]],
     known: Sequence[Mapping[str, str]],
     intact: Callable[[str], bool],
+    change_seq: int,
 ) -> FeedPlan:
     """The feeds as the previous build left them (``since``, ``terms``, ``known``), with those
-    that changes after ``since`` touch, or whose files are not ``intact``, selected afresh."""
-    change_seq = store.max_change_seq()
+    that changes after ``since`` (up to the store's ``change_seq``) touch, or whose files are
+    not ``intact``, selected afresh."""
     kinds = list(settings.feeds.kinds)
     current: dict[FeedKey, set[str]] = {key: set(values) for key, values in terms.items() if key[0] in kinds}
     names = {(k.get("kind", ""), k.get("slug", "")): k.get("name", "") for k in known}
@@ -177,7 +183,10 @@ def incremental_plan(
     touched: set[FeedKey] = set()
     main_touched = False
     if change_seq != since:
-        main_touched, pairs = _touched_by(store, since, kinds)
+        pairs = _touched_by(store, since, kinds)
+        if pairs is None:
+            return full_plan(settings, store, known)
+        main_touched = True
         for kind, term in pairs:
             slug = slugify(plain_text(term))
             if slug:
