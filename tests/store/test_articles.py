@@ -95,3 +95,57 @@ def test_postgres_writers_draw_revision_ids_in_commit_order(postgres_engine: Eng
     first.join(10)
     second.join(10)
     assert (True, ["a", "b"]) == (waited, [change.article.external_id for change in store.changes_since(0, 10)])
+
+
+def _terms(engine: Engine) -> list[tuple[str, str, str]]:
+    from syndication.store.schema import article_terms
+
+    with engine.connect() as connection:
+        rows = connection.execute(article_terms.select().order_by(article_terms.c.article_id, article_terms.c.kind))
+        return [(row.article_id[:4], row.kind, row.term) for row in rows]
+
+
+def test_names_follow_the_article(any_engine: Engine, clock: FixedClock) -> None:
+    """Categories, regions and author are indexed while published; an edit replaces them, a retraction removes them."""
+    from syndication.model import Author
+
+    store = ArticleStore(any_engine)
+    article = replace(make_article(), regions=("Pfalz", "Pfalz"), author=Author(name="Jana Weiß"))
+    store.upsert(article, clock.now())
+    first = _terms(any_engine)
+    store.upsert(replace(article, categories=("Kultur", "x" * 201)), clock.now())
+    edited = _terms(any_engine)
+    store.retract([article.id], clock.now())
+    prefix = article.id[:4]
+    assert (
+        [(prefix, "author", "Jana Weiß"), (prefix, "category", "Politik"), (prefix, "region", "Pfalz")],
+        [(prefix, "author", "Jana Weiß"), (prefix, "category", "Kultur"), (prefix, "region", "Pfalz")],
+        [],
+    ) == (first, edited, _terms(any_engine))
+
+
+def test_upsert_many_equals_one_by_one(any_engine: Engine, clock: FixedClock) -> None:
+    """New articles written together get the same versions, revision order and outcomes as one at a time."""
+    store = ArticleStore(any_engine)
+    store.upsert(make_article("b"), clock.now())
+    items = [
+        (make_article("a"), "fp-a"),
+        (make_article("b", title="Neu"), None),
+        (make_article("c"), None),
+        (make_article("c", title="Gleich geändert"), None),
+        (make_article("d"), None),
+    ]
+    outcomes = store.upsert_many(items, clock.now())
+    order = [change.article.external_id for change in store.changes_since(0, 100)]
+    versions = {a.external_id: a.version for a in store.all()}
+    assert (
+        {"a": "created", "b": "updated", "c": "updated", "d": "created"},
+        ["a", "b", "c", "d"],
+        {"a": 1, "b": 2, "c": 2, "d": 1},
+        {"a": "fp-a"},
+    ) == (
+        {article.external_id: outcomes[article.id].value for article, _ in items},
+        order,
+        versions,
+        {k: v for k, v in store.fingerprints("test").items() if v},
+    )
