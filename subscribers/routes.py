@@ -9,7 +9,7 @@ POST needs neither cookies nor a form token: the link's token suffices.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +34,7 @@ from subscribers.tokens import Purpose, TokenInvalid
 from subscribers.webhook import (
     EventObserver,
     EventProcessor,
+    EventSink,
     SignatureRejected,
     load_public_key,
     parse_events,
@@ -101,9 +102,13 @@ def _environment(settings: Settings) -> jinja2.Environment:
 
 
 class SubscriberPages(SignUpPages):
-    def __init__(self, runtime: Runtime, event_observers: Sequence[EventObserver] = ()) -> None:
+    def __init__(
+        self, runtime: Runtime, event_observers: Sequence[EventObserver] = (),
+        event_sink: Callable[[], EventSink] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.event_observers = tuple(event_observers)
+        self.event_sink = event_sink
         self.settings = runtime.settings
         self.templates = _environment(self.settings)
 
@@ -322,7 +327,11 @@ class SubscriberPages(SignUpPages):
             events = parse_events(body)
         except InputError as exc:
             return JSONResponse({"error": exc.reason}, status_code=400)
-        processor = EventProcessor(self.service.store, self.event_observers)
+        if self.event_sink is None:
+            log.error("SendGrid webhook refused: no event store is wired into the app")
+            return JSONResponse({"error": "event store not configured"}, status_code=503)
+        processor = EventProcessor(self.service.store, self.event_sink(), self.event_observers,
+                                   opens=self.settings.tracking.opens)
         report = await run_in_threadpool(processor.process, events, self.runtime.clock.now())
         log.info(
             "SendGrid webhook: %d applied, %d duplicates, %d ignored, %d unmatched",
@@ -358,9 +367,13 @@ def _form_str(form: FormData, key: str) -> str | None:
     return str(value) if isinstance(value, str) and value else None
 
 
-def routes(runtime: Runtime, *, event_observers: Sequence[EventObserver] = ()) -> list[Route]:
-    """The subscriber pages and the SendGrid webhook; ``event_observers`` also get the webhook's events."""
-    pages = SubscriberPages(runtime, event_observers)
+def routes(
+    runtime: Runtime, *, event_observers: Sequence[EventObserver] = (),
+    event_sink: Callable[[], EventSink] | None = None,
+) -> list[Route]:
+    """The subscriber pages and the SendGrid webhook; ``event_sink`` stores the webhook's events,
+    ``event_observers`` also get them."""
+    pages = SubscriberPages(runtime, event_observers, event_sink)
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),

@@ -1,4 +1,11 @@
-"""The SendGrid Event Webhook: signature check, de-duplication, bounces/complaints/unsubscribes.
+"""The SendGrid Event Webhook: signature check, and each event parsed into a :class:`SendEvent`.
+
+Storing, de-duplicating, the bounce/complaint policy and the report counters are the event
+store's (``syndication.events``), handed in as an :class:`EventSink`; this module only verifies,
+parses and maps each event to its edition, run and subscriber by the custom args the message
+carried (edition_id, run_id, subscriber_id, variant). An event naming no subscriber id is
+matched by its address only to apply the policy (a bounce or complaint must suppress); it is
+never counted for an edition by address alone.
 
 SendGrid signs ``timestamp + raw body`` with ECDSA (P-256, SHA-256) and sends the DER
 signature base64-encoded in ``X-Twilio-Email-Event-Webhook-Signature`` and the Unix time in
@@ -16,54 +23,51 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from subscribers.addresses import normalise_email
-from subscribers.model import SubscriberStatus
-from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
-from subscribers.tables import subscribers, webhook_events
+from subscribers.tables import subscribers
 from syndication.errors import ConfigError, InputError
+from syndication.events.model import BounceType, EventKind, SendEvent
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
-# Event → the status it leads to.
-EVENT_STATUS: Mapping[str, SubscriberStatus] = {
-    "bounce": SubscriberStatus.BOUNCED,
-    "dropped": SubscriberStatus.BOUNCED,
-    "spamreport": SubscriberStatus.COMPLAINED,
-    "unsubscribe": SubscriberStatus.UNSUBSCRIBED,
-    "group_unsubscribe": SubscriberStatus.UNSUBSCRIBED,
-}
+PROVIDER = "sendgrid"
 
-# SendGrid retries a failed post for hours, not weeks; event ids are kept well beyond that.
-EVENT_RETENTION = timedelta(days=14)
+# SendGrid's event type → ours. group_resubscribe has none: only a fresh double opt-in lifts a
+# suppression, never a provider's event.
+EVENT_KINDS: Mapping[str, EventKind] = {
+    "processed": EventKind.PROCESSED,
+    "delivered": EventKind.DELIVERED,
+    "deferred": EventKind.DEFERRED,
+    "bounce": EventKind.BOUNCE,
+    "dropped": EventKind.DROPPED,
+    "spamreport": EventKind.COMPLAINT,
+    "unsubscribe": EventKind.UNSUBSCRIBE,
+    "group_unsubscribe": EventKind.UNSUBSCRIBE,
+    "click": EventKind.CLICK,
+    "open": EventKind.OPEN,
+}
 
 # A subscriber id as SendGrid echoes it back: ASCII digits that fit a 64-bit integer.
 _SUBSCRIBER_ID = re.compile(r"[0-9]{1,18}")
 
-# A stronger outcome is never replaced by a weaker one (a complaint stays a complaint).
-_STRENGTH = {
-    SubscriberStatus.PENDING: 0,
-    SubscriberStatus.ACTIVE: 0,
-    SubscriberStatus.UNSUBSCRIBED: 1,
-    SubscriberStatus.BOUNCED: 2,
-    SubscriberStatus.COMPLAINED: 3,
-}
+_RUN_ID = re.compile(r"[0-9]{1,18}")
+_EDITION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def event_key(event_id: str) -> str:
-    """What is stored for an event id: SHA-256 of the whole id, so that ids of any length stay distinct."""
+    """What was stored for an event id in ``webhook_events``: SHA-256 of the whole id (as the event store does)."""
     return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -144,89 +148,128 @@ class EventObserver(Protocol):
     def observe(self, events: Sequence[Mapping[str, Any]], now: datetime) -> int: ...
 
 
-class EventProcessor:
-    """Applies SendGrid events to subscribers, each event at most once (by ``sg_event_id``).
+class Recorded(Protocol):
+    stored: int
+    duplicates: int
+    applied: int
+    unmatched: int
 
-    The id is stored as its SHA-256 (``event_key``), never cut short: ids sharing a prefix stay distinct.
+
+class EventSink(Protocol):
+    """Where parsed events go (``syndication.events.store.EventStore``)."""
+
+    def record(self, events: Sequence[SendEvent], now: datetime) -> Recorded: ...
+
+
+def _args(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The custom args, wherever SendGrid put them (top level, as it does, or under ``custom_args``)."""
+    nested = event.get("custom_args")
+    return {**(nested if isinstance(nested, Mapping) else {}), **event}
+
+
+def _id(value: Any, pattern: re.Pattern[str]) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not pattern.fullmatch(str(value)):
+        return None
+    return str(value)
+
+
+def _occurred(event: Mapping[str, Any], now: datetime) -> datetime:
+    stamp = event.get("timestamp")
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool) and 0 < stamp < 32_503_680_000:
+        return datetime.fromtimestamp(stamp, tz=UTC)
+    return now
+
+
+def _event_id(event: Mapping[str, Any]) -> str:
+    """SendGrid's ``sg_event_id``; without one, a digest of the whole event (a replay is still a duplicate)."""
+    given = event.get("sg_event_id")
+    if isinstance(given, str) and given:
+        return given
+    canonical = json.dumps(event, sort_keys=True, default=str, ensure_ascii=True)
+    return "body:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _text(value: Any, limit: int = 2000) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+class EventProcessor:
+    """Parses verified SendGrid events into :class:`SendEvent` s and hands them to the ``sink``.
+
+    ``opens``: open events are kept only when ``[tracking] opens`` is on.
     """
 
-    def __init__(self, store: SubscriberStore, observers: Sequence[EventObserver] = ()) -> None:
+    def __init__(self, store: Any, sink: EventSink, observers: Sequence[EventObserver] = (), *,
+                 opens: bool = False) -> None:
         self.store = store
+        self.sink = sink
         # Told about every verified batch of events (delivery records the evidence of accepted messages).
         self.observers = tuple(observers)
+        self.opens = opens
 
     def process(self, events: Sequence[Mapping[str, Any]], now: datetime) -> WebhookReport:
-        counts = {"applied": 0, "duplicates": 0, "ignored": 0, "unmatched": 0}
-        for event in events:
-            counts[self._process_one(event, now)] += 1
-        with self.store.engine.begin() as connection:
-            connection.execute(delete(webhook_events).where(webhook_events.c.received_at < now - EVENT_RETENTION))
+        parsed: list[SendEvent] = []
+        ignored = 0
+        with self.store.engine.connect() as connection:
+            for event in events:
+                one = self.parse(connection, event, now)
+                if one is None:
+                    ignored += 1
+                else:
+                    parsed.extend(one)
+        outcome = self.sink.record(parsed, now)
         for observer in self.observers:
             observer.observe(events, now)
-        return WebhookReport(**counts)
+        stored_without_action = outcome.stored - outcome.applied - outcome.unmatched
+        return WebhookReport(applied=outcome.applied, duplicates=outcome.duplicates,
+                             ignored=ignored + stored_without_action, unmatched=outcome.unmatched)
 
-    def _subscriber_for(self, connection: Any, event: Mapping[str, Any]) -> tuple[int, str] | None:
-        custom_args = event.get("custom_args") if isinstance(event.get("custom_args"), Mapping) else {}
-        raw_id = event.get("subscriber_id", custom_args.get("subscriber_id"))
+    def parse(self, connection: Any, event: Mapping[str, Any], now: datetime) -> list[SendEvent] | None:
+        """The event as ours, or None when it is ignored (group_resubscribe, opens when off, unknown types)."""
+        kind = EVENT_KINDS.get(str(event.get("event", "")))
+        if kind is None or (kind == EventKind.OPEN and not self.opens):
+            return None
+        args = _args(event)
+        edition_id = _id(args.get("edition_id"), _EDITION_ID)
+        run_id = _id(args.get("run_id"), _RUN_ID)
+        bounce_type = None
+        if kind == EventKind.BOUNCE:
+            # "blocked": the receiving server refused for now (a soft bounce); "bounce": for good.
+            bounce_type = BounceType.SOFT if str(event.get("type", "")).lower() == "blocked" else BounceType.HARD
+        event_id = _event_id(event)
+        common = {
+            "provider": PROVIDER, "occurred_at": _occurred(event, now), "edition_id": edition_id,
+            "run_id": int(run_id) if run_id else None,
+            "subscriber_id": self._subscriber_for(connection, event, args),
+            "variant": _text(args.get("variant"), 200),
+        }
+        first = SendEvent(
+            provider_event_id=event_id, kind=kind, bounce_type=bounce_type,
+            smtp_status=_text(event.get("status"), 20),
+            reason=_text(event.get("reason")) or _text(event.get("response")),
+            url=_text(event.get("url")) if kind == EventKind.CLICK else None,
+            article_id=_text(args.get("article_id"), 64), **common,  # type: ignore[arg-type]
+        )
+        return [first]
+
+    @staticmethod
+    def _subscriber_for(connection: Any, event: Mapping[str, Any], args: Mapping[str, Any]) -> int | None:
+        """The subscriber by the id the message carried (which must belong to the event's address, if named)."""
         email = None
         if isinstance(event.get("email"), str):
             try:
                 email = normalise_email(event["email"])
             except InputError:
                 email = None
-        if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) and _SUBSCRIBER_ID.fullmatch(str(raw_id)):
+        raw_id = _id(args.get("subscriber_id"), _SUBSCRIBER_ID)
+        if raw_id is not None:
             row = connection.execute(
-                select(subscribers.c.id, subscribers.c.email).where(subscribers.c.id == int(str(raw_id)))
+                select(subscribers.c.id, subscribers.c.email).where(subscribers.c.id == int(raw_id))
             ).first()
-            # The id must belong to the address the event is about, when the event names one.
             if row is not None and (email is None or row.email == email):
-                return row.id, row.email
+                return int(row.id)
+            return None
         if email is not None:
-            row = connection.execute(
-                select(subscribers.c.id, subscribers.c.email).where(subscribers.c.email == email)
-            ).first()
-            if row is not None:
-                return row.id, row.email
+            found = connection.execute(select(subscribers.c.id).where(subscribers.c.email == email)).scalar()
+            return int(found) if found is not None else None
         return None
-
-    def _process_one(self, event: Mapping[str, Any], now: datetime) -> str:
-        kind = str(event.get("event", ""))[:40]
-        event_id = event.get("sg_event_id")
-        target = EVENT_STATUS.get(kind)
-        # A "blocked" bounce is temporary (the receiver refused for now): the address stays.
-        if kind == "bounce" and str(event.get("type", "")).lower() == "blocked":
-            target = None
-        with self.store.engine.begin() as connection:
-            match = self._subscriber_for(connection, event) if target is not None else None
-            outcome = "ignored" if target is None else ("unmatched" if match is None else "applied")
-            if isinstance(event_id, str) and event_id:
-                try:
-                    with connection.begin_nested():
-                        connection.execute(
-                            insert(webhook_events).values(
-                                sg_event_id=event_key(event_id),
-                                event=kind or "?",
-                                subscriber_id=match[0] if match else None,
-                                outcome=outcome,
-                                received_at=now,
-                            )
-                        )
-                except IntegrityError:
-                    return "duplicates"
-            if target is None or match is None:
-                return outcome
-            subscriber_id, email = match
-            current = SubscriberStatus(
-                connection.execute(select(subscribers.c.status).where(subscribers.c.id == subscriber_id)).scalar_one()
-            )
-            if _STRENGTH[target] > _STRENGTH[current]:
-                connection.execute(
-                    update(subscribers)
-                    .where(subscribers.c.id == subscriber_id)
-                    .values(status=target.value, unsubscribed=now, unsubscribe_reason=f"sendgrid:{kind}")
-                )
-            if target in (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED):
-                reason = BOUNCED if target == SubscriberStatus.BOUNCED else COMPLAINED
-                self.store.suppress_in(connection, self.store.email_hash(email), reason, now)
-        log.info("webhook event %s applied to subscriber %s", kind, subscriber_id)
-        return "applied"

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
 from syndication.delivery.doubt import DeliveryEvidence
+from syndication.events.wiring import event_store
 from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
 from syndication.partners.routes import routes as partner_routes
@@ -24,7 +25,8 @@ def collect_routes(runtime: Runtime) -> list[BaseRoute]:
         *health_routes(runtime),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
-        *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),)),
+        *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
+                           event_sink=lambda: event_store(runtime)),
         *public_routes(runtime),
     ]
 

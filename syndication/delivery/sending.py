@@ -95,6 +95,9 @@ def build_batch(
             failed.append((row.subscriber_id, problem))
             log.error("subscriber %s: no message: %s", row.subscriber_id, problem)
             continue
+        # The run and variant ride along, so that the provider's events map to their slot and variant.
+        problem = replace(problem, custom_args={**problem.custom_args, "run_id": str(batch.run_id),
+                                                "variant": batch.variant})
         recipients.append(problem)
         members[problem.email] = Member(row.id, row.subscriber_id)
     built = Batch(

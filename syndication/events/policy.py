@@ -30,6 +30,16 @@ class Action(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
 
 
+# A provider's drop of an address it already knows bad (SendGrid's reasons) is that fact again;
+# other drops (message too big, invalid header) say nothing about the reader.
+_DROP_REASONS = {
+    "bounced address": Action.BOUNCED,
+    "invalid": Action.BOUNCED,
+    "spam reporting address": Action.COMPLAINED,
+    "unsubscribed address": Action.UNSUBSCRIBED,
+}
+
+
 @dataclass(frozen=True)
 class BouncePolicy:
     soft_bounce_limit: int = 3
@@ -47,6 +57,8 @@ class BouncePolicy:
             return Action.UNSUBSCRIBED
         if event.kind == EventKind.BOUNCE and event.bounce_type == BounceType.HARD:
             return Action.BOUNCED
+        if event.kind == EventKind.DROPPED:
+            return _DROP_REASONS.get((event.reason or "").strip().lower())
         return None
 
 

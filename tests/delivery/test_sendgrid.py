@@ -49,7 +49,8 @@ def test_personalised_messages_arrive_with_headers_and_ids(engine: Engine, fake:
     assert ("text/plain", "text/html") == message.content_types
     assert "<https://www.pfalz-rundschau.example/unsubscribe?token=t2>" in message.headers["List-Unsubscribe"]
     assert "List-Unsubscribe=One-Click" == message.headers["List-Unsubscribe-Post"]
-    assert {"edition_id": "daily-2026-11-24", "subscriber_id": "2"} == message.custom_args
+    expected_args = {"edition_id": "daily-2026-11-24", "subscriber_id": "2", "run_id": "1", "variant": "all"}
+    assert expected_args == message.custom_args
     assert ("edition-daily", "daily-2026-11-24") == message.categories
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
-from subscribers.tables import webhook_events
-from subscribers.webhook import EVENT_RETENTION, SIGNATURE_HEADER, TIMESTAMP_HEADER, event_key, load_public_key
+from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+from syndication.events.model import event_key
+from syndication.events.tables import send_events
 
 
 def signed(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int) -> dict[str, str]:
@@ -148,19 +149,19 @@ def test_public_key_in_pem_or_base64_der(webhook_key: ec.EllipticCurvePrivateKey
     assert load_public_key(der).public_numbers() == load_public_key(pem).public_numbers()
 
 
-def test_old_event_ids_are_pruned_after_the_retention(
+def test_events_are_kept_and_a_late_replay_is_still_a_duplicate(
     live: LiveServer, webhook_key: ec.EllipticCurvePrivateKey
 ) -> None:
-    """Recorded event ids are kept for EVENT_RETENTION, then removed by a later post."""
+    """Events are facts kept in send_events (by SHA-256 of the id): a replay weeks later counts as a duplicate."""
     setup_subscribers(live)
     body = events_body({"event": "unsubscribe", "email": "abmelden@example.org", "sg_event_id": "p1"})
     live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
-    live.runtime.clock.advance(EVENT_RETENTION + timedelta(seconds=1))
-    later = events_body({"event": "delivered", "email": "abmelden@example.org", "sg_event_id": "p2"})
-    live.client.post("/webhooks/sendgrid", content=later, headers=signed(webhook_key, later, now_ts(live)))
+    live.runtime.clock.advance(timedelta(days=30))
+    again = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
     with live.runtime.engine.connect() as connection:
-        kept = connection.execute(select(webhook_events.c.sg_event_id)).scalars().all()
-    assert [event_key("p2")] == kept
+        kept = connection.execute(select(send_events.c.event_key)).scalars().all()
+    assert [event_key("p1")] == kept
+    assert 1 == again.json()["duplicates"]
 
 
 def test_malformed_signed_bodies_are_answered_without_server_errors(
