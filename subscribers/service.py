@@ -224,6 +224,9 @@ class SubscriptionService:
         activated = self.store.set_status(subscriber.id, SubscriberStatus.ACTIVE, now=now) or subscriber
         self.store.record_consent(self._consent(subscriber.id, "confirmed", consent))
         log.info("subscriber %s confirmed", subscriber.id)
+        self.runtime.notifier.notify(
+            "subscriber.confirmed", {"subscriber_id": subscriber.id, "email": activated.email}
+        )
         return activated, self._welcome(activated, again=False)
 
     def unsubscribe_headers(self, unsubscribe_url: str) -> dict[str, str]:
@@ -286,6 +289,9 @@ class SubscriptionService:
                 or subscriber
             )
             log.info("subscriber %s unsubscribed (%s)", subscriber.id, reason)
+            self.runtime.notifier.notify(
+                "subscriber.unsubscribed", {"subscriber_id": subscriber.id, "email": subscriber.email, "reason": reason}
+            )
         return subscriber
 
     def forget(self, email: str) -> bool:
@@ -304,6 +310,9 @@ class SubscriptionService:
             log.warning("erasure: the database log could not be emptied while another process reads it; "
                         "run forget again when nothing else uses the database")
         log.info("subscriber %s erased", subscriber_id if subscriber_id is not None else "(none)")
+        if subscriber_id is not None:
+            # The id alone; the outbox also takes the address out of the subscriber's earlier events.
+            self.runtime.notifier.notify("subscriber.erased", {"subscriber_id": subscriber_id})
         return subscriber_id is not None
 
     # -- mail --------------------------------------------------------------------

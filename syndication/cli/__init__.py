@@ -52,16 +52,19 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     given = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
     settings = load_settings(config_path)
     runtime = Runtime(settings=settings, secrets=Secrets.for_settings(settings), clock=given.clock)
-    ctx.obj = runtime
+    # The composition: features tell runtime.notifier what happened; the webhooks' outbox listens.
+    from syndication.webhooks.wiring import plug_in
+
+    ctx.obj = plug_in(runtime)
     ctx.call_on_close(runtime.close)
 
 
 def _register_commands() -> None:
     # Imported here so that each module can import `cli` from this package.
-    from syndication.cli import articles, demo, digest, feeds, init, partners, run, send, serve, subscribers
+    from syndication.cli import articles, demo, digest, feeds, init, partners, run, send, serve, subscribers, webhooks
 
     # `send` adds to the `digest` group, so it comes after `digest`.
-    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init):
+    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init, webhooks):
         module.register(cli)
 
 

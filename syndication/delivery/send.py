@@ -396,11 +396,20 @@ def send_edition(
     owns_messenger = messenger is None
     messenger = messenger or build_messenger(runtime.settings, runtime.secrets, clock=runtime.clock)
     try:
-        return deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
-                       bounces=StoreBounces(store))
+        report = deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
+                         bounces=StoreBounces(store))
     finally:
         if owns_messenger:
             messenger.close()
+    if report.sent_now and not (report.pending or report.in_doubt or report.busy):
+        # Queued only (the webhooks are posted elsewhere); keyed, so a rerun is the same event.
+        runtime.notifier.notify(
+            "edition.sent",
+            {"edition_id": report.edition_id, "slot": report.slot, "sent": report.sent, "failed": report.failed,
+             "skipped": report.skipped, "bounced": report.bounced},
+            key=f"{report.edition_id}:{report.slot}",
+        )
+    return report
 
 
 def send_single(runtime: Runtime, body: MessageBody, recipient: Recipient) -> Receipt:

@@ -154,6 +154,13 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
                     article_ids=json.dumps(list(edition.article_ids)),
                 )
             )
+            # In the edition's own transaction: the event exists if and only if the edition does.
+            runtime.notifier.notify(
+                "edition.built",
+                {"edition_id": edition.id, "name": edition.name, "edition_date": edition.edition_date.isoformat(),
+                 "articles": len(edition.article_ids)},
+                key=edition.id, connection=connection,
+            )
     except IntegrityError:
         # Another process built the same (name, date) edition a moment ago.
         return None

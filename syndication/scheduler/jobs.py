@@ -56,6 +56,9 @@ class Jobs:
     # send_edition(runtime, edition_id, slot, stop) → a report with ``sent``/``failed`` counts;
     # ``stop`` is set when the scheduler is asked to stop: end between batches.
     send_edition: Callable[[Runtime, str, str, threading.Event], Any]
+    # Post due outgoing webhooks; poll the bounce mailbox ([inbound] imap_url). None: not scheduled.
+    deliver_webhooks: Callable[[Runtime], Any] | None = None
+    poll_inbound: Callable[[Runtime], Any] | None = None
 
 
 # The real functions are imported when a job runs: the scheduler's start-up (and /healthz)
@@ -95,6 +98,18 @@ def send_edition_job(runtime: Runtime, edition_id: str, slot: str, stop: threadi
     return send_edition(runtime, edition_id, slot, stop=stop)
 
 
+def deliver_webhooks_job(runtime: Runtime) -> Any:
+    from syndication.webhooks.wiring import deliver_webhooks
+
+    return deliver_webhooks(runtime)
+
+
+def poll_inbound_job(runtime: Runtime) -> Any:
+    from syndication.inbound.service import poll_imap
+
+    return poll_imap(runtime)
+
+
 def real_jobs() -> Jobs:
     return Jobs(
         collect=run_collect_job,
@@ -102,6 +117,8 @@ def real_jobs() -> Jobs:
         build_edition=build_edition_job,
         latest_edition=latest_edition_job,
         send_edition=send_edition_job,
+        deliver_webhooks=deliver_webhooks_job,
+        poll_inbound=poll_inbound_job,
     )
 
 

@@ -31,6 +31,8 @@ log = logging.getLogger("syndication.scheduler")
 WORKERS = 3
 LOCK_CHECK_JOB_ID = "lock-check"
 LOCK_CHECK_SECONDS = 30
+WEBHOOKS_JOB_ID = "webhooks"
+INBOUND_JOB_ID = "inbound"
 
 
 def job_options(plan: Plan) -> dict[str, object]:
@@ -69,6 +71,18 @@ def configure(scheduler: BaseScheduler, service: SchedulerService) -> None:
         collect, trigger=plan.collect_trigger, id=COLLECT_JOB_ID, name="collect and publish feeds",
         next_run_time=now, **options,
     )
+    periodic = {
+        WEBHOOKS_JOB_ID: (service.jobs.deliver_webhooks, service.runtime.settings.webhooks,
+                          service.runtime.settings.scheduler.webhooks_interval_seconds),
+        INBOUND_JOB_ID: (service.jobs.poll_inbound, service.runtime.settings.inbound.imap_url,
+                         service.runtime.settings.inbound.poll_interval_minutes * 60),
+    }
+    for job_id, (job, configured, seconds) in periodic.items():
+        if job is not None and configured:
+            scheduler.add_job(
+                service.run_periodic, trigger="interval", seconds=seconds, args=[job_id, job], id=job_id,
+                name=job_id, next_run_time=now, replace_existing=True, coalesce=True, max_instances=1,
+            )
     due = catch_up(service, now)
     for job in plan.slot_jobs:
         scheduler.add_job(
@@ -171,6 +185,10 @@ def run_once(runtime: Runtime, jobs: Jobs) -> int:
         results = service.collect(publish=True)
         for job in service.due_slot_jobs(runtime.clock.now()):
             results.append(service.run_slot(job.id))
+        if jobs.poll_inbound is not None and runtime.settings.inbound.imap_url:
+            results.append(service.run_periodic(INBOUND_JOB_ID, jobs.poll_inbound))
+        if jobs.deliver_webhooks is not None and runtime.settings.webhooks:
+            results.append(service.run_periodic(WEBHOOKS_JOB_ID, jobs.deliver_webhooks))
     failed = any(result.outcome in (Outcome.FAILED, Outcome.INTERRUPTED) for result in results)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 

@@ -160,6 +160,31 @@ class SchedulerService:
         self._feeds_pending = result.outcome != Outcome.OK
         return result
 
+    # -- webhooks and inbound mail ---------------------------------------------------
+
+    def run_periodic(self, job_id: str, job: Callable[[Runtime], Any]) -> RunResult:
+        """Run a frequent job (webhooks, inbound); recorded in job_runs only when it did or failed something."""
+        if self.stop.is_set():
+            return RunResult(Outcome.SKIPPED, detail="stopping")
+        clock = self.runtime.clock
+        with self._active_run():
+            started = clock.now()
+            began = time.monotonic()
+            try:
+                result = RunResult(Outcome.OK, counts_of(job(self.runtime)))
+            except Exception as exc:  # a failing job is recorded; the scheduler goes on
+                log.exception("job=%s failed", job_id)
+                result = RunResult(Outcome.FAILED, detail=f"{type(exc).__name__}: {exc}")
+            if result.outcome == Outcome.OK and not any(result.counts.values()):
+                return result
+            duration = time.monotonic() - began
+            run_id = self.runs.start(job_id, started)
+            failed = result.outcome == Outcome.FAILED
+            self.runs.finish(run_id, result.outcome, clock.now(), duration, result.counts,
+                             result.detail if failed else None)
+            log.info(format_log_line(job_id, result, duration))
+            return result
+
     # -- editions -----------------------------------------------------------------------
 
     def key_for(self, job: SlotJob, now: datetime) -> SendKey | None:

@@ -12,4 +12,5 @@ import syndication.digest.tables
 import syndication.events.tables
 import syndication.partners.tables
 import syndication.scheduler.tables
-import syndication.store.schema  # noqa: F401
+import syndication.store.schema
+import syndication.webhooks.tables  # noqa: F401

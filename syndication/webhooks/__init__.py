@@ -1,0 +1,1 @@
+"""Outgoing webhooks: subscriber and edition events, signed (Standard Webhooks), queued, retried."""
