@@ -229,12 +229,16 @@ class SubscriptionService:
         )
         return activated, self._welcome(activated, again=False)
 
-    def unsubscribe_headers(self, unsubscribe_url: str) -> dict[str, str]:
+    def unsubscribe_headers(self, unsubscribe_url: str, subscriber_id: int) -> dict[str, str]:
         """RFC 2369 and RFC 8058 headers for a mail to a subscribed address, as digests carry them."""
+        from syndication.delivery.verp import mailto_unsubscribe
+
         mailto = self.runtime.settings.delivery.unsubscribe_mailto
+        signed_mailto = mailto_unsubscribe(self.runtime.secrets.require_secret_key(), mailto, subscriber_id, None)
         return {
-            # The HTTPS URI accepts a POST of exactly "List-Unsubscribe=One-Click" (see routes).
-            "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe>",
+            # The HTTPS URI accepts a POST of exactly "List-Unsubscribe=One-Click" (see routes); the
+            # mailto subject carries the subscriber's signed id (`syndication inbound` acts on it).
+            "List-Unsubscribe": f"<{unsubscribe_url}>, <{signed_mailto}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
 
@@ -246,7 +250,7 @@ class SubscriptionService:
             subscriber_id=subscriber.id,
             email=subscriber.email,
             name=subscriber.name,
-            headers=self.unsubscribe_headers(links["unsubscribe_url"]),
+            headers=self.unsubscribe_headers(links["unsubscribe_url"], subscriber.id),
             context={
                 "name": subscriber.name,
                 "again": again,

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from itsdangerous import Signer
 
 SALT = "syndication.delivery.verp"
+# The token in the List-Unsubscribe mailto: subject (the same form, its own key).
+UNSUBSCRIBE_SALT = "syndication.delivery.mailto-unsubscribe"
 # RFC 5321 §4.5.3.1.1.
 MAX_LOCAL_PART = 64
 # Bytes of HMAC-SHA256 kept: 80 bits, 16 base32 characters.
@@ -32,6 +34,7 @@ _EDITION = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 _TAG = re.compile(
     r"(?P<subscriber>[0-9a-z]{1,13})\.(?P<edition>_|[a-z0-9][a-z0-9-]{0,40})\.(?P<signature>[a-z2-7]{16})"
 )
+_TAG_ANYWHERE = re.compile(r"(?<![0-9a-z.-])[0-9a-z]{1,13}\.(?:_|[a-z0-9][a-z0-9-]{0,40})\.[a-z2-7]{16}(?![0-9a-z])")
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,11 @@ def _base36(number: int) -> str:
 class VerpCodec:
     """Makes and reads the VERP addresses of one bounce address (``bounces@example.org``)."""
 
-    def __init__(self, secret_key: str, bounce_address: str) -> None:
+    def __init__(self, secret_key: str, bounce_address: str, *, salt: str = SALT) -> None:
         local, _, domain = bounce_address.rpartition("@")
         self.local = local
         self.domain = domain
-        self._key = Signer(secret_key, salt=SALT, key_derivation="hmac").derive_key()
+        self._key = Signer(secret_key, salt=salt, key_derivation="hmac").derive_key()
 
     def _signature(self, tag: str) -> str:
         digest = hmac.new(self._key, tag.encode("ascii"), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
@@ -80,6 +83,19 @@ class VerpCodec:
             return None
         return f"{local}@{self.domain}"
 
+    def tag(self, subscriber_id: int, edition_id: str | None) -> str | None:
+        """The signed id alone (``<subscriber>.<edition>.<signature>``), e.g. for a mail subject."""
+        address = self.address(subscriber_id, edition_id)
+        return address.partition("+")[2].rpartition("@")[0] if address else None
+
+    def read_tag(self, text: str) -> VerpId | None:
+        """The ids of the first validly signed tag anywhere in ``text`` (a subject, a local part)."""
+        for match in _TAG_ANYWHERE.finditer(text.lower()):
+            found = self.read(f"{self.local}+{match.group(0)}@{self.domain}")
+            if found is not None:
+                return found
+        return None
+
     def read(self, address: str) -> VerpId | None:
         """The ids of a VERP address of ours with a valid signature; None for anything else."""
         local, _, domain = address.strip().strip("<>").rpartition("@")
@@ -96,3 +112,14 @@ class VerpCodec:
             return None
         edition = match["edition"]
         return VerpId(int(match["subscriber"], 36), None if edition == NO_EDITION else edition)
+
+
+def mailto_unsubscribe(secret_key: str, mailto: str, subscriber_id: int, edition_id: str | None) -> str:
+    """The List-Unsubscribe ``mailto:`` URI whose subject carries the subscriber's signed id.
+
+    A mail client sends it as it is; ``syndication inbound`` reads the subject and unsubscribes
+    exactly that subscriber, whatever address the mail comes from (forwarders, aliases).
+    """
+    codec = VerpCodec(secret_key, mailto, salt=UNSUBSCRIBE_SALT)
+    tag = codec.tag(subscriber_id, edition_id) or codec.tag(subscriber_id, None)
+    return f"mailto:{mailto}?subject=unsubscribe%20{tag}"

@@ -20,6 +20,7 @@ from subscribers.model import Subscriber
 from subscribers.service import make_signer
 from subscribers.tokens import Purpose
 from syndication.delivery.base import MessageBody, Recipient, Sender
+from syndication.delivery.verp import mailto_unsubscribe
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
 from syndication.model import Article
@@ -80,7 +81,8 @@ class EditionMailer:
         # The subscribers' own signer: same expiry settings, and the runtime's clock.
         self._signer = make_signer(runtime)
         texts = [text for article in self.articles for text in _article_texts(article)]
-        self.marker = edition_marker(runtime.secrets.require_secret_key(), edition.id, texts)
+        self._secret_key = runtime.secrets.require_secret_key()
+        self.marker = edition_marker(self._secret_key, edition.id, texts)
         self.placeholders = {part: f"%%{self.marker}:{part}%%" for part in PERSONAL_PARTS}
         self._position = order
         self._all_mask = sum(1 << order[article.id] for article in self.articles)
@@ -194,7 +196,9 @@ class EditionMailer:
             },
             headers={
                 # RFC 8058: the HTTPS URI accepts a POST of exactly this body for one-click unsubscribe.
-                "List-Unsubscribe": f"<{unsubscribe}>, <mailto:{mailto}?subject=unsubscribe>",
+                # The mailto subject carries the subscriber's signed id: `syndication inbound` acts on it.
+                "List-Unsubscribe": f"<{unsubscribe}>, "
+                f"<{mailto_unsubscribe(self._secret_key, mailto, subscriber.id, self.edition.id)}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
             custom_args={"edition_id": self.edition.id, "subscriber_id": str(subscriber.id)},

@@ -9,6 +9,7 @@ import pytest
 
 from subscribers.tokens import Purpose, TokenInvalid, TokenSigner
 from syndication.delivery.base import Sender, personalise
+from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.digest import personalize
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer, greeting_for
 from syndication.runtime import Runtime
@@ -77,8 +78,10 @@ def test_recipient_gets_signed_links_and_one_click_headers(runtime: Runtime) -> 
         purpose = Purpose(urlsplit(link).path.strip("/"))
         assert 42 == signer.read(purpose, _token(link)).subscriber_id
     unsubscribe = next(link for link in links if "/unsubscribe" in link)
+    mailto = "unsubscribe@pfalz-rundschau.example"
+    tag = VerpCodec(SECRET, mailto, salt=UNSUBSCRIBE_SALT).tag(42, "daily-2026-11-24")
     assert (
-        f"<{unsubscribe}>, <mailto:unsubscribe@pfalz-rundschau.example?subject=unsubscribe>"
+        f"<{unsubscribe}>, <mailto:{mailto}?subject=unsubscribe%20{tag}>"
         == recipient.headers["List-Unsubscribe"]
     )
     assert "List-Unsubscribe=One-Click" == recipient.headers["List-Unsubscribe-Post"]
@@ -135,7 +138,8 @@ def test_shared_headers_and_sender(runtime: Runtime) -> None:
     """List-Id and Feedback-ID (campaign:edition:list:sender) for every message; the configured sender."""
     mailer = _mailer(runtime, 1)
     list_id = "Pfalz-Rundschau Newsletter <newsletter.pfalz-rundschau.example>"
-    feedback_id = f"{mailer.edition.id}:{mailer.edition.name}:newsletter.pfalz-rundschau.example:pfalz-rundschau.example"
+    feedback_id = (f"{mailer.edition.id}:{mailer.edition.name}:newsletter.pfalz-rundschau.example:"
+                   "pfalz-rundschau.example")
     assert {"List-Id": list_id, "Feedback-ID": feedback_id} == dict(mailer.shared_headers())
     assert (
         Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")

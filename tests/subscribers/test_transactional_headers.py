@@ -13,7 +13,10 @@ from live_server import LiveServer
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.service import Consent, SubscriptionService
 
-ONE_CLICK = re.compile(r"<(https?://[^>]+/unsubscribe\?token=[A-Za-z0-9._-]+)>, <mailto:[^>]+\?subject=unsubscribe>")
+ONE_CLICK = re.compile(
+    r"<(https?://[^>]+/unsubscribe\?token=[A-Za-z0-9._-]+)>, "
+    r"<mailto:[^>]+\?subject=unsubscribe%20[0-9a-z]+\._\.[a-z2-7]{16}>"
+)
 
 
 def _outbox(live: LiveServer) -> list[EmailMessage]:
