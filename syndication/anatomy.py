@@ -147,15 +147,31 @@ def _cut_from(element: etree._Element, root: etree._Element) -> None:
 # -- headings ---------------------------------------------------------------------------
 
 
+# Per configuration (kept alive here, so its id stays its own): the headings, normalised once.
+_HEADINGS: dict[int, tuple[AnatomyConfig, tuple[tuple[SectionRole, str], ...]]] = {}
+
+
+def _normalised_headings(anatomy: AnatomyConfig) -> tuple[tuple[SectionRole, str], ...]:
+    found = _HEADINGS.get(id(anatomy))
+    if found is None or found[0] is not anatomy:
+        pairs = tuple(
+            (SectionRole(role), normalize_space(prefix).casefold())
+            for role, prefixes in anatomy.headings.items()
+            for prefix in prefixes
+        )
+        if len(_HEADINGS) > 64:
+            _HEADINGS.clear()
+        found = _HEADINGS[id(anatomy)] = (anatomy, pairs)
+    return found[1]
+
+
 def heading_role(heading: str, anatomy: AnatomyConfig) -> tuple[SectionRole, str] | None:
     """The role a heading names and the configured text it starts with (longest match wins)."""
     folded = normalize_space(heading).casefold()
     best: tuple[SectionRole, str] | None = None
-    for role, prefixes in anatomy.headings.items():
-        for prefix in prefixes:
-            wanted = normalize_space(prefix).casefold()
-            if wanted and folded.startswith(wanted) and (best is None or len(wanted) > len(best[1])):
-                best = (SectionRole(role), wanted)
+    for role, wanted in _normalised_headings(anatomy):
+        if wanted and folded.startswith(wanted) and (best is None or len(wanted) > len(best[1])):
+            best = (role, wanted)
     return best
 
 
@@ -249,6 +265,10 @@ def _cut_comment_area(root: etree._Element) -> None:
 def _take_ai_label(root: etree._Element, anatomy: AnatomyConfig) -> bool:
     labels = [normalize_space(label).casefold() for label in anatomy.ai_image_labels if label.strip()]
     if not labels:
+        return False
+    # Every element's text is part of the whole text: no label there, none in any element.
+    whole = _text(root).casefold()
+    if not any(label in whole for label in labels):
         return False
     # Keyed by id() and holding the elements: lxml keeps one proxy per node only while it is referenced.
     captions = {id(e): e for e in _select(root, anatomy.ai_label_selectors)}

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ import markdown
 import yaml
 
 from syndication.anatomy import parse_body, strip_quote_marks
-from syndication.config import SourceConfig
+from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
 from syndication.errors import InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image, Status, article_id
@@ -51,6 +54,10 @@ class _Bad(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+    def __reduce__(self) -> tuple[type[_Bad], tuple[str, str]]:
+        # Travels back from a worker process.
+        return (_Bad, (self.field, self.message))
 
 
 def _settings_digest(source: SourceConfig, context: SourceContext) -> str:
@@ -207,37 +214,70 @@ class FolderSource:
         digest = _settings_digest(self.config, context)
         by_fingerprint = {value: external for external, value in context.known.items() if value}
         by_relative = {_relative_of(value): external for external, value in context.known.items() if value}
-        ids_seen: dict[str, str] = {}
+        # Unchanged files are only stat()ed; the others are read and parsed, in parallel when there are many.
+        plan: list[tuple[SourceEvent | _Task, str]] = []
         for path, relative, stat in self.files():
             current = fingerprint(digest, stat, relative)
             known_id = by_fingerprint.get(current)
             if known_id is not None:
-                ids_seen[known_id] = relative
-                yield Unchanged(known_id)
+                plan.append((Unchanged(known_id), relative))
                 continue
             fallback_id = by_relative.get(relative) or relative.rsplit(".", 1)[0]
             refused = context.too_large(stat.st_size)
             if refused is not None:
                 # Never read: a huge file must not cost the collect its memory or the feeds their build.
-                yield Failed(fallback_id, InputError(str(path), refused, "size"))
+                plan.append((Failed(fallback_id, InputError(str(path), refused, "size")), relative))
                 continue
-            try:
-                article = self.read(path, relative, context)
-            except _Bad as bad:
-                yield Failed(fallback_id, InputError(str(path), bad.message, bad.field))
+            plan.append((_Task(str(path), relative, current, fallback_id), relative))
+        tasks = [item for item, _ in plan if isinstance(item, _Task)]
+        parsed = iter(self._parse_all(tasks, context))
+        ids_seen: dict[str, str] = {}
+        for item, relative in plan:
+            if not isinstance(item, _Task):
+                if isinstance(item, Unchanged):
+                    ids_seen[item.external_id] = relative
+                yield item
                 continue
-            if article is None:
+            path = Path(item.path)
+            result = next(parsed)
+            if isinstance(result, _Bad):
+                yield Failed(item.fallback_id, InputError(str(path), result.message, result.field))
+                continue
+            article, draft = result
+            if draft and article.external_id not in context.known:
                 continue
             if article.external_id in ids_seen:
                 other = ids_seen[article.external_id]
                 error = InputError(str(path), f"id {article.external_id!r} is already used by {other}", "id")
-                yield Failed(fallback_id, error)
+                yield Failed(item.fallback_id, error)
                 continue
-            ids_seen[article.external_id] = relative
-            yield Fetched(article, current)
+            ids_seen[article.external_id] = item.relative
+            yield Fetched(article, item.fingerprint)
+
+    def _parse_all(self, tasks: list[_Task], context: SourceContext) -> Iterator[tuple[Article, bool] | _Bad]:
+        """Each task's article (and whether it is a draft) or what is wrong with it, in order."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or len(tasks) < PARALLEL_FROM:
+            for task in tasks:
+                yield _parse_file(self, task, context.site, context.anatomy)
+            return
+        start = "fork" if threading.active_count() == 1 else "forkserver"
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(start),
+            initializer=_start_worker,
+            initargs=(self.config, self.path, context.site, context.anatomy),
+        ) as pool:
+            yield from pool.map(_parse_in_worker, tasks, chunksize=16)
 
     def read(self, path: Path, relative: str, context: SourceContext) -> Article | None:
         """The article in ``path``; None for a draft never stored. Raises _Bad naming the field."""
+        article, draft = self._read(path, relative, context.site, context.anatomy)
+        if draft and article.external_id not in context.known:
+            return None
+        return article
+
+    def _read(self, path: Path, relative: str, site: SiteConfig, anatomy: AnatomyConfig) -> tuple[Article, bool]:
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -249,7 +289,7 @@ class FolderSource:
             message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}, offset {exc.start})"
             raise _Bad("encoding", message) from None
         meta, body = self._split(text)
-        return self._article(meta, body, path, relative, context)
+        return self._article(meta, body, path, relative, site, anatomy)
 
     @staticmethod
     def _split(text: str) -> tuple[dict[str, Any], str]:
@@ -271,9 +311,9 @@ class FolderSource:
         return meta, body
 
     def _article(
-        self, meta: dict[str, Any], body: str, path: Path, relative: str, context: SourceContext
-    ) -> Article | None:
-        site = context.site
+        self, meta: dict[str, Any], body: str, path: Path, relative: str, site: SiteConfig, anatomy: AnatomyConfig
+    ) -> tuple[Article, bool]:
+        """The article and whether it is a draft (stored as retracted when it was stored before)."""
         title = _text(meta, "title")
         if not title:
             raise _Bad("title", "missing: every article needs a title")
@@ -281,8 +321,6 @@ class FolderSource:
         status_text = (_text(meta, "status") or "published").lower()
         if status_text not in STATUSES:
             raise _Bad("status", f"{meta.get('status')!r} is not one of {', '.join(STATUSES)}")
-        if status_text == "draft" and external_id not in context.known:
-            return None
         status = Status.PUBLISHED if status_text == "published" else Status.RETRACTED
 
         slug = (_text(meta, "slug") or external_id).strip("/")
@@ -302,15 +340,15 @@ class FolderSource:
             raise _Bad("priority", f"expected a whole number, not {priority!r}")
 
         is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
-        html = markdown.markdown(body, extensions=list(MARKDOWN_EXTENSIONS)) if is_markdown else body
+        html = _markdown(body) if is_markdown else body
         author = _author(meta.get("author"), url)
-        parsed = parse_body(html, context.anatomy, url, author=author.name if author else None)
+        parsed = parse_body(html, anatomy, url, author=author.name if author else None)
 
         image = _image(meta.get("image"), url, "image")
         if image is not None and parsed.ai_image_label and not image.ai_generated:
             image = replace(image, ai_generated=True)
         quote = _text(meta, "author_quote")
-        return Article(
+        article = Article(
             id=article_id(self.name, external_id),
             source=self.name,
             external_id=external_id,
@@ -331,3 +369,54 @@ class FolderSource:
             body_html=parsed.body_html,
             priority=priority,
         )
+        return article, status_text == "draft"
+
+
+@dataclass(frozen=True)
+class _Task:
+    path: str
+    relative: str
+    fingerprint: str
+    fallback_id: str
+
+
+# Parsing runs in worker processes when a collect has at least this many files to read
+# (a first collect, a changed parser); fewer are parsed in the collecting process.
+PARALLEL_FROM = 200
+MAX_WORKERS = 4
+_MARKDOWN = threading.local()
+
+
+def _markdown(body: str) -> str:
+    """Markdown → HTML with one converter per thread, reset between documents (as Python-Markdown allows)."""
+    converter = getattr(_MARKDOWN, "converter", None)
+    if converter is None:
+        converter = _MARKDOWN.converter = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS))
+    try:
+        return converter.reset().convert(body)
+    except BaseException:
+        _MARKDOWN.converter = None  # a converter that failed halfway is not reused
+        raise
+
+
+def _parse_file(
+    source: FolderSource, task: _Task, site: SiteConfig, anatomy: AnatomyConfig
+) -> tuple[Article, bool] | _Bad:
+    try:
+        return source._read(Path(task.path), task.relative, site, anatomy)
+    except _Bad as bad:
+        return bad
+
+
+_WORKER: tuple[FolderSource, SiteConfig, AnatomyConfig] | None = None
+
+
+def _start_worker(config: SourceConfig, path: Path, site: SiteConfig, anatomy: AnatomyConfig) -> None:
+    global _WORKER
+    _WORKER = (FolderSource(config, path), site, anatomy)
+
+
+def _parse_in_worker(task: _Task) -> tuple[Article, bool] | _Bad:
+    assert _WORKER is not None
+    source, site, anatomy = _WORKER
+    return _parse_file(source, task, site, anatomy)
