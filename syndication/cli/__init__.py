@@ -61,10 +61,23 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 
 def _register_commands() -> None:
     # Imported here so that each module can import `cli` from this package.
-    from syndication.cli import articles, demo, digest, feeds, init, partners, run, send, serve, subscribers, webhooks
+    from syndication.cli import (
+        articles,
+        demo,
+        digest,
+        feeds,
+        inbound,
+        init,
+        partners,
+        run,
+        send,
+        serve,
+        subscribers,
+        webhooks,
+    )
 
     # `send` adds to the `digest` group, so it comes after `digest`.
-    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init, webhooks):
+    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init, webhooks, inbound):
         module.register(cli)
 
 

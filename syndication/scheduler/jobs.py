@@ -105,7 +105,7 @@ def deliver_webhooks_job(runtime: Runtime) -> Any:
 
 
 def poll_inbound_job(runtime: Runtime) -> Any:
-    from syndication.inbound.service import poll_imap
+    from syndication.inbound.imap import poll_imap
 
     return poll_imap(runtime)
 
