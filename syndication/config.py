@@ -272,10 +272,10 @@ class DeliveryConfig(Section):
     soft_bounce_limit: int = Field(default=3, ge=1)
     soft_bounce_days: float = Field(default=7, gt=0)
     # The complaint brake: a run pauses itself when its complaint rate (of delivered) passes this
-    # fraction, once complaint_brake_min_delivered messages were delivered; or its hard-bounce rate
-    # (of sent) passes bounce_brake. 0 turns a brake off.
+    # fraction, or its hard-bounce rate (of sent) passes bounce_brake, once brake_min_messages were
+    # delivered (or sent). 0 turns a brake off.
     complaint_brake: float = Field(default=0.001, ge=0, le=1)
-    complaint_brake_min_delivered: int = Field(default=1000, ge=1)
+    brake_min_messages: int = Field(default=1000, ge=1)
     bounce_brake: float = Field(default=0.05, ge=0, le=1)
     smtp: SmtpConfig = SmtpConfig()
     sendgrid: SendgridConfig = SendgridConfig()

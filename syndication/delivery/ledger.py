@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from syndication.delivery.brake import RunStatus
 from syndication.delivery.claims import Worker, claim_is_live, redact
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 
 __all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live", "redact"]
 
-PLANNING = "planning"
-READY = "ready"
-DONE = "done"
+PLANNING, READY, PAUSED, DONE = RunStatus.PLANNING, RunStatus.READY, RunStatus.PAUSED, RunStatus.DONE
 
 PENDING = "pending"
 SENDING = "sending"

@@ -30,6 +30,7 @@ from subscribers.store import BOUNCED, SubscriberStore
 from syndication.clock import Clock
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
+from syndication.delivery.brake import Brake, RunStatus, pause_reason, pause_run
 from syndication.delivery.doubt import settle
 from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUBT, Ledger, RunRow, Worker, redact
 from syndication.delivery.retry import RetryPolicy, send_with_retries
@@ -122,10 +123,12 @@ class SendReport:
     errors: tuple[str, ...] = ()
     # Another worker is planning this run right now; nothing was done.
     busy: bool = False
+    # Why the complaint brake paused the run (it waits for `digest resume`).
+    paused: str | None = None
 
     @property
     def exit_code(self) -> int:
-        return 1 if (self.failed or self.in_doubt or self.bounced) else 0
+        return 1 if (self.failed or self.in_doubt or self.bounced or self.paused) else 0
 
     def summary(self) -> str:
         if self.dry_run:
@@ -142,6 +145,8 @@ class SendReport:
             text += f", {self.in_doubt} in doubt (not resent; see `digest doubt {self.edition_id}`)"
         if self.pending:
             text += f", {self.pending} not yet sent"
+        if self.paused:
+            text += f"; PAUSED: {self.paused} (continue with `syndication digest resume {self.edition_id}`)"
         return text
 
 
@@ -163,6 +168,8 @@ class SendOptions:
     echo: Callable[[str], None] = field(default=print)
     # How long a message in doubt waits for the provider's events before it is sent again.
     in_doubt_wait: timedelta = timedelta(minutes=30)
+    # Asked before every batch; a reason pauses the run (issue 14: the complaint brake).
+    brake: Brake | None = None
 
 
 def _unplanned_variants(
@@ -248,6 +255,10 @@ def deliver(
             run = _plan(ledger, run, mailer, source, options)
         elif run.status == "planning":
             return SendReport(options.edition_id, options.slot, messenger.name, busy=True)
+        if run.status == RunStatus.PAUSED:
+            return _paused_report(ledger, run, messenger.name)
+        # A run resumed after a pause is not braked again: resuming was the editor's decision.
+        brake = options.brake if pause_reason(ledger.engine, run.id) is None else None
         resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
         settle(ledger, run, options.clock.now(), options.in_doubt_wait,
                events_expected=messenger.name == "sendgrid" and run.backend == "sendgrid")
@@ -265,8 +276,13 @@ def deliver(
         sent_now = 0
         errors: list[str] = []
         last_number = 0
+        paused: str | None = None
         try:
             while not (options.stop is not None and options.stop.is_set()):
+                if brake is not None:
+                    paused = _pull_brake(ledger, run, brake, options)
+                    if paused:
+                        break
                 batch = ledger.next_pending(run, last_number)
                 if batch is None:
                     break
@@ -288,7 +304,7 @@ def deliver(
         bounced=counts.bounced,
         skipped=counts.skipped + run.skipped_at_planning, pending=counts.pending, sent_now=sent_now,
         batches=counts.batches, batches_failed=counts.batches_failed, batches_in_doubt=counts.batches_in_doubt,
-        errors=tuple(errors),
+        errors=tuple(errors), paused=paused,
     )
     log.info(
         "send %s slot %s via %s: sent=%d (now %d) failed=%d skipped=%d in_doubt=%d pending=%d",
@@ -296,6 +312,24 @@ def deliver(
         report.skipped, report.in_doubt, report.pending,
     )
     return report
+
+
+def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions) -> str | None:
+    counts = ledger.counts(run)
+    reason = brake.reason(run.edition_id, run.slot, counts.sent, counts.bounced)
+    if reason is None or not pause_run(ledger.engine, run.id, reason, options.clock.now()):
+        return None
+    log.warning("send %s slot %s PAUSED by the complaint brake: %s", run.edition_id, run.slot, reason)
+    return reason
+
+
+def _paused_report(ledger: Ledger, run: RunRow, backend: str) -> SendReport:
+    counts = ledger.counts(run)
+    return SendReport(
+        edition_id=run.edition_id, slot=run.slot, backend=backend, planned=counts.planned, sent=counts.sent,
+        failed=counts.failed, in_doubt=counts.in_doubt, bounced=counts.bounced, pending=counts.pending,
+        skipped=counts.skipped + run.skipped_at_planning, paused=pause_reason(ledger.engine, run.id) or "paused",
+    )
 
 
 # -- the real implementations ------------------------------------------------------
@@ -359,7 +393,18 @@ def options_for(
         stop=stop,
         echo=echo,
         in_doubt_wait=timedelta(minutes=delivery.in_doubt_wait),
+        brake=_brake(runtime),
     )
+
+
+def _brake(runtime: Runtime) -> Brake | None:
+    from syndication.events.brake import CounterBrake
+
+    delivery = runtime.settings.delivery
+    if not delivery.complaint_brake and not delivery.bounce_brake:
+        return None
+    return CounterBrake(runtime.engine, complaint_brake=delivery.complaint_brake, bounce_brake=delivery.bounce_brake,
+                        min_messages=delivery.brake_min_messages)
 
 
 def send_edition(

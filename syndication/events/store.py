@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Table, and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from syndication.events.model import BounceType, EventKind, SendEvent
 from syndication.events.policy import Action, BouncePolicy, Suppressions
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # Slot of an event whose message we cannot place in a run.
 UNPLACED = ""
+# Events per transaction, and how often a transaction the database rolled back is tried.
+_CHUNK = 1000
+_ATTEMPTS = 3
 
 
 class RunPlaces(Protocol):
@@ -121,45 +125,69 @@ class EventStore:
         self.per_subscriber = per_subscriber
 
     def record(self, events: Sequence[SendEvent], now: datetime) -> RecordOutcome:
-        """Store each event once, apply its policy, count it; one transaction per event."""
-        counts = {"stored": 0, "duplicates": 0, "applied": 0, "unmatched": 0}
-        for event in events:
-            with self.engine.begin() as connection:
-                result = self._record_one(connection, event, now)
-            if result == "duplicates":
-                counts["duplicates"] += 1
-                continue
-            counts["stored"] += 1
-            if result != "stored":
-                counts[result] += 1
-        return RecordOutcome(**counts)
+        """Store each event once, apply its policy, count it; one transaction per chunk of events.
 
-    def _record_one(self, connection: Connection, event: SendEvent, now: datetime) -> str:
-        personal = event.kind not in (EventKind.CLICK, EventKind.OPEN) or self.per_subscriber
-        subscriber_id = event.subscriber_id if personal else None
-        run_id, slot = event.run_id, UNPLACED
-        if event.edition_id is not None:
-            run_id, slot = self.places.place(connection, event.edition_id, event.run_id, event.subscriber_id)
-        inserted = connection.execute(
-            _insert(connection, send_events).values(
-                provider=event.provider, event_key=event.key, kind=event.kind.value, occurred_at=event.occurred_at,
-                received_at=now, edition_id=event.edition_id, run_id=run_id, slot=slot, subscriber_id=subscriber_id,
-                variant=event.variant, bounce_type=event.bounce_type.value if event.bounce_type else None,
-                smtp_status=event.smtp_status, reason=event.reason, url=event.url, article_id=event.article_id,
-            ).on_conflict_do_nothing(index_elements=["provider", "event_key"]).returning(send_events.c.id)
-        ).first()
-        if inserted is None:
-            return "duplicates"
-        if event.edition_id is not None:
-            self._count(connection, event, slot, subscriber_id)
-        action = self._action(connection, event, now)
-        if action is None:
-            return "stored"
-        if event.subscriber_id is None or self.suppressions is None:
-            return "unmatched"
-        reason = f"{event.provider}:{event.kind.value}"
-        found = self.suppressions.apply_in(connection, event.subscriber_id, action, reason, now)
-        return "applied" if found else "unmatched"
+        Within a transaction every kind of row is written in one sorted order (events, marks,
+        counters, subscribers), so that concurrent posts of overlapping events never deadlock;
+        a transaction the database still chose as a deadlock victim is run again.
+        """
+        ordered = sorted(events, key=lambda event: (event.provider, event.key))
+        totals = {"stored": 0, "duplicates": 0, "applied": 0, "unmatched": 0}
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            for attempt in range(_ATTEMPTS):
+                try:
+                    with self.engine.begin() as connection:
+                        part = self._record_chunk(connection, chunk, now)
+                    break
+                except OperationalError:
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    log.warning("event store: transaction rolled back by the database (deadlock?); trying again")
+            for name, value in part.items():
+                totals[name] += value
+        return RecordOutcome(**totals)
+
+    def _record_chunk(self, connection: Connection, chunk: Sequence[SendEvent], now: datetime) -> dict[str, int]:
+        counts = {"stored": 0, "duplicates": 0, "applied": 0, "unmatched": 0}
+        places: dict[tuple[str, int | None, int | None], tuple[int | None, str]] = {}
+        new: list[tuple[SendEvent, str, int | None]] = []
+        for event in chunk:
+            personal = event.kind not in (EventKind.CLICK, EventKind.OPEN) or self.per_subscriber
+            subscriber_id = event.subscriber_id if personal else None
+            run_id, slot = event.run_id, UNPLACED
+            if event.edition_id is not None:
+                where = (event.edition_id, event.run_id, None if event.run_id else event.subscriber_id)
+                if where not in places:
+                    places[where] = self.places.place(connection, event.edition_id, event.run_id,
+                                                      event.subscriber_id)
+                run_id, slot = places[where]
+            inserted = connection.execute(
+                _insert(connection, send_events).values(
+                    provider=event.provider, event_key=event.key, kind=event.kind.value,
+                    occurred_at=event.occurred_at, received_at=now, edition_id=event.edition_id, run_id=run_id,
+                    slot=slot, subscriber_id=subscriber_id, variant=event.variant,
+                    bounce_type=event.bounce_type.value if event.bounce_type else None,
+                    smtp_status=event.smtp_status, reason=event.reason, url=event.url, article_id=event.article_id,
+                ).on_conflict_do_nothing(index_elements=["provider", "event_key"]).returning(send_events.c.id)
+            ).first()
+            if inserted is None:
+                counts["duplicates"] += 1
+            else:
+                counts["stored"] += 1
+                new.append((event, slot, subscriber_id))
+        self._count(connection, [(event, slot, sid) for event, slot, sid in new if event.edition_id is not None])
+        for event, _, _ in sorted(new, key=lambda item: item[0].subscriber_id or 0):
+            action = self._action(connection, event, now)
+            if action is None:
+                continue
+            if event.subscriber_id is None or self.suppressions is None:
+                counts["unmatched"] += 1
+                continue
+            reason = f"{event.provider}:{event.kind.value}"
+            found = self.suppressions.apply_in(connection, event.subscriber_id, action, reason, now)
+            counts["applied" if found else "unmatched"] += 1
+        return counts
 
     def _action(self, connection: Connection, event: SendEvent, now: datetime) -> Action | None:
         action = self.policy.immediate_action(event)
@@ -172,30 +200,50 @@ class EventStore:
                     send_events.c.kind == EventKind.BOUNCE.value,
                     send_events.c.bounce_type == BounceType.SOFT.value,
                     send_events.c.occurred_at >= event.occurred_at - self.policy.soft_bounce_window,
-                    send_events.c.occurred_at <= max(event.occurred_at, now),
+                    send_events.c.occurred_at <= event.occurred_at,
                 )
             ).scalar_one()
             if recent >= self.policy.soft_bounce_limit:
                 return Action.BOUNCED
         return None
 
-    def _count(self, connection: Connection, event: SendEvent, slot: str, subscriber_id: int | None) -> None:
-        assert event.edition_id is not None
-        keys = {"edition_id": event.edition_id, "slot": slot}
+    @staticmethod
+    def _counter(event: SendEvent) -> str:
         if event.kind == EventKind.CLICK:
-            unique = subscriber_id is None or _first_time(connection, event.edition_id, subscriber_id, "clicks")
-            _add(connection, send_report_counts, keys, {"clicks": 1, "unique_clicks": int(unique)})
-            url = event.url or ""
-            _add(connection, send_click_counts,
-                 {**keys, "article_id": event.article_id or "", "url_key": hashlib.sha256(url.encode()).hexdigest()},
-                 {"clicks": 1}, extra={"url": url})
-            return
+            return "clicks"
         if event.kind == EventKind.BOUNCE:
-            counter = "bounced_hard" if event.bounce_type == BounceType.HARD else "bounced_soft"
-        else:
-            counter = _COUNTER[event.kind]
-        if subscriber_id is None or _first_time(connection, event.edition_id, subscriber_id, counter):
-            _add(connection, send_report_counts, keys, {counter: 1})
+            return "bounced_hard" if event.bounce_type == BounceType.HARD else "bounced_soft"
+        return _COUNTER[event.kind]
+
+    def _count(self, connection: Connection, new: Sequence[tuple[SendEvent, str, int | None]]) -> None:
+        """Add the new events to the counters: marks first, then counter rows, each in sorted order."""
+        wanted = sorted({(event.edition_id or "", sid, self._counter(event)) for event, _, sid in new
+                         if sid is not None})
+        first = {mark for mark in wanted if _first_time(connection, *mark)}  # type: ignore[arg-type]
+        amounts: dict[tuple[str, str], dict[str, int]] = {}
+        clicks: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+        for event, slot, sid in new:
+            edition_id = event.edition_id or ""
+            counter = self._counter(event)
+            mark = (edition_id, sid, counter)
+            counts_once = sid is None or mark in first
+            first.discard(mark)
+            row = amounts.setdefault((edition_id, slot), {})
+            if event.kind == EventKind.CLICK:
+                row["clicks"] = row.get("clicks", 0) + 1
+                row["unique_clicks"] = row.get("unique_clicks", 0) + int(counts_once)
+                url = event.url or ""
+                key = (edition_id, slot, event.article_id or "", hashlib.sha256(url.encode()).hexdigest())
+                clicks[key] = (url, clicks.get(key, (url, 0))[1] + 1)
+            elif counts_once:
+                row[counter] = row.get(counter, 0) + 1
+        for (edition_id, slot), values in sorted(amounts.items()):
+            if values := {name: value for name, value in values.items() if value}:
+                _add(connection, send_report_counts, {"edition_id": edition_id, "slot": slot}, values)
+        for (edition_id, slot, article_id, url_key), (url, number) in sorted(clicks.items()):
+            _add(connection, send_click_counts,
+                 {"edition_id": edition_id, "slot": slot, "article_id": article_id, "url_key": url_key},
+                 {"clicks": number}, extra={"url": url})
 
     def forget_subscriber(self, connection: Connection, subscriber_id: int) -> None:
         """Erasure: nothing of the events says who the subscriber was (the sums stay)."""

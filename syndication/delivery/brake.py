@@ -1,0 +1,73 @@
+"""The complaint brake: a run that hurts the sender's reputation pauses itself between batches.
+
+The brake is asked before every batch. When it answers with a reason, the run becomes
+``paused`` (with the reason), no further batch is taken, and only ``syndication digest resume``
+continues it, from exactly where it stopped (the ledger knows what was sent). A resumed run
+keeps its reason on record and is not braked again: resuming is the editor's decision
+to finish it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import Engine, select, update
+
+from syndication.delivery.tables import delivery_runs
+
+log = logging.getLogger(__name__)
+
+
+class RunStatus(StrEnum):
+    # Being planned: recipients and batches are written before anything is sent.
+    PLANNING = "planning"
+    # Planned; batches are being (or waiting to be) sent.
+    READY = "ready"
+    # Stopped by the complaint brake; `digest resume` continues it.
+    PAUSED = "paused"
+    # Every batch is sent.
+    DONE = "done"
+
+
+class Brake(Protocol):
+    """Says whether a run must pause now (the real one reads the event counters)."""
+
+    def reason(self, edition_id: str, slot: str, sent: int, bounced: int) -> str | None:
+        """Why the run must pause, or None. ``sent``/``bounced``: the ledger's counts of the run."""
+        ...
+
+
+def pause_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
+    """Pause a run that is ready; returns whether it was paused by this call."""
+    with engine.begin() as connection:
+        done = connection.execute(
+            update(delivery_runs)
+            .where(delivery_runs.c.id == run_id, delivery_runs.c.status == RunStatus.READY.value)
+            .values(status=RunStatus.PAUSED.value, pause_reason=reason[:1000], finished_at=now)
+        ).rowcount
+    return bool(done)
+
+
+def resume_runs(engine: Engine, edition_id: str) -> list[str]:
+    """Release the brake of every paused run of the edition; returns their slots."""
+    with engine.begin() as connection:
+        slots = list(connection.execute(
+            select(delivery_runs.c.slot).where(
+                delivery_runs.c.edition_id == edition_id, delivery_runs.c.status == RunStatus.PAUSED.value
+            ).order_by(delivery_runs.c.slot)
+        ).scalars())
+        connection.execute(
+            update(delivery_runs)
+            .where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.status == RunStatus.PAUSED.value)
+            .values(status=RunStatus.READY.value, finished_at=None)
+        )
+    return [str(slot) for slot in slots]
+
+
+def pause_reason(engine: Engine, run_id: int) -> str | None:
+    with engine.connect() as connection:
+        value = connection.execute(select(delivery_runs.c.pause_reason).where(delivery_runs.c.id == run_id)).scalar()
+    return None if value is None else str(value)
