@@ -69,6 +69,7 @@ def _register_commands() -> None:
         inbound,
         init,
         partners,
+        report,
         run,
         send,
         serve,
@@ -76,8 +77,9 @@ def _register_commands() -> None:
         webhooks,
     )
 
-    # `send` adds to the `digest` group, so it comes after `digest`.
-    for module in (articles, feeds, digest, send, subscribers, partners, run, serve, demo, init, webhooks, inbound):
+    # `send` and `report` add to the `digest` group, so they come after `digest`.
+    modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound)
+    for module in modules:
         module.register(cli)
 
 

@@ -71,3 +71,14 @@ def pause_reason(engine: Engine, run_id: int) -> str | None:
     with engine.connect() as connection:
         value = connection.execute(select(delivery_runs.c.pause_reason).where(delivery_runs.c.id == run_id)).scalar()
     return None if value is None else str(value)
+
+
+def paused_runs(engine: Engine) -> list[tuple[str, str, str]]:
+    """(edition id, slot, reason) of every paused run, oldest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(delivery_runs.c.edition_id, delivery_runs.c.slot, delivery_runs.c.pause_reason)
+            .where(delivery_runs.c.status == RunStatus.PAUSED.value)
+            .order_by(delivery_runs.c.id)
+        )
+        return [(str(row[0]), str(row[1]), str(row[2] or "paused")) for row in rows]

@@ -139,6 +139,17 @@ def _send_problems(plan: Plan, runs: RunLog, ledger: SendLedger, now: datetime) 
     return problems
 
 
+def _paused_sends(runtime: Runtime) -> list[str]:
+    """Sends the complaint brake stopped: they wait for an editor."""
+    from syndication.delivery.brake import paused_runs
+
+    return [
+        f"the send of {edition_id} ({slot}) is PAUSED: {reason}; continue with "
+        f"`syndication digest resume {edition_id}`"
+        for edition_id, slot, reason in paused_runs(runtime.engine)
+    ]
+
+
 def gather(runtime: Runtime, jobs: Jobs, plan: Plan) -> Health:
     now = runtime.clock.now()
     runs = RunLog(runtime.engine)
@@ -161,4 +172,5 @@ def gather(runtime: Runtime, jobs: Jobs, plan: Plan) -> Health:
     editions = tuple(_edition_status(runtime, jobs, name, ledger) for name in names)
     problems = _collect_problems(plan, runs, runtime.settings.scheduler.collect_overdue_factor, now)
     problems += _send_problems(plan, runs, ledger, now)
+    problems += _paused_sends(runtime)
     return Health(now=now, jobs=tuple(job_statuses), editions=editions, problems=tuple(problems))

@@ -1,0 +1,85 @@
+"""`syndication digest report|resume`: what happened to an edition's sends, and continuing a paused one."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from syndication.errors import UsageError
+from syndication.runtime import Runtime
+
+
+@click.command("report")
+@click.argument("edition_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the edition's counts.")
+@click.option("--slot", default=None, metavar="HH:MM", help="Only this delivery slot (same keys with --json).")
+@click.pass_obj
+def report(runtime: Runtime, edition_id: str, as_json: bool, slot: str | None) -> int:
+    """Recipients, sent, delivered, deferred, bounces, complaints, unsubscribes and clicks of EDITION_ID.
+
+    Per edition and per slot, each with its rate (of sent; complaints, unsubscribes and clicks of
+    delivered). The numbers are sums kept up to date as the provider's events arrive.
+    """
+    from syndication.delivery.places import recipients_by_slot
+    from syndication.digest.editions import get_edition
+    from syndication.events.report import build_reports, render_text
+
+    engine = runtime.engine
+    if get_edition(engine, edition_id) is None:
+        raise UsageError(f"no edition {edition_id!r} has been built")
+    with engine.connect() as connection:
+        edition, slots = build_reports(
+            connection, edition_id, recipients_by_slot(connection, edition_id), opens=runtime.settings.tracking.opens
+        )
+    chosen = edition
+    if slot is not None:
+        if slot not in slots:
+            known = ", ".join(sorted(name for name in slots if name)) or "none yet"
+            raise UsageError(f"--slot {slot}: edition {edition_id} has no send in that slot (slots: {known})")
+        chosen = slots[slot]
+    if as_json:
+        click.echo(json.dumps(chosen.as_json(), indent=2, ensure_ascii=False))
+        return 0
+    shown = {slot: slots[slot]} if slot is not None else slots
+    for line in render_text(chosen, shown if slot is None else {}):
+        click.echo(line)
+    return 0
+
+
+@click.command("resume")
+@click.argument("edition_id")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on a terminal.")
+@click.pass_obj
+def resume(runtime: Runtime, edition_id: str, progress: bool) -> int:
+    """Continue the sends of EDITION_ID the complaint brake paused, exactly where they stopped.
+
+    Nothing already sent is sent again and nobody is skipped; the brake does not pull again
+    for a resumed send (resuming is the decision to finish it).
+    """
+    from syndication.delivery.brake import resume_runs
+    from syndication.delivery.send import send_edition
+    from syndication.digest.editions import get_edition
+
+    if get_edition(runtime.engine, edition_id) is None:
+        raise UsageError(f"no edition {edition_id!r} has been built")
+    slots = resume_runs(runtime.engine, edition_id)
+    if not slots:
+        raise UsageError(f"{edition_id}: no paused send to resume (see `syndication status`)")
+    code = 0
+    for slot in slots:
+        result = send_edition(runtime, edition_id, slot, progress=progress, echo=click.echo)
+        click.echo(result.summary())
+        for error in result.errors:
+            click.echo(f"  {error}", err=True)
+        code = max(code, result.exit_code)
+    return code
+
+
+def register(cli: click.Group) -> None:
+    """Add report and resume to the `digest` group (created by syndication/cli/digest.py)."""
+    group = cli.commands.get("digest")
+    if not isinstance(group, click.Group):
+        raise RuntimeError("syndication.cli.report registers after syndication.cli.digest")
+    group.add_command(report)
+    group.add_command(resume)
