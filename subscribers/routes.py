@@ -43,6 +43,7 @@ from subscribers.webhook import (
 from syndication.config import Settings
 from syndication.errors import InputError
 from syndication.paths import template_search_path
+from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,10 @@ def _environment(settings: Settings) -> jinja2.Environment:
 class SubscriberPages(SignUpPages):
     def __init__(
         self, runtime: Runtime, event_observers: Sequence[EventObserver] = (),
-        event_sink: Callable[[], EventSink] | None = None,
+        event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
     ) -> None:
         self.runtime = runtime
+        self.rate_limits = rate_limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
         self.event_observers = tuple(event_observers)
         self.event_sink = event_sink
         self.settings = runtime.settings
@@ -369,11 +371,11 @@ def _form_str(form: FormData, key: str) -> str | None:
 
 def routes(
     runtime: Runtime, *, event_observers: Sequence[EventObserver] = (),
-    event_sink: Callable[[], EventSink] | None = None,
+    event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
 ) -> list[Route]:
     """The subscriber pages and the SendGrid webhook; ``event_sink`` stores the webhook's events,
-    ``event_observers`` also get them."""
-    pages = SubscriberPages(runtime, event_observers, event_sink)
+    ``event_observers`` also get them; ``rate_limits``: the process's shared rate limits."""
+    pages = SubscriberPages(runtime, event_observers, event_sink, rate_limits)
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),

@@ -36,6 +36,7 @@ from subscribers.ratelimit import SubscribeRateLimiter
 from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService, known_topics
 from subscribers.tokens import TokenInvalid
 from syndication.errors import InputError
+from syndication.ratelimit import RateLimits
 
 if TYPE_CHECKING:
     from syndication.config import Settings
@@ -54,6 +55,7 @@ class SignUpPages:
     runtime: Runtime
     settings: Settings
     service: SubscriptionService
+    rate_limits: RateLimits
 
     if TYPE_CHECKING:
 
@@ -71,7 +73,7 @@ class SignUpPages:
     def limiter(self) -> SubscribeRateLimiter:
         config = self.settings.subscribers
         return SubscribeRateLimiter(
-            self.runtime.engine,
+            self.rate_limits,
             self.runtime.secrets.require_secret_key(),
             limit=config.subscribe_rate_limit,
             window=timedelta(seconds=config.subscribe_rate_window_seconds),
@@ -121,17 +123,15 @@ class SignUpPages:
 
     async def _within_limit(self, client: str) -> Response | None:
         """None when ``client`` may sign up now; else the 429 page."""
-        now = self.runtime.clock.now()
-        allowed = await run_in_threadpool(self.limiter.attempt, client, now)
-        if allowed:
+        decision = await run_in_threadpool(self.limiter.attempt, client)
+        if decision.allowed:
             return None
-        retry = await run_in_threadpool(self.limiter.retry_after, client, now)
         log.warning("sign-up rate limit reached for a client")
         return self.message(
             "Zu viele Versuche",
             "Von Ihrem Anschluss kamen gerade sehr viele Anmeldungen. Bitte versuchen Sie es später noch einmal.",
             429,
-            headers={"Retry-After": str(retry)},
+            headers={"Retry-After": str(decision.retry_after_seconds)},
         )
 
     def _own_origins(self, request: Request) -> set[str]:

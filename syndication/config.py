@@ -424,6 +424,21 @@ class ServeConfig(Section):
         return tuple(value.strip() for value in values)
 
 
+class CacheConfig(Section):
+    # Where state shared by server processes lives (rate limits): empty = this process's memory (one
+    # `serve`, the SQLite default); redis://… or postgresql://… when several processes serve together.
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = value.strip().partition("://")[0].lower() if value.strip() else ""
+        if scheme not in ("", "redis", "rediss", "unix", "postgresql", "postgresql+psycopg"):
+            raise ValueError(f"a redis://… or postgresql://… URL, or empty for this process's memory, not "
+                             f"{value.split('@')[-1][:60]!r}")
+        return value.strip()
+
+
 class Settings(Section):
     site: SiteConfig = SiteConfig()
     store: StoreConfig = StoreConfig()
@@ -438,6 +453,7 @@ class Settings(Section):
     partners: PartnersConfig = PartnersConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     serve: ServeConfig = ServeConfig()
+    cache: CacheConfig = CacheConfig()
     inbound: InboundConfig = InboundConfig()
     webhooks: tuple[WebhookConfig, ...] = ()
     # Where the config file was found; relative paths are resolved against its folder.

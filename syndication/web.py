@@ -5,6 +5,9 @@ Each capability contributes its routes through a function ``routes(runtime)``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
@@ -14,22 +17,36 @@ from syndication.events.wiring import event_store
 from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
 from syndication.partners.routes import routes as partner_routes
+from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.scheduler.routes import routes as health_routes
 
 
-def collect_routes(runtime: Runtime) -> list[BaseRoute]:
-    """Every capability's routes, most specific first; the public/ files mount comes last."""
+def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[BaseRoute]:
+    """Every capability's routes, most specific first; the public/ files mount comes last.
+
+    ``limits``: the process's rate limits (``[cache] url``), one store shared by every feature.
+    """
+    limits = limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
     return [
-        *partner_routes(runtime),
+        *partner_routes(runtime, limits),
         *health_routes(runtime),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
         *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
-                           event_sink=lambda: event_store(runtime)),
+                           event_sink=lambda: event_store(runtime), rate_limits=limits),
         *public_routes(runtime),
     ]
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    return Starlette(routes=collect_routes(runtime))
+    limits = RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            limits.close()
+
+    return Starlette(routes=collect_routes(runtime, limits), lifespan=lifespan)

@@ -2,7 +2,8 @@
 
 Every answer needs ``Authorization: Bearer <key>``. No key, an unknown key and a revoked
 key all get the same 401 in the same time (the attempt is recorded after the answer); each
-key has a token bucket (429 with ``Retry-After``); each authenticated request is written to
+key has a token bucket, shared by every server process when ``[cache] url`` is set (429 with
+``Retry-After``); each authenticated request is written to
 the partner's request log. Answers carry a strong ETag (SHA-256 of the body) and a matching
 ``If-None-Match`` gets 304.
 """
@@ -28,8 +29,9 @@ from syndication.partners.atom import feed_meta, render_partner_atom
 from syndication.partners.model import Partner, Terms
 from syndication.partners.ninjs import to_ninjs
 from syndication.partners.paging import MAX_LIMIT, decode_cursor, latest_visible, read_page
-from syndication.partners.ratelimit import TokenBucketLimiter
+from syndication.partners.ratelimit import partner_limiter
 from syndication.partners.store import PartnerStore
+from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -86,12 +88,10 @@ class Answer:
 class PartnerApi:
     """The two endpoints, sharing authentication, rate limiting, logging and ETags."""
 
-    def __init__(self, runtime: Runtime, *, monotonic: Callable[[], float] | None = None) -> None:
+    def __init__(self, runtime: Runtime, limits: RateLimits | None = None) -> None:
         self.runtime = runtime
-        settings = runtime.settings.partners
-        self.limiter = TokenBucketLimiter(
-            settings.rate_limit_per_minute, monotonic or (lambda: runtime.clock.now().timestamp())
-        )
+        limits = limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+        self.limiter = partner_limiter(limits, runtime.settings.partners)
 
     @cached_property
     def partners(self) -> PartnerStore:
@@ -125,13 +125,13 @@ class PartnerApi:
             return Response(_UNAUTHORIZED, status_code=401, media_type=JSON_TYPE,
                             headers={"WWW-Authenticate": 'Bearer realm="partners"'},
                             background=BackgroundTask(self._record_refusal, partner, endpoint))
-        decision = self.limiter.take(partner.id)
+        decision = self.limiter.hit(str(partner.id))
         if not decision.allowed:
             self._record(partner, endpoint, 429, 0)
             body = _json({"error": "rate_limited", "message": "too many requests; retry later",
-                          "retry_after": decision.retry_after})
+                          "retry_after": decision.retry_after_seconds})
             return Response(body, status_code=429, media_type=JSON_TYPE,
-                            headers={"Retry-After": str(decision.retry_after), **_PRIVATE})
+                            headers={"Retry-After": str(decision.retry_after_seconds), **_PRIVATE})
         try:
             answer = produce(request, partner)
         except InputError as exc:
@@ -148,7 +148,7 @@ class PartnerApi:
 
     def _record_refusal(self, partner: Partner | None, endpoint: str) -> None:
         # A revoked key is logged to its partner, within its rate limit so it cannot flood the log.
-        if partner is not None and self.limiter.take(partner.id).allowed:
+        if partner is not None and self.limiter.hit(str(partner.id)).allowed:
             self._record(partner, endpoint, 401, 0)
         else:
             log.info("partner request refused: endpoint=%s status=401 (no or unknown key)", endpoint)
@@ -209,9 +209,9 @@ class PartnerApi:
         return Answer(body, ATOM_TYPE, len(articles))
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
-    """The partner API's routes (GET; HEAD is answered too)."""
-    api = PartnerApi(runtime)
+def routes(runtime: Runtime, limits: RateLimits | None = None) -> list[BaseRoute]:
+    """The partner API's routes (GET; HEAD is answered too); ``limits``: the process's shared rate limits."""
+    api = PartnerApi(runtime, limits)
     return [
         Route(f"{PREFIX}/{ITEMS}", api.items, methods=["GET"]),
         Route(f"{PREFIX}/{FEED}", api.feed, methods=["GET"]),
