@@ -20,12 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Protocol
+from pathlib import Path
 
 import httpx
 
@@ -40,6 +37,7 @@ from syndication.feeds.catalog import (
     render_extension_docs,
     render_opml,
 )
+from syndication.feeds.files import AtomicFileWriter, MemoryWriter, Writer
 from syndication.feeds.render import JSON_EXTENSION_DOCS, FeedFormat, render_feed
 from syndication.feeds.selection import FeedPlan, full_plan, incremental_plan
 from syndication.feeds.websub import WebsubOutcome, announce
@@ -49,84 +47,21 @@ from syndication.store.articles import ArticleStore
 
 log = logging.getLogger(__name__)
 
+# The writers live in syndication.feeds.files; importers of this module find them here too.
+__all__ = [
+    "STATE_FILE",
+    "AtomicFileWriter",
+    "FeedsReport",
+    "FeedsState",
+    "MemoryWriter",
+    "Writer",
+    "build_and_publish",
+    "build_files",
+    "publish_feeds",
+    "publish_specs",
+]
+
 STATE_FILE = "feeds-state.json"
-
-
-class Writer(Protocol):
-    """Where published files go. Paths are relative, with forward slashes."""
-
-    def read(self, path: str) -> bytes | None:
-        """The file's bytes, or None when there is none."""
-        ...
-
-    def write(self, path: str, data: bytes) -> bool:
-        """Store ``data`` at ``path`` unless it is there already; True when the file changed."""
-        ...
-
-
-def _safe_relative(path: str) -> PurePosixPath:
-    relative = PurePosixPath(path)
-    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-        raise ValueError(f"{path!r} is not a relative path inside the output folder")
-    return relative
-
-
-class AtomicFileWriter:
-    """Writes under ``root``: a temporary file in the same folder, then ``os.replace``.
-
-    Readers (the web server, rsync, a CDN) therefore see the old file or the new one,
-    never half a file; and a file whose bytes did not change is not touched at all,
-    so its modification time (Last-Modified) stays.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _target(self, path: str) -> Path:
-        return self.root.joinpath(*_safe_relative(path).parts)
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            return self._target(path).read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-
-    def write(self, path: str, data: bytes) -> bool:
-        target = self._target(path)
-        if self.read(path) == data:
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return True
-
-
-@dataclass
-class MemoryWriter:
-    """A writer that keeps files in a dict: the test double. ``writes`` lists every changing write."""
-
-    files: dict[str, bytes] = field(default_factory=dict)
-    writes: list[str] = field(default_factory=list)
-
-    def read(self, path: str) -> bytes | None:
-        return self.files.get(str(_safe_relative(path)))
-
-    def write(self, path: str, data: bytes) -> bool:
-        key = str(_safe_relative(path))
-        if self.files.get(key) == data:
-            return False
-        self.files[key] = data
-        self.writes.append(key)
-        return True
 
 
 @dataclass(frozen=True)
@@ -164,6 +99,8 @@ class FeedsState:
     change_seq: int | None = None
     config: str = ""
     terms: dict[str, list[str]] = field(default_factory=dict)
+    # Size and modification time of each file as last verified: an unchanged stamp spares reading it.
+    stamps: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: bytes | None) -> FeedsState:
@@ -180,6 +117,7 @@ class FeedsState:
                 change_seq=int(change_seq) if change_seq is not None else None,
                 config=str(raw.get("config", "")),
                 terms={str(key): [str(t) for t in values] for key, values in raw.get("terms", {}).items()},
+                stamps={str(key): str(value) for key, value in raw.get("stamps", {}).items()},
             )
         except (ValueError, TypeError, AttributeError) as exc:
             # A broken state file only costs a full rebuild.
@@ -346,13 +284,25 @@ def publish_feeds(
     return publish_specs(settings, specs, writer, state, progress=progress)
 
 
+def _stamp(writer: Writer, path: str) -> str | None:
+    stamp = getattr(writer, "stamp", None)
+    return stamp(path) if stamp is not None else None
+
+
 def _intact(writer: Writer, state: FeedsState) -> Callable[[str], bool]:
     def intact(path: str) -> bool:
         # Built completely last time, and still on disk as written.
         if path not in state.signatures:
             return False
+        stamp = _stamp(writer, path)
+        if stamp is not None and state.stamps.get(path) == stamp:
+            return True
         existing = writer.read(path)
-        return existing is not None and _digest(existing) == state.digests.get(path)
+        if existing is None or _digest(existing) != state.digests.get(path):
+            return False
+        if stamp is not None:
+            state.stamps[path] = stamp
+        return True
 
     return intact
 
@@ -422,6 +372,9 @@ def publish_specs(
         else:
             state.signatures[item.path] = item.signature
         state.digests[item.path] = _digest(item.data)
+        stamp = _stamp(writer, item.path)
+        if stamp is not None:
+            state.stamps[item.path] = stamp
     for line in (*left_out, *failed):
         log.warning("feeds: %s", line)
     if writer.write(OPML_PATH, render_opml(settings, specs)):

@@ -198,3 +198,29 @@ def test_state_from_an_older_version_means_a_full_build(
     state.files["feeds-state.json"] = b'{"signatures": {}, "digests": {}, "known": [], "websub_pending": []}\n'
     report = build_and_publish(runtime, writer=writer, state_writer=state)
     assert report.rendered == report.feeds * 3
+
+
+def test_rebuild_with_nothing_new_only_stats_the_files(
+    settings: Settings, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files whose size and modification time are as written are not read again; an edited one is rebuilt."""
+    from syndication.feeds.files import AtomicFileWriter
+
+    store = ArticleStore(engine)
+    _fill(store, clock, 10)
+    runtime = _runtime(settings, engine, clock)
+    build_and_publish(runtime)
+    read: list[str] = []
+    original = AtomicFileWriter.read
+
+    def counting(self: AtomicFileWriter, path: str) -> bytes | None:
+        read.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(AtomicFileWriter, "read", counting)
+    idle = build_and_publish(runtime)
+    idle_reads = [path for path in read if path.startswith("feeds/")]
+    edited = settings.public_dir / "feeds" / "all.rss"
+    edited.write_bytes(b"<rss/>")
+    repaired = build_and_publish(runtime)
+    assert ([], 0, ("feeds/all.rss",)) == (idle_reads, idle.rendered, repaired.written)
