@@ -240,6 +240,21 @@ def _paths() -> dict[str, Any]:
                     "400": _json("Signed, but not a list of events.", _ref("Error")),
                     "403": _json("Signature missing, wrong or too old; or no key configured.", _ref("Error")),
                     "413": _json("Body too large.", _ref("Error")),
+                    "503": _json("No event store wired into the app.", _ref("Error")),
+                },
+            }
+        },
+        "/r/{token}": {
+            "get": {
+                "tags": ["subscribers"],
+                "summary": "Click redirect of a digest's article link ([tracking] clicks)",
+                "description": "Counts the click for (edition, article, variant) and redirects to the article's "
+                "current URL from the store; the token is signed and expires after `[tracking] link_days`. "
+                "Never redirects to a URL taken from the request.",
+                "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "302": {"description": "To the article (an expired link: to the front page)."},
+                    "404": {"description": "A forged or damaged token, or an unknown article."},
                 },
             }
         },

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
 from syndication.delivery.doubt import DeliveryEvidence
+from syndication.events.clicks import routes as click_routes
 from syndication.events.wiring import event_store
 from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
@@ -27,7 +28,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
 
     ``limits``: the process's rate limits (``[cache] url``), one store shared by every feature.
     """
-    limits = limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+    limits = limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
     return [
         *partner_routes(runtime, limits),
         *health_routes(runtime),
@@ -35,12 +36,14 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
         *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
                            event_sink=lambda: event_store(runtime), rate_limits=limits),
+        # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
+        *click_routes(runtime, lambda: event_store(runtime)),
         *public_routes(runtime),
     ]
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    limits = RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+    limits = RateLimits.from_config(runtime.settings.cache, runtime.clock)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

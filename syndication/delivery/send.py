@@ -435,7 +435,7 @@ def send_edition(
         runtime, edition.id, edition.name, slot, progress=progress, resend_in_doubt=resend_in_doubt, stop=stop,
         echo=echo,
     )
-    mailer = EditionMailer(edition, edition_articles(engine, edition), runtime)
+    mailer = EditionMailer(edition, edition_articles(engine, edition), runtime, slot=options.slot)
     store = SubscriberStore.from_runtime(runtime)
     source = StoreRecipients(store, runtime.settings.edition(edition.name).slots)
     owns_messenger = messenger is None

@@ -73,8 +73,10 @@ class Card:
     portrait_alt: str = ""
 
 
-def make_card(article: Article, settings: Settings) -> Card:
+def make_card(article: Article, settings: Settings, link: str | None = None) -> Card:
     """The card of ``article``: its HTML re-sanitized and only http(s) links and images.
+
+    ``link`` replaces the article's URL as the card's link (the click redirect, ``[tracking] clicks``).
 
     Articles are sanitized on the way in, but the card's HTML is inserted unescaped into
     the mail and the public archive, so it is cleaned again here (as the feeds do).
@@ -93,7 +95,7 @@ def make_card(article: Article, settings: Settings) -> Card:
     facts = article.key_facts[: digest.max_key_facts]
     return Card(
         article_id=article.id,
-        url=base or settings.site.url,
+        url=link or base or settings.site.url,
         title=article.title,
         teaser=article.teaser,
         category=primary_category(article, digest.category_priority),
@@ -156,9 +158,14 @@ def render_digest(
     html_values: Mapping[str, Any],
     text_values: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> MessageBody:
-    """The digest showing the first ``shown`` of ``articles`` (the rest as „N weitere Artikel“)."""
-    cards = [make_card(article, settings) for article in articles[:shown]]
+    """The digest showing the first ``shown`` of ``articles`` (the rest as „N weitere Artikel“).
+
+    ``links``: article id → the link its card uses instead of the article's URL.
+    """
+    links = links or {}
+    cards = [make_card(article, settings, links.get(article.id)) for article in articles[:shown]]
     groups = group_by_category(articles[1:shown], settings.digest.category_priority)
     by_id = {card.article_id: card for card in cards}
     context: dict[str, Any] = {
@@ -190,6 +197,7 @@ def render_within_budget(
     text_values: Mapping[str, Any],
     worst_case: Mapping[str, str],
     extra: Mapping[str, Any] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> MessageBody:
     """The digest with as many articles as fit ``[digest] size_budget_bytes``.
 
@@ -208,7 +216,8 @@ def render_within_budget(
 
     def render(count: int) -> MessageBody:
         return render_digest(
-            edition, articles, settings, shown=count, html_values=html_values, text_values=text_values, extra=extra
+            edition, articles, settings, shown=count, html_values=html_values, text_values=text_values, extra=extra,
+            links=links,
         )
 
     full = render(len(articles))

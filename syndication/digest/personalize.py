@@ -71,7 +71,9 @@ def _article_texts(article: Article) -> list[str]:
 class EditionMailer:
     """Bodies per variant and recipients per subscriber for one edition."""
 
-    def __init__(self, edition: Edition, articles: Sequence[Article], runtime: Runtime) -> None:
+    def __init__(
+        self, edition: Edition, articles: Sequence[Article], runtime: Runtime, *, slot: str | None = None
+    ) -> None:
         order = {article_id: index for index, article_id in enumerate(edition.article_ids)}
         self.edition = edition
         self.articles: tuple[Article, ...] = tuple(
@@ -90,6 +92,14 @@ class EditionMailer:
         self._site_url = self.settings.site.url.rstrip("/")
         self._from_domain = self.settings.delivery.from_email.rpartition("@")[2]
         self._first_slot = self.settings.edition(edition.name).slots[0]
+        # [tracking] clicks: article links go through the click redirect; with per_subscriber the
+        # link is personal (a placeholder per article), else shared by every reader of the variant.
+        self._click_link = None
+        if self.settings.tracking.clicks:
+            from syndication.events.clicks import link_maker
+
+            self._click_link = link_maker(runtime, edition.id, slot)
+        self._personal_clicks = self._click_link is not None and self.settings.tracking.per_subscriber
 
     # -- variants --------------------------------------------------------------
 
@@ -143,7 +153,8 @@ class EditionMailer:
                     "tracking_pixel_url": self._tracking_pixel_url(),
                 },
                 text_values={"greeting": p["greeting_text"]},
-                worst_case=self._worst_case(),
+                worst_case={**self._worst_case(), **self._worst_click_links(variant_key)},
+                links=self._links(variant_key),
             )
             self._bodies[variant_key] = cached
         return cached
@@ -157,6 +168,30 @@ class EditionMailer:
             p["preferences_url"]: _WORST_URL,
             p["view_in_browser_url"]: archive_url(self.settings, self.edition.id),
         }
+
+    def _click_placeholder(self, article_id: str) -> str:
+        return f"%%{self.marker}:click{self._position[article_id]}%%"
+
+    def _links(self, variant_key: str) -> dict[str, str] | None:
+        if self._click_link is None:
+            return None
+        chosen = self.variant_articles(variant_key)
+        if self._personal_clicks:
+            return {article.id: self._click_placeholder(article.id) for article in chosen}
+        return {article.id: self._click_link(article.id, variant_key, None) for article in chosen}
+
+    def _worst_click_links(self, variant_key: str) -> dict[str, str]:
+        if self._click_link is None or not self._personal_clicks:
+            return {}
+        return {self._click_placeholder(article.id): self._click_link(article.id, variant_key, 10**15)
+                for article in self.variant_articles(variant_key)}
+
+    def _personal_click_links(self, subscriber: Subscriber) -> dict[str, str]:
+        variant_key = self.variant_key(subscriber) if self._personal_clicks else None
+        if self._click_link is None or variant_key is None:
+            return {}
+        return {self._click_placeholder(article.id): self._click_link(article.id, variant_key, subscriber.id)
+                for article in self.variant_articles(variant_key)}
 
     def _tracking_pixel_url(self) -> str | None:
         if not self.settings.digest.tracking_pixel:
@@ -193,6 +228,7 @@ class EditionMailer:
                 p["unsubscribe_url"]: unsubscribe,
                 p["preferences_url"]: self.preferences_url(subscriber),
                 p["view_in_browser_url"]: archive_url(self.settings, self.edition.id),
+                **self._personal_click_links(subscriber),
             },
             headers={
                 # RFC 8058: the HTTPS URI accepts a POST of exactly this body for one-click unsubscribe.

@@ -72,8 +72,10 @@ class SendEvent:
     reason: str | None = None
     url: str | None = None
     article_id: str | None = None
-    # The mailer's variant key (layout and language), when the message carried it.
+    # The mailer's variant key (which articles the body shows), when the message carried it.
     variant: str | None = None
+    # The delivery slot, when the source knows it but no run id (our own click links).
+    slot: str | None = None
 
     def __post_init__(self) -> None:
         where = f"{self.provider or '?'} event"

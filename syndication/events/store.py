@@ -162,6 +162,8 @@ class EventStore:
                     places[where] = self.places.place(connection, event.edition_id, event.run_id,
                                                       event.subscriber_id)
                 run_id, slot = places[where]
+                if slot == UNPLACED and event.slot and len(event.slot) <= 5:
+                    slot = event.slot
             inserted = connection.execute(
                 _insert(connection, send_events).values(
                     provider=event.provider, event_key=event.key, kind=event.kind.value,
@@ -245,7 +247,8 @@ class EventStore:
                  {"edition_id": edition_id, "slot": slot, "article_id": article_id, "url_key": url_key},
                  {"clicks": number}, extra={"url": url})
 
-    def forget_subscriber(self, connection: Connection, subscriber_id: int) -> None:
+    @staticmethod
+    def forget_in(connection: Connection, subscriber_id: int) -> None:
         """Erasure: nothing of the events says who the subscriber was (the sums stay)."""
         connection.execute(
             update(send_events).where(send_events.c.subscriber_id == subscriber_id).values(subscriber_id=None)
@@ -263,3 +266,9 @@ class EventStore:
                 select(*(func.coalesce(func.sum(column), 0).label(column.name) for column in columns)).where(condition)
             ).one()
         return {column.name: int(row._mapping[column.name]) for column in columns}
+
+
+def forget_subscriber(engine: Engine, subscriber_id: int) -> None:
+    """Erasure: the subscriber's events and marks no longer name them (the sums stay)."""
+    with engine.begin() as connection:
+        EventStore.forget_in(connection, subscriber_id)
