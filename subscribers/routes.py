@@ -108,7 +108,7 @@ class SubscriberPages(SignUpPages):
         event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
     ) -> None:
         self.runtime = runtime
-        self.rate_limits = rate_limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+        self.rate_limits = rate_limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
         self.event_observers = tuple(event_observers)
         self.event_sink = event_sink
         self.settings = runtime.settings

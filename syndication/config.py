@@ -428,6 +428,8 @@ class CacheConfig(Section):
     # Where state shared by server processes lives (rate limits): empty = this process's memory (one
     # `serve`, the SQLite default); redis://… or postgresql://… when several processes serve together.
     url: str = ""
+    # Before every key in Redis, so that several sites (or tests) can share one Redis.
+    prefix: str = Field(default="syndication:", min_length=1, max_length=50)
 
     @field_validator("url")
     @classmethod

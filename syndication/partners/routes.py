@@ -90,7 +90,7 @@ class PartnerApi:
 
     def __init__(self, runtime: Runtime, limits: RateLimits | None = None) -> None:
         self.runtime = runtime
-        limits = limits or RateLimits.from_url(runtime.settings.cache.url, runtime.clock)
+        limits = limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
         self.limiter = partner_limiter(limits, runtime.settings.partners)
 
     @cached_property
