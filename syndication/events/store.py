@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -40,6 +40,12 @@ class RunPlaces(Protocol):
     ) -> tuple[int | None, str]:
         """(run id, slot) of the message; (None, "") when unknown."""
         ...
+
+
+class ArticleLinks(Protocol):
+    """Which of our articles a clicked URL is (a provider's click event names only the URL)."""
+
+    def article_for(self, connection: Connection, url: str) -> str | None: ...
 
 
 class NoPlaces:
@@ -117,8 +123,10 @@ class EventStore:
         places: RunPlaces | None = None,
         policy: BouncePolicy | None = None,
         per_subscriber: bool = False,
+        articles: ArticleLinks | None = None,
     ) -> None:
         self.engine = engine
+        self.articles = articles
         self.suppressions = suppressions
         self.places = places or NoPlaces()
         self.policy = policy or BouncePolicy()
@@ -153,6 +161,8 @@ class EventStore:
         places: dict[tuple[str, int | None, int | None], tuple[int | None, str]] = {}
         new: list[tuple[SendEvent, str, int | None]] = []
         for event in chunk:
+            if event.kind == EventKind.CLICK and event.article_id is None and event.url and self.articles:
+                event = replace(event, article_id=self.articles.article_for(connection, event.url))
             personal = event.kind not in (EventKind.CLICK, EventKind.OPEN) or self.per_subscriber
             subscriber_id = event.subscriber_id if personal else None
             run_id, slot = event.run_id, UNPLACED

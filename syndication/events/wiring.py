@@ -6,7 +6,8 @@ Every backend's event source (the SendGrid webhook, inbound bounces, the click r
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
 
 from subscribers.store import SubscriberStore
 from syndication.config import Settings
@@ -14,6 +15,21 @@ from syndication.delivery.places import LedgerPlaces
 from syndication.events.policy import BouncePolicy, SubscriberSuppressions
 from syndication.events.store import EventStore
 from syndication.runtime import Runtime
+from syndication.store.schema import articles
+
+
+class StoreArticleLinks:
+    """A clicked URL is the article whose URL it is (query and fragment included, as linked)."""
+
+    def __init__(self) -> None:
+        # One event store serves one webhook post: its clicks name a handful of URLs many times.
+        self._known: dict[str, str | None] = {}
+
+    def article_for(self, connection: Connection, url: str) -> str | None:
+        if url not in self._known:
+            found = connection.execute(select(articles.c.id).where(articles.c.url == url).limit(1)).scalar()
+            self._known[url] = None if found is None else str(found)
+        return self._known[url]
 
 
 def event_store_for(engine: Engine, settings: Settings, secret_key: str | None) -> EventStore:
@@ -24,6 +40,7 @@ def event_store_for(engine: Engine, settings: Settings, secret_key: str | None) 
         places=LedgerPlaces(),
         policy=BouncePolicy(delivery.soft_bounce_limit, delivery.soft_bounce_days),
         per_subscriber=settings.tracking.per_subscriber,
+        articles=StoreArticleLinks(),
     )
 
 
