@@ -136,7 +136,7 @@ def main() -> None:
         print(f"rate:          {rate:8.0f} new articles/s  ({verdict} the >= 1,000/s target; "
               f"{os.cpu_count()} cores, parsing in up to {min(os.cpu_count() or 1, MAX_WORKERS)} worker processes)")
         print(f"CPU time:      {cpu:8.2f} s  = {len(full.created) / cpu:.0f} articles per CPU-second "
-              f"(this process and its workers; what the figure would be with the cores to itself)")
+              "(this process and its workers)")
 
         step = max(1, len(paths) // max(1, args.changed))
         for number, path in list(enumerate(paths))[::step][: args.changed]:
