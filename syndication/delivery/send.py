@@ -71,7 +71,12 @@ class Mailer(Protocol):
 
 
 class Throttle:
-    """At most ``rate`` messages per second on average (a token bucket one second deep)."""
+    """At most ``rate`` messages per second on average (a token bucket one second deep).
+
+    Not :mod:`syndication.ratelimit`, on purpose: that one answers "may this request in, and if not,
+    when?" for requests from outside; this one paces our own sending by sleeping, and spends a whole
+    batch at once (1,000 recipients at 100/s), a weight that library's buckets refuse as "never fits".
+    """
 
     def __init__(
         self,
