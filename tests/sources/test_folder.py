@@ -331,3 +331,48 @@ def test_duplicate_id_is_refused_for_the_second_file(folder: Path) -> None:
         list(_articles(events)),
         [(e.where, e.field) for e in _errors(events)],
     )
+
+
+def _described(events: Iterable[SourceEvent]) -> list[tuple[str, object]]:
+    described: list[tuple[str, object]] = []
+    for event in events:
+        if isinstance(event, Fetched):
+            described.append(("fetched", (event.article.to_dict(), event.fingerprint)))
+        elif isinstance(event, Failed):
+            described.append(("failed", (event.external_id, str(event.error))))
+        else:
+            described.append(("other", event))
+    return described
+
+
+def test_parsing_in_worker_processes_gives_what_parsing_in_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same events in the same order: articles, a bad file, a duplicate id, a draft never stored, the samples."""
+    import syndication.sources.folder as folder_module
+
+    folder = tmp_path / "content"
+    folder.mkdir()
+    for sample in sorted(CONTENT.glob("*.md")):
+        (folder / sample.name).write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+    for number in range(12):
+        (folder / f"z-{number:02d}.md").write_text(GOOD.replace("Radwege", f"Radwege {number}"), encoding="utf-8")
+    (folder / "z-bad.md").write_text("---\ntitle: [unclosed\n---\nText\n", encoding="utf-8")
+    (folder / "z-dup-a.md").write_text(GOOD.replace("title:", "id: same\ntitle:"), encoding="utf-8")
+    (folder / "z-dup-b.md").write_text(GOOD.replace("title:", "id: same\ntitle:"), encoding="utf-8")
+    (folder / "z-draft.md").write_text(GOOD.replace("title:", "status: draft\ntitle:"), encoding="utf-8")
+    monkeypatch.setattr(folder_module, "PARALLEL_FROM", 10**9)
+    in_process = _described(_events(_source(folder)))
+    monkeypatch.setattr(folder_module, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(folder_module.os, "cpu_count", lambda: 2)
+    pools: list[int] = []
+
+    class CountingPool(folder_module.ProcessPoolExecutor):  # type: ignore[misc, name-defined]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(int(kwargs["max_workers"]))  # type: ignore[call-overload]
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folder_module, "ProcessPoolExecutor", CountingPool)
+    in_workers = _described(_events(_source(folder)))
+    kinds = {kind for kind, _ in in_process}
+    assert ([2], {"fetched", "failed"}, in_process) == (pools, kinds, in_workers)
