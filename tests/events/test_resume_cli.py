@@ -1,0 +1,81 @@
+"""`digest send` stops at the brake, `syndication status` says why, `digest resume` finishes the send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine
+
+from subscribers.model import SubscriberStatus
+from subscribers.store import SubscriberStore
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
+from syndication.events.brake import CounterBrake
+from syndication.events.model import BounceType, EventKind, SendEvent
+from syndication.events.store import EventStore
+from syndication.store.articles import ArticleStore
+from syndication.testing import make_article
+
+from .helpers import SECRET
+
+NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+EDITION = "daily-2026-11-24"
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Invoke:
+    env = {
+        "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
+        "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
+        "SYNDICATION_SITE__OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SYNDICATION_SECRET_KEY": SECRET,
+        "SYNDICATION_DELIVERY__BATCH_SIZE": "10",
+        "SYNDICATION_DELIVERY__BRAKE_MIN_MESSAGES": "10",
+    }
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(CONFIG), *args], env=env,
+                                  obj=CliContext(clock=FixedClock(NOW)), standalone_mode=False)
+
+    return invoke
+
+
+def test_a_braked_send_is_shown_by_status_and_resumed_once(run: Invoke, engine: Engine, tmp_path: Path) -> None:
+    """Complaints already over the limit: send pauses before a batch; status names it; resume sends all 30 once."""
+    ArticleStore(engine).upsert(make_article(1), NOW)
+    store = SubscriberStore(engine, SECRET)
+    for number in range(30):
+        store.add(f"leser{number}@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
+    events = [SendEvent("sendgrid", f"d{n}", EventKind.DELIVERED, NOW, edition_id=EDITION, subscriber_id=1000 + n,
+                        slot="06:00") for n in range(20)]
+    events.append(SendEvent("sendgrid", "c1", EventKind.COMPLAINT, NOW, edition_id=EDITION, subscriber_id=1000,
+                            slot="06:00"))
+    EventStore(engine).record(events, NOW)
+    assert 0 == run("digest", "build", "--edition", "daily").exit_code
+    paused = run("digest", "send", "--edition", "daily", "--no-progress")
+    status = run("status")
+    resumed = run("digest", "resume", EDITION, "--no-progress")
+    again = run("digest", "resume", EDITION)
+    outbox = sorted(path.name for path in (tmp_path / "outbox").rglob("*.eml"))
+    assert (1, "PAUSED: complaint rate 5.00%") == (paused.return_value, paused.output.split("; ")[-1][:28])
+    assert f"the send of {EDITION} (06:00) is PAUSED: complaint rate 5.00%" in status.output
+    assert (1, 0, "30 sent (30 now)") == (status.return_value, resumed.return_value, resumed.output.split(": ")[1][:16])
+    assert ("no paused send to resume" in str(again.exception), 30) == (True, len(outbox))
+
+
+def test_bounce_brake_and_the_minimum(engine: Engine) -> None:
+    """Hard bounces over 5 % of sent pull the brake, but not before the minimum was sent; 0 turns it off."""
+    bounces = [SendEvent("sendgrid", f"b{n}", EventKind.BOUNCE, NOW, edition_id=EDITION, subscriber_id=n,
+                         bounce_type=BounceType.HARD, slot="06:00") for n in range(6)]
+    EventStore(engine).record(bounces, NOW)
+    brake = CounterBrake(engine, complaint_brake=0.001, bounce_brake=0.05, min_messages=100)
+    off = CounterBrake(engine, complaint_brake=0.001, bounce_brake=0, min_messages=100)
+    assert (None, None) == (brake.reason(EDITION, "06:00", 99, 0), off.reason(EDITION, "06:00", 100, 0))
+    assert "hard-bounce rate 6.00% (6 of 100 sent)" in (brake.reason(EDITION, "06:00", 100, 0) or "")
+    assert brake.reason(EDITION, "06:00", 200, 11) is not None
