@@ -459,6 +459,14 @@ def send_edition(
              "skipped": report.skipped, "bounced": report.bounced},
             key=f"{report.edition_id}:{report.slot}",
         )
+    if report.paused:
+        # Keyed: asking a paused run again is the same fact, one event.
+        runtime.notifier.notify(
+            "edition.paused",
+            {"edition_id": report.edition_id, "slot": report.slot, "reason": report.paused, "sent": report.sent,
+             "pending": report.pending},
+            key=f"{report.edition_id}:{report.slot}:paused",
+        )
     return report
 
 

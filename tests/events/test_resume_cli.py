@@ -14,9 +14,13 @@ from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
+from syndication.config import Secrets, Settings
+from syndication.delivery.send import send_edition
+from syndication.digest.editions import build_edition
 from syndication.events.brake import CounterBrake
 from syndication.events.model import BounceType, EventKind, SendEvent
 from syndication.events.store import EventStore
+from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
 
@@ -52,11 +56,7 @@ def test_a_braked_send_is_shown_by_status_and_resumed_once(run: Invoke, engine: 
     store = SubscriberStore(engine, SECRET)
     for number in range(30):
         store.add(f"leser{number}@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
-    events = [SendEvent("sendgrid", f"d{n}", EventKind.DELIVERED, NOW, edition_id=EDITION, subscriber_id=1000 + n,
-                        slot="06:00") for n in range(20)]
-    events.append(SendEvent("sendgrid", "c1", EventKind.COMPLAINT, NOW, edition_id=EDITION, subscriber_id=1000,
-                            slot="06:00"))
-    EventStore(engine).record(events, NOW)
+    EventStore(engine).record(_complaints(), NOW)
     assert 0 == run("digest", "build", "--edition", "daily").exit_code
     paused = run("digest", "send", "--edition", "daily", "--no-progress")
     status = run("status")
@@ -79,3 +79,40 @@ def test_bounce_brake_and_the_minimum(engine: Engine) -> None:
     assert (None, None) == (brake.reason(EDITION, "06:00", 99, 0), off.reason(EDITION, "06:00", 100, 0))
     assert "hard-bounce rate 6.00% (6 of 100 sent)" in (brake.reason(EDITION, "06:00", 100, 0) or "")
     assert brake.reason(EDITION, "06:00", 200, 11) is not None
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, object], str | None]] = []
+
+    def notify(self, event_type: str, data: dict[str, object], *, key: str | None = None,
+               connection: object = None) -> None:
+        self.events.append((event_type, dict(data), key))
+
+
+def test_a_pause_is_told_to_the_outgoing_webhooks(settings: Settings, engine: Engine) -> None:
+    """The paused send is an `edition.paused` event (keyed, so asking again is the same event)."""
+    delivery = settings.delivery.model_copy(update={"batch_size": 10, "brake_min_messages": 10})
+    notifier = RecordingNotifier()
+    runtime = Runtime(settings=settings.model_copy(update={"delivery": delivery}),
+                      secrets=Secrets(secret_key=SECRET), clock=FixedClock(NOW), notifier=notifier)
+    try:
+        ArticleStore(engine).upsert(make_article(1), NOW)
+        SubscriberStore(engine, SECRET).add("anna@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
+        EventStore(engine).record(_complaints(), NOW)
+        assert build_edition(runtime, "daily", publish=False) is not None
+        report = send_edition(runtime, EDITION, echo=lambda _: None)
+    finally:
+        runtime.close()
+    assert report.paused is not None
+    paused = [(kind, key, data["sent"], data["pending"]) for kind, data, key in notifier.events
+              if kind == "edition.paused"]
+    assert [("edition.paused", f"{EDITION}:06:00:paused", 0, 1)] == paused
+
+
+def _complaints() -> list[SendEvent]:
+    events = [SendEvent("sendgrid", f"d{n}", EventKind.DELIVERED, NOW, edition_id=EDITION, subscriber_id=1000 + n,
+                        slot="06:00") for n in range(20)]
+    events.append(SendEvent("sendgrid", "c1", EventKind.COMPLAINT, NOW, edition_id=EDITION, subscriber_id=1000,
+                            slot="06:00"))
+    return events
