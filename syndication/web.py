@@ -28,7 +28,8 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
 
     ``limits``: the process's rate limits (``[cache] url``), one store shared by every feature.
     """
-    limits = limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
+    settings = runtime.settings
+    limits = limits or RateLimits.from_config(settings.cache, runtime.clock, store_url=settings.store_url)
     return [
         *partner_routes(runtime, limits),
         *health_routes(runtime),
@@ -43,7 +44,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
 
 
 def create_app(runtime: Runtime) -> Starlette:
-    limits = RateLimits.from_config(runtime.settings.cache, runtime.clock)
+    limits = RateLimits.from_config(runtime.settings.cache, runtime.clock, store_url=runtime.settings.store_url)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

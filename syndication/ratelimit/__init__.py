@@ -220,9 +220,17 @@ class RateLimits:
         return cls(MemoryStore(ProjectClock(clock)), clock)
 
     @classmethod
-    def from_config(cls, config: CacheConfig, clock: Clock) -> RateLimits:
-        """The process's rate limits as ``[cache]`` says."""
-        return cls.from_url(config.url, clock, prefix=config.prefix)
+    def from_config(cls, config: CacheConfig, clock: Clock, *, store_url: str | None = None) -> RateLimits:
+        """The process's rate limits as ``[cache]`` says.
+
+        Without a ``[cache] url`` on a PostgreSQL store, the limits live in the store's database: several
+        ``serve`` processes on one PostgreSQL share them without a setting (as sign-up limits always did).
+        On SQLite, the one-process default, they live in the process's memory.
+        """
+        url = config.url
+        if not url and store_url and urlsplit(store_url).scheme in POSTGRES_SCHEMES:
+            url = store_url
+        return cls.from_url(url, clock, prefix=config.prefix)
 
     def limiter(self, scope: str, limit: Limit) -> RateLimiter:
         return KeyedLimiter(scope, limit, self.store, self.clock)
