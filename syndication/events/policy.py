@@ -20,6 +20,7 @@ from subscribers.model import SubscriberStatus
 from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
 from subscribers.tables import subscribers
 from syndication.events.model import BounceType, EventKind, SendEvent
+from syndication.runtime import NoNotifier, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,9 @@ class SubscriberSuppressions:
     re-import: a bounced or complaining address is never mailed again.
     """
 
-    def __init__(self, store: SubscriberStore) -> None:
+    def __init__(self, store: SubscriberStore, notifier: Notifier | None = None) -> None:
         self.store = store
+        self.notifier = notifier or NoNotifier()
 
     def apply_in(self, connection: Connection, subscriber_id: int, action: Action, reason: str, now: datetime) -> bool:
         row = connection.execute(
@@ -107,6 +109,11 @@ class SubscriberSuppressions:
                 update(subscribers)
                 .where(subscribers.c.id == subscriber_id)
                 .values(status=target.value, unsubscribed=now, unsubscribe_reason=reason[:200])
+            )
+            # Outgoing webhooks, queued in the event's own transaction.
+            self.notifier.notify(
+                f"subscriber.{action.value}", {"subscriber_id": subscriber_id, "email": row.email, "reason": reason},
+                connection=connection,
             )
         if action in (Action.BOUNCED, Action.COMPLAINED):
             listed = BOUNCED if action == Action.BOUNCED else COMPLAINED

@@ -14,7 +14,7 @@ from syndication.config import Settings
 from syndication.delivery.places import LedgerPlaces
 from syndication.events.policy import BouncePolicy, SubscriberSuppressions
 from syndication.events.store import EventStore
-from syndication.runtime import Runtime
+from syndication.runtime import Notifier, Runtime
 from syndication.store.schema import articles
 
 
@@ -32,11 +32,13 @@ class StoreArticleLinks:
         return self._known[url]
 
 
-def event_store_for(engine: Engine, settings: Settings, secret_key: str | None) -> EventStore:
+def event_store_for(
+    engine: Engine, settings: Settings, secret_key: str | None, notifier: Notifier | None = None
+) -> EventStore:
     delivery = settings.delivery
     return EventStore(
         engine,
-        suppressions=SubscriberSuppressions(SubscriberStore(engine, secret_key)),
+        suppressions=SubscriberSuppressions(SubscriberStore(engine, secret_key), notifier),
         places=LedgerPlaces(),
         policy=BouncePolicy(delivery.soft_bounce_limit, delivery.soft_bounce_days),
         per_subscriber=settings.tracking.per_subscriber,
@@ -46,4 +48,4 @@ def event_store_for(engine: Engine, settings: Settings, secret_key: str | None) 
 
 def event_store(runtime: Runtime) -> EventStore:
     """The event store of this runtime's database and settings."""
-    return event_store_for(runtime.engine, runtime.settings, runtime.secrets.secret_key)
+    return event_store_for(runtime.engine, runtime.settings, runtime.secrets.secret_key, runtime.notifier)

@@ -120,3 +120,28 @@ def test_bad_webhook_url_is_refused_naming_the_key(bad: str, tmp_path: Path) -> 
     config = _config_with(tmp_path, f'[[webhooks]]\nname = "crm"\nurl = "{bad}"\n')
     with pytest.raises(ConfigError, match=r"webhooks\.0\.url: bad value"):
         load_settings(config, env={})
+
+
+def test_bounce_and_complaint_events_queue_their_webhooks_once(
+    settings: Settings, engine: Engine, clock: FixedClock,
+) -> None:
+    """The event policy queues subscriber.bounced / subscriber.complained when it changes a status, once."""
+    from subscribers.model import SubscriberStatus
+    from subscribers.store import SubscriberStore
+    from syndication.events.model import BounceType, EventKind, SendEvent
+    from syndication.events.wiring import event_store
+
+    runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
+    store = SubscriberStore.from_runtime(runtime)
+    bouncing = store.add("weg@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
+    complaining = store.add("spam@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
+    events = [
+        SendEvent("smtp", "mid:<1@mx>", EventKind.BOUNCE, clock.now(), subscriber_id=bouncing.id,
+                  bounce_type=BounceType.HARD, smtp_status="5.1.1"),
+        SendEvent("smtp", "mid:<2@mx>", EventKind.COMPLAINT, clock.now(), subscriber_id=complaining.id),
+    ]
+    event_store(runtime).record(events, clock.now())
+    event_store(runtime).record(events, clock.now())
+    assert [("subscriber.bounced", bouncing.id, "weg@example.org"),
+            ("subscriber.complained", complaining.id, "spam@example.org")] == [
+        (event, data["subscriber_id"], data["email"]) for event, data in _queued(engine)]
