@@ -36,7 +36,7 @@ from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUB
 from syndication.delivery.retry import RetryPolicy, send_with_retries
 from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.errors import DeliveryError, UsageError
-from syndication.runtime import Runtime
+from syndication.runtime import Notifier, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -363,12 +363,16 @@ class StoreRecipients:
 class StoreBounces:
     """``Bounces`` over the subscriber store: a hard bounce is suppressed like a SendGrid bounce."""
 
-    def __init__(self, store: SubscriberStore) -> None:
+    def __init__(self, store: SubscriberStore, notifier: Notifier | None = None) -> None:
         self.store = store
+        self.notifier = notifier
 
     def hard_bounce(self, subscriber_id: int, email: str, reason: str, now: datetime) -> None:
         self.store.set_status(subscriber_id, SubscriberStatus.BOUNCED, now=now, reason=f"smtp:{reason}"[:200])
         self.store.suppress(email, BOUNCED, now=now)
+        if self.notifier is not None:
+            self.notifier.notify("subscriber.bounced", {"subscriber_id": subscriber_id, "email": email,
+                                                         "reason": f"smtp:{reason}"[:200]})
 
 
 def options_for(
@@ -447,7 +451,7 @@ def send_edition(
     messenger = messenger or build_messenger(runtime.settings, runtime.secrets, clock=runtime.clock)
     try:
         report = deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
-                         bounces=StoreBounces(store))
+                         bounces=StoreBounces(store, runtime.notifier))
     finally:
         if owns_messenger:
             messenger.close()

@@ -145,3 +145,18 @@ def test_bounce_and_complaint_events_queue_their_webhooks_once(
     assert [("subscriber.bounced", bouncing.id, "weg@example.org"),
             ("subscriber.complained", complaining.id, "spam@example.org")] == [
         (event, data["subscriber_id"], data["email"]) for event, data in _queued(engine)]
+
+
+def test_a_refusal_at_send_time_queues_subscriber_bounced(
+    settings: Settings, engine: Engine, clock: FixedClock,
+) -> None:
+    """An SMTP 5xx at RCPT (suppressed on the spot by the send) is told to the webhooks too."""
+    from subscribers.model import SubscriberStatus
+    from subscribers.store import SubscriberStore
+    from syndication.delivery.send import StoreBounces
+
+    runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
+    store = SubscriberStore.from_runtime(runtime)
+    reader = store.add("weg@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
+    StoreBounces(store, runtime.notifier).hard_bounce(reader.id, reader.email, "550 5.1.1", clock.now())
+    assert [("subscriber.bounced", reader.id)] == [(event, data["subscriber_id"]) for event, data in _queued(engine)]
