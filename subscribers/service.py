@@ -310,13 +310,14 @@ class SubscriptionService:
         address = normalise_email(email)
         subscriber_id = self.store.erase(address, now=self.runtime.clock.now())
         erase_from_delivery(self.runtime.engine, subscriber_id, address, self.runtime.settings.outbox_dir)
+        if subscriber_id is not None:
+            # The id alone; the webhooks' outbox also takes the address out of the subscriber's earlier
+            # events. Before the scrub, so that no old copy of those rows stays in the database file.
+            self.runtime.notifier.notify("subscriber.erased", {"subscriber_id": subscriber_id})
         if not self.store.scrub_deleted():
             log.warning("erasure: the database log could not be emptied while another process reads it; "
                         "run forget again when nothing else uses the database")
         log.info("subscriber %s erased", subscriber_id if subscriber_id is not None else "(none)")
-        if subscriber_id is not None:
-            # The id alone; the outbox also takes the address out of the subscriber's earlier events.
-            self.runtime.notifier.notify("subscriber.erased", {"subscriber_id": subscriber_id})
         return subscriber_id is not None
 
     # -- mail --------------------------------------------------------------------
