@@ -86,6 +86,9 @@ def test_subscriber_confirm_unsubscribe_and_erase_are_queued_without_the_erased_
     assert ["subscriber.confirmed", "subscriber.unsubscribed", "subscriber.erased"] == [e for e, _ in queued]
     assert "nina@example.org" not in json.dumps(queued)
     assert {"subscriber_id": subscriber.id} == queued[2][1]
+    database = Path(settings.store_url.removeprefix("sqlite:///"))
+    files = [path for path in database.parent.glob(database.name + "*") if path.is_file()]
+    assert files and not any(b"nina@example.org" in path.read_bytes() for path in files)
 
 
 def _config_with(tmp_path: Path, webhooks: str) -> Path:
