@@ -83,7 +83,7 @@ def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Pat
     else the latest edition.
     """
     from syndication.delivery.base import Batch, personalise
-    from syndication.delivery.mime import build_message
+    from syndication.delivery.mime import build_message, encoded_body
     from syndication.digest.editions import (
         draft_edition,
         edition_articles,
@@ -124,9 +124,10 @@ def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Pat
     for path, data in files.items():
         path.write_bytes(data)
         click.echo(f"wrote {path}")
-    size = len(personal.html.encode("utf-8"))
+    # The budget counts the HTML part as sent (quoted-printable), as Gmail's clip does.
+    size = len(encoded_body(personal.html))
     click.echo(f"subject: {personal.subject}")
-    click.echo(f"html: {size} bytes (budget {settings.digest.size_budget_bytes}); variant {variant}")
+    click.echo(f"html: {size} bytes as sent (budget {settings.digest.size_budget_bytes}); variant {variant}")
     return EXIT_OK
 
 

@@ -80,6 +80,8 @@ def test_preview_writes_html_text_and_eml(run: Invoke, engine: Engine, clock: Fi
     assert "List-Unsubscribe=One-Click" == message["List-Unsubscribe-Post"]
     assert ["text/plain", "text/html"] == [part.get_content_type() for part in message.iter_parts()]
     assert "Guten Morgen, Anna Beispiel" in next(out.glob("*.txt")).read_text(encoding="utf-8")
+    html_part = message.get_body(("html",))
+    assert f"html: {len(html_part.get_payload().encode('ascii'))} bytes as sent" in result.output
     # A preview stores nothing: the edition can still be built afterwards.
     assert "built " in run("build").output
 
