@@ -83,17 +83,6 @@ webhook_events = Table(
     Index("ix_webhook_events_received_at", "received_at"),
 )
 
-# Sign-up attempts per client (keyed hash of the IP, never the IP itself) for the rate limit.
-subscribe_attempts = Table(
-    "subscribe_attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_hash", String(64), nullable=False),
-    Column("attempted_at", UtcDateTime, nullable=False),
-    Index("ix_subscribe_attempts_client_hash_attempted_at", "client_hash", "attempted_at"),
-    Index("ix_subscribe_attempts_attempted_at", "attempted_at"),
-)
-
 # Subscribe form tokens already used (SHA-256 of the token), kept until the token would have expired anyway.
 used_form_tokens = Table(
     "used_form_tokens",
