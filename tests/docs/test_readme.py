@@ -20,6 +20,7 @@ SYNDICATION = Path(sys.executable).parent / "syndication"
 RUN_ELSEWHERE = {
     "make demo": "the Makefile runs `syndication demo`, which this test runs",
     "make test": ".ci/run",
+    "make test-moved-clock": ".ci/run (the second run of the suite, the clock moved by libfaketime)",
     "make docs": ".ci/run and tests/docs/test_docs.py (mkdocs build --strict)",
     "make test PYTEST_ARGS=\"tests/feeds -q\"": ".ci/run (make test)",
     "pip install dist/syndication-*.whl": "tests/distribution/test_wheel.py installs the built wheel",
