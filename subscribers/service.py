@@ -22,6 +22,7 @@ from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberSt
 from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
 from subscribers.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner
 from syndication.errors import SyndicationError
+from syndication.redact import redact
 from syndication.runtime import Runtime
 from syndication.store.schema import articles
 
@@ -325,7 +326,6 @@ class SubscriptionService:
     def deliver(self, outgoing: Outgoing) -> bool:
         """Render and send one transactional mail; a failure is logged (without the address), not raised."""
         from syndication.delivery.base import Recipient
-        from syndication.delivery.ledger import redact
         from syndication.delivery.send import send_single
         from syndication.digest.render import render_transactional
 

@@ -1,4 +1,4 @@
-"""Who holds a claim on a run or batch, whether that worker may still be working, and redaction.
+"""Who holds a claim on a run or batch, and whether that worker may still be working.
 
 A claim names its worker as ``host/pid/token``; on this machine whether it is live is exact
 (the process exists; in this process, the run is still going), from another machine only
@@ -8,19 +8,12 @@ time tells.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 _ACTIVE_TOKENS: set[str] = set()
-
-
-def redact(text: str) -> str:
-    """``text`` with every email address replaced, for logs and stored error texts."""
-    return _EMAIL.sub("<address>", text)
 
 
 @dataclass(frozen=True)

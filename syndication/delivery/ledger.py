@@ -19,10 +19,11 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import IntegrityError
 
 from syndication.delivery.brake import RunStatus
-from syndication.delivery.claims import Worker, claim_is_live, redact
+from syndication.delivery.claims import Worker, claim_is_live
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
+from syndication.redact import redact
 
-__all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live", "redact"]
+__all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live"]
 
 PLANNING, READY, PAUSED, DONE = RunStatus.PLANNING, RunStatus.READY, RunStatus.PAUSED, RunStatus.DONE
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from syndication.config import DeliveryConfig
 from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Refusal, SendObserver
-from syndication.delivery.ledger import redact
+from syndication.redact import redact
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,11 @@ from syndication.delivery.backends import build_messenger
 from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.delivery.brake import Brake, RunStatus, pause_reason, pause_run
 from syndication.delivery.doubt import settle
-from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUBT, Ledger, RunRow, Worker, redact
+from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUBT, Ledger, RunRow, Worker
 from syndication.delivery.retry import RetryPolicy, send_with_retries
 from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.errors import DeliveryError, UsageError
+from syndication.redact import redact
 from syndication.runtime import Notifier, Runtime
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from syndication.delivery.base import (
     clean_recipient,
     recipient_problem,
 )
-from syndication.delivery.ledger import redact
+from syndication.redact import redact
 
 MAX_PERSONALIZATIONS = 1000
 MAX_CATEGORIES = 10

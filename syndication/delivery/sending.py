@@ -29,9 +29,9 @@ from syndication.delivery.ledger import (
     RunRow,
     Worker,
     claim_is_live,
-    redact,
 )
 from syndication.delivery.retry import send_with_retries
+from syndication.redact import redact
 
 if TYPE_CHECKING:
     from syndication.delivery.send import Mailer, RecipientsSource, SendOptions

@@ -33,9 +33,9 @@ from syndication.delivery.base import (
     clean_recipient,
 )
 from syndication.delivery.dkim import DkimSigner
-from syndication.delivery.ledger import redact
 from syndication.delivery.mime import SMTP_POLICY, build_message
 from syndication.delivery.verp import VerpCodec
+from syndication.redact import redact
 
 log = logging.getLogger(__name__)
 

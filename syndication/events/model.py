@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from syndication.errors import InputError
+from syndication.redact import redacted_reason
 
 
 class EventKind(StrEnum):
@@ -30,20 +31,8 @@ class BounceType(StrEnum):
     SOFT = "soft"
 
 
-# Longest text kept from a provider's reason; the rest is cut (it is for people, not for matching).
-REASON_MAX_CHARS = 500
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
 _EDITION = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _SMTP_STATUS = re.compile(r"[245](?:\.\d{1,3}\.\d{1,3}|\d\d)")
-
-
-def redact(text: str | None) -> str | None:
-    """``text`` with every e-mail address replaced by ``<address>``, cut to REASON_MAX_CHARS."""
-    if text is None:
-        return None
-    cleaned = _ADDRESS.sub("<address>", str(text))
-    cleaned = "".join(" " if ord(char) < 32 or ord(char) == 127 else char for char in cleaned).strip()
-    return cleaned[:REASON_MAX_CHARS] or None
 
 
 def event_key(provider_event_id: str) -> str:
@@ -57,7 +46,7 @@ class SendEvent:
 
     ``provider_event_id`` is the provider's id of the event, whole; the store keeps its SHA-256,
     so that a retried or replayed event counts once. ``reason`` must already be free of
-    addresses (use :func:`redact`); the constructor redacts it again to be sure.
+    addresses (use :func:`syndication.redact.redacted_reason`); the constructor redacts it again to be sure.
     """
 
     provider: str
@@ -95,7 +84,7 @@ class SendEvent:
             object.__setattr__(self, "bounce_type", BounceType(self.bounce_type))
         if self.smtp_status is not None and not _SMTP_STATUS.fullmatch(self.smtp_status.strip()):
             object.__setattr__(self, "smtp_status", None)
-        object.__setattr__(self, "reason", redact(self.reason))
+        object.__setattr__(self, "reason", redacted_reason(self.reason))
         if self.variant is not None:
             object.__setattr__(self, "variant", self.variant[:200])
 

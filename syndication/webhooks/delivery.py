@@ -27,7 +27,7 @@ from standardwebhooks.webhooks import Webhook
 
 from syndication.clock import Clock
 from syndication.config import WebhookConfig
-from syndication.events.model import redact
+from syndication.redact import redacted_reason as redact
 from syndication.webhooks.outbox import DELIVERED, FAILED, PENDING, SENDING
 from syndication.webhooks.tables import webhook_attempts, webhook_deliveries
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from syndication.delivery.ledger import PENDING, SENDING, Ledger, Worker, claim_is_live, redact
+from syndication.delivery.ledger import PENDING, SENDING, Ledger, Worker, claim_is_live
 from syndication.delivery.send import deliver
 from syndication.delivery.testing import RecordingMessenger
 
@@ -96,11 +96,6 @@ def test_claims_of_dead_processes_are_not_live() -> None:
     assert False is claim_is_live(f"{host}/999999999/x", NOW, NOW, timedelta(minutes=30))
     assert True is claim_is_live("other-host/1/x", NOW - timedelta(minutes=5), NOW, timedelta(minutes=30))
     assert False is claim_is_live("other-host/1/x", NOW - timedelta(hours=1), NOW, timedelta(minutes=30))
-
-
-def test_redact_removes_addresses() -> None:
-    """Error texts lose their email addresses before they are logged or stored."""
-    assert "550 <address>: unknown user" == redact("550 anna.muster@example.org: unknown user")
 
 
 def test_receipt_writer_records_each_message_on_its_own(any_engine: Engine) -> None:
