@@ -127,7 +127,8 @@ def _erase_from_outbox(directory: Path, address: str) -> int:
     named = _rewrite_index(directory, address)
     removed = 0
     for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.name == INDEX_NAME or not path.name.endswith(".eml"):
+        # ".part": a message a crash left half-written (the outbox writes under that name, then links).
+        if not path.is_file() or path.name == INDEX_NAME or not path.name.endswith((".eml", ".part")):
             continue
         try:
             doomed = path.name in named or _message_mentions(path.read_bytes(), address)

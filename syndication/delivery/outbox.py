@@ -79,7 +79,8 @@ class OutboxMessenger:
 
     def _place(self, stem: str, data: bytes) -> str:
         """Write ``data`` under a fresh name starting with ``stem``; return the file name."""
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+        # Not "*.eml" while it is written: whoever lists the outbox's messages never sees a half-written one.
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)

@@ -76,6 +76,7 @@ def test_message_naming_the_address_only_in_its_encoded_body_is_deleted(engine: 
         b"Weitergeleitet an leser9@exa=\r\nmple.org =C3=BCber den Verteiler\r\n"
     )
     (outbox / "stray.eml").write_bytes(hidden)
+    (outbox / ".tmp-left-by-a-crash.part").write_bytes(hidden)
     (outbox / "other.eml").write_bytes(hidden.replace(b"leser9", b"leser8"))
     erase_from_delivery(engine, None, "leser9@example.org", outbox)
     assert ["other.eml"] == sorted(path.name for path in outbox.iterdir())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import os
 from email.policy import default
 from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import Engine
 
@@ -67,3 +69,21 @@ def test_send_edition_to_the_outbox(engine: Engine, tmp_path: Path) -> None:
     rows = Ledger(engine).sent_to("daily-2026-11-24")
     assert (23, 23) == (report.sent, len(list((tmp_path / "out").glob("*.eml"))))
     assert all((tmp_path / "out" / provider_id).exists() for _, _, provider_id in rows)
+
+
+def test_a_message_being_written_is_not_listed_as_a_message(tmp_path: Path) -> None:
+    """While the outbox writes a message its file is not "*.eml": a reader globbing messages never sees it half done."""
+    outbox = OutboxMessenger(tmp_path, Sender("newsletter@pfalz-rundschau.example"), FixedClock())
+    seen: list[list[str]] = []
+    real_link = os.link
+
+    def link_and_look(source: str, target: Path) -> None:
+        seen.append(sorted(path.name for path in tmp_path.glob("*.eml")))
+        real_link(source, target)
+
+    try:
+        with mock.patch("os.link", link_and_look):
+            name = outbox._place("leser-1", b"Subject: x\r\n\r\nText\r\n")
+    finally:
+        outbox.close()
+    assert ([[]], [name]) == (seen, sorted(path.name for path in tmp_path.glob("*.eml")))
