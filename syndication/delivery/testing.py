@@ -2,7 +2,9 @@
 
 ``FakeSendGrid`` is a real HTTP server on 127.0.0.1 that checks each ``/v3/mail/send``
 request the way SendGrid does and records what it accepted per recipient; it can be told
-to answer the next requests with 429, 500, 400 or not at all (a hang). ``RecordingMessenger``
+to answer the next requests with 429, 500, 400 or not at all (a hang). It also answers the
+account's read-only endpoints (scopes, Event Webhook settings, suppression lists: see
+:mod:`syndication.delivery.testing_account`) for ``FakeSendGrid.account``. ``RecordingMessenger``
 is an in-memory backend.
 """
 
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 
 from syndication.delivery.base import Batch, DeliveryFailed, Receipt, SendObserver, apply_substitutions
 from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
+from syndication.delivery.testing_account import FakeAccount
 from syndication.testing import LoopbackServer
 
 SUBSTITUTIONS_LIMIT = 10_000
@@ -181,9 +184,11 @@ class FakeSendGrid(LoopbackServer):
     # Gets the events SendGrid would post for each accepted request ("processed", with custom args),
     # before the request is answered (e.g. a WebhookPoster).
     event_sink: Callable[[list[dict[str, Any]]], None] | None = None
+    # What the account's GET endpoints show (scopes, webhook settings, suppression lists).
+    account: FakeAccount = field(default_factory=FakeAccount)
     _failures: list[_Failure] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    http_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    http_methods: ClassVar[tuple[str, ...]] = ("POST", "GET")
     thread_name: ClassVar[str] = "fake-sendgrid"
 
     # -- control -------------------------------------------------------------------------
@@ -210,7 +215,7 @@ class FakeSendGrid(LoopbackServer):
             self._failures[0].remaining -= 1
             return self._failures[0].kind
 
-    def _answer(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | None,
+    def _answer(self, handler: BaseHTTPRequestHandler, status: int, body: Any,
                 headers: dict[str, str] | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()
         handler.send_response(status)
@@ -237,7 +242,8 @@ class FakeSendGrid(LoopbackServer):
     def _handle_request(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length)
-        if handler.path != "/v3/mail/send":
+        is_get = handler.command == "GET"
+        if not is_get and handler.path != "/v3/mail/send":
             self._answer(handler, 404, {"errors": [{"message": "Not found", "field": None}]})
             return
         if handler.headers.get("Authorization") != f"Bearer {self.api_key}":
@@ -245,6 +251,11 @@ class FakeSendGrid(LoopbackServer):
                                                     "expired, or revoked", "field": None}]})
             return
         failure = self._next_failure()
+        if is_get and failure is None:
+            with self._lock:
+                status, body = self.account.answer(handler.path)
+            self._answer(handler, status, body)
+            return
         if failure == "hang":
             time.sleep(self.hang_seconds)
             handler.close_connection = True
