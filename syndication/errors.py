@@ -44,6 +44,26 @@ class InputError(SyndicationError):
         super().__init__(prefix + message)
 
 
+class BadField(InputError):
+    """One field of an input (a file's front matter, a post, a feed item) is wrong.
+
+    Raised where only the field is known; the code that knows the input (its path or URL)
+    reports it with :meth:`at`.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("", message, field)
+        self.args = (f"{field}: {message}",)
+
+    def __reduce__(self) -> tuple[type[BadField], tuple[str, str]]:
+        # Travels back from a worker process (the default would rebuild it from the joined message).
+        return (BadField, (self.field or "", self.reason))
+
+    def at(self, where: str) -> InputError:
+        """This error, naming the input it is about."""
+        return InputError(where, self.reason, self.field)
+
+
 class SourceUnavailable(SyndicationError):
     """A source could not be read at all (server error, time-out, invalid answer)."""
 

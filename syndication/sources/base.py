@@ -75,15 +75,6 @@ class Source(Protocol):
         ...
 
 
-class BadEntry(Exception):
-    """One field of one remote entry (a post, a feed item) is unusable; the source reports it as Failed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:
     """The names of all groups in order, each once, empty ones left out."""
     return tuple(dict.fromkeys(name for group in groups for name in group if name))

@@ -25,12 +25,11 @@ import httpx
 
 from syndication.anatomy import parse_body
 from syndication.config import SiteConfig, SourceConfig
-from syndication.errors import ConfigError, InputError, SourceUnavailable
+from syndication.errors import BadField, ConfigError, InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image
 from syndication.sources import http
 from syndication.sources.base import (
-    BadEntry,
     Failed,
     Fetched,
     RemoteEntry,
@@ -169,26 +168,26 @@ class FeedSource:
             return Unchanged(external)
         try:
             article = self._article(entry, external, language, context)
-        except BadEntry as bad:
-            return Failed(external, InputError(where, bad.message, bad.field))
+        except BadField as bad:
+            return Failed(external, bad.at(where))
         return Fetched(article, fingerprint)
 
     def _article(self, entry: Mapping[str, Any], external: str, language: str, context: SourceContext) -> Article:
         link = str(entry.get("link") or "").strip()
         if not link.startswith(("http://", "https://")):
-            raise BadEntry("link", f"missing or not an absolute URL: {link!r}")
+            raise BadField("link", f"missing or not an absolute URL: {link!r}")
         title = _text_of(entry.get("title_detail"), str(entry.get("title") or ""))
         if not title:
-            raise BadEntry("title", "missing: the entry has no title")
+            raise BadField("title", "missing: the entry has no title")
         published = _when(entry, "published", "updated", "created")
         if published is None:
-            raise BadEntry("published", "missing or not a date: the entry has no pubDate/published/updated")
+            raise BadField("published", "missing or not a date: the entry has no pubDate/published/updated")
         updated = max(_when(entry, "updated") or published, published)
 
         body, summary = self._body(entry)
         refused = context.too_large(len(body.encode("utf-8")) + len(summary.encode("utf-8")))
         if refused is not None:
-            raise BadEntry("content", refused)
+            raise BadField("content", refused)
         author = self._author(entry, link)
         parsed = parse_body(body, context.anatomy, link, author=author.name if author else None)
         teaser = parsed.teaser

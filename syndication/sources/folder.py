@@ -32,7 +32,7 @@ import yaml
 
 from syndication.anatomy import parse_body, strip_quote_marks
 from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
-from syndication.errors import InputError, SourceUnavailable
+from syndication.errors import BadField, InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image, Status, article_id
 from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged, merge_names
@@ -45,19 +45,6 @@ MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 # "draft" is accepted too: a draft is not collected, and a stored article that became a
 # draft again is marked retracted (unpublished), never deleted.
 STATUSES = ("published", "retracted", "draft")
-
-
-class _Bad(Exception):
-    """One field of the file is wrong; becomes an InputError naming the file."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-    def __reduce__(self) -> tuple[type[_Bad], tuple[str, str]]:
-        # Travels back from a worker process.
-        return (_Bad, (self.field, self.message))
 
 
 def _settings_digest(source: SourceConfig, context: SourceContext) -> str:
@@ -94,9 +81,9 @@ def parse_when(value: Any, zone: ZoneInfo, field: str) -> datetime:
         try:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            raise _Bad(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)") from None
+            raise BadField(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)") from None
     else:
-        raise _Bad(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)")
+        raise BadField(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
@@ -107,7 +94,7 @@ def _text(meta: Mapping[str, Any], key: str, field: str | None = None) -> str | 
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        raise _Bad(field or key, f"expected text, got {type(value).__name__}")
+        raise BadField(field or key, f"expected text, got {type(value).__name__}")
     text = str(value).strip()
     return text or None
 
@@ -119,14 +106,14 @@ def _strings(meta: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or any(isinstance(item, (dict, list)) or item is None for item in value):
-        raise _Bad(key, "expected a list of names")
+        raise BadField(key, "expected a list of names")
     return tuple(dict.fromkeys(str(item).strip() for item in value if str(item).strip()))
 
 
 def _absolute(value: str, base: str, field: str) -> str:
     url = absolute_url(value, base)
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise _Bad(field, f"{value!r} is not an http(s) URL")
+        raise BadField(field, f"{value!r} is not an http(s) URL")
     return url
 
 
@@ -136,19 +123,19 @@ def _image(value: Any, base: str, field: str, default_alt: str = "") -> Image | 
     if isinstance(value, str):
         value = {"url": value}
     if not isinstance(value, dict):
-        raise _Bad(field, "expected a URL or a mapping with url, alt, caption, credit, ai_generated")
+        raise BadField(field, "expected a URL or a mapping with url, alt, caption, credit, ai_generated")
     url = _text(value, "url", f"{field}.url")
     if not url:
-        raise _Bad(f"{field}.url", "required when an image is given")
+        raise BadField(f"{field}.url", "required when an image is given")
     dimensions: dict[str, int | None] = {}
     for key in ("width", "height", "length"):
         raw = value.get(key)
         if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0):
-            raise _Bad(f"{field}.{key}", f"expected a positive whole number, not {raw!r}")
+            raise BadField(f"{field}.{key}", f"expected a positive whole number, not {raw!r}")
         dimensions[key] = raw
     ai_generated = value.get("ai_generated", False)
     if not isinstance(ai_generated, bool):
-        raise _Bad(f"{field}.ai_generated", f"expected true or false, not {ai_generated!r}")
+        raise BadField(f"{field}.ai_generated", f"expected true or false, not {ai_generated!r}")
     return Image(
         url=_absolute(url, base, f"{field}.url"),
         alt=_text(value, "alt", f"{field}.alt") or default_alt,
@@ -168,10 +155,10 @@ def _author(value: Any, base: str) -> Author | None:
     if isinstance(value, str):
         value = {"name": value}
     if not isinstance(value, dict):
-        raise _Bad("author", "expected a name or a mapping with name, portrait, url")
+        raise BadField("author", "expected a name or a mapping with name, portrait, url")
     name = _text(value, "name", "author.name")
     if not name:
-        raise _Bad("author.name", "required when an author is given")
+        raise BadField("author.name", "required when an author is given")
     url = _text(value, "url", "author.url")
     return Author(
         name=name,
@@ -240,8 +227,8 @@ class FolderSource:
                 continue
             path = Path(item.path)
             result = next(parsed)
-            if isinstance(result, _Bad):
-                yield Failed(item.fallback_id, InputError(str(path), result.message, result.field))
+            if isinstance(result, BadField):
+                yield Failed(item.fallback_id, result.at(str(path)))
                 continue
             article, draft = result
             if draft and article.external_id not in context.known:
@@ -254,7 +241,7 @@ class FolderSource:
             ids_seen[article.external_id] = item.relative
             yield Fetched(article, item.fingerprint)
 
-    def _parse_all(self, tasks: list[_Task], context: SourceContext) -> Iterator[tuple[Article, bool] | _Bad]:
+    def _parse_all(self, tasks: list[_Task], context: SourceContext) -> Iterator[tuple[Article, bool] | BadField]:
         """Each task's article (and whether it is a draft) or what is wrong with it, in order."""
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if workers < 2 or len(tasks) < PARALLEL_FROM:
@@ -271,7 +258,7 @@ class FolderSource:
             yield from pool.map(_parse_in_worker, tasks, chunksize=16)
 
     def read(self, path: Path, relative: str, context: SourceContext) -> Article | None:
-        """The article in ``path``; None for a draft never stored. Raises _Bad naming the field."""
+        """The article in ``path``; None for a draft never stored. Raises BadField naming the field."""
         article, draft = self._read(path, relative, context.site, context.anatomy)
         if draft and article.external_id not in context.known:
             return None
@@ -281,13 +268,13 @@ class FolderSource:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise _Bad("file", f"cannot read: {exc.strerror}") from None
+            raise BadField("file", f"cannot read: {exc.strerror}") from None
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}, offset {exc.start})"
-            raise _Bad("encoding", message) from None
+            raise BadField("encoding", message) from None
         meta, body = self._split(text)
         return self._article(meta, body, path, relative, site, anatomy)
 
@@ -301,13 +288,13 @@ class FolderSource:
             meta = handler.load(front)
         except yaml.YAMLError as exc:
             problem = " ".join(str(exc).split())
-            raise _Bad("front matter", f"not valid YAML: {problem}") from None
+            raise BadField("front matter", f"not valid YAML: {problem}") from None
         except ValueError:  # the opening '---' has no closing partner
-            raise _Bad("front matter", "not closed by a line '---'") from None
+            raise BadField("front matter", "not closed by a line '---'") from None
         if meta is None:
             meta = {}
         if not isinstance(meta, dict):
-            raise _Bad("front matter", f"expected key: value pairs, got a {type(meta).__name__}")
+            raise BadField("front matter", f"expected key: value pairs, got a {type(meta).__name__}")
         return meta, body
 
     def _article(
@@ -316,11 +303,11 @@ class FolderSource:
         """The article and whether it is a draft (stored as retracted when it was stored before)."""
         title = _text(meta, "title")
         if not title:
-            raise _Bad("title", "missing: every article needs a title")
+            raise BadField("title", "missing: every article needs a title")
         external_id = _text(meta, "id") or relative.rsplit(".", 1)[0]
         status_text = (_text(meta, "status") or "published").lower()
         if status_text not in STATUSES:
-            raise _Bad("status", f"{meta.get('status')!r} is not one of {', '.join(STATUSES)}")
+            raise BadField("status", f"{meta.get('status')!r} is not one of {', '.join(STATUSES)}")
         status = Status.PUBLISHED if status_text == "published" else Status.RETRACTED
 
         slug = (_text(meta, "slug") or external_id).strip("/")
@@ -329,15 +316,15 @@ class FolderSource:
 
         published_raw = meta.get("published", meta.get("date"))
         if published_raw is None:
-            raise _Bad("published", "missing: when was the article published (ISO 8601)?")
+            raise BadField("published", "missing: when was the article published (ISO 8601)?")
         published = parse_when(published_raw, site.zone, "published")
         updated = parse_when(meta["updated"], site.zone, "updated") if meta.get("updated") is not None else published
         if updated < published:
-            raise _Bad("updated", "is before published")
+            raise BadField("updated", "is before published")
 
         priority = meta.get("priority", 0)
         if isinstance(priority, bool) or not isinstance(priority, int):
-            raise _Bad("priority", f"expected a whole number, not {priority!r}")
+            raise BadField("priority", f"expected a whole number, not {priority!r}")
 
         is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
         html = _markdown(body) if is_markdown else body
@@ -401,10 +388,10 @@ def _markdown(body: str) -> str:
 
 def _parse_file(
     source: FolderSource, task: _Task, site: SiteConfig, anatomy: AnatomyConfig
-) -> tuple[Article, bool] | _Bad:
+) -> tuple[Article, bool] | BadField:
     try:
         return source._read(Path(task.path), task.relative, site, anatomy)
-    except _Bad as bad:
+    except BadField as bad:
         return bad
 
 
@@ -416,7 +403,7 @@ def _start_worker(config: SourceConfig, path: Path, site: SiteConfig, anatomy: A
     _WORKER = (FolderSource(config, path), site, anatomy)
 
 
-def _parse_in_worker(task: _Task) -> tuple[Article, bool] | _Bad:
+def _parse_in_worker(task: _Task) -> tuple[Article, bool] | BadField:
     assert _WORKER is not None
     source, site, anatomy = _WORKER
     return _parse_file(source, task, site, anatomy)

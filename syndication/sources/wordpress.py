@@ -36,12 +36,11 @@ import httpx
 
 from syndication.anatomy import ParsedBody, parse_body
 from syndication.config import SiteConfig, SourceConfig
-from syndication.errors import ConfigError, InputError, SourceUnavailable
+from syndication.errors import BadField, ConfigError, InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image
 from syndication.sources import http
 from syndication.sources.base import (
-    BadEntry,
     Failed,
     Fetched,
     RemoteEntry,
@@ -79,18 +78,18 @@ def _rendered(post: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadEntry(key, f"expected {{'rendered': text}}, got {type(value).__name__}")
+        raise BadField(key, f"expected {{'rendered': text}}, got {type(value).__name__}")
     return value
 
 
 def parse_wp_time(value: Any, field: str, zone: Any = UTC) -> datetime:
     """WordPress's ``2026-02-02T09:15:00`` (no offset) as an aware UTC datetime; ``zone`` for local fields."""
     if not isinstance(value, str) or not value.strip():
-        raise BadEntry(field, f"missing or not a date: {value!r}")
+        raise BadField(field, f"missing or not a date: {value!r}")
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadEntry(field, f"not an ISO 8601 date: {value!r}") from None
+        raise BadField(field, f"not an ISO 8601 date: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
@@ -101,7 +100,7 @@ def _modified_of(fingerprint: str | None) -> datetime | None:
         return None
     try:
         return parse_wp_time(fingerprint.split("#", 1)[0], "modified_gmt")
-    except BadEntry:
+    except BadField:
         return None
 
 
@@ -275,8 +274,8 @@ class WordPressSource:
             return Unchanged(external)
         try:
             article = self._article(post, external, context)
-        except BadEntry as bad:
-            return Failed(external, InputError(where, bad.message, bad.field))
+        except BadField as bad:
+            return Failed(external, bad.at(where))
         return Fetched(article, fingerprint)
 
     # -- one post ------------------------------------------------------------------------
@@ -284,10 +283,10 @@ class WordPressSource:
     def _article(self, post: Mapping[str, Any], external: str, context: SourceContext) -> Article:
         link = post.get("link")
         if not isinstance(link, str) or not link.startswith(("http://", "https://")):
-            raise BadEntry("link", f"missing or not an absolute URL: {link!r}")
+            raise BadField("link", f"missing or not an absolute URL: {link!r}")
         title = plain_text(_rendered(post, "title"))
         if not title:
-            raise BadEntry("title", "missing: the post has no title")
+            raise BadField("title", "missing: the post has no title")
         if post.get("date_gmt"):
             published = parse_wp_time(post.get("date_gmt"), "date_gmt")
         else:
@@ -298,7 +297,7 @@ class WordPressSource:
         content = _rendered(post, "content")
         refused = context.too_large(len(content.encode("utf-8")))
         if refused is not None:
-            raise BadEntry("content", refused)
+            raise BadField("content", refused)
         author = self._author(post)
         parsed = parse_body(content, context.anatomy, link, author=author.name if author else None)
         teaser = _teaser(plain_text(_rendered(post, "excerpt")), plain_text(content), parsed.teaser)
