@@ -63,6 +63,7 @@ def _register_commands() -> None:
     # Imported here so that each module can import `cli` from this package.
     from syndication.cli import (
         articles,
+        delivery,
         demo,
         digest,
         feeds,
@@ -78,7 +79,8 @@ def _register_commands() -> None:
     )
 
     # `send` and `report` add to the `digest` group, so they come after `digest`.
-    modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound)
+    modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound,
+               delivery)
     for module in modules:
         module.register(cli)
 

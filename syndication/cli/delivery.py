@@ -1,0 +1,92 @@
+"""`syndication delivery check|sync-suppressions`: the SendGrid account behind delivery.
+
+Both use the official ``sendgrid`` client (``syndication.delivery.sendgrid_account``); sending
+itself does not (see docs/developers/dependencies.md).
+"""
+
+from __future__ import annotations
+
+import click
+
+from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
+from syndication.runtime import Runtime
+
+_LISTS = ("spam_reports", "bounces", "invalid_emails", "unsubscribes", "blocks")
+
+
+@click.group("delivery")
+def delivery_group() -> None:
+    """The SendGrid account behind delivery: check the API key, import its suppression lists."""
+
+
+@delivery_group.command("check")
+@click.pass_obj
+def check(runtime: Runtime) -> int:
+    """Check SENDGRID_API_KEY: scopes, sender identity, Event Webhook and its signing key.
+
+    Exit code 0 when sending can work (warnings are printed), 2 when the key is missing or
+    refused or something sending depends on is wrong, 1 when SendGrid could not be reached.
+    """
+    from syndication.delivery.sendgrid_account import SendGridAccount
+    from syndication.delivery.sendgrid_check import WEBHOOK_PATH, Expectations, check_account, raise_for_errors
+
+    settings = runtime.settings
+    account = SendGridAccount.from_runtime(runtime)
+    expected = Expectations(
+        backend=settings.delivery.backend,
+        from_email=settings.delivery.from_email,
+        from_name=settings.delivery.from_name,
+        webhook_url=settings.site.url.rstrip("/") + WEBHOOK_PATH,
+        webhook_public_key=settings.subscribers.sendgrid_webhook_public_key,
+    )
+    findings = check_account(account, expected)
+    for finding in findings:
+        click.echo(f"{finding.level:<8}{finding.topic}: {finding.text}")
+    raise_for_errors(findings)
+    return EXIT_OK
+
+
+@delivery_group.command("sync-suppressions")
+@click.option(
+    "--list", "lists", multiple=True, type=click.Choice(_LISTS),
+    help="Only these SendGrid lists (repeat); default: all but blocks.",
+)
+@click.option(
+    "--include-blocks", is_flag=True,
+    help="Also suppress SendGrid's blocks (refusals about one message or the sending IP, often temporary).",
+)
+@click.pass_obj
+def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_blocks: bool) -> int:
+    """Suppress every address SendGrid lists as bounced, invalid, spam-reporting or unsubscribed.
+
+    Nothing is ever un-suppressed; erased addresses stay erased; a second run changes nothing.
+    Counts only, never addresses. Exit code 1 if the key may not read one of the lists.
+    """
+    from subscribers.store import SubscriberStore
+    from syndication.delivery.sendgrid_account import SendGridAccount
+    from syndication.delivery.sendgrid_suppressions import DEFAULT_LISTS, sync_suppressions
+
+    chosen = set(lists or DEFAULT_LISTS)
+    if include_blocks:
+        chosen.add("blocks")
+    account = SendGridAccount.from_runtime(runtime)
+    store = SubscriberStore.from_runtime(runtime)
+    report = sync_suppressions(account, store, now=runtime.clock.now(), lists=chosen, notifier=runtime.notifier)
+    for result in report.lists:
+        if result.forbidden:
+            click.echo(f"{result.name}: not read: the API key lacks its scope", err=True)
+            continue
+        line = f"{result.name}: {result.listed} listed, {result.new} new, {result.already} already suppressed"
+        if result.unusable:
+            line += f", {result.unusable} not valid addresses (skipped)"
+        if result.subscribers_changed:
+            line += f", {result.subscribers_changed} subscribers' status changed"
+        click.echo(line)
+    click.echo(f"{report.new} addresses newly suppressed, {report.already} already suppressed")
+    if "blocks" not in chosen:
+        click.echo("blocks were not read (often temporary; --include-blocks to suppress them too)", err=True)
+    return EXIT_SOME_FAILED if report.forbidden else EXIT_OK
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(delivery_group)
