@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -10,6 +10,7 @@ from typing import Protocol
 from syndication.anatomy import ParsedBody
 from syndication.config import AnatomyConfig, CollectConfig, SiteConfig, SourceConfig
 from syndication.errors import InputError
+from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article, Author, Image, Status, article_id
 
 
@@ -73,6 +74,28 @@ class Source(Protocol):
         """Yield one event per input. Raise SourceUnavailable when the source cannot be read
         at all; events already yielded are kept."""
         ...
+
+
+def reading_fingerprint(
+    parser_version: str,
+    config: SourceConfig,
+    context: SourceContext,
+    *,
+    site: Sequence[str],
+    source: Sequence[str],
+    length: int,
+) -> str:
+    """A digest of what shapes how a source reads its input: the parser's version, the anatomy,
+    the ``site`` settings and the ``source`` settings named. Part of each stored fingerprint, so
+    that a change to any of them makes the next collect read everything again.
+    """
+    shaping = {
+        "parser": parser_version,
+        "anatomy": context.anatomy.model_dump(mode="json"),
+        "site": {name: getattr(context.site, name) for name in site},
+        "source": config.model_dump(mode="json", include=set(source)),
+    }
+    return settings_fingerprint(shaping, length)
 
 
 def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:

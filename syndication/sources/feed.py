@@ -36,6 +36,7 @@ from syndication.sources.base import (
     SourceContext,
     SourceEvent,
     Unchanged,
+    reading_fingerprint,
     regions_among,
     remote_article,
 )
@@ -286,11 +287,6 @@ class FeedSource:
         )
 
     def _settings_digest(self, context: SourceContext) -> str:
-        shaping = {
-            "parser": PARSER_VERSION,
-            "anatomy": context.anatomy.model_dump(mode="json"),
-            "site": {"language": context.site.language},
-            "source": self.config.model_dump(mode="json", include={"categories", "regions"}),
-        }
-        canonical = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+        return reading_fingerprint(
+            PARSER_VERSION, self.config, context, site=("language",), source=("categories", "regions"), length=12
+        )

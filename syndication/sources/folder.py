@@ -12,8 +12,6 @@ Files and folders whose names start with ``.`` or ``_`` are skipped (drafts, not
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import os
 import threading
@@ -35,7 +33,15 @@ from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
 from syndication.errors import BadField, InputError, SourceUnavailable
 from syndication.html import absolute_url
 from syndication.model import Article, Author, Image, Status, article_id
-from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged, merge_names
+from syndication.sources.base import (
+    Failed,
+    Fetched,
+    SourceContext,
+    SourceEvent,
+    Unchanged,
+    merge_names,
+    reading_fingerprint,
+)
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -48,14 +54,10 @@ STATUSES = ("published", "retracted", "draft")
 
 
 def _settings_digest(source: SourceConfig, context: SourceContext) -> str:
-    shaping = {
-        "parser": PARSER_VERSION,
-        "anatomy": context.anatomy.model_dump(mode="json"),
-        "site": {"url": context.site.url, "timezone": context.site.timezone, "language": context.site.language},
-        "source": source.model_dump(mode="json", include={"name", "categories", "regions"}),
-    }
-    canonical = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return reading_fingerprint(
+        PARSER_VERSION, source, context,
+        site=("url", "timezone", "language"), source=("name", "categories", "regions"), length=16,
+    )
 
 
 def fingerprint(digest: str, stat: os.stat_result, relative: str) -> str:

@@ -22,7 +22,6 @@ the posts of earlier pages were handed on (and are stored); the next run tries a
 
 from __future__ import annotations
 
-import hashlib
 import html as html_lib
 import json
 import logging
@@ -47,6 +46,7 @@ from syndication.sources.base import (
     SourceContext,
     SourceEvent,
     Unchanged,
+    reading_fingerprint,
     regions_among,
     remote_article,
 )
@@ -380,14 +380,10 @@ class WordPressSource:
         )
 
     def _settings_digest(self, context: SourceContext) -> str:
-        shaping = {
-            "parser": PARSER_VERSION,
-            "anatomy": context.anatomy.model_dump(mode="json"),
-            "site": {"timezone": context.site.timezone, "language": context.site.language},
-            "source": self.config.model_dump(mode="json", include={"categories", "regions"}),
-        }
-        canonical = json.dumps(shaping, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+        return reading_fingerprint(
+            PARSER_VERSION, self.config, context,
+            site=("timezone", "language"), source=("categories", "regions"), length=12,
+        )
 
 
 def _body_image(parsed: ParsedBody) -> Image | None:
