@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import Engine, select, update
 
+from syndication.delivery.statuses import RunStatus
 from syndication.delivery.tables import delivery_runs
 
 log = logging.getLogger(__name__)
-
-
-class RunStatus(StrEnum):
-    # Being planned: recipients and batches are written before anything is sent.
-    PLANNING = "planning"
-    # Planned; batches are being (or waiting to be) sent.
-    READY = "ready"
-    # Stopped by the complaint brake; `digest resume` continues it.
-    PAUSED = "paused"
-    # Every batch is sent.
-    DONE = "done"
 
 
 class Brake(Protocol):

@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, select, update
 
-from syndication.delivery.ledger import IN_DOUBT, PENDING, SENDING, SENT, Ledger, RunRow
+from syndication.delivery.ledger import UNCLAIMED, Ledger, RunRow
+from syndication.delivery.statuses import BatchStatus, RecipientStatus
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,8 @@ class DeliveryEvidence:
                     update(delivery_recipients).where(where, columns.evidence.is_(None)).values(evidence=kind)
                 ).rowcount or 0
                 connection.execute(
-                    update(delivery_recipients).where(where, columns.status == IN_DOUBT)
-                    .values(status=SENT, sent_at=now, error=None)
+                    update(delivery_recipients).where(where, columns.status == RecipientStatus.IN_DOUBT)
+                    .values(status=RecipientStatus.SENT, sent_at=now, error=None)
                 )
         for edition_id in {edition for edition, _ in keys}:
             close_settled_batches(engine, edition_id)
@@ -97,14 +98,15 @@ def close_settled_batches(engine: Engine, edition_id: str) -> None:
     """Batches in doubt with nobody left in doubt or pending are sent."""
     open_recipients = exists().where(
         delivery_recipients.c.batch_id == delivery_batches.c.id,
-        delivery_recipients.c.status.in_([IN_DOUBT, PENDING]),
+        delivery_recipients.c.status.in_([RecipientStatus.IN_DOUBT, RecipientStatus.PENDING]),
     )
     runs = select(delivery_runs.c.id).where(delivery_runs.c.edition_id == edition_id).scalar_subquery()
     with engine.begin() as connection:
         connection.execute(
             update(delivery_batches)
-            .where(delivery_batches.c.run_id.in_(runs), delivery_batches.c.status == IN_DOUBT, ~open_recipients)
-            .values(status=SENT)
+            .where(delivery_batches.c.run_id.in_(runs), delivery_batches.c.status == BatchStatus.IN_DOUBT,
+                   ~open_recipients)
+            .values(status=BatchStatus.SENT)
         )
 
 
@@ -121,8 +123,9 @@ def settle(ledger: Ledger, run: RunRow, now: datetime, wait: timedelta, *, event
         in_run = select(batches.id).where(batches.run_id == run.id).scalar_subquery()
         connection.execute(
             update(delivery_recipients)
-            .where(columns.batch_id.in_(in_run), columns.status == IN_DOUBT, columns.evidence.is_not(None))
-            .values(status=SENT, sent_at=now, error=None)
+            .where(columns.batch_id.in_(in_run), columns.status == RecipientStatus.IN_DOUBT,
+                   columns.evidence.is_not(None))
+            .values(status=RecipientStatus.SENT, sent_at=now, error=None)
         )
         events_arrive = events_expected and bool(connection.execute(
             select(func.count()).select_from(delivery_recipients)
@@ -135,8 +138,8 @@ def settle(ledger: Ledger, run: RunRow, now: datetime, wait: timedelta, *, event
     with engine.connect() as connection:
         rows = connection.execute(
             select(batches.id, batches.handed_at, batches.finished_at).where(
-                batches.run_id == run.id, batches.status != SENDING,
-                exists().where(columns.batch_id == batches.id, columns.status == IN_DOUBT),
+                batches.run_id == run.id, batches.status != BatchStatus.SENDING,
+                exists().where(columns.batch_id == batches.id, columns.status == RecipientStatus.IN_DOUBT),
             )
         )
         for row in rows:
@@ -148,12 +151,12 @@ def settle(ledger: Ledger, run: RunRow, now: datetime, wait: timedelta, *, event
     with engine.begin() as connection:
         reopened = int(connection.execute(
             update(delivery_recipients)
-            .where(columns.batch_id.in_(expired), columns.status == IN_DOUBT)
-            .values(status=PENDING, error=None)
+            .where(columns.batch_id.in_(expired), columns.status == RecipientStatus.IN_DOUBT)
+            .values(status=RecipientStatus.PENDING, error=None)
         ).rowcount or 0)
         connection.execute(
-            update(delivery_batches).where(batches.id.in_(expired), batches.status != SENDING)
-            .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
+            update(delivery_batches).where(batches.id.in_(expired), batches.status != BatchStatus.SENDING)
+            .values(**UNCLAIMED, error=None)
         )
         connection.execute(
             update(delivery_runs).where(delivery_runs.c.id == run.id).values(status="ready", finished_at=None)
@@ -173,7 +176,7 @@ def doubts(engine: Engine, edition_id: str) -> list[Doubt]:
             .select_from(delivery_recipients
                          .join(delivery_batches, columns.batch_id == delivery_batches.c.id)
                          .join(delivery_runs, delivery_batches.c.run_id == delivery_runs.c.id))
-            .where(columns.edition_id == edition_id, columns.status == IN_DOUBT)
+            .where(columns.edition_id == edition_id, columns.status == RecipientStatus.IN_DOUBT)
             .order_by(columns.subscriber_id)
         )
         return [Doubt(row.edition_id, row.slot, row.subscriber_id, row.number, row.handed_at or row.finished_at)

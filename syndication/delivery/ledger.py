@@ -18,34 +18,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from syndication.delivery.brake import RunStatus
 from syndication.delivery.claims import Worker, claim_is_live
+from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 from syndication.redact import redact
 
 __all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live"]
 
-PLANNING, READY, PAUSED, DONE = RunStatus.PLANNING, RunStatus.READY, RunStatus.PAUSED, RunStatus.DONE
-
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-IN_DOUBT = "in_doubt"
-SKIPPED = "skipped"
-# Recipient outcomes of their own (the batch goes on without them).
-BOUNCED = "bounced"
-DEFERRED = "deferred"
-
 # A claim by a process on another machine counts as abandoned after this long.
 DEFAULT_LEASE = timedelta(minutes=30)
+# A batch put back to be taken again: unclaimed and never handed.
+UNCLAIMED = {"status": BatchStatus.PENDING, "claimed_by": None, "claimed_at": None, "handed_at": None}
 
 @dataclass(frozen=True)
 class RunRow:
     id: int
     edition_id: str
     slot: str
-    status: str
+    status: RunStatus
     backend: str
     owner: str | None
     created_at: datetime
@@ -59,7 +49,7 @@ class BatchRow:
     number: int
     variant: str
     size: int
-    status: str
+    status: BatchStatus
     claimed_by: str | None
     claimed_at: datetime | None
     handed_at: datetime | None
@@ -91,14 +81,14 @@ class RunCounts:
 
 def _run(row: object) -> RunRow:
     return RunRow(
-        row.id, row.edition_id, row.slot, row.status, row.backend, row.owner, row.created_at,  # type: ignore[attr-defined]
+        row.id, row.edition_id, row.slot, RunStatus(row.status), row.backend, row.owner, row.created_at,  # type: ignore[attr-defined]
         row.skipped_at_planning,  # type: ignore[attr-defined]
     )
 
 
 def _batch(row: object) -> BatchRow:
     return BatchRow(
-        row.id, row.run_id, row.number, row.variant, row.size, row.status,  # type: ignore[attr-defined]
+        row.id, row.run_id, row.number, row.variant, row.size, BatchStatus(row.status),  # type: ignore[attr-defined]
         row.claimed_by, row.claimed_at, row.handed_at, row.attempts,  # type: ignore[attr-defined]
     )
 
@@ -115,8 +105,8 @@ class ReceiptWriter:
         self._connection = engine.connect()
         marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(engine.dialect.paramstyle, "?")
         self._sql = (
-            f"UPDATE delivery_recipients SET status = '{SENT}', provider_id = {marker}, sent_at = {marker} "
-            f"WHERE id = {marker} AND status = '{PENDING}'"
+            f"UPDATE delivery_recipients SET status = '{RecipientStatus.SENT}', provider_id = {marker}, "
+            f"sent_at = {marker} WHERE id = {marker} AND status = '{RecipientStatus.PENDING}'"
         )
         self._processor = delivery_recipients.c.sent_at.type.bind_processor(engine.dialect)
 
@@ -155,7 +145,7 @@ class Ledger:
             with self.engine.begin() as connection:
                 connection.execute(
                     insert(delivery_runs).values(
-                        edition_id=edition_id, slot=slot, status=PLANNING, backend=backend, owner=str(worker),
+                        edition_id=edition_id, slot=slot, status=RunStatus.PLANNING, backend=backend, owner=str(worker),
                         created_at=now, skipped_at_planning=0,
                     )
                 )
@@ -166,14 +156,14 @@ class Ledger:
             pass
         run = self.get_run(edition_id, slot)
         assert run is not None
-        if run.status != PLANNING:
+        if run.status != RunStatus.PLANNING:
             return run, False
         if claim_is_live(run.owner, run.created_at, now, DEFAULT_LEASE):
             return run, False
         with self.engine.begin() as connection:
             taken = connection.execute(
                 update(delivery_runs)
-                .where(delivery_runs.c.id == run.id, delivery_runs.c.status == PLANNING,
+                .where(delivery_runs.c.id == run.id, delivery_runs.c.status == RunStatus.PLANNING,
                        delivery_runs.c.owner == run.owner)
                 .values(owner=str(worker), created_at=now)
             ).rowcount
@@ -219,10 +209,11 @@ class Ledger:
                 batch_id = connection.execute(
                     insert(delivery_batches).values(
                         run_id=run.id, number=first_number + offset, variant=variant, size=len(members),
-                        status=PENDING, attempts=0,
+                        status=BatchStatus.PENDING, attempts=0,
                     )
                 ).inserted_primary_key[0]
-                rows = [(batch_id, run.edition_id, subscriber_id, email, PENDING) for subscriber_id, email in members]
+                rows = [(batch_id, run.edition_id, subscriber_id, email, RecipientStatus.PENDING)
+                        for subscriber_id, email in members]
                 self._insert_recipients(connection, rows)
         return first_number + len(batches)
 
@@ -246,7 +237,7 @@ class Ledger:
             connection.execute(
                 update(delivery_runs)
                 .where(delivery_runs.c.id == run.id)
-                .values(status=READY, planned_at=now, skipped_at_planning=skipped)
+                .values(status=RunStatus.READY, planned_at=now, skipped_at_planning=skipped)
             )
         refreshed = self.get_run(run.edition_id, run.slot)
         assert refreshed is not None
@@ -257,17 +248,18 @@ class Ledger:
         with self.engine.begin() as connection:
             open_batches = connection.execute(
                 select(func.count()).select_from(delivery_batches).where(
-                    delivery_batches.c.run_id == run.id, delivery_batches.c.status != SENT
+                    delivery_batches.c.run_id == run.id, delivery_batches.c.status != BatchStatus.SENT
                 )
             ).scalar()
             if not open_batches:
                 connection.execute(
-                    update(delivery_runs).where(delivery_runs.c.id == run.id).values(status=DONE, finished_at=now)
+                    update(delivery_runs).where(delivery_runs.c.id == run.id)
+                    .values(status=RunStatus.DONE, finished_at=now)
                 )
 
     # -- batches --------------------------------------------------------------------
 
-    def batches(self, run: RunRow, statuses: Iterable[str]) -> list[BatchRow]:
+    def batches(self, run: RunRow, statuses: Iterable[BatchStatus]) -> list[BatchRow]:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(delivery_batches)
@@ -276,7 +268,7 @@ class Ledger:
             )
             return [_batch(row) for row in rows]
 
-    def requeue(self, batch_ids: Sequence[int], from_status: str) -> int:
+    def requeue(self, batch_ids: Sequence[int], from_status: BatchStatus) -> int:
         """Put failed (or, deliberately, in-doubt) batches back to pending."""
         if not batch_ids:
             return 0
@@ -284,7 +276,7 @@ class Ledger:
             return connection.execute(
                 update(delivery_batches)
                 .where(delivery_batches.c.id.in_(list(batch_ids)), delivery_batches.c.status == from_status)
-                .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
+                .values(**UNCLAIMED, error=None)
             ).rowcount
 
     def _update_abandoned(self, batch: BatchRow, **values: object) -> bool:
@@ -293,7 +285,7 @@ class Ledger:
             return bool(
                 connection.execute(
                     update(delivery_batches)
-                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == SENDING,
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == BatchStatus.SENDING,
                            delivery_batches.c.claimed_by == batch.claimed_by)
                     .values(**values)
                 ).rowcount
@@ -301,7 +293,7 @@ class Ledger:
 
     def release(self, batch: BatchRow) -> bool:
         """An abandoned claim that never reached the backend: back to pending."""
-        return self._update_abandoned(batch, status=PENDING, claimed_by=None, claimed_at=None, handed_at=None)
+        return self._update_abandoned(batch, **UNCLAIMED)
 
     def take_over(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
         """Claim an abandoned ``sending`` batch for reconciliation (only one worker wins)."""
@@ -311,7 +303,7 @@ class Ledger:
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(delivery_batches)
-                .where(delivery_batches.c.run_id == run.id, delivery_batches.c.status == PENDING,
+                .where(delivery_batches.c.run_id == run.id, delivery_batches.c.status == BatchStatus.PENDING,
                        delivery_batches.c.number > after_number)
                 .order_by(delivery_batches.c.number)
                 .limit(1)
@@ -324,8 +316,8 @@ class Ledger:
             return bool(
                 connection.execute(
                     update(delivery_batches)
-                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == PENDING)
-                    .values(status=SENDING, claimed_by=str(worker), claimed_at=now, handed_at=None,
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == BatchStatus.PENDING)
+                    .values(status=BatchStatus.SENDING, claimed_by=str(worker), claimed_at=now, handed_at=None,
                             attempts=delivery_batches.c.attempts + 1)
                 ).rowcount
             )
@@ -334,13 +326,13 @@ class Ledger:
         with self.engine.begin() as connection:
             connection.execute(update(delivery_batches).where(delivery_batches.c.id == batch_id).values(handed_at=now))
 
-    def finish_batch(self, batch_id: int, status: str, now: datetime, *, provider_id: str | None = None,
+    def finish_batch(self, batch_id: int, status: BatchStatus, now: datetime, *, provider_id: str | None = None,
                      error: str | None = None) -> None:
         """sending → sent | failed | in_doubt."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(delivery_batches)
-                .where(delivery_batches.c.id == batch_id, delivery_batches.c.status == SENDING)
+                .where(delivery_batches.c.id == batch_id, delivery_batches.c.status == BatchStatus.SENDING)
                 .values(status=status, finished_at=now, provider_id=provider_id,
                         error=None if error is None else redact(error)[:2000])
             )
@@ -351,7 +343,8 @@ class Ledger:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(delivery_recipients.c.id, delivery_recipients.c.subscriber_id, delivery_recipients.c.email)
-                .where(delivery_recipients.c.batch_id == batch_id, delivery_recipients.c.status == PENDING)
+                .where(delivery_recipients.c.batch_id == batch_id,
+                       delivery_recipients.c.status == RecipientStatus.PENDING)
                 .order_by(delivery_recipients.c.id)
             )
             return [RecipientRow(row.id, row.subscriber_id, row.email) for row in rows]
@@ -362,8 +355,9 @@ class Ledger:
         with self.engine.begin() as connection:
             connection.execute(
                 update(delivery_recipients)
-                .where(delivery_recipients.c.id.in_(list(recipient_ids)), delivery_recipients.c.status == PENDING)
-                .values(status=SKIPPED)
+                .where(delivery_recipients.c.id.in_(list(recipient_ids)),
+                       delivery_recipients.c.status == RecipientStatus.PENDING)
+                .values(status=RecipientStatus.SKIPPED)
             )
 
     def record_sent(self, receipts: Sequence[tuple[int, str | None]], now: datetime) -> None:
@@ -379,13 +373,13 @@ class Ledger:
                     connection.execute(
                         update(delivery_recipients)
                         .where(delivery_recipients.c.id.in_(ids[start : start + 900]))
-                        .values(status=SENT, provider_id=next(iter(provider_ids)), sent_at=now)
+                        .values(status=RecipientStatus.SENT, provider_id=next(iter(provider_ids)), sent_at=now)
                     )
                 return
             connection.execute(
                 update(delivery_recipients)
                 .where(delivery_recipients.c.id == bindparam("rid"))
-                .values(status=SENT, provider_id=bindparam("pid"), sent_at=now),
+                .values(status=RecipientStatus.SENT, provider_id=bindparam("pid"), sent_at=now),
                 [{"rid": recipient_id, "pid": provider_id} for recipient_id, provider_id in receipts],
             )
 
@@ -393,16 +387,19 @@ class Ledger:
         """A writer that makes each receipt durable on its own, cheaply (one held connection)."""
         return ReceiptWriter(self.engine)
 
-    def mark_outcome(self, recipient_id: int, status: str, error: str | None) -> None:
+    def mark_outcome(self, recipient_id: int, status: RecipientStatus, error: str | None) -> None:
         """A pending recipient failed, bounced, was deferred or is in doubt, on its own."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(delivery_recipients)
-                .where(delivery_recipients.c.id == recipient_id, delivery_recipients.c.status == PENDING)
+                .where(delivery_recipients.c.id == recipient_id,
+                       delivery_recipients.c.status == RecipientStatus.PENDING)
                 .values(status=status, error=None if error is None else redact(error)[:1000])
             )
 
-    def recipient_errors(self, batch_id: int, statuses: Sequence[str]) -> list[tuple[int, str, str | None]]:
+    def recipient_errors(
+        self, batch_id: int, statuses: Sequence[RecipientStatus]
+    ) -> list[tuple[int, RecipientStatus, str | None]]:
         """(subscriber id, status, reason) of the batch's recipients in ``statuses``."""
         with self.engine.connect() as connection:
             rows = connection.execute(
@@ -410,9 +407,9 @@ class Ledger:
                 .where(delivery_recipients.c.batch_id == batch_id, delivery_recipients.c.status.in_(list(statuses)))
                 .order_by(delivery_recipients.c.id)
             )
-            return [(row.subscriber_id, row.status, row.error) for row in rows]
+            return [(row.subscriber_id, RecipientStatus(row.status), row.error) for row in rows]
 
-    def reopen(self, run: RunRow, recipient_statuses: Sequence[str]) -> int:
+    def reopen(self, run: RunRow, recipient_statuses: Sequence[RecipientStatus]) -> int:
         """Recipients of the run in ``recipient_statuses`` back to pending, with their batches.
 
         Failed and deferred recipients are tried again by every new run; in-doubt ones only
@@ -430,22 +427,22 @@ class Ledger:
                 return 0
             reopened = connection.execute(
                 update(delivery_batches)
-                .where(delivery_batches.c.id.in_(affected), delivery_batches.c.status != SENDING)
-                .values(status=PENDING, claimed_by=None, claimed_at=None, handed_at=None, error=None)
+                .where(delivery_batches.c.id.in_(affected), delivery_batches.c.status != BatchStatus.SENDING)
+                .values(**UNCLAIMED, error=None)
             ).rowcount
             open_ids = select(delivery_batches.c.id).where(
-                delivery_batches.c.id.in_(affected), delivery_batches.c.status == PENDING
+                delivery_batches.c.id.in_(affected), delivery_batches.c.status == BatchStatus.PENDING
             ).scalar_subquery()
             count = connection.execute(
                 update(delivery_recipients)
                 .where(delivery_recipients.c.batch_id.in_(open_ids),
                        delivery_recipients.c.status.in_(list(recipient_statuses)))
-                .values(status=PENDING, error=None)
+                .values(status=RecipientStatus.PENDING, error=None)
             ).rowcount
             if reopened:
                 connection.execute(
-                    update(delivery_runs).where(delivery_runs.c.id == run.id, delivery_runs.c.status == DONE)
-                    .values(status=READY, finished_at=None)
+                    update(delivery_runs).where(delivery_runs.c.id == run.id, delivery_runs.c.status == RunStatus.DONE)
+                    .values(status=RunStatus.READY, finished_at=None)
                 )
             return int(count or 0)
 
@@ -469,22 +466,24 @@ class Ledger:
         planned = sent = skipped = pending = failed = in_doubt = bounced = 0
         for batch_status, recipient_status, count in rows:
             planned += count
-            if recipient_status == SENT:
+            if recipient_status == RecipientStatus.SENT:
                 sent += count
-            elif recipient_status == SKIPPED:
+            elif recipient_status == RecipientStatus.SKIPPED:
                 skipped += count
-            elif recipient_status == BOUNCED:
+            elif recipient_status == RecipientStatus.BOUNCED:
                 bounced += count
-            elif recipient_status in (FAILED, DEFERRED) or batch_status == FAILED:
+            elif batch_status == BatchStatus.FAILED or recipient_status in (
+                RecipientStatus.FAILED, RecipientStatus.DEFERRED
+            ):
                 failed += count
-            elif recipient_status == IN_DOUBT or batch_status == IN_DOUBT:
+            elif recipient_status == RecipientStatus.IN_DOUBT or batch_status == BatchStatus.IN_DOUBT:
                 in_doubt += count
             else:
                 pending += count
         return RunCounts(
             planned=planned, sent=sent, skipped=skipped, pending=pending, failed=failed, in_doubt=in_doubt,
-            batches=sum(by_batch.values()), batches_failed=by_batch.get(FAILED, 0),
-            batches_in_doubt=by_batch.get(IN_DOUBT, 0), bounced=bounced,
+            batches=sum(by_batch.values()), batches_failed=by_batch.get(BatchStatus.FAILED, 0),
+            batches_in_doubt=by_batch.get(BatchStatus.IN_DOUBT, 0), bounced=bounced,
         )
 
     def sent_to(self, edition_id: str) -> list[tuple[int, str, str | None]]:
@@ -493,7 +492,8 @@ class Ledger:
             rows = connection.execute(
                 select(delivery_recipients.c.subscriber_id, delivery_recipients.c.email,
                        delivery_recipients.c.provider_id)
-                .where(and_(delivery_recipients.c.edition_id == edition_id, delivery_recipients.c.status == SENT))
+                .where(and_(delivery_recipients.c.edition_id == edition_id,
+                            delivery_recipients.c.status == RecipientStatus.SENT))
                 .order_by(delivery_recipients.c.subscriber_id)
             )
             return [(row.subscriber_id, row.email, row.provider_id) for row in rows]

@@ -30,11 +30,12 @@ from subscribers.store import BOUNCED, SubscriberStore
 from syndication.clock import Clock
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
-from syndication.delivery.brake import Brake, RunStatus, pause_reason, pause_run
+from syndication.delivery.brake import Brake, pause_reason, pause_run
 from syndication.delivery.doubt import settle
-from syndication.delivery.ledger import DEFAULT_LEASE, DEFERRED, FAILED, IN_DOUBT, Ledger, RunRow, Worker
+from syndication.delivery.ledger import DEFAULT_LEASE, Ledger, RunRow, Worker
 from syndication.delivery.retry import RetryPolicy, send_with_retries
 from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
+from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.errors import DeliveryError, UsageError
 from syndication.redact import redact
 from syndication.runtime import Notifier, Runtime
@@ -268,12 +269,13 @@ def deliver(
         resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
         settle(ledger, run, options.clock.now(), options.in_doubt_wait,
                events_expected=messenger.name == "sendgrid" and run.backend == "sendgrid")
-        failed_before = [batch.id for batch in ledger.batches(run, [FAILED])]
-        ledger.requeue(failed_before, FAILED)
-        ledger.reopen(run, [FAILED, DEFERRED])
+        failed_before = [batch.id for batch in ledger.batches(run, [BatchStatus.FAILED])]
+        ledger.requeue(failed_before, BatchStatus.FAILED)
+        ledger.reopen(run, [RecipientStatus.FAILED, RecipientStatus.DEFERRED])
         if options.resend_in_doubt:
-            ledger.reopen(run, [IN_DOUBT])
-            ledger.requeue([batch.id for batch in ledger.batches(run, [IN_DOUBT])], IN_DOUBT)
+            ledger.reopen(run, [RecipientStatus.IN_DOUBT])
+            in_doubt = [batch.id for batch in ledger.batches(run, [BatchStatus.IN_DOUBT])]
+            ledger.requeue(in_doubt, BatchStatus.IN_DOUBT)
         counts = ledger.counts(run)
         bar = tqdm(
             total=counts.pending, unit="msg", desc=options.edition_id,

@@ -16,21 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from subscribers.model import Subscriber
 from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
-from syndication.delivery.ledger import (
-    BOUNCED,
-    DEFERRED,
-    FAILED,
-    IN_DOUBT,
-    SENDING,
-    SENT,
-    BatchRow,
-    Ledger,
-    ReceiptWriter,
-    RunRow,
-    Worker,
-    claim_is_live,
-)
+from syndication.delivery.ledger import BatchRow, Ledger, ReceiptWriter, RunRow, Worker, claim_is_live
 from syndication.delivery.retry import send_with_retries
+from syndication.delivery.statuses import BatchStatus, RecipientStatus
 from syndication.redact import redact
 
 if TYPE_CHECKING:
@@ -91,7 +79,7 @@ def build_batch(
             continue
         problem = _recipient_for(mailer, subscriber)
         if isinstance(problem, str):
-            ledger.mark_outcome(row.id, FAILED, problem)
+            ledger.mark_outcome(row.id, RecipientStatus.FAILED, problem)
             failed.append((row.subscriber_id, problem))
             log.error("subscriber %s: no message: %s", row.subscriber_id, problem)
             continue
@@ -134,7 +122,7 @@ class LedgerObserver:
         self.bounces = bounces
         self.was_handed = False
         self.accepted_count = 0
-        self.refusals: list[tuple[int, str, str]] = []
+        self.refusals: list[tuple[int, RecipientStatus, str]] = []
         self._writer: ReceiptWriter | None = None
 
     def handed(self) -> None:
@@ -160,7 +148,9 @@ class LedgerObserver:
         member = self.members.get(refusal.email)
         if member is None:
             return
-        status = BOUNCED if refusal.bounce else (FAILED if refusal.permanent else DEFERRED)
+        status = RecipientStatus.FAILED if refusal.permanent else RecipientStatus.DEFERRED
+        if refusal.bounce:
+            status = RecipientStatus.BOUNCED
         self.ledger.mark_outcome(member.row_id, status, refusal.reason)
         self.refusals.append((member.subscriber_id, status, redact(refusal.reason)))
         log.warning("subscriber %s: %s: %s", member.subscriber_id, status, redact(refusal.reason))
@@ -187,13 +177,13 @@ def send_batch(
         except VariantFailed as failure:
             reason = str(failure)
             for row in ledger.pending_recipients(batch.id):
-                ledger.mark_outcome(row.id, FAILED, reason)
-            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=reason)
+                ledger.mark_outcome(row.id, RecipientStatus.FAILED, reason)
+            ledger.finish_batch(batch.id, BatchStatus.FAILED, options.clock.now(), error=reason)
             log.error("batch %s failed: %s", batch_key(options, batch.number), reason)
             return 0, [f"batch {batch.number}: {reason}"]
         errors = [f"subscriber {sid}: failed: {reason}" for sid, reason in built.failed]
         if not built.batch.recipients:
-            ledger.finish_batch(batch.id, FAILED if built.failed else SENT, options.clock.now(),
+            ledger.finish_batch(batch.id, BatchStatus.FAILED if built.failed else BatchStatus.SENT, options.clock.now(),
                                 error=f"{len(built.failed)} recipient(s) failed" if built.failed else None)
             return 0, errors
         options.throttle.acquire(len(built.batch.recipients))
@@ -206,21 +196,21 @@ def send_batch(
             if not per_message:
                 record(ledger, failure.accepted, built.members, options)
             error = redact(str(failure))
-            ledger.finish_batch(batch.id, FAILED, options.clock.now(), error=error)
+            ledger.finish_batch(batch.id, BatchStatus.FAILED, options.clock.now(), error=error)
             log.error("batch %s failed: %s", built.batch.key, error)
             return len(failure.accepted), [*errors, *_refusal_lines(observer), f"batch {batch.number}: {error}"]
         if not per_message:
             record(ledger, receipts, built.members, options)
         provider_ids = {receipt.provider_id for receipt in receipts}
-        retry_later = [r for r in observer.refusals if r[1] in (FAILED, DEFERRED)]
+        retry_later = [r for r in observer.refusals if r[1] in (RecipientStatus.FAILED, RecipientStatus.DEFERRED)]
         if built.failed or retry_later:
             ledger.finish_batch(
-                batch.id, FAILED, options.clock.now(),
+                batch.id, BatchStatus.FAILED, options.clock.now(),
                 error=f"{len(built.failed) + len(retry_later)} recipient(s) failed or deferred; the others were sent",
             )
         else:
             ledger.finish_batch(
-                batch.id, SENT, options.clock.now(),
+                batch.id, BatchStatus.SENT, options.clock.now(),
                 provider_id=provider_ids.pop() if len(provider_ids) == 1 else None,
             )
         log.debug("batch %s sent: %d messages", built.batch.key, len(receipts))
@@ -252,7 +242,7 @@ def resolve_abandoned(
     """
     reconcile = getattr(messenger, "reconcile", None)
     per_message = bool(getattr(messenger, "receipts_per_message", False)) and messenger.name == run.backend
-    for batch in ledger.batches(run, [SENDING]):
+    for batch in ledger.batches(run, [BatchStatus.SENDING]):
         now = options.clock.now()
         key = batch_key(options, batch.number)
         if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease):
@@ -276,8 +266,8 @@ def resolve_abandoned(
         if per_message:
             in_flight = pending[:1]
             for row in in_flight:
-                ledger.mark_outcome(row.id, IN_DOUBT, f"the process sending it stopped while {messenger.name} "
-                                    "had it; the server may have accepted it")
+                ledger.mark_outcome(row.id, RecipientStatus.IN_DOUBT, f"the process sending it stopped while "
+                                    f"{messenger.name} had it; the server may have accepted it")
             ledger.release(mine)
             log.warning("batch %s: abandoned while sending; %d message in doubt, %d requeued",
                         key, len(in_flight), len(pending) - len(in_flight))
@@ -285,6 +275,6 @@ def resolve_abandoned(
         reason = (f"the process sending it stopped after handing it to {messenger.name}; the provider may "
                   "have accepted it, so it is not resent without evidence (see `digest doubt`)")
         for row in pending:
-            ledger.mark_outcome(row.id, IN_DOUBT, reason)
-        ledger.finish_batch(batch.id, IN_DOUBT, now, error=reason)
+            ledger.mark_outcome(row.id, RecipientStatus.IN_DOUBT, reason)
+        ledger.finish_batch(batch.id, BatchStatus.IN_DOUBT, now, error=reason)
         log.error("batch %s: in doubt (crash while sending): %d messages", key, len(pending))

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from syndication.delivery.ledger import PENDING, SENDING, Ledger, Worker, claim_is_live
+from syndication.delivery.ledger import Ledger, Worker, claim_is_live
 from syndication.delivery.send import deliver
+from syndication.delivery.statuses import BatchStatus
 from syndication.delivery.testing import RecordingMessenger
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
@@ -35,7 +36,7 @@ def test_a_batch_is_claimed_by_one_worker_only(any_engine: Engine) -> None:
     batch = ledger.next_pending(run, 0)
     assert batch is not None
     assert (True, True, False) == (must_plan, ledger.claim(batch, first, NOW), ledger.claim(batch, second, NOW))
-    assert [SENDING] == [b.status for b in ledger.batches(run, [PENDING, SENDING])]
+    assert [BatchStatus.SENDING] == [b.status for b in ledger.batches(run, [BatchStatus.PENDING, BatchStatus.SENDING])]
 
 
 def test_second_opener_does_not_plan_while_the_first_is_alive(any_engine: Engine) -> None:
@@ -55,7 +56,7 @@ def test_half_planned_run_of_a_dead_planner_is_planned_again(any_engine: Engine)
     ledger.add_batches(run, 1, [("all", [(1, "a@example.org")])])
     with Worker.current() as worker:
         again, must_plan = ledger.open_run("e3", "06:00", "outbox", worker, NOW)
-    assert (True, []) == (must_plan, ledger.batches(again, [PENDING]))
+    assert (True, []) == (must_plan, ledger.batches(again, [BatchStatus.PENDING]))
 
 
 def test_two_concurrent_workers_send_each_message_once(any_engine: Engine) -> None:

@@ -15,10 +15,11 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.delivery.brake import RunStatus, paused_runs, resume_runs
+from syndication.delivery.brake import paused_runs, resume_runs
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.sendgrid import SendGridMessenger
+from syndication.delivery.statuses import RunStatus
 from syndication.delivery.testing import FakeSendGrid, WebhookPoster
 from syndication.events.brake import CounterBrake
 from syndication.runtime import Runtime
