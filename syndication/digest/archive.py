@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from lxml import etree
 from markupsafe import Markup
 
 from syndication.config import Settings
@@ -20,19 +19,23 @@ from syndication.digest.compose import archive_url, render_digest, subject_for
 from syndication.digest.editions import Edition, edition_articles, list_editions
 from syndication.digest.personalize import greeting_for
 from syndication.digest.render import layout_context, render_template
+from syndication.feedwriter.formats import FeedFormat, tag_authority
+from syndication.feedwriter.links import main_feed_links
+from syndication.feedwriter.writer import Entry, FeedHead, FeedWriter, Person
 from syndication.html import escape, strip_xml_invalid
 from syndication.model import Article
 from syndication.paths import template_search_path
+from syndication.writers import Writer
 
 if TYPE_CHECKING:
-    from syndication.feeds.publish import Writer
     from syndication.runtime import Runtime
 
 ARCHIVE_DIR = "archive"
 INDEX_PATH = f"{ARCHIVE_DIR}/index.html"
 FEED_PATH = f"{ARCHIVE_DIR}/editions.atom"
 FEED_LIMIT = 50
-ATOM_NS = "http://www.w3.org/2005/Atom"
+# The editions feed's time while there is no edition: fixed, so the empty feed's bytes do not change.
+NO_EDITION_YET = datetime(2026, 1, 1, tzinfo=UTC)
 # A transparent 1×1 GIF: opens are counted from the web server's access log, per edition only.
 PIXEL_GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 
@@ -62,9 +65,7 @@ def edition_path(edition_id: str) -> str:
 
 def alternates(settings: Settings) -> list[tuple[str, str, str]]:
     """(href, type, title) of the site's feeds and of the editions feed."""
-    from syndication.feeds.catalog import alternate_links
-
-    links = [(link.href, link.media_type, link.title) for link in alternate_links(settings)]
+    links = [(link.href, link.media_type, link.title) for link in main_feed_links(settings)]
     title = f"{settings.site.name} – Newsletter-Ausgaben"
     links.append((f"{_site(settings)}/{FEED_PATH}", "application/atom+xml", title))
     return links
@@ -146,48 +147,47 @@ def render_index(entries: Sequence[ArchiveEntry], settings: Settings) -> str:
     return render_template("web/archive_index.html.j2", context, template_search_path(settings))
 
 
-def _atom_date(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+class EditionsFeed(FeedWriter[ArchiveEntry]):
+    """The Atom feed of the newest editions, each linking its archive page."""
+
+    def __init__(self, settings: Settings, updated: datetime) -> None:
+        self.settings = settings
+        self.authority = tag_authority(settings.site.url)
+        self.updated = updated
+
+    def head(self, feed_format: FeedFormat) -> FeedHead:
+        site = self.settings.site
+        url = _site(self.settings)
+        return FeedHead(
+            id=f"tag:{self.authority},2026:archive",
+            title=strip_xml_invalid(f"{site.name} – Newsletter-Ausgaben"),
+            self_url=f"{url}/{FEED_PATH}",
+            alternate_url=f"{url}/{INDEX_PATH}",
+            updated=self.updated,
+            language=site.language,
+            subtitle=strip_xml_invalid(site.description),
+            author=Person(strip_xml_invalid(site.name), f"{url}/"),
+            rights=strip_xml_invalid(site.copyright),
+            generator=None,
+        )
+
+    def entry(self, item: ArchiveEntry) -> Entry:
+        # Article titles may carry control characters XML forbids; lxml would refuse the whole feed.
+        return Entry(
+            id=f"tag:{self.authority},{item.edition_date}:archive/{item.id}",
+            title=strip_xml_invalid(item.subject),
+            link=strip_xml_invalid(item.url),
+            updated=item.built_at,
+            published=item.built_at,
+            summary=strip_xml_invalid(" · ".join(item.article_titles)),
+        )
 
 
 def render_editions_feed(entries: Sequence[ArchiveEntry], settings: Settings) -> bytes:
     """An Atom feed (RFC 4287) of the newest editions."""
-    from syndication.feeds.catalog import tag_authority
-
-    site = _site(settings)
-    authority = tag_authority(settings)
     ordered = sorted(entries, key=lambda e: (e.edition_date, e.built_at, e.id), reverse=True)[:FEED_LIMIT]
-    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", settings.site.language)
-
-    def add(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
-        # Article titles may carry control characters XML forbids; lxml would refuse the whole feed.
-        clean = {key: strip_xml_invalid(value) for key, value in attributes.items()}
-        element = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", **clean)
-        if text is not None:
-            element.text = strip_xml_invalid(text)
-        return element
-
-    add(feed, "id", f"tag:{authority},2026:archive")
-    add(feed, "title", f"{settings.site.name} – Newsletter-Ausgaben")
-    add(feed, "subtitle", settings.site.description)
-    updated = max((e.built_at for e in ordered), default=datetime(2026, 1, 1, tzinfo=UTC))
-    add(feed, "updated", _atom_date(updated))
-    add(feed, "link", rel="self", type="application/atom+xml", href=f"{site}/{FEED_PATH}")
-    add(feed, "link", rel="alternate", type="text/html", href=f"{site}/{INDEX_PATH}")
-    author = add(feed, "author")
-    add(author, "name", settings.site.name)
-    add(author, "uri", f"{site}/")
-    add(feed, "rights", settings.site.copyright)
-    for entry in ordered:
-        item = add(feed, "entry")
-        add(item, "id", f"tag:{authority},{entry.edition_date}:archive/{entry.id}")
-        add(item, "title", entry.subject)
-        add(item, "link", rel="alternate", type="text/html", href=entry.url)
-        add(item, "published", _atom_date(entry.built_at))
-        add(item, "updated", _atom_date(entry.built_at))
-        add(item, "summary", " · ".join(entry.article_titles))
-    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    updated = max((entry.built_at for entry in ordered), default=NO_EDITION_YET)
+    return EditionsFeed(settings, updated).write(FeedFormat.ATOM, ordered)
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
         return None
     if publish:
         from syndication.digest.archive import publish_archive
-        from syndication.feeds.publish import AtomicFileWriter
+        from syndication.writers import AtomicFileWriter
 
         try:
             publish_archive(runtime, AtomicFileWriter(settings.public_dir), edition)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from syndication.config import Settings
 from syndication.digest.archive import FEED_PATH, INDEX_PATH, alternates
 from syndication.digest.render import layout_context, render_template
+from syndication.feedwriter.links import OPML_PATH, main_feed_links
 from syndication.paths import template_search_path
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 def render_home(settings: Settings) -> str:
     """The front page's HTML."""
-    from syndication.feeds.catalog import OPML_PATH, alternate_links
-
     site = settings.site.url.rstrip("/")
     context = layout_context(
         settings,
@@ -33,7 +32,7 @@ def render_home(settings: Settings) -> str:
         description=settings.site.description,
         canonical_url=f"{site}/",
         alternates=alternates(settings),
-        feeds=[(link.href, link.media_type, link.title) for link in alternate_links(settings)],
+        feeds=[(link.href, link.media_type, link.title) for link in main_feed_links(settings)],
         editions_feed_url=f"{site}/{FEED_PATH}",
         opml_url=f"{site}/{OPML_PATH}",
         archive_url=f"{site}/{INDEX_PATH}",

@@ -9,20 +9,26 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from syndication.config import Settings
-from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, plain_text, tag_uri
-from syndication.feeds.render import JSON_EXTENSION, JSON_EXTENSION_DOCS, FeedFormat, FeedMeta
+from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, plain_text
+from syndication.feeds.render import JSON_EXTENSION, JSON_EXTENSION_DOCS, FeedMeta
+from syndication.feedwriter.formats import FeedFormat, tag_uri
+from syndication.feedwriter.formats import tag_authority as _authority
+from syndication.feedwriter.links import (
+    FEEDS_DIR,
+    MAIN_KIND,
+    FeedLink,
+    feed_links,
+    feed_path,
+    public_url,
+    site_feeds_title,
+)
 from syndication.html import escape
 from syndication.model import Article
 from syndication.store.articles import TERM_MAX_CHARS
-
-FEEDS_DIR = "feeds"
-OPML_PATH = f"{FEEDS_DIR}/index.opml"
-MAIN_KIND = "all"
 
 _TRANSLITERATION = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ẞ": "SS"}
@@ -60,9 +66,7 @@ class FeedSpec:
 
     def path(self, feed_format: FeedFormat) -> str:
         """The file's path under ``public/``."""
-        if self.is_main:
-            return f"{FEEDS_DIR}/{MAIN_KIND}.{feed_format.extension}"
-        return f"{FEEDS_DIR}/{self.kind}/{self.slug}.{feed_format.extension}"
+        return feed_path(self.kind, self.slug, feed_format)
 
 
 def _site_url(settings: Settings) -> str:
@@ -71,12 +75,12 @@ def _site_url(settings: Settings) -> str:
 
 def feed_url(settings: Settings, path: str) -> str:
     """The public URL of ``path`` (relative to ``public/``)."""
-    return f"{_site_url(settings)}/{path}"
+    return public_url(settings, path)
 
 
 def tag_authority(settings: Settings) -> str:
     """The site's host name, the authority of every ``tag:`` URI."""
-    return urlsplit(settings.site.url).hostname or "localhost"
+    return _authority(settings.site.url)
 
 
 def _names(article: Article, kind: str) -> Iterable[str]:
@@ -99,7 +103,7 @@ def plan_feeds(settings: Settings, articles: Sequence[Article]) -> list[FeedSpec
     """
     limit = settings.feeds.limit
     published = sorted((a for a in articles if a.is_published), key=lambda a: (a.published, a.id), reverse=True)
-    specs = [FeedSpec(MAIN_KIND, MAIN_KIND, settings.feeds.title or settings.site.name, tuple(published[:limit]))]
+    specs = [FeedSpec(MAIN_KIND, MAIN_KIND, site_feeds_title(settings), tuple(published[:limit]))]
     for kind in settings.feeds.kinds:
         groups: dict[str, list[Article]] = {}
         names: dict[str, str] = {}
@@ -121,7 +125,7 @@ def plan_feeds(settings: Settings, articles: Sequence[Article]) -> list[FeedSpec
 
 
 def feed_title(settings: Settings, spec: FeedSpec) -> str:
-    site = settings.feeds.title or settings.site.name
+    site = site_feeds_title(settings)
     return site if spec.is_main else f"{site} – {spec.name}"
 
 
@@ -157,32 +161,10 @@ def feed_meta(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> Fe
     )
 
 
-@dataclass(frozen=True)
-class FeedLink:
-    """A feed advertised on a page: ``<link rel="alternate" type=… title=… href=…>``."""
-
-    href: str
-    media_type: str
-    title: str
-
-    def html(self) -> str:
-        return (
-            f'<link rel="alternate" type="{escape(self.media_type)}" '
-            f'title="{escape(self.title)}" href="{escape(self.href)}">'
-        )
-
-
-_FORMAT_NAMES = {FeedFormat.RSS: "RSS", FeedFormat.ATOM: "Atom", FeedFormat.JSON: "JSON Feed"}
-
-
 def alternate_links(settings: Settings, spec: FeedSpec | None = None) -> list[FeedLink]:
     """The ``<link rel="alternate">`` tags for a page: the main feed (or ``spec``) in every format."""
-    spec = spec or FeedSpec(MAIN_KIND, MAIN_KIND, settings.feeds.title or settings.site.name)
-    title = feed_title(settings, spec)
-    return [
-        FeedLink(feed_url(settings, spec.path(f)), f.media_type, f"{title} ({_FORMAT_NAMES[f]})")
-        for f in FeedFormat
-    ]
+    spec = spec or FeedSpec(MAIN_KIND, MAIN_KIND, site_feeds_title(settings))
+    return feed_links(settings, feed_title(settings, spec), spec.kind, spec.slug)
 
 
 def render_opml(settings: Settings, specs: Sequence[FeedSpec]) -> bytes:
@@ -254,9 +236,6 @@ def render_extension_docs(settings: Settings) -> bytes:
 
 
 __all__ = [
-    "FEEDS_DIR",
-    "OPML_PATH",
-    "FeedLink",
     "FeedSpec",
     "alternate_links",
     "feed_meta",

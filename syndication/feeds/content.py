@@ -26,10 +26,6 @@ AI_GENERATED_SOURCE_TYPE = "trainedAlgorithmicMedia"
 AI_GENERATED_SOURCE_TYPE_URI = DIGITAL_SOURCE_TYPE_SCHEME + AI_GENERATED_SOURCE_TYPE
 AI_GENERATED_SOURCE_TYPE_LABEL = "Trained algorithmic media"
 
-# The date in the tag: URIs (RFC 4151). It must never change, or every id would.
-TAG_DATE = "2026"
-
-
 @dataclass(frozen=True)
 class Labels:
     """Words the feeds add to article text, in the feed's language."""
@@ -65,16 +61,6 @@ def web_url(url: str, base: str | None) -> str | None:
     """``url`` made absolute, or None unless it is an http(s) URL (no ``javascript:``, ``data:``)."""
     absolute = absolute_url(strip_xml_invalid(url), base)
     return absolute if absolute.lower().startswith(("http://", "https://")) else None
-
-
-def tag_uri(authority: str, specific: str) -> str:
-    """A ``tag:`` URI (RFC 4151) under ``authority`` (the site's host name)."""
-    return f"tag:{authority},{TAG_DATE}:{specific}"
-
-
-def article_tag_uri(authority: str, article: Article) -> str:
-    """The article's permanent id in every feed: built from its stable id, never from URL or title."""
-    return tag_uri(authority, f"article:{article.id}")
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import feedgen.version
 import httpx
 
 from syndication.config import Settings
 from syndication.feeds import catalog, content, render
 from syndication.feeds.catalog import (
-    OPML_PATH,
     FeedSpec,
     feed_meta,
     feed_url,
@@ -37,24 +37,25 @@ from syndication.feeds.catalog import (
     render_extension_docs,
     render_opml,
 )
-from syndication.feeds.files import AtomicFileWriter, MemoryWriter, Writer
-from syndication.feeds.render import JSON_EXTENSION_DOCS, FeedFormat, render_feed
+from syndication.feeds.render import JSON_EXTENSION_DOCS, render_feed
 from syndication.feeds.selection import FeedPlan, full_plan, incremental_plan
 from syndication.feeds.websub import WebsubOutcome, announce
+from syndication.feedwriter import fragments as feed_fragments
+from syndication.feedwriter import writer as feed_writer
+from syndication.feedwriter.formats import FeedFormat
+from syndication.feedwriter.fragments import FragmentCache
+from syndication.feedwriter.links import OPML_PATH
 from syndication.model import Article
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
+from syndication.writers import AtomicFileWriter, Writer
 
 log = logging.getLogger(__name__)
 
-# The writers live in syndication.feeds.files; importers of this module find them here too.
 __all__ = [
     "STATE_FILE",
-    "AtomicFileWriter",
     "FeedsReport",
     "FeedsState",
-    "MemoryWriter",
-    "Writer",
     "build_and_publish",
     "build_files",
     "publish_feeds",
@@ -131,10 +132,8 @@ class FeedsState:
 def _code_fingerprint() -> str:
     # A change to the rendering code changes every signature: no stale feed after an upgrade.
     digest = hashlib.sha256()
-    for module in (render, content, catalog):
+    for module in (render, content, catalog, feed_writer, feed_fragments):
         digest.update(Path(module.__file__ or "").read_bytes())
-    import feedgen.version
-
     digest.update(str(feedgen.version.version_str).encode())
     return digest.hexdigest()
 
@@ -202,7 +201,7 @@ class _GuardedRenderer:
     def __init__(self) -> None:
         self.verdicts: dict[tuple[str, str, str, int], str | None] = {}
         # Each article's rendered entry, shared by every feed of the build that shows it.
-        self.fragments = render.FragmentCache()
+        self.fragments = FragmentCache()
 
     def _verdict(self, feed_format: FeedFormat, meta: render.FeedMeta, article: Article) -> str | None:
         key = (feed_format.extension, article.id, article.content_hash, article.version)

@@ -1,21 +1,13 @@
-"""Feed rendering: RSS 2.0 and Atom 1.0 through feedgen, JSON Feed 1.1 by hand. Pure: bytes out.
+"""Feed rendering: RSS 2.0 and Atom 1.0 through the feed writer, JSON Feed 1.1 by hand. Pure: bytes out.
 
-feedgen 1.0.0 builds the documents; its output is then corrected on the lxml tree
-(see the README, "feedgen 1.0.0 workarounds"), each correction with a test:
+RSS and Atom are written by :class:`~syndication.feedwriter.writer.FeedWriter` (feedgen, its
+known bugs corrected there); this module says what an article looks like in a feed
+(:class:`ArticleEntries`, which the partner feed reuses) and what the site's feeds say about
+themselves (:class:`FeedMeta`).
 
-* Atom entry links lose ``rel``/``type``/``length`` (a shadowed variable in
-  ``FeedEntry.atom_entry``): entry links are rewritten from our own data.
-* ``type="CDATA"`` is not an Atom content type: content is always passed as ``type="html"``.
-* The RSS channel ``<link>`` (and ``<image><link>``) is whichever link was added last:
-  both are set to the alternate (HTML) URL.
-* The syndication module writes ``sy:UpdatePeriod``/``UpdateFrequency``/``UpdateBase``;
-  the RSS 1.0 syndication module spells them ``updatePeriod`` and so on: renamed.
-* ``lastBuildDate``/``updated`` default to now(): the feed's time is the newest item's
-  ``updated``, so building twice gives the same bytes.
-
-Only well-known vocabularies appear (:data:`NAMESPACES`): Atom, Media RSS, Dublin Core,
-RSS 1.0 content and syndication. An AI-generated image carries the IPTC digital source
-type as a ``media:category`` of its ``media:content``, with the IPTC vocabulary as scheme.
+Only well-known vocabularies appear (:data:`~syndication.feedwriter.formats.NAMESPACES`): Atom,
+Media RSS, Dublin Core, RSS 1.0 content and syndication. An AI-generated image carries the IPTC
+digital source type as a ``media:category`` of its ``media:content``, with the IPTC vocabulary as scheme.
 
 Items are given in the order they should appear (newest first); selection (which
 articles, retracted ones left out) is the caller's job.
@@ -25,12 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
-from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndication.feeds.content import (
@@ -38,39 +28,19 @@ from syndication.feeds.content import (
     AI_GENERATED_SOURCE_TYPE_URI,
     DIGITAL_SOURCE_TYPE_SCHEME,
     FeedItem,
-    article_tag_uri,
     feed_item,
     plain_text,
 )
-from syndication.feeds.fragments import FragmentCache, cut_out, splice
+from syndication.feedwriter.formats import EPOCH, GENERATOR, MEDIA_NS, FeedFormat, article_tag_uri
+from syndication.feedwriter.fragments import FragmentCache
+from syndication.feedwriter.writer import Category, Enclosure, Entry, FeedHead, FeedWriter, Person
 from syndication.html import strip_xml_invalid
 from syndication.model import Article
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
-MEDIA_NS = "http://search.yahoo.com/mrss/"
-SY_NS = "http://purl.org/rss/1.0/modules/syndication/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-# Every namespace an RSS or Atom feed of ours may use: validators and readers know them all.
-NAMESPACES = frozenset({ATOM_NS, MEDIA_NS, SY_NS, DC_NS, CONTENT_NS, XML_NS})
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # The JSON Feed extension object's key, and the "about" its documentation is at (relative to the site).
 JSON_EXTENSION = "_syndication"
 JSON_EXTENSION_DOCS = "feeds/json-feed-extension.html"
-GENERATOR = "syndication"
-# An empty feed has no newest item; this fixed time keeps it deterministic.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class FeedFormat(Enum):
-    RSS = ("rss", "application/rss+xml")
-    ATOM = ("atom", "application/atom+xml")
-    JSON = ("json", "application/feed+json")
-
-    def __init__(self, extension: str, media_type: str) -> None:
-        self.extension = extension
-        self.media_type = media_type
 
 
 @dataclass(frozen=True)
@@ -99,7 +69,7 @@ class FeedMeta:
 
 @dataclass(frozen=True)
 class AtomOptions:
-    """Choices for Atom feeds given to others (partners reuse :func:`render_atom`).
+    """Choices for Atom feeds given to others (the partner feed writes :class:`ArticleEntries` with them).
 
     ``full_content`` False leaves out ``<content>`` (summary and link only);
     ``entry_rights`` puts an ``<rights>`` on every entry; ``media_credits`` False
@@ -111,99 +81,72 @@ class AtomOptions:
     media_credits: bool = True
 
 
-def _items(meta: FeedMeta, articles: Sequence[Article], cache: FragmentCache | None) -> list[tuple[Article, FeedItem]]:
-    if cache is None:
-        return [(article, feed_item(article, meta.language)) for article in articles]
-    items = []
-    for article in articles:
-        slot = cache.slot(article)
-        item = slot.get(meta.language)
-        if item is None:
-            item = slot[meta.language] = feed_item.__wrapped__(article, meta.language)
-        items.append((article, item))
-    return items
+@dataclass(frozen=True)
+class ArticleEntries:
+    """How an article is written as an RSS item or Atom entry: the site's feeds and the partner feed.
+
+    Equal values write equal entries (the writer's :meth:`~FeedWriter.entry_key`). ``cache``
+    keeps each article's :class:`FeedItem` for the build; without it the items are memoised.
+    """
+
+    tag_authority: str
+    language: str
+    category_scheme: str | None = None
+    region_scheme: str | None = None
+    options: AtomOptions = AtomOptions()
+    cache: FragmentCache | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def for_partner(
+        cls, tag_authority: str, language: str, *, full_content: bool, rights: str | None
+    ) -> ArticleEntries:
+        """Entries for a partner: the rights statement on each, content only when ``full_content``."""
+        return cls(tag_authority, language, options=AtomOptions(full_content=full_content, entry_rights=rights))
+
+    def item(self, article: Article) -> FeedItem:
+        if self.cache is None:
+            return feed_item(article, self.language)
+        slot = self.cache.slot(article)
+        found = slot.get(self.language)
+        if found is None:
+            found = slot[self.language] = feed_item.__wrapped__(article, self.language)
+        return found
+
+    def plain_text(self, value: str) -> str:
+        """The feeds' rule for one line of text (names, notices): what a reader sees of it."""
+        return plain_text(value)
+
+    def entry(self, article: Article) -> Entry:
+        item = self.item(article)
+        categories = [_category(name, self.category_scheme) for name in item.categories]
+        categories += [_category(name, self.region_scheme) for name in item.regions]
+        image = item.image
+        options = self.options
+        return Entry(
+            id=article_tag_uri(self.tag_authority, article),
+            title=item.title,
+            link=item.url,
+            updated=item.updated,
+            published=item.published,
+            author=Person(item.author_name, item.author_url) if item.author_name else None,
+            categories=tuple(categories),
+            summary=item.summary or None,
+            content_html=item.content_html if options.full_content else None,
+            enclosure=(
+                Enclosure(image.url, image.mime_type or "image/jpeg", image.length, image.caption or None)
+                if image is not None
+                else None
+            ),
+            rights=plain_text(options.entry_rights) if options.entry_rights else None,
+            language=item.language,
+        )
+
+    def add_item_elements(self, element: etree._Element, article: Article, feed_format: FeedFormat) -> None:
+        _media_content(element, self.item(article), self.options.media_credits)
 
 
-def feed_updated(items: Sequence[FeedItem]) -> datetime:
-    """The feed's time: the newest item's ``updated`` (never the build time)."""
-    return max((item.updated for item in items), default=EPOCH)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-def _clean(value: str | None) -> str | None:
-    return plain_text(value) if value else None
-
-
-def _generator(meta: FeedMeta, items: Sequence[tuple[Article, FeedItem]], atom: bool) -> FeedGenerator:
-    generator = FeedGenerator()
-    generator.load_extension("dc", atom=False, rss=True)
-    if not atom:
-        generator.load_extension("syndication", atom=False, rss=True)
-    # Declares the media namespace on the root; the elements themselves are added afterwards.
-    generator.load_extension("media", atom=True, rss=True)
-    generator.id(strip_xml_invalid(meta.id))
-    generator.title(plain_text(meta.title))
-    generator.description(_clean(meta.description) or plain_text(meta.title))
-    generator.language(meta.language)
-    # The alternate link first and self last: feedgen would make the last one the RSS
-    # channel <link>; _fix_rss_channel puts the alternate URL there regardless.
-    generator.link(href=meta.alternate_url, rel="alternate", type="text/html")
-    self_type = FeedFormat.ATOM.media_type if atom else FeedFormat.RSS.media_type
-    generator.link(href=meta.self_url, rel="self", type=self_type)
-    if meta.publisher:
-        generator.author({"name": plain_text(meta.publisher)})
-    if meta.logo:
-        generator.logo(meta.logo)
-    if meta.icon:
-        generator.icon(meta.icon)
-    if meta.copyright:
-        generator.rights(plain_text(meta.copyright))
-    generator.generator(GENERATOR)
-    generator.updated(_utc(feed_updated([item for _, item in items])))
-    if not atom:
-        generator.ttl(meta.ttl_minutes)
-        generator.syndication.update_period("hourly")
-        generator.syndication.update_frequency(max(1, 60 // meta.ttl_minutes))
-    return generator
-
-
-def _add_entry(
-    generator: FeedGenerator, meta: FeedMeta, article: Article, item: FeedItem, options: AtomOptions
-) -> None:
-    entry = generator.add_entry(order="append")
-    entry.guid(article_tag_uri(meta.tag_authority, article), permalink=False)
-    entry.title(item.title)
-    entry.link(href=item.url, rel="alternate", type="text/html")
-    entry.published(_utc(item.published))
-    entry.updated(_utc(item.updated))
-    if item.author_name:
-        author: dict[str, str] = {"name": item.author_name}
-        if item.author_url:
-            author["uri"] = item.author_url
-        entry.author(author)
-        entry.dc.dc_creator(item.author_name)
-    categories = [_category(name, meta.category_scheme) for name in item.categories]
-    categories += [_category(name, meta.region_scheme) for name in item.regions]
-    if categories:
-        entry.category(categories)
-    if item.summary:
-        entry.summary(item.summary, type="text")
-    if options.full_content:
-        entry.content(item.content_html, type="html")
-    if item.image is not None:
-        entry.enclosure(item.image.url, item.image.length or 0, item.image.mime_type or "image/jpeg")
-    if options.entry_rights:
-        entry.rights(plain_text(options.entry_rights))
-
-
-def _category(name: str, scheme: str | None) -> dict[str, str]:
-    category = {"term": name, "label": name}
-    if scheme:
-        category["scheme"] = scheme
-    return category
+def _category(name: str, scheme: str | None) -> Category:
+    return Category(term=name, label=name, scheme=scheme)
 
 
 def _media_content(parent: etree._Element, item: FeedItem, credits: bool) -> None:
@@ -230,90 +173,66 @@ def _media_content(parent: etree._Element, item: FeedItem, credits: bool) -> Non
         category.text = AI_GENERATED_SOURCE_TYPE_URI
 
 
-def _serialise(root: etree._Element) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def feed_updated(items: Sequence[FeedItem]) -> datetime:
+    """The feed's time: the newest item's ``updated`` (never the build time)."""
+    return max((item.updated for item in items), default=EPOCH)
 
 
-def _atom_link(parent: etree._Element, href: str, rel: str, **attributes: str) -> etree._Element:
-    link = etree.SubElement(parent, f"{{{ATOM_NS}}}link", href=href, rel=rel)
-    for name, value in attributes.items():
-        link.set(name, value)
-    return link
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
-def _fix_atom_entry(entry: etree._Element, item: FeedItem, options: AtomOptions, language: str) -> None:
-    if item.language and item.language != language:
-        entry.set("{http://www.w3.org/XML/1998/namespace}lang", item.language)
-    # feedgen drops rel/type/length of entry links: put our own links in their place.
-    for link in entry.findall(f"{{{ATOM_NS}}}link"):
-        entry.remove(link)
-    _atom_link(entry, item.url, "alternate", type="text/html")
-    if item.image is not None:
-        attributes = {"type": item.image.mime_type or "image/jpeg"}
-        if item.image.length:
-            attributes["length"] = str(item.image.length)
-        if item.image.caption:
-            attributes["title"] = item.image.caption
-        _atom_link(entry, item.image.url, "enclosure", **attributes)
-    _media_content(entry, item, options.media_credits)
+def _clean(value: str | None) -> str | None:
+    return plain_text(value) if value else None
 
 
-_ATOM_CLOSE = b"</feed>\n"
-_RSS_CLOSE = b"  </channel>\n</rss>\n"
+class ArticleFeed(FeedWriter[Article]):
+    """One of the site's RSS or Atom feeds: ``meta`` says what it is, ``entries`` how articles read."""
+
+    def __init__(self, meta: FeedMeta, entries: ArticleEntries, updated: datetime) -> None:
+        self.meta = meta
+        self.entries = entries
+        self.updated = updated
+
+    def head(self, feed_format: FeedFormat) -> FeedHead:
+        meta = self.meta
+        return FeedHead(
+            id=strip_xml_invalid(meta.id),
+            title=plain_text(meta.title),
+            self_url=meta.self_url,
+            alternate_url=meta.alternate_url,
+            updated=self.updated,
+            language=meta.language,
+            subtitle=_clean(meta.description) or plain_text(meta.title),
+            author=Person(plain_text(meta.publisher)) if meta.publisher else None,
+            logo=meta.logo,
+            icon=meta.icon,
+            rights=plain_text(meta.copyright) if meta.copyright else None,
+            generator=GENERATOR,
+            hub=meta.hub,
+            ttl_minutes=meta.ttl_minutes,
+        )
+
+    def entry(self, item: Article) -> Entry:
+        return self.entries.entry(item)
+
+    def entry_key(self, feed_format: FeedFormat) -> ArticleEntries:
+        return self.entries
+
+    def uses_media_rss(self, feed_format: FeedFormat) -> bool:
+        return True
+
+    def add_item_elements(self, element: etree._Element, item: Article, feed_format: FeedFormat) -> None:
+        self.entries.add_item_elements(element, item, feed_format)
 
 
-def _fix_rss_item(element: etree._Element, item: FeedItem) -> None:
-    # RSS has no time of last change; atom:updated is the common extension readers know.
-    pub_date = element.find("pubDate")
-    updated = etree.Element(f"{{{ATOM_NS}}}updated")
-    updated.text = _utc(item.updated).isoformat()
-    if pub_date is not None:
-        pub_date.addnext(updated)
-    else:
-        element.append(updated)
-    _media_content(element, item, credits=True)
-
-
-def _render_entries(
-    feed_format: FeedFormat, meta: FeedMeta, items: Sequence[tuple[Article, FeedItem]], options: AtomOptions
-) -> list[bytes]:
-    """The entries (Atom) or items (RSS) of ``items``, built by feedgen and corrected, as bytes."""
-    atom = feed_format is FeedFormat.ATOM
-    generator = _generator(meta, items, atom=atom)
-    for article, item in items:
-        _add_entry(generator, meta, article, item, options)
-    if atom:
-        root = etree.fromstring(generator.atom_str(pretty=False))
-        entries = list(root.iterfind(f"{{{ATOM_NS}}}entry"))
-        for entry, (_, item) in zip(entries, items, strict=True):
-            _fix_atom_entry(entry, item, options, meta.language)
-        return cut_out(root, root, entries, _ATOM_CLOSE, b"  <entry")
-    root = etree.fromstring(generator.rss_str(pretty=False))
-    channel = root.find("channel")
-    assert channel is not None
-    elements = list(channel.iterfind("item"))
-    for element, (_, item) in zip(elements, items, strict=True):
-        _fix_rss_item(element, item)
-    return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
-
-
-def _entries(
-    feed_format: FeedFormat,
-    meta: FeedMeta,
-    items: Sequence[tuple[Article, FeedItem]],
-    options: AtomOptions,
-    cache: FragmentCache | None,
-) -> list[bytes]:
-    cache = FragmentCache() if cache is None else cache
-    # Everything an entry is made of besides its article; feed-level metadata is not.
-    key = (feed_format.extension, meta.tag_authority, meta.language, meta.category_scheme, meta.region_scheme, options)
-    slots = [cache.slot(article) for article, _ in items]
-    missing = [(slot, pair) for slot, pair in zip(slots, items, strict=True) if key not in slot]
-    if missing:
-        rendered = _render_entries(feed_format, meta, [pair for _, pair in missing], options)
-        for (slot, _), data in zip(missing, rendered, strict=True):
-            slot[key] = data
-    return [slot[key] for slot in slots]
+def _article_feed(
+    meta: FeedMeta, articles: Sequence[Article], options: AtomOptions, cache: FragmentCache | None
+) -> ArticleFeed:
+    entries = ArticleEntries(
+        meta.tag_authority, meta.language, meta.category_scheme, meta.region_scheme, options, cache
+    )
+    return ArticleFeed(meta, entries, feed_updated([entries.item(article) for article in articles]))
 
 
 def render_atom(
@@ -327,40 +246,13 @@ def render_atom(
 
     ``cache`` keeps each rendered entry for the next feed that shows the same article.
     """
-    options = options or AtomOptions()
-    items = _items(meta, articles, cache)
-    root = etree.fromstring(_generator(meta, items, atom=True).atom_str(pretty=False))
-    if meta.hub:
-        # Feed metadata must come before the entries: next to the other feed links.
-        hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
-        root.findall(f"{{{ATOM_NS}}}link")[-1].addnext(hub)
-    return splice(_serialise(root), _entries(FeedFormat.ATOM, meta, items, options, cache), _ATOM_CLOSE)
+    feed = _article_feed(meta, articles, options or AtomOptions(), cache)
+    return feed.write(FeedFormat.ATOM, articles, cache=cache)
 
 
 def render_rss(meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentCache | None = None) -> bytes:
     """An RSS 2.0 feed of ``articles`` (RSS Best Practices Profile), UTF-8 bytes."""
-    items = _items(meta, articles, cache)
-    root = etree.fromstring(_generator(meta, items, atom=False).rss_str(pretty=False))
-    channel = root.find("channel")
-    assert channel is not None
-    # feedgen: the channel <link> is the last link added, and <image><link> copies it.
-    channel.find("link").text = meta.alternate_url  # type: ignore[union-attr]
-    image_link = channel.find("image/link")
-    if image_link is not None:
-        image_link.text = meta.alternate_url
-    # feedgen: "sy:UpdatePeriod" and friends; the module's names start in lower case.
-    for element in channel.iterfind(f"{{{SY_NS}}}*"):
-        local = etree.QName(element).localname
-        element.tag = f"{{{SY_NS}}}{local[0].lower()}{local[1:]}"
-    if meta.hub:
-        self_link = channel.find(f"{{{ATOM_NS}}}link")
-        hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub, rel="hub")
-        if self_link is not None:
-            self_link.addnext(hub)
-        else:
-            channel.append(hub)
-    entries = _entries(FeedFormat.RSS, meta, items, AtomOptions(), cache)
-    return splice(_serialise(root), entries, _RSS_CLOSE)
+    return _article_feed(meta, articles, AtomOptions(), cache).write(FeedFormat.RSS, articles, cache=cache)
 
 
 def _json_item(meta: FeedMeta, article: Article, item: FeedItem) -> dict[str, Any]:
@@ -424,7 +316,8 @@ def render_json(meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentC
     credit and the AI-generated marker), each with ``about``: the URL of the extension's
     documentation (:func:`~syndication.feeds.catalog.render_extension_docs`).
     """
-    items = _items(meta, articles, cache)
+    entries = ArticleEntries(meta.tag_authority, meta.language, cache=cache)
+    items = [(article, entries.item(article)) for article in articles]
     feed: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": plain_text(meta.title),

@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syndication.config import Settings
-from syndication.feeds.catalog import MAIN_KIND, FeedSpec, slugify
+from syndication.feeds.catalog import FeedSpec, slugify
 from syndication.feeds.content import plain_text
-from syndication.feeds.render import FeedFormat
+from syndication.feedwriter.formats import FeedFormat
+from syndication.feedwriter.links import MAIN_KIND, site_feeds_title
 from syndication.model import Article
 from syndication.store.articles import ArticleStore, article_terms_of
 
@@ -95,7 +96,7 @@ def load_specs(
     specs: dict[FeedKey, FeedSpec] = {}
     if main:
         items = tuple(articles[i] for i in wanted[MAIN_KEY] if i in articles)
-        specs[MAIN_KEY] = FeedSpec(MAIN_KIND, MAIN_KIND, settings.feeds.title or settings.site.name, items)
+        specs[MAIN_KEY] = FeedSpec(MAIN_KIND, MAIN_KIND, site_feeds_title(settings), items)
     for feed in feeds:
         items = tuple(articles[i] for i in wanted[feed.key] if i in articles)
         specs[feed.key] = FeedSpec(feed.kind, feed.slug, feed.name, items)
@@ -203,8 +204,7 @@ def incremental_plan(
     for key, name in names.items():
         if key not in feeds and key[0] in kinds and name:
             feeds[key] = FeedTerms(key[0], key[1], name, ())
-    main_name = settings.feeds.title or settings.site.name
-    all_specs = [FeedSpec(MAIN_KIND, MAIN_KIND, main_name)] + [
+    all_specs = [FeedSpec(MAIN_KIND, MAIN_KIND, site_feeds_title(settings))] + [
         FeedSpec(f.kind, f.slug, f.name, home=homes.get(f.key)) for f in feeds.values()
     ]
     for spec in all_specs:

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from syndication.errors import ConfigError, InputError
-from syndication.partners.atom import feed_meta, render_partner_atom
+from syndication.partners.atom import EntriesFor, render_partner_atom
 from syndication.partners.model import Partner, Terms
 from syndication.partners.ninjs import to_ninjs
 from syndication.partners.paging import MAX_LIMIT, decode_cursor, latest_visible, read_page
@@ -88,8 +88,9 @@ class Answer:
 class PartnerApi:
     """The two endpoints, sharing authentication, rate limiting, logging and ETags."""
 
-    def __init__(self, runtime: Runtime, limits: RateLimits | None = None) -> None:
+    def __init__(self, runtime: Runtime, entries_for: EntriesFor, limits: RateLimits | None = None) -> None:
         self.runtime = runtime
+        self.entries_for = entries_for
         limits = limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
         self.limiter = partner_limiter(limits, runtime.settings.partners)
 
@@ -203,15 +204,18 @@ class PartnerApi:
             next_url = settings.site.url.rstrip("/") + f"{PREFIX}/{FEED}?" + urlencode(
                 {"since": page.next_cursor, "limit": limit}
             )
-        meta = feed_meta(partner, terms, self_url=self_url, site_title=settings.site.name,
-                         language=settings.site.language)
-        body = render_partner_atom(meta, articles, terms, next_url=next_url)
+        body = render_partner_atom(articles, partner, terms, self.entries_for, self_url=self_url,
+                                   site_title=settings.site.name, language=settings.site.language, next_url=next_url)
         return Answer(body, ATOM_TYPE, len(articles))
 
 
-def routes(runtime: Runtime, limits: RateLimits | None = None) -> list[BaseRoute]:
-    """The partner API's routes (GET; HEAD is answered too); ``limits``: the process's shared rate limits."""
-    api = PartnerApi(runtime, limits)
+def routes(runtime: Runtime, entries_for: EntriesFor, limits: RateLimits | None = None) -> list[BaseRoute]:
+    """The partner API's routes (GET; HEAD is answered too).
+
+    ``entries_for``: how the site's feeds write articles (the feeds' ``ArticleEntries.for_partner``);
+    ``limits``: the process's shared rate limits.
+    """
+    api = PartnerApi(runtime, entries_for, limits)
     return [
         Route(f"{PREFIX}/{ITEMS}", api.items, methods=["GET"]),
         Route(f"{PREFIX}/{FEED}", api.feed, methods=["GET"]),

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import feedparser
 
+from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
 from syndication.digest.archive import FEED_PATH, INDEX_PATH, edition_path, publish_archive, render_edition_page
-from syndication.digest.editions import build_edition
-from syndication.feeds.publish import MemoryWriter
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
+from syndication.writers import MemoryWriter
 from tests.digest.conftest import make_edition, sample_articles
 
 

@@ -12,7 +12,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndication.feeds.render import NAMESPACES, FeedMeta
+from syndication.feeds.render import FeedMeta
+from syndication.feedwriter.formats import NAMESPACES
 from syndication.model import Article, Author, Image
 from syndication.testing import make_article
 

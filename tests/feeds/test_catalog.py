@@ -8,7 +8,7 @@ from lxml import etree
 
 from syndication.config import Settings
 from syndication.feeds.catalog import alternate_links, feed_meta, plan_feeds, render_opml, slugify
-from syndication.feeds.render import FeedFormat
+from syndication.feedwriter.formats import FeedFormat
 from syndication.model import Author, Status
 from syndication.testing import make_article
 

@@ -8,18 +8,15 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, DIGITAL_SOURCE_TYPE_SCHEME, article_tag_uri
+from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, DIGITAL_SOURCE_TYPE_SCHEME
 from syndication.feeds.render import (
-    ATOM_NS,
-    EPOCH,
-    MEDIA_NS,
-    SY_NS,
     AtomOptions,
     FeedMeta,
     render_atom,
     render_json,
     render_rss,
 )
+from syndication.feedwriter.formats import ATOM_NS, EPOCH, MEDIA_NS, SY_NS, article_tag_uri
 from syndication.model import Article
 from syndication.testing import make_article
 from tests.feeds.conftest import assert_valid_atom, parse, unknown_namespaces

@@ -12,10 +12,10 @@ import pytest
 from syndication.feeds.content import (
     AI_GENERATED_SOURCE_TYPE_URI,
     DIGITAL_SOURCE_TYPE_SCHEME,
-    article_tag_uri,
     feed_item,
 )
 from syndication.feeds.render import FeedMeta, render_atom, render_json, render_rss
+from syndication.feedwriter.formats import article_tag_uri
 from syndication.model import Article
 from tests.feeds.conftest import parse
 

@@ -13,12 +13,13 @@ from sqlalchemy import Engine, event
 from syndication.clock import FixedClock
 from syndication.config import Settings
 from syndication.feeds.catalog import FeedSpec, plan_feeds
-from syndication.feeds.publish import MemoryWriter, build_and_publish
+from syndication.feeds.publish import build_and_publish
 from syndication.feeds.selection import full_plan
 from syndication.model import Article, Author, Status
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
+from syndication.writers import AtomicFileWriter, MemoryWriter
 
 START = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 CATEGORIES = ("Politik", "Wirtschaft", "Kultur", "<i>Kultur</i>")
@@ -204,8 +205,6 @@ def test_rebuild_with_nothing_new_only_stats_the_files(
     settings: Settings, engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Files whose size and modification time are as written are not read again; an edited one is rebuilt."""
-    from syndication.feeds.files import AtomicFileWriter
-
     store = ArticleStore(engine)
     _fill(store, clock, 10)
     runtime = _runtime(settings, engine, clock)

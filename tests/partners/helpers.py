@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from syndication.config import PartnersConfig, Settings, SiteConfig
+from syndication.feeds.render import ArticleEntries
 from syndication.partners.model import Partner, Terms
 from syndication.partners.routes import routes
 from syndication.runtime import Runtime
@@ -52,7 +53,7 @@ TRANSPORTS = ("in-process", "loopback")
 @contextmanager
 def partner_client(runtime: Runtime, transport: str) -> Iterator[httpx.Client]:
     """An HTTP client for the partner routes: in process, or over real HTTP on 127.0.0.1 (uvicorn)."""
-    app = Starlette(routes=routes(runtime))
+    app = Starlette(routes=routes(runtime, ArticleEntries.for_partner))
     if transport == "in-process":
         with TestClient(app, base_url="http://127.0.0.1") as client:
             yield client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from syndication.feeds.fragments import cut_out, serialise
+from syndication.feedwriter.fragments import cut_out, serialise
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA = "http://search.yahoo.com/mrss/"

@@ -2,7 +2,8 @@
 
 An article is in several feeds of a build (main, category, regions, author). Its entry is
 built by feedgen and corrected once per format, and each feed is its head (built by feedgen
-too), its entries' bytes and the closing tags: the same bytes as rendering the feed whole.
+too) with a placeholder where the entries go, and the entries' bytes put in its place: the
+same bytes as rendering the feed whole.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
-
-from syndication.model import Article
 
 # A placeholder child: the serialised document up to and including it is the part before the entries.
 _PLACEHOLDER = "syndication-placeholder"
@@ -22,21 +21,21 @@ def serialise(root: etree._Element) -> bytes:
 
 
 class FragmentCache:
-    """One build's work per article: its feed item and its rendered entries, by format and the
-    entry-relevant metadata. An article is in several feeds of a build; it is prepared once.
+    """One build's work per item (an article): its feed item and its rendered entries, by format
+    and the entry-relevant metadata. An article is in several feeds of a build; it is prepared once.
 
-    Keyed by the article object (kept alive here), not by its value: hashing a whole article
+    Keyed by the item object (kept alive here), not by its value: hashing a whole article
     (every section's HTML) for each look-up would cost more than some of the work it saves.
     """
 
     def __init__(self) -> None:
-        self._slots: dict[int, tuple[Article, dict[Any, Any]]] = {}
+        self._slots: dict[int, tuple[object, dict[Any, Any]]] = {}
 
-    def slot(self, article: Article) -> dict[Any, Any]:
-        found = self._slots.get(id(article))
-        if found is None or found[0] is not article:
-            found = (article, {})
-            self._slots[id(article)] = found
+    def slot(self, item: object) -> dict[Any, Any]:
+        found = self._slots.get(id(item))
+        if found is None or found[0] is not item:
+            found = (item, {})
+            self._slots[id(item)] = found
         return found[1]
 
 
@@ -90,7 +89,16 @@ def _cut_out_one_by_one(
     return pieces
 
 
-def splice(head: bytes, entries: list[bytes], close: bytes) -> bytes:
-    if not head.endswith(close):
+def mark_entries(parent: etree._Element) -> None:
+    """Mark where the entries go: after ``parent``'s children so far (before any added later)."""
+    etree.SubElement(parent, _PLACEHOLDER)
+
+
+def splice(document: bytes, entries: list[bytes]) -> bytes:
+    """``document`` (serialised with :func:`mark_entries`) with ``entries`` in the marked line's place."""
+    marker = document.find(b"<" + _PLACEHOLDER.encode() + b"/>")
+    start = document.rfind(b"\n", 0, marker) + 1
+    end = document.find(b"\n", marker) + 1
+    if marker < 0 or end == 0 or document[start:marker].strip():
         raise RuntimeError("unexpected feed layout from feedgen")
-    return head[: -len(close)] + b"".join(entries) + close
+    return document[:start] + b"".join(entries) + document[end:]

@@ -1,4 +1,7 @@
-"""Where published feed files go: atomically to a folder, or into memory (the test double)."""
+"""Core: where published files go, atomically to a folder or into memory (the test double).
+
+Feeds, the editions archive and the feeds' state file all write through a :class:`Writer`.
+"""
 
 from __future__ import annotations
 

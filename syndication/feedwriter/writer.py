@@ -1,0 +1,374 @@
+"""The feed writer: RSS 2.0 and Atom 1.0 through feedgen, corrected in one place. Pure: bytes out.
+
+Django's syndication framework is the model. A feed is a subclass of :class:`FeedWriter`
+that says what it is through hooks: :meth:`~FeedWriter.head` (title, links, author…),
+:meth:`~FeedWriter.entry` (each item's fields) and, for what the common fields do not cover,
+:meth:`~FeedWriter.add_root_elements`, :meth:`~FeedWriter.add_item_elements`,
+:meth:`~FeedWriter.add_trailing_elements` and :meth:`~FeedWriter.namespaces`. The writer
+says how it is written.
+
+feedgen 1.0.0 builds the documents; its output is corrected here, on the lxml tree
+(see the docs, "feedgen 1.0.0 workarounds"), each correction with a test:
+
+* Atom entry links lose ``rel``/``type``/``length`` (a shadowed variable in
+  ``FeedEntry.atom_entry``): entry links are rewritten from the entry's own data.
+* ``type="CDATA"`` is not an Atom content type: content is always passed as ``type="html"``.
+* The RSS channel ``<link>`` (and ``<image><link>``) is whichever link was added last:
+  both are set to the alternate (HTML) URL.
+* The syndication module writes ``sy:UpdatePeriod``/``UpdateFrequency``/``UpdateBase``;
+  the RSS 1.0 syndication module spells them ``updatePeriod`` and so on: renamed.
+* ``lastBuildDate``/``updated`` default to now(): the feed's time is given (or is the newest
+  entry's ``updated``), so building twice gives the same bytes.
+* feedgen names itself as the generator unless told otherwise: the head's ``generator`` (or none).
+
+Hooks get text that is already what readers should see: the writer escapes, it does not clean.
+With a :class:`~syndication.feedwriter.fragments.FragmentCache`, an entry is rendered once per
+item and :meth:`~FeedWriter.entry_key` and reused by every feed of the build that shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from syndication.feedwriter.formats import ATOM_NS, EPOCH, GENERATOR, SY_NS, XML_NS, FeedFormat
+from syndication.feedwriter.fragments import FragmentCache, cut_out, mark_entries, serialise, splice
+
+T = TypeVar("T")
+
+_ATOM_CLOSE = b"</feed>\n"
+_RSS_CLOSE = b"  </channel>\n</rss>\n"
+_HTML = "text/html"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    term: str
+    label: str | None = None
+    scheme: str | None = None
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A file that goes with an entry (an image): RSS ``<enclosure>``, Atom ``link rel="enclosure"``."""
+
+    url: str
+    type: str
+    length: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedHead:
+    """What a feed says about itself. URLs are absolute; ``self_url`` is this document's URL.
+
+    ``updated`` None: the newest entry's ``updated`` (never the build time). ``subtitle``
+    (RSS: the required description) falls back to the title. ``ttl_minutes`` is RSS only.
+    """
+
+    id: str
+    title: str
+    self_url: str
+    alternate_url: str
+    updated: datetime | None = None
+    language: str | None = None
+    subtitle: str | None = None
+    author: Person | None = None
+    logo: str | None = None
+    icon: str | None = None
+    rights: str | None = None
+    generator: str | None = GENERATOR
+    hub: str | None = None
+    ttl_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a feed. ``link`` is its web page; ``language`` is said when not the feed's."""
+
+    id: str
+    title: str
+    link: str
+    updated: datetime
+    published: datetime | None = None
+    author: Person | None = None
+    categories: tuple[Category, ...] = ()
+    summary: str | None = None
+    content_html: str | None = None
+    enclosure: Enclosure | None = None
+    rights: str | None = None
+    language: str | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+class FeedWriter(Generic[T]):
+    """A feed of items ``T``: override :meth:`head` and :meth:`entry`, and the other hooks as needed."""
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def head(self, feed_format: FeedFormat) -> FeedHead:
+        """The feed's own fields in ``feed_format``."""
+        raise NotImplementedError
+
+    def entry(self, item: T) -> Entry:
+        """The fields of ``item``'s entry."""
+        raise NotImplementedError
+
+    def entry_key(self, feed_format: FeedFormat) -> Hashable:
+        """What an entry's bytes depend on besides its item (entries with equal keys are reused)."""
+        return None
+
+    def uses_media_rss(self, feed_format: FeedFormat) -> bool:
+        """Whether the Media RSS namespace is declared (entries add ``media:`` elements)."""
+        return False
+
+    def namespaces(self, feed_format: FeedFormat) -> Mapping[str, str]:
+        """More namespaces (prefix → URI) declared on the root, for elements the other hooks add.
+
+        Entries are rendered once per :meth:`entry_key`: an entry's elements must use namespaces
+        that every feed sharing that key declares.
+        """
+        return {}
+
+    def add_root_elements(self, parent: etree._Element, feed_format: FeedFormat) -> None:
+        """Add feed-level elements to ``parent`` (Atom ``feed``, RSS ``channel``), before the entries."""
+
+    def add_item_elements(self, element: etree._Element, item: T, feed_format: FeedFormat) -> None:
+        """Add elements to ``item``'s ``entry`` (Atom) or ``item`` (RSS)."""
+
+    def add_trailing_elements(self, parent: etree._Element, feed_format: FeedFormat) -> None:
+        """Add elements to ``parent`` after the entries."""
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, feed_format: FeedFormat, items: Sequence[T], *, cache: FragmentCache | None = None) -> bytes:
+        """The feed of ``items`` (in the order given) in ``feed_format`` (RSS or Atom), UTF-8 bytes.
+
+        ``cache`` keeps each rendered entry for the next feed that shows the same item.
+        """
+        if feed_format is FeedFormat.JSON:
+            raise ValueError("the feed writer writes RSS and Atom; JSON Feed is written by its feature")
+        head = self.head(feed_format)
+        if head.updated is None:
+            updated = max((self.entry(item).updated for item in items), default=EPOCH)
+        else:
+            updated = head.updated
+        document = serialise(self._head_tree(head, updated, feed_format))
+        return splice(document, self._entries(feed_format, head, updated, items, cache or FragmentCache()))
+
+    def _head_tree(self, head: FeedHead, updated: datetime, feed_format: FeedFormat) -> etree._Element:
+        generator = self._generator(head, updated, feed_format)
+        if feed_format is FeedFormat.ATOM:
+            root = self._declare(etree.fromstring(generator.atom_str(pretty=False)), feed_format)
+            parent = root
+            if head.hub:
+                # Feed metadata must come before the entries: next to the other feed links.
+                root.findall(f"{{{ATOM_NS}}}link")[-1].addnext(_link(head.hub, "hub"))
+        else:
+            root = self._declare(etree.fromstring(generator.rss_str(pretty=False)), feed_format)
+            parent = _channel(root)
+            _fix_rss_channel(parent, head)
+        self.add_root_elements(parent, feed_format)
+        mark_entries(parent)
+        self.add_trailing_elements(parent, feed_format)
+        return root
+
+    def _declare(self, root: etree._Element, feed_format: FeedFormat) -> etree._Element:
+        extra = self.namespaces(feed_format)
+        if not extra:
+            return root
+        declared = etree.Element(root.tag, attrib=dict(root.attrib), nsmap={**root.nsmap, **extra})
+        declared.extend(list(root))
+        return declared
+
+    def _generator(self, head: FeedHead, updated: datetime, feed_format: FeedFormat) -> FeedGenerator:
+        atom = feed_format is FeedFormat.ATOM
+        generator = FeedGenerator()
+        generator.load_extension("dc", atom=False, rss=True)
+        if not atom:
+            generator.load_extension("syndication", atom=False, rss=True)
+        if self.uses_media_rss(feed_format):
+            # Declares the media namespace on the root; the elements themselves come from a hook.
+            generator.load_extension("media", atom=True, rss=True)
+        generator.id(head.id)
+        generator.title(head.title)
+        generator.description(head.subtitle or head.title)
+        if head.language:
+            generator.language(head.language)
+        # The alternate link first and self last: feedgen would make the last one the RSS
+        # channel <link>; _fix_rss_channel puts the alternate URL there regardless.
+        generator.link(href=head.alternate_url, rel="alternate", type=_HTML)
+        generator.link(href=head.self_url, rel="self", type=feed_format.media_type)
+        if head.author:
+            generator.author(_person(head.author))
+        if head.logo:
+            generator.logo(head.logo)
+        if head.icon:
+            generator.icon(head.icon)
+        if head.rights:
+            generator.rights(head.rights)
+        # An empty generator: none is written (feedgen would name itself).
+        generator.generator(head.generator or "")
+        generator.updated(_utc(updated))
+        if not atom and head.ttl_minutes:
+            generator.ttl(head.ttl_minutes)
+            generator.syndication.update_period("hourly")
+            generator.syndication.update_frequency(max(1, 60 // head.ttl_minutes))
+        return generator
+
+    def _entries(
+        self,
+        feed_format: FeedFormat,
+        head: FeedHead,
+        updated: datetime,
+        items: Sequence[T],
+        cache: FragmentCache,
+    ) -> list[bytes]:
+        key = (type(self), feed_format.extension, self.entry_key(feed_format))
+        slots = [cache.slot(item) for item in items]
+        missing = [(slot, item) for slot, item in zip(slots, items, strict=True) if key not in slot]
+        if missing:
+            rendered = self._render_entries(feed_format, head, updated, [item for _, item in missing])
+            for (slot, _), data in zip(missing, rendered, strict=True):
+                slot[key] = data
+        return [slot[key] for slot in slots]
+
+    def _render_entries(
+        self, feed_format: FeedFormat, head: FeedHead, updated: datetime, items: Sequence[T]
+    ) -> list[bytes]:
+        """The entries (Atom) or items (RSS) of ``items``, built by feedgen and corrected, as bytes."""
+        generator = self._generator(head, updated, feed_format)
+        entries = [(item, self.entry(item)) for item in items]
+        for _, entry in entries:
+            _add_entry(generator, entry)
+        if feed_format is FeedFormat.ATOM:
+            root = self._declare(etree.fromstring(generator.atom_str(pretty=False)), feed_format)
+            elements = list(root.iterfind(f"{{{ATOM_NS}}}entry"))
+            for element, (item, entry) in zip(elements, entries, strict=True):
+                _fix_atom_entry(element, entry, head.language)
+                self.add_item_elements(element, item, feed_format)
+            return cut_out(root, root, elements, _ATOM_CLOSE, b"  <entry")
+        root = self._declare(etree.fromstring(generator.rss_str(pretty=False)), feed_format)
+        channel = _channel(root)
+        elements = list(channel.iterfind("item"))
+        for element, (item, entry) in zip(elements, entries, strict=True):
+            _fix_rss_item(element, entry)
+            self.add_item_elements(element, item, feed_format)
+        return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
+
+
+def _person(person: Person) -> dict[str, str]:
+    fields = {"name": person.name}
+    if person.uri:
+        fields["uri"] = person.uri
+    return fields
+
+
+def _category(category: Category) -> dict[str, str]:
+    fields = {"term": category.term}
+    if category.label:
+        fields["label"] = category.label
+    if category.scheme:
+        fields["scheme"] = category.scheme
+    return fields
+
+
+def _add_entry(generator: FeedGenerator, entry: Entry) -> FeedEntry:
+    added = generator.add_entry(order="append")
+    added.guid(entry.id, permalink=False)
+    added.title(entry.title)
+    added.link(href=entry.link, rel="alternate", type=_HTML)
+    if entry.published is not None:
+        added.published(_utc(entry.published))
+    added.updated(_utc(entry.updated))
+    if entry.author:
+        added.author(_person(entry.author))
+        added.dc.dc_creator(entry.author.name)
+    if entry.categories:
+        added.category([_category(category) for category in entry.categories])
+    if entry.summary:
+        added.summary(entry.summary, type="text")
+    if entry.content_html is not None:
+        added.content(entry.content_html, type="html")
+    if entry.enclosure is not None:
+        added.enclosure(entry.enclosure.url, entry.enclosure.length or 0, entry.enclosure.type)
+    if entry.rights:
+        added.rights(entry.rights)
+    return added
+
+
+def _link(href: str, rel: str, **attributes: str) -> etree._Element:
+    link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+    for name, value in attributes.items():
+        link.set(name, value)
+    return link
+
+
+def _channel(root: etree._Element) -> etree._Element:
+    channel = root.find("channel")
+    if channel is None:
+        raise RuntimeError("unexpected feed layout from feedgen")
+    return channel
+
+
+def _fix_rss_channel(channel: etree._Element, head: FeedHead) -> None:
+    # feedgen: the channel <link> is the last link added, and <image><link> copies it.
+    link = channel.find("link")
+    if link is not None:
+        link.text = head.alternate_url
+    image_link = channel.find("image/link")
+    if image_link is not None:
+        image_link.text = head.alternate_url
+    # feedgen: "sy:UpdatePeriod" and friends; the module's names start in lower case.
+    for element in channel.iterfind(f"{{{SY_NS}}}*"):
+        local = etree.QName(element).localname
+        element.tag = f"{{{SY_NS}}}{local[0].lower()}{local[1:]}"
+    if head.hub:
+        self_link = channel.find(f"{{{ATOM_NS}}}link")
+        if self_link is not None:
+            self_link.addnext(_link(head.hub, "hub"))
+        else:
+            channel.append(_link(head.hub, "hub"))
+
+
+def _fix_atom_entry(element: etree._Element, entry: Entry, language: str | None) -> None:
+    if entry.language and entry.language != language:
+        element.set(f"{{{XML_NS}}}lang", entry.language)
+    # feedgen drops rel/type/length of entry links: put the entry's own links in their place.
+    for link in element.findall(f"{{{ATOM_NS}}}link"):
+        element.remove(link)
+    element.append(_link(entry.link, "alternate", type=_HTML))
+    enclosure = entry.enclosure
+    if enclosure is not None:
+        attributes = {"type": enclosure.type}
+        if enclosure.length:
+            attributes["length"] = str(enclosure.length)
+        if enclosure.title:
+            attributes["title"] = enclosure.title
+        element.append(_link(enclosure.url, "enclosure", **attributes))
+
+
+def _fix_rss_item(element: etree._Element, entry: Entry) -> None:
+    # RSS has no time of last change; atom:updated is the common extension readers know.
+    updated = etree.Element(f"{{{ATOM_NS}}}updated")
+    updated.text = _utc(entry.updated).isoformat()
+    pub_date = element.find("pubDate")
+    if pub_date is not None:
+        pub_date.addnext(updated)
+    else:
+        element.append(updated)
