@@ -1,7 +1,6 @@
 """Assembles the one Starlette app that ``syndication serve`` runs.
 
-Each capability contributes its routes through a function ``routes(...)``; the services behind them
-come from the composition root, :class:`syndication.app.App`.
+Each capability contributes its routes through a function ``routes(runtime)``.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
-from syndication.app import App
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.events.clicks import routes as click_routes
+from syndication.events.wiring import event_store
 from syndication.feeds.render import ArticleEntries
 from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
@@ -31,7 +30,6 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
     ``limits``: the process's rate limits (``[cache] url``), one store shared by every feature.
     """
     settings = runtime.settings
-    app = App(runtime)
     limits = limits or RateLimits.from_config(settings.cache, runtime.clock, store_url=settings.store_url)
     return [
         # The partner feed writes articles as the site's feeds do.
@@ -40,9 +38,9 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
         *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
-                           event_sink=app.event_store, rate_limits=limits, services=app.subscription_service),
+                           event_sink=lambda: event_store(runtime), rate_limits=limits),
         # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
-        *click_routes(app.click_redirect()),
+        *click_routes(runtime, lambda: event_store(runtime)),
         *public_routes(runtime),
     ]
 
