@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-import jinja2
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -40,11 +39,11 @@ from subscribers.webhook import (
     parse_events,
     verify_request,
 )
-from syndication.config import Settings
 from syndication.errors import InputError
 from syndication.paths import template_search_path
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
+from syndication.templates import render_template
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +90,6 @@ _ERRORS = {
 }
 
 
-def _environment(settings: Settings) -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in template_search_path(settings)]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment
-
-
 class SubscriberPages(SignUpPages):
     def __init__(
         self, runtime: Runtime, event_observers: Sequence[EventObserver] = (),
@@ -112,7 +100,7 @@ class SubscriberPages(SignUpPages):
         self.event_observers = tuple(event_observers)
         self.event_sink = event_sink
         self.settings = runtime.settings
-        self.templates = _environment(self.settings)
+        self.template_path = template_search_path(self.settings)
 
     @cached_property
     def service(self) -> SubscriptionService:
@@ -130,8 +118,8 @@ class SubscriberPages(SignUpPages):
         background: BackgroundTask | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        html = self.templates.get_template(f"web/subscribers/{template}").render(
-            site=self.settings.site, **context
+        html = render_template(
+            f"web/subscribers/{template}", {"site": self.settings.site, **context}, self.template_path
         )
         return HTMLResponse(
             html, status_code=status_code, headers={**_HEADERS, **(headers or {})}, background=background
