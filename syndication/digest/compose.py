@@ -16,7 +16,8 @@ from typing import Any
 from syndication.config import Settings
 from syndication.delivery.base import MessageBody, apply_substitutions
 from syndication.delivery.mime import encoded_body
-from syndication.digest.editions import Edition, group_by_category, primary_category
+from syndication.digest.editions import Edition
+from syndication.digest.ordering import group_by_category, primary_category
 from syndication.digest.render import render_mjml_pair
 from syndication.feeds.content import web_url
 from syndication.html import html_to_text, sanitize_html
