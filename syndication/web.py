@@ -13,15 +13,16 @@ from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
 from syndication.delivery.doubt import DeliveryEvidence
+from syndication.digest.home import routes as home_routes
 from syndication.events.clicks import routes as click_routes
 from syndication.events.wiring import event_store
 from syndication.feeds.render import ArticleEntries
-from syndication.feeds.serving import routes as public_routes
 from syndication.openapi import routes as openapi_routes
 from syndication.partners.routes import routes as partner_routes
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.scheduler.routes import routes as health_routes
+from syndication.static import routes as static_routes
 
 
 def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[BaseRoute]:
@@ -41,7 +42,9 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
                            event_sink=lambda: event_store(runtime), rate_limits=limits),
         # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
         *click_routes(runtime, lambda: event_store(runtime)),
-        *public_routes(runtime),
+        # The front page, then the static files and public/ (mounted at /, so last).
+        *home_routes(runtime),
+        *static_routes(runtime.settings),
     ]
 
 

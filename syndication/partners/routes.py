@@ -10,7 +10,6 @@ the partner's request log. Answers carry a strong ETag (SHA-256 of the body) and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from syndication.errors import ConfigError, InputError
+from syndication.http_caching import is_not_modified, strong_etag
 from syndication.partners.atom import EntriesFor, render_partner_atom
 from syndication.partners.model import Partner, Terms
 from syndication.partners.ninjs import to_ninjs
@@ -51,22 +51,6 @@ _PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def etag_for(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, as RFC 9110 asks for)."""
-    if not header:
-        return False
-    wanted = etag.removeprefix("W/")
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == wanted:
-            return True
-    return False
 
 
 def bearer_key(request: Request) -> str | None:
@@ -139,9 +123,9 @@ class PartnerApi:
             self._record(partner, endpoint, 400, 0)
             body = _json({"error": "bad_request", "parameter": exc.where, "message": exc.reason})
             return Response(body, status_code=400, media_type=JSON_TYPE, headers=_PRIVATE)
-        etag = etag_for(answer.body)
+        etag = strong_etag(answer.body)
         headers = {"ETag": etag, **_PRIVATE}
-        if etag_matches(request.headers.get("if-none-match"), etag):
+        if is_not_modified(request.headers, etag):
             self._record(partner, endpoint, 304, 0)
             return Response(status_code=304, headers=headers)
         self._record(partner, endpoint, 200, answer.items)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from syndication.delivery.brake import paused_runs
 from syndication.errors import SyndicationError
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Jobs
@@ -78,14 +77,14 @@ class Health:
         }
 
 
-def _iso(value: date | datetime | None) -> str | None:
+def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _edition_status(jobs: Jobs, name: str, ledger: SendLedger) -> EditionStatus:
+def _edition_status(runtime: Runtime, jobs: Jobs, name: str, ledger: SendLedger) -> EditionStatus:
     last_send = ledger.latest(name)
     try:
-        edition = jobs.latest_edition(name)
+        edition = jobs.latest_edition(runtime.engine, name)
     except SyndicationError as exc:
         return EditionStatus(name, None, None, None, None, last_send, note=str(exc))
     if edition is None:
@@ -94,8 +93,8 @@ def _edition_status(jobs: Jobs, name: str, ledger: SendLedger) -> EditionStatus:
         name=name,
         edition_id=edition.id,
         edition_date=_iso(edition.edition_date),
-        built_at=_iso(edition.built_at),
-        articles=edition.articles,
+        built_at=_iso(getattr(edition, "built_at", None)),
+        articles=len(getattr(edition, "article_ids", ()) or ()),
         last_send=last_send,
     )
 
@@ -142,6 +141,8 @@ def _send_problems(plan: Plan, runs: RunLog, ledger: SendLedger, now: datetime) 
 
 def _paused_sends(runtime: Runtime) -> list[str]:
     """Sends the complaint brake stopped: they wait for an editor."""
+    from syndication.delivery.brake import paused_runs
+
     return [
         f"the send of {edition_id} ({slot}) is PAUSED: {reason}; continue with "
         f"`syndication digest resume {edition_id}`"
@@ -168,7 +169,7 @@ def gather(runtime: Runtime, jobs: Jobs, plan: Plan) -> Health:
             JobStatus(job.id, runs.last(job.id), next_fire_time(job.trigger, now), job.describe(plan.zone))
         )
     names = [edition.name for edition in runtime.settings.digest.editions]
-    editions = tuple(_edition_status(jobs, name, ledger) for name in names)
+    editions = tuple(_edition_status(runtime, jobs, name, ledger) for name in names)
     problems = _collect_problems(plan, runs, runtime.settings.scheduler.collect_overdue_factor, now)
     problems += _send_problems(plan, runs, ledger, now)
     problems += _paused_sends(runtime)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from syndication.app import App
 from syndication.delivery.base import personalise
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
 from syndication.model import Article, Image
@@ -174,12 +173,14 @@ def _subscriber_pages(runtime: Runtime) -> dict[str, str]:
     from starlette.testclient import TestClient
 
     from subscribers.model import SubscriberStatus
+    from subscribers.service import SubscriptionService
+    from subscribers.store import SubscriberStore
     from syndication.web import create_app
 
-    reader = App(runtime).subscriber_store().add(
+    reader = SubscriberStore.from_runtime(runtime).add(
         "leserin@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE, name="Anna"
     )
-    links = App(runtime).subscription_service().links(reader)
+    links = SubscriptionService(runtime).links(reader)
     site = runtime.settings.site.url.rstrip("/")
     with TestClient(create_app(runtime), base_url=site) as client:
         form = client.get("/subscribe")

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from subscribers.demo import seed_demo_subscribers
 from subscribers.model import Frequency
-from subscribers.service import Consent
-from syndication.app import App
-from syndication.app.editions import build_edition, send_edition
+from subscribers.service import Consent, SubscriptionService
 from syndication.collect import run_collect
+from syndication.delivery.send import send_edition
+from syndication.digest.editions import build_edition
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -47,13 +48,13 @@ def outbox(runtime: Runtime) -> dict[str, list[tuple[bytes, EmailMessage]]]:
     """The outbox after the demo's sends and one sign-up: raw bytes and parsed message, by kind."""
     settings = runtime.settings
     run_collect(settings, ArticleStore(runtime.engine), runtime.clock)
-    App(runtime).seed_demo_subscribers()
+    seed_demo_subscribers(runtime)
     for config in settings.digest.editions:
         edition = build_edition(runtime, config.name)
         assert edition is not None
         for slot in config.slots:
             send_edition(runtime, edition.id, slot, echo=lambda _: None)
-    service = App(runtime).subscription_service()
+    service = SubscriptionService(runtime)
     confirm = service.request("nina@example.org", topics=(), frequency=Frequency.DAILY, consent=Consent(form="test"))
     assert confirm is not None and service.deliver(confirm)
     _, welcome = service.confirm(confirm.context["confirm_url"].split("token=")[1], Consent(form="test"))

@@ -13,10 +13,9 @@ from syndication.clock import FixedClock, SystemClock
 from syndication.config import Settings
 from syndication.errors import EXIT_OK, LockHeld
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import CollectOutcome
 from syndication.scheduler.ledger import Outcome, RunLog
 from syndication.scheduler.runner import run_once, run_scheduler
-from syndication.scheduler.testing import FakeNewsroom, fake_collect
+from syndication.scheduler.testing import FakeCollectReport, FakeNewsroom
 from tests.scheduler.helpers import DAILY, SUBSCRIBERS, WEEKLY, with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -44,12 +43,12 @@ def test_scheduler_collects_repeatedly_and_stops_after_the_running_job(settings:
     stop = threading.Event()
     calls = []
 
-    def slow_collect() -> CollectOutcome:
+    def slow_collect(_runtime: Runtime) -> FakeCollectReport:
         calls.append(time.monotonic())
         if len(calls) == 3:
             in_collect.set()
             time.sleep(0.5)
-        return fake_collect()
+        return FakeCollectReport()
 
     newsroom.collect = slow_collect  # type: ignore[method-assign]
     codes: list[int] = []

@@ -1,4 +1,4 @@
-"""Serving ``public/``: strong ETags, Last-Modified, 304s, gzip and the right content types.
+"""Core: serving ``public/`` (and the bundled static files): strong ETags, Last-Modified, 304s, gzip, content types.
 
 Feed readers poll every few minutes; a 304 costs them (and us) almost nothing. Each
 file's ETag is a hash of its bytes, so it changes exactly when the bytes do (the atomic
@@ -9,12 +9,11 @@ has its own strong ETag (``"<hash>-gz"``), with ``Vary: Accept-Encoding``.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import mimetypes
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from pathlib import Path, PurePosixPath
 from threading import Lock
 
@@ -24,7 +23,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.types import Receive, Scope, Send
 
-from syndication.runtime import Runtime
+from syndication.config import Settings
+from syndication.feedwriter.links import FEEDS_DIR
+from syndication.http_caching import is_not_modified, strong_etag
+from syndication.paths import STATIC_DIR
 
 _TYPES = {
     ".rss": "application/rss+xml; charset=utf-8",
@@ -49,7 +51,7 @@ def content_type(relative: PurePosixPath) -> str:
     """The Content-Type for a file under public/ (JSON under feeds/ is a JSON Feed)."""
     suffix = relative.suffix.lower()
     if suffix == ".json":
-        if relative.parts and relative.parts[0] == "feeds":
+        if relative.parts and relative.parts[0] == FEEDS_DIR:
             return "application/feed+json; charset=utf-8"
         return "application/json; charset=utf-8"
     if suffix in _TYPES:
@@ -60,7 +62,7 @@ def content_type(relative: PurePosixPath) -> str:
 
 def _is_feed(relative: PurePosixPath) -> bool:
     suffix = relative.suffix.lower()
-    return suffix in _FEED_SUFFIXES or (suffix == ".json" and bool(relative.parts) and relative.parts[0] == "feeds")
+    return suffix in _FEED_SUFFIXES or (suffix == ".json" and bool(relative.parts) and relative.parts[0] == FEEDS_DIR)
 
 
 @dataclass(frozen=True)
@@ -85,24 +87,6 @@ def _accepts_gzip(header: str) -> bool:
                     return False
             return True
     return False
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110, 13.1.2)."""
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(candidate.strip().removeprefix("W/") == bare for candidate in header.split(","))
-
-
-def _not_modified_since(header: str, last_modified: datetime) -> bool:
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    return last_modified.replace(microsecond=0) <= since
 
 
 class PublicFiles:
@@ -149,7 +133,6 @@ class PublicFiles:
                 self._cache.move_to_end(key)
                 return cached
         data = target.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()[:32]
         kind = content_type(relative)
         gzipped = None
         if kind.startswith(_COMPRESSIBLE) and len(data) >= _MIN_GZIP_BYTES:
@@ -157,9 +140,9 @@ class PublicFiles:
             gzipped = gzip.compress(data, compresslevel=6, mtime=0)
         entry = _Entry(
             data=data,
-            etag=f'"{digest}"',
+            etag=strong_etag(data),
             gzipped=gzipped,
-            gzip_etag=f'"{digest}-gz"' if gzipped is not None else None,
+            gzip_etag=strong_etag(data, "-gz") if gzipped is not None else None,
             last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
             content_type=kind,
         )
@@ -196,13 +179,7 @@ class PublicFiles:
             headers["Vary"] = "Accept-Encoding"
         if self.hub and _is_feed(relative):
             headers["Link"] = f'<{self.hub}>; rel="hub", <{self.site_url}/{relative}>; rel="self"'
-        if_none_match = request.headers.get("if-none-match")
-        if_modified_since = request.headers.get("if-modified-since")
-        if (if_none_match is not None and _etag_matches(if_none_match, etag)) or (
-            if_none_match is None
-            and if_modified_since is not None
-            and _not_modified_since(if_modified_since, entry.last_modified)
-        ):
+        if is_not_modified(request.headers, etag, entry.last_modified):
             return Response(status_code=304, headers=headers)
         headers["Content-Type"] = entry.content_type
         headers["Content-Length"] = str(len(body))
@@ -211,15 +188,11 @@ class PublicFiles:
         return Response(b"" if request.method == "HEAD" else body, 200, headers=headers)
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
-    """The front page, the bundled static files under /static/ and the public/ files mounted at ``/``.
+def routes(settings: Settings) -> list[BaseRoute]:
+    """The bundled static files under /static/ and the public/ files mounted at ``/``.
 
-    Add these last, after every other route.
+    Add these last, after every other route (the site's front page ``/`` included).
     """
-    from syndication.digest.home import routes as home_routes
-    from syndication.paths import STATIC_DIR
-
-    settings = runtime.settings
     app = PublicFiles(
         settings.public_dir,
         max_age=settings.feeds.cache_max_age,
@@ -228,4 +201,4 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     )
     # The sample articles' images (static/samples/), so the demo's mails and pages show them.
     static = PublicFiles(STATIC_DIR, max_age=settings.feeds.cache_max_age)
-    return [*home_routes(runtime), Mount("/static", app=static, name="static"), Mount("/", app=app, name="public")]
+    return [Mount("/static", app=static, name="static"), Mount("/", app=app, name="public")]
