@@ -146,11 +146,12 @@ def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: 
     """One measured run; prints a JSON line."""
     import httpx
 
+    from syndication.app.adapters import StoreRecipients
     from syndication.config import DeliveryConfig, SendgridConfig
     from syndication.delivery.ledger import Ledger
     from syndication.delivery.outbox import OutboxMessenger
     from syndication.delivery.retry import RetryPolicy
-    from syndication.delivery.send import SendOptions, StoreRecipients, Throttle, deliver
+    from syndication.delivery.send import SendOptions, Throttle, deliver
     from syndication.delivery.sendgrid import SendGridMessenger
     from syndication.store.db import open_engine
 

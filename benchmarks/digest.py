@@ -27,7 +27,8 @@ from syndication.clock import FixedClock
 from syndication.config import Secrets, load_settings
 from syndication.delivery.base import personalise
 from syndication.digest.compose import render_digest
-from syndication.digest.editions import Edition, order_for_digest
+from syndication.digest.editions import Edition
+from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import EditionMailer
 from syndication.runtime import Runtime
 from syndication.testing import make_article

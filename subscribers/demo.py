@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
 from subscribers.store import AlreadySubscribed, SubscriberStore
-from syndication.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,10 @@ DEMO_SUBSCRIBERS = (
 )
 
 
-def seed_demo_subscribers(runtime: Runtime) -> list[Subscriber]:
+def seed_demo_subscribers(
+    store: SubscriberStore, now: datetime, *, language: str, wording_version: str
+) -> list[Subscriber]:
     """Add the demo subscribers as ACTIVE (idempotent: present ones are left as they are)."""
-    store = SubscriberStore.from_runtime(runtime)
-    now = runtime.clock.now()
     result = []
     for demo in DEMO_SUBSCRIBERS:
         existing = store.get_by_email(demo.email)
@@ -46,7 +46,7 @@ def seed_demo_subscribers(runtime: Runtime) -> list[Subscriber]:
                 topics=demo.topics,
                 name=demo.name,
                 slot=demo.slot,
-                language=runtime.settings.site.language,
+                language=language,
             )
         except AlreadySubscribed:  # added by a concurrent run
             continue
@@ -56,7 +56,7 @@ def seed_demo_subscribers(runtime: Runtime) -> list[Subscriber]:
                 action="added",
                 recorded_at=now,
                 form="demo",
-                wording_version=runtime.settings.subscribers.consent_wording_version,
+                wording_version=wording_version,
             )
         )
         result.append(added)

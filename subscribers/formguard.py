@@ -26,8 +26,8 @@ from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.tables import used_form_tokens
-from subscribers.tokens import TokenInvalid
 from syndication.clock import Clock
+from syndication.tokens import TokenInvalid
 
 COOKIE_NAME = "subscribe_form"
 COOKIE_PATH = "/subscribe"

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-import jinja2
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -26,11 +25,8 @@ from subscribers.service import (
     FREQUENCY_LABELS,
     Consent,
     SubscriptionService,
-    edition_slots,
-    known_topics,
 )
 from subscribers.signup import CSRF_FIELD, EMBED_PATH, SignUpPages
-from subscribers.tokens import Purpose, TokenInvalid
 from subscribers.webhook import (
     EventObserver,
     EventProcessor,
@@ -40,11 +36,12 @@ from subscribers.webhook import (
     parse_events,
     verify_request,
 )
-from syndication.config import Settings
 from syndication.errors import InputError
 from syndication.paths import template_search_path
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
+from syndication.templates import render_template
+from syndication.tokens import Purpose, TokenInvalid
 
 log = logging.getLogger(__name__)
 
@@ -91,33 +88,24 @@ _ERRORS = {
 }
 
 
-def _environment(settings: Settings) -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in template_search_path(settings)]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment
-
-
 class SubscriberPages(SignUpPages):
     def __init__(
         self, runtime: Runtime, event_observers: Sequence[EventObserver] = (),
-        event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
+        event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None, *,
+        services: Callable[[], SubscriptionService],
     ) -> None:
         self.runtime = runtime
+        self.services = services
         self.rate_limits = rate_limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
         self.event_observers = tuple(event_observers)
         self.event_sink = event_sink
         self.settings = runtime.settings
-        self.templates = _environment(self.settings)
+        self.template_path = template_search_path(self.settings)
 
     @cached_property
     def service(self) -> SubscriptionService:
         # Built on first use: serving feeds must not need the secret key.
-        return SubscriptionService(self.runtime)
+        return self.services()
 
     # -- rendering ---------------------------------------------------------------
 
@@ -130,8 +118,8 @@ class SubscriberPages(SignUpPages):
         background: BackgroundTask | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        html = self.templates.get_template(f"web/subscribers/{template}").render(
-            site=self.settings.site, **context
+        html = render_template(
+            f"web/subscribers/{template}", {"site": self.settings.site, **context}, self.template_path
         )
         return HTMLResponse(
             html, status_code=status_code, headers={**_HEADERS, **(headers or {})}, background=background
@@ -188,12 +176,12 @@ class SubscriberPages(SignUpPages):
     def _preferences_page(
         self, subscriber: Subscriber, token: str, *, saved: bool = False, status_code: int = 200
     ) -> HTMLResponse:
-        categories, regions = known_topics(self.runtime)
+        categories, regions = self.service.known_topics()
         chosen = set(subscriber.topics)
         slot_choices = {
-            frequency.value: edition_slots(self.runtime, frequency)
+            frequency.value: self.service.edition_slots(frequency)
             for frequency in Frequency
-            if len(edition_slots(self.runtime, frequency)) > 1
+            if len(self.service.edition_slots(frequency)) > 1
         }
         context = {
             "title": "Ihre Newsletter-Einstellungen",
@@ -372,10 +360,11 @@ def _form_str(form: FormData, key: str) -> str | None:
 def routes(
     runtime: Runtime, *, event_observers: Sequence[EventObserver] = (),
     event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
+    services: Callable[[], SubscriptionService],
 ) -> list[Route]:
     """The subscriber pages and the SendGrid webhook; ``event_sink`` stores the webhook's events,
     ``event_observers`` also get them; ``rate_limits``: the process's shared rate limits."""
-    pages = SubscriberPages(runtime, event_observers, event_sink, rate_limits)
+    pages = SubscriberPages(runtime, event_observers, event_sink, rate_limits, services=services)
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),

@@ -3,28 +3,29 @@
 HTTP-free, so that routes stay thin and the CLI shares the same rules. Mails are described by
 :class:`Outgoing` and sent by :meth:`SubscriptionService.deliver`, so the web layer can send
 them after the answer has gone out (the answer must not reveal whether a mail was sent).
+
+Depends on the core only. What it needs of other features (rendering and sending a mail, the send
+ledger's copy of an address, the signed ``mailto:`` unsubscribe address, the topics of published
+articles) it declares below as Protocols; the composition root (``syndication.app``) plugs them in.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import make_msgid
-from typing import Any
-
-from sqlalchemy import select
+from typing import Any, Protocol
 
 from subscribers.addresses import normalise_email
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
 from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
-from subscribers.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner
+from syndication.clock import Clock
+from syndication.config import EditionConfig, SiteConfig, SubscribersConfig
 from syndication.errors import SyndicationError
+from syndication.notify import NoNotifier, Notifier
 from syndication.redact import redact
-from syndication.runtime import Runtime
-from syndication.store.schema import articles
+from syndication.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner
 
 log = logging.getLogger(__name__)
 
@@ -56,53 +57,90 @@ class Consent:
     user_agent: str | None = None
 
 
-def make_signer(runtime: Runtime) -> TokenSigner:
-    config = runtime.settings.subscribers
-    return TokenSigner(
-        runtime.secrets.require_secret_key(),
-        max_age={
-            Purpose.CONFIRM: config.confirm_expiry_hours * 3600,
-            Purpose.PREFERENCES: config.preferences_expiry_days * 24 * 3600,
-        },
-        clock=runtime.clock,
-    )
+class TransactionalMail(Protocol):
+    """Renders and sends one transactional mail now (the real one: the digest templates and a delivery backend).
+
+    Raises SyndicationError when the mail could not be sent.
+    """
+
+    def send(self, outgoing: Outgoing) -> None: ...
 
 
-def known_topics(runtime: Runtime) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(categories, regions) a reader may choose; config's ``[subscribers] topics`` wins when set."""
-    configured = runtime.settings.subscribers.topics
-    if configured:
-        return tuple(configured), ()
-    categories: set[str] = set()
-    regions: set[str] = set()
-    query = select(articles.c.categories, articles.c.regions).where(articles.c.status == "published").distinct()
-    with runtime.engine.connect() as connection:
-        for row in connection.execute(query):
-            categories.update(json.loads(row.categories or "[]"))
-            regions.update(json.loads(row.regions or "[]"))
-    return tuple(sorted(categories, key=str.casefold)), tuple(sorted(regions - categories, key=str.casefold))
+class DeliveryRecords(Protocol):
+    """Where delivery keeps addresses besides the subscriber list (the send ledger, the outbox)."""
+
+    def erase(self, subscriber_id: int | None, email: str) -> None:
+        """Take ``email`` (and the rows of ``subscriber_id``) out of them."""
+        ...
 
 
-def edition_slots(runtime: Runtime, frequency: Frequency) -> tuple[str, ...]:
+class ListUnsubscribe(Protocol):
+    """The signed ``mailto:`` of the List-Unsubscribe header (``syndication inbound`` reads it back)."""
+
+    def mailto(self, subscriber_id: int) -> str: ...
+
+
+class ArticleTopics(Protocol):
+    """The topics readers can choose from when none are configured (the real one: the article store)."""
+
+    def published_topics(self) -> tuple[set[str], set[str]]:
+        """(categories, regions) named by published articles."""
+        ...
+
+
+def edition_slots(editions: Sequence[EditionConfig], frequency: Frequency) -> tuple[str, ...]:
     """The send times offered for ``frequency`` (those of the first edition of that frequency)."""
-    for edition in runtime.settings.digest.editions:
+    for edition in editions:
         if edition.frequency == frequency.value:
             return tuple(edition.slots)
     return ()
 
 
 class SubscriptionService:
-    def __init__(self, runtime: Runtime, store: SubscriberStore | None = None) -> None:
-        self.runtime = runtime
-        self.config = runtime.settings.subscribers
-        self.store = store or SubscriberStore.from_runtime(runtime)
-        self.signer = make_signer(runtime)
+    def __init__(
+        self,
+        store: SubscriberStore,
+        signer: TokenSigner,
+        *,
+        site: SiteConfig,
+        config: SubscribersConfig,
+        editions: Sequence[EditionConfig],
+        clock: Clock,
+        topics: ArticleTopics,
+        mail: TransactionalMail,
+        delivery_records: DeliveryRecords,
+        list_unsubscribe: ListUnsubscribe,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.site = site
+        self.config = config
+        self.editions = tuple(editions)
+        self.clock = clock
+        self.topics = topics
+        self.mail = mail
+        self.delivery_records = delivery_records
+        self.list_unsubscribe = list_unsubscribe
+        self.notifier = notifier or NoNotifier()
+
+    # -- what a reader may choose --------------------------------------------------
+
+    def known_topics(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(categories, regions) a reader may choose; config's ``[subscribers] topics`` wins when set."""
+        if self.config.topics:
+            return tuple(self.config.topics), ()
+        categories, regions = self.topics.published_topics()
+        return tuple(sorted(categories, key=str.casefold)), tuple(sorted(regions - categories, key=str.casefold))
+
+    def edition_slots(self, frequency: Frequency) -> tuple[str, ...]:
+        return edition_slots(self.editions, frequency)
 
     # -- links -------------------------------------------------------------------
 
     def url(self, path: str, purpose: Purpose, subscriber: Subscriber) -> str:
         token = self.signer.make(purpose, subscriber.id, subscriber.email)
-        return f"{self.runtime.settings.site.url.rstrip('/')}{path}?token={token}"
+        return f"{self.site.url.rstrip('/')}{path}?token={token}"
 
     def links(self, subscriber: Subscriber) -> dict[str, str]:
         return {
@@ -122,13 +160,13 @@ class SubscriptionService:
     # -- sign-up -----------------------------------------------------------------
 
     def clean_topics(self, chosen: Iterable[str]) -> tuple[str, ...]:
-        categories, regions = known_topics(self.runtime)
+        categories, regions = self.known_topics()
         allowed = set(categories) | set(regions)
         return tuple(topic for topic in dict.fromkeys(chosen) if topic in allowed)
 
     def clean_slot(self, frequency: Frequency, slot: str | None) -> str | None:
         """The slot if the edition of ``frequency`` offers it; the first slot is stored as None."""
-        slots = edition_slots(self.runtime, frequency)
+        slots = self.edition_slots(frequency)
         if not slot or slot not in slots or slot == slots[0]:
             return None
         return slot
@@ -148,7 +186,7 @@ class SubscriptionService:
         changed (anybody can type it in) but gets a reminder with its preferences link.
         """
         address = normalise_email(email)
-        now = self.runtime.clock.now()
+        now = self.clock.now()
         subscriber = self.store.get_by_email(address)
         if subscriber is None:
             try:
@@ -158,7 +196,7 @@ class SubscriptionService:
                     frequency=frequency,
                     topics=topics,
                     name=name,
-                    language=self.runtime.settings.site.language,
+                    language=self.site.language,
                     # A forgotten address may come back only this way: by confirming again.
                     allow_suppressed=True,
                 )
@@ -202,7 +240,7 @@ class SubscriptionService:
         return ConsentRecord(
             subscriber_id=subscriber_id,
             action=action,
-            recorded_at=self.runtime.clock.now(),
+            recorded_at=self.clock.now(),
             form=consent.form,
             wording_version=self.config.consent_wording_version,
             ip=consent.ip,
@@ -217,7 +255,7 @@ class SubscriptionService:
         # A link from before an unsubscribe must not undo it: consent is given anew or not at all.
         if subscriber.unsubscribed and claims.issued and claims.issued < subscriber.unsubscribed.replace(microsecond=0):
             raise TokenInvalid("expired")
-        now = self.runtime.clock.now()
+        now = self.clock.now()
         if self.store.suppression_reason(subscriber.email) is not None:
             # The owner proved control of the mailbox and asked again: bounce, complaint or
             # erasure no longer stand in the way.
@@ -225,17 +263,14 @@ class SubscriptionService:
         activated = self.store.set_status(subscriber.id, SubscriberStatus.ACTIVE, now=now) or subscriber
         self.store.record_consent(self._consent(subscriber.id, "confirmed", consent))
         log.info("subscriber %s confirmed", subscriber.id)
-        self.runtime.notifier.notify(
+        self.notifier.notify(
             "subscriber.confirmed", {"subscriber_id": subscriber.id, "email": activated.email}
         )
         return activated, self._welcome(activated, again=False)
 
     def unsubscribe_headers(self, unsubscribe_url: str, subscriber_id: int) -> dict[str, str]:
         """RFC 2369 and RFC 8058 headers for a mail to a subscribed address, as digests carry them."""
-        from syndication.delivery.verp import mailto_unsubscribe
-
-        mailto = self.runtime.settings.delivery.unsubscribe_mailto
-        signed_mailto = mailto_unsubscribe(self.runtime.secrets.require_secret_key(), mailto, subscriber_id, None)
+        signed_mailto = self.list_unsubscribe.mailto(subscriber_id)
         return {
             # The HTTPS URI accepts a POST of exactly "List-Unsubscribe=One-Click" (see routes); the
             # mailto subject carries the subscriber's signed id (`syndication inbound` acts on it).
@@ -245,7 +280,7 @@ class SubscriptionService:
 
     def _welcome(self, subscriber: Subscriber, *, again: bool) -> Outgoing:
         links = self.links(subscriber)
-        slot = subscriber.slot or (edition_slots(self.runtime, subscriber.frequency) or (None,))[0]
+        slot = subscriber.slot or (self.edition_slots(subscriber.frequency) or (None,))[0]
         return Outgoing(
             template="welcome",
             subscriber_id=subscriber.id,
@@ -289,12 +324,12 @@ class SubscriptionService:
         if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
             subscriber = (
                 self.store.set_status(
-                    subscriber.id, SubscriberStatus.UNSUBSCRIBED, now=self.runtime.clock.now(), reason=reason
+                    subscriber.id, SubscriberStatus.UNSUBSCRIBED, now=self.clock.now(), reason=reason
                 )
                 or subscriber
             )
             log.info("subscriber %s unsubscribed (%s)", subscriber.id, reason)
-            self.runtime.notifier.notify(
+            self.notifier.notify(
                 "subscriber.unsubscribed", {"subscriber_id": subscriber.id, "email": subscriber.email, "reason": reason}
             )
         return subscriber
@@ -306,15 +341,13 @@ class SubscriptionService:
         scrubbed from the SQLite files. Logs name the subscriber id, never the address.
         Returns whether a subscriber was found.
         """
-        from syndication.delivery.erasure import erase_from_delivery
-
         address = normalise_email(email)
-        subscriber_id = self.store.erase(address, now=self.runtime.clock.now())
-        erase_from_delivery(self.runtime.engine, subscriber_id, address, self.runtime.settings.outbox_dir)
+        subscriber_id = self.store.erase(address, now=self.clock.now())
+        self.delivery_records.erase(subscriber_id, address)
         if subscriber_id is not None:
             # The id alone; the webhooks' outbox also takes the address out of the subscriber's earlier
             # events. Before the scrub, so that no old copy of those rows stays in the database file.
-            self.runtime.notifier.notify("subscriber.erased", {"subscriber_id": subscriber_id})
+            self.notifier.notify("subscriber.erased", {"subscriber_id": subscriber_id})
         if not self.store.scrub_deleted():
             log.warning("erasure: the database log could not be emptied while another process reads it; "
                         "run forget again when nothing else uses the database")
@@ -325,22 +358,8 @@ class SubscriptionService:
 
     def deliver(self, outgoing: Outgoing) -> bool:
         """Render and send one transactional mail; a failure is logged (without the address), not raised."""
-        from syndication.delivery.base import Recipient
-        from syndication.delivery.send import send_single
-        from syndication.digest.render import render_transactional
-
-        context = dict(outgoing.context)
-        domain = self.runtime.settings.delivery.from_email.rpartition("@")[2] or None
-        recipient = Recipient(
-            email=outgoing.email,
-            message_id=make_msgid(idstring=f"{outgoing.template}.{outgoing.subscriber_id}", domain=domain),
-            name=outgoing.name,
-            headers=dict(outgoing.headers),
-            custom_args={"subscriber_id": str(outgoing.subscriber_id), "kind": outgoing.template},
-        )
         try:
-            body = render_transactional(outgoing.template, context, self.runtime)
-            send_single(self.runtime, body, recipient)
+            self.mail.send(outgoing)
         except SyndicationError as exc:
             # Provider messages may quote addresses; none may reach the log.
             reason = redact(str(exc))
@@ -349,4 +368,7 @@ class SubscriptionService:
         return True
 
 
-__all__ = ["FORGOTTEN", "Consent", "Outgoing", "SubscriptionService", "edition_slots", "known_topics"]
+__all__ = [
+    "FORGOTTEN", "ArticleTopics", "Consent", "DeliveryRecords", "ListUnsubscribe", "Outgoing", "SubscriptionService",
+    "TransactionalMail", "edition_slots",
+]

@@ -33,10 +33,10 @@ from subscribers.formguard import (
 )
 from subscribers.model import Frequency
 from subscribers.ratelimit import SubscribeRateLimiter
-from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService, known_topics
-from subscribers.tokens import TokenInvalid
+from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService
 from syndication.errors import InputError
 from syndication.ratelimit import RateLimits
+from syndication.tokens import TokenInvalid
 
 if TYPE_CHECKING:
     from syndication.config import Settings
@@ -88,7 +88,7 @@ class SignUpPages:
     def _subscribe_form(
         self, cookie: str | None, values: Mapping[str, Any], errors: Mapping[str, str], status_code: int = 200
     ) -> HTMLResponse:
-        categories, regions = known_topics(self.runtime)
+        categories, regions = self.service.known_topics()
         form_token = self.guard.issue(cookie)
         context = {
             "title": "Newsletter abonnieren",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
+from syndication.app import runtime_for
 from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
-from syndication.runtime import Runtime
 
 _LOGGING_COMMANDS = frozenset({"run", "serve"})
 
@@ -51,16 +51,16 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     given = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
     settings = load_settings(config_path)
-    runtime = Runtime(settings=settings, secrets=Secrets.for_settings(settings), clock=given.clock)
-    # The composition: features tell runtime.notifier what happened; the webhooks' outbox listens.
-    from syndication.webhooks.wiring import plug_in
-
-    ctx.obj = plug_in(runtime)
+    # The composition root builds the runtime: features tell its notifier what happened; the webhooks'
+    # outbox listens. Commands take their services from syndication.app.App(runtime).
+    runtime = runtime_for(settings, Secrets.for_settings(settings), given.clock)
+    ctx.obj = runtime
     ctx.call_on_close(runtime.close)
 
 
 def _register_commands() -> None:
-    # Imported here so that each module can import `cli` from this package.
+    # Imported here, lazily, because each command module imports `cli` from this package: at the
+    # top they would import a package that is still being initialised.
     from syndication.cli import (
         articles,
         delivery,

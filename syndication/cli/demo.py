@@ -11,10 +11,15 @@ import dataclasses
 
 import click
 
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
+from syndication.app.jobs import real_jobs
 from syndication.config import Settings, SourceConfig
+from syndication.digest.edition_store import latest_edition
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.paths import SAMPLE_CONTENT_DIR
 from syndication.runtime import Runtime
+from syndication.scheduler.runner import run_once
 
 
 def _files(folder, pattern: str) -> int:  # type: ignore[no-untyped-def]
@@ -49,15 +54,10 @@ def demo(runtime: Runtime) -> int:
 
 
 def _demo(runtime: Runtime) -> int:
-    from subscribers.demo import seed_demo_subscribers
-    from syndication.delivery.send import send_edition
-    from syndication.digest.editions import build_edition, latest_edition
-    from syndication.scheduler import real_jobs, run_once
-
     settings = runtime.settings
-    seeded = seed_demo_subscribers(runtime)
+    seeded = App(runtime).seed_demo_subscribers()
     click.echo(f"demo: {len(seeded)} demo subscribers")
-    code = run_once(runtime, real_jobs())
+    code = run_once(runtime, real_jobs(runtime))
     failed = code != EXIT_OK
     for config in settings.digest.editions:
         edition = build_edition(runtime, config.name) or latest_edition(runtime.engine, config.name)

@@ -10,7 +10,11 @@ import click
 
 from syndication.cli.progress import progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
+from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
+from syndication.feeds.publish import build_and_publish
+from syndication.feedwriter.formats import FeedFormat
 from syndication.runtime import Runtime
+from syndication.store.articles import ArticleStore
 
 
 @click.group("feeds")
@@ -23,8 +27,6 @@ def feeds_group() -> None:
 @click.pass_obj
 def build_command(runtime: Runtime, progress: bool) -> int:
     """Build all feeds and publish the ones that changed."""
-    from syndication.feeds.publish import build_and_publish
-
     with progress_bar("feeds", "files", enabled=progress) as advance:
         report = build_and_publish(runtime, progress=advance)
     click.echo(
@@ -49,10 +51,6 @@ def build_command(runtime: Runtime, progress: bool) -> int:
 
 def describe_feeds(runtime: Runtime) -> list[dict[str, Any]]:
     """Every feed a build makes from the stored articles, as `feeds list --json` prints it."""
-    from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
-    from syndication.feeds.render import FeedFormat
-    from syndication.store.articles import ArticleStore
-
     settings = runtime.settings
     public = settings.public_dir
     rows = []

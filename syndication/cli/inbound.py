@@ -7,7 +7,9 @@ import threading
 
 import click
 
+from syndication.app import App
 from syndication.errors import UsageError
+from syndication.inbound.receiver import serve
 from syndication.runtime import Runtime
 
 
@@ -31,19 +33,14 @@ def inbound(runtime: Runtime, listen: str | None, protocol: str) -> None:
     the address, a mailed unsubscribe unsubscribes.
     """
     if listen is None:
-        from syndication.inbound.imap import poll_imap
-
-        click.echo(poll_imap(runtime).summary())
+        click.echo(App(runtime).poll_inbound().summary())
         return
-    from syndication.inbound.receiver import serve
-    from syndication.inbound.service import processor_for
-
     host, port = _host_port(listen)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda _signum, _frame: stop.set())
     click.echo(f"listening for {protocol.upper()} on {host}:{port}; stop with Ctrl-C", err=True)
-    serve(processor_for(runtime), host, port, stop, protocol=protocol)
+    serve(App(runtime).inbound_processor(), host, port, stop, protocol=protocol)
 
 
 def register(cli: click.Group) -> None:

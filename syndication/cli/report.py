@@ -6,7 +6,12 @@ import json
 
 import click
 
+from syndication.app.editions import send_edition
+from syndication.delivery.brake import resume_runs
+from syndication.delivery.places import recipients_by_slot
+from syndication.digest.edition_store import get_edition
 from syndication.errors import UsageError
+from syndication.events.report import build_reports, render_text
 from syndication.runtime import Runtime
 
 
@@ -21,10 +26,6 @@ def report(runtime: Runtime, edition_id: str, as_json: bool, slot: str | None) -
     Per edition and per slot, each with its rate (of sent; complaints, unsubscribes and clicks of
     delivered). The numbers are sums kept up to date as the provider's events arrive.
     """
-    from syndication.delivery.places import recipients_by_slot
-    from syndication.digest.editions import get_edition
-    from syndication.events.report import build_reports, render_text
-
     engine = runtime.engine
     if get_edition(engine, edition_id) is None:
         raise UsageError(f"no edition {edition_id!r} has been built")
@@ -57,10 +58,6 @@ def resume(runtime: Runtime, edition_id: str, progress: bool) -> int:
     Nothing already sent is sent again and nobody is skipped; the brake does not pull again
     for a resumed send (resuming is the decision to finish it).
     """
-    from syndication.delivery.brake import resume_runs
-    from syndication.delivery.send import send_edition
-    from syndication.digest.editions import get_edition
-
     if get_edition(runtime.engine, edition_id) is None:
         raise UsageError(f"no edition {edition_id!r} has been built")
     slots = resume_runs(runtime.engine, edition_id)

@@ -6,8 +6,8 @@ import json
 
 import click
 
+from syndication.app.jobs import real_jobs
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import real_jobs
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.runner import run_once, run_scheduler
 from syndication.scheduler.status import Health, gather
@@ -27,8 +27,8 @@ def run_command(runtime: Runtime, once: bool) -> int:
     `syndication run` against the same database exits 2 at once.
     """
     if once:
-        return run_once(runtime, real_jobs())
-    return run_scheduler(runtime, real_jobs())
+        return run_once(runtime, real_jobs(runtime))
+    return run_scheduler(runtime, real_jobs(runtime))
 
 
 def _when(value: str | None) -> str:
@@ -68,7 +68,7 @@ def format_status(health: Health) -> str:
 @click.pass_obj
 def status_command(runtime: Runtime, as_json: bool) -> int:
     """Last and next run of every job and the last edition of each kind; exit 1 when failing."""
-    health = gather(runtime, real_jobs(), build_plan(runtime.settings))
+    health = gather(runtime, real_jobs(runtime), build_plan(runtime.settings))
     if as_json:
         click.echo(json.dumps(health.as_json(), indent=2, ensure_ascii=False))
     else:

@@ -7,6 +7,10 @@ from datetime import timedelta
 
 import click
 
+from syndication.app.editions import send_edition
+from syndication.delivery.doubt import doubts, settle
+from syndication.delivery.ledger import Ledger
+from syndication.digest.edition_store import get_edition, latest_edition
 from syndication.errors import UsageError
 from syndication.runtime import Runtime
 
@@ -33,9 +37,6 @@ def send(
     progress: bool,
 ) -> int:
     """Send the latest built edition of a kind (resumable: what is sent is never sent again)."""
-    from syndication.delivery.send import send_edition
-    from syndication.digest.editions import latest_edition
-
     runtime.settings.edition(edition_name)  # unknown names fail before anything happens
     if edition_id is None:
         edition = latest_edition(runtime.engine, edition_name)
@@ -67,11 +68,6 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
 
     Exits with 1 while anything is in doubt.
     """
-    from syndication.delivery.doubt import doubts, settle
-    from syndication.delivery.ledger import Ledger
-    from syndication.delivery.send import send_edition
-    from syndication.digest.editions import get_edition
-
     edition = get_edition(runtime.engine, edition_id)
     if edition is None:
         raise UsageError(f"no edition {edition_id!r} has been built")

@@ -9,14 +9,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from syndication.runtime import Runtime
-
-if TYPE_CHECKING:
-    import uvicorn
+from syndication.web import create_app
 
 # Query parameters that carry a credential: subscriber link tokens (unsubscribe links never expire).
 _SECRET_QUERY = re.compile(r"(?i)([?&](?:token|key|api_key|access_token)=)[^&#\s]*")
@@ -39,8 +39,6 @@ class RedactQueryTokens(logging.Filter):
 
 def log_config() -> dict[str, Any]:
     """uvicorn's logging configuration with the access log's tokens redacted."""
-    from uvicorn.config import LOGGING_CONFIG
-
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_tokens"] = {"()": f"{__name__}.RedactQueryTokens"}
     config["loggers"]["uvicorn.access"]["filters"] = ["redact_tokens"]
@@ -53,10 +51,6 @@ def server_config(runtime: Runtime, host: str | None = None, port: int | None = 
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from ``[serve] trusted_proxies``;
     with none configured they are ignored, whoever sends them (uvicorn alone would trust loopback).
     """
-    import uvicorn
-
-    from syndication.web import create_app
-
     settings = runtime.settings
     trusted = list(settings.serve.trusted_proxies)
     return uvicorn.Config(
@@ -76,8 +70,6 @@ def background_server(runtime: Runtime, host: str = "127.0.0.1", port: int = 0) 
 
     Port 0 takes a free port. For tests and for embedding the app in another process.
     """
-    import uvicorn
-
     runtime.secrets.require_secret_key()
     server = uvicorn.Server(server_config(runtime, host, port))
     thread = threading.Thread(target=server.run, name="syndication-serve", daemon=True)
@@ -101,8 +93,6 @@ def background_server(runtime: Runtime, host: str = "127.0.0.1", port: int = 0) 
 @click.pass_obj
 def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
     """Serve public/ and the app's routes until interrupted."""
-    import uvicorn
-
     # Subscriber pages sign every link: refuse to start rather than answer them with errors.
     runtime.secrets.require_secret_key()
     server = uvicorn.Server(server_config(runtime, host, port))

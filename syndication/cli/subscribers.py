@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from subscribers.exporter import export_csv
+from subscribers.importer import import_csv
+from subscribers.model import ConsentRecord, Frequency, SubscriberStatus
+from subscribers.service import Consent, SubscriptionService
+from subscribers.store import SubscriberStore
+from syndication.app import App
 from syndication.cli.progress import Progress, no_progress, progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
 from syndication.runtime import Runtime
 
-if TYPE_CHECKING:
-    from subscribers.service import SubscriptionService
 
 @click.group("subscribers")
 def subscribers_group() -> None:
@@ -38,13 +42,10 @@ def add(
     confirmed: bool,
 ) -> int:
     """Add EMAIL. Without --confirmed it is pending and gets a confirmation mail (double opt-in)."""
-    from subscribers.model import ConsentRecord, Frequency, SubscriberStatus
-    from subscribers.service import Consent, SubscriptionService, edition_slots
-
-    service = SubscriptionService(runtime)
+    service = App(runtime).subscription_service()
     store = service.store
     chosen = Frequency(frequency)
-    offered = edition_slots(runtime, chosen)
+    offered = service.edition_slots(chosen)
     if slot is not None and slot not in offered:
         raise UsageError(f"--slot {slot}: the {frequency} edition sends at {', '.join(offered) or 'no time'}")
     now = runtime.clock.now()
@@ -92,9 +93,6 @@ def add(
 @click.pass_obj
 def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int:
     """List subscribers (email, status, frequency, topics)."""
-    from subscribers.model import SubscriberStatus
-    from subscribers.store import SubscriberStore
-
     store = SubscriberStore(runtime.engine)
     wanted = SubscriberStatus(status) if status else None
     if as_json:
@@ -140,10 +138,7 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: 
     erased, bounced and complained addresses are refused. Every rejected row is listed with
     its line number; exit code 1 if any was rejected.
     """
-    from subscribers.importer import import_csv
-    from subscribers.service import SubscriptionService
-
-    service = SubscriptionService(runtime)
+    service = App(runtime).subscription_service()
     with progress_bar("import", "lines", enabled=progress) as advance:
         report = import_csv(
             service.store,
@@ -169,9 +164,6 @@ def _send_confirmations(
     service: SubscriptionService, file: Path, emails: tuple[str, ...], progress: Progress = no_progress
 ) -> int:
     """Mail a confirmation link to each address this import added as pending (not to those present before)."""
-    from subscribers.model import SubscriberStatus
-    from subscribers.service import Consent
-
     failed = 0
     for email in emails:
         progress(1, len(emails))
@@ -200,9 +192,6 @@ def export(runtime: Runtime, file: Path, progress: bool) -> int:
     Status, consent step (when, how, wording version), slot and timestamps are included.
     Cells that a spreadsheet would run as a formula (starting with = + - @) get a leading '.
     """
-    from subscribers.exporter import export_csv
-    from subscribers.store import SubscriberStore
-
     store = SubscriberStore(runtime.engine)
     handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8", newline="")
     try:
@@ -220,10 +209,7 @@ def export(runtime: Runtime, file: Path, progress: bool) -> int:
 @click.pass_obj
 def remove(runtime: Runtime, email: str) -> int:
     """Unsubscribe EMAIL (the record and its consent trail stay; use `forget` to erase)."""
-    from subscribers.model import SubscriberStatus
-    from subscribers.store import SubscriberStore
-
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     subscriber = store.get_by_email(email)
     if subscriber is None:
         raise InputError(email, "no such subscriber")
@@ -240,9 +226,7 @@ def forget(runtime: Runtime, email: str) -> int:
 
     A keyed hash keeps the address suppressed (no import brings it back).
     """
-    from subscribers.service import SubscriptionService
-
-    found = SubscriptionService(runtime).forget(email)
+    found = App(runtime).subscription_service().forget(email)
     click.echo(
         "erased; the address stays suppressed" if found else "no such subscriber; the address is now suppressed"
     )
@@ -255,10 +239,6 @@ def forget(runtime: Runtime, email: str) -> int:
 @click.pass_obj
 def purge_pending(runtime: Runtime, days: int) -> int:
     """Delete sign-ups that were never confirmed (data minimisation)."""
-    from datetime import timedelta
-
-    from subscribers.store import SubscriberStore
-
     purged = SubscriberStore(runtime.engine).purge_pending(runtime.clock.now() - timedelta(days=days))
     click.echo(f"{purged} unconfirmed sign-ups older than {days} days deleted")
     return EXIT_OK
@@ -268,9 +248,7 @@ def purge_pending(runtime: Runtime, days: int) -> int:
 @click.pass_obj
 def seed_demo(runtime: Runtime) -> int:
     """Add a few active demo subscribers (example.org) with different topics, frequencies and slots."""
-    from subscribers.demo import seed_demo_subscribers
-
-    seeded = seed_demo_subscribers(runtime)
+    seeded = App(runtime).seed_demo_subscribers()
     click.echo(f"{len(seeded)} demo subscribers present")
     return EXIT_OK
 

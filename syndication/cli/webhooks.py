@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 from sqlalchemy import func, select
 
+from syndication.app import App
 from syndication.errors import EXIT_SOME_FAILED
 from syndication.runtime import Runtime
 from syndication.webhooks.delivery import generate_secret
 from syndication.webhooks.tables import webhook_deliveries
-from syndication.webhooks.wiring import deliver_webhooks
 
 
 @click.group()
@@ -35,7 +35,7 @@ def secret(name: str) -> None:
 @click.pass_obj
 def deliver(runtime: Runtime) -> None:
     """Post every queued webhook that is due now (the scheduler does this every few seconds)."""
-    report = deliver_webhooks(runtime)
+    report = App(runtime).deliver_webhooks()
     click.echo(report.summary())
     if report.retried or report.failed:
         raise SystemExit(EXIT_SOME_FAILED)

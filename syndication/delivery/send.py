@@ -8,8 +8,9 @@ subscriber list (unsubscribed, bounced, complained or suppressed since planning 
 hands the batch to the backend with retries, and records the outcome.
 
 The core, :func:`deliver`, is written against two small interfaces declared here —
-:class:`RecipientsSource` and :class:`Mailer` — so that it can be tested with fakes;
-:func:`send_edition` wires the real subscriber store and edition mailer.
+:class:`RecipientsSource` and :class:`Mailer` — so that it can be tested with fakes; the
+composition root (``syndication.app.editions.send_edition``) plugs in the real subscriber
+store and edition mailer.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from tqdm import tqdm
 
-from subscribers.model import Frequency, Subscriber, SubscriberStatus
-from subscribers.store import BOUNCED, SubscriberStore
+from subscribers.model import Frequency, Subscriber
 from syndication.clock import Clock
-from syndication.delivery.backends import build_messenger
+from syndication.config import DeliveryConfig, EditionConfig
 from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.delivery.brake import Brake, pause_reason, pause_run
 from syndication.delivery.doubt import settle
@@ -38,7 +38,6 @@ from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.errors import DeliveryError, UsageError
 from syndication.redact import redact
-from syndication.runtime import Notifier, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -340,160 +339,50 @@ def _paused_report(ledger: Ledger, run: RunRow, backend: str) -> SendReport:
     )
 
 
-# -- the real implementations ------------------------------------------------------
-
-
-class StoreRecipients:
-    """``RecipientsSource`` over ``subscribers.store.SubscriberStore``.
-
-    ``slots`` are the edition's configured slots: a reader whose chosen slot is no longer
-    offered belongs to the first one instead of getting nothing.
-    """
-
-    def __init__(self, store: SubscriberStore, slots: Sequence[str] | None = None) -> None:
-        self.store = store
-        self.slots = tuple(slots) if slots is not None else None
-
-    def iter_active(
-        self, frequency: Frequency, slot: str | None, first_slot: str, batch_size: int
-    ) -> Iterator[list[Subscriber]]:
-        return self.store.iter_active(frequency, slot, first_slot, batch_size, slots=self.slots)
-
-    def receivable(self, subscriber_ids: Sequence[int]) -> Mapping[int, Subscriber]:
-        return self.store.active_among(subscriber_ids)
-
-
-class StoreBounces:
-    """``Bounces`` over the subscriber store: a hard bounce is suppressed like a SendGrid bounce."""
-
-    def __init__(self, store: SubscriberStore, notifier: Notifier | None = None) -> None:
-        self.store = store
-        self.notifier = notifier
-
-    def hard_bounce(self, subscriber_id: int, email: str, reason: str, now: datetime) -> None:
-        self.store.set_status(subscriber_id, SubscriberStatus.BOUNCED, now=now, reason=f"smtp:{reason}"[:200])
-        self.store.suppress(email, BOUNCED, now=now)
-        if self.notifier is not None:
-            self.notifier.notify("subscriber.bounced", {"subscriber_id": subscriber_id, "email": email,
-                                                         "reason": f"smtp:{reason}"[:200]})
-
-
 def options_for(
-    runtime: Runtime, edition_id: str, edition_name: str, slot: str | None, *,
-    progress: bool = False, resend_in_doubt: bool = False, stop: threading.Event | None = None,
-    sleep: Callable[[float], None] | None = None, echo: Callable[[str], None] = print,
+    edition_config: EditionConfig, delivery: DeliveryConfig, clock: Clock, edition_id: str, slot: str | None, *,
+    brake: Brake | None = None, progress: bool = False, resend_in_doubt: bool = False,
+    stop: threading.Event | None = None, sleep: Callable[[float], None] | None = None,
+    echo: Callable[[str], None] = print,
 ) -> SendOptions:
-    settings = runtime.settings
-    edition_config = settings.edition(edition_name)
     first_slot = edition_config.slots[0]
     slot = slot or first_slot
     if slot not in edition_config.slots:
-        raise UsageError(f"--slot {slot}: edition {edition_name!r} goes out at {', '.join(edition_config.slots)}")
-    delivery = settings.delivery
+        raise UsageError(
+            f"--slot {slot}: edition {edition_config.name!r} goes out at {', '.join(edition_config.slots)}"
+        )
     return SendOptions(
         edition_id=edition_id,
         slot=slot,
         first_slot=first_slot,
         frequency=Frequency(edition_config.frequency),
         batch_size=delivery.batch_size,
-        categories=(f"edition-{edition_name}", edition_id),
+        categories=(f"edition-{edition_config.name}", edition_id),
         policy=RetryPolicy.from_config(delivery, sleep=sleep),
         throttle=Throttle(delivery.rate_per_second, sleep=sleep or time.sleep),
-        clock=runtime.clock,
+        clock=clock,
         progress=progress,
         resend_in_doubt=resend_in_doubt,
         stop=stop,
         echo=echo,
         in_doubt_wait=timedelta(minutes=delivery.in_doubt_wait),
-        brake=_brake(runtime),
+        brake=brake,
     )
 
 
-def _brake(runtime: Runtime) -> Brake | None:
-    from syndication.events.brake import CounterBrake
-
-    delivery = runtime.settings.delivery
-    if not delivery.complaint_brake and not delivery.bounce_brake:
-        return None
-    return CounterBrake(runtime.engine, complaint_brake=delivery.complaint_brake, bounce_brake=delivery.bounce_brake,
-                        min_messages=delivery.brake_min_messages)
-
-
-def send_edition(
-    runtime: Runtime,
-    edition_id: str,
-    slot: str | None = None,
-    *,
-    dry_run: bool = False,
-    progress: bool = False,
-    resend_in_doubt: bool = False,
-    stop: threading.Event | None = None,
-    messenger: Messenger | None = None,
-    echo: Callable[[str], None] = print,
-) -> SendReport:
-    """Send edition ``edition_id`` to the subscribers of ``slot`` (default: the edition's first slot).
-
-    Safe to call again at any time: what is sent is never sent again. ``stop`` (set by a
-    signal handler) ends the run between batches.
-    """
-    from syndication.digest.editions import edition_articles, get_edition
-    from syndication.digest.personalize import EditionMailer
-
-    engine = runtime.engine
-    edition = get_edition(engine, edition_id)
-    if edition is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
-    options = options_for(
-        runtime, edition.id, edition.name, slot, progress=progress, resend_in_doubt=resend_in_doubt, stop=stop,
-        echo=echo,
-    )
-    mailer = EditionMailer(edition, edition_articles(engine, edition), runtime, slot=options.slot)
-    store = SubscriberStore.from_runtime(runtime)
-    source = StoreRecipients(store, runtime.settings.edition(edition.name).slots)
-    owns_messenger = messenger is None
-    messenger = messenger or build_messenger(runtime.settings, runtime.secrets, clock=runtime.clock)
-    try:
-        report = deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
-                         bounces=StoreBounces(store, runtime.notifier))
-    finally:
-        if owns_messenger:
-            messenger.close()
-    if report.sent_now and not (report.pending or report.in_doubt or report.busy):
-        # Queued only (the webhooks are posted elsewhere); keyed, so a rerun is the same event.
-        runtime.notifier.notify(
-            "edition.sent",
-            {"edition_id": report.edition_id, "slot": report.slot, "sent": report.sent, "failed": report.failed,
-             "skipped": report.skipped, "bounced": report.bounced},
-            key=f"{report.edition_id}:{report.slot}",
-        )
-    if report.paused:
-        # Keyed: asking a paused run again is the same fact, one event.
-        runtime.notifier.notify(
-            "edition.paused",
-            {"edition_id": report.edition_id, "slot": report.slot, "reason": report.paused, "sent": report.sent,
-             "pending": report.pending},
-            key=f"{report.edition_id}:{report.slot}:paused",
-        )
-    return report
-
-
-def send_single(runtime: Runtime, body: MessageBody, recipient: Recipient) -> Receipt:
+def send_single(messenger: Messenger, policy: RetryPolicy, body: MessageBody, recipient: Recipient) -> Receipt:
     """Send one transactional mail (confirmation, welcome) now, with retries; no ledger.
 
     Raises DeliveryError when the backend refuses it or keeps failing.
     """
-    settings = runtime.settings
-    messenger = build_messenger(settings, runtime.secrets, clock=runtime.clock)
     # No List-Id here: a confirmation or welcome mail is not a list message; the caller puts
     # any headers it needs on the recipient.
     batch = Batch(key=f"single:{recipient.message_id}", body=body, recipients=(recipient,))
     try:
-        receipts = send_with_retries(messenger, batch, RetryPolicy.from_config(settings.delivery))
+        receipts = send_with_retries(messenger, batch, policy)
     except DeliveryFailed as failure:
         raise DeliveryError(
             f"{messenger.name}: the message {recipient.message_id} was not sent: {redact(str(failure))}"
         ) from None
-    finally:
-        messenger.close()
     log.info("sent transactional message %s via %s", recipient.message_id, messenger.name)
     return receipts[0]

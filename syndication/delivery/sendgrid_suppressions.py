@@ -27,7 +27,7 @@ from subscribers.model import SubscriberStatus
 from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
 from syndication.delivery.sendgrid_account import AccessForbidden, SendGridAccount
 from syndication.errors import InputError
-from syndication.runtime import NoNotifier, Notifier
+from syndication.notify import NoNotifier, Notifier
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from syndication.config import Settings
 from syndication.digest.compose import archive_url, render_digest, subject_for
-from syndication.digest.editions import Edition, edition_articles, list_editions
+from syndication.digest.edition_store import edition_articles, list_editions
+from syndication.digest.editions import Edition
 from syndication.digest.personalize import greeting_for
 from syndication.digest.render import layout_context, render_template
 from syndication.feedwriter.formats import FeedFormat, tag_authority

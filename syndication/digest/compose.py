@@ -16,12 +16,14 @@ from typing import Any
 from syndication.config import Settings
 from syndication.delivery.base import MessageBody, apply_substitutions
 from syndication.delivery.mime import encoded_body
-from syndication.digest.editions import Edition, group_by_category, primary_category
-from syndication.digest.render import TEMPLATES_DIR, german_date, render_mjml_pair
+from syndication.digest.editions import Edition
+from syndication.digest.ordering import group_by_category, primary_category
+from syndication.digest.render import render_mjml_pair
 from syndication.feeds.content import web_url
 from syndication.html import html_to_text, sanitize_html
 from syndication.model import Article
-from syndication.paths import template_search_path
+from syndication.paths import TEMPLATES_DIR, template_search_path
+from syndication.templates import german_date
 
 AI_IMAGE_LABEL = "KI-generiertes Bild"
 DIGEST_TEMPLATE = "digest"

@@ -15,9 +15,10 @@ from starlette.routing import BaseRoute, Route
 
 from syndication.config import Settings
 from syndication.digest.archive import FEED_PATH, INDEX_PATH, alternates
-from syndication.digest.render import layout_context, render_template
+from syndication.digest.render import layout_context
 from syndication.feedwriter.links import OPML_PATH, main_feed_links
 from syndication.paths import template_search_path
+from syndication.templates import render_template
 
 if TYPE_CHECKING:
     from syndication.runtime import Runtime

@@ -17,13 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from subscribers.model import Subscriber
-from subscribers.service import make_signer
-from subscribers.tokens import Purpose
 from syndication.delivery.base import MessageBody, Recipient, Sender
 from syndication.delivery.verp import mailto_unsubscribe
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
 from syndication.model import Article
+from syndication.tokens import Purpose, signer_for
 
 if TYPE_CHECKING:
     from syndication.runtime import Runtime
@@ -81,7 +80,7 @@ class EditionMailer:
         )
         self.settings = runtime.settings
         # The subscribers' own signer: same expiry settings, and the runtime's clock.
-        self._signer = make_signer(runtime)
+        self._signer = signer_for(runtime.settings.subscribers, runtime.secrets.require_secret_key(), runtime.clock)
         texts = [text for article in self.articles for text in _article_texts(article)]
         self._secret_key = runtime.secrets.require_secret_key()
         self.marker = edition_marker(self._secret_key, edition.id, texts)
@@ -96,9 +95,10 @@ class EditionMailer:
         # link is personal (a placeholder per article), else shared by every reader of the variant.
         self._click_link = None
         if self.settings.tracking.clicks:
-            from syndication.events.clicks import link_maker
+            from syndication.events.clicks import ClickTokens, link_maker
 
-            self._click_link = link_maker(runtime, edition.id, slot)
+            tokens = ClickTokens(self._secret_key, runtime.clock, self.settings.tracking.link_days)
+            self._click_link = link_maker(tokens, self._site_url, edition.id, slot)
         self._personal_clicks = self._click_link is not None and self.settings.tracking.per_subscriber
 
     # -- variants --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Email rendering: Jinja2 first (autoescaped), MJML after (mjml-python).
+"""Email rendering: Jinja2 first (the one environment of :mod:`syndication.templates`), MJML after.
 
 Pure: renders strings from templates and values; never touches the network or writes files.
 Every failure becomes a :class:`TemplateError` naming the template, the line and the cause.
@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
 import mjml
-from babel.dates import format_date, format_datetime
 
 from syndication.delivery.base import MessageBody
 from syndication.errors import TemplateError
 from syndication.html import strip_xml_invalid
 from syndication.paths import TEMPLATES_DIR, template_search_path
+from syndication.templates import render_template, template_exports
 
 if TYPE_CHECKING:
     from syndication.config import Settings
@@ -31,113 +28,6 @@ SYSTEM_FONT_STACK = "-apple-system, Segoe UI, Helvetica, Arial, sans-serif"
 WEB_FONT_NAME = "Lato"
 WEB_FONT_URL = "https://fonts.googleapis.com/css2?family=Lato:wght@400;700&display=swap"
 PREHEADER_SPACER = 12
-
-
-def german_date(value: date | datetime, locale: str = "de") -> str:
-    """„Dienstag, 24. November 2026“."""
-    return format_date(value, format="full", locale=locale)
-
-
-def short_date(value: date | datetime, locale: str = "de") -> str:
-    """„24. November 2026“."""
-    return format_date(value, format="long", locale=locale)
-
-
-def local_time(value: datetime, zone: Any, locale: str = "de") -> str:
-    """„24.11.2026, 06:00“ in ``zone``."""
-    return format_datetime(value.astimezone(zone), format="dd.MM.yyyy, HH:mm", locale=locale)
-
-
-def _autoescape(name: str | None) -> bool:
-    # Plain-text parts must not carry HTML entities; everything else is markup.
-    return not (name or "").endswith(".txt.j2")
-
-
-@lru_cache(maxsize=8)
-def make_environment(search_path: tuple[Path, ...] = (TEMPLATES_DIR,)) -> jinja2.Environment:
-    """The Jinja environment for email and web templates (cached per search path).
-
-    Tests put a folder of their own templates before the project's ``templates/``.
-    """
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(folder) for folder in search_path]),
-        autoescape=_autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["german_date"] = german_date
-    environment.filters["short_date"] = short_date
-    environment.filters["local_time"] = local_time
-    return environment
-
-
-def _template_line(
-    exc: BaseException, fallback: str, search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
-) -> tuple[str, int | None]:
-    """The template file and line where a runtime Jinja error happened.
-
-    Jinja rewrites the traceback so that template frames carry the template's file name
-    and line in ``tb_lineno`` (``traceback.extract_tb`` would recompute the generated
-    code's line on Python 3.11, so the traceback is walked by hand).
-    """
-    found: tuple[str, int] | None = None
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            found = (filename, tb.tb_lineno)
-        tb = tb.tb_next
-    if found is None:
-        return fallback, None
-    path = Path(found[0]).resolve()
-    for root in search_path:
-        if path.is_relative_to(root.resolve()):
-            return path.relative_to(root.resolve()).as_posix(), found[1]
-    return found[0], found[1]
-
-
-def template_error(
-    exc: Exception, template_name: str, search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
-) -> TemplateError:
-    """A TemplateError saying which template, which line and what went wrong."""
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        name = exc.name or template_name
-        return TemplateError(f"template {name}, line {exc.lineno}: {exc.message}")
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return TemplateError(f"template {template_name}: template not found: {exc.name}")
-    name, line = _template_line(exc, template_name, search_path)
-    where = f"template {name}, line {line}" if line else f"template {name}"
-    cause = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
-    return TemplateError(f"{where}: {type(exc).__name__}: {cause}")
-
-
-def render_template(
-    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
-) -> str:
-    """Render one Jinja template; any failure is a TemplateError naming template and line."""
-    environment = make_environment(search_path)
-    try:
-        return environment.get_template(template_name).render(context)
-    except Exception as exc:
-        raise template_error(exc, template_name, search_path) from exc
-
-
-def template_exports(
-    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
-) -> dict[str, Any]:
-    """Top-level ``{% set %}`` values of a template (e.g. its ``subject``)."""
-    environment = make_environment(search_path)
-    try:
-        module = environment.get_template(template_name).make_module(dict(context))
-    except Exception:
-        # make_module does not rewrite the traceback to template lines; handle_exception does.
-        try:
-            environment.handle_exception()
-        except Exception as rewritten:
-            raise template_error(rewritten, template_name, search_path) from rewritten
-    return {key: getattr(module, key) for key in dir(module) if not key.startswith("_")}
 
 
 _MJ_TAG = re.compile(r"<(/?)(mj-[a-z-]+|mjml)\b[^>]*?(/?)>")

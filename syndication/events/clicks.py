@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
@@ -27,8 +27,7 @@ from starlette.routing import Route
 from syndication.clock import Clock
 from syndication.events.model import EventKind, SendEvent
 from syndication.events.store import EventStore
-from syndication.runtime import Runtime
-from syndication.store.articles import ArticleStore
+from syndication.model import Article
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +75,11 @@ class ClickTokens:
                      subscriber_id if isinstance(subscriber_id, int) else None)
 
 
-def link_maker(runtime: Runtime, edition_id: str, slot: str | None) -> Callable[[str, str, int | None], str]:
+def link_maker(
+    tokens: ClickTokens, site_url: str, edition_id: str, slot: str | None
+) -> Callable[[str, str, int | None], str]:
     """``(article_id, variant, subscriber_id) -> /r/ URL`` for one edition's digests."""
-    tokens = ClickTokens(runtime.secrets.require_secret_key(), runtime.clock, runtime.settings.tracking.link_days)
-    site = runtime.settings.site.url.rstrip("/")
+    site = site_url.rstrip("/")
 
     def link(article_id: str, variant: str, subscriber_id: int | None = None) -> str:
         return f"{site}/r/{tokens.make(Click(edition_id, article_id, variant, slot, subscriber_id))}"
@@ -87,26 +87,39 @@ def link_maker(runtime: Runtime, edition_id: str, slot: str | None) -> Callable[
     return link
 
 
+class ArticleLookup(Protocol):
+    """Where a click's article is looked up (the real one: the article store)."""
+
+    def get(self, article_id: str) -> Article | None: ...
+
+
 class ClickRedirect:
-    """``GET /r/<token>``: count the click (edition, article, variant), then send the reader on."""
+    """``GET /r/<token>``: count the click (edition, article, variant), then send the reader on.
 
-    def __init__(self, runtime: Runtime, events: Callable[[], EventStore]) -> None:
-        self.runtime = runtime
+    ``tokens``, ``articles`` and ``events`` are made on first use: a site served without a secret
+    key (feeds only) still starts.
+    """
+
+    def __init__(
+        self, tokens: Callable[[], ClickTokens], articles: Callable[[], ArticleLookup],
+        events: Callable[[], EventStore], *, site_url: str, per_subscriber: bool, clock: Clock,
+    ) -> None:
+        self.tokens = tokens
+        self.articles = articles
         self.events = events
-
-    def _tokens(self) -> ClickTokens:
-        runtime = self.runtime
-        return ClickTokens(runtime.secrets.require_secret_key(), runtime.clock, runtime.settings.tracking.link_days)
+        self.site_url = site_url
+        self.per_subscriber = per_subscriber
+        self.clock = clock
 
     async def redirect(self, request: Request) -> Response:
         token = str(request.path_params.get("token", ""))
         try:
-            click = self._tokens().read(token)
+            click = self.tokens().read(token)
         except SignatureExpired:
-            return RedirectResponse(self.runtime.settings.site.url, status_code=302)
+            return RedirectResponse(self.site_url, status_code=302)
         except BadSignature:
             return PlainTextResponse("Unbekannter Link.", status_code=404)
-        url = await run_in_threadpool(self._record, click, self.runtime.clock.now())
+        url = await run_in_threadpool(self._record, click, self.clock.now())
         if url is None:
             return PlainTextResponse("Unbekannter Link.", status_code=404)
         response = RedirectResponse(url, status_code=302)
@@ -115,10 +128,10 @@ class ClickRedirect:
         return response
 
     def _record(self, click: Click, now: datetime) -> str | None:
-        article = ArticleStore(self.runtime.engine).get(click.article_id)
+        article = self.articles().get(click.article_id)
         if article is None or not article.url.startswith(("http://", "https://")):
             return None
-        per_subscriber = self.runtime.settings.tracking.per_subscriber
+        per_subscriber = self.per_subscriber
         event = SendEvent(
             provider=PROVIDER, provider_event_id=uuid.uuid4().hex, kind=EventKind.CLICK, occurred_at=now,
             edition_id=click.edition_id, subscriber_id=click.subscriber_id if per_subscriber else None,
@@ -128,5 +141,5 @@ class ClickRedirect:
         return article.url
 
 
-def routes(runtime: Runtime, events: Callable[[], EventStore]) -> list[Route]:
-    return [Route("/r/{token}", ClickRedirect(runtime, events).redirect, methods=["GET"])]
+def routes(redirect: ClickRedirect) -> list[Route]:
+    return [Route("/r/{token}", redirect.redirect, methods=["GET"])]

@@ -20,7 +20,7 @@ from subscribers.model import SubscriberStatus
 from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
 from subscribers.tables import subscribers
 from syndication.events.model import BounceType, EventKind, SendEvent
-from syndication.runtime import NoNotifier, Notifier
+from syndication.notify import NoNotifier, Notifier
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ import ssl
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 from imap_tools.errors import MailboxLoginError
 
+from syndication.config import InboundConfig
 from syndication.errors import ConfigError, SourceUnavailable
-from syndication.inbound.service import ImapTarget, InboundProcessor, InboundReport, imap_target, processor_for
-from syndication.runtime import Runtime
+from syndication.inbound.service import ImapTarget, InboundProcessor, InboundReport, imap_target
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,21 @@ def poll_mailbox(
     return report
 
 
-def poll_imap(runtime: Runtime, *, ssl_context: ssl.SSLContext | None = None) -> InboundReport:
-    """``syndication inbound`` and the scheduler's inbound job: poll ``[inbound] imap_url`` once."""
-    config = runtime.settings.inbound
+def poll_imap(
+    config: InboundConfig, username: str | None, password: str | None, processor: InboundProcessor, *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> InboundReport:
+    """``syndication inbound`` and the scheduler's inbound job: poll ``[inbound] imap_url`` once.
+
+    ``username`` and ``password`` come from the environment (SYNDICATION_IMAP_USERNAME/_PASSWORD).
+    """
     if not config.imap_url:
         raise ConfigError("inbound.imap_url is not set: nothing to poll (or use `syndication inbound --listen`)")
-    password = runtime.secrets.imap_password
     if not password:
         raise ConfigError("SYNDICATION_IMAP_PASSWORD is not set: the bounce mailbox's password comes from the "
                           "environment")
-    target = imap_target(config.imap_url, runtime.secrets.imap_username)
-    report = poll_mailbox(target, password, processor_for(runtime), timeout=config.timeout,
+    target = imap_target(config.imap_url, username)
+    report = poll_mailbox(target, password, processor, timeout=config.timeout,
                           processed_folder=config.processed_folder, ssl_context=ssl_context)
     log.info("inbound: %s", report.summary())
     return report

@@ -16,11 +16,10 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from syndication.clock import Clock
-from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
+from syndication.delivery.verp import VerpCodec
 from syndication.errors import ConfigError
 from syndication.events.model import SendEvent
 from syndication.inbound.parse import parse
-from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +74,6 @@ class InboundProcessor:
         else:
             setattr(report, parsed.outcome, 1)
         return report
-
-
-def processor_for(runtime: Runtime) -> InboundProcessor:
-    from syndication.events.wiring import event_store
-
-    settings = runtime.settings
-    secret_key = runtime.secrets.require_secret_key()
-    bounce_address = settings.delivery.smtp.bounce_address
-    bounces = VerpCodec(secret_key, bounce_address) if bounce_address else None
-    unsubscribes = VerpCodec(secret_key, settings.delivery.unsubscribe_mailto, salt=UNSUBSCRIBE_SALT)
-    return InboundProcessor(bounces, unsubscribes, event_store(runtime), runtime.clock)
 
 
 @dataclass(frozen=True)

@@ -1,145 +1,93 @@
-"""The work the scheduler triggers: the same functions the CLI commands call.
+"""The work the scheduler triggers, as typed seams: what each job is called with and what it returns.
 
-The scheduler never does the work itself; it calls these. :class:`Jobs` bundles them so the
-schedule logic can be driven with fakes (see :mod:`syndication.scheduler.testing`), and
-:func:`real_jobs` wires the project's functions:
-
-- ``syndication.collect.run_collect(settings, store, clock)``
-- ``syndication.feeds.publish.build_and_publish(runtime)``
-- ``syndication.digest.editions.build_edition(runtime, edition_name)`` / ``latest_edition(engine, name)``
-- ``syndication.delivery.send.send_edition(runtime, edition_id, slot, ...)``
+The scheduler never does the work itself; it calls the functions bundled in :class:`Jobs`. The
+composition root (:func:`syndication.app.jobs.real_jobs`) binds them to the same functions the CLI
+commands call and turns each report into one of the outcomes below; tests pass fakes (see
+:mod:`syndication.scheduler.testing`). The scheduler reads only these fields: nothing is probed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import Engine
-
-from syndication.runtime import Runtime
+# Numbers of a job run, for its log line and its job_runs row ("created": 3, "sent": 120, …).
+Counts = Mapping[str, int | float]
 
 
-class EditionLike(Protocol):
-    """What the scheduler needs of a digest edition."""
+@dataclass(frozen=True)
+class EditionRef:
+    """What the scheduler knows of a built edition."""
+
+    id: str
+    name: str
+    edition_date: date
+    built_at: datetime | None = None
+    articles: int = 0
+
+
+@dataclass(frozen=True)
+class CollectOutcome:
+    changed: bool
+    counts: Counts = field(default_factory=dict)
+    # Sources that could not be read at all (the run failed); broken single inputs are only counted.
+    unavailable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """What publishing the feeds, posting webhooks or polling the bounce mailbox did."""
+
+    counts: Counts = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one send of an (edition, slot) did; ``sent``/``failed`` are for the whole run."""
+
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    in_doubt: int = 0
+    # Another sender is planning the same run; nothing was done.
+    busy: bool = False
+    # Ended between batches because the scheduler is stopping.
+    stopped: bool = False
+    errors: tuple[str, ...] = ()
+    counts: Counts = field(default_factory=dict)
 
     @property
-    def id(self) -> str: ...
+    def unfinished(self) -> bool:
+        """Work left undone: stopped early, batches pending or in doubt, or another sender busy."""
+        return bool(self.stopped or self.pending or self.in_doubt or self.busy)
 
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def edition_date(self) -> date: ...
-
-
-class CollectLike(Protocol):
-    @property
-    def changed(self) -> bool: ...
-
-    @property
-    def failed(self) -> bool: ...
+    def failure_detail(self) -> str:
+        parts = [f"{self.failed} failed"] if self.failed else []
+        if self.pending:
+            parts.append(f"{self.pending} pending")
+        if self.in_doubt:
+            parts.append(f"{self.in_doubt} in doubt")
+        if self.busy:
+            parts.append("another sender is planning this run")
+        if self.errors:
+            parts.append("; ".join(self.errors)[:500])
+        return ", ".join(parts) or "incomplete"
 
 
 @dataclass(frozen=True)
 class Jobs:
     """The functions the scheduler calls; swap any of them for a fake in tests."""
 
-    collect: Callable[[Runtime], CollectLike]
-    publish_feeds: Callable[[Runtime], Any]
-    build_edition: Callable[[Runtime, str], EditionLike | None]
-    latest_edition: Callable[[Engine, str], EditionLike | None]
-    # send_edition(runtime, edition_id, slot, stop) → a report with ``sent``/``failed`` counts;
-    # ``stop`` is set when the scheduler is asked to stop: end between batches.
-    send_edition: Callable[[Runtime, str, str, threading.Event], Any]
+    collect: Callable[[], CollectOutcome]
+    publish_feeds: Callable[[], WorkOutcome]
+    # build_edition(edition_name): the edition built now, or None when there is nothing new.
+    build_edition: Callable[[str], EditionRef | None]
+    latest_edition: Callable[[str], EditionRef | None]
+    # send_edition(edition_id, slot, stop); ``stop`` is set when the scheduler is asked to stop:
+    # end between batches.
+    send_edition: Callable[[str, str, threading.Event], SendOutcome]
     # Post due outgoing webhooks; poll the bounce mailbox ([inbound] imap_url). None: not scheduled.
-    deliver_webhooks: Callable[[Runtime], Any] | None = None
-    poll_inbound: Callable[[Runtime], Any] | None = None
-
-
-# The real functions are imported when a job runs: the scheduler's start-up (and /healthz)
-# does not load the feed, digest and delivery code.
-
-
-def run_collect_job(runtime: Runtime) -> CollectLike:
-    from syndication.collect import run_collect
-    from syndication.store.articles import ArticleStore
-
-    return run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock)
-
-
-def publish_feeds_job(runtime: Runtime) -> Any:
-    from syndication.feeds.publish import build_and_publish
-
-    return build_and_publish(runtime)
-
-
-def build_edition_job(runtime: Runtime, edition_name: str) -> EditionLike | None:
-    from syndication.digest.editions import build_edition
-
-    return build_edition(runtime, edition_name)
-
-
-def latest_edition_job(engine: Engine, edition_name: str) -> EditionLike | None:
-    from syndication.digest.editions import latest_edition
-
-    return latest_edition(engine, edition_name)
-
-
-def send_edition_job(runtime: Runtime, edition_id: str, slot: str, stop: threading.Event) -> Any:
-    from syndication.delivery.send import send_edition
-
-    # send_edition checks ``stop`` between batches: a stop request lets the current batch
-    # finish and be recorded, and the rest goes out when the slot is resumed.
-    return send_edition(runtime, edition_id, slot, stop=stop)
-
-
-def deliver_webhooks_job(runtime: Runtime) -> Any:
-    from syndication.webhooks.wiring import deliver_webhooks
-
-    return deliver_webhooks(runtime)
-
-
-def poll_inbound_job(runtime: Runtime) -> Any:
-    from syndication.inbound.imap import poll_imap
-
-    return poll_imap(runtime)
-
-
-def real_jobs() -> Jobs:
-    return Jobs(
-        collect=run_collect_job,
-        publish_feeds=publish_feeds_job,
-        build_edition=build_edition_job,
-        latest_edition=latest_edition_job,
-        send_edition=send_edition_job,
-        deliver_webhooks=deliver_webhooks_job,
-        poll_inbound=poll_inbound_job,
-    )
-
-
-def counts_of(report: Any) -> dict[str, Any]:
-    """The numbers in a report (ints as they are, lists by length), for logs and job_runs."""
-    if report is None:
-        return {}
-    if isinstance(report, Mapping):
-        items = list(report.items())
-    elif dataclasses.is_dataclass(report) and not isinstance(report, type):
-        items = [(field.name, getattr(report, field.name)) for field in dataclasses.fields(report)]
-    elif hasattr(report, "__dict__"):
-        items = [(name, value) for name, value in vars(report).items() if not name.startswith("_")]
-    else:
-        return {}
-    counts: dict[str, Any] = {}
-    for name, value in items:
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int | float):
-            counts[name] = value
-        elif isinstance(value, list | tuple | set | frozenset | dict):
-            counts[name] = len(value)
-    return counts
+    deliver_webhooks: Callable[[], WorkOutcome] | None = None
+    poll_inbound: Callable[[], WorkOutcome] | None = None

@@ -7,15 +7,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from syndication.app.jobs import real_jobs
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import Jobs, real_jobs
+from syndication.scheduler.jobs import Jobs
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.status import gather
 
 
 def routes(runtime: Runtime, jobs: Jobs | None = None) -> list[BaseRoute]:
     plan = build_plan(runtime.settings)
-    chosen = jobs if jobs is not None else real_jobs()
+    chosen = jobs if jobs is not None else real_jobs(runtime)
 
     # A plain function: Starlette runs it in its thread pool, so the database calls do not block.
     def healthz(_request: Request) -> JSONResponse:

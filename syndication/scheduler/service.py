@@ -20,11 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from syndication.errors import SourceUnavailable
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import EditionLike, Jobs, counts_of
+from syndication.scheduler.jobs import Counts, EditionRef, Jobs, WorkOutcome
 from syndication.scheduler.ledger import FINAL, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
 from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, SlotJob, latest_fire_time
 
@@ -41,7 +39,7 @@ class RunResult:
     """What one job run reports: its outcome, counts for the log and job_runs, and why."""
 
     outcome: Outcome = Outcome.OK
-    counts: dict[str, Any] = field(default_factory=dict)
+    counts: Counts = field(default_factory=dict)
     detail: str | None = None
 
 
@@ -125,16 +123,11 @@ class SchedulerService:
 
         def work() -> RunResult:
             nonlocal changed
-            report = self.jobs.collect(self.runtime)
-            changed = bool(report.changed)
-            counts = counts_of(report)
-            # A broken input is counted (and logged by collect); a source that could not be
-            # read at all makes the run a failure.
-            errors = list(getattr(report, "errors", ()) or ())
-            unavailable = [error for error in errors if isinstance(error, SourceUnavailable)]
-            if unavailable:
-                return RunResult(Outcome.FAILED, counts, "; ".join(str(error) for error in unavailable))
-            return RunResult(Outcome.OK, counts)
+            outcome = self.jobs.collect()
+            changed = outcome.changed
+            if outcome.unavailable:
+                return RunResult(Outcome.FAILED, outcome.counts, "; ".join(outcome.unavailable))
+            return RunResult(Outcome.OK, outcome.counts)
 
         results = [self._recorded(COLLECT_JOB_ID, work)]
         if (changed or publish or self._feeds_pending) and not self.stop.is_set():
@@ -153,8 +146,7 @@ class SchedulerService:
 
     def publish_feeds(self) -> RunResult:
         def work() -> RunResult:
-            report = self.jobs.publish_feeds(self.runtime)
-            return RunResult(Outcome.OK, counts_of(report))
+            return RunResult(Outcome.OK, self.jobs.publish_feeds().counts)
 
         result = self._recorded(FEEDS_JOB_ID, work)
         self._feeds_pending = result.outcome != Outcome.OK
@@ -162,7 +154,7 @@ class SchedulerService:
 
     # -- webhooks and inbound mail ---------------------------------------------------
 
-    def run_periodic(self, job_id: str, job: Callable[[Runtime], Any]) -> RunResult:
+    def run_periodic(self, job_id: str, job: Callable[[], WorkOutcome]) -> RunResult:
         """Run a frequent job (webhooks, inbound); recorded in job_runs only when it did or failed something."""
         if self.stop.is_set():
             return RunResult(Outcome.SKIPPED, detail="stopping")
@@ -171,7 +163,7 @@ class SchedulerService:
             started = clock.now()
             began = time.monotonic()
             try:
-                result = RunResult(Outcome.OK, counts_of(job(self.runtime)))
+                result = RunResult(Outcome.OK, job().counts)
             except Exception as exc:  # a failing job is recorded; the scheduler goes on
                 log.exception("job=%s failed", job_id)
                 result = RunResult(Outcome.FAILED, detail=f"{type(exc).__name__}: {exc}")
@@ -250,14 +242,14 @@ class SchedulerService:
             self._release(key)
 
     def _build_only(self, job: SlotJob, key: SendKey) -> RunResult:
-        edition = self.jobs.build_edition(self.runtime, job.edition.name)
+        edition = self.jobs.build_edition(job.edition.name)
         now = self.runtime.clock.now()
         if edition is None:
             self.ledger.finish(key, SendStatus.SKIPPED, now, detail="nothing new to build")
             return RunResult(Outcome.SKIPPED, {"built": 0}, "nothing new to build")
         self.ledger.set_edition(key, edition.id)
         self.ledger.finish(key, SendStatus.BUILT, now)
-        return RunResult(Outcome.OK, {"built": 1, "articles": len(getattr(edition, "article_ids", ()))})
+        return RunResult(Outcome.OK, {"built": 1, "articles": edition.articles})
 
     def _should_build(self, job: SlotJob, key: SendKey) -> bool:
         if job.edition.cron:
@@ -268,16 +260,16 @@ class SchedulerService:
         records = self.ledger.for_date(key.edition_name, key.edition_date)
         return not any(record.key.slot < key.slot for record in records)
 
-    def _edition_to_send(self, job: SlotJob, key: SendKey) -> tuple[EditionLike | None, str, int]:
+    def _edition_to_send(self, job: SlotJob, key: SendKey) -> tuple[EditionRef | None, str, int]:
         """(edition, why not, built) for this slot."""
         name = job.edition.name
         built = 0
-        edition: EditionLike | None = None
+        edition: EditionRef | None = None
         if self._should_build(job, key):
-            edition = self.jobs.build_edition(self.runtime, name)
+            edition = self.jobs.build_edition(name)
             built = int(edition is not None)
         if edition is None:
-            edition = self.jobs.latest_edition(self.runtime.engine, name)
+            edition = self.jobs.latest_edition(name)
         if edition is None:
             return None, "no edition has been built yet", built
         if job.edition.cron:
@@ -300,18 +292,18 @@ class SchedulerService:
                 return RunResult(Outcome.SKIPPED, {"built": built, "sent": 0}, why_not)
             edition_id = edition.id
             self.ledger.set_edition(key, edition_id)
-        report = self.jobs.send_edition(self.runtime, edition_id, key.slot, self.stop)
-        counts = {"built": built, "attempt": record.attempts, **counts_of(report)}
-        sent = int(getattr(report, "sent", 0) or 0)
-        failed = int(getattr(report, "failed", 0) or 0)
+        report = self.jobs.send_edition(edition_id, key.slot, self.stop)
+        counts = {"built": built, "attempt": record.attempts, **report.counts}
+        sent = report.sent
+        failed = report.failed
         now = self.runtime.clock.now()
-        unfinished = _unfinished(report)
+        unfinished = report.unfinished
         if self.stop.is_set() and unfinished:
             detail = "stopped between batches; the rest goes out when the slot is resumed"
             self.ledger.finish(key, SendStatus.FAILED, now, sent=sent, failed=failed, detail=detail)
             return RunResult(Outcome.INTERRUPTED, counts, detail)
         if failed or unfinished:
-            detail = _failure_detail(report, failed)
+            detail = report.failure_detail()
             self.ledger.finish(key, SendStatus.FAILED, now, sent=sent, failed=failed, detail=detail)
             return RunResult(Outcome.FAILED, counts, detail)
         self.ledger.finish(key, SendStatus.SENT, now, sent=sent, failed=failed)
@@ -331,23 +323,3 @@ class SchedulerService:
         """The slot jobs due at ``now``, oldest fire time first (for --once and the start-up catch-up)."""
         due = [job for job in self.plan.slot_jobs if self.is_due(job, now)]
         return sorted(due, key=lambda job: latest_fire_time(job.trigger, now, self.plan.misfire_grace) or now)
-
-
-def _unfinished(report: Any) -> bool:
-    """Whether send_edition left work undone: stopped early, batches pending or in doubt, or
-    another sender busy with the same run."""
-    fields = ("stopped", "interrupted", "pending", "remaining", "in_doubt", "busy")
-    return any(getattr(report, name, None) for name in fields)
-
-
-def _failure_detail(report: Any, failed: int) -> str:
-    parts = [f"{failed} failed"] if failed else []
-    for name in ("pending", "in_doubt"):
-        if getattr(report, name, None):
-            parts.append(f"{getattr(report, name)} {name.replace('_', ' ')}")
-    if getattr(report, "busy", False):
-        parts.append("another sender is planning this run")
-    errors = getattr(report, "errors", ()) or ()
-    if errors:
-        parts.append("; ".join(str(error) for error in errors)[:500])
-    return ", ".join(parts) or "incomplete"

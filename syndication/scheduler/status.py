@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from syndication.delivery.brake import paused_runs
 from syndication.errors import SyndicationError
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Jobs
@@ -77,14 +78,14 @@ class Health:
         }
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _edition_status(runtime: Runtime, jobs: Jobs, name: str, ledger: SendLedger) -> EditionStatus:
+def _edition_status(jobs: Jobs, name: str, ledger: SendLedger) -> EditionStatus:
     last_send = ledger.latest(name)
     try:
-        edition = jobs.latest_edition(runtime.engine, name)
+        edition = jobs.latest_edition(name)
     except SyndicationError as exc:
         return EditionStatus(name, None, None, None, None, last_send, note=str(exc))
     if edition is None:
@@ -93,8 +94,8 @@ def _edition_status(runtime: Runtime, jobs: Jobs, name: str, ledger: SendLedger)
         name=name,
         edition_id=edition.id,
         edition_date=_iso(edition.edition_date),
-        built_at=_iso(getattr(edition, "built_at", None)),
-        articles=len(getattr(edition, "article_ids", ()) or ()),
+        built_at=_iso(edition.built_at),
+        articles=edition.articles,
         last_send=last_send,
     )
 
@@ -141,8 +142,6 @@ def _send_problems(plan: Plan, runs: RunLog, ledger: SendLedger, now: datetime) 
 
 def _paused_sends(runtime: Runtime) -> list[str]:
     """Sends the complaint brake stopped: they wait for an editor."""
-    from syndication.delivery.brake import paused_runs
-
     return [
         f"the send of {edition_id} ({slot}) is PAUSED: {reason}; continue with "
         f"`syndication digest resume {edition_id}`"
@@ -169,7 +168,7 @@ def gather(runtime: Runtime, jobs: Jobs, plan: Plan) -> Health:
             JobStatus(job.id, runs.last(job.id), next_fire_time(job.trigger, now), job.describe(plan.zone))
         )
     names = [edition.name for edition in runtime.settings.digest.editions]
-    editions = tuple(_edition_status(runtime, jobs, name, ledger) for name in names)
+    editions = tuple(_edition_status(jobs, name, ledger) for name in names)
     problems = _collect_problems(plan, runs, runtime.settings.scheduler.collect_overdue_factor, now)
     problems += _send_problems(plan, runs, ledger, now)
     problems += _paused_sends(runtime)

@@ -10,50 +10,28 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from apscheduler.triggers.base import BaseTrigger
 
 from syndication.clock import Clock, FixedClock
-from syndication.runtime import Runtime
-from syndication.scheduler.jobs import Jobs
+from syndication.scheduler.jobs import CollectOutcome, EditionRef, Jobs, SendOutcome, WorkOutcome
 from syndication.scheduler.plan import COLLECT_JOB_ID
 from syndication.scheduler.runner import catch_up
 from syndication.scheduler.service import SchedulerService
 
 
-@dataclass(frozen=True)
-class FakeEdition:
-    id: str
-    name: str
-    edition_date: date
-    built_at: datetime
-    article_ids: tuple[str, ...] = ()
+def fake_collect(created: int = 0, errors: int = 0) -> CollectOutcome:
+    """What a collect that stored ``created`` new articles and met ``errors`` broken inputs reports."""
+    return CollectOutcome(changed=bool(created), counts={"created": created, "errors": errors})
 
 
-@dataclass
-class FakeCollectReport:
-    created: list[str] = field(default_factory=list)
-    errors: list[Exception] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors)
-
-
-@dataclass(frozen=True)
-class FakeSendReport:
-    sent: int
-    failed: int = 0
-    skipped: int = 0
-    stopped: bool = False
+def fake_send(sent: int, failed: int = 0, skipped: int = 0, *, stopped: bool = False) -> SendOutcome:
+    """What a send of ``sent`` messages reports (``stopped``: it ended between batches)."""
+    return SendOutcome(sent=sent, failed=failed, stopped=stopped,
+                       counts={"sent": sent, "failed": failed, "skipped": skipped})
 
 
 @dataclass(frozen=True)
@@ -79,7 +57,7 @@ class FakeNewsroom:
         self.subscribers = subscribers or {}
         self.news = True
         self.pending_articles: list[str] = []
-        self.editions: dict[str, list[FakeEdition]] = {}
+        self.editions: dict[str, list[EditionRef]] = {}
         self.deliveries: list[Delivery] = []
         self.publishes: list[datetime] = []
         self.collects: list[datetime] = []
@@ -100,32 +78,32 @@ class FakeNewsroom:
             send_edition=self.send_edition,
         )
 
-    def collect(self, _runtime: Runtime) -> FakeCollectReport:
+    def collect(self) -> CollectOutcome:
         self.collects.append(self.clock.now())
         created, self.pending_articles = self.pending_articles, []
-        return FakeCollectReport(created=created)
+        return fake_collect(len(created))
 
-    def publish_feeds(self, _runtime: Runtime) -> dict[str, Any]:
+    def publish_feeds(self) -> WorkOutcome:
         self.publishes.append(self.clock.now())
-        return {"written": 1}
+        return WorkOutcome({"written": 1})
 
-    def build_edition(self, _runtime: Runtime, name: str) -> FakeEdition | None:
+    def build_edition(self, name: str) -> EditionRef | None:
         now = self.clock.now()
         self.build_calls.append((name, now))
         today = now.astimezone(self.zone).date()
         existing = self.editions.setdefault(name, [])
         if not self.news or any(edition.edition_date == today for edition in existing):
             return None
-        edition = FakeEdition(f"{name}-{next(self._ids)}", name, today, now, ("a1", "a2"))
+        edition = EditionRef(f"{name}-{next(self._ids)}", name, today, now, articles=2)
         existing.append(edition)
         self.builds.append((name, now))
         return edition
 
-    def latest_edition(self, _engine: Engine, name: str) -> FakeEdition | None:
+    def latest_edition(self, name: str) -> EditionRef | None:
         existing = self.editions.get(name, [])
         return existing[-1] if existing else None
 
-    def send_edition(self, _runtime: Runtime, edition_id: str, slot: str, stop: threading.Event) -> FakeSendReport:
+    def send_edition(self, edition_id: str, slot: str, stop: threading.Event) -> SendOutcome:
         if self.send_failures:
             self.send_failures -= 1
             raise ConnectionError("provider unreachable")
@@ -134,10 +112,10 @@ class FakeNewsroom:
         sent = 0
         for index, name in enumerate(todo):
             if index and index % self.batch_size == 0 and stop.is_set():
-                return FakeSendReport(sent=sent, skipped=len(done), stopped=True)
+                return fake_send(sent, skipped=len(done), stopped=True)
             self.deliveries.append(Delivery(edition_id, slot, name, self.clock.now()))
             sent += 1
-        return FakeSendReport(sent=sent, skipped=len(done))
+        return fake_send(sent, skipped=len(done))
 
     def deliveries_to(self, subscriber: str) -> list[Delivery]:
         return [delivery for delivery in self.deliveries if delivery.subscriber == subscriber]
@@ -165,7 +143,7 @@ class Ticker:
             self.next_run[COLLECT_JOB_ID] = now
         self.ran: list[tuple[str, datetime]] = []
 
-    def _trigger(self, job_id: str) -> Any:
+    def _trigger(self, job_id: str) -> BaseTrigger:
         if job_id == COLLECT_JOB_ID:
             return self.service.plan.collect_trigger
         return self.service.plan.job(job_id).trigger

@@ -385,6 +385,17 @@ class ArticleStore:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(articles)).scalar_one())
 
+    def published_topics(self) -> tuple[set[str], set[str]]:
+        """(categories, regions) named by any published article."""
+        categories: set[str] = set()
+        regions: set[str] = set()
+        query = select(articles.c.categories, articles.c.regions).where(articles.c.status == "published").distinct()
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                categories.update(json.loads(row.categories or "[]"))
+                regions.update(json.loads(row.regions or "[]"))
+        return categories, regions
+
     def max_change_seq(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.coalesce(func.max(articles.c.change_seq), 0))).scalar_one())

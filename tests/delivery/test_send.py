@@ -216,7 +216,7 @@ def test_store_recipients_rechecks_status_and_suppression(any_engine: Engine) ->
     from datetime import UTC, datetime
 
     from subscribers.store import SubscriberStore
-    from syndication.delivery.send import StoreRecipients
+    from syndication.app.adapters import StoreRecipients
 
     now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
     store = SubscriberStore(any_engine, "test-secret-key-0123456789abcdef")
@@ -239,7 +239,7 @@ def test_store_recipients_put_a_removed_slot_into_the_first(any_engine: Engine) 
 
     from subscribers.model import Frequency
     from subscribers.store import SubscriberStore
-    from syndication.delivery.send import StoreRecipients
+    from syndication.app.adapters import StoreRecipients
 
     now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
     store = SubscriberStore(any_engine, "test-secret-key-0123456789abcdef")

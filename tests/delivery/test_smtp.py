@@ -16,11 +16,12 @@ from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
+from syndication.app.adapters import StoreBounces, StoreRecipients
 from syndication.clock import FixedClock
 from syndication.config import SmtpConfig
 from syndication.delivery.base import Batch, DeliveryFailed, Sender
 from syndication.delivery.ledger import Ledger
-from syndication.delivery.send import StoreBounces, StoreRecipients, deliver
+from syndication.delivery.send import deliver
 from syndication.delivery.smtp import SmtpMessenger
 
 from .fakes import FakeMailer, FakeSubscribers, make_options

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import feedparser
 
-from syndication.digest.editions import build_edition
+from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
 from syndication.digest.archive import FEED_PATH, INDEX_PATH, edition_path, publish_archive, render_edition_page
 from syndication.runtime import Runtime

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from syndication.app import App
 from syndication.delivery.base import personalise
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
 from syndication.model import Article, Image
@@ -173,14 +174,12 @@ def _subscriber_pages(runtime: Runtime) -> dict[str, str]:
     from starlette.testclient import TestClient
 
     from subscribers.model import SubscriberStatus
-    from subscribers.service import SubscriptionService
-    from subscribers.store import SubscriberStore
     from syndication.web import create_app
 
-    reader = SubscriberStore.from_runtime(runtime).add(
+    reader = App(runtime).subscriber_store().add(
         "leserin@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE, name="Anna"
     )
-    links = SubscriptionService(runtime).links(reader)
+    links = App(runtime).subscription_service().links(reader)
     site = runtime.settings.site.url.rstrip("/")
     with TestClient(create_app(runtime), base_url=site) as client:
         form = client.get("/subscribe")

@@ -5,15 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
-from syndication.digest.editions import (
-    build_edition,
-    get_edition,
-    group_by_category,
-    latest_edition,
-    list_editions,
-    order_for_digest,
-)
+from syndication.digest.edition_store import get_edition, latest_edition, list_editions
+from syndication.digest.ordering import group_by_category, order_for_digest
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article

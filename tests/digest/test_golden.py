@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syndication.delivery.base import MessageBody
-from syndication.digest.editions import order_for_digest
+from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
 from syndication.model import Article
 from syndication.runtime import Runtime

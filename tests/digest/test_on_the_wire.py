@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from subscribers.demo import seed_demo_subscribers
 from subscribers.model import Frequency
-from subscribers.service import Consent, SubscriptionService
+from subscribers.service import Consent
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
 from syndication.collect import run_collect
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -48,13 +47,13 @@ def outbox(runtime: Runtime) -> dict[str, list[tuple[bytes, EmailMessage]]]:
     """The outbox after the demo's sends and one sign-up: raw bytes and parsed message, by kind."""
     settings = runtime.settings
     run_collect(settings, ArticleStore(runtime.engine), runtime.clock)
-    seed_demo_subscribers(runtime)
+    App(runtime).seed_demo_subscribers()
     for config in settings.digest.editions:
         edition = build_edition(runtime, config.name)
         assert edition is not None
         for slot in config.slots:
             send_edition(runtime, edition.id, slot, echo=lambda _: None)
-    service = SubscriptionService(runtime)
+    service = App(runtime).subscription_service()
     confirm = service.request("nina@example.org", topics=(), frequency=Frequency.DAILY, consent=Consent(form="test"))
     assert confirm is not None and service.deliver(confirm)
     _, welcome = service.confirm(confirm.context["confirm_url"].split("token=")[1], Consent(form="test"))

@@ -7,13 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from subscribers.tokens import Purpose, TokenInvalid, TokenSigner
 from syndication.delivery.base import Sender, personalise
 from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.digest import personalize
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer, greeting_for
 from syndication.runtime import Runtime
 from syndication.testing import make_article
+from syndication.tokens import Purpose, TokenInvalid, TokenSigner
 from tests.digest.conftest import make_edition, sample_articles, subscriber
 
 SECRET = "test-secret-key-0123456789abcdef"

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from subscribers.model import SubscriberStatus
-from subscribers.service import SubscriptionService
 from subscribers.store import SubscriberStore
+from syndication.app import App
+from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.delivery.places import recipients_by_slot
-from syndication.digest.editions import build_edition, edition_articles
+from syndication.digest.edition_store import edition_articles
 from syndication.digest.personalize import EditionMailer
 from syndication.events.report import build_reports
 from syndication.events.tables import send_events
@@ -110,7 +111,7 @@ def test_per_subscriber_clicks_are_personal_and_erased_with_the_subscriber(setti
             assert 302 == httpx.get(base_url + link, follow_redirects=False).status_code
         with runtime.engine.connect() as connection:
             before = connection.execute(select(send_events.c.subscriber_id)).scalars().all()
-        SubscriptionService(runtime).forget("anna@example.org")
+        App(runtime).subscription_service().forget("anna@example.org")
         with runtime.engine.connect() as connection:
             after = connection.execute(select(send_events.c.subscriber_id)).scalars().all()
     finally:

@@ -16,14 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import NewSubscriber, SubscriberStore
+from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.delivery.base import Sender
-from syndication.delivery.send import send_edition
 from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.testing import FakeSendGrid, WebhookPoster
-from syndication.digest.editions import build_edition
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import live_server, make_article

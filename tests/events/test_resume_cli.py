@@ -12,11 +12,10 @@ from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
+from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
 from syndication.events.brake import CounterBrake
 from syndication.events.model import BounceType, EventKind, SendEvent
 from syndication.events.store import EventStore

@@ -15,14 +15,12 @@ from click.testing import CliRunner
 from imap_tools import MailBoxUnencrypted, MailMessageFlags
 
 from subscribers.model import SubscriberStatus
-from subscribers.store import SubscriberStore
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.collect import run_collect
 from syndication.config import Secrets, load_settings
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
-from syndication.events.wiring import event_store
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from tests.delivery.test_smtp import Collecting, _free_port
@@ -71,7 +69,7 @@ def _env(tmp_path: Path, smtp_port: int, dovecot: Dovecot) -> dict[str, str]:
 
 
 def _statuses(runtime: Runtime) -> dict[str, SubscriberStatus]:
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     found = {address: store.get_by_email(address) for address in READERS}
     return {address: subscriber.status for address, subscriber in found.items() if subscriber is not None}
 
@@ -88,7 +86,7 @@ def test_bounces_and_mailto_unsubscribes_through_dovecot_are_applied_once(
     settings = load_settings(CONFIG, env=env)
     runtime = Runtime(settings=settings, secrets=Secrets.from_env(env), clock=FixedClock(NOW))
     run_collect(settings, ArticleStore(runtime.engine), runtime.clock)
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     for address in READERS:
         store.add(address, now=NOW, status=SubscriberStatus.ACTIVE)
     edition = build_edition(runtime, "daily")
@@ -122,7 +120,7 @@ def test_bounces_and_mailto_unsubscribes_through_dovecot_are_applied_once(
     assert ("7 read, 3 bounce, 0 deferred, 0 complaint, 1 unsubscribe, 1 unmatched, 1 ignored, 1 duplicates"
             == first.stdout.strip())
     statuses = _statuses(runtime)
-    counts = event_store(runtime).counts(edition.id)
+    counts = App(runtime).event_store().counts(edition.id)
     assert {
         "leser1@example.org": SubscriberStatus.BOUNCED,
         "leser2@example.org": SubscriberStatus.ACTIVE,
@@ -140,7 +138,7 @@ def test_bounces_and_mailto_unsubscribes_through_dovecot_are_applied_once(
     assert ("7 read, 0 bounce, 0 deferred, 0 complaint, 0 unsubscribe, 1 unmatched, 1 ignored, 5 duplicates"
             == second.stdout.strip())
     assert statuses == _statuses(runtime)
-    assert counts == event_store(runtime).counts(edition.id)
+    assert counts == App(runtime).event_store().counts(edition.id)
     third = invoke(cli, ["--config", str(CONFIG), "inbound"], obj=CliContext(clock=FixedClock(NOW)))
     assert "0 read" == third.stdout.strip().split(",")[0]
     runtime.close()

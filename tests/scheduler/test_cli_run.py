@@ -18,11 +18,11 @@ import frontmatter
 import pytest
 
 from subscribers.model import SubscriberStatus
-from subscribers.store import SubscriberStore
+from syndication.app import App
+from syndication.app.jobs import real_jobs
 from syndication.clock import FixedClock
 from syndication.config import Settings
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import real_jobs
 from syndication.scheduler.runner import run_once
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_run_once_sends_each_slot_once_with_the_real_pipeline(settings: Settings
     18:00 subscriber gets the same edition."""
     clock = FixedClock(datetime(2026, 11, 24, 6, 30, tzinfo=BERLIN))
     runtime = Runtime(settings=settings, clock=clock)
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     store.add("morgen@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
     store.add("abend@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE, slot="18:00")
     outbox = settings.outbox_dir
@@ -109,13 +109,13 @@ def test_run_once_sends_each_slot_once_with_the_real_pipeline(settings: Settings
         return sorted(path.read_text(encoding="utf-8") for path in outbox.rglob("*.eml"))
 
     try:
-        morning = run_once(runtime, real_jobs())
+        morning = run_once(runtime, real_jobs(runtime))
         after_morning = messages()
         clock.set(datetime(2026, 11, 24, 6, 40, tzinfo=BERLIN))
-        again = run_once(runtime, real_jobs())
+        again = run_once(runtime, real_jobs(runtime))
         after_again = messages()
         clock.set(datetime(2026, 11, 24, 18, 5, tzinfo=BERLIN))
-        evening = run_once(runtime, real_jobs())
+        evening = run_once(runtime, real_jobs(runtime))
         after_evening = messages()
     finally:
         runtime.close()

@@ -13,9 +13,10 @@ from syndication.clock import FixedClock, SystemClock
 from syndication.config import Settings
 from syndication.errors import EXIT_OK, LockHeld
 from syndication.runtime import Runtime
+from syndication.scheduler.jobs import CollectOutcome
 from syndication.scheduler.ledger import Outcome, RunLog
 from syndication.scheduler.runner import run_once, run_scheduler
-from syndication.scheduler.testing import FakeCollectReport, FakeNewsroom
+from syndication.scheduler.testing import FakeNewsroom, fake_collect
 from tests.scheduler.helpers import DAILY, SUBSCRIBERS, WEEKLY, with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -43,12 +44,12 @@ def test_scheduler_collects_repeatedly_and_stops_after_the_running_job(settings:
     stop = threading.Event()
     calls = []
 
-    def slow_collect(_runtime: Runtime) -> FakeCollectReport:
+    def slow_collect() -> CollectOutcome:
         calls.append(time.monotonic())
         if len(calls) == 3:
             in_collect.set()
             time.sleep(0.5)
-        return FakeCollectReport()
+        return fake_collect()
 
     newsroom.collect = slow_collect  # type: ignore[method-assign]
     codes: list[int] = []

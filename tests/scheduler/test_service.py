@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from syndication.clock import FixedClock
 from syndication.config import EditionConfig, Settings
 from syndication.runtime import Runtime
+from syndication.scheduler.jobs import SendOutcome
 from syndication.scheduler.ledger import Outcome, RunLog, SendKey, SendLedger, SendStatus
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.service import SchedulerService
-from syndication.scheduler.testing import FakeNewsroom, FakeSendReport, Ticker
+from syndication.scheduler.testing import FakeNewsroom, Ticker
 from tests.scheduler.helpers import with_editions
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -103,10 +104,10 @@ def test_concurrent_fires_in_one_process_send_once(
     release = threading.Event()
     original = newsroom.send_edition
 
-    def slow_send(runtime: Runtime, edition_id: str, slot: str, stop: threading.Event) -> FakeSendReport:
+    def slow_send(edition_id: str, slot: str, stop: threading.Event) -> SendOutcome:
         sending.set()
         release.wait(5)
-        return original(runtime, edition_id, slot, stop)
+        return original(edition_id, slot, stop)
 
     service.jobs = newsroom.jobs().__class__(**{**newsroom.jobs().__dict__, "send_edition": slow_send})
     first = threading.Thread(target=service.run_slot, args=["edition:daily:06:00"])
@@ -170,9 +171,9 @@ def test_stop_between_batches_records_and_resumes_after_restart(
     clock.set(local(2026, 11, 24, 6, 0))
     original = newsroom.send_edition
 
-    def stop_then_send(runtime: Runtime, edition_id: str, slot: str, stop: threading.Event) -> FakeSendReport:
+    def stop_then_send(edition_id: str, slot: str, stop: threading.Event) -> SendOutcome:
         service.stop.set()
-        return original(runtime, edition_id, slot, stop)
+        return original(edition_id, slot, stop)
 
     service.jobs = newsroom.jobs().__class__(**{**newsroom.jobs().__dict__, "send_edition": stop_then_send})
     interrupted = service.run_slot("edition:daily:06:00")

@@ -92,7 +92,7 @@ def test_unhealthy_when_the_last_collect_failed(
     assert [expected] == body["problems"]
 
 
-def _raise(_runtime: Runtime) -> None:
+def _raise() -> None:
     raise OSError("content folder unreadable")
 
 

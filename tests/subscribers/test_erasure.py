@@ -16,8 +16,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, MetaData, select, text
 
 from subscribers.model import Frequency, SubscriberStatus
-from subscribers.service import Consent, SubscriptionService
+from subscribers.service import Consent
 from subscribers.store import SubscriberStore
+from syndication.app import App
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
@@ -73,7 +74,7 @@ def _journey(settings: Settings, store_url: str, run: Invoke, engine: Engine) ->
     configured = settings.model_copy(update={"store": settings.store.model_copy(update={"url": store_url})})
     runtime = Runtime(settings=configured, secrets=Secrets(secret_key=SECRET), clock=FixedClock(NOW))
     try:
-        service = SubscriptionService(runtime)
+        service = App(runtime).subscription_service()
         request = service.request(
             ADDRESS, topics=(), frequency=Frequency.DAILY,
             consent=Consent(form="subscribe-form", ip="203.0.113.7", user_agent="Test"), name=NAME,

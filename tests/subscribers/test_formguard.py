@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func, select
 
 from subscribers.formguard import SubscribeFormGuard, own_origins, same_origin
 from subscribers.tables import used_form_tokens
-from subscribers.tokens import TokenInvalid
 from syndication.clock import FixedClock
+from syndication.tokens import TokenInvalid
 
 SECRET = "test-secret-key-0123456789abcdef"
 

@@ -13,11 +13,11 @@ from test_subscriber_routes import subscribe
 
 from subscribers.importer import import_csv
 from subscribers.model import SubscriberStatus, clean_name
-from subscribers.service import SubscriptionService
 from subscribers.store import NewSubscriber, SubscriberStore
-from subscribers.tokens import Purpose
+from syndication.app import App
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
+from syndication.tokens import Purpose
 
 KEY = "test-secret-key-0123456789abcdef"
 NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
@@ -55,13 +55,13 @@ def test_store_cleans_names_on_add_bulk_add_and_preferences(engine: Engine) -> N
 def test_subscribe_form_cleans_the_name(live: LiveServer) -> None:
     """A name with CR/LF typed into the sign-up form is stored on one line."""
     assert 200 == subscribe(live, "form@example.org", name=POISON, topics=[]).status_code
-    stored = SubscriberStore.from_runtime(live.runtime).get_by_email("form@example.org")
+    stored = App(live.runtime).subscriber_store().get_by_email("form@example.org")
     assert CLEAN == stored.name
 
 
 def test_preferences_page_cleans_the_name(live: LiveServer) -> None:
     """A name with CR/LF saved on the preferences page is stored on one line."""
-    service = SubscriptionService(live.runtime)
+    service = App(live.runtime).subscription_service()
     store = service.store
     reader = store.add("prefs@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
     path = "/preferences?" + service.url("/preferences", Purpose.PREFERENCES, reader).split("?", 1)[1]

@@ -12,6 +12,7 @@ from live_server import LiveServer, form_token, link_in, serve, with_subscribers
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
+from syndication.app import App
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.runtime import Runtime
@@ -21,7 +22,7 @@ PUBLISHER = "https://www.partner.example"
 
 
 def store_of(live: LiveServer) -> SubscriberStore:
-    return SubscriberStore.from_runtime(live.runtime)
+    return App(live.runtime).subscriber_store()
 
 
 def fields(email: str, token: str) -> dict[str, str]:

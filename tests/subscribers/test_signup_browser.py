@@ -17,7 +17,7 @@ import pytest
 from test_signup import documented_embed
 
 from subscribers.model import SubscriberStatus
-from subscribers.store import SubscriberStore
+from syndication.app import App
 from syndication.cli.serve import background_server
 from syndication.runtime import Runtime
 from tests.digest.cdp import Chromium
@@ -97,7 +97,7 @@ def test_forms_in_a_real_browser(
     chromium: str, profile: Path, runtime: Runtime, app_url: str, other_site: OtherSite  # noqa: F811
 ) -> None:
     """Our form signs up; the pasted embed on another site signs up; a forged form on another site is refused."""
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     assert documented_embed(app_url).action == f"{app_url}/subscribe/embed"
     other_site.pages["/partner.html"] = page_html(app_url)
     with httpx.Client(base_url=app_url) as attacker:

@@ -10,16 +10,15 @@ import pytest
 from live_server import LiveServer, form_token, link_in, serve, with_subscribers
 
 from subscribers.model import Frequency, SubscriberStatus
-from subscribers.service import make_signer
 from subscribers.store import SubscriberStore
-from subscribers.tokens import Purpose
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
 from syndication.clock import FixedClock
 from syndication.config import Secrets
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
+from syndication.tokens import Purpose
 
 
 def subscribe(live: LiveServer, email: str, **fields: object) -> object:
@@ -29,7 +28,7 @@ def subscribe(live: LiveServer, email: str, **fields: object) -> object:
 
 
 def store_of(live: LiveServer) -> SubscriberStore:
-    return SubscriberStore.from_runtime(live.runtime)
+    return App(live.runtime).subscriber_store()
 
 
 def test_subscribe_confirm_preferences_one_click_unsubscribe(live: LiveServer) -> None:
@@ -167,7 +166,7 @@ def test_tampered_token_gets_error_page_and_changes_nothing(live: LiveServer, pa
     store = store_of(live)
     subscriber = store.add("t@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.PENDING)
     purpose = {"/confirm": Purpose.CONFIRM, "/preferences": Purpose.PREFERENCES, "/unsubscribe": Purpose.UNSUBSCRIBE}
-    token = make_signer(live.runtime).make(purpose[path], subscriber.id, subscriber.email)
+    token = App(live.runtime).signer().make(purpose[path], subscriber.id, subscriber.email)
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     response = live.client.get(f"{path}?token={tampered}")
     assert 400 == response.status_code
@@ -193,7 +192,7 @@ def test_token_for_another_purpose_is_refused(live: LiveServer) -> None:
     """An unsubscribe token does not confirm, and a confirmation token does not unsubscribe."""
     store = store_of(live)
     subscriber = store.add("zweck@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.PENDING)
-    signer = make_signer(live.runtime)
+    signer = App(live.runtime).signer()
     unsubscribe_token = signer.make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
     confirm_token = signer.make(Purpose.CONFIRM, subscriber.id, subscriber.email)
     assert 400 == live.client.get(f"/confirm?token={unsubscribe_token}").status_code
@@ -206,7 +205,7 @@ def test_unsubscribe_page_asks_before_unsubscribing(live: LiveServer) -> None:
     """GET shows one confirm button and changes nothing; the button's POST (with form token) unsubscribes."""
     store = store_of(live)
     subscriber = store.add("frage@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
-    token = make_signer(live.runtime).make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
+    token = App(live.runtime).signer().make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
     page = live.client.get(f"/unsubscribe?token={token}")
     assert (200, SubscriberStatus.ACTIVE) == (page.status_code, store.get(subscriber.id).status)
     without_csrf = live.client.post(f"/unsubscribe?token={token}", data={"reason": "too_many"})
@@ -230,7 +229,7 @@ def test_preferences_page_can_unsubscribe(live: LiveServer) -> None:
     """The preferences page has its own unsubscribe button (a form with a form token)."""
     store = store_of(live)
     subscriber = store.add("prefs@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
-    token = make_signer(live.runtime).make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
+    token = App(live.runtime).signer().make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
     page = live.client.get(f"/preferences?token={token}")
     action = re.search(r'<form method="post" action="(/unsubscribe\?token=[^"]+)">', page.text)
     assert action, "no unsubscribe form on the preferences page"
@@ -242,7 +241,7 @@ def test_preferences_change_needs_the_form_token(live: LiveServer) -> None:
     """A POST to the preferences link without the page's form token (CSRF) changes nothing."""
     store = store_of(live)
     subscriber = store.add("csrf@example.org", now=live.runtime.clock.now(), status=SubscriberStatus.ACTIVE)
-    token = make_signer(live.runtime).make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
+    token = App(live.runtime).signer().make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
     response = live.client.post(f"/preferences?token={token}", data={"frequency": "weekly", "name": "Mallory"})
     assert 400 == response.status_code
     assert (Frequency.DAILY, None) == (store.get(subscriber.id).frequency, store.get(subscriber.id).name)

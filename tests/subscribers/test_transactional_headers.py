@@ -12,6 +12,7 @@ from live_server import LiveServer
 
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.service import Consent, SubscriptionService
+from syndication.app import App
 
 ONE_CLICK = re.compile(
     r"<(https?://[^>]+/unsubscribe\?token=[A-Za-z0-9._-]+)>, "
@@ -34,7 +35,7 @@ def _sign_up_and_confirm(service: SubscriptionService, address: str) -> None:
 
 def test_welcome_mail_has_working_one_click_unsubscribe(live: LiveServer) -> None:
     """The welcome mail's List-Unsubscribe URL, POSTed as RFC 8058 says, unsubscribes the reader."""
-    service = SubscriptionService(live.runtime)
+    service = App(live.runtime).subscription_service()
     _sign_up_and_confirm(service, "willkommen@example.org")
     confirmation, welcome = _outbox(live)
     assert (None, None) == (confirmation["List-Unsubscribe"], confirmation["List-Unsubscribe-Post"])
@@ -49,7 +50,7 @@ def test_welcome_mail_has_working_one_click_unsubscribe(live: LiveServer) -> Non
 
 def test_reminder_to_an_active_address_carries_the_headers(live: LiveServer) -> None:
     """A second sign-up of an active address gets a welcome reminder, with the unsubscribe headers too."""
-    service = SubscriptionService(live.runtime)
+    service = App(live.runtime).subscription_service()
     _sign_up_and_confirm(service, "wieder@example.org")
     live.runtime.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
     again = service.request("wieder@example.org", topics=(), frequency=Frequency.DAILY, consent=Consent(form="test"))

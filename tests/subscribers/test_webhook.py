@@ -13,8 +13,8 @@ from live_server import LiveServer
 from sqlalchemy import select
 
 from subscribers.model import SubscriberStatus
-from subscribers.store import SubscriberStore
 from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+from syndication.app import App
 from syndication.events.model import event_key
 from syndication.events.tables import send_events
 
@@ -37,7 +37,7 @@ def now_ts(live: LiveServer) -> int:
 
 
 def setup_subscribers(live: LiveServer) -> dict[str, int]:
-    store = SubscriberStore.from_runtime(live.runtime)
+    store = App(live.runtime).subscriber_store()
     now = live.runtime.clock.now()
     return {
         name: store.add(f"{name}@example.org", now=now, status=SubscriberStatus.ACTIVE).id
@@ -46,7 +46,7 @@ def setup_subscribers(live: LiveServer) -> dict[str, int]:
 
 
 def statuses(live: LiveServer, ids: dict[str, int]) -> dict[str, SubscriberStatus]:
-    store = SubscriberStore.from_runtime(live.runtime)
+    store = App(live.runtime).subscriber_store()
     return {name: store.get(subscriber_id).status for name, subscriber_id in ids.items()}  # type: ignore[union-attr]
 
 
@@ -76,7 +76,7 @@ def test_signed_events_change_statuses_and_suppress(live: LiveServer, webhook_ke
         "blocked": SubscriberStatus.ACTIVE,
     }
     assert expected == statuses(live, ids)
-    store = SubscriberStore.from_runtime(live.runtime)
+    store = App(live.runtime).subscriber_store()
     assert (True, True, False) == (
         store.is_suppressed("bounce@example.org"),
         store.is_suppressed("dropped@example.org"),
@@ -98,7 +98,7 @@ def test_replayed_events_count_once(live: LiveServer, webhook_key: ec.EllipticCu
     ids = setup_subscribers(live)
     body = events_body({"event": "unsubscribe", "email": "abmelden@example.org", "sg_event_id": "r1"})
     first = live.client.post("/webhooks/sendgrid", content=body, headers=signed(webhook_key, body, now_ts(live)))
-    store = SubscriberStore.from_runtime(live.runtime)
+    store = App(live.runtime).subscriber_store()
     # Re-subscribed in between: a replay of the old event must not unsubscribe again.
     store.set_status(ids["abmelden"], SubscriberStatus.ACTIVE, now=live.runtime.clock.now())
     live.runtime.clock.advance(timedelta(seconds=30))

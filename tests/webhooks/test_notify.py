@@ -11,15 +11,14 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select
 from standardwebhooks.webhooks import Webhook
 
-from subscribers.demo import seed_demo_subscribers
 from subscribers.model import Frequency
-from subscribers.service import Consent, SubscriptionService
+from subscribers.service import Consent
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock, SystemClock
 from syndication.collect import run_collect
 from syndication.config import Secrets, Settings, WebhookConfig, load_settings
-from syndication.delivery.send import send_edition
-from syndication.digest.editions import build_edition
 from syndication.errors import ConfigError
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -54,7 +53,7 @@ def test_edition_built_and_sent_are_queued_and_a_dead_endpoint_does_not_slow_the
     with black_hole() as dead_url:
         runtime = _runtime(settings, engine, clock, dead_url)
         run_collect(runtime.settings, ArticleStore(engine), clock)
-        seed_demo_subscribers(runtime)
+        App(runtime).seed_demo_subscribers()
         edition = build_edition(runtime, "daily")
         assert edition is not None
         began = time.monotonic()
@@ -74,7 +73,7 @@ def test_subscriber_confirm_unsubscribe_and_erase_are_queued_without_the_erased_
 ) -> None:
     """Confirmation, unsubscribe and erasure each queue their event; after erasure no payload names the address."""
     runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
-    service = SubscriptionService(runtime)
+    service = App(runtime).subscription_service()
     outgoing = service.request("nina@example.org", topics=(), frequency=Frequency.DAILY, consent=Consent(form="t"))
     assert outgoing is not None
     subscriber, _ = service.confirm(outgoing.context["confirm_url"].split("token=")[1], Consent(form="t"))
@@ -130,12 +129,10 @@ def test_bounce_and_complaint_events_queue_their_webhooks_once(
 ) -> None:
     """The event policy queues subscriber.bounced / subscriber.complained when it changes a status, once."""
     from subscribers.model import SubscriberStatus
-    from subscribers.store import SubscriberStore
     from syndication.events.model import BounceType, EventKind, SendEvent
-    from syndication.events.wiring import event_store
 
     runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     bouncing = store.add("weg@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
     complaining = store.add("spam@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
     events = [
@@ -143,8 +140,8 @@ def test_bounce_and_complaint_events_queue_their_webhooks_once(
                   bounce_type=BounceType.HARD, smtp_status="5.1.1"),
         SendEvent("smtp", "mid:<2@mx>", EventKind.COMPLAINT, clock.now(), subscriber_id=complaining.id),
     ]
-    event_store(runtime).record(events, clock.now())
-    event_store(runtime).record(events, clock.now())
+    App(runtime).event_store().record(events, clock.now())
+    App(runtime).event_store().record(events, clock.now())
     assert [("subscriber.bounced", bouncing.id, "weg@example.org"),
             ("subscriber.complained", complaining.id, "spam@example.org")] == [
         (event, data["subscriber_id"], data["email"]) for event, data in _queued(engine)]
@@ -155,11 +152,10 @@ def test_a_refusal_at_send_time_queues_subscriber_bounced(
 ) -> None:
     """An SMTP 5xx at RCPT (suppressed on the spot by the send) is told to the webhooks too."""
     from subscribers.model import SubscriberStatus
-    from subscribers.store import SubscriberStore
-    from syndication.delivery.send import StoreBounces
+    from syndication.app.adapters import StoreBounces
 
     runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     reader = store.add("weg@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
     StoreBounces(store, runtime.notifier).hard_bounce(reader.id, reader.email, "550 5.1.1", clock.now())
     assert [("subscriber.bounced", reader.id)] == [(event, data["subscriber_id"]) for event, data in _queued(engine)]

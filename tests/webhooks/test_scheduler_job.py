@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from syndication.app.jobs import real_jobs
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings, WebhookConfig
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import real_jobs
+from syndication.scheduler.jobs import WorkOutcome
 from syndication.scheduler.ledger import Outcome, RunLog
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.runner import WEBHOOKS_JOB_ID
@@ -31,8 +32,8 @@ def test_webhooks_job_posts_what_is_due_and_records_only_work(settings: Settings
     """A run with nothing due leaves no row; a run that delivers records its counts; a failing job is recorded."""
     with receiver() as hook:
         runtime = _runtime(settings, engine, hook.url, generate_secret())
-        service = SchedulerService(runtime, real_jobs(), build_plan(runtime.settings))
-        job = real_jobs().deliver_webhooks
+        service = SchedulerService(runtime, real_jobs(runtime), build_plan(runtime.settings))
+        job = real_jobs(runtime).deliver_webhooks
         assert job is not None
         quiet = service.run_periodic(WEBHOOKS_JOB_ID, job)
         nothing_recorded = RunLog(engine).last(WEBHOOKS_JOB_ID)
@@ -40,7 +41,7 @@ def test_webhooks_job_posts_what_is_due_and_records_only_work(settings: Settings
         busy = service.run_periodic(WEBHOOKS_JOB_ID, job)
         recorded = RunLog(engine).last(WEBHOOKS_JOB_ID)
 
-        def broken(_runtime: Runtime) -> None:
+        def broken() -> WorkOutcome:
             raise RuntimeError("database gone")
 
         failed = service.run_periodic(WEBHOOKS_JOB_ID, broken)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from subscribers.tokens import Purpose, TokenInvalid, TokenSigner
 from syndication.clock import FixedClock
+from syndication.tokens import Purpose, TokenInvalid, TokenSigner
 
 KEY = "test-secret-key-0123456789abcdef"
 

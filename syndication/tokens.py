@@ -18,6 +18,7 @@ from enum import StrEnum
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from syndication.clock import Clock, SystemClock
+from syndication.config import SubscribersConfig
 from syndication.errors import SyndicationError
 
 
@@ -118,3 +119,15 @@ class TokenSigner:
         claims = self.read(Purpose.FORM, token)
         if claims.subscriber_id != subscriber_id or not claims.matches(f"form:{form}"):
             raise TokenInvalid("invalid")
+
+
+def signer_for(config: SubscribersConfig, secret_key: str, clock: Clock) -> TokenSigner:
+    """The signer of subscriber links, with the configured expiries (pages, digests and CLI share it)."""
+    return TokenSigner(
+        secret_key,
+        max_age={
+            Purpose.CONFIRM: config.confirm_expiry_hours * 3600,
+            Purpose.PREFERENCES: config.preferences_expiry_days * 24 * 3600,
+        },
+        clock=clock,
+    )

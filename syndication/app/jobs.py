@@ -1,0 +1,74 @@
+"""The scheduler's real jobs: the functions the CLI commands call, their reports turned into typed outcomes."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from syndication.app import App
+from syndication.app.editions import build_edition, send_edition
+from syndication.collect import run_collect
+from syndication.delivery.send import SendReport
+from syndication.digest.edition_store import latest_edition
+from syndication.digest.editions import Edition
+from syndication.errors import SourceUnavailable
+from syndication.feeds.publish import build_and_publish
+from syndication.runtime import Runtime
+from syndication.scheduler.jobs import CollectOutcome, Counts, EditionRef, Jobs, SendOutcome, WorkOutcome
+from syndication.store.articles import ArticleStore
+
+
+def counts_of(report: object) -> Counts:
+    """The numbers in a report dataclass (ints as they are, collections by length; flags and text left out)."""
+    if not dataclasses.is_dataclass(report) or isinstance(report, type):
+        return {}
+    counts: dict[str, int | float] = {}
+    for field in dataclasses.fields(report):
+        value = getattr(report, field.name)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            counts[field.name] = value
+        elif isinstance(value, list | tuple | set | frozenset | dict):
+            counts[field.name] = len(value)
+    return counts
+
+
+def edition_ref(edition: Edition | None) -> EditionRef | None:
+    if edition is None:
+        return None
+    return EditionRef(edition.id, edition.name, edition.edition_date, edition.built_at, len(edition.article_ids))
+
+
+def send_outcome(report: SendReport) -> SendOutcome:
+    return SendOutcome(
+        sent=report.sent, failed=report.failed, pending=report.pending, in_doubt=report.in_doubt,
+        busy=report.busy, errors=report.errors, counts=counts_of(report),
+    )
+
+
+def real_jobs(runtime: Runtime) -> Jobs:
+    """The project's functions for ``runtime``, as the scheduler calls them."""
+    app = App(runtime)
+
+    def collect() -> CollectOutcome:
+        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock)
+        # A broken input is counted (and logged by collect); a source that could not be read at
+        # all makes the run a failure.
+        unavailable = tuple(str(error) for error in report.errors if isinstance(error, SourceUnavailable))
+        return CollectOutcome(report.changed, counts_of(report), unavailable)
+
+    def send(edition_id: str, slot: str, stop: threading.Event) -> SendOutcome:
+        # send_edition checks ``stop`` between batches: a stop request lets the current batch
+        # finish and be recorded, and the rest goes out when the slot is resumed.
+        return send_outcome(send_edition(runtime, edition_id, slot, stop=stop))
+
+    return Jobs(
+        collect=collect,
+        publish_feeds=lambda: WorkOutcome(counts_of(build_and_publish(runtime))),
+        build_edition=lambda name: edition_ref(build_edition(runtime, name)),
+        latest_edition=lambda name: edition_ref(latest_edition(runtime.engine, name)),
+        send_edition=send,
+        deliver_webhooks=lambda: WorkOutcome(counts_of(app.deliver_webhooks())),
+        poll_inbound=lambda: WorkOutcome(counts_of(app.poll_inbound())),
+    )
