@@ -32,7 +32,9 @@ from syndication.config import load_settings
 from syndication.feeds.catalog import feed_meta, plan_feeds
 from syndication.feeds.content import feed_item
 from syndication.feeds.publish import STATE_FILE, build_and_publish
-from syndication.feeds.render import FeedFormat, FragmentCache, render_atom, render_rss
+from syndication.feeds.render import render_atom, render_rss
+from syndication.feedwriter.formats import FeedFormat
+from syndication.feedwriter.fragments import FragmentCache
 from syndication.model import Author
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
