@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import feedparser
+from lxml import etree
 
 from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
-from syndication.digest.archive import FEED_PATH, INDEX_PATH, edition_path, publish_archive, render_edition_page
+from syndication.digest.archive import (
+    FEED_PATH,
+    INDEX_PATH,
+    ArchiveEntry,
+    edition_path,
+    publish_archive,
+    render_edition_page,
+    render_editions_feed,
+)
+from syndication.feedwriter.formats import ATOM_NS
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
@@ -97,3 +107,44 @@ def test_edition_page_footer_links_the_sign_up(runtime: Runtime) -> None:
     html = render_edition_page(make_edition(articles), articles, runtime.settings)
     footer = html.split("Dies ist die Web-Ausgabe")[1]
     assert re.search(r'<a href="http://localhost:8000/subscribe"[^>]*>Newsletter abonnieren</a>', footer)
+
+
+def _edition_entry(day: int) -> ArchiveEntry:
+    return ArchiveEntry(
+        id=f"daily-2026-11-{day}", title="Der Morgen", edition_date=date(2026, 11, day),
+        built_at=datetime(2026, 11, day, 5, tzinfo=UTC), url=f"http://localhost:8000/archive/daily-2026-11-{day}.html",
+        subject=f"Der Morgen {day}", lead_title="Aufmacher", count=2, article_titles=("Eins", "Zwei & drei"),
+    )
+
+
+def test_editions_feed_says_what_it_is_and_lists_the_newest_edition_first(runtime: Runtime) -> None:
+    """Id, titles, links, author, rights, language and each edition's dates and article titles; no generator."""
+    root = etree.fromstring(render_editions_feed([_edition_entry(23), _edition_entry(24)], runtime.settings))
+
+    def text(parent: etree._Element, name: str) -> str | None:
+        return parent.findtext(f"{{{ATOM_NS}}}{name}")
+
+    links = {link.get("rel"): link.get("href") for link in root.iterfind(f"{{{ATOM_NS}}}link")}
+    author = root.find(f"{{{ATOM_NS}}}author")
+    assert author is not None
+    assert (
+        "tag:localhost,2026:archive", "Pfalz-Rundschau – Newsletter-Ausgaben", runtime.settings.site.copyright, "de",
+        "2026-11-24T05:00:00+00:00", None, ("Pfalz-Rundschau", "http://localhost:8000/"),
+        {"self": "http://localhost:8000/archive/editions.atom", "alternate": "http://localhost:8000/archive/index.html"},
+    ) == (
+        text(root, "id"), text(root, "title"), text(root, "rights"), root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        text(root, "updated"), text(root, "generator"), (text(author, "name"), text(author, "uri")), links,
+    )
+    entries = [
+        (text(entry, "id"), text(entry, "title"), entry.find(f"{{{ATOM_NS}}}link").get("href"),  # type: ignore[union-attr]
+         text(entry, "published"), text(entry, "updated"), text(entry, "summary"))
+        for entry in root.iterfind(f"{{{ATOM_NS}}}entry")
+    ]
+    assert [
+        ("tag:localhost,2026-11-24:archive/daily-2026-11-24", "Der Morgen 24",
+         "http://localhost:8000/archive/daily-2026-11-24.html", "2026-11-24T05:00:00+00:00",
+         "2026-11-24T05:00:00+00:00", "Eins · Zwei & drei"),
+        ("tag:localhost,2026-11-23:archive/daily-2026-11-23", "Der Morgen 23",
+         "http://localhost:8000/archive/daily-2026-11-23.html", "2026-11-23T05:00:00+00:00",
+         "2026-11-23T05:00:00+00:00", "Eins · Zwei & drei"),
+    ] == entries
