@@ -51,7 +51,7 @@ class KeyedHasher:
         if self._key is None:
             raise ConfigError(
                 f"SYNDICATION_SECRET_KEY is not set: {self._label} needs it to hash addresses "
-                "(build the store with SubscriberStore.from_runtime(runtime))"
+                "(the composition root, syndication.app.App, builds the store with it)"
             )
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
@@ -23,9 +23,6 @@ from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberSt
 from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
 from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.errors import InputError
-
-if TYPE_CHECKING:
-    from syndication.runtime import Runtime
 
 
 class _Unchanged:
@@ -143,10 +140,6 @@ class SubscriberStore(SuppressionList, ConsentTrail):
     ``secret_key`` keys the hashes of the suppression list; without it, reading and
     :meth:`iter_active` work, but anything that hashes an address raises ConfigError.
     """
-
-    @classmethod
-    def from_runtime(cls, runtime: Runtime) -> SubscriberStore:
-        return cls(runtime.engine, runtime.secrets.require_secret_key())
 
     # -- adding ------------------------------------------------------------------
 
@@ -363,6 +356,22 @@ class SubscriberStore(SuppressionList, ConsentTrail):
             else:
                 condition = and_(condition, subscribers.c.slot == slot)
         yield from self._pages(condition, batch_size, mailing=True)
+
+    @staticmethod
+    def id_named_by(connection: Connection, subscriber_id: int | None, email: str | None) -> int | None:
+        """The subscriber a provider's event names: by the id the message carried, which must belong to
+        ``email`` when the event names an address too; without an id, by the (normalised) address."""
+        if subscriber_id is not None:
+            row = connection.execute(
+                select(subscribers.c.id, subscribers.c.email).where(subscribers.c.id == subscriber_id)
+            ).first()
+            if row is not None and (email is None or row.email == email):
+                return int(row.id)
+            return None
+        if email is not None:
+            found = connection.execute(select(subscribers.c.id).where(subscribers.c.email == email)).scalar()
+            return int(found) if found is not None else None
+        return None
 
     def active_among(self, subscriber_ids: Sequence[int]) -> dict[int, Subscriber]:
         """Of these subscribers, those who may get mail now (ACTIVE, not suppressed), by id.

@@ -30,10 +30,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
-from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from subscribers.addresses import normalise_email
-from subscribers.tables import subscribers
+from subscribers.store import SubscriberStore
 from syndication.errors import ConfigError, InputError
 from syndication.events.model import BounceType, EventKind, SendEvent
 
@@ -199,7 +199,7 @@ class EventProcessor:
     ``opens``: open events are kept only when ``[tracking] opens`` is on.
     """
 
-    def __init__(self, store: Any, sink: EventSink, observers: Sequence[EventObserver] = (), *,
+    def __init__(self, store: SubscriberStore, sink: EventSink, observers: Sequence[EventObserver] = (), *,
                  opens: bool = False) -> None:
         self.store = store
         self.sink = sink
@@ -224,7 +224,7 @@ class EventProcessor:
         return WebhookReport(applied=outcome.applied, duplicates=outcome.duplicates,
                              ignored=ignored + stored_without_action, unmatched=outcome.unmatched)
 
-    def parse(self, connection: Any, event: Mapping[str, Any], now: datetime) -> list[SendEvent] | None:
+    def parse(self, connection: Connection, event: Mapping[str, Any], now: datetime) -> list[SendEvent] | None:
         """The event as ours, or None when it is ignored (group_resubscribe, opens when off, unknown types)."""
         kind = EVENT_KINDS.get(str(event.get("event", "")))
         if kind is None or (kind == EventKind.OPEN and not self.opens):
@@ -253,7 +253,7 @@ class EventProcessor:
         return [first]
 
     @staticmethod
-    def _subscriber_for(connection: Any, event: Mapping[str, Any], args: Mapping[str, Any]) -> int | None:
+    def _subscriber_for(connection: Connection, event: Mapping[str, Any], args: Mapping[str, Any]) -> int | None:
         """The subscriber by the id the message carried (which must belong to the event's address, if named)."""
         email = None
         if isinstance(event.get("email"), str):
@@ -262,14 +262,4 @@ class EventProcessor:
             except InputError:
                 email = None
         raw_id = _id(args.get("subscriber_id"), _SUBSCRIBER_ID)
-        if raw_id is not None:
-            row = connection.execute(
-                select(subscribers.c.id, subscribers.c.email).where(subscribers.c.id == int(raw_id))
-            ).first()
-            if row is not None and (email is None or row.email == email):
-                return int(row.id)
-            return None
-        if email is not None:
-            found = connection.execute(select(subscribers.c.id).where(subscribers.c.email == email)).scalar()
-            return int(found) if found is not None else None
-        return None
+        return SubscriberStore.id_named_by(connection, int(raw_id) if raw_id is not None else None, email)

@@ -62,7 +62,7 @@ def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_
     Nothing is ever un-suppressed; erased addresses stay erased; a second run changes nothing.
     Counts only, never addresses. Exit code 1 if the key may not read one of the lists.
     """
-    from subscribers.store import SubscriberStore
+    from syndication.app import App
     from syndication.delivery.sendgrid_account import SendGridAccount
     from syndication.delivery.sendgrid_suppressions import DEFAULT_LISTS, sync_suppressions
 
@@ -70,7 +70,7 @@ def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_
     if include_blocks:
         chosen.add("blocks")
     account = SendGridAccount.from_runtime(runtime)
-    store = SubscriberStore.from_runtime(runtime)
+    store = App(runtime).subscriber_store()
     report = sync_suppressions(account, store, now=runtime.clock.now(), lists=chosen, notifier=runtime.notifier)
     for result in report.lists:
         if result.forbidden:
