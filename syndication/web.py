@@ -1,6 +1,7 @@
 """Assembles the one Starlette app that ``syndication serve`` runs.
 
-Each capability contributes its routes through a function ``routes(runtime)``.
+Each capability contributes its routes through a function ``routes(...)``; the services behind them
+come from the composition root, :class:`syndication.app.App`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
+from syndication.app import App
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.digest.home import routes as home_routes
 from syndication.events.clicks import routes as click_routes
-from syndication.events.wiring import event_store
 from syndication.feeds.render import ArticleEntries
 from syndication.openapi import routes as openapi_routes
 from syndication.partners.routes import routes as partner_routes
@@ -31,6 +32,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
     ``limits``: the process's rate limits (``[cache] url``), one store shared by every feature.
     """
     settings = runtime.settings
+    app = App(runtime)
     limits = limits or RateLimits.from_config(settings.cache, runtime.clock, store_url=settings.store_url)
     return [
         # The partner feed writes articles as the site's feeds do.
@@ -39,9 +41,9 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
         *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
-                           event_sink=lambda: event_store(runtime), rate_limits=limits),
+                           event_sink=app.event_store, rate_limits=limits, services=app.subscription_service),
         # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
-        *click_routes(runtime, lambda: event_store(runtime)),
+        *click_routes(app.click_redirect()),
         # The front page, then the static files and public/ (mounted at /, so last).
         *home_routes(runtime),
         *static_routes(runtime.settings),
