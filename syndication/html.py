@@ -73,12 +73,27 @@ _BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|figure|figcaption)>|<br\s
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
+_ANY_SPACE = re.compile(r"\s+")
+
+
 def html_to_text(markup: str) -> str:
-    """Readable plain text from sanitized HTML: block ends become line breaks."""
+    """Readable plain text from sanitized HTML: block ends become line breaks (a mail's text part)."""
     text = _BLOCK_END.sub("\n", markup)
     text = html_lib.unescape(_TAG.sub("", text))
     lines = [_SPACE.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
+
+
+def plain_text(value: str) -> str:
+    """One line of plain text from any text or HTML (a title, a name, a caption).
+
+    No markup (script and style bodies dropped), entities decoded, no XML-invalid characters,
+    every run of space one space. Unlike :func:`html_to_text`, block ends do not survive as line breaks.
+    """
+    value = strip_xml_invalid(value)
+    if "<" in value or "&" in value:
+        value = html_to_text(nh3.clean(value, tags=set(), strip_comments=True))
+    return _ANY_SPACE.sub(" ", value).strip()
 
 
 def escape(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from syndication.config import Settings
-from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI, plain_text
+from syndication.feeds.content import AI_GENERATED_SOURCE_TYPE_URI
 from syndication.feeds.render import JSON_EXTENSION, JSON_EXTENSION_DOCS, FeedMeta
 from syndication.feedwriter.formats import FeedFormat, tag_uri
 from syndication.feedwriter.formats import tag_authority as _authority
@@ -26,7 +26,7 @@ from syndication.feedwriter.links import (
     public_url,
     site_feeds_title,
 )
-from syndication.html import escape
+from syndication.html import escape, plain_text
 from syndication.model import Article
 from syndication.store.articles import TERM_MAX_CHARS
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import nh3
-
-from syndication.html import absolute_url, escape, html_to_text, sanitize_html, strip_xml_invalid
+from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html, strip_xml_invalid
 from syndication.model import Article, SectionRole
 
 # IPTC "Digital Source Type" vocabulary: the standard, machine-readable way to say an
@@ -47,14 +45,6 @@ def labels_for(language: str) -> Labels:
 
 
 _SPACES = re.compile(r"\s+")
-
-
-def plain_text(value: str) -> str:
-    """One line of plain text: no markup (script bodies dropped), no XML-invalid characters."""
-    value = strip_xml_invalid(value)
-    if "<" in value or "&" in value:
-        value = html_to_text(nh3.clean(value, tags=set(), strip_comments=True))
-    return _SPACES.sub(" ", value).strip()
 
 
 def web_url(url: str, base: str | None) -> str | None:

@@ -29,12 +29,11 @@ from syndication.feeds.content import (
     DIGITAL_SOURCE_TYPE_SCHEME,
     FeedItem,
     feed_item,
-    plain_text,
 )
 from syndication.feedwriter.formats import EPOCH, GENERATOR, MEDIA_NS, FeedFormat, article_tag_uri
 from syndication.feedwriter.fragments import FragmentCache
 from syndication.feedwriter.writer import Category, Enclosure, Entry, FeedHead, FeedWriter, Person
-from syndication.html import strip_xml_invalid
+from syndication.html import plain_text, strip_xml_invalid
 from syndication.model import Article
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

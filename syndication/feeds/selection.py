@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from syndication.config import Settings
 from syndication.feeds.catalog import FeedSpec, slugify
-from syndication.feeds.content import plain_text
 from syndication.feedwriter.formats import FeedFormat
 from syndication.feedwriter.links import MAIN_KIND, site_feeds_title
+from syndication.html import plain_text
 from syndication.model import Article
 from syndication.store.articles import ArticleStore, article_terms_of
 

@@ -6,7 +6,7 @@ renditions and, when it is AI-generated, the IPTC digital source type.
 
 Every text field declares its content type. The plain-text ones (headlines, descriptions,
 ``by``, subject names, captions, credits, source names) go through the feeds' own
-:func:`~syndication.feeds.content.plain_text`: no tag, no script body, no XML-invalid
+:func:`~syndication.html.plain_text`: no tag, no script body, no XML-invalid
 character reaches them, whatever the article holds.
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from syndication.feeds.content import plain_text, web_url
-from syndication.html import absolute_url, escape, html_to_text, sanitize_html
+from syndication.feeds.content import web_url
+from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
 

@@ -85,11 +85,13 @@ def _parse_param_time(value: str, zone: ZoneInfo) -> datetime | None:
 
 
 _TAG = re.compile(r"<[^>]+>")
+# wp_strip_all_tags drops what scripts and styles hold, not only their tags.
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)[^>]*?>.*?</\1>", re.IGNORECASE | re.DOTALL)
 
 
 def _auto_excerpt(content: str) -> str:
     """What WordPress generates without a hand-written excerpt: 55 words and ``[&hellip;]``."""
-    words = html.unescape(_TAG.sub(" ", content)).split()
+    words = html.unescape(_TAG.sub(" ", _SCRIPT_OR_STYLE.sub("", content))).split()
     text = " ".join(words[:55])
     more = " [&hellip;]" if len(words) > 55 else ""
     return f"<p>{html.escape(text, quote=False)}{more}</p>\n"

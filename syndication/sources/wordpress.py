@@ -22,7 +22,6 @@ the posts of earlier pages were handed on (and are stored); the next run tries a
 
 from __future__ import annotations
 
-import html as html_lib
 import json
 import logging
 import re
@@ -36,7 +35,7 @@ import httpx
 from syndication.anatomy import ParsedBody, parse_body
 from syndication.config import SiteConfig, SourceConfig
 from syndication.errors import BadField, ConfigError, InputError, SourceUnavailable
-from syndication.html import absolute_url
+from syndication.html import absolute_url, plain_text
 from syndication.model import Article, Author, Image
 from syndication.sources import http
 from syndication.sources.base import (
@@ -58,17 +57,12 @@ ACCEPT = "application/json"
 # Posts saved in the same second as the last collect must not be missed.
 OVERLAP = timedelta(minutes=1)
 SWEEP_PAGE_SIZE = 100
-# Bumped when posts are read differently, so that stored fingerprints go stale.
-PARSER_VERSION = "2"
-_TAG = re.compile(r"<[^>]+>")
+# Bumped when posts are read differently, so that stored fingerprints go stale
+# (3: titles, names and captions through syndication.html.plain_text, which drops script bodies).
+PARSER_VERSION = "3"
 _SPACE = re.compile(r"\s+")
 # WordPress ends generated excerpts with " [&hellip;]" (or a theme's "Read more" link).
 _AUTO_EXCERPT_END = re.compile(r"\s*(\[(…|\.\.\.)\]|…)\s*$")
-
-
-def plain_text(rendered: str) -> str:
-    """Text of WordPress's rendered HTML: tags stripped, entities decoded, spaces collapsed."""
-    return _SPACE.sub(" ", html_lib.unescape(_TAG.sub(" ", rendered))).strip()
 
 
 def _rendered(post: Mapping[str, Any], key: str) -> str:

@@ -7,15 +7,9 @@ from syndication.feeds.content import (
     feed_item,
     image_caption,
     labels_for,
-    plain_text,
     web_url,
 )
 from syndication.testing import OUTLOOK_TEXT, make_article
-
-
-def test_plain_text_drops_markup_scripts_and_control_characters() -> None:
-    """Markup goes, script bodies go, entities are decoded, control characters vanish."""
-    assert "A & B 1 < 2" == plain_text("A\x00 &amp; <b>B</b><script>x()</script>\n 1 &lt; 2")
 
 
 def test_quote_repeating_the_outlook_appears_once() -> None:
