@@ -20,7 +20,7 @@ from syndication.digest.edition_store import edition_articles, list_editions
 from syndication.digest.editions import Edition
 from syndication.digest.personalize import greeting_for
 from syndication.digest.render import layout_context, render_template
-from syndication.feedwriter.formats import FeedFormat, tag_authority
+from syndication.feedwriter.formats import FeedFormat, tag_authority, tag_uri
 from syndication.feedwriter.links import main_feed_links
 from syndication.feedwriter.writer import Entry, FeedHead, FeedWriter, Person
 from syndication.html import escape, strip_xml_invalid
@@ -160,7 +160,7 @@ class EditionsFeed(FeedWriter[ArchiveEntry]):
         site = self.settings.site
         url = _site(self.settings)
         return FeedHead(
-            id=f"tag:{self.authority},2026:archive",
+            id=tag_uri(self.authority, "archive"),
             title=strip_xml_invalid(f"{site.name} – Newsletter-Ausgaben"),
             self_url=f"{url}/{FEED_PATH}",
             alternate_url=f"{url}/{INDEX_PATH}",
