@@ -5,6 +5,9 @@ from __future__ import annotations
 from syndication.config import Settings
 from syndication.errors import ConfigError
 from syndication.sources.base import Source
+from syndication.sources.feed import FeedSource
+from syndication.sources.folder import FolderSource
+from syndication.sources.wordpress import WordPressSource
 
 
 def build_sources(settings: Settings) -> list[Source]:
@@ -19,8 +22,6 @@ def build_sources(settings: Settings) -> list[Source]:
             )
         names[config.name] = index
         if config.type == "folder":
-            from syndication.sources.folder import FolderSource
-
             if config.path is None:
                 raise ConfigError(f"{where}.path: required key is missing: expected the folder holding the articles")
             # A folder that does not exist (yet, or any more) is reported by each collect as the
@@ -32,12 +33,8 @@ def build_sources(settings: Settings) -> list[Source]:
             if not config.url.startswith(("http://", "https://")):
                 raise ConfigError(f"{where}.url: bad value {config.url!r}: expected an http(s) URL")
             if config.type == "wordpress":
-                from syndication.sources.wordpress import WordPressSource
-
                 built.append(WordPressSource(config, site=settings.site))
             else:
-                from syndication.sources.feed import FeedSource
-
                 built.append(FeedSource(config, site=settings.site))
         else:  # pragma: no cover - the config model only admits the types above
             raise ConfigError(f"{where}.type: bad value {config.type!r}: expected folder, wordpress or feed")
