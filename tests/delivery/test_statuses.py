@@ -6,20 +6,25 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
-from syndication.delivery.ledger import Ledger, Worker
+from syndication.delivery.ledger import BatchRow, Ledger, Worker
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 
 NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 
 
+def _one_batch(ledger: Ledger, edition_id: str, subscriber_id: int) -> BatchRow:
+    run, _ = ledger.open_run(edition_id, "06:00", "outbox", Worker.current(), NOW)
+    ledger.add_batches(run, 1, [("all", [(subscriber_id, "a@example.org")])])
+    batch = ledger.next_pending(run, 0)
+    assert batch is not None
+    return batch
+
+
 def test_the_stored_statuses_are_the_plain_words_and_read_back_as_members(any_engine: Engine) -> None:
     """Runs, batches and recipients store "planning", "pending"…; the ledger hands back enum members."""
     ledger = Ledger(any_engine)
-    run, _ = ledger.open_run("e-statuses", "06:00", "outbox", Worker.current(), NOW)
-    ledger.add_batches(run, 1, [("all", [(1, "a@example.org")])])
-    batch = ledger.next_pending(run, 0)
-    assert batch is not None
+    batch = _one_batch(ledger, "e-statuses", 1)
     with any_engine.connect() as connection:
         stored = (
             connection.execute(select(delivery_runs.c.status)).scalar_one(),
@@ -37,10 +42,7 @@ def test_the_stored_statuses_are_the_plain_words_and_read_back_as_members(any_en
 def test_a_recipient_outcome_comes_back_as_its_member(any_engine: Engine) -> None:
     """A recipient marked bounced reads back as RecipientStatus.BOUNCED (stored as "bounced"), reason redacted."""
     ledger = Ledger(any_engine)
-    run, _ = ledger.open_run("e-outcome", "06:00", "outbox", Worker.current(), NOW)
-    ledger.add_batches(run, 1, [("all", [(7, "a@example.org")])])
-    batch = ledger.next_pending(run, 0)
-    assert batch is not None
+    batch = _one_batch(ledger, "e-outcome", 7)
     row = ledger.pending_recipients(batch.id)[0]
     ledger.mark_outcome(row.id, RecipientStatus.BOUNCED, "550 a@example.org: unknown user")
     errors = ledger.recipient_errors(batch.id, [RecipientStatus.BOUNCED])
