@@ -111,10 +111,6 @@ class ArticleEntries:
             found = slot[self.language] = feed_item.__wrapped__(article, self.language)
         return found
 
-    def plain_text(self, value: str) -> str:
-        """The feeds' rule for one line of text (names, notices): what a reader sees of it."""
-        return plain_text(value)
-
     def entry(self, article: Article) -> Entry:
         item = self.item(article)
         categories = [_category(name, self.category_scheme) for name in item.categories]

@@ -18,7 +18,7 @@ from lxml import etree
 
 from syndication.feedwriter.formats import ATOM_NS, FeedFormat, article_tag_uri, tag_uri
 from syndication.feedwriter.writer import Entry, FeedHead, FeedWriter, Person
-from syndication.html import strip_xml_invalid
+from syndication.html import plain_text, strip_xml_invalid
 from syndication.model import Article, Status
 from syndication.partners.model import Partner, Terms
 from syndication.partners.ninjs import timestamp
@@ -27,13 +27,11 @@ TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
 
 
 class ArticleEntries(Protocol):
-    """How the site's feeds write an article as an entry, and their rule for one line of text."""
+    """How the site's feeds write an article as an entry."""
 
     def entry(self, article: Article) -> Entry: ...
 
     def add_item_elements(self, element: etree._Element, article: Article, feed_format: FeedFormat) -> None: ...
-
-    def plain_text(self, value: str) -> str: ...
 
 
 class EntriesFor(Protocol):
@@ -108,7 +106,7 @@ def render_partner_atom(
     """
     authority = urlsplit(terms.publisher_url).hostname or "localhost"
     entries = entries_for(authority, language, full_content=not terms.summary_only, rights=terms.usage_terms)
-    title = entries.plain_text(f"{site_title} – {partner.name}")
+    title = plain_text(f"{site_title} – {partner.name}")
     head = FeedHead(
         id=strip_xml_invalid(tag_uri(authority, f"partner-feed:{partner.id}")),
         title=title,
@@ -116,8 +114,8 @@ def render_partner_atom(
         alternate_url=terms.publisher_url,
         language=language,
         subtitle=title,
-        author=Person(entries.plain_text(terms.publisher)) if terms.publisher else None,
-        rights=entries.plain_text(terms.copyright_notice) if terms.copyright_notice else None,
+        author=Person(plain_text(terms.publisher)) if terms.publisher else None,
+        rights=plain_text(terms.copyright_notice) if terms.copyright_notice else None,
     )
     published = [article for article in articles if article.status == Status.PUBLISHED]
     retracted = [article for article in articles if article.status != Status.PUBLISHED]
