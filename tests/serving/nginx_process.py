@@ -3,7 +3,8 @@
 The site file is the docs' file with its «adjust» lines pointed at a temporary public/, a free port and
 the address of a ``syndication serve``; the main configuration around it is Debian's (sendfile, mime
 types, gzip), with the pid, logs and temporary files in a folder of the caller's, never a daemon.
-Debian's nginx is installed with apt-get when it is missing and we are root.
+Debian's nginx is installed with apt-get when it is missing and we are root (where a service manager
+runs and no policy-rc.d forbids it, the package also starts its own default site, as it always does).
 """
 
 from __future__ import annotations
