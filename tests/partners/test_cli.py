@@ -28,7 +28,9 @@ def run(tmp_path: Path, engine: Engine) -> Invoke:
     env = {"SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"), "SYNDICATION_SECRET_KEY": TEST_SECRET}
 
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), "partners", *args], env=env, obj=CliContext(clock=FixedClock()))
+        return CliRunner().invoke(
+            cli, ["--config", str(CONFIG), "partners", *args], env=env, obj=CliContext(clock=FixedClock())
+        )
 
     return invoke
 
