@@ -1,0 +1,147 @@
+"""All settings (the sections together) and the secrets, which come from the environment only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from syndication.config.base import Section
+from syndication.config.content import (
+    AnatomyConfig,
+    CollectConfig,
+    DigestConfig,
+    EditionConfig,
+    FeedsConfig,
+    SiteConfig,
+    SourceConfig,
+    StoreConfig,
+    _default_sources,
+)
+from syndication.config.mail import (
+    DeliveryConfig,
+    InboundConfig,
+    SubscribersConfig,
+    TrackingConfig,
+    WebhookConfig,
+)
+from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
+from syndication.errors import ConfigError
+from syndication.local_key import local_secret_key
+
+
+class Settings(Section):
+    site: SiteConfig = SiteConfig()
+    store: StoreConfig = StoreConfig()
+    sources: tuple[SourceConfig, ...] = Field(default_factory=_default_sources)
+    anatomy: AnatomyConfig = AnatomyConfig()
+    collect: CollectConfig = CollectConfig()
+    feeds: FeedsConfig = FeedsConfig()
+    digest: DigestConfig = DigestConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    subscribers: SubscribersConfig = SubscribersConfig()
+    partners: PartnersConfig = PartnersConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    serve: ServeConfig = ServeConfig()
+    cache: CacheConfig = CacheConfig()
+    inbound: InboundConfig = InboundConfig()
+    webhooks: tuple[WebhookConfig, ...] = ()
+    # Where the config file was found; relative paths are resolved against its folder.
+    base_dir: Path = Path(".")
+
+    @field_validator("webhooks")
+    @classmethod
+    def _unique_webhooks(cls, value: tuple[WebhookConfig, ...]) -> tuple[WebhookConfig, ...]:
+        names = [hook.name for hook in value]
+        doubled = sorted({name for name in names if names.count(name) > 1})
+        if doubled:
+            raise ValueError(f"webhook names used once each; {', '.join(doubled)} more than once")
+        return value
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def store_url(self) -> str:
+        if self.store.url:
+            return self.store.url
+        return f"sqlite:///{self.resolve(self.site.var_dir) / 'syndication.db'}"
+
+    @property
+    def public_dir(self) -> Path:
+        return self.resolve(self.site.public_dir)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.site.outbox_dir)
+
+    def edition(self, name: str) -> EditionConfig:
+        for edition in self.digest.editions:
+            if edition.name == name:
+                return edition
+        known = ", ".join(e.name for e in self.digest.editions)
+        raise ConfigError(f"digest.editions: no edition named {name!r}; configured: {known}")
+
+
+class Secrets(BaseModel):
+    """Secrets, read only from the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # repr=False: a Runtime printed in a traceback, a test failure or a log line shows no secret.
+    secret_key: str | None = Field(default=None, repr=False)
+    sendgrid_api_key: str | None = Field(default=None, repr=False)
+    smtp_username: str | None = Field(default=None, repr=False)
+    smtp_password: str | None = Field(default=None, repr=False)
+    imap_username: str | None = Field(default=None, repr=False)
+    imap_password: str | None = Field(default=None, repr=False)
+    # PEM, or its body without the armour lines (one-line environment values).
+    dkim_private_key: str | None = Field(default=None, repr=False)
+    # Environment variable → value, for the SYNDICATION_WEBHOOK_<NAME>_SECRET variables.
+    webhook_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Where a laptop install keeps its generated key when SYNDICATION_SECRET_KEY is unset (see for_settings).
+    local_key_dir: Path | None = Field(default=None, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, env: Mapping[str, str] | None = None) -> Secrets:
+        """Secrets from the environment; a local install (SQLite, no https) may fall back to a key in var_dir."""
+        secrets = cls.from_env(env)
+        store_url = settings.store_url.lower()
+        production = store_url.startswith(("postgres", "postgresql")) or settings.site.url.lower().startswith(
+            "https:"
+        )
+        if secrets.secret_key or production:
+            return secrets
+        return secrets.model_copy(update={"local_key_dir": settings.resolve(settings.site.var_dir)})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
+        env = os.environ if env is None else env
+        return cls(
+            secret_key=env.get("SYNDICATION_SECRET_KEY"),
+            sendgrid_api_key=env.get("SENDGRID_API_KEY"),
+            smtp_username=env.get("SYNDICATION_SMTP_USERNAME"),
+            smtp_password=env.get("SYNDICATION_SMTP_PASSWORD"),
+            imap_username=env.get("SYNDICATION_IMAP_USERNAME"),
+            imap_password=env.get("SYNDICATION_IMAP_PASSWORD"),
+            dkim_private_key=env.get("SYNDICATION_DKIM_PRIVATE_KEY"),
+            webhook_secrets={
+                name: value for name, value in env.items()
+                if name.startswith("SYNDICATION_WEBHOOK_") and name.endswith("_SECRET") and value
+            },
+        )
+
+    def require_secret_key(self) -> str:
+        if not self.secret_key and self.local_key_dir is not None:
+            return local_secret_key(self.local_key_dir)
+        if not self.secret_key:
+            raise ConfigError(
+                "SYNDICATION_SECRET_KEY is not set: signed links need a secret key from the environment "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if len(self.secret_key) < 16:
+            raise ConfigError("SYNDICATION_SECRET_KEY is too short: use at least 16 characters")
+        return self.secret_key
