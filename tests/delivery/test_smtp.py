@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from email.policy import default
 
 import pytest
 from aiosmtpd.controller import Controller
+from machine import free_port
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
@@ -60,16 +60,10 @@ class Collecting:
         return f"250 2.0.0 Ok: queued as Q{len(self.envelopes)}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -162,7 +156,7 @@ def test_refused_recipient_fails_the_batch_keeping_the_accepted(smtp_server: tup
 def test_unreachable_server_is_retryable() -> None:
     """Nobody listening: a retryable DeliveryFailed."""
     mailer = FakeMailer()
-    messenger = _messenger(_free_port())
+    messenger = _messenger(free_port())
     with pytest.raises(DeliveryFailed) as caught:
         messenger.send(Batch("k", mailer.body("all"), (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
     assert True is caught.value.retryable

@@ -10,6 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from machine import free_port
 
 from syndication.clock import FixedClock
 from syndication.config import DkimConfig, Secrets, SmtpConfig
@@ -20,7 +21,7 @@ from syndication.delivery.verp import MAX_LOCAL_PART, VerpCodec, VerpId
 from syndication.errors import ConfigError
 
 from .fakes import FakeMailer, FakeSubscribers
-from .test_smtp import SENDER, Collecting, _free_port
+from .test_smtp import SENDER, Collecting
 
 SECRET = "test-secret-key-0123456789abcdef"
 BOUNCES = "bounces@pfalz-rundschau.example"
@@ -29,7 +30,7 @@ BOUNCES = "bounces@pfalz-rundschau.example"
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import threading
 import zlib
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from machine import install_debian_package
 
 from syndication.app import App
 from syndication.delivery.base import personalise
@@ -60,26 +60,10 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
-def _install_chromium() -> str | None:
-    """Install Debian's chromium; the reason it cannot be done, or None when it worked."""
-    if os.geteuid() != 0:
-        return "chromium is not installed and we are not root to install it"
-    if shutil.which("apt-get") is None:
-        return "chromium is not installed and there is no apt-get"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=600"]
-    install = ["apt-get", *lock, "install", "-y", "--no-install-recommends", "chromium"]
-    for command in (["apt-get", *lock, "update"], install):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
-        if done.returncode != 0:
-            return f"installing chromium failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
-    return None if os.path.exists(CHROMIUM) else "apt-get installed chromium but /usr/bin/chromium is missing"
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     if not os.path.exists(CHROMIUM):
-        reason = _install_chromium()
+        reason = install_debian_package("chromium", CHROMIUM, timeout=1200)
         if reason:
             pytest.skip(reason)
     return CHROMIUM

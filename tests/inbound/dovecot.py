@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from machine import free_port, install_debian_package
 
 DOVECOT = "/usr/sbin/dovecot"
 USER = "bounces"
@@ -37,28 +38,6 @@ class Dovecot:
         return f"imap://{self.user}@127.0.0.1:{self.port}/INBOX"
 
 
-def _install() -> str | None:
-    """Why Dovecot is not available, or None once it is."""
-    if Path(DOVECOT).exists():
-        return None
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return "dovecot-imapd is not installed and cannot be (needs apt-get as root)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    command = ["apt-get", "install", "-y", "-q", "dovecot-imapd"]
-    if subprocess.run(command, env=env, capture_output=True, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return f"dovecot-imapd could not be installed: {done.stderr.strip()[-300:]}"
-    return None if Path(DOVECOT).exists() else "dovecot-imapd installed no /usr/sbin/dovecot"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _accounts() -> tuple[str, str, int, int]:
     """(internal user, login user, mail uid, mail gid): Debian's service users as root, else ourselves."""
     if os.geteuid() == 0:
@@ -70,14 +49,14 @@ def _accounts() -> tuple[str, str, int, int]:
 
 @contextmanager
 def running_dovecot() -> Iterator[Dovecot]:
-    missing = _install()
+    missing = install_debian_package("dovecot-imapd", DOVECOT)
     if missing:
         pytest.skip(missing)
     internal, login, uid, gid = _accounts()
     # Not under pytest's tmp_path: Dovecot's unprivileged processes must be able to enter it.
     root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
     root.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     (root / "run").mkdir()
     (root / "mail").mkdir()
     os.chown(root / "mail", uid, gid)

@@ -13,17 +13,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from imap_tools import MailBoxUnencrypted, MailMessageFlags
+from machine import free_port
 
 from subscribers.model import SubscriberStatus
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
-from syndication.collect import run_collect
 from syndication.config import Secrets, load_settings
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
-from tests.delivery.test_smtp import Collecting, _free_port
+from tests.delivery.test_smtp import Collecting
 
 from . import mails
 from .dovecot import Dovecot, running_dovecot
@@ -43,7 +44,7 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:

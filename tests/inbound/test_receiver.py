@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+from machine import free_port
 
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
@@ -15,7 +16,6 @@ from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.events.model import SendEvent
 from syndication.inbound.receiver import InboundController
 from syndication.inbound.service import InboundProcessor
-from tests.delivery.test_smtp import _free_port
 
 from . import mails
 
@@ -53,7 +53,7 @@ def _processor(recorded: Recorded) -> InboundProcessor:
 def test_forwarded_bounce_is_recorded_once(protocol: str) -> None:
     """The same DSN forwarded twice is one event for the VERP address's subscriber; both deliveries are accepted."""
     recorded = Recorded()
-    port = _free_port()
+    port = free_port()
     controller = InboundController(_processor(recorded), "127.0.0.1", port, protocol=protocol)
     controller.start()
     verp = BOUNCES.address(9, "daily-2026-11-24") or ""
@@ -72,7 +72,7 @@ def test_forwarded_bounce_is_recorded_once(protocol: str) -> None:
 def test_envelope_recipient_is_enough_to_find_the_subscriber() -> None:
     """A bounce whose headers do not name our VERP address is still matched by its LMTP envelope recipient."""
     recorded = Recorded()
-    port = _free_port()
+    port = free_port()
     controller = InboundController(_processor(recorded), "127.0.0.1", port)
     controller.start()
     verp = BOUNCES.address(4, "daily-2026-11-24") or ""
@@ -89,7 +89,7 @@ def test_a_mail_that_cannot_be_stored_is_refused_temporarily() -> None:
     """When the database fails the sender gets 451 (try again later): the bounce is not lost."""
     recorded = Recorded()
     recorded.fail = True
-    port = _free_port()
+    port = free_port()
     controller = InboundController(_processor(recorded), "127.0.0.1", port)
     controller.start()
     verp = BOUNCES.address(9, "daily-2026-11-24") or ""

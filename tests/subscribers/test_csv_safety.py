@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from machine import install_debian_package
 from sqlalchemy import Engine
 
 from subscribers.exporter import export_csv, neutralise_cell, restore_cell
@@ -85,26 +86,10 @@ def test_export_neutralises_and_import_restores(store: SubscriberStore, tmp_path
         other.dispose()
 
 
-def _install_libreoffice() -> str | None:
-    """Install Debian's libreoffice-calc; the reason it cannot be done, or None when it worked."""
-    if os.geteuid() != 0:
-        return "LibreOffice is not installed and we are not root to install it"
-    if shutil.which("apt-get") is None:
-        return "LibreOffice is not installed and there is no apt-get"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=600"]
-    install = ["apt-get", *lock, "install", "-y", "--no-install-recommends", "libreoffice-calc"]
-    for command in (["apt-get", *lock, "update"], install):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, check=False)
-        if done.returncode != 0:
-            return f"installing LibreOffice failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
-    return None if shutil.which("soffice") else "apt-get installed libreoffice-calc but soffice is missing"
-
-
 @pytest.fixture(scope="session")
 def soffice() -> str:
     if shutil.which("soffice") is None:
-        reason = _install_libreoffice()
+        reason = install_debian_package("libreoffice-calc", "soffice")
         if reason:
             pytest.skip(reason)
     found = shutil.which("soffice")

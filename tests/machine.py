@@ -1,0 +1,54 @@
+"""What tests need from the machine: Debian packages installed on demand, and free loopback ports.
+
+Tests that need a real server or tool (Chromium, Dovecot, LibreOffice, nginx) install Debian's package
+themselves when it is missing, so nothing relies on what happens to be installed; a test is skipped, saying
+why, only when it cannot be installed (not root, no apt-get, the package manager refused).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+_LOCK = ["-o", "DPkg::Lock::Timeout=600"]
+
+
+def _has_candidate(package: str, env: dict[str, str]) -> bool:
+    """Whether apt already knows a version of ``package`` (else its package lists need an update first)."""
+    policy = subprocess.run(["apt-cache", "policy", package], env=env, capture_output=True, text=True, check=False)
+    return "Candidate:" in policy.stdout and "Candidate: (none)" not in policy.stdout
+
+
+def install_debian_package(package: str, provides: str, *, timeout: float = 1800) -> str | None:
+    """Install ``package`` unless ``provides`` (a path or a command name) is there already.
+
+    Returns None when ``provides`` is available, else the reason it cannot be (for ``pytest.skip``).
+    """
+
+    def present() -> bool:
+        return Path(provides).exists() if os.sep in provides else shutil.which(provides) is not None
+
+    if present():
+        return None
+    if os.geteuid() != 0:
+        return f"{package} is not installed and we are not root to install it"
+    if shutil.which("apt-get") is None:
+        return f"{package} is not installed and there is no apt-get"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", *_LOCK, "install", "-y", "--no-install-recommends", package]
+    commands = [install] if _has_candidate(package, env) else [["apt-get", *_LOCK, "update"], install]
+    for command in commands:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            return f"installing {package} failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
+    return None if present() else f"apt-get installed {package} but {provides} is missing"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
