@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syndication.clock import SystemClock
-from syndication.collect import run_collect
 from syndication.config import load_settings
+from syndication.sources.collect import run_collect
 from syndication.sources.folder import MAX_WORKERS
 from syndication.store.articles import ArticleStore
 from syndication.store.db import open_engine

@@ -32,7 +32,6 @@ from subscribers.webhook import (
     EventProcessor,
     EventSink,
     SignatureRejected,
-    load_public_key,
     parse_events,
     verify_request,
 )
@@ -42,6 +41,7 @@ from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.templates import render_template
 from syndication.tokens import Purpose, TokenInvalid
+from syndication.webhook_keys import load_public_key
 
 log = logging.getLogger(__name__)
 

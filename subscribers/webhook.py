@@ -29,12 +29,11 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 from sqlalchemy.engine import Connection
 
 from subscribers.addresses import normalise_email
 from subscribers.store import SubscriberStore
-from syndication.errors import ConfigError, InputError
+from syndication.errors import InputError
 from syndication.events.model import BounceType, EventKind, SendEvent
 
 log = logging.getLogger(__name__)
@@ -77,21 +76,6 @@ class SignatureRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
-    """The verification key from config: base64 DER (as SendGrid shows it) or PEM."""
-    stripped = text.strip()
-    try:
-        if stripped.startswith("-----BEGIN"):
-            key = load_pem_public_key(stripped.encode("ascii"))
-        else:
-            key = load_der_public_key(base64.b64decode("".join(stripped.split()), validate=True))
-    except (ValueError, binascii.Error, TypeError) as exc:
-        raise ConfigError(f"subscribers.sendgrid_webhook_public_key: not a public key: {exc}") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise ConfigError("subscribers.sendgrid_webhook_public_key: not an elliptic-curve (ECDSA) key")
-    return key
 
 
 def verify_request(

@@ -27,6 +27,7 @@ from syndication.delivery.erasure import erase_from_delivery
 from syndication.delivery.retry import RetryPolicy
 from syndication.delivery.send import send_single
 from syndication.delivery.verp import mailto_unsubscribe
+from syndication.events.store import forget_subscriber
 from syndication.notify import Notifier
 from syndication.store.schema import articles
 from syndication.webhooks.outbox import WebhookOutbox
@@ -104,6 +105,9 @@ class DeliveryErasure:
 
     def erase(self, subscriber_id: int | None, email: str) -> None:
         erase_from_delivery(self.engine, subscriber_id, email, self.outbox_dir)
+        if subscriber_id is not None:
+            # Per-person events (clicks with [tracking] per_subscriber, bounces …) stop naming them.
+            forget_subscriber(self.engine, subscriber_id)
 
 
 class VerpListUnsubscribe:

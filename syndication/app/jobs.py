@@ -7,7 +7,6 @@ import threading
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
-from syndication.collect import run_collect
 from syndication.delivery.send import SendReport
 from syndication.digest.edition_store import latest_edition
 from syndication.digest.editions import Edition
@@ -15,6 +14,7 @@ from syndication.errors import SourceUnavailable
 from syndication.feeds.publish import build_and_publish
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import CollectOutcome, Counts, EditionRef, Jobs, SendOutcome, WorkOutcome
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 
 

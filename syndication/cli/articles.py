@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from syndication.cli.progress import progress_bar, progress_option
-from syndication.collect import run_collect
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.model import Article, ArticleSelection, Status
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 
 

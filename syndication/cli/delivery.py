@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import click
 
+from syndication.app import App
+from syndication.delivery.sendgrid_account import SendGridAccount
+from syndication.delivery.sendgrid_check import WEBHOOK_PATH, Expectations, check_account, raise_for_errors
+from syndication.delivery.sendgrid_suppressions import DEFAULT_LISTS, sync_suppressions
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.runtime import Runtime
 
@@ -27,9 +31,6 @@ def check(runtime: Runtime) -> int:
     Exit code 0 when sending can work (warnings are printed), 2 when the key is missing or
     refused or something sending depends on is wrong, 1 when SendGrid could not be reached.
     """
-    from syndication.delivery.sendgrid_account import SendGridAccount
-    from syndication.delivery.sendgrid_check import WEBHOOK_PATH, Expectations, check_account, raise_for_errors
-
     settings = runtime.settings
     account = SendGridAccount.from_runtime(runtime)
     expected = Expectations(
@@ -62,10 +63,6 @@ def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_
     Nothing is ever un-suppressed; erased addresses stay erased; a second run changes nothing.
     Counts only, never addresses. Exit code 1 if the key may not read one of the lists.
     """
-    from syndication.app import App
-    from syndication.delivery.sendgrid_account import SendGridAccount
-    from syndication.delivery.sendgrid_suppressions import DEFAULT_LISTS, sync_suppressions
-
     chosen = set(lists or DEFAULT_LISTS)
     if include_blocks:
         chosen.add("blocks")

@@ -7,6 +7,9 @@ import httpx
 from syndication.clock import Clock, SystemClock
 from syndication.config import DeliveryConfig, Secrets, Settings
 from syndication.delivery.base import Messenger, Sender
+from syndication.delivery.outbox import OutboxMessenger
+from syndication.delivery.sendgrid import SendGridMessenger
+from syndication.delivery.smtp import SmtpMessenger
 from syndication.errors import ConfigError
 
 
@@ -31,16 +34,10 @@ def build_messenger(
     sender = configured_sender(delivery)
     clock = clock or SystemClock()
     if delivery.backend == "outbox":
-        from syndication.delivery.outbox import OutboxMessenger
-
         return OutboxMessenger(settings.outbox_dir, sender, clock)
     if delivery.backend == "smtp":
-        from syndication.delivery.smtp import SmtpMessenger
-
         return SmtpMessenger(delivery.smtp, sender, clock, secrets=secrets, dkim=delivery.dkim)
     if delivery.backend == "sendgrid":
-        from syndication.delivery.sendgrid import SendGridMessenger
-
         if not secrets.sendgrid_api_key:
             raise ConfigError(
                 "SENDGRID_API_KEY is not set: [delivery] backend = 'sendgrid' needs the API key in the environment"

@@ -40,11 +40,6 @@ def erase_from_delivery(engine: Engine, subscriber_id: int | None, email_address
     if not address:
         raise ValueError("erase_from_delivery: an address is required")
     _erase_from_ledger(engine, subscriber_id, address)
-    if subscriber_id is not None:
-        from syndication.events.store import forget_subscriber
-
-        # Per-person events (clicks with [tracking] per_subscriber, bounces …) stop naming them.
-        forget_subscriber(engine, subscriber_id)
     if outbox_dir is not None and Path(outbox_dir).is_dir():
         removed = _erase_from_outbox(Path(outbox_dir), address)
         log.info("erasure: %d outbox message(s) of subscriber %s deleted", removed, subscriber_id)

@@ -21,6 +21,7 @@ from syndication.delivery.sendgrid_account import (
     SendGridAccount,
 )
 from syndication.errors import ConfigError
+from syndication.webhook_keys import load_public_key
 
 Level = Literal["ok", "info", "warning", "error"]
 
@@ -146,8 +147,6 @@ def _signing(signing_key: str, expected: Expectations, *, ours: bool) -> Finding
 
 
 def _same_key(theirs: str, ours: str) -> bool:
-    from subscribers.webhook import load_public_key
-
     try:
         return load_public_key(theirs).public_numbers() == load_public_key(ours).public_numbers()
     except ConfigError:

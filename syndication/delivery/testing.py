@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
+import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from syndication.delivery.base import Batch, DeliveryFailed, Receipt, SendObserver, apply_substitutions
 from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
 from syndication.delivery.testing_account import FakeAccount
@@ -348,10 +352,6 @@ class WebhookPoster:
         self.posted = 0
 
     def __call__(self, events: list[dict[str, Any]]) -> None:
-        import httpx
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-
         body = json.dumps(events).encode("utf-8")
         timestamp = str(int(self.now()))
         signature = self.private_key.sign(timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))

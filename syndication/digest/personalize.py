@@ -21,6 +21,7 @@ from syndication.delivery.base import MessageBody, Recipient, Sender
 from syndication.delivery.verp import mailto_unsubscribe
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
+from syndication.events.clicks import ClickTokens, link_maker
 from syndication.model import Article
 from syndication.tokens import Purpose, signer_for
 
@@ -95,8 +96,6 @@ class EditionMailer:
         # link is personal (a placeholder per article), else shared by every reader of the variant.
         self._click_link = None
         if self.settings.tracking.clicks:
-            from syndication.events.clicks import ClickTokens, link_maker
-
             tokens = ClickTokens(self._secret_key, runtime.clock, self.settings.tracking.link_days)
             self._click_link = link_maker(tokens, self._site_url, edition.id, slot)
         self._personal_clicks = self._click_link is not None and self.settings.tracking.per_subscriber

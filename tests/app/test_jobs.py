@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from syndication.app.jobs import counts_of, edition_ref, send_outcome
-from syndication.collect import CollectReport
 from syndication.delivery.send import SendReport
 from syndication.digest.editions import Edition
 from syndication.scheduler.jobs import SendOutcome
+from syndication.sources.collect import CollectReport
 
 
 def test_a_send_report_becomes_an_outcome_with_its_numbers() -> None:

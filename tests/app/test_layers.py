@@ -115,3 +115,43 @@ def test_no_imports_inside_functions_in_the_composed_modules() -> None:
         if _within(name, COMPOSED) and _imports(path, inside_functions=True)
     }
     assert set() == lazy
+
+
+def _unexplained_lazy_imports(path: Path) -> list[int]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    tree = ast.parse("\n".join(lines))
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    found = {
+        node.lineno
+        for function in functions
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    }
+    return sorted(
+        line for line in found if "#" not in lines[line - 1] and not lines[line - 2].lstrip().startswith("#")
+    )
+
+
+def test_an_import_inside_a_function_says_why() -> None:
+    """Every import inside a function body has a comment (same line or the line above) saying why it is lazy."""
+    unexplained = {
+        f"{path.relative_to(ROOT)}:{line}" for _, path in _modules() for line in _unexplained_lazy_imports(path)
+    }
+    assert set() == unexplained
+
+
+def test_the_lazy_import_check_finds_one(tmp_path: Path) -> None:
+    """A function importing without a comment is found; the same import with a comment above is not."""
+    module = tmp_path / "module.py"
+    module.write_text("def f():\n    import json\n\n\ndef g():\n    # why: optional dependency\n    import csv\n")
+    assert [2] == _unexplained_lazy_imports(module)
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """Small modules: none under syndication/ or subscribers/ has more than 500 lines."""
+    long = {
+        str(path.relative_to(ROOT)): count
+        for _, path in _modules()
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert {} == long

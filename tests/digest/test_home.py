@@ -9,9 +9,9 @@ import pytest
 from lxml import html as lxml_html
 from starlette.testclient import TestClient
 
-from syndication.collect import run_collect
 from syndication.paths import STATIC_DIR
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 from syndication.web import create_app
 from tests.digest.sample_images import render_all

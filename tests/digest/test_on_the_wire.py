@@ -20,8 +20,8 @@ from subscribers.model import Frequency
 from subscribers.service import Consent
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
-from syndication.collect import run_collect
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 
 # Gmail clips a message whose HTML is larger than about 102 KB as sent.

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.collect import run_collect
 from syndication.config import Settings
 from syndication.feeds.content import DIGITAL_SOURCE_TYPE_SCHEME, feed_item
 from syndication.feeds.publish import build_and_publish
 from syndication.feedwriter.formats import article_tag_uri
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 from tests.feeds.conftest import assert_valid_atom, parse, unknown_namespaces
 

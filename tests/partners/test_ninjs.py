@@ -13,10 +13,10 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.collect import run_collect
 from syndication.config import Settings
 from syndication.model import Article, Author, Image, SourceLink, Status
 from syndication.partners.ninjs import AI_GENERATED, as_uri, item_uri, to_ninjs
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
 

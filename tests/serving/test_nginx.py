@@ -23,10 +23,10 @@ from serve_process import serve_process
 
 from subscribers.store import SubscriberStore
 from syndication.clock import FixedClock
-from syndication.collect import run_collect
 from syndication.config import Settings, SourceConfig, load_settings
 from syndication.feeds.publish import build_and_publish
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 from syndication.store.db import open_engine
 

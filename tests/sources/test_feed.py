@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.collect import CollectReport, collect_all
 from syndication.config import Settings, SourceConfig
 from syndication.errors import InputError, SourceUnavailable
 from syndication.model import Article, SectionRole, article_id
+from syndication.sources.collect import CollectReport, collect_all
 from syndication.sources.feed import FeedSource
 from syndication.sources.testing import StaticServer
 from syndication.store.articles import ArticleStore

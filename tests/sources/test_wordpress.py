@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.collect import CollectReport, collect_all
 from syndication.config import Settings, SourceConfig
 from syndication.errors import InputError, SourceUnavailable
 from syndication.model import ItemKind, SectionRole, Status, article_id
 from syndication.sources.base import SourceContext
+from syndication.sources.collect import CollectReport, collect_all
 from syndication.sources.testing import FakeAuthor, FakeWordPress
 from syndication.sources.wordpress import WordPressSource
 from syndication.store.articles import ArticleStore

@@ -13,10 +13,11 @@ from live_server import LiveServer
 from sqlalchemy import select
 
 from subscribers.model import SubscriberStatus
-from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, load_public_key
+from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from syndication.app import App
 from syndication.events.model import event_key
 from syndication.events.tables import send_events
+from syndication.webhook_keys import load_public_key
 
 
 def signed(key: ec.EllipticCurvePrivateKey, body: bytes, timestamp: int) -> dict[str, str]:

@@ -17,10 +17,10 @@ from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock, SystemClock
-from syndication.collect import run_collect
 from syndication.config import Secrets, Settings, WebhookConfig, load_settings
 from syndication.errors import ConfigError
 from syndication.runtime import Runtime
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 from syndication.webhooks.outbox import WebhookOutbox
 from syndication.webhooks.tables import webhook_deliveries

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from syndication.clock import Clock
 from syndication.config import Settings
 from syndication.errors import SourceUnavailable, SyndicationError
+from syndication.sources import build_sources
 from syndication.sources.base import Failed, Fetched, Source, SourceContext, Unchanged
 from syndication.store.articles import ArticleStore, Outcome
 
@@ -136,7 +137,5 @@ def run_collect(
 ) -> CollectReport:
     """Collect from the configured sources (or the given ones)."""
     if sources is None:
-        from syndication.sources import build_sources
-
         sources = build_sources(settings)
     return collect_all(sources, store, settings, clock, progress)

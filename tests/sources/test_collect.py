@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.collect import run_collect
 from syndication.config import Settings, load_settings
 from syndication.model import ArticleSelection, Status, article_id
+from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EDITED = "2026/11/mainz-radbruecke-rhein"
 
 
