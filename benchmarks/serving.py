@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from syndication.testing import make_article
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The test suite's helpers start serve and nginx exactly as the serving tests do.
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+from machine import install_debian_package  # noqa: E402
 from serve_process import serve_process  # noqa: E402
 from serving.nginx_process import NGINX, nginx_process  # noqa: E402
 
@@ -59,21 +59,11 @@ class Case:
 
 
 def _install(packages: dict[str, str]) -> None:
-    """apt-get install the packages whose executable is missing (as root), or exit naming them."""
-    missing = [package for package, executable in packages.items() if not os.path.exists(executable)]
-    if not missing:
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        sys.exit(f"serving benchmark: needs {' and '.join(missing)}: run `apt-get install {' '.join(missing)}` "
-                 "as root (or this script as root, which installs them)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=600"]
-    for command in (["apt-get", *lock, "update"], ["apt-get", *lock, "install", "-y", "--no-install-recommends",
-                                                   *missing]):
-        print(f"installing: {' '.join(command)}", flush=True)
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
-        if done.returncode != 0:
-            sys.exit(f"serving benchmark: {' '.join(command)} failed: {done.stderr.strip()[-500:]}")
+    """Install the Debian packages whose executable is missing (as root), or exit saying why not."""
+    for package, executable in packages.items():
+        reason = install_debian_package(package, executable)
+        if reason:
+            sys.exit(f"serving benchmark: {reason} (apt-get install {package} as root, or run this as root)")
 
 
 def _build_public(root: Path, articles: int, categories: int) -> Path:

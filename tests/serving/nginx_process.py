@@ -10,7 +10,6 @@ runs and no policy-rc.d forbids it, the package also starts its own default site
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from machine import free_port, install_debian_package
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SITE_CONFIG = PROJECT_ROOT / "docs" / "operating" / "nginx.conf"
@@ -32,26 +33,7 @@ _MAX_AGE = 'add_header Cache-Control "public, max-age=300";'
 
 def install_nginx() -> str | None:
     """Install Debian's nginx unless it is there; the reason it cannot be done, or None when it is there."""
-    if os.path.exists(NGINX):
-        return None
-    if os.geteuid() != 0:
-        return "nginx is not installed and we are not root to install it (apt-get install nginx)"
-    if shutil.which("apt-get") is None:
-        return "nginx is not installed and there is no apt-get"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=600"]
-    install = ["apt-get", *lock, "install", "-y", "--no-install-recommends", "nginx"]
-    for command in (install,) if _installable(env) else (["apt-get", *lock, "update"], install):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
-        if done.returncode != 0:
-            return f"installing nginx failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
-    return None if os.path.exists(NGINX) else f"apt-get installed nginx but {NGINX} is missing"
-
-
-def _installable(env: dict[str, str]) -> bool:
-    """Whether apt already knows a candidate for nginx (else its package lists need an update first)."""
-    policy = subprocess.run(["apt-cache", "policy", "nginx"], env=env, capture_output=True, text=True, check=False)
-    return "Candidate:" in policy.stdout and "Candidate: (none)" not in policy.stdout
+    return install_debian_package("nginx", NGINX)
 
 
 def site_config(public_dir: Path, port: int, serve_url: str, max_age: int) -> str:
@@ -98,12 +80,6 @@ http {{
     include {site};
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
