@@ -1,6 +1,8 @@
 """MkDocs hooks: pages generated from the code, so that they cannot drift from it.
 
 - ``<!-- settings-reference -->`` becomes the configuration reference (syndication.settings_reference).
+- ``<!-- layers -->`` becomes the layers and the independent features, drawn from the import-linter contract in
+  pyproject.toml (the contract tests/app/test_contract.py runs).
 - ``<!-- openapi-reference -->`` becomes the HTTP API reference, rendered from syndication.openapi; the build
   also publishes the document itself as ``openapi.json`` beside the pages.
 """
@@ -8,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,27 @@ from syndication.openapi import openapi_document
 from syndication.settings_reference import load_descriptions, render_reference, stale, undocumented
 
 DOCS = Path(__file__).resolve().parent
+LAYER_NAMES = ("entry points", "composition", "features", "core")
+
+
+def render_layers(pyproject: Path) -> str:
+    """The contract as Markdown: the layers, top to bottom, then the edges still waiting to be undone."""
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contracts = {contract["id"]: contract for contract in config["contracts"]}
+    layers = contracts["layers"]["layers"]
+    if len(layers) != len(LAYER_NAMES):
+        raise ValueError(f"pyproject.toml: {len(layers)} layers; the architecture page names {len(LAYER_NAMES)}")
+    lines = ["| layer | modules (imports point only downwards) |", "|---|---|"]
+    for name, layer in zip(LAYER_NAMES, layers, strict=True):
+        modules = [module.strip() for module in layer.replace("|", ":").split(":")]
+        lines.append(f"| {name} | {' · '.join(f'`{module}`' for module in modules)} |")
+    independent = " · ".join(f"`{module}`" for module in contracts["features"]["modules"])
+    lines += ["", f"Features that may not import each other: {independent}."]
+    pending = sorted({*contracts["layers"].get("ignore_imports", ()), *contracts["features"].get("ignore_imports", ())})
+    if pending:
+        lines += ["", "Imports the contract still tolerates, each to be undone (none may be added):", ""]
+        lines += [f"- `{edge}`" for edge in pending]
+    return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -86,6 +110,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         if missing or gone:
             raise ValueError(f"docs/settings.toml: no text for {missing}; texts for unknown settings {gone}")
         markdown = markdown.replace("<!-- settings-reference -->", render_reference(descriptions))
+    if "<!-- layers -->" in markdown:
+        markdown = markdown.replace("<!-- layers -->", render_layers(DOCS.parent / "pyproject.toml"))
     if "<!-- openapi-reference -->" in markdown:
         markdown = markdown.replace("<!-- openapi-reference -->", render_openapi(_document()))
     return markdown

@@ -73,3 +73,18 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(broken, encoding="utf-8")
     result = lint_imports(tmp_path / "pyproject.toml")
     assert (1, True) == (result.returncode, "BROKEN" in result.stdout)
+
+
+def test_the_architecture_page_is_drawn_from_the_contract() -> None:
+    """docs/developers/architecture.md shows the contract's layers: the page holds the marker the docs hook fills."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import hooks  # the docs hook lives beside the pages, not in the package
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    page = (ROOT / "docs" / "developers" / "architecture.md").read_text(encoding="utf-8")
+    drawn = hooks.on_page_markdown(page, None, None, None)
+    assert 1 == page.count("<!-- layers -->")
+    for layer in CONTRACTS["layers"]["layers"]:
+        row = " · ".join(f"`{module}`" for module in _layer_modules(layer))
+        assert row in drawn
