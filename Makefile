@@ -47,12 +47,13 @@ test-moved-clock: install-test
 lint: install-test
 	$(BIN)/ruff check syndication subscribers tests benchmarks
 
-# All four benchmarks (about 10 minutes on 2 cores; the delivery one sends a million messages).
+# Every benchmark (about 10 minutes on 2 cores; the delivery one sends a million messages).
 bench: install
 	$(BIN)/python benchmarks/collect.py
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/digest.py
 	$(BIN)/python benchmarks/delivery.py
+	$(BIN)/python benchmarks/serving.py
 
 # The docs site (MkDocs, strict: a broken link or an undocumented setting fails the build) into site/.
 docs: install-test
