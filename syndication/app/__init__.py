@@ -6,7 +6,7 @@ ask :class:`App` for their services; each service gets only what it uses (a ``Si
 ``TokenSigner``, a store, a ``Clock``, a ``Notifier``…). Where a feature needs another's work it declares
 a Protocol; the adapters in :mod:`syndication.app.adapters` implement them and only this package plugs
 them in. Edition orchestration lives in :mod:`syndication.app.editions`, the scheduler's jobs in
-:mod:`syndication.app.jobs`.
+:mod:`syndication.scheduler.bound`.
 """
 
 from __future__ import annotations

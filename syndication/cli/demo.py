@@ -13,12 +13,12 @@ import click
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
-from syndication.app.jobs import real_jobs
 from syndication.config import Settings, SourceConfig
 from syndication.digest.edition_store import latest_edition
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.paths import SAMPLE_CONTENT_DIR
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.scheduler.runner import run_once
 
 

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from syndication.app.jobs import real_jobs
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.runner import run_once, run_scheduler
 from syndication.scheduler.status import Health, gather

@@ -1,7 +1,7 @@
 """The scheduler: ``syndication run`` triggers collect, feeds and edition sends on time.
 
 It only triggers: the work is done by the same functions the CLI commands call
-(the seams in :mod:`syndication.scheduler.jobs`, bound by :mod:`syndication.app.jobs`). State that
+(the seams in :mod:`syndication.scheduler.jobs`, bound by :mod:`syndication.scheduler.bound`). State that
 must survive a restart is in our own tables (:mod:`syndication.scheduler.tables`); the APScheduler
 job store is in memory and rebuilt from the configuration at every start.
 """

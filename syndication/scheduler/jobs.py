@@ -1,7 +1,7 @@
 """The work the scheduler triggers, as typed seams: what each job is called with and what it returns.
 
 The scheduler never does the work itself; it calls the functions bundled in :class:`Jobs`. The
-composition root (:func:`syndication.app.jobs.real_jobs`) binds them to the same functions the CLI
+composition root (:func:`syndication.scheduler.bound.real_jobs`) binds them to the same functions the CLI
 commands call and turns each report into one of the outcomes below; tests pass fakes (see
 :mod:`syndication.scheduler.testing`). The scheduler reads only these fields: nothing is probed.
 """

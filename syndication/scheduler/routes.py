@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from syndication.app.jobs import real_jobs
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.scheduler.jobs import Jobs
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.status import gather

@@ -19,10 +19,10 @@ import pytest
 
 from subscribers.model import SubscriberStatus
 from syndication.app import App
-from syndication.app.jobs import real_jobs
 from syndication.clock import FixedClock
 from syndication.config import Settings
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.scheduler.runner import run_once
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from syndication.app.jobs import real_jobs
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings, WebhookConfig
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.scheduler.jobs import WorkOutcome
 from syndication.scheduler.ledger import Outcome, RunLog
 from syndication.scheduler.plan import build_plan

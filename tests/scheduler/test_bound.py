@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from syndication.app.jobs import counts_of, edition_ref, send_outcome
 from syndication.delivery.send import SendReport
 from syndication.digest.editions import Edition
+from syndication.scheduler.bound import counts_of, edition_ref, send_outcome
 from syndication.scheduler.jobs import SendOutcome
 from syndication.sources.collect import CollectReport
 
