@@ -11,7 +11,11 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from aiosmtpd.controller import Controller
 
 _LOCK = ["-o", "DPkg::Lock::Timeout=600"]
 
@@ -52,3 +56,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_smtp(handler: object) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, answering through ``handler``; yields the port."""
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -10,8 +10,7 @@ from email.message import EmailMessage
 from email.policy import default
 
 import pytest
-from aiosmtpd.controller import Controller
-from machine import free_port
+from machine import free_port, running_smtp
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
@@ -63,13 +62,8 @@ class Collecting:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _messenger(port: int) -> SmtpMessenger:

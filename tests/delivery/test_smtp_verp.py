@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import dkim
 import pytest
-from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from machine import free_port
+from machine import running_smtp
 
 from syndication.clock import FixedClock
 from syndication.config import DkimConfig, Secrets, SmtpConfig
@@ -30,13 +29,8 @@ BOUNCES = "bounces@pfalz-rundschau.example"
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _key_pair() -> tuple[str, bytes]:

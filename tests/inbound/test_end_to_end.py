@@ -10,10 +10,9 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from imap_tools import MailBoxUnencrypted, MailMessageFlags
-from machine import free_port
+from machine import running_smtp
 
 from subscribers.model import SubscriberStatus
 from syndication.app import App
@@ -44,13 +43,8 @@ def dovecot() -> Iterator[Dovecot]:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Collecting, int]]:
     handler = Collecting()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _env(tmp_path: Path, smtp_port: int, dovecot: Dovecot) -> dict[str, str]:
