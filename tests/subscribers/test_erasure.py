@@ -7,24 +7,22 @@ digest sent through the ledger to the outbox), so that every place an address ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import Engine, MetaData, select, text
 
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.service import Consent
 from subscribers.store import SubscriberStore
 from syndication.app import App
-from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
-from syndication.store.db import open_engine
 from syndication.testing import make_article
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
@@ -35,41 +33,7 @@ NAME = "Erika Unverwechselbar"
 Invoke = Callable[..., Result]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database the CLI runs on: a SQLite file under var/, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'var' / 'syndication.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def engine_for(store_url: str) -> Iterator[Engine]:
-    created = open_engine(store_url)
-    yield created
-    created.dispose()
-
-
-@pytest.fixture
-def run(tmp_path: Path, store_url: str) -> Invoke:
-    env = {
-        "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
-        "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
-        "SYNDICATION_SITE__OUTBOX_DIR": str(tmp_path / "outbox"),
-        "SYNDICATION_STORE__URL": store_url,
-        "SYNDICATION_SECRET_KEY": SECRET,
-    }
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(
-            cli, ["--config", str(CONFIG), *args], env=env, obj=CliContext(clock=FixedClock(NOW)),
-            standalone_mode=False,
-        )
-
-    return invoke
-
-
-def _journey(settings: Settings, store_url: str, run: Invoke, engine: Engine) -> int:
+def _journey(settings: Settings, store_url: str, store_cli: Invoke, engine: Engine) -> int:
     """Sign-up, confirmation, welcome mail, then a digest to the outbox; returns the subscriber id."""
     configured = settings.model_copy(update={"store": settings.store.model_copy(update={"url": store_url})})
     runtime = Runtime(settings=configured, secrets=Secrets(secret_key=SECRET), clock=FixedClock(NOW))
@@ -90,8 +54,8 @@ def _journey(settings: Settings, store_url: str, run: Invoke, engine: Engine) ->
     articles = ArticleStore(engine)
     for number in (1, 2):
         articles.upsert(make_article(number), NOW)
-    assert 0 == run("digest", "build", "--edition", "daily").return_value
-    sent = run("digest", "send", "--edition", "daily")
+    assert 0 == store_cli("digest", "build", "--edition", "daily").return_value
+    sent = store_cli("digest", "send", "--edition", "daily")
     assert 0 == sent.return_value, sent.output
     return subscriber.id
 
@@ -129,41 +93,41 @@ def _files_holding(folders: list[Path], needle: bytes) -> list[str]:
 
 
 def test_forget_leaves_no_trace_in_database_files_or_logs(
-    run: Invoke, settings: Settings, store_url: str, engine_for: Engine, tmp_path: Path,
+    store_cli: Invoke, settings: Settings, store_url: str, store_engine: Engine, tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """After forget (other case), neither the dump nor var/outbox/public nor the log holds the address."""
-    subscriber_id = _journey(settings, store_url, run, engine_for)
+    subscriber_id = _journey(settings, store_url, store_cli, store_engine)
     needle = ADDRESS.lower()
     folders = [tmp_path / "var", tmp_path / "outbox", tmp_path / "public"]
     # The traces are really there before, so the test can fail.
-    assert needle in _database_text(engine_for).lower()
+    assert needle in _database_text(store_engine).lower()
     assert len(_files_holding([tmp_path / "outbox"], needle.encode())) >= 3
     caplog.set_level(logging.DEBUG)
     caplog.clear()
 
-    result = run("subscribers", "forget", ADDRESS.upper())
+    result = store_cli("subscribers", "forget", ADDRESS.upper())
 
     assert 0 == result.return_value, result.output
-    dump = _database_text(engine_for).lower()
+    dump = _database_text(store_engine).lower()
     assert (0, 0) == (dump.count(needle), dump.count(NAME.lower()))
     assert [] == _files_holding(folders, needle.encode())
     assert needle not in caplog.text.lower()
     assert needle not in result.output.lower()
     # The ledger still knows the edition went to this subscriber id (no resend to a newcomer).
-    with engine_for.connect() as connection:
+    with store_engine.connect() as connection:
         ledger_ids = connection.execute(text("SELECT subscriber_id FROM delivery_recipients")).scalars().all()
     assert subscriber_id in ledger_ids
 
 
-def test_forgotten_address_stays_blocked_for_import(run: Invoke, tmp_path: Path, engine_for: Engine) -> None:
+def test_forgotten_address_stays_blocked_for_import(store_cli: Invoke, tmp_path: Path, store_engine: Engine) -> None:
     """The keyed hash left behind refuses a later import of the address, in any case."""
-    assert 0 == run("subscribers", "add", ADDRESS, "--confirmed").return_value
-    assert 0 == run("subscribers", "forget", ADDRESS).return_value
+    assert 0 == store_cli("subscribers", "add", ADDRESS, "--confirmed").return_value
+    assert 0 == store_cli("subscribers", "forget", ADDRESS).return_value
     source = tmp_path / "back.csv"
     source.write_text(f"email,status,consent_action,consent_at\n{ADDRESS.upper()},active,confirmed,{NOW.isoformat()}\n",
                       encoding="utf-8")
-    result = run("subscribers", "import", str(source), "--consented")
+    result = store_cli("subscribers", "import", str(source), "--consented")
     assert 1 == result.return_value
     assert f"{source}:2: the address was erased (GDPR) and may not be re-imported" in result.stderr
-    assert None is SubscriberStore(engine_for, SECRET).get_by_email(ADDRESS)
+    assert None is SubscriberStore(store_engine, SECRET).get_by_email(ADDRESS)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import email
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import Engine, text
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
-from syndication.cli import CliContext, cli
-from syndication.clock import FixedClock
 from syndication.store.articles import ArticleStore
 from syndication.store.db import open_engine, upgrade
 from syndication.testing import make_article
@@ -26,60 +24,29 @@ NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 Invoke = Callable[..., Result]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'var' / 'syndication.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def db(store_url: str) -> Iterator[Engine]:
-    created = open_engine(store_url)
-    yield created
-    created.dispose()
-
-
-@pytest.fixture
-def run(tmp_path: Path, store_url: str) -> Invoke:
-    env = {
-        "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
-        "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
-        "SYNDICATION_SITE__OUTBOX_DIR": str(tmp_path / "outbox"),
-        "SYNDICATION_STORE__URL": store_url,
-        "SYNDICATION_SECRET_KEY": SECRET,
-    }
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), *args], env=env,
-                                  obj=CliContext(clock=FixedClock(NOW)), standalone_mode=False)
-
-    return invoke
-
-
 def _recipients(outbox: Path) -> list[str]:
     messages = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
     return sorted(m["To"].addresses[0].addr_spec for m in messages)  # type: ignore[attr-defined]
 
 
 def test_newcomer_after_erasing_the_newest_subscriber_gets_the_next_send(
-    run: Invoke, db: Engine, tmp_path: Path
+    store_cli: Invoke, store_engine: Engine, tmp_path: Path
 ) -> None:
     """The 06:00 send reached the newest reader, who is then erased; a newcomer in 18:00 still gets the edition."""
-    articles = ArticleStore(db)
+    articles = ArticleStore(store_engine)
     for number in (1, 2, 3):
         articles.upsert(make_article(number), NOW)
-    store = SubscriberStore(db, SECRET)
+    store = SubscriberStore(store_engine, SECRET)
     store.add("anna@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
     newest = store.add("bert@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
-    assert 0 == run("digest", "build", "--edition", "daily").return_value
-    first = run("digest", "send", "--edition", "daily")
+    assert 0 == store_cli("digest", "build", "--edition", "daily").return_value
+    first = store_cli("digest", "send", "--edition", "daily")
     assert 0 == first.return_value, first.output
     assert ["anna@example.org", "bert@example.org"] == _recipients(tmp_path / "outbox")
 
-    assert 0 == run("subscribers", "forget", "bert@example.org").return_value
-    assert 0 == run("subscribers", "add", "carla@example.org", "--confirmed", "--slot", "18:00").return_value
-    evening = run("digest", "send", "--edition", "daily", "--slot", "18:00")
+    assert 0 == store_cli("subscribers", "forget", "bert@example.org").return_value
+    assert 0 == store_cli("subscribers", "add", "carla@example.org", "--confirmed", "--slot", "18:00").return_value
+    evening = store_cli("digest", "send", "--edition", "daily", "--slot", "18:00")
 
     assert 0 == evening.return_value, evening.output
     newcomer = store.get_by_email("carla@example.org")
