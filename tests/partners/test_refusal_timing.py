@@ -95,13 +95,19 @@ def slow_request_log(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_slow_request_log_does_not_delay_refusals(
     settings: Settings, engine: Engine, clock: FixedClock, slow_request_log: None
 ) -> None:
-    """Recording a revoked key's attempt happens off the response path: a 30 ms write shows in no answer."""
+    """Recording a revoked key's attempt happens off the response path: a 30 ms write shows in no answer.
+
+    Written on the response path, the write would put 30 ms or more between the two medians; off it, they stay
+    within half of that even on a loaded machine (three tries, as a burst of load elsewhere may skew one).
+    """
     runtime = Runtime(settings=with_rate_limit(settings, 1_000_000), secrets=Secrets(secret_key=TEST_SECRET),
                       clock=clock)
     keys = revoked_and_unknown(engine, clock)
+    attempts: list[dict[str, float]] = []
     try:
         with background_server(runtime) as base_url:
-            medians = refusal_medians(base_url, keys, 20, pause=0.05)
+            while len(attempts) < ATTEMPTS and not any(apart(medians) < 15 for medians in attempts):
+                attempts.append(refusal_medians(base_url, keys, 30, pause=0.05))
     finally:
         runtime.close()
-    assert abs(medians["revoked"] - medians["unknown"]) < 5, f"median ms: {medians}"
+    assert any(apart(medians) < 15 for medians in attempts), f"median ms per attempt: {attempts}"
