@@ -149,6 +149,24 @@ class DeliveryFailed(Exception):
         self.accepted = tuple(accepted)
 
 
+def refuse_one(
+    observer: SendObserver | None,
+    refusal: Refusal,
+    where: str,
+    *,
+    accepted: Sequence[Receipt] = (),
+) -> None:
+    """Report that one recipient's message was refused (``where`` says which, without an address).
+
+    With an observer only that recipient fails and the backend goes on with the next; without one (callers
+    that send a batch as a whole) the batch fails as before, keeping the receipts already ``accepted``.
+    """
+    if observer is not None:
+        observer.refused(refusal)
+        return
+    raise DeliveryFailed(f"{where}: {refusal.reason}", retryable=not refusal.permanent, accepted=accepted)
+
+
 def clean_header_value(value: str) -> str:
     """``value`` with control characters (CR/LF above all) replaced by a space, trimmed."""
     return _HEADER_CONTROLS.sub(" ", value).strip()

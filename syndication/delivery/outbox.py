@@ -31,6 +31,7 @@ from syndication.delivery.base import (
     SendObserver,
     clean_batch_headers,
     clean_recipient,
+    refuse_one,
 )
 from syndication.delivery.mime import build_message
 
@@ -114,12 +115,7 @@ class OutboxMessenger:
                 refusal = Refusal(
                     recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True
                 )
-                if observer is None:
-                    raise DeliveryFailed(
-                        f"batch {batch.key}: recipient {number + 1}: {refusal.reason}", retryable=False,
-                        accepted=tuple(receipts),
-                    ) from exc
-                observer.refused(refusal)
+                refuse_one(observer, refusal, f"batch {batch.key}: recipient {number + 1}", accepted=receipts)
                 continue
             try:
                 name = self._place(_file_stem(recipient.message_id), data)

@@ -33,6 +33,7 @@ from syndication.delivery.base import (
     clean_batch_headers,
     clean_recipient,
     recipient_problem,
+    refuse_one,
 )
 from syndication.redact import redact
 
@@ -238,9 +239,8 @@ class SendGridMessenger:
             if problem is None:
                 recipients.append(clean_recipient(recipient))
                 continue
-            if observer is None:
-                raise DeliveryFailed(f"batch {batch.key}: recipient {number + 1}: {problem}", retryable=False)
-            observer.refused(Refusal(recipient.email, problem, permanent=True))
+            refuse_one(observer, Refusal(recipient.email, problem, permanent=True),
+                       f"batch {batch.key}: recipient {number + 1}")
         receipts: list[Receipt] = []
         parts = [tuple(recipients)] if recipients else []
         while parts:

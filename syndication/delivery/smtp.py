@@ -31,6 +31,7 @@ from syndication.delivery.base import (
     SendObserver,
     clean_batch_headers,
     clean_recipient,
+    refuse_one,
 )
 from syndication.delivery.dkim import DkimSigner
 from syndication.delivery.mime import SMTP_POLICY, build_message
@@ -174,12 +175,7 @@ class SmtpMessenger:
                 refusal = Refusal(
                     recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True
                 )
-                if observer is None:
-                    raise DeliveryFailed(
-                        f"batch {batch.key}: recipient {number + 1}: {refusal.reason}", retryable=False,
-                        accepted=receipts,
-                    ) from exc
-                observer.refused(refusal)
+                refuse_one(observer, refusal, f"batch {batch.key}: recipient {number + 1}", accepted=receipts)
                 continue
             if observer is not None and not handed:
                 observer.handed()
@@ -197,12 +193,7 @@ class SmtpMessenger:
                 else:
                     code, reply_bytes = next(iter(exc.recipients.values()))
                     refusal = self._refusal(code, reply_bytes, "RCPT", recipient)
-                if observer is None:
-                    raise DeliveryFailed(
-                        f"recipient {number + 1} of batch {batch.key}: {refusal.reason}",
-                        retryable=not refusal.permanent, accepted=receipts,
-                    ) from exc
-                observer.refused(refusal)
+                refuse_one(observer, refusal, f"batch {batch.key}: recipient {number + 1}", accepted=receipts)
                 continue
             except smtplib.SMTPResponseException as exc:
                 raw = exc.smtp_error
