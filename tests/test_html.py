@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from syndication.html import html_to_text, plain_text
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urljoin
+
+import nh3
+
+from syndication import html
+from syndication.html import html_to_text, plain_text, sanitize_html
 
 
 def test_plain_text_drops_markup_scripts_and_control_characters() -> None:
@@ -16,3 +22,45 @@ def test_plain_text_is_one_line_where_html_to_text_keeps_the_blocks() -> None:
     assert ("Der Rat tagt. Eins Zwei & drei", "Der Rat tagt.\nEins\nZwei & drei") == (
         plain_text(markup), html_to_text(markup)
     )
+
+
+def _reference_sanitize(markup: str, base_url: str | None) -> str:
+    """sanitize_html as it was: an nh3.clean call with its options built per call."""
+    def keep_absolute(tag: str, attribute: str, value: str) -> str | None:
+        if (tag, attribute) in {("a", "href"), ("img", "src"), ("blockquote", "cite"), ("q", "cite")}:
+            value = value.strip()
+            return urljoin(base_url, value) if base_url and not value.split(":", 1)[0].isalpha() else value
+        return value
+
+    return nh3.clean(
+        html.strip_xml_invalid(markup),
+        tags=set(html.ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in html.ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(html.URL_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=keep_absolute,
+    ).strip()
+
+
+def test_sanitize_html_with_one_cleaner_gives_what_a_cleaner_per_call_gave() -> None:
+    """The shared cleaner keeps, drops and makes absolute what per-call options did."""
+    samples = [
+        '<p onclick="x()">A <a href="/b">b</a> <img src="c.jpg" alt="c"> <script>bad()</script></p>',
+        '<blockquote cite="q.html"><p>Q<q cite="https://x.example/">r</q></p></blockquote><!-- note -->',
+        '<table><tr><td colspan="2" style="x">1</td></tr></table><a href="javascript:alert(1)">j</a>',
+        "<p>unclosed <em>emphasis <strong>and</p> stray </div> \x01 text</p>",
+    ]
+    base = "https://www.example.org/politik/artikel/"
+    assert [_reference_sanitize(s, base) for s in samples] == [sanitize_html(s, base) for s in samples]
+    assert [_reference_sanitize(s, None) for s in samples] == [sanitize_html(s) for s in samples]
+
+
+def test_sanitize_html_makes_links_absolute_against_each_threads_own_base() -> None:
+    """Calls in parallel threads each resolve relative links against their own article URL."""
+    def run(number: int) -> str:
+        return sanitize_html('<p><a href="quelle">q</a></p>' * 50, f"https://example.org/{number}/")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(200)))
+    assert [f'<p><a href="https://example.org/{n}/quelle">q</a></p>' * 50 for n in range(200)] == results
