@@ -44,11 +44,35 @@ def install_debian_package(package: str, provides: str, *, timeout: float = 1800
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", *_LOCK, "install", "-y", "--no-install-recommends", package]
     commands = [install] if _has_candidate(package, env) else [["apt-get", *_LOCK, "update"], install]
-    for command in commands:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        if done.returncode != 0:
-            return f"installing {package} failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
+    with _no_service_starts():
+        for command in commands:
+            done = subprocess.run(
+                command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                check=False,
+            )
+            if done.returncode != 0:
+                return f"installing {package} failed: {' '.join(command)}: {done.stderr.strip()[-300:]}"
     return None if present() else f"apt-get installed {package} but {provides} is missing"
+
+
+@contextmanager
+def _no_service_starts() -> Iterator[None]:
+    """Keep a package's install scripts from starting its daemon (nginx on :80, Dovecot on :143).
+
+    Tests start their own servers on free ports; a daemon started by dpkg would outlive the run, take the
+    standard port, and hold on to the descriptors it inherited. ``policy-rc.d`` answering 101 ("action
+    forbidden") is Debian's documented switch for this (invoke-rc.d(8)); one already there is left alone.
+    """
+    policy = Path("/usr/sbin/policy-rc.d")
+    if policy.exists():
+        yield
+        return
+    policy.write_text("#!/bin/sh\n# Written by the syndication test suite while it installs a package.\nexit 101\n")
+    policy.chmod(0o755)
+    try:
+        yield
+    finally:
+        policy.unlink(missing_ok=True)
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--remote-debugging-pipe",
+    # /dev/shm is small in containers; Chromium's renderers crash or stall there.
+    "--disable-dev-shm-usage",
 )
 
 
@@ -39,18 +42,17 @@ class Chromium:
     """One headless browser; use as a context manager."""
 
     def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
-        # Keep our ends away from fds 3 and 4, so wiring the child's 3 and 4 cannot clobber them.
         to_browser_read, self._to_browser = (_high(fd) for fd in os.pipe())
         self._from_browser, from_browser_write = (_high(fd) for fd in os.pipe())
-
-        def wire_pipes() -> None:
-            os.dup2(to_browser_read, 3)
-            os.dup2(from_browser_write, 4)
-
+        # The browser gets its two pipe ends as fds 3 and 4 and no other descriptor of ours: a leaked one (pytest's
+        # copy of the CI log, say) held by a browser helper that outlives the test would keep CI waiting for EOF.
+        # bash (dash knows only fds 0-9) moves the passed fds into place: Popen passes fds only under their own numbers.
+        read_end, write_end = to_browser_read, from_browser_write
+        wire = f'exec "$0" "$@" 3<&{read_end} 4>&{write_end} {read_end}<&- {write_end}>&-'
         self.process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=wire_pipes, close_fds=False,
+            ["/bin/bash", "-c", wire, executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(to_browser_read, from_browser_write), start_new_session=True,
             # The browser is the test's instrument, not code under test: the moved-clock run's libfaketime
             # (LD_PRELOAD) hangs Chromium, so it runs on the real clock.
             env={name: value for name, value in os.environ.items() if name not in ("LD_PRELOAD", "FAKETIME")},
@@ -72,16 +74,15 @@ class Chromium:
         if self.process.poll() is None:
             with contextlib.suppress(DevToolsError, OSError):
                 self.send("Browser.close")
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        # Renderers, the zygote and crashpad live in the browser's own session: end every one of them.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
         for fd in (self._to_browser, self._from_browser):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if self.process.stderr:
-            self.process.stderr.close()
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -116,6 +117,8 @@ class Chromium:
     def wait_for(self, event: str, session: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.timeout
         while True:
+            if time.monotonic() > deadline:
+                raise DevToolsError(f"chromium sent no {event} in time")
             for index, seen in enumerate(self._events):
                 if seen.get("method") == event and seen.get("sessionId") == session:
                     return self._events.pop(index)
