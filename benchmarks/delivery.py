@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from subscribers.model import Frequency, Subscriber, SubscriberStatus  # noqa: E402
 from syndication.clock import SystemClock  # noqa: E402
-from syndication.delivery.base import MessageBody, Recipient, Sender  # noqa: E402
+from syndication.mail.base import MessageBody, Recipient, Sender  # noqa: E402
 
 VARIANTS = ("all", "m3", "m5")
 SECRET = b"benchmark-secret-key-0123456789"

@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from subscribers.model import Subscriber, SubscriberStatus
 from syndication.clock import FixedClock
 from syndication.config import Secrets, load_settings
-from syndication.delivery.base import personalise
 from syndication.digest.compose import render_digest
 from syndication.digest.editions import Edition
 from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import EditionMailer
+from syndication.mail.base import personalise
 from syndication.runtime import Runtime
 from syndication.testing import make_article
 

@@ -33,10 +33,10 @@ from delivery.fakes import FakeMailer, FakeSubscribers, make_options  # noqa: E4
 
 from syndication.clock import FixedClock  # noqa: E402
 from syndication.config import SmtpConfig  # noqa: E402
-from syndication.delivery.base import Sender  # noqa: E402
 from syndication.delivery.ledger import Ledger  # noqa: E402
 from syndication.delivery.send import deliver  # noqa: E402
 from syndication.delivery.smtp import SmtpMessenger  # noqa: E402
+from syndication.mail.base import Sender  # noqa: E402
 from syndication.store.db import open_engine  # noqa: E402
 
 

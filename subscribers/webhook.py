@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from subscribers.addresses import normalise_email
 from subscribers.store import SubscriberStore
 from syndication.errors import InputError
-from syndication.events.model import BounceType, EventKind, SendEvent
+from syndication.mail.events import BounceType, EventKind, SendEvent
 
 log = logging.getLogger(__name__)
 

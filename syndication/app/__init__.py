@@ -31,15 +31,16 @@ from syndication.app.adapters import (
 from syndication.clock import Clock
 from syndication.config import Secrets, Settings
 from syndication.delivery.backends import build_messenger
-from syndication.delivery.base import MessageBody, Messenger
 from syndication.delivery.places import LedgerPlaces
-from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.digest.render import render_transactional
-from syndication.events.clicks import ClickRedirect, ClickTokens
+from syndication.events.clicks import ClickRedirect
 from syndication.events.policy import BouncePolicy, SubscriberSuppressions
 from syndication.events.store import EventStore
 from syndication.inbound.imap import poll_imap
 from syndication.inbound.service import InboundProcessor, InboundReport
+from syndication.mail.base import MessageBody, Messenger
+from syndication.mail.clicks import ClickTokens
+from syndication.mail.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.tokens import TokenSigner, signer_for

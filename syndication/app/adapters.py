@@ -22,12 +22,12 @@ from subscribers.service import Outgoing
 from subscribers.store import BOUNCED, SubscriberStore
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, WebhookConfig
-from syndication.delivery.base import MessageBody, Messenger, Recipient
 from syndication.delivery.erasure import erase_from_delivery
 from syndication.delivery.retry import RetryPolicy
 from syndication.delivery.send import send_single
-from syndication.delivery.verp import mailto_unsubscribe
 from syndication.events.store import forget_subscriber
+from syndication.mail.base import MessageBody, Messenger, Recipient
+from syndication.mail.verp import mailto_unsubscribe
 from syndication.notify import Notifier
 from syndication.store.schema import articles
 from syndication.webhooks.outbox import WebhookOutbox

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from subscribers.store import SubscriberStore
 from syndication.app.adapters import StoreBounces, StoreRecipients
 from syndication.delivery.backends import build_messenger
-from syndication.delivery.base import Messenger
 from syndication.delivery.brake import Brake
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import SendReport, deliver, options_for
@@ -27,6 +26,7 @@ from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import EditionMailer
 from syndication.errors import SyndicationError, UsageError
 from syndication.events.brake import CounterBrake
+from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.writers import AtomicFileWriter

@@ -13,13 +13,13 @@ import click
 from subscribers.model import Subscriber, SubscriberStatus
 from subscribers.store import SubscriberStore
 from syndication.app.editions import build_edition, draft_edition
-from syndication.delivery.base import Batch, personalise
-from syndication.delivery.mime import build_message, encoded_body
 from syndication.digest.archive import publish_archive
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
 from syndication.digest.editions import edition_id
 from syndication.digest.personalize import EditionMailer
 from syndication.errors import EXIT_OK, InputError, UsageError
+from syndication.mail.base import Batch, personalise
+from syndication.mail.mime import build_message, encoded_body
 from syndication.runtime import Runtime
 from syndication.writers import AtomicFileWriter
 

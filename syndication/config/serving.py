@@ -16,6 +16,15 @@ class PartnersConfig(Section):
     copyright_holder: str = "Pfalz-Rundschau GmbH"
     rate_limit_per_minute: int = Field(default=60, ge=1)
     page_limit: int = Field(default=50, ge=1, le=500)
+    # Long-poll (?wait=): how often the one shared check asks the database for new versions.
+    longpoll_check_seconds: float = Field(default=0.5, gt=0, le=10)
+    # Push (`partners push NAME URL`): time-out per POST, backoff with jitter, giving up after a day.
+    push_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    push_backoff_base_seconds: float = Field(default=30, gt=0)
+    push_backoff_max_seconds: float = Field(default=3600, gt=0)
+    push_give_up_hours: float = Field(default=24, gt=0)
+    # http:// push endpoints on loopback addresses (tests, a receiver on the same machine); otherwise https only.
+    push_allow_loopback_http: bool = False
 
 
 class SchedulerConfig(Section):
@@ -27,6 +36,8 @@ class SchedulerConfig(Section):
     collect_interval_seconds: float | None = Field(default=None, gt=0)
     # How often pending outgoing webhooks are posted.
     webhooks_interval_seconds: float = Field(default=30, gt=0)
+    # How often partner versions are recorded and pushes posted (partners with a push endpoint).
+    partner_push_interval_seconds: float = Field(default=15, gt=0)
 
 
 class ServeConfig(Section):

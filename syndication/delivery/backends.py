@@ -6,11 +6,11 @@ import httpx
 
 from syndication.clock import Clock, SystemClock
 from syndication.config import DeliveryConfig, Secrets, Settings
-from syndication.delivery.base import Messenger, Sender
 from syndication.delivery.outbox import OutboxMessenger
 from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.smtp import SmtpMessenger
 from syndication.errors import ConfigError
+from syndication.mail.base import Messenger, Sender
 
 
 def configured_sender(delivery: DeliveryConfig) -> Sender:

@@ -22,7 +22,7 @@ from email.errors import MessageError
 from pathlib import Path
 
 from syndication.clock import Clock
-from syndication.delivery.base import (
+from syndication.mail.base import (
     Batch,
     DeliveryFailed,
     Receipt,
@@ -33,7 +33,7 @@ from syndication.delivery.base import (
     clean_recipient,
     refuse_one,
 )
-from syndication.delivery.mime import build_message
+from syndication.mail.mime import build_message
 
 INDEX_NAME = "index.jsonl"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from syndication.config import DeliveryConfig
-from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Refusal, SendObserver
+from syndication.mail.base import Batch, DeliveryFailed, Messenger, Receipt, Refusal, SendObserver
 from syndication.redact import redact
 
 log = logging.getLogger(__name__)

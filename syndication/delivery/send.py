@@ -29,7 +29,6 @@ from tqdm import tqdm
 from subscribers.model import Frequency, Subscriber
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, EditionConfig
-from syndication.delivery.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.delivery.brake import Brake, pause_reason, pause_run
 from syndication.delivery.doubt import settle
 from syndication.delivery.ledger import DEFAULT_LEASE, Ledger, RunRow, Worker
@@ -37,6 +36,7 @@ from syndication.delivery.retry import RetryPolicy, send_with_retries
 from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.errors import DeliveryError, UsageError
+from syndication.mail.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.redact import redact
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from syndication.config import SendgridConfig
-from syndication.delivery.base import (
+from syndication.mail.base import (
     Batch,
     DeliveryFailed,
     Receipt,

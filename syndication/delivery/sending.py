@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from subscribers.model import Subscriber
-from syndication.delivery.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
 from syndication.delivery.ledger import BatchRow, Ledger, ReceiptWriter, RunRow, Worker, claim_is_live
 from syndication.delivery.retry import send_with_retries
 from syndication.delivery.statuses import BatchStatus, RecipientStatus
+from syndication.mail.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
 from syndication.redact import redact
 
 if TYPE_CHECKING:

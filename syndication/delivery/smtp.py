@@ -6,7 +6,7 @@ links. The connection is opened once and reused for every message of every batch
 the server drops it, the messenger reconnects once and carries on.
 
 With ``[delivery.smtp] bounce_address`` each message has its own envelope sender (VERP, see
-:mod:`syndication.delivery.verp`), so that ``syndication inbound`` maps a bounce back to its
+:mod:`syndication.mail.verp`), so that ``syndication inbound`` maps a bounce back to its
 edition and subscriber; with ``[delivery.dkim] selector`` each message is DKIM-signed.
 """
 
@@ -21,7 +21,8 @@ from email.errors import MessageError
 
 from syndication.clock import Clock
 from syndication.config import DkimConfig, Secrets, SmtpConfig
-from syndication.delivery.base import (
+from syndication.delivery.dkim import DkimSigner
+from syndication.mail.base import (
     Batch,
     DeliveryFailed,
     Receipt,
@@ -33,9 +34,8 @@ from syndication.delivery.base import (
     clean_recipient,
     refuse_one,
 )
-from syndication.delivery.dkim import DkimSigner
-from syndication.delivery.mime import SMTP_POLICY, build_message
-from syndication.delivery.verp import VerpCodec
+from syndication.mail.mime import SMTP_POLICY, build_message
+from syndication.mail.verp import VerpCodec
 from syndication.redact import redact
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from syndication.delivery.base import Batch, DeliveryFailed, Receipt, SendObserver, apply_substitutions
 from syndication.delivery.sendgrid import MAX_CATEGORIES, MAX_PERSONALIZATIONS, RESERVED_HEADERS
 from syndication.delivery.testing_account import FakeAccount
+from syndication.mail.base import Batch, DeliveryFailed, Receipt, SendObserver, apply_substitutions
 from syndication.testing import LoopbackServer
 
 SUBSTITUTIONS_LIMIT = 10_000

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from syndication.config import Settings
-from syndication.delivery.base import MessageBody, apply_substitutions
-from syndication.delivery.mime import encoded_body
 from syndication.digest.editions import Edition
 from syndication.digest.ordering import group_by_category, primary_category
 from syndication.digest.render import render_mjml_pair
 from syndication.feeds.content import web_url
 from syndication.html import html_to_text, sanitize_html
+from syndication.mail.base import MessageBody, apply_substitutions
+from syndication.mail.mime import encoded_body
 from syndication.model import Article
 from syndication.paths import TEMPLATES_DIR, template_search_path
 from syndication.templates import german_date

@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from subscribers.model import Subscriber
-from syndication.delivery.base import MessageBody, Recipient, Sender
-from syndication.delivery.verp import mailto_unsubscribe
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
-from syndication.events.clicks import ClickTokens, link_maker
+from syndication.mail.base import MessageBody, Recipient, Sender
+from syndication.mail.clicks import ClickTokens, link_maker
+from syndication.mail.verp import mailto_unsubscribe
 from syndication.model import Article
 from syndication.tokens import Purpose, signer_for
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import mjml
 
-from syndication.delivery.base import MessageBody
 from syndication.errors import TemplateError
 from syndication.html import strip_xml_invalid
+from syndication.mail.base import MessageBody
 from syndication.paths import TEMPLATES_DIR, template_search_path
 from syndication.templates import render_template, template_exports
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from subscribers.model import SubscriberStatus
 from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
 from subscribers.tables import subscribers
-from syndication.events.model import BounceType, EventKind, SendEvent
+from syndication.mail.events import BounceType, EventKind, SendEvent
 from syndication.notify import NoNotifier, Notifier
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from syndication.events.model import BounceType, EventKind, SendEvent
 from syndication.events.policy import Action, BouncePolicy, Suppressions
 from syndication.events.tables import send_click_counts, send_event_marks, send_events, send_report_counts
+from syndication.mail.events import BounceType, EventKind, SendEvent
 
 log = logging.getLogger(__name__)
 

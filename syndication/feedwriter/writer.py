@@ -28,10 +28,11 @@ item and :meth:`~FeedWriter.entry_key` and reused by every feed of the build tha
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -180,7 +181,7 @@ class FeedWriter(Generic[T]):
                 # Feed metadata must come before the entries: next to the other feed links.
                 root.findall(f"{{{ATOM_NS}}}link")[-1].addnext(_link(head.hub, "hub"))
         else:
-            root = self._declare(etree.fromstring(generator.rss_str(pretty=False)), feed_format)
+            root = self._declare(_rss_tree(generator), feed_format)
             parent = _channel(root)
             _fix_rss_channel(parent, head)
         self.add_root_elements(parent, feed_format)
@@ -199,12 +200,12 @@ class FeedWriter(Generic[T]):
     def _generator(self, head: FeedHead, updated: datetime, feed_format: FeedFormat) -> FeedGenerator:
         atom = feed_format is FeedFormat.ATOM
         generator = FeedGenerator()
-        generator.load_extension("dc", atom=False, rss=True)
+        _load_extension(generator, "dc", atom=False, rss=True)
         if not atom:
-            generator.load_extension("syndication", atom=False, rss=True)
+            _load_extension(generator, "syndication", atom=False, rss=True)
         if self.uses_media_rss(feed_format):
             # Declares the media namespace on the root; the elements themselves come from a hook.
-            generator.load_extension("media", atom=True, rss=True)
+            _load_extension(generator, "media", atom=True, rss=True)
         generator.id(head.id)
         generator.title(head.title)
         generator.description(head.subtitle or head.title)
@@ -263,13 +264,52 @@ class FeedWriter(Generic[T]):
                 _fix_atom_entry(element, entry, head.language)
                 self.add_item_elements(element, item, feed_format)
             return cut_out(root, root, elements, _ATOM_CLOSE, b"  <entry")
-        root = self._declare(etree.fromstring(generator.rss_str(pretty=False)), feed_format)
+        root = self._declare(_rss_tree(generator), feed_format)
         channel = _channel(root)
         elements = list(channel.iterfind("item"))
         for element, (item, entry) in zip(elements, entries, strict=True):
             _fix_rss_item(element, entry)
             self.add_item_elements(element, item, feed_format)
         return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
+
+
+# feedgen's load_extension looks for a module "feedgen.ext.<name>_entry" on every call, and the
+# failing import searches sys.path each time: the classes it finds are resolved once here and
+# registered as load_extension would register them.
+_EXTENSIONS: dict[str, tuple[Any, Any]] = {}
+
+
+def _extension_classes(name: str) -> tuple[Any, Any]:
+    found = _EXTENSIONS.get(name)
+    if found is None:
+        class_name = name[0].upper() + name[1:]
+        feed_module = importlib.import_module(f"feedgen.ext.{name}")
+        try:
+            entry_module = importlib.import_module(f"feedgen.ext.{name}_entry")
+        except ImportError:
+            entry_module = feed_module
+        found = (
+            getattr(feed_module, f"{class_name}Extension"),
+            getattr(entry_module, f"{class_name}EntryExtension", None),
+        )
+        _EXTENSIONS[name] = found
+    return found
+
+
+def _load_extension(generator: FeedGenerator, name: str, *, atom: bool, rss: bool) -> None:
+    """``generator.load_extension(name, atom, rss)`` without its import look-ups on every call."""
+    feed_class, entry_class = _extension_classes(name)
+    generator.register_extension(name, feed_class, entry_class, atom, rss)
+
+
+def _rss_tree(generator: FeedGenerator) -> etree._Element:
+    """The RSS document feedgen builds, as the tree ``rss_str`` would serialise.
+
+    Its elements are in the namespaces they are written in (unlike Atom's, which feedgen
+    puts in the Atom namespace through an ``xmlns`` attribute, so Atom goes through text).
+    """
+    root, _document = generator._create_rss()
+    return root
 
 
 def _person(person: Person) -> dict[str, str]:

@@ -24,8 +24,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from flufl.bounce import all_failures
 
-from syndication.delivery.verp import VerpCodec, VerpId
-from syndication.events.model import BounceType, EventKind, SendEvent
+from syndication.mail.events import BounceType, EventKind, SendEvent
+from syndication.mail.verp import VerpCodec, VerpId
 
 PROVIDER_BOUNCE = "smtp"
 PROVIDER_MAILTO = "mailto"

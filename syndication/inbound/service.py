@@ -1,6 +1,6 @@
 """Reading inbound mail into send events: the IMAP poll and the LMTP/SMTP receiver share one processor.
 
-Each mail becomes at most one :class:`~syndication.events.model.SendEvent`, handed to the event
+Each mail becomes at most one :class:`~syndication.mail.events.SendEvent`, handed to the event
 store, which keeps it once (by the mail's Message-ID) and applies the bounce, complaint and
 unsubscribe policy. A mail read twice (a second poll, a crash before it was flagged, the same
 mail by IMAP and by LMTP) is therefore applied once.
@@ -16,10 +16,10 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from syndication.clock import Clock
-from syndication.delivery.verp import VerpCodec
 from syndication.errors import ConfigError
-from syndication.events.model import SendEvent
 from syndication.inbound.parse import parse
+from syndication.mail.events import SendEvent
+from syndication.mail.verp import VerpCodec
 
 log = logging.getLogger(__name__)
 

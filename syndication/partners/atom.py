@@ -2,7 +2,8 @@
 
 Entries carry the partner's rights statement and image credits; summary-only partners
 get no ``<content>``. In a paged answer (``since`` given) a retracted article becomes an
-RFC 6721 ``at:deleted-entry`` tombstone and an RFC 5005 ``next`` link points on.
+RFC 6721 ``at:deleted-entry`` tombstone with its reason (``at:comment``: the source's note, or
+a plain "withdrawn") and an RFC 5005 ``next`` link points on.
 
 How an article reads as an entry is the site feeds' business: it comes in through
 :class:`EntriesFor` (the app plugs in the feeds' ``ArticleEntries.for_partner``).
@@ -24,6 +25,8 @@ from syndication.partners.model import Partner, Terms
 from syndication.partners.ninjs import timestamp
 
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
+# The reason a tombstone gives when the source gave none, in the feed's language.
+WITHDRAWN = {"de": "Vom Verlag zurückgezogen.", "en": "Withdrawn by the publisher."}
 
 
 class ArticleEntries(Protocol):
@@ -52,12 +55,14 @@ class PartnerFeed(FeedWriter[Article]):
         authority: str,
         retracted: Sequence[Article] = (),
         next_url: str | None = None,
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         self._head = head
         self.entries = entries
         self.authority = authority
         self.retracted = tuple(retracted)
         self.next_url = next_url
+        self.reasons = dict(reasons or {})
 
     def head(self, feed_format: FeedFormat) -> FeedHead:
         return self._head
@@ -87,6 +92,9 @@ class PartnerFeed(FeedWriter[Article]):
                 when=timestamp(article.updated),
             )
             etree.SubElement(tombstone, f"{{{ATOM_NS}}}link", rel="alternate", href=strip_xml_invalid(article.url))
+            default = WITHDRAWN.get((self._head.language or "en").split("-")[0].lower(), WITHDRAWN["en"])
+            comment = etree.SubElement(tombstone, f"{{{TOMBSTONE_NS}}}comment")
+            comment.text = strip_xml_invalid(plain_text(self.reasons.get(article.id) or "") or default)
 
 
 def render_partner_atom(
@@ -99,10 +107,12 @@ def render_partner_atom(
     site_title: str,
     language: str,
     next_url: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> bytes:
     """A full-content (or summary-only) Atom feed of ``articles`` in the order given.
 
-    Retracted articles become tombstones; ``next_url`` (a paged answer) is linked as ``next``.
+    Retracted articles become tombstones (``reasons``: why, by article id); ``next_url`` (a paged
+    answer) is linked as ``next``.
     """
     authority = urlsplit(terms.publisher_url).hostname or "localhost"
     entries = entries_for(authority, language, full_content=not terms.summary_only, rights=terms.usage_terms)
@@ -119,5 +129,5 @@ def render_partner_atom(
     )
     published = [article for article in articles if article.status == Status.PUBLISHED]
     retracted = [article for article in articles if article.status != Status.PUBLISHED]
-    feed = PartnerFeed(head, entries, authority, retracted, next_url)
+    feed = PartnerFeed(head, entries, authority, retracted, next_url, reasons)
     return feed.write(FeedFormat.ATOM, published)

@@ -27,6 +27,8 @@ class Partner:
     created_at: datetime | None = None
     key_created_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Days the partner may keep an item online (ninjs ``expires``); None: the contract sets no limit.
+    reuse_days: int | None = None
 
     @property
     def active(self) -> bool:
@@ -54,6 +56,7 @@ class Partner:
             attribution=self.attribution if self.attribution is not None else partners.attribution,
             summary_only=self.summary_only,
             embargo_minutes=self.embargo_minutes,
+            reuse_days=self.reuse_days,
         )
 
 
@@ -70,6 +73,7 @@ class Terms:
     attribution: str
     summary_only: bool = False
     embargo_minutes: int = 0
+    reuse_days: int | None = None
 
     @property
     def usage_terms(self) -> str:

@@ -12,6 +12,7 @@ character reaches them, whatever the article holds.
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from syndication.feeds.content import web_url
 from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
+from syndication.partners.versions import CANCELED, USABLE, WITHHELD, ItemVersion
 
 NINJS_VERSION = "3.1"
 NINJS_SCHEMA_URI = "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#"
@@ -129,11 +131,24 @@ def _subjects(article: Article) -> list[dict[str, Any]]:
     return subjects
 
 
-def picture(image: Image, terms: Terms, language: str, base_url: str | None = None) -> dict[str, Any]:
-    """The lead image as an associated ninjs picture with its rendition(s)."""
-    rendition: dict[str, Any] = {"name": "original", "href": as_uri(absolute_url(image.url, base_url))}
+def _image_type(image: Image) -> str | None:
     if image.mime_type:
-        rendition["contentType"] = image.mime_type
+        return image.mime_type
+    guessed, _ = mimetypes.guess_type(urlsplit(image.url).path)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+def picture(image: Image, terms: Terms, language: str, base_url: str | None = None) -> dict[str, Any]:
+    """The lead image as an associated ninjs picture with its rendition(s).
+
+    Each rendition says what it is (MIME type, width, height, size in bytes where known) and, for an
+    AI-generated image, the disclosure in its title, so that a rendition taken on its own still carries it;
+    the picture has the partner's rights (``usageTerms``, ``rightsInfo``) and the digital source type.
+    """
+    rendition: dict[str, Any] = {"name": "original", "href": as_uri(absolute_url(image.url, base_url))}
+    content_type = _image_type(image)
+    if content_type:
+        rendition["contentType"] = content_type
     if image.width:
         rendition["width"] = image.width
     if image.height:
@@ -143,8 +158,10 @@ def picture(image: Image, terms: Terms, language: str, base_url: str | None = No
     alt = plain_text(image.alt)
     caption = plain_text(image.caption)
     credit = plain_text(image.credit)
-    if alt:
-        rendition["title"] = alt
+    disclosure = AI_DISCLOSURE.get(language.split("-")[0].lower(), AI_DISCLOSURE["en"]) if image.ai_generated else ""
+    title = " – ".join(part for part in (alt, disclosure) if part)
+    if title:
+        rendition["title"] = title
     item: dict[str, Any] = {
         "name": LEAD_IMAGE_NAME,
         "rel": LEAD_IMAGE_NAME,
@@ -157,9 +174,8 @@ def picture(image: Image, terms: Terms, language: str, base_url: str | None = No
     descriptions = []
     if alt:
         descriptions.append(_text(alt, "alt"))
-    if image.ai_generated:
-        label = AI_DISCLOSURE.get(language.split("-")[0].lower(), AI_DISCLOSURE["en"])
-        descriptions.append(_text(label, "disclosure"))
+    if disclosure:
+        descriptions.append(_text(disclosure, "disclosure"))
         item["digitalSourceType"] = dict(AI_GENERATED)
     if descriptions:
         item["descriptions"] = descriptions
@@ -167,17 +183,27 @@ def picture(image: Image, terms: Terms, language: str, base_url: str | None = No
         # ninjs has no credit line of its own: "by" names the creator of the picture.
         item["by"] = credit
     item["usageTerms"] = plain_text(terms.usage_terms)
+    if terms.licence_url:
+        item["rightsInfo"] = {"linkedRights": as_uri(terms.licence_url)}
     item["renditions"] = [rendition]
     return item
 
 
-def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
+def to_ninjs(article: Article, terms: Terms, version: ItemVersion | None = None) -> dict[str, Any]:
     """The ninjs 3.1 item of ``article`` as ``terms`` allow it to be republished.
 
-    A retracted article becomes a ``canceled`` item that still names the story but carries
-    no text or picture to republish.
+    ``version``: the version of the partners' log this item is (its number, ``pubStatus``, editorial
+    note, time); without one, the article's own. A ``canceled`` item (withdrawn) still names the story
+    but carries no text or picture to republish; a ``withheld`` one (publication still ahead) neither,
+    only when it may be used (``embargoedUntil``): its content comes as the next version.
     """
-    retracted = article.status == Status.RETRACTED
+    if version is None:
+        status = CANCELED if article.status == Status.RETRACTED else USABLE
+        number, created, note, embargoed_until = article.version, article.updated, None, None
+    else:
+        status, number, created = version.pub_status, version.version, version.version_created
+        note, embargoed_until = version.note, version.embargoed_until
+    retracted = status in (CANCELED, WITHHELD)
     # Only http(s) pictures and sources are passed on: partners put these URIs into src/href attributes.
     image = article.image if article.image and web_url(article.image.url, article.url) else None
     item: dict[str, Any] = {
@@ -186,15 +212,23 @@ def to_ninjs(article: Article, terms: Terms) -> dict[str, Any]:
         "type": "text",
         "representationType": "partial" if terms.summary_only or retracted else "full",
         "profile": "text-photo" if image and not retracted else "text-only",
-        "version": str(article.version),
+        "version": str(number),
         "firstCreated": timestamp(article.published),
-        "versionCreated": timestamp(article.updated),
-        "pubStatus": "canceled" if retracted else "usable",
+        "versionCreated": timestamp(created),
+        "pubStatus": status,
         "language": article.language,
         "headlines": [_text(plain_text(article.title) or article.id, "main")],
     }
+    if note:
+        item["edNote"] = plain_text(note)
+    embargo_ends = [moment for moment in (embargoed_until,) if moment is not None]
     if terms.embargo_minutes > 0:
-        item["embargoedUntil"] = timestamp(article.published + timedelta(minutes=terms.embargo_minutes))
+        embargo_ends.append(article.published + timedelta(minutes=terms.embargo_minutes))
+    if embargo_ends:
+        item["embargoedUntil"] = timestamp(max(embargo_ends))
+    if terms.reuse_days and status == USABLE:
+        # The contract limits reuse: the partner takes the item down after this.
+        item["expires"] = timestamp(article.published + timedelta(days=terms.reuse_days))
     if not retracted:
         teaser = plain_text(article.teaser)
         if teaser:

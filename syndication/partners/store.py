@@ -90,6 +90,7 @@ def _partner(row: Row) -> Partner:  # type: ignore[type-arg]
         created_at=row.created_at,
         key_created_at=row.key_created_at,
         revoked_at=row.revoked_at,
+        reuse_days=row.reuse_days,
     )
 
 
@@ -112,6 +113,7 @@ class PartnerStore:
         rights_text: str | None = None,
         licence_url: str | None = None,
         attribution: str | None = None,
+        reuse_days: int | None = None,
     ) -> NewKey:
         """Store a new partner and return it with its key (shown once, only its hash is kept)."""
         name = name.strip()
@@ -119,6 +121,8 @@ class PartnerStore:
             raise UsageError(f"partner name: 1 to {MAX_NAME_LENGTH} characters, not {name!r}")
         if embargo_minutes < 0:
             raise UsageError(f"--embargo: minutes after publication (0 or more), not {embargo_minutes}")
+        if reuse_days is not None and reuse_days < 1:
+            raise UsageError(f"--reuse-days: days after publication (1 or more), not {reuse_days}")
         key = generate_key()
         values = {
             "name": name,
@@ -134,6 +138,7 @@ class PartnerStore:
             "created_at": now,
             "key_created_at": now,
             "revoked_at": None,
+            "reuse_days": reuse_days,
         }
         try:
             with self.engine.begin() as connection:

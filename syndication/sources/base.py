@@ -16,10 +16,12 @@ from syndication.model import Article, Author, Image, Status, article_id
 
 @dataclass(frozen=True)
 class Fetched:
-    """An article read from the source; ``fingerprint`` lets the next collect skip it cheaply."""
+    """An article read from the source; ``fingerprint`` lets the next collect skip it cheaply; ``note``
+    is the source's editorial note on this version (a correction, a withdrawal), for partners."""
 
     article: Article
     fingerprint: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

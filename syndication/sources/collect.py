@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from syndication.clock import Clock
 from syndication.config import Settings
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 CHUNK = 500
 
 
+class ChangeListener(Protocol):
+    """Told after every collect (the partners record their item versions): ``notes`` are the sources'
+    editorial notes by article id. Declared here so that the sources import no listener."""
+
+    def articles_changed(self, notes: Mapping[str, str]) -> None: ...
+
+
 @dataclass
 class CollectReport:
     created: list[str] = field(default_factory=list)
@@ -27,6 +35,8 @@ class CollectReport:
     retracted: list[str] = field(default_factory=list)
     unchanged: int = 0
     errors: list[SyndicationError] = field(default_factory=list)
+    # Editorial notes the sources gave, by article id.
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -87,6 +97,8 @@ def collect_source(
             if isinstance(event, Fetched):
                 seen.add(event.article.external_id)
                 pending.append((event.article, event.fingerprint))
+                if event.note:
+                    report.notes[event.article.id] = event.note
                 if len(pending) >= CHUNK:
                     flush()
             elif isinstance(event, Unchanged):
@@ -116,15 +128,19 @@ def collect_all(
     settings: Settings,
     clock: Clock,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    listener: ChangeListener | None = None,
 ) -> CollectReport:
     """Collect every source; a failing source or input never stops the others.
 
-    ``progress(1, None)`` is called for each item a source yields (the total is not known ahead).
+    ``progress(1, None)`` is called for each item a source yields (the total is not known ahead);
+    ``listener`` hears of the collect when it is done (also when nothing changed: time moves on).
     """
     report = CollectReport()
     for source in sources:
         collect_source(source, store, settings, clock, report, progress)
     log.info("collect: %s", report.summary())
+    if listener is not None:
+        listener.articles_changed(report.notes)
     return report
 
 
@@ -134,8 +150,9 @@ def run_collect(
     clock: Clock,
     sources: Sequence[Source] | None = None,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    listener: ChangeListener | None = None,
 ) -> CollectReport:
-    """Collect from the configured sources (or the given ones)."""
+    """Collect from the configured sources (or the given ones); ``listener`` hears of it when done."""
     if sources is None:
         sources = build_sources(settings)
-    return collect_all(sources, store, settings, clock, progress)
+    return collect_all(sources, store, settings, clock, progress, listener)

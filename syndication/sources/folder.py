@@ -6,7 +6,8 @@ reads them; a change of the anatomy config re-parses everything.
 
 Front matter keys: id, title, slug, url, published (or date), updated, status, language,
 author {name, portrait, url}, image {url, alt, caption, credit, ai_generated, width,
-height, mime_type}, categories, regions, priority, author_quote, teaser.
+height, mime_type}, categories, regions, priority, author_quote, teaser, note (an editorial
+note to partners: why this version, e.g. a correction or a withdrawal).
 Files and folders whose names start with ``.`` or ``_`` are skipped (drafts, notes).
 """
 
@@ -43,14 +44,17 @@ from syndication.sources.base import (
     reading_fingerprint,
 )
 
+# What reading one file gives: the article, whether it is a draft, the editorial note.
+_Parsed = tuple[Article, bool, str | None]
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 # Bumped when this module reads files differently, so that stored fingerprints go stale.
 PARSER_VERSION = "2"
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 # "draft" is accepted too: a draft is not collected, and a stored article that became a
-# draft again is marked retracted (unpublished), never deleted.
-STATUSES = ("published", "retracted", "draft")
+# draft again is marked retracted (unpublished), never deleted. "withdrawn" and "killed" retract
+# too (partners get a canceled version, with the front matter's ``note`` as its reason).
+STATUSES = ("published", "retracted", "draft", "withdrawn", "killed")
 
 
 def _settings_digest(source: SourceConfig, context: SourceContext) -> str:
@@ -232,7 +236,7 @@ class FolderSource:
             if isinstance(result, BadField):
                 yield Failed(item.fallback_id, result.at(str(path)))
                 continue
-            article, draft = result
+            article, draft, note = result
             if draft and article.external_id not in context.known:
                 continue
             if article.external_id in ids_seen:
@@ -241,9 +245,9 @@ class FolderSource:
                 yield Failed(item.fallback_id, error)
                 continue
             ids_seen[article.external_id] = item.relative
-            yield Fetched(article, item.fingerprint)
+            yield Fetched(article, item.fingerprint, note)
 
-    def _parse_all(self, tasks: list[_Task], context: SourceContext) -> Iterator[tuple[Article, bool] | BadField]:
+    def _parse_all(self, tasks: list[_Task], context: SourceContext) -> Iterator[_Parsed | BadField]:
         """Each task's article (and whether it is a draft) or what is wrong with it, in order."""
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if workers < 2 or len(tasks) < PARALLEL_FROM:
@@ -261,12 +265,12 @@ class FolderSource:
 
     def read(self, path: Path, relative: str, context: SourceContext) -> Article | None:
         """The article in ``path``; None for a draft never stored. Raises BadField naming the field."""
-        article, draft = self._read(path, relative, context.site, context.anatomy)
+        article, draft, _note = self._read(path, relative, context.site, context.anatomy)
         if draft and article.external_id not in context.known:
             return None
         return article
 
-    def _read(self, path: Path, relative: str, site: SiteConfig, anatomy: AnatomyConfig) -> tuple[Article, bool]:
+    def _read(self, path: Path, relative: str, site: SiteConfig, anatomy: AnatomyConfig) -> _Parsed:
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -301,8 +305,9 @@ class FolderSource:
 
     def _article(
         self, meta: dict[str, Any], body: str, path: Path, relative: str, site: SiteConfig, anatomy: AnatomyConfig
-    ) -> tuple[Article, bool]:
-        """The article and whether it is a draft (stored as retracted when it was stored before)."""
+    ) -> _Parsed:
+        """The article, whether it is a draft (stored as retracted when it was stored before) and the
+        editorial note (``note``) that goes with this version to partners."""
         title = _text(meta, "title")
         if not title:
             raise BadField("title", "missing: every article needs a title")
@@ -358,7 +363,7 @@ class FolderSource:
             body_html=parsed.body_html,
             priority=priority,
         )
-        return article, status_text == "draft"
+        return article, status_text == "draft", _text(meta, "note")
 
 
 @dataclass(frozen=True)
@@ -390,7 +395,7 @@ def _markdown(body: str) -> str:
 
 def _parse_file(
     source: FolderSource, task: _Task, site: SiteConfig, anatomy: AnatomyConfig
-) -> tuple[Article, bool] | BadField:
+) -> _Parsed | BadField:
     try:
         return source._read(Path(task.path), task.relative, site, anatomy)
     except BadField as bad:
@@ -405,7 +410,7 @@ def _start_worker(config: SourceConfig, path: Path, site: SiteConfig, anatomy: A
     _WORKER = (FolderSource(config, path), site, anatomy)
 
 
-def _parse_in_worker(task: _Task) -> tuple[Article, bool] | BadField:
+def _parse_in_worker(task: _Task) -> _Parsed | BadField:
     assert _WORKER is not None
     source, site, anatomy = _WORKER
     return _parse_file(source, task, site, anatomy)

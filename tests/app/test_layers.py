@@ -11,11 +11,11 @@ import syndication
 
 ROOT = Path(syndication.__file__).resolve().parent.parent
 PACKAGES = ("syndication", "subscribers")
-# What subscribers/ may use: the core. events.model is the send-event value every source of events shares.
+# What subscribers/ may use: the core. mail holds the send-event value every source of events shares.
 CORE = (
     "syndication.clock", "syndication.config", "syndication.errors", "syndication.redact", "syndication.tokens",
     "syndication.notify", "syndication.store", "syndication.ratelimit", "syndication.paths", "syndication.model",
-    "syndication.html", "syndication.templates", "syndication.events.model",
+    "syndication.html", "syndication.templates", "syndication.mail",
 )
 # The sign-up pages still take the runtime: the lead finishes them after the template work (issue 13).
 NOT_YET = ("subscribers.routes", "subscribers.signup")

@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from delivery.fakes import FakeMailer, FakeSubscribers, make_options
 from syndication.clock import FixedClock
 from syndication.config import SendgridConfig, SmtpConfig
-from syndication.delivery.base import Messenger, Sender
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.outbox import OutboxMessenger
 from syndication.delivery.send import deliver
 from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.smtp import SmtpMessenger
+from syndication.mail.base import Messenger, Sender
 from syndication.store.db import open_engine
 
 SENDER = Sender("newsletter@pfalz-rundschau.example")

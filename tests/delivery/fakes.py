@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from subscribers.model import Frequency, Subscriber, SubscriberStatus
 from syndication.clock import FixedClock
-from syndication.delivery.base import MessageBody, Recipient
 from syndication.delivery.ledger import DEFAULT_LEASE
 from syndication.delivery.retry import RetryPolicy
 from syndication.delivery.send import SendOptions, Throttle
+from syndication.mail.base import MessageBody, Recipient
 
 GREETING = "%%mk:greeting%%"
 UNSUBSCRIBE = "%%mk:unsubscribe%%"

@@ -25,12 +25,12 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.delivery.base import Sender
 from syndication.delivery.doubt import doubts
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.outbox import OutboxMessenger
 from syndication.delivery.send import deliver
 from syndication.delivery.testing import FakeSendGrid, WebhookPoster
+from syndication.mail.base import Sender
 from syndication.runtime import Runtime
 from syndication.store.db import open_engine
 from syndication.testing import live_server

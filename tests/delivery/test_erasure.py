@@ -7,11 +7,11 @@ from pathlib import Path
 from sqlalchemy import Engine, MetaData, select
 
 from syndication.clock import FixedClock
-from syndication.delivery.base import Sender
 from syndication.delivery.erasure import erase_from_delivery
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.outbox import OutboxMessenger, read_index
 from syndication.delivery.send import deliver
+from syndication.mail.base import Sender
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
 

@@ -11,10 +11,10 @@ from unittest import mock
 from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
-from syndication.delivery.base import Batch, Sender
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.outbox import OutboxMessenger, read_index
 from syndication.delivery.send import deliver
+from syndication.mail.base import Batch, Sender
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
-from syndication.delivery.base import DeliveryFailed
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.testing import RecordingMessenger
+from syndication.mail.base import DeliveryFailed
 
 from .fakes import FakeMailer, FakeSubscribers, Sleeps, make_options
 

@@ -8,12 +8,12 @@ from sqlalchemy import Engine
 
 from syndication.config import Secrets, SendgridConfig, Settings
 from syndication.delivery.backends import build_messenger
-from syndication.delivery.base import Batch, DeliveryFailed, Sender
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.sendgrid import SendGridMessenger, retry_after_seconds
 from syndication.delivery.testing import FakeSendGrid
 from syndication.errors import ConfigError
+from syndication.mail.base import Batch, DeliveryFailed, Sender
 
 from .fakes import FakeMailer, FakeSubscribers, Sleeps, make_options
 

@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.config import SendgridConfig
-from syndication.delivery.base import Sender
 from syndication.delivery.doubt import DeliveryEvidence, doubts
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.testing import FakeSendGrid
+from syndication.mail.base import Sender
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
 

@@ -18,10 +18,10 @@ from subscribers.store import SubscriberStore
 from syndication.app.adapters import StoreBounces, StoreRecipients
 from syndication.clock import FixedClock
 from syndication.config import SmtpConfig
-from syndication.delivery.base import Batch, DeliveryFailed, Sender
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.smtp import SmtpMessenger
+from syndication.mail.base import Batch, DeliveryFailed, Sender
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
 

@@ -13,11 +13,11 @@ from machine import running_smtp
 
 from syndication.clock import FixedClock
 from syndication.config import DkimConfig, Secrets, SmtpConfig
-from syndication.delivery.base import Batch
 from syndication.delivery.dkim import DkimSigner
 from syndication.delivery.smtp import SmtpMessenger
-from syndication.delivery.verp import MAX_LOCAL_PART, VerpCodec, VerpId
 from syndication.errors import ConfigError
+from syndication.mail.base import Batch
+from syndication.mail.verp import MAX_LOCAL_PART, VerpCodec, VerpId
 
 from .fakes import FakeMailer, FakeSubscribers
 from .test_smtp import SENDER, Collecting

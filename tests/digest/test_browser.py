@@ -25,8 +25,8 @@ import pytest
 from machine import install_debian_package
 
 from syndication.app import App
-from syndication.delivery.base import personalise
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.mail.base import personalise
 from syndication.model import Article, Image
 from syndication.runtime import Runtime
 from tests.digest.cdp import Chromium

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from syndication.config import Settings
-from syndication.delivery.base import personalise
-from syndication.delivery.mime import encoded_body
 from syndication.digest import compose
 from syndication.digest.compose import make_card, normalise_quote, quote_repeats
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
 from syndication.digest.render import TEMPLATES_DIR
 from syndication.errors import TemplateError
+from syndication.mail.base import personalise
+from syndication.mail.mime import encoded_body
 from syndication.runtime import Runtime
 from syndication.testing import OUTLOOK_TEXT, make_article
 from tests.digest.conftest import make_edition, sample_articles, subscriber

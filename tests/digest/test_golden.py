@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from syndication.delivery.base import MessageBody
 from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.mail.base import MessageBody
 from syndication.model import Article
 from syndication.runtime import Runtime
 from syndication.testing import make_article

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from syndication.delivery.base import Sender, personalise
-from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.digest import personalize
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer, greeting_for
+from syndication.mail.base import Sender, personalise
+from syndication.mail.verp import UNSUBSCRIBE_SALT, VerpCodec
 from syndication.runtime import Runtime
 from syndication.testing import make_article
 from syndication.tokens import Purpose, TokenInvalid, TokenSigner

@@ -93,6 +93,6 @@ def test_complaints_pause_the_send_within_one_batch_and_resume_sends_everyone_on
 
 
 def _sender():  # type: ignore[no-untyped-def]
-    from syndication.delivery.base import Sender
+    from syndication.mail.base import Sender
 
     return Sender(email="newsletter@pfalz-rundschau.example", name="Pfalz-Rundschau")

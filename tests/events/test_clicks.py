@@ -134,9 +134,9 @@ def test_tracking_off_leaves_links_alone(settings: Settings) -> None:
 
 def test_text_report_shows_rates_and_marks_opens(settings: Settings) -> None:
     """The text report has a rate beside each count; with opens on it warns they are inflated."""
-    from syndication.events.model import EventKind, SendEvent
     from syndication.events.report import render_text
     from syndication.events.store import EventStore
+    from syndication.mail.events import EventKind, SendEvent
 
     runtime = _runtime(settings, opens=True)
     try:

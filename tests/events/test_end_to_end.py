@@ -20,9 +20,9 @@ from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.delivery.base import Sender
 from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.testing import FakeSendGrid, WebhookPoster
+from syndication.mail.base import Sender
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import live_server, make_article

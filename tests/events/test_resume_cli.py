@@ -17,8 +17,8 @@ from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.events.brake import CounterBrake
-from syndication.events.model import BounceType, EventKind, SendEvent
 from syndication.events.store import EventStore
+from syndication.mail.events import BounceType, EventKind, SendEvent
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article

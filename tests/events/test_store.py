@@ -11,10 +11,10 @@ from sqlalchemy import Engine, func, select
 
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
-from syndication.events.model import BounceType, EventKind, SendEvent, event_key
 from syndication.events.policy import BouncePolicy, SubscriberSuppressions
 from syndication.events.store import EventStore
 from syndication.events.tables import send_events
+from syndication.mail.events import BounceType, EventKind, SendEvent, event_key
 from syndication.store.db import open_engine
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec, mailto_unsubscribe
-from syndication.events.model import BounceType, EventKind
 from syndication.inbound.parse import parse
+from syndication.mail.events import BounceType, EventKind
+from syndication.mail.verp import UNSUBSCRIBE_SALT, VerpCodec, mailto_unsubscribe
 
 from . import mails
 

@@ -12,10 +12,10 @@ from machine import free_port
 
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
-from syndication.delivery.verp import UNSUBSCRIBE_SALT, VerpCodec
-from syndication.events.model import SendEvent
 from syndication.inbound.receiver import InboundController
 from syndication.inbound.service import InboundProcessor
+from syndication.mail.events import SendEvent
+from syndication.mail.verp import UNSUBSCRIBE_SALT, VerpCodec
 
 from . import mails
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from subscribers.model import SubscriberStatus
 from subscribers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from syndication.app import App
-from syndication.events.model import event_key
 from syndication.events.tables import send_events
+from syndication.mail.events import event_key
 from syndication.webhook_keys import load_public_key
 
 

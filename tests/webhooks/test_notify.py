@@ -129,7 +129,7 @@ def test_bounce_and_complaint_events_queue_their_webhooks_once(
 ) -> None:
     """The event policy queues subscriber.bounced / subscriber.complained when it changes a status, once."""
     from subscribers.model import SubscriberStatus
-    from syndication.events.model import BounceType, EventKind, SendEvent
+    from syndication.mail.events import BounceType, EventKind, SendEvent
 
     runtime = _runtime(settings, engine, clock, "http://127.0.0.1:9/")
     store = App(runtime).subscriber_store()

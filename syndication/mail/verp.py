@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from itsdangerous import Signer
 
+# The salt keeps the module's first name: a new one would invalidate every VERP address already sent.
 SALT = "syndication.delivery.verp"
 # The token in the List-Unsubscribe mailto: subject (the same form, its own key).
 UNSUBSCRIBE_SALT = "syndication.delivery.mailto-unsubscribe"

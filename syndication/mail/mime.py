@@ -14,7 +14,7 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, default
 from email.utils import format_datetime
 
-from syndication.delivery.base import Batch, Recipient, Sender, personalise
+from syndication.mail.base import Batch, Recipient, Sender, personalise
 
 # Headers fold at RFC 5322's hard limit, not at 78: Python would otherwise RFC 2047-encode a
 # long List-Unsubscribe URL, and RFC 2369/8058 readers need it as a plain <https://…>.

@@ -6,8 +6,8 @@ import email
 from datetime import UTC, datetime
 from email.policy import default
 
-from syndication.delivery.base import Batch, MessageBody, Recipient, Sender
-from syndication.delivery.mime import SMTP_POLICY, build_message, encoded_body
+from syndication.mail.base import Batch, MessageBody, Recipient, Sender
+from syndication.mail.mime import SMTP_POLICY, build_message, encoded_body
 
 UNSUBSCRIBE = (
     "<https://www.pfalz-rundschau.example/unsubscribe?token=WzEsIjhiMjhkMWViMzRlNjBjODAiXQ.awX1fQ."
