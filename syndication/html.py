@@ -49,6 +49,12 @@ def absolute_url(url: str, base_url: str | None) -> str:
     return urljoin(base_url, url)
 
 
+def web_url(url: str, base: str | None) -> str | None:
+    """``url`` made absolute, or None unless it is an http(s) URL (no ``javascript:``, ``data:``)."""
+    absolute = absolute_url(strip_xml_invalid(url), base)
+    return absolute if absolute.lower().startswith(("http://", "https://")) else None
+
+
 # The base URL of the sanitize_html call running in this thread, for the attribute filter below:
 # one nh3.Cleaner serves every call (building one per call cost nine tenths of a call). nh3 calls
 # the filter in the calling thread, during that call, so a thread-local value is the call's own.
@@ -113,3 +119,33 @@ def plain_text(value: str) -> str:
 
 def escape(text: str) -> str:
     return html_lib.escape(text, quote=True)
+
+
+# Quotation marks a quote may stand in: German, English and typewriter ones, guillemets.
+_QUOTE_MARKS = re.compile("[\"'„“”‚‘’«»‹›]")
+_MARKS_AROUND = "„“\"”'‚‘’"
+
+
+def normalise_quote(text: str) -> str:
+    """Text reduced for a loose comparison: no markup, no quotation marks, no closing punctuation,
+    single spaces, case-folded."""
+    plain = html_to_text(text) if "<" in text else text
+    plain = _QUOTE_MARKS.sub("", plain)
+    return _ANY_SPACE.sub(" ", plain).strip().strip(".…!?").strip().casefold()
+
+
+def _word_for_word(text: str) -> str:
+    return _ANY_SPACE.sub(" ", text).strip().strip(_MARKS_AROUND).strip().casefold()
+
+
+def quote_repeats(quote: str, outlook_html: str, *, contained: bool = False) -> bool:
+    """Whether an author's ``quote`` (plain text) says what the outlook says, so that the text is shown once.
+
+    Word for word (the feeds): the same words once spaces, case and the quotation marks around
+    the quote are set aside. ``contained`` (the digest, which has less room): quotation marks
+    and closing punctuation are set aside too, and a quote the outlook contains repeats it.
+    """
+    if contained:
+        said, outlook = normalise_quote(quote), normalise_quote(outlook_html)
+        return bool(said) and (said == outlook or said in outlook)
+    return _word_for_word(html_to_text(outlook_html)) == _word_for_word(quote)

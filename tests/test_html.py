@@ -8,7 +8,8 @@ from urllib.parse import urljoin
 import nh3
 
 from syndication import html
-from syndication.html import html_to_text, plain_text, sanitize_html
+from syndication.html import html_to_text, normalise_quote, plain_text, quote_repeats, sanitize_html, web_url
+from syndication.testing import OUTLOOK_TEXT
 
 
 def test_plain_text_drops_markup_scripts_and_control_characters() -> None:
@@ -64,3 +65,26 @@ def test_sanitize_html_makes_links_absolute_against_each_threads_own_base() -> N
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(run, range(200)))
     assert [f'<p><a href="https://example.org/{n}/quelle">q</a></p>' * 50 for n in range(200)] == results
+
+
+def test_quote_comparison_ignores_markup_quotes_and_spaces() -> None:
+    """Loosely (the digest): „…“ quotes, <p> tags, case and extra whitespace do not make two texts different."""
+    quoted = normalise_quote("„Weitere  Gespräche\nkönnten folgen.“")
+    assert normalise_quote("<p>weitere Gespräche könnten folgen</p>") == quoted
+    assert quote_repeats(f"„{OUTLOOK_TEXT}“", f"<p>{OUTLOOK_TEXT}</p>", contained=True)
+    assert not quote_repeats("Etwas ganz anderes.", f"<p>{OUTLOOK_TEXT}</p>", contained=True)
+
+
+def test_quote_repeats_word_for_word_sets_aside_only_spaces_case_and_the_marks_around() -> None:
+    """Word for word (the feeds): spaces, case and „…“ around the quote aside, a shorter quote is not the outlook."""
+    assert quote_repeats(f"„{OUTLOOK_TEXT.upper()}“", f"<p>{OUTLOOK_TEXT}</p>")
+    assert not quote_repeats(OUTLOOK_TEXT[:40], f"<p>{OUTLOOK_TEXT}</p>")
+    assert quote_repeats(OUTLOOK_TEXT[:40], f"<p>{OUTLOOK_TEXT}</p>", contained=True)
+
+
+def test_web_url_refuses_non_web_schemes() -> None:
+    """Relative URLs resolve against the base; javascript: and data: URLs are refused."""
+    base = "https://example.org/a/b/"
+    assert ["https://example.org/a/b/c.jpg", None, None] == [
+        web_url("c.jpg", base), web_url("javascript:alert(1)", base), web_url("data:image/png;base64,AA", base)
+    ]

@@ -7,7 +7,6 @@ never evaluated as templates.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,7 @@ from syndication.config import Settings
 from syndication.digest.editions import Edition
 from syndication.digest.ordering import group_by_category, primary_category
 from syndication.digest.render import render_mjml_pair
-from syndication.feeds.content import web_url
-from syndication.html import html_to_text, sanitize_html
+from syndication.html import html_to_text, quote_repeats, sanitize_html, web_url
 from syndication.mail.base import MessageBody, apply_substitutions
 from syndication.mail.mime import encoded_body
 from syndication.model import Article
@@ -29,25 +27,6 @@ AI_IMAGE_LABEL = "KI-generiertes Bild"
 DIGEST_TEMPLATE = "digest"
 # Where digest templates are looked up; tests put a folder of their own first.
 DIGEST_SEARCH_PATH: tuple[Path, ...] = (TEMPLATES_DIR,)
-_QUOTES = re.compile("[\"'„“”‚‘’«»‹›]")
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_quote(text: str) -> str:
-    """Text reduced for comparison: no markup, no quotation marks, single spaces, case-folded."""
-    plain = html_to_text(text) if "<" in text else text
-    plain = _QUOTES.sub("", plain)
-    return _SPACE.sub(" ", plain).strip().strip(".…!?").strip().casefold()
-
-
-def quote_repeats(quote: str | None, outlook_html: str | None) -> bool:
-    """Whether the author quote says what the outlook says (then it is shown once)."""
-    if not quote or not outlook_html:
-        return False
-    said, outlook = normalise_quote(quote), normalise_quote(outlook_html)
-    return bool(said) and (said == outlook or said in outlook)
-
-
 @dataclass(frozen=True)
 class Card:
     """What one article shows in a digest."""
@@ -90,7 +69,7 @@ def make_card(article: Article, settings: Settings, link: str | None = None) -> 
     outlook_clean = sanitize_html(outlook.html, base) if outlook else ""
     outlook_html = outlook_clean if outlook_clean.strip() else None
     quote = (article.author_quote or "").strip() or None
-    repeats = quote_repeats(quote, outlook_html)
+    repeats = quote is not None and outlook_html is not None and quote_repeats(quote, outlook_html, contained=True)
     author = article.author
     portrait = author.portrait if author else None
     portrait_url = web_url(portrait.url, base) if portrait and portrait.url else None

@@ -9,12 +9,11 @@ must not be able to put a script or a relative link into them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html, strip_xml_invalid
+from syndication.html import absolute_url, escape, plain_text, quote_repeats, sanitize_html, strip_xml_invalid, web_url
 from syndication.model import Article, SectionRole
 
 # IPTC "Digital Source Type" vocabulary: the standard, machine-readable way to say an
@@ -42,15 +41,6 @@ LABELS = {
 def labels_for(language: str) -> Labels:
     """The labels for ``language`` („de-DE“ → German); English when unknown."""
     return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def web_url(url: str, base: str | None) -> str | None:
-    """``url`` made absolute, or None unless it is an http(s) URL (no ``javascript:``, ``data:``)."""
-    absolute = absolute_url(strip_xml_invalid(url), base)
-    return absolute if absolute.lower().startswith(("http://", "https://")) else None
 
 
 @dataclass(frozen=True)
@@ -113,15 +103,11 @@ def _item_image(article: Article, labels: Labels) -> ItemImage | None:
     )
 
 
-def _normalised(text: str) -> str:
-    return _SPACES.sub(" ", text).strip().strip("„“\"”'‚‘’").strip().casefold()
-
-
 def _quote_repeats_outlook(article: Article) -> bool:
     outlook = article.outlook
     if not article.author_quote or outlook is None:
         return False
-    return _normalised(html_to_text(outlook.html)) == _normalised(plain_text(article.author_quote))
+    return quote_repeats(plain_text(article.author_quote), outlook.html)
 
 
 def _figure(image: ItemImage, labels: Labels) -> str:

@@ -10,14 +10,14 @@ import pytest
 
 from syndication.config import Settings
 from syndication.digest import compose
-from syndication.digest.compose import make_card, normalise_quote, quote_repeats
+from syndication.digest.compose import make_card
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
 from syndication.digest.render import TEMPLATES_DIR
 from syndication.errors import TemplateError
 from syndication.mail.base import personalise
 from syndication.mail.mime import encoded_body
 from syndication.runtime import Runtime
-from syndication.testing import OUTLOOK_TEXT, make_article
+from syndication.testing import make_article
 from tests.digest.conftest import make_edition, sample_articles, subscriber
 
 OUTLOOK_START = "Ob aus dem Treffen in Florida unmittelbare Fortschritte"
@@ -27,14 +27,6 @@ def _body(runtime: Runtime, articles: list, who=None):  # type: ignore[no-untype
     mailer = EditionMailer(make_edition(articles), articles, runtime)
     reader = who or subscriber()
     return personalise(mailer.body(mailer.variant_key(reader)), mailer.recipient(reader))
-
-
-def test_quote_comparison_ignores_markup_quotes_and_spaces() -> None:
-    """„…“ quotes, <p> tags, case and extra whitespace do not make two texts different."""
-    quoted = normalise_quote("„Weitere  Gespräche\nkönnten folgen.“")
-    assert normalise_quote("<p>weitere Gespräche könnten folgen</p>") == quoted
-    assert quote_repeats(f"„{OUTLOOK_TEXT}“", f"<p>{OUTLOOK_TEXT}</p>")
-    assert not quote_repeats("Etwas ganz anderes.", f"<p>{OUTLOOK_TEXT}</p>")
 
 
 def test_reference_article_shows_outlook_and_quote_text_once(runtime: Runtime) -> None:

@@ -7,7 +7,6 @@ from syndication.feeds.content import (
     feed_item,
     image_caption,
     labels_for,
-    web_url,
 )
 from syndication.testing import OUTLOOK_TEXT, make_article
 
@@ -50,14 +49,6 @@ def test_english_article_gets_english_labels() -> None:
     """An English article's AI image is disclosed in English."""
     item = feed_item(make_article(1, language="en"), "de")
     assert "Gespräche in Florida (AI-generated image)" == item.image.caption  # type: ignore[union-attr]
-
-
-def test_web_url_refuses_non_web_schemes() -> None:
-    """Relative URLs resolve against the base; javascript: and data: URLs are refused."""
-    base = "https://example.org/a/b/"
-    assert ["https://example.org/a/b/c.jpg", None, None] == [
-        web_url("c.jpg", base), web_url("javascript:alert(1)", base), web_url("data:image/png;base64,AA", base)
-    ]
 
 
 def test_article_without_sections_uses_its_sanitized_body() -> None:
