@@ -45,6 +45,7 @@ from syndication.feedwriter import writer as feed_writer
 from syndication.feedwriter.formats import FeedFormat
 from syndication.feedwriter.fragments import FragmentCache
 from syndication.feedwriter.links import OPML_PATH
+from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -150,12 +151,8 @@ def _code() -> str:
 
 def config_fingerprint(settings: Settings) -> str:
     """What every feed is built with besides articles: the code and the site's and feeds' settings."""
-    payload = json.dumps(
-        [_code(), settings.site.model_dump(mode="json"), settings.feeds.model_dump(mode="json")],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    site, feeds = settings.site.model_dump(mode="json"), settings.feeds.model_dump(mode="json")
+    return settings_fingerprint({"code": _code(), "site": site, "feeds": feeds})
 
 
 def feed_signature(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> str:
