@@ -264,7 +264,7 @@ class FeedWriter(Generic[T]):
                 _fix_atom_entry(element, entry, head.language)
                 self.add_item_elements(element, item, feed_format)
             return cut_out(root, root, elements, _ATOM_CLOSE, b"  <entry")
-        root = self._declare(_rss_tree(generator), feed_format)
+        root = self._declare(_rss_tree(generator, [entry for _, entry in entries]), feed_format)
         channel = _channel(root)
         elements = list(channel.iterfind("item"))
         for element, (item, entry) in zip(elements, entries, strict=True):
@@ -302,14 +302,28 @@ def _load_extension(generator: FeedGenerator, name: str, *, atom: bool, rss: boo
     generator.register_extension(name, feed_class, entry_class, atom, rss)
 
 
-def _rss_tree(generator: FeedGenerator) -> etree._Element:
-    """The RSS document feedgen builds, as the tree ``rss_str`` would serialise.
+# An entry with more text than this goes through feedgen's text and lxml's parser, whose limits
+# (a text node of 10 MB) leave such an entry out of the feed as before; smaller ones cannot reach them.
+_PARSED_FROM = 1_000_000
+
+
+def _rss_tree(generator: FeedGenerator, entries: Sequence[Entry] = ()) -> etree._Element:
+    """The RSS document feedgen builds: the tree ``rss_str`` serialises, without serialising and parsing it.
 
     Its elements are in the namespaces they are written in (unlike Atom's, which feedgen
     puts in the Atom namespace through an ``xmlns`` attribute, so Atom goes through text).
     """
+    if any(_text_length(entry) > _PARSED_FROM for entry in entries):
+        return etree.fromstring(generator.rss_str(pretty=False))
     root, _document = generator._create_rss()
     return root
+
+
+def _text_length(entry: Entry) -> int:
+    texts = [entry.id, entry.title, entry.link, entry.summary or "", entry.content_html or "", entry.rights or ""]
+    texts += [entry.author.name, entry.author.uri or ""] if entry.author else []
+    texts += [category.term + (category.label or "") for category in entry.categories]
+    return sum(len(text) for text in texts)
 
 
 def _person(person: Person) -> dict[str, str]:

@@ -10,6 +10,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from syndication.feedwriter import writer as writer_module
 from syndication.feedwriter.formats import ATOM_NS, EPOCH, FeedFormat
 from syndication.feedwriter.fragments import FragmentCache
 from syndication.feedwriter.writer import Category, Enclosure, Entry, FeedHead, FeedWriter, Person
@@ -161,3 +162,11 @@ def test_json_feed_is_not_the_writers_business() -> None:
     """Asking the writer for JSON Feed is a clear error, not a wrong document."""
     with pytest.raises(ValueError, match="JSON Feed"):
         Notes().write(FeedFormat.JSON, [Note(1)])
+
+
+def test_rss_from_feedgens_tree_is_what_its_text_parsed_again_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RSS taken straight from feedgen's tree has the bytes of the tree parsed back from feedgen's text."""
+    notes = [Note(1), Note(2), Note(3)]
+    direct = Notes().write(FeedFormat.RSS, notes)
+    monkeypatch.setattr(writer_module, "_PARSED_FROM", -1)
+    assert direct == Notes().write(FeedFormat.RSS, notes)
