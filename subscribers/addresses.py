@@ -1,29 +1,14 @@
-"""Email addresses: normalisation, validation and keyed hashes (no personal data in clear where avoidable)."""
+"""Email addresses: masks and keyed hashes (no personal data in clear where avoidable).
+
+Normalisation is core mail: :func:`syndication.mail.addresses.normalise_email`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from email_validator import EmailNotValidError, validate_email
-
-from syndication.errors import ConfigError, InputError
-
-
-def normalise_email(raw: str, where: str = "email") -> str:
-    """The address in the form we store and compare: validated syntax, IDN domain in Unicode, lower case.
-
-    Mailbox providers treat the local part case-insensitively in practice, so ``Anna@X.de``
-    and ``anna@x.de`` are one subscriber. No DNS look-up is made.
-    """
-    candidate = (raw or "").strip()
-    if not candidate:
-        raise InputError(where, "no email address given", field="email")
-    try:
-        valid = validate_email(candidate, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise InputError(where, f"not a valid email address: {exc}", field="email") from None
-    return valid.normalized.lower()
+from syndication.errors import ConfigError
 
 
 def mask_email(email: str) -> str:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from subscribers.addresses import normalise_email
 from subscribers.exporter import restore_cell
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.store import FORGOTTEN, ImportedConsent, NewSubscriber, SubscriberStore
 from syndication.errors import InputError
+from syndication.mail.addresses import normalise_email
 
 # Accepted header names (compared case-insensitively, spaces and underscores ignored).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,8 @@
-"""Subscriber values shared by the subscriber store, digests and delivery."""
+"""Subscriber values of the subscriber store: names, the consent trail.
+
+:class:`Subscriber`, :class:`SubscriberStatus` and :class:`Frequency` are core values
+(:mod:`syndication.subscriber`: digests and delivery read them too); they keep their names here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+
+from syndication.subscriber import Frequency, Subscriber, SubscriberStatus
 
 # As the form's input allows: a longer value is cut, not refused.
 NAME_MAX_LENGTH = 200
@@ -34,47 +39,6 @@ def clean_name(raw: str | None) -> str | None:
     return text or None
 
 
-class SubscriberStatus(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    UNSUBSCRIBED = "unsubscribed"
-    BOUNCED = "bounced"
-    COMPLAINED = "complained"
-
-
-class Frequency(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    id: int
-    email: str
-    status: SubscriberStatus
-    frequency: Frequency = Frequency.DAILY
-    # Categories and regions the subscriber chose; empty means everything.
-    topics: tuple[str, ...] = ()
-    language: str = "de"
-    name: str | None = None
-    # Preferred delivery slot ("HH:MM" of the edition's slots); None means the first slot.
-    slot: str | None = None
-    created: datetime | None = None
-    confirmed: datetime | None = None
-    unsubscribed: datetime | None = None
-    unsubscribe_reason: str | None = None
-
-    @property
-    def receives_mail(self) -> bool:
-        return self.status == SubscriberStatus.ACTIVE
-
-    def wants(self, categories: tuple[str, ...], regions: tuple[str, ...]) -> bool:
-        """Whether an article with these categories and regions is among the chosen topics."""
-        if not self.topics:
-            return True
-        return bool(set(self.topics) & (set(categories) | set(regions)))
-
-
 @dataclass(frozen=True)
 class ConsentRecord:
     """One step of a subscriber's consent trail (GDPR Art. 7(1): the sender must be able to prove consent).
@@ -90,3 +54,6 @@ class ConsentRecord:
     wording_version: str
     ip: str | None = None
     user_agent: str | None = None
+
+
+__all__ = ["NAME_MAX_LENGTH", "ConsentRecord", "Frequency", "Subscriber", "SubscriberStatus", "clean_name"]

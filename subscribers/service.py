@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from subscribers.addresses import normalise_email
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
 from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
 from syndication.clock import Clock
 from syndication.config import EditionConfig, SiteConfig, SubscribersConfig
 from syndication.errors import SyndicationError
+from syndication.mail.addresses import normalise_email
 from syndication.notify import NoNotifier, Notifier
 from syndication.redact import redact
 from syndication.tokens import Purpose, TokenClaims, TokenInvalid, TokenSigner

@@ -21,7 +21,6 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from subscribers.addresses import normalise_email
 from subscribers.formguard import (
     COOKIE_NAME,
     COOKIE_PATH,
@@ -35,6 +34,7 @@ from subscribers.model import Frequency
 from subscribers.ratelimit import SubscribeRateLimiter
 from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService
 from syndication.errors import InputError
+from syndication.mail.addresses import normalise_email
 from syndication.ratelimit import RateLimits
 from syndication.tokens import TokenInvalid
 

@@ -17,12 +17,12 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from subscribers.addresses import normalise_email
 from subscribers.consent import ConsentTrail
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus, clean_name
 from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
 from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.errors import InputError
+from syndication.mail.addresses import normalise_email
 
 
 class _Unchanged:

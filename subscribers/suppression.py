@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from subscribers.addresses import KeyedHasher, normalise_email, suppression_hasher
+from subscribers.addresses import KeyedHasher, suppression_hasher
 from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.errors import InputError
-
-# Suppression reasons. A "forgotten" address is never re-added by import or CLI; it can only
-# come back by signing up on the form and confirming again (fresh, provable consent).
-FORGOTTEN: Final = "forgotten"
-BOUNCED: Final = "bounced"
-COMPLAINED: Final = "complained"
+from syndication.mail.addresses import normalise_email
+from syndication.subscriber import BOUNCED, COMPLAINED, FORGOTTEN, SubscriberStatus
 
 
 class SuppressionList:
@@ -86,6 +81,35 @@ class SuppressionList:
                 update(suppressions).where(suppressions.c.email_hash == email_hash).values(reason=reason)
             )
 
+    def suppress_address_in(self, connection: Connection, email: str, reason: str, now: datetime) -> None:
+        """Suppress ``email`` inside the caller's transaction (a bounce or complaint event's)."""
+        self.suppress_in(connection, self.email_hash(email), reason, now)
+
+    def suppress_all(self, emails: Sequence[str], reason: str, now: datetime) -> None:
+        """Suppress every one of ``emails`` in one transaction (a page of a provider's list)."""
+        with self.engine.begin() as connection:
+            for email in emails:
+                self.suppress_in(connection, self.email_hash(email), reason, now)
+
+    @staticmethod
+    def contact_in(connection: Connection, subscriber_id: int) -> tuple[str, SubscriberStatus] | None:
+        """The subscriber's address and status, inside the caller's transaction; None if unknown."""
+        row = connection.execute(
+            select(subscribers.c.email, subscribers.c.status).where(subscribers.c.id == subscriber_id)
+        ).first()
+        return None if row is None else (row.email, SubscriberStatus(row.status))
+
+    @staticmethod
+    def end_subscription_in(
+        connection: Connection, subscriber_id: int, status: SubscriberStatus, reason: str, now: datetime
+    ) -> None:
+        """End the subscription with ``status`` (bounced, complained, unsubscribed) inside the caller's transaction."""
+        connection.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id)
+            .values(status=status.value, unsubscribed=now, unsubscribe_reason=reason[:200])
+        )
+
     def lift_suppression(self, email: str) -> None:
         """Remove the address from the suppression list: its owner opted in again and confirmed."""
         email_hash = self.email_hash(email)
@@ -142,3 +166,6 @@ class SuppressionList:
             # committed, only the scrubbing has to be repeated.
             return False
         return busy is None or int(busy[0]) == 0
+
+
+__all__ = ["BOUNCED", "COMPLAINED", "FORGOTTEN", "SuppressionList"]

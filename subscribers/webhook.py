@@ -31,9 +31,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.engine import Connection
 
-from subscribers.addresses import normalise_email
 from subscribers.store import SubscriberStore
 from syndication.errors import InputError
+from syndication.mail.addresses import normalise_email
 from syndication.mail.events import BounceType, EventKind, SendEvent
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from subscribers.model import Frequency, Subscriber
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, EditionConfig
 from syndication.delivery.brake import Brake, pause_reason, pause_run
@@ -38,6 +37,7 @@ from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatu
 from syndication.errors import DeliveryError, UsageError
 from syndication.mail.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.redact import redact
+from syndication.subscriber import Frequency, Subscriber
 
 log = logging.getLogger(__name__)
 

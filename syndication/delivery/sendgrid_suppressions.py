@@ -17,17 +17,16 @@ message or the sending IP, which says nothing lasting about the reader (the Even
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from subscribers.addresses import normalise_email
-from subscribers.model import SubscriberStatus
-from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
 from syndication.delivery.sendgrid_account import AccessForbidden, SendGridAccount
 from syndication.errors import InputError
+from syndication.mail.addresses import normalise_email
 from syndication.notify import NoNotifier, Notifier
+from syndication.subscriber import BOUNCED, COMPLAINED, Subscriber, SubscriberStatus, ends_more_strongly
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +53,21 @@ SOURCES: Final = (
 )
 DEFAULT_LISTS: Final = tuple(source.name for source in SOURCES if source.name != "blocks")
 
-# A stronger outcome is never replaced by a weaker one (as the Event Webhook's policy does it).
-_STRENGTH = {
-    SubscriberStatus.PENDING: 0,
-    SubscriberStatus.ACTIVE: 0,
-    SubscriberStatus.UNSUBSCRIBED: 1,
-    SubscriberStatus.BOUNCED: 2,
-    SubscriberStatus.COMPLAINED: 3,
-}
+class SuppressionStore(Protocol):
+    """The subscriber store as the sync uses it (the real one: :class:`subscribers.store.SubscriberStore`,
+    plugged in by the composition root and the CLI)."""
+
+    def suppressed_among(self, emails: Sequence[str]) -> set[str]: ...
+
+    def suppress_all(self, emails: Sequence[str], reason: str, now: datetime) -> None: ...
+
+    def existing_emails(self, emails: Sequence[str]) -> set[str]: ...
+
+    def get_by_email(self, email: str) -> Subscriber | None: ...
+
+    def set_status(
+        self, subscriber_id: int, status: SubscriberStatus, *, now: datetime, reason: str | None = None
+    ) -> Subscriber | None: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class SyncReport:
 
 def sync_suppressions(
     account: SendGridAccount,
-    store: SubscriberStore,
+    store: SuppressionStore,
     *,
     now: datetime,
     lists: Iterable[str] = DEFAULT_LISTS,
@@ -117,7 +123,7 @@ def sync_suppressions(
 
 
 def _sync_list(
-    account: SendGridAccount, store: SubscriberStore, source: SuppressionSource, now: datetime,
+    account: SendGridAccount, store: SuppressionStore, source: SuppressionSource, now: datetime,
     notifier: Notifier, page_size: int,
 ) -> ListResult:
     counts = {"listed": 0, "new": 0, "already": 0, "unusable": 0, "subscribers_changed": 0}
@@ -154,7 +160,7 @@ def _addresses(page: list[Any]) -> list[str]:
 
 
 def _apply_page(
-    store: SubscriberStore, source: SuppressionSource, emails: list[str], now: datetime, notifier: Notifier,
+    store: SuppressionStore, source: SuppressionSource, emails: list[str], now: datetime, notifier: Notifier,
 ) -> tuple[int, int]:
     """Suppress what is not yet suppressed (one transaction per page); returns (new, subscribers changed)."""
     if not emails:
@@ -162,13 +168,11 @@ def _apply_page(
     already = store.suppressed_among(emails)
     fresh = [email for email in emails if email not in already]
     if fresh:
-        with store.engine.begin() as connection:
-            for email in fresh:
-                store.suppress_in(connection, store.email_hash(email), source.reason, now)
+        store.suppress_all(fresh, source.reason, now)
     changed = 0
     for email in sorted(store.existing_emails(emails)):
         subscriber = store.get_by_email(email)
-        if subscriber is None or _STRENGTH[source.status] <= _STRENGTH[subscriber.status]:
+        if subscriber is None or not ends_more_strongly(source.status, subscriber.status):
             continue
         store.set_status(subscriber.id, source.status, now=now, reason=f"sendgrid {source.name}")
         notifier.notify(f"subscriber.{source.status.value}",

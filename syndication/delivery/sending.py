@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from subscribers.model import Subscriber
 from syndication.delivery.ledger import BatchRow, Ledger, ReceiptWriter, RunRow, Worker, claim_is_live
 from syndication.delivery.retry import send_with_retries
 from syndication.delivery.statuses import BatchStatus, RecipientStatus
 from syndication.mail.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
 from syndication.redact import redact
+from syndication.subscriber import Subscriber
 
 if TYPE_CHECKING:
     from syndication.delivery.send import Mailer, RecipientsSource, SendOptions

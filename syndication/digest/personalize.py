@@ -16,13 +16,13 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from subscribers.model import Subscriber
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
 from syndication.mail.base import MessageBody, Recipient, Sender
 from syndication.mail.clicks import ClickTokens, link_maker
 from syndication.mail.verp import mailto_unsubscribe
 from syndication.model import Article
+from syndication.subscriber import Subscriber
 from syndication.tokens import Purpose, signer_for
 
 if TYPE_CHECKING:

@@ -13,14 +13,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from subscribers.model import SubscriberStatus
-from subscribers.store import BOUNCED, COMPLAINED, SubscriberStore
-from subscribers.tables import subscribers
 from syndication.mail.events import BounceType, EventKind, SendEvent
 from syndication.notify import NoNotifier, Notifier
+from syndication.subscriber import BOUNCED, COMPLAINED, SubscriberStatus, ends_more_strongly
 
 log = logging.getLogger(__name__)
 
@@ -71,19 +68,26 @@ class Suppressions(Protocol):
         ...
 
 
-# A stronger outcome is never replaced by a weaker one (a complaint stays a complaint).
-_STRENGTH = {
-    SubscriberStatus.PENDING: 0,
-    SubscriberStatus.ACTIVE: 0,
-    SubscriberStatus.UNSUBSCRIBED: 1,
-    SubscriberStatus.BOUNCED: 2,
-    SubscriberStatus.COMPLAINED: 3,
-}
 _STATUS = {
     Action.BOUNCED: SubscriberStatus.BOUNCED,
     Action.COMPLAINED: SubscriberStatus.COMPLAINED,
     Action.UNSUBSCRIBED: SubscriberStatus.UNSUBSCRIBED,
 }
+
+
+class SubscriberRecords(Protocol):
+    """The subscriber store as the policy changes it, inside the event's own transaction
+    (the real one: :class:`subscribers.store.SubscriberStore`, plugged in by :mod:`syndication.app`)."""
+
+    def contact_in(self, connection: Connection, subscriber_id: int) -> tuple[str, SubscriberStatus] | None:
+        """The subscriber's address and status; None when there is no such subscriber."""
+        ...
+
+    def end_subscription_in(
+        self, connection: Connection, subscriber_id: int, status: SubscriberStatus, reason: str, now: datetime
+    ) -> None: ...
+
+    def suppress_address_in(self, connection: Connection, email: str, reason: str, now: datetime) -> None: ...
 
 
 class SubscriberSuppressions:
@@ -93,30 +97,25 @@ class SubscriberSuppressions:
     re-import: a bounced or complaining address is never mailed again.
     """
 
-    def __init__(self, store: SubscriberStore, notifier: Notifier | None = None) -> None:
+    def __init__(self, store: SubscriberRecords, notifier: Notifier | None = None) -> None:
         self.store = store
         self.notifier = notifier or NoNotifier()
 
     def apply_in(self, connection: Connection, subscriber_id: int, action: Action, reason: str, now: datetime) -> bool:
-        row = connection.execute(
-            select(subscribers.c.email, subscribers.c.status).where(subscribers.c.id == subscriber_id)
-        ).first()
-        if row is None:
+        contact = self.store.contact_in(connection, subscriber_id)
+        if contact is None:
             return False
+        email, status = contact
         target = _STATUS[action]
-        if _STRENGTH[target] > _STRENGTH[SubscriberStatus(row.status)]:
-            connection.execute(
-                update(subscribers)
-                .where(subscribers.c.id == subscriber_id)
-                .values(status=target.value, unsubscribed=now, unsubscribe_reason=reason[:200])
-            )
+        if ends_more_strongly(target, status):
+            self.store.end_subscription_in(connection, subscriber_id, target, reason, now)
             # Outgoing webhooks, queued in the event's own transaction.
             self.notifier.notify(
-                f"subscriber.{action.value}", {"subscriber_id": subscriber_id, "email": row.email, "reason": reason},
+                f"subscriber.{action.value}", {"subscriber_id": subscriber_id, "email": email, "reason": reason},
                 connection=connection,
             )
         if action in (Action.BOUNCED, Action.COMPLAINED):
             listed = BOUNCED if action == Action.BOUNCED else COMPLAINED
-            self.store.suppress_in(connection, self.store.email_hash(row.email), listed, now)
+            self.store.suppress_address_in(connection, email, listed, now)
         log.info("event policy: subscriber %s %s (%s)", subscriber_id, action.value, reason)
         return True
