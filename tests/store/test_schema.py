@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-import syndication.store.all_tables  # noqa: F401 - registers every table on the metadata
+import syndication.tables  # noqa: F401 - registers every table on the metadata
 from syndication.store.db import current_revision, upgrade
 from syndication.store.schema import metadata
 

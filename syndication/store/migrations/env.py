@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import syndication.store.all_tables  # noqa: F401
+import syndication.tables  # noqa: F401
 from syndication.store.schema import metadata
 
 config = context.config

@@ -1,7 +1,9 @@
 """Imports every module that defines tables, so that ``schema.metadata`` knows them all.
 
 Alembic's environment and the schema test import this module. A package that adds
-tables adds its import here.
+tables adds its import here. It stands with the entry points, the top layer: the tables
+of every layer below (the store's, the features', the scheduler's) are within its reach,
+and nothing in the program imports it.
 """
 
 from __future__ import annotations
