@@ -14,12 +14,11 @@ from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
 from syndication.app import App
+from syndication.app.partners import partner_routes
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.digest.home import routes as home_routes
 from syndication.events.clicks import routes as click_routes
-from syndication.feeds.render import ArticleEntries
 from syndication.openapi import routes as openapi_routes
-from syndication.partners.routes import routes as partner_routes
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.scheduler.routes import routes as health_routes
@@ -35,8 +34,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
     app = App(runtime)
     limits = limits or RateLimits.from_config(settings.cache, runtime.clock, store_url=settings.store_url)
     return [
-        # The partner feed writes articles as the site's feeds do.
-        *partner_routes(runtime, ArticleEntries.for_partner, limits),
+        *partner_routes(runtime, limits),
         *health_routes(runtime),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from syndication.app.partners import version_log
 from syndication.cli.progress import progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.model import Article, ArticleSelection, Status
@@ -23,7 +24,8 @@ from syndication.store.articles import ArticleStore
 def collect(runtime: Runtime, progress: bool) -> int:
     """Read every configured source and store what is new or changed."""
     with progress_bar("collect", "items", enabled=progress) as advance:
-        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock, progress=advance)
+        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock, progress=advance,
+                             listener=version_log(runtime))
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     click.echo(f"collected: {report.summary()}")

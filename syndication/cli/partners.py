@@ -1,4 +1,4 @@
-"""`syndication partners add|list|revoke|rotate`: manage partners and their API keys."""
+"""`syndication partners add|list|revoke|rotate|push|push-secret|replay|deliver|usage`: partners, keys, pushes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 
 import click
 
+from syndication.cli.partners_push import add_push_commands
 from syndication.partners.model import Partner
 from syndication.partners.store import PartnerStore, UsageSummary
 from syndication.runtime import Runtime
@@ -45,6 +46,8 @@ def partners() -> None:
 @click.option("--rights", "rights_text", default=None, help="Rights statement (default: [partners] rights_text).")
 @click.option("--licence-url", default=None, help="Licence URL (default: [partners] licence_url).")
 @click.option("--attribution", default=None, help="Required attribution (default: [partners] attribution).")
+@click.option("--reuse-days", type=click.IntRange(min=1), default=None,
+              help="Days after publication the partner may keep an item online (ninjs expires); none: no limit.")
 @click.pass_obj
 def add(
     runtime: Runtime,
@@ -56,6 +59,7 @@ def add(
     rights_text: str | None,
     licence_url: str | None,
     attribution: str | None,
+    reuse_days: int | None,
 ) -> None:
     """Add partner NAME and print its new API key (once)."""
     created = _store(runtime).add(
@@ -68,6 +72,7 @@ def add(
         rights_text=rights_text,
         licence_url=licence_url,
         attribution=attribution,
+        reuse_days=reuse_days,
     )
     _print_key(created.partner.name, created.key)
 
@@ -156,4 +161,5 @@ def rotate(runtime: Runtime, name: str) -> None:
 
 def register(cli: click.Group) -> None:
     """Add this capability's commands to the root command."""
+    add_push_commands(partners)
     cli.add_command(partners)

@@ -7,6 +7,7 @@ import threading
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
+from syndication.app.partners import deliver_partner_pushes, version_log
 from syndication.delivery.send import SendReport
 from syndication.digest.edition_store import latest_edition
 from syndication.digest.editions import Edition
@@ -52,7 +53,9 @@ def real_jobs(runtime: Runtime) -> Jobs:
     app = App(runtime)
 
     def collect() -> CollectOutcome:
-        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock)
+        # The partners' version log hears of every collect (item versions, kills, embargoes lifted).
+        report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock,
+                             listener=version_log(runtime))
         # A broken input is counted (and logged by collect); a source that could not be read at
         # all makes the run a failure.
         unavailable = tuple(str(error) for error in report.errors if isinstance(error, SourceUnavailable))
@@ -71,4 +74,5 @@ def real_jobs(runtime: Runtime) -> Jobs:
         send_edition=send,
         deliver_webhooks=lambda: WorkOutcome(counts_of(app.deliver_webhooks())),
         poll_inbound=lambda: WorkOutcome(counts_of(app.poll_inbound())),
+        deliver_partner_pushes=lambda: WorkOutcome(counts_of(deliver_partner_pushes(runtime))),
     )

@@ -91,3 +91,5 @@ class Jobs:
     # Post due outgoing webhooks; poll the bounce mailbox ([inbound] imap_url). None: not scheduled.
     deliver_webhooks: Callable[[], WorkOutcome] | None = None
     poll_inbound: Callable[[], WorkOutcome] | None = None
+    # Record partner versions, queue and post partner pushes. None: not scheduled.
+    deliver_partner_pushes: Callable[[], WorkOutcome] | None = None

@@ -33,6 +33,7 @@ LOCK_CHECK_JOB_ID = "lock-check"
 LOCK_CHECK_SECONDS = 30
 WEBHOOKS_JOB_ID = "webhooks"
 INBOUND_JOB_ID = "inbound"
+PARTNERS_JOB_ID = "partner-pushes"
 
 
 def job_options(plan: Plan) -> dict[str, object]:
@@ -76,6 +77,9 @@ def configure(scheduler: BaseScheduler, service: SchedulerService) -> None:
                           service.runtime.settings.scheduler.webhooks_interval_seconds),
         INBOUND_JOB_ID: (service.jobs.poll_inbound, service.runtime.settings.inbound.imap_url,
                          service.runtime.settings.inbound.poll_interval_minutes * 60),
+        # Always: it also lifts embargoes and records versions another process stored.
+        PARTNERS_JOB_ID: (service.jobs.deliver_partner_pushes, True,
+                          service.runtime.settings.scheduler.partner_push_interval_seconds),
     }
     for job_id, (job, configured, seconds) in periodic.items():
         if job is not None and configured:
@@ -189,6 +193,8 @@ def run_once(runtime: Runtime, jobs: Jobs) -> int:
             results.append(service.run_periodic(INBOUND_JOB_ID, jobs.poll_inbound))
         if jobs.deliver_webhooks is not None and runtime.settings.webhooks:
             results.append(service.run_periodic(WEBHOOKS_JOB_ID, jobs.deliver_webhooks))
+        if jobs.deliver_partner_pushes is not None:
+            results.append(service.run_periodic(PARTNERS_JOB_ID, jobs.deliver_partner_pushes))
     failed = any(result.outcome in (Outcome.FAILED, Outcome.INTERRUPTED) for result in results)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 

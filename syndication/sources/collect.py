@@ -35,8 +35,6 @@ class CollectReport:
     retracted: list[str] = field(default_factory=list)
     unchanged: int = 0
     errors: list[SyndicationError] = field(default_factory=list)
-    # Editorial notes the sources gave, by article id.
-    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -74,7 +72,9 @@ def collect_source(
     clock: Clock,
     report: CollectReport,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    notes: dict[str, str] | None = None,
 ) -> None:
+    """Collect one source into ``report``; the editorial notes it gives go into ``notes`` (by article id)."""
     now = clock.now()
     context = SourceContext(
         known=store.fingerprints(source.name),
@@ -97,8 +97,8 @@ def collect_source(
             if isinstance(event, Fetched):
                 seen.add(event.article.external_id)
                 pending.append((event.article, event.fingerprint))
-                if event.note:
-                    report.notes[event.article.id] = event.note
+                if event.note and notes is not None:
+                    notes[event.article.id] = event.note
                 if len(pending) >= CHUNK:
                     flush()
             elif isinstance(event, Unchanged):
@@ -136,11 +136,12 @@ def collect_all(
     ``listener`` hears of the collect when it is done (also when nothing changed: time moves on).
     """
     report = CollectReport()
+    notes: dict[str, str] = {}
     for source in sources:
-        collect_source(source, store, settings, clock, report, progress)
+        collect_source(source, store, settings, clock, report, progress, notes)
     log.info("collect: %s", report.summary())
     if listener is not None:
-        listener.articles_changed(report.notes)
+        listener.articles_changed(notes)
     return report
 
 

@@ -15,7 +15,7 @@ from syndication.partners.store import PartnerStore
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
-from .helpers import TEST_SECRET, TRANSPORTS, partner_client
+from .helpers import TEST_SECRET, TRANSPORTS, CollectingStore, partner_client
 from .helpers import ninjs_validator as build_validator
 
 
@@ -30,8 +30,9 @@ def partner_store(engine: Engine) -> PartnerStore:
 
 
 @pytest.fixture
-def article_store(engine: Engine) -> ArticleStore:
-    return ArticleStore(engine)
+def article_store(engine: Engine, clock: FixedClock) -> ArticleStore:
+    """Writes articles as collect does: the partners' version log records each change."""
+    return CollectingStore(engine, clock)
 
 
 @pytest.fixture

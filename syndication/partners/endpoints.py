@@ -1,0 +1,263 @@
+"""Partners' push endpoints: register, rotate the signing secret, replay, and queue new versions.
+
+A partner has at most one endpoint. Its Standard Webhooks secret (``whsec_`` + base64 of 32 random
+bytes) is shown once when it is made and stored encrypted (Fernet, with a key derived from
+``SYNDICATION_SECRET_KEY``): the signer needs it in clear, a copy of the database alone does not give it.
+
+Queuing follows the same paging as the cursor endpoint (:func:`~syndication.partners.paging.read_page`),
+from the endpoint's own cursor: polling and push deliver the same versions, in the same order, with the
+same scope and embargo. A replay sets that cursor back; what comes again gets new message ids.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
+
+from syndication.errors import ConfigError, UsageError
+from syndication.partners.model import Partner
+from syndication.partners.paging import read_page
+from syndication.partners.store import PartnerStore
+from syndication.partners.tables import partner_endpoints, partner_pushes
+from syndication.partners.versions import VersionLog
+
+PENDING = "pending"
+SENDING = "sending"
+DELIVERED = "delivered"
+FAILED = "failed"
+# Open pushes of an endpoint whose cursor was set back: the replay sends them again.
+REPLACED = "replaced"
+_FERNET_CONTEXT = b"syndication partner push secrets v1"
+# Versions queued per endpoint and run at most (the rest wait for the next run).
+QUEUE_LIMIT = 2000
+
+
+def generate_secret() -> str:
+    """A new Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def check_url(url: str, *, allow_loopback_http: bool = False) -> str:
+    """``url`` if it may receive pushes: https, or http on a loopback address where that is allowed."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return url.strip()
+    if parts.scheme == "http" and parts.hostname and allow_loopback_http:
+        host = parts.hostname
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return url.strip()
+    raise UsageError(f"push endpoint: an https:// URL, not {url[:100]!r}")
+
+
+def has_endpoints(engine: Engine) -> bool:
+    """Whether any partner has a push endpoint (one indexed read; no secret key needed)."""
+    with engine.connect() as connection:
+        return connection.execute(select(partner_endpoints.c.id).limit(1)).first() is not None
+
+
+class SecretBox:
+    """Encrypts push secrets for the database with a key derived from the application's secret key."""
+
+    def __init__(self, secret_key: str) -> None:
+        derived = hmac.new(secret_key.encode("utf-8"), _FERNET_CONTEXT, hashlib.sha256).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode("ascii")).decode("ascii")
+
+    def open(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
+        except InvalidToken:
+            raise ConfigError(
+                "a partner push secret cannot be read: SYNDICATION_SECRET_KEY changed since it was made "
+                "(run `syndication partners push NAME URL` again)"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A partner's push endpoint (the secret stays sealed until it signs)."""
+
+    id: int
+    partner_id: int
+    url: str
+    sealed_secret: str
+    cursor: int
+    generation: int
+    created_at: datetime
+    secret_created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """An endpoint with its freshly made secret: the only time the secret is shown."""
+
+    endpoint: Endpoint
+    secret: str
+
+
+def message_id(partner_id: int, position: int, generation: int) -> str:
+    """The webhook-id of one version for one partner: the same for every attempt, new for a replay."""
+    suffix = f"_r{generation}" if generation else ""
+    return f"msg_p{partner_id}_v{position}{suffix}"
+
+
+def _endpoint(row: object) -> Endpoint:
+    return Endpoint(
+        id=row.id, partner_id=row.partner_id, url=row.url, sealed_secret=row.secret,  # type: ignore[attr-defined]
+        cursor=row.cursor, generation=row.generation, created_at=row.created_at,  # type: ignore[attr-defined]
+        secret_created_at=row.secret_created_at,  # type: ignore[attr-defined]
+    )
+
+
+class _Moved(Exception):
+    """Another process queued this endpoint's versions meanwhile: this run's queuing is undone."""
+
+
+class Endpoints:
+    """Reads and writes push endpoints and queues versions for them."""
+
+    def __init__(self, engine: Engine, partners: PartnerStore, versions: VersionLog, secret_key: str) -> None:
+        self.engine = engine
+        self.partners = partners
+        self.versions = versions
+        self.box = SecretBox(secret_key)
+
+    def register(self, name: str, url: str, now: datetime, *, allow_loopback_http: bool = False) -> NewSecret:
+        """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there."""
+        partner = self.partners.get(name)
+        if not partner.active:
+            raise UsageError(f"partner {name!r} is revoked")
+        url = check_url(url, allow_loopback_http=allow_loopback_http)
+        secret = generate_secret()
+        with self.engine.begin() as connection:
+            existing = self._find(connection, partner.id)
+            if existing is None:
+                connection.execute(
+                    insert(partner_endpoints).values(
+                        partner_id=partner.id, url=url, secret=self.box.seal(secret), created_at=now,
+                        secret_created_at=now, cursor=self.versions.head(), generation=0,
+                    )
+                )
+            else:
+                connection.execute(
+                    update(partner_endpoints).where(partner_endpoints.c.id == existing.id)
+                    .values(url=url, secret=self.box.seal(secret), secret_created_at=now)
+                )
+            endpoint = self._find(connection, partner.id)
+        assert endpoint is not None
+        return NewSecret(endpoint, secret)
+
+    def rotate(self, name: str, now: datetime) -> NewSecret:
+        """A new secret for partner ``name``'s endpoint; the old one stops signing at once."""
+        partner = self.partners.get(name)
+        secret = generate_secret()
+        with self.engine.begin() as connection:
+            endpoint = self._require(connection, partner)
+            connection.execute(
+                update(partner_endpoints).where(partner_endpoints.c.id == endpoint.id)
+                .values(secret=self.box.seal(secret), secret_created_at=now)
+            )
+            endpoint = self._require(connection, partner)
+        return NewSecret(endpoint, secret)
+
+    def replay(self, name: str, position: int) -> Endpoint:
+        """Push every version after ``position`` again (with new message ids); open pushes are replaced."""
+        partner = self.partners.get(name)
+        with self.engine.begin() as connection:
+            endpoint = self._require(connection, partner)
+            connection.execute(
+                update(partner_pushes)
+                .where(partner_pushes.c.endpoint_id == endpoint.id, partner_pushes.c.status.in_([PENDING, SENDING]))
+                .values(status=REPLACED)
+            )
+            connection.execute(
+                update(partner_endpoints).where(partner_endpoints.c.id == endpoint.id)
+                .values(cursor=position, generation=endpoint.generation + 1)
+            )
+            return self._require(connection, partner)
+
+    def get(self, name: str) -> Endpoint | None:
+        partner = self.partners.get(name)
+        with self.engine.connect() as connection:
+            return self._find(connection, partner.id)
+
+    def secret_of(self, endpoint: Endpoint) -> str:
+        return self.box.open(endpoint.sealed_secret)
+
+    def all(self) -> list[tuple[Endpoint, Partner]]:
+        """Every endpoint of an active partner, with its partner."""
+        by_id = {partner.id: partner for partner in self.partners.all() if partner.active}
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(partner_endpoints).order_by(partner_endpoints.c.id)).all()
+        return [(_endpoint(row), by_id[row.partner_id]) for row in rows if row.partner_id in by_id]
+
+    def queue(self, now: datetime) -> int:
+        """Queue, for every endpoint, the versions its partner may see now; how many were queued."""
+        queued = 0
+        for endpoint, partner in self.all():
+            try:
+                queued += self._queue_one(endpoint, partner, now)
+            except _Moved:
+                continue
+        return queued
+
+    def _queue_one(self, endpoint: Endpoint, partner: Partner, now: datetime) -> int:
+        cursor = endpoint.cursor
+        rows = []
+        while len(rows) < QUEUE_LIMIT:
+            page = read_page(self.versions, partner, cursor, 500, now)
+            rows += [
+                {
+                    "endpoint_id": endpoint.id, "partner_id": partner.id, "version_id": version.position,
+                    "article_id": version.article_id,
+                    "message_id": message_id(partner.id, version.position, endpoint.generation),
+                    "status": PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now,
+                }
+                for version in page.changes
+            ]
+            cursor = page.cursor
+            if not page.has_more:
+                break
+        if cursor == endpoint.cursor:
+            return 0
+        with self.engine.begin() as connection:
+            moved = connection.execute(
+                update(partner_endpoints)
+                .where(partner_endpoints.c.id == endpoint.id, partner_endpoints.c.cursor == endpoint.cursor,
+                       partner_endpoints.c.generation == endpoint.generation)
+                .values(cursor=cursor)
+            ).rowcount
+            if moved != 1:
+                raise _Moved()
+            if rows:
+                connection.execute(insert(partner_pushes), rows)
+        return len(rows)
+
+    @staticmethod
+    def _find(connection: Connection, partner_id: int) -> Endpoint | None:
+        row = connection.execute(
+            select(partner_endpoints).where(partner_endpoints.c.partner_id == partner_id)
+        ).first()
+        return None if row is None else _endpoint(row)
+
+    def _require(self, connection: Connection, partner: Partner) -> Endpoint:
+        endpoint = self._find(connection, partner.id)
+        if endpoint is None:
+            raise UsageError(f"partner {partner.name!r} has no push endpoint (syndication partners push NAME URL)")
+        return endpoint
