@@ -32,7 +32,9 @@ def check(runtime: Runtime) -> int:
     refused or something sending depends on is wrong, 1 when SendGrid could not be reached.
     """
     settings = runtime.settings
-    account = SendGridAccount.from_runtime(runtime)
+    account = SendGridAccount.from_config(
+        runtime.settings.delivery.sendgrid, runtime.secrets.sendgrid_api_key, runtime.clock
+    )
     expected = Expectations(
         backend=settings.delivery.backend,
         from_email=settings.delivery.from_email,
@@ -66,7 +68,9 @@ def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_
     chosen = set(lists or DEFAULT_LISTS)
     if include_blocks:
         chosen.add("blocks")
-    account = SendGridAccount.from_runtime(runtime)
+    account = SendGridAccount.from_config(
+        runtime.settings.delivery.sendgrid, runtime.secrets.sendgrid_api_key, runtime.clock
+    )
     store = App(runtime).subscriber_store()
     report = sync_suppressions(account, store, now=runtime.clock.now(), lists=chosen, notifier=runtime.notifier)
     for result in report.lists:

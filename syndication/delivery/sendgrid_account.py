@@ -19,16 +19,14 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import sendgrid
 from python_http_client.exceptions import HTTPError
 
 from syndication.clock import Clock, SystemClock
+from syndication.config import SendgridConfig
 from syndication.errors import ConfigError, DeliveryError
-
-if TYPE_CHECKING:
-    from syndication.runtime import Runtime
 
 # SendGrid's largest page for the suppression lists.
 PAGE_SIZE: Final = 500
@@ -100,13 +98,11 @@ class SendGridAccount:
         self._sdk = sendgrid.SendGridAPIClient(api_key=api_key, host=self.host)
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime) -> SendGridAccount:
-        """The account of ``SENDGRID_API_KEY`` at ``[delivery.sendgrid] api_url``."""
-        key = runtime.secrets.sendgrid_api_key
-        if not key:
+    def from_config(cls, config: SendgridConfig, api_key: str | None, clock: Clock) -> SendGridAccount:
+        """The account of ``SENDGRID_API_KEY`` (``api_key``) at ``[delivery.sendgrid] api_url``."""
+        if not api_key:
             raise ConfigError("SENDGRID_API_KEY is not set: export the API key of the SendGrid account to check")
-        config = runtime.settings.delivery.sendgrid
-        return cls(key, host=config.api_url, timeout=config.timeout, clock=runtime.clock)
+        return cls(api_key, host=config.api_url, timeout=config.timeout, clock=clock)
 
     # -- the calls -----------------------------------------------------------------
 
