@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -90,7 +91,7 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
         return None
     if publish:
         try:
-            publish_archive(runtime, AtomicFileWriter(settings.public_dir), edition)
+            publish_archive(settings, runtime.engine, AtomicFileWriter(settings.public_dir), edition)
         except (OSError, SyndicationError) as exc:
             log.error("edition %s built, but its archive page was not written: %s", edition.id, exc)
     return edition
@@ -131,8 +132,9 @@ def send_edition(
     options = options_for(
         edition_config, settings.delivery, runtime.clock, edition.id, slot, brake=complaint_brake(runtime),
         progress=progress, resend_in_doubt=resend_in_doubt, stop=stop, echo=echo,
+        lease=timedelta(seconds=settings.workers.lease_seconds),
     )
-    mailer = EditionMailer(edition, edition_articles(engine, edition), runtime, slot=options.slot)
+    mailer = App(runtime).edition_mailer(edition, edition_articles(engine, edition), slot=options.slot)
     store = SubscriberStore(engine, runtime.secrets.require_secret_key())
     source = StoreRecipients(store, edition_config.slots)
     owns_messenger = messenger is None

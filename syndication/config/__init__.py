@@ -33,6 +33,7 @@ from syndication.config.mail import (
 )
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.settings import Secrets, Settings
+from syndication.config.workers import WorkersConfig
 
 __all__ = [
     "CONFIG_ENV",
@@ -62,6 +63,7 @@ __all__ = [
     "SubscribersConfig",
     "TrackingConfig",
     "WebhookConfig",
+    "WorkersConfig",
     "apply_env_overrides",
     "load_settings",
 ]

@@ -28,6 +28,7 @@ from syndication.config.mail import (
     WebhookConfig,
 )
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
+from syndication.config.workers import WorkersConfig
 from syndication.errors import ConfigError
 from syndication.local_key import local_secret_key
 
@@ -48,6 +49,7 @@ class Settings(Section):
     serve: ServeConfig = ServeConfig()
     cache: CacheConfig = CacheConfig()
     inbound: InboundConfig = InboundConfig()
+    workers: WorkersConfig = WorkersConfig()
     webhooks: tuple[WebhookConfig, ...] = ()
     # Where the config file was found; relative paths are resolved against its folder.
     base_dir: Path = Path(".")

@@ -1,8 +1,9 @@
 """Who holds a claim on a run or batch, and whether that worker may still be working.
 
-A claim names its worker as ``host/pid/token``; on this machine whether it is live is exact
-(the process exists; in this process, the run is still going), from another machine only
-time tells.
+A claim names its worker as ``host/pid/token``. A worker refreshes a heartbeat while it plans
+or sends (:mod:`syndication.delivery.heartbeat`); a claim whose worker was silent for longer
+than the lease is abandoned, whatever machine it ran on. On this machine a dead worker is known
+at once (its process is gone; in this process, its run has ended).
 """
 
 from __future__ import annotations
@@ -49,12 +50,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def claim_is_live(owner: str | None, claimed_at: datetime | None, now: datetime, lease: timedelta) -> bool:
+def claim_is_live(
+    owner: str | None, claimed_at: datetime | None, now: datetime, lease: timedelta,
+    beat_at: datetime | None = None,
+) -> bool:
     """Whether the worker that claimed something may still be working on it.
 
-    On this machine the answer is exact (is the process alive; in this process, is that
-    run still going). For another machine only time tells: a claim older than ``lease``
-    is taken as abandoned.
+    Live while the worker's last sign of life (its heartbeat ``beat_at``, or the claim itself)
+    is younger than ``lease``, on any machine. On this machine a dead worker is known sooner:
+    its process is gone, or, in this process, that run is no longer going.
     """
     if not owner:
         return False
@@ -64,7 +68,7 @@ def claim_is_live(owner: str | None, claimed_at: datetime | None, now: datetime,
         pid = int(pid_text)
         if pid == os.getpid():
             return token in _ACTIVE_TOKENS
-        return _pid_alive(pid)
-    return claimed_at is not None and now - claimed_at < lease
-
-
+        if not _pid_alive(pid):
+            return False
+    signs = [moment for moment in (claimed_at, beat_at) if moment is not None]
+    return bool(signs) and now - max(signs) < lease

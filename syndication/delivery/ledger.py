@@ -12,86 +12,25 @@ read by keyset, so that a million recipients cost neither ORM objects nor memory
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from syndication.clock import Clock
 from syndication.delivery.claims import Worker, claim_is_live
+from syndication.delivery.heartbeat import Heartbeat, last_beats
+from syndication.delivery.rows import BatchRow, RecipientRow, RunCounts, RunRow, as_batch, as_run
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 from syndication.redact import redact
 
-__all__ = ["Ledger", "ReceiptWriter", "Worker", "claim_is_live"]
+__all__ = ["BatchRow", "Ledger", "ReceiptWriter", "RecipientRow", "RunCounts", "RunRow", "Worker", "claim_is_live"]
 
-# A claim by a process on another machine counts as abandoned after this long.
-DEFAULT_LEASE = timedelta(minutes=30)
+# A claim whose worker sent no heartbeat for this long is abandoned ([workers] lease_seconds).
+DEFAULT_LEASE = timedelta(seconds=60)
 # A batch put back to be taken again: unclaimed and never handed.
 UNCLAIMED = {"status": BatchStatus.PENDING, "claimed_by": None, "claimed_at": None, "handed_at": None}
-
-@dataclass(frozen=True)
-class RunRow:
-    id: int
-    edition_id: str
-    slot: str
-    status: RunStatus
-    backend: str
-    owner: str | None
-    created_at: datetime
-    skipped_at_planning: int
-
-
-@dataclass(frozen=True)
-class BatchRow:
-    id: int
-    run_id: int
-    number: int
-    variant: str
-    size: int
-    status: BatchStatus
-    claimed_by: str | None
-    claimed_at: datetime | None
-    handed_at: datetime | None
-    attempts: int
-
-
-@dataclass(frozen=True)
-class RecipientRow:
-    id: int
-    subscriber_id: int
-    email: str
-
-
-@dataclass(frozen=True)
-class RunCounts:
-    """Recipients of a run by state (a failed or in-doubt batch's unsent recipients count there)."""
-
-    planned: int
-    sent: int
-    skipped: int
-    pending: int
-    failed: int
-    in_doubt: int
-    batches: int
-    batches_failed: int
-    batches_in_doubt: int
-    bounced: int = 0
-
-
-def _run(row: object) -> RunRow:
-    return RunRow(
-        row.id, row.edition_id, row.slot, RunStatus(row.status), row.backend, row.owner, row.created_at,  # type: ignore[attr-defined]
-        row.skipped_at_planning,  # type: ignore[attr-defined]
-    )
-
-
-def _batch(row: object) -> BatchRow:
-    return BatchRow(
-        row.id, row.run_id, row.number, row.variant, row.size, BatchStatus(row.status),  # type: ignore[attr-defined]
-        row.claimed_by, row.claimed_at, row.handed_at, row.attempts,  # type: ignore[attr-defined]
-    )
-
 
 class ReceiptWriter:
     """Records one accepted message per transaction on a connection held for the batch.
@@ -125,6 +64,16 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    # -- liveness -------------------------------------------------------------------
+
+    def heartbeat(self, worker: Worker, clock: Clock, lease: timedelta = DEFAULT_LEASE) -> Heartbeat:
+        """``with ledger.heartbeat(worker, clock, lease):`` keeps the worker's claims live while it works."""
+        return Heartbeat(self.engine, worker, clock, lease)
+
+    def beat_of(self, worker: str | None) -> datetime | None:
+        """When ``worker`` last refreshed its heartbeat (None: no heartbeat, or it has finished)."""
+        return last_beats(self.engine, [worker]).get(worker or "")
+
     # -- runs ---------------------------------------------------------------------
 
     def get_run(self, edition_id: str, slot: str) -> RunRow | None:
@@ -132,9 +81,12 @@ class Ledger:
             row = connection.execute(
                 select(delivery_runs).where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.slot == slot)
             ).first()
-        return None if row is None else _run(row)
+        return None if row is None else as_run(row)
 
-    def open_run(self, edition_id: str, slot: str, backend: str, worker: Worker, now: datetime) -> tuple[RunRow, bool]:
+    def open_run(
+        self, edition_id: str, slot: str, backend: str, worker: Worker, now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> tuple[RunRow, bool]:
         """The run for (edition, slot), and whether ``worker`` must (re)plan it.
 
         The unique (edition_id, slot) makes creating the run the lock for planning it; a
@@ -158,7 +110,7 @@ class Ledger:
         assert run is not None
         if run.status != RunStatus.PLANNING:
             return run, False
-        if claim_is_live(run.owner, run.created_at, now, DEFAULT_LEASE):
+        if claim_is_live(run.owner, run.created_at, now, lease, self.beat_of(run.owner)):
             return run, False
         with self.engine.begin() as connection:
             taken = connection.execute(
@@ -266,7 +218,7 @@ class Ledger:
                 .where(delivery_batches.c.run_id == run.id, delivery_batches.c.status.in_(list(statuses)))
                 .order_by(delivery_batches.c.number)
             )
-            return [_batch(row) for row in rows]
+            return [as_batch(row) for row in rows]
 
     def requeue(self, batch_ids: Sequence[int], from_status: BatchStatus) -> int:
         """Put failed (or, deliberately, in-doubt) batches back to pending."""
@@ -308,7 +260,7 @@ class Ledger:
                 .order_by(delivery_batches.c.number)
                 .limit(1)
             ).first()
-        return None if row is None else _batch(row)
+        return None if row is None else as_batch(row)
 
     def claim(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
         """pending → sending, atomically: True only for the one worker whose UPDATE matched."""

@@ -254,9 +254,9 @@ def deliver(
     """
     if dry_run:
         return _dry_run(ledger, mailer, source, options, messenger.name)
-    with Worker.current() as worker:
+    with Worker.current() as worker, ledger.heartbeat(worker, options.clock, options.lease):
         now = options.clock.now()
-        run, must_plan = ledger.open_run(options.edition_id, options.slot, messenger.name, worker, now)
+        run, must_plan = ledger.open_run(options.edition_id, options.slot, messenger.name, worker, now, options.lease)
         if must_plan:
             run = _plan(ledger, run, mailer, source, options)
         elif run.status == "planning":
@@ -343,7 +343,7 @@ def options_for(
     edition_config: EditionConfig, delivery: DeliveryConfig, clock: Clock, edition_id: str, slot: str | None, *,
     brake: Brake | None = None, progress: bool = False, resend_in_doubt: bool = False,
     stop: threading.Event | None = None, sleep: Callable[[float], None] | None = None,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = print, lease: timedelta = DEFAULT_LEASE,
 ) -> SendOptions:
     first_slot = edition_config.slots[0]
     slot = slot or first_slot
@@ -367,6 +367,7 @@ def options_for(
         echo=echo,
         in_doubt_wait=timedelta(minutes=delivery.in_doubt_wait),
         brake=brake,
+        lease=lease,
     )
 
 

@@ -245,7 +245,7 @@ def resolve_abandoned(
     for batch in ledger.batches(run, [BatchStatus.SENDING]):
         now = options.clock.now()
         key = batch_key(options, batch.number)
-        if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease):
+        if claim_is_live(batch.claimed_by, batch.claimed_at, now, options.lease, ledger.beat_of(batch.claimed_by)):
             continue
         if batch.handed_at is None:
             ledger.release(batch)

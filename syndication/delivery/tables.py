@@ -80,3 +80,13 @@ delivery_recipients = Table(
     # Ids are never handed out twice on SQLite either (migration 0008 rebuilt the tables so).
     sqlite_autoincrement=True,
 )
+
+# One row per worker while it plans or sends ("host/pid/token", as in owner and claimed_by): its
+# heartbeat, refreshed every third of [workers] lease_seconds. A claim whose worker's heartbeat (or,
+# without a row, the claim itself) is older than the lease is abandoned, on whatever machine it ran.
+delivery_workers = Table(
+    "delivery_workers",
+    metadata,
+    Column("worker", String(200), primary_key=True),
+    Column("beat_at", UtcDateTime, nullable=False),
+)
