@@ -23,12 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from subscribers.model import Subscriber, SubscriberStatus
+from syndication.app import App
 from syndication.clock import FixedClock
 from syndication.config import Secrets, load_settings
 from syndication.digest.compose import render_digest
 from syndication.digest.editions import Edition
 from syndication.digest.ordering import order_for_digest
-from syndication.digest.personalize import EditionMailer
 from syndication.mail.base import personalise
 from syndication.runtime import Runtime
 from syndication.testing import make_article
@@ -72,7 +72,7 @@ def main() -> None:
     )
 
     # Compile once per variant, personalise per subscriber.
-    mailer = EditionMailer(edition, articles, runtime)
+    mailer = App(runtime).edition_mailer(edition, articles)
     total_bytes = skipped = 0
     started = time.perf_counter()
     for number in range(1, options.subscribers + 1):
@@ -89,7 +89,7 @@ def main() -> None:
 
     # Naive: one Jinja + MJML pass per subscriber with the subscriber's real values filled in
     # (as many articles as the compiled variant shows, so the budget search is not counted).
-    naive = EditionMailer(edition, articles, runtime)
+    naive = App(runtime).edition_mailer(edition, articles)
     started = time.perf_counter()
     for number in range(1, options.sample + 1):
         reader = _subscriber(number)

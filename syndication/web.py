@@ -43,7 +43,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
         # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
         *click_routes(app.click_redirect()),
         # The front page, then the static files and public/ (mounted at /, so last).
-        *home_routes(runtime),
+        *home_routes(runtime.settings),
         *static_routes(runtime.settings),
     ]
 

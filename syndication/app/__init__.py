@@ -12,7 +12,7 @@ them in. Edition orchestration lives in :mod:`syndication.app.editions`, the sch
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -32,6 +32,8 @@ from syndication.clock import Clock
 from syndication.config import Secrets, Settings
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.places import LedgerPlaces
+from syndication.digest.editions import Edition
+from syndication.digest.personalize import EditionMailer
 from syndication.digest.render import render_transactional
 from syndication.events.clicks import ClickRedirect
 from syndication.events.policy import BouncePolicy, SubscriberSuppressions
@@ -41,6 +43,7 @@ from syndication.inbound.service import InboundProcessor, InboundReport
 from syndication.mail.base import MessageBody, Messenger
 from syndication.mail.clicks import ClickTokens
 from syndication.mail.verp import UNSUBSCRIBE_SALT, VerpCodec
+from syndication.model import Article
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.tokens import TokenSigner, signer_for
@@ -105,6 +108,15 @@ class App:
             notifier=runtime.notifier,
         )
 
+    # -- digests ---------------------------------------------------------------------
+
+    def edition_mailer(
+        self, edition: Edition, articles: Sequence[Article], *, slot: str | None = None
+    ) -> EditionMailer:
+        """The bodies and recipients of one edition, with this runtime's settings, secret key and clock."""
+        secret_key = self.runtime.secrets.require_secret_key()
+        return EditionMailer(edition, articles, self.settings, secret_key, self.clock, slot=slot)
+
     # -- delivery --------------------------------------------------------------------
 
     def messenger(self) -> Messenger:
@@ -112,7 +124,7 @@ class App:
         return build_messenger(self.settings, self.runtime.secrets, clock=self.clock)
 
     def render_transactional(self, template: str, context: Mapping[str, Any]) -> MessageBody:
-        return render_transactional(template, context, self.runtime)
+        return render_transactional(template, context, self.settings)
 
     # -- events, inbound mail, webhooks ------------------------------------------------
 

@@ -134,7 +134,10 @@ def send_edition(
         progress=progress, resend_in_doubt=resend_in_doubt, stop=stop, echo=echo,
         lease=timedelta(seconds=settings.workers.lease_seconds),
     )
-    mailer = App(runtime).edition_mailer(edition, edition_articles(engine, edition), slot=options.slot)
+    mailer = EditionMailer(
+        edition, edition_articles(engine, edition), settings, runtime.secrets.require_secret_key(), runtime.clock,
+        slot=options.slot,
+    )
     store = SubscriberStore(engine, runtime.secrets.require_secret_key())
     source = StoreRecipients(store, edition_config.slots)
     owns_messenger = messenger is None

@@ -12,11 +12,11 @@ import click
 
 from subscribers.model import Subscriber, SubscriberStatus
 from subscribers.store import SubscriberStore
+from syndication.app import App
 from syndication.app.editions import build_edition, draft_edition
 from syndication.digest.archive import publish_archive
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
 from syndication.digest.editions import edition_id
-from syndication.digest.personalize import EditionMailer
 from syndication.errors import EXIT_OK, InputError, UsageError
 from syndication.mail.base import Batch, personalise
 from syndication.mail.mime import build_message, encoded_body
@@ -52,13 +52,13 @@ def build(runtime: Runtime, edition_name: str) -> int:
             since = f" since {previous.id}" if previous else ""
             click.echo(f"{edition_name}: no new articles{since}; no edition built")
         # Re-publishing repairs a missing archive page; unchanged files are not touched.
-        report = publish_archive(runtime, writer, existing)
+        report = publish_archive(runtime.settings, runtime.engine, writer, existing)
     else:
         click.echo(
             f"built {edition.id}: {len(edition.article_ids)} articles "
             f"({edition.new_article_count} new since the previous edition)"
         )
-        report = publish_archive(runtime, writer, edition)
+        report = publish_archive(runtime.settings, runtime.engine, writer, edition)
     for path in report.written:
         click.echo(f"archived: {settings.public_dir / path}")
     return EXIT_OK
@@ -96,7 +96,7 @@ def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Pat
     if edition is None:
         raise UsageError(f"{edition_name}: no edition and no articles to preview; run `syndication collect` first")
     subscriber = _find_subscriber(runtime, email) if email else SAMPLE_SUBSCRIBER
-    mailer = EditionMailer(edition, edition_articles(runtime.engine, edition), runtime)
+    mailer = App(runtime).edition_mailer(edition, edition_articles(runtime.engine, edition))
     variant = mailer.variant_key(subscriber)
     if variant is None:
         click.echo(f"{edition.id}: nothing in this edition matches the subscriber's topics; no message")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+from sqlalchemy import Engine
 
 from syndication.config import Settings
 from syndication.digest.compose import archive_url, render_digest, subject_for
@@ -27,9 +27,6 @@ from syndication.html import escape, strip_xml_invalid
 from syndication.model import Article
 from syndication.paths import template_search_path
 from syndication.writers import Writer
-
-if TYPE_CHECKING:
-    from syndication.runtime import Runtime
 
 ARCHIVE_DIR = "archive"
 INDEX_PATH = f"{ARCHIVE_DIR}/index.html"
@@ -197,13 +194,13 @@ class ArchiveReport:
     written: tuple[str, ...]
 
 
-def publish_archive(runtime: Runtime, writer: Writer, edition: Edition | None = None) -> ArchiveReport:
+def publish_archive(
+    settings: Settings, engine: Engine, writer: Writer, edition: Edition | None = None
+) -> ArchiveReport:
     """Write the edition's page (when given), the index and the Atom feed through ``writer``.
 
     Only files whose bytes changed are written (the writer's contract).
     """
-    settings = runtime.settings
-    engine = runtime.engine
     written: list[str] = []
     if edition is not None:
         articles = edition_articles(engine, edition)

@@ -7,8 +7,6 @@ first collect or edition, and feed readers find the feeds through its
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
@@ -19,9 +17,6 @@ from syndication.digest.render import layout_context
 from syndication.feedwriter.links import OPML_PATH, main_feed_links
 from syndication.paths import template_search_path
 from syndication.templates import render_template
-
-if TYPE_CHECKING:
-    from syndication.runtime import Runtime
 
 
 def render_home(settings: Settings) -> str:
@@ -42,9 +37,8 @@ def render_home(settings: Settings) -> str:
     return render_template("web/home.html.j2", context, template_search_path(settings))
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(settings: Settings) -> list[BaseRoute]:
     """``GET /`` (and HEAD): the front page."""
-    settings = runtime.settings
     page = render_home(settings).encode("utf-8")
     headers = {"Cache-Control": f"public, max-age={settings.feeds.cache_max_age}"}
 

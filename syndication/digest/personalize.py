@@ -14,8 +14,9 @@ import hashlib
 import hmac
 import html
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
+from syndication.clock import Clock
+from syndication.config import Settings
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
 from syndication.mail.base import MessageBody, Recipient, Sender
@@ -24,9 +25,6 @@ from syndication.mail.verp import mailto_unsubscribe
 from syndication.model import Article
 from syndication.subscriber import Subscriber
 from syndication.tokens import Purpose, signer_for
-
-if TYPE_CHECKING:
-    from syndication.runtime import Runtime
 
 ALL_ARTICLES = "all"
 PERSONAL_PARTS = ("greeting_html", "greeting_text", "unsubscribe_url", "preferences_url", "view_in_browser_url")
@@ -72,18 +70,19 @@ class EditionMailer:
     """Bodies per variant and recipients per subscriber for one edition."""
 
     def __init__(
-        self, edition: Edition, articles: Sequence[Article], runtime: Runtime, *, slot: str | None = None
+        self, edition: Edition, articles: Sequence[Article], settings: Settings, secret_key: str, clock: Clock, *,
+        slot: str | None = None,
     ) -> None:
         order = {article_id: index for index, article_id in enumerate(edition.article_ids)}
         self.edition = edition
         self.articles: tuple[Article, ...] = tuple(
             sorted((a for a in articles if a.id in order and a.is_published), key=lambda a: order[a.id])
         )
-        self.settings = runtime.settings
-        # The subscribers' own signer: same expiry settings, and the runtime's clock.
-        self._signer = signer_for(runtime.settings.subscribers, runtime.secrets.require_secret_key(), runtime.clock)
+        self.settings = settings
+        # The subscribers' own signer: same expiry settings, and the same clock.
+        self._signer = signer_for(settings.subscribers, secret_key, clock)
         texts = [text for article in self.articles for text in _article_texts(article)]
-        self._secret_key = runtime.secrets.require_secret_key()
+        self._secret_key = secret_key
         self.marker = edition_marker(self._secret_key, edition.id, texts)
         self.placeholders = {part: f"%%{self.marker}:{part}%%" for part in PERSONAL_PARTS}
         self._position = order
@@ -96,7 +95,7 @@ class EditionMailer:
         # link is personal (a placeholder per article), else shared by every reader of the variant.
         self._click_link = None
         if self.settings.tracking.clicks:
-            tokens = ClickTokens(self._secret_key, runtime.clock, self.settings.tracking.link_days)
+            tokens = ClickTokens(self._secret_key, clock, self.settings.tracking.link_days)
             self._click_link = link_maker(tokens, self._site_url, edition.id, slot)
         self._personal_clicks = self._click_link is not None and self.settings.tracking.per_subscriber
 

@@ -21,7 +21,6 @@ from syndication.templates import render_template, template_exports
 
 if TYPE_CHECKING:
     from syndication.config import Settings
-    from syndication.runtime import Runtime
 
 # No web fonts by default: system fonts render instantly, need no request and look native.
 SYSTEM_FONT_STACK = "-apple-system, Segoe UI, Helvetica, Arial, sans-serif"
@@ -134,7 +133,7 @@ def render_mjml_pair(
 def render_transactional(
     template_name: str,
     context: Mapping[str, Any],
-    runtime: Runtime,
+    settings: Settings,
     *,
     search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
 ) -> MessageBody:
@@ -144,5 +143,4 @@ def render_transactional(
     The context may set any layout value (``preheader``, ``unsubscribe_url``, ``preferences_url``,
     ``greeting``, ``footer_note``…) plus whatever the template itself uses.
     """
-    settings = runtime.settings
     return render_mjml_pair(template_name, context, settings, search_path=template_search_path(settings, search_path))

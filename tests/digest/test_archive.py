@@ -61,11 +61,11 @@ def test_publish_writes_page_index_and_feed_newest_first(runtime: Runtime, clock
     writer = MemoryWriter()
     _store(runtime, range(1, 3))
     first = build_edition(runtime, "daily")
-    publish_archive(runtime, writer, first)
+    publish_archive(runtime.settings, runtime.engine, writer, first)
     clock.advance(timedelta(days=1))
     _store(runtime, range(3, 5))
     second = build_edition(runtime, "daily")
-    report = publish_archive(runtime, writer, second)
+    report = publish_archive(runtime.settings, runtime.engine, writer, second)
     assert first is not None and second is not None
     assert {edition_path(first.id), edition_path(second.id), INDEX_PATH, FEED_PATH} == set(writer.files)
     assert (edition_path(second.id), INDEX_PATH, FEED_PATH) == report.written
@@ -86,8 +86,8 @@ def test_republishing_unchanged_archive_writes_nothing(runtime: Runtime) -> None
     writer = MemoryWriter()
     _store(runtime, range(1, 2))
     edition = build_edition(runtime, "daily")
-    publish_archive(runtime, writer, edition)
-    assert () == publish_archive(runtime, writer, edition).written
+    publish_archive(runtime.settings, runtime.engine, writer, edition)
+    assert () == publish_archive(runtime.settings, runtime.engine, writer, edition).written
 
 
 def test_control_characters_in_a_title_do_not_break_the_archive(runtime: Runtime) -> None:
@@ -95,7 +95,7 @@ def test_control_characters_in_a_title_do_not_break_the_archive(runtime: Runtime
     writer = MemoryWriter()
     ArticleStore(runtime.engine).upsert(make_article(1, title="Titel\x0b mit\x00 Steuerzeichen"), runtime.clock.now())
     edition = build_edition(runtime, "daily")
-    report = publish_archive(runtime, writer, edition)
+    report = publish_archive(runtime.settings, runtime.engine, writer, edition)
     feed = feedparser.parse(writer.files[FEED_PATH])
     assert (3, False) == (len(report.written), bool(feed.bozo))
     assert feed.entries[0].title.endswith(": Titel mit Steuerzeichen")

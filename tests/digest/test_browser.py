@@ -25,7 +25,7 @@ import pytest
 from machine import install_debian_package
 
 from syndication.app import App
-from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.digest.personalize import ALL_ARTICLES
 from syndication.mail.base import personalise
 from syndication.model import Article, Image
 from syndication.runtime import Runtime
@@ -119,7 +119,7 @@ def _served_articles(folder: Path, base_url: str) -> list[Article]:
 def _digest_page(runtime: Runtime, folder: Path, base_url: str) -> Path:
     """A personalised digest whose images are served from ``folder`` at ``base_url``."""
     articles = _served_articles(folder, base_url)
-    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    mailer = App(runtime).edition_mailer(make_edition(articles), articles)
     message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
     page = folder / "digest.html"
     page.write_text(message.html, encoding="utf-8")
@@ -199,7 +199,8 @@ def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[st
     names.append(_write(folder, "archive-index.html", index))
     names.append(_write(folder, "home.html", render_home(settings)))
     confirm = render_transactional(
-        "confirm", {"confirm_url": f"{settings.site.url}/confirm?token=abc", "expiry_hours": 48, "name": None}, runtime
+        "confirm", {"confirm_url": f"{settings.site.url}/confirm?token=abc", "expiry_hours": 48, "name": None},
+        runtime.settings,
     )
     names.append(_write(folder, "mail-confirm.html", confirm.html))
     welcome = render_transactional(
@@ -209,7 +210,7 @@ def every_page(runtime: Runtime, served: tuple[Path, str]) -> tuple[str, list[st
             "preferences_url": f"{settings.site.url}/preferences?token=abc",
             "unsubscribe_url": f"{settings.site.url}/unsubscribe?token=abc",
         },
-        runtime,
+        runtime.settings,
     )
     names.append(_write(folder, "mail-welcome.html", welcome.html))
     for name, html in _subscriber_pages(runtime).items():

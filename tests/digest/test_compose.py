@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from syndication.app import App
 from syndication.config import Settings
 from syndication.digest import compose
 from syndication.digest.compose import make_card
-from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.digest.personalize import ALL_ARTICLES
 from syndication.digest.render import TEMPLATES_DIR
 from syndication.errors import TemplateError
 from syndication.mail.base import personalise
@@ -24,7 +25,7 @@ OUTLOOK_START = "Ob aus dem Treffen in Florida unmittelbare Fortschritte"
 
 
 def _body(runtime: Runtime, articles: list, who=None):  # type: ignore[no-untyped-def]
-    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    mailer = App(runtime).edition_mailer(make_edition(articles), articles)
     reader = who or subscriber()
     return personalise(mailer.body(mailer.variant_key(reader)), mailer.recipient(reader))
 
@@ -128,7 +129,7 @@ def test_broken_partial_stops_the_edition_with_template_and_line(
     (folder / "card.mjml.j2").write_text(original.replace("card.teaser", "card.teasr"), encoding="utf-8")
     monkeypatch.setattr(compose, "DIGEST_SEARCH_PATH", (tmp_path / "templates", TEMPLATES_DIR))
     articles = sample_articles(2)
-    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    mailer = App(runtime).edition_mailer(make_edition(articles), articles)
     line = 1 + original.splitlines().index(next(x for x in original.splitlines() if "card.teaser" in x))
     with pytest.raises(TemplateError) as caught:
         mailer.body(ALL_ARTICLES)

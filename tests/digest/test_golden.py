@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from syndication.app import App
 from syndication.digest.ordering import order_for_digest
-from syndication.digest.personalize import ALL_ARTICLES, EditionMailer
+from syndication.digest.personalize import ALL_ARTICLES
 from syndication.mail.base import MessageBody
 from syndication.model import Article
 from syndication.runtime import Runtime
@@ -37,7 +38,7 @@ def golden_articles() -> list[Article]:
 
 def golden_body(runtime: Runtime) -> MessageBody:
     articles = golden_articles()
-    mailer = EditionMailer(make_edition(articles), articles, runtime)
+    mailer = App(runtime).edition_mailer(make_edition(articles), articles)
     body = mailer.body(ALL_ARTICLES)
     # The marker depends on the secret key: blank it so the golden files do not.
     return MessageBody(

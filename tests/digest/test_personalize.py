@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from syndication.app import App
 from syndication.digest import personalize
 from syndication.digest.personalize import ALL_ARTICLES, EditionMailer, greeting_for
 from syndication.mail.base import Sender, personalise
@@ -21,7 +22,7 @@ SECRET = "test-secret-key-0123456789abcdef"
 
 def _mailer(runtime: Runtime, count: int = 6) -> EditionMailer:
     articles = sample_articles(count)
-    return EditionMailer(make_edition(articles), articles, runtime)
+    return App(runtime).edition_mailer(make_edition(articles), articles)
 
 
 def _token(url: str) -> str:
@@ -119,7 +120,7 @@ def test_article_text_cannot_produce_a_placeholder(runtime: Runtime) -> None:
     mailer = _mailer(runtime, 1)
     fake = f"%%{mailer.marker}:unsubscribe_url%% {{{{ unsubscribe_url }}}}"
     articles = [make_article(1, teaser=fake)]
-    other = EditionMailer(make_edition(articles), articles, runtime)
+    other = App(runtime).edition_mailer(make_edition(articles), articles)
     assert other.marker != mailer.marker
     message = personalise(other.body(ALL_ARTICLES), other.recipient(subscriber(1)))
     assert fake in message.text
@@ -167,9 +168,9 @@ def test_tracking_pixel_only_when_configured(runtime: Runtime) -> None:
 def test_variant_key_keeps_its_meaning_after_a_retraction(runtime: Runtime) -> None:
     """A key planned before an article was retracted still selects the same remaining articles."""
     articles = sample_articles(6)
-    before = EditionMailer(make_edition(articles), articles, runtime)
+    before = App(runtime).edition_mailer(make_edition(articles), articles)
     key = before.variant_key(subscriber(topics=("Sport",)))
     assert key is not None
     without_first = [a for a in articles if a.external_id != "artikel-3"]
-    after = EditionMailer(make_edition(articles), without_first, runtime)
+    after = App(runtime).edition_mailer(make_edition(articles), without_first)
     assert ["artikel-6"] == [a.external_id for a in after.variant_articles(key)]

@@ -41,7 +41,7 @@ def test_transactional_mail_uses_the_layout(runtime: Runtime, tmp_path: Path) ->
     body = render_transactional(
         "hello",
         {"who": "Anna", "action_url": "https://example.org/go", "preferences_url": "https://example.org/p"},
-        runtime,
+        runtime.settings,
         search_path=_templates(tmp_path),
     )
     assert "Willkommen bei Pfalz-Rundschau" == body.subject
@@ -54,7 +54,7 @@ def test_transactional_mail_uses_the_layout(runtime: Runtime, tmp_path: Path) ->
 def test_html_is_autoescaped_but_text_is_not(runtime: Runtime, tmp_path: Path) -> None:
     """Values are escaped in the HTML part and kept literal in the plain-text part."""
     body = render_transactional(
-        "hello", {"who": "<b>Anna & Ben</b>", "action_url": "https://example.org/"}, runtime,
+        "hello", {"who": "<b>Anna & Ben</b>", "action_url": "https://example.org/"}, runtime.settings,
         search_path=_templates(tmp_path),
     )
     assert "&lt;b&gt;Anna &amp; Ben&lt;/b&gt;" in body.html
@@ -65,7 +65,7 @@ def test_html_is_autoescaped_but_text_is_not(runtime: Runtime, tmp_path: Path) -
 def test_layout_is_german_dark_mode_ready_and_without_web_fonts(runtime: Runtime, tmp_path: Path) -> None:
     """lang="de", a color-scheme meta, and no web font or tracking pixel by default."""
     values = {"who": "A", "action_url": "x"}
-    html = render_transactional("hello", values, runtime, search_path=_templates(tmp_path)).html
+    html = render_transactional("hello", values, runtime.settings, search_path=_templates(tmp_path)).html
     assert '<html lang="de"' in html
     assert '<meta name="color-scheme" content="light dark"' in html
     assert "fonts.googleapis.com" not in html
@@ -87,14 +87,14 @@ def test_jinja_syntax_error_names_template_and_line(runtime: Runtime, tmp_path: 
     broken = CHILD_MJML.replace("Hallo {{ who }}", "Hallo {{ who }")
     with pytest.raises(TemplateError) as caught:
         values = {"who": "A", "action_url": "x"}
-        render_transactional("hello", values, runtime, search_path=_templates(tmp_path, broken))
+        render_transactional("hello", values, runtime.settings, search_path=_templates(tmp_path, broken))
     assert str(caught.value).startswith("template email/hello.mjml.j2, line 5: ")
 
 
 def test_undefined_value_names_template_and_line(runtime: Runtime, tmp_path: Path) -> None:
     """A value the template needs but nobody passed is reported with its line."""
     with pytest.raises(TemplateError) as caught:
-        render_transactional("hello", {"who": "A"}, runtime, search_path=_templates(tmp_path))
+        render_transactional("hello", {"who": "A"}, runtime.settings, search_path=_templates(tmp_path))
     message = str(caught.value)
     assert message.startswith("template email/hello.mjml.j2, line 6: ")
     assert "'action_url' is undefined" in message

@@ -51,7 +51,7 @@ def tracked(settings: Settings) -> Iterator[Runtime]:
 def _mailer(runtime: Runtime) -> tuple[EditionMailer, str]:
     edition = build_edition(runtime, "daily", publish=False)
     assert edition is not None
-    return EditionMailer(edition, edition_articles(runtime.engine, edition), runtime, slot="06:00"), edition.id
+    return App(runtime).edition_mailer(edition, edition_articles(runtime.engine, edition), slot="06:00"), edition.id
 
 
 def _path(url: str, site: str) -> str:
