@@ -43,6 +43,7 @@ from syndication.sources.base import (
     merge_names,
     reading_fingerprint,
 )
+from syndication.sources.plain_markdown import convert_plain
 
 # What reading one file gives: the article, whether it is a draft, the editorial note.
 _Parsed = tuple[Article, bool, str | None]
@@ -382,7 +383,11 @@ _MARKDOWN = threading.local()
 
 
 def _markdown(body: str) -> str:
-    """Markdown → HTML with one converter per thread, reset between documents (as Python-Markdown allows)."""
+    """Markdown → HTML: plain documents by the fast path (the same HTML), the others by Python-Markdown,
+    with one converter per thread, reset between documents (as Python-Markdown allows)."""
+    plain = convert_plain(body)
+    if plain is not None:
+        return plain
     converter = getattr(_MARKDOWN, "converter", None)
     if converter is None:
         converter = _MARKDOWN.converter = markdown.Markdown(extensions=list(MARKDOWN_EXTENSIONS))
