@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import frontmatter
 import pytest
+import yaml
 
 from syndication.config import AnatomyConfig, SiteConfig, SourceConfig
 from syndication.errors import InputError, SourceUnavailable
 from syndication.model import Article, ItemKind, SectionRole, Status, article_id
 from syndication.sources.base import Failed, Fetched, SourceContext, SourceEvent, Unchanged
-from syndication.sources.folder import FolderSource
+from syndication.sources.folder import FolderSource, _load_yaml
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
@@ -376,3 +378,17 @@ def test_parsing_in_worker_processes_gives_what_parsing_in_process_gives(
     in_workers = _described(_events(_source(folder)))
     kinds = {kind for kind, _ in in_process}
     assert ([2], {"fetched", "failed"}, in_process) == (pools, kinds, in_workers)
+
+
+def test_front_matter_values_and_errors_are_those_of_the_pure_python_loader() -> None:
+    """libyaml reads the sample front matter to the same values; YAML it refuses gets the pure loader's message."""
+    handler = frontmatter.YAMLHandler()
+    fronts = [handler.split(path.read_text(encoding="utf-8"))[0] for path in sorted(CONTENT.rglob("*.md"))]
+    fronts += ["title: 'x'\npublished: 2026-11-18\nn: 3\nf: 1.5\nb: yes\nlist: [a, 'b c']\nnested: {k: ~}\n"]
+    assert [handler.load(front) for front in fronts] == [_load_yaml(handler, front) for front in fronts]
+    broken = "title: [offen\npublished: 2026-11-18\n"
+    with pytest.raises(yaml.YAMLError) as pure:
+        handler.load(broken)
+    with pytest.raises(yaml.YAMLError) as ours:
+        _load_yaml(handler, broken)
+    assert str(pure.value) == str(ours.value)
