@@ -91,7 +91,7 @@ def _feedgen_alone(runtime: Runtime) -> float:
 
 def _timed_build(runtime: Runtime) -> tuple[float, object]:
     started = time.perf_counter()
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     return time.perf_counter() - started, report
 
 

@@ -81,7 +81,7 @@ def _build_public(root: Path, articles: int, categories: int) -> Path:
                                    categories=(f"Ressort {number % categories:02d}",),
                                    author=Author(name=AUTHORS[number % len(AUTHORS)])), None))
     store.upsert_many(batch, clock.now())
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     runtime.close()
     print(f"public/: {articles:,} articles, {report.feeds} feeds, {len(report.written)} files written")
     return settings.public_dir

@@ -28,7 +28,7 @@ def feeds_group() -> None:
 def build_command(runtime: Runtime, progress: bool) -> int:
     """Build all feeds and publish the ones that changed."""
     with progress_bar("feeds", "files", enabled=progress) as advance:
-        report = build_and_publish(runtime, progress=advance)
+        report = build_and_publish(runtime.settings, runtime.engine, progress=advance)
     click.echo(
         f"feeds: {report.feeds} feeds, {len(report.written)} file(s) written, "
         f"{report.unchanged} unchanged ({report.skipped} not re-rendered) in {runtime.settings.public_dir}"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import feedgen.version
 import httpx
+from sqlalchemy import Engine
 
 from syndication.config import Settings
 from syndication.feeds import catalog, content, render
@@ -47,7 +48,6 @@ from syndication.feedwriter.fragments import FragmentCache
 from syndication.feedwriter.links import OPML_PATH
 from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article
-from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.writers import AtomicFileWriter, Writer
 
@@ -393,7 +393,8 @@ def publish_specs(
 
 
 def build_and_publish(
-    runtime: Runtime,
+    settings: Settings,
+    engine: Engine,
     *,
     writer: Writer | None = None,
     state_writer: Writer | None = None,
@@ -405,11 +406,10 @@ def build_and_publish(
     A hub that fails is logged; its feeds are announced again next run. Publishing
     itself never waits on the hub's success.
     """
-    settings = runtime.settings
     writer = writer or AtomicFileWriter(settings.public_dir)
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
-    plan = plan_from_store(settings, ArticleStore(runtime.engine), state, writer)
+    plan = plan_from_store(settings, ArticleStore(engine), state, writer)
     report, changed_urls = publish_specs(settings, plan.specs, writer, state, plan.selected, progress)
     state.change_seq = plan.change_seq
     state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}

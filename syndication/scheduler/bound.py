@@ -68,7 +68,7 @@ def real_jobs(runtime: Runtime) -> Jobs:
 
     return Jobs(
         collect=collect,
-        publish_feeds=lambda: WorkOutcome(counts_of(build_and_publish(runtime))),
+        publish_feeds=lambda: WorkOutcome(counts_of(build_and_publish(runtime.settings, runtime.engine))),
         build_edition=lambda name: edition_ref(build_edition(runtime, name)),
         latest_edition=lambda name: edition_ref(latest_edition(runtime.engine, name)),
         send_edition=send,

@@ -50,7 +50,7 @@ def _with_hub(settings: Settings, hub: str = "https://hub.example/") -> Settings
 
 def test_first_build_writes_every_feed_and_the_opml(runtime: Runtime) -> None:
     """Main, category, region and author feeds in three formats, index.opml and the JSON extension's page."""
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     written = set(_files(runtime.settings.public_dir))
     slugs = ["all", "category/politik", "category/wirtschaft", "region/kaiserslautern", "region/rheinland-pfalz",
              "region/suedwest", "author/jana-weiss", "author/marc-fuchs"]
@@ -61,9 +61,9 @@ def test_first_build_writes_every_feed_and_the_opml(runtime: Runtime) -> None:
 
 def test_building_twice_writes_nothing_and_keeps_bytes(runtime: Runtime) -> None:
     """A second build without changes writes no file and the bytes stay identical."""
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     before = _files(runtime.settings.public_dir)
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     assert ((), 26, 24, before) == (report.written, report.unchanged, report.skipped,
                                      _files(runtime.settings.public_dir))
 
@@ -79,9 +79,9 @@ def test_building_from_scratch_twice_gives_identical_bytes(runtime: Runtime, tmp
 
 def test_new_article_rewrites_only_the_feeds_containing_it(runtime: Runtime, clock: FixedClock) -> None:
     """After one new economy article only main, Wirtschaft, Südwest and Jana Weiß feeds are rendered and written."""
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     ArticleStore(runtime.engine).upsert(_economy(3), clock.now())
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     expected = sorted(f"feeds/{slug}.{ext}" for slug in ("all", "category/wirtschaft", "region/suedwest",
                                                           "author/jana-weiss") for ext in ("rss", "atom", "json"))
     assert (expected, 12) == (sorted(report.written), report.rendered)
@@ -89,10 +89,10 @@ def test_new_article_rewrites_only_the_feeds_containing_it(runtime: Runtime, clo
 
 def test_retracted_article_leaves_every_feed(runtime: Runtime, clock: FixedClock) -> None:
     """A retracted article disappears from the main feed and from its category feed, which stays as an empty feed."""
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     economy_id = _economy(2).id
     ArticleStore(runtime.engine).retract([economy_id], clock.now())
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     public = runtime.settings.public_dir
     main = parse((public / "feeds/all.atom").read_bytes())
     category = parse((public / "feeds/category/wirtschaft.rss").read_bytes())
@@ -115,10 +115,10 @@ def test_a_file_changed_by_hand_is_repaired(runtime: Runtime) -> None:
 
 def test_unreadable_state_file_means_a_full_rebuild(runtime: Runtime) -> None:
     """A broken feeds-state.json is ignored: every feed is rendered again, nothing fails."""
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     state_path = runtime.settings.resolve(runtime.settings.site.var_dir) / STATE_FILE
     state_path.write_text("{not json", encoding="utf-8")
-    report = build_and_publish(runtime)
+    report = build_and_publish(runtime.settings, runtime.engine)
     assert (24, ()) == (report.rendered, report.written)
 
 
@@ -147,9 +147,9 @@ def test_changed_feeds_are_announced_to_the_hub(settings: Settings, engine: Engi
     ArticleStore(engine).upsert(make_article(1), clock.now())
     runtime = _runtime(_with_hub(settings), engine, clock)
     hub = _Hub()
-    first = build_and_publish(runtime, http_client=hub.client())
+    first = build_and_publish(runtime.settings, runtime.engine, http_client=hub.client())
     announced_first = len(hub.requests)
-    build_and_publish(runtime, http_client=hub.client())
+    build_and_publish(runtime.settings, runtime.engine, http_client=hub.client())
     urls = [request["hub.url"][0] for request in hub.requests]
     assert (15, 15, {"publish"}, "http://localhost:8000/feeds/all.rss") == (
         announced_first, len(first.websub.announced),  # type: ignore[union-attr]
@@ -161,7 +161,7 @@ def test_feeds_advertise_the_hub(settings: Settings, engine: Engine, clock: Fixe
     """With a hub configured the published feeds link to it."""
     ArticleStore(engine).upsert(make_article(1), clock.now())
     runtime = _runtime(_with_hub(settings), engine, clock)
-    build_and_publish(runtime, http_client=_Hub().client())
+    build_and_publish(runtime.settings, runtime.engine, http_client=_Hub().client())
     feed = json.loads((runtime.settings.public_dir / "feeds/all.json").read_bytes())
     links = parse((runtime.settings.public_dir / "feeds/all.atom").read_bytes()).feed.links
     assert ([{"type": "WebSub", "url": "https://hub.example/"}], ["https://hub.example/"]) == (
@@ -177,9 +177,9 @@ def test_failing_hub_does_not_block_and_is_retried_next_run(
     runtime = _runtime(_with_hub(settings), engine, clock)
     hub = _Hub()
     hub.fail = True
-    failed = build_and_publish(runtime, http_client=hub.client())
+    failed = build_and_publish(runtime.settings, runtime.engine, http_client=hub.client())
     hub.fail = False
-    retried = build_and_publish(runtime, http_client=hub.client())
+    retried = build_and_publish(runtime.settings, runtime.engine, http_client=hub.client())
     assert (17, 15, (), 15, ()) == (
         len(failed.written), len(failed.websub.pending),  # type: ignore[union-attr]
         retried.written, len(retried.websub.announced), retried.websub.pending,  # type: ignore[union-attr]
@@ -200,7 +200,7 @@ def test_one_poisoned_item_is_left_out_and_reported_the_rest_is_published(
     for article in (make_article(1), _economy(2), _poisoned(3)):
         store.upsert(article, clock.now())
     poisoned_id = _poisoned(3).id
-    report = build_and_publish(_runtime(settings, engine, clock))
+    report = build_and_publish(settings, engine)
     public = settings.public_dir / "feeds"
     main = parse((public / "all.atom").read_bytes())
     culture = json.loads((public / "category/kultur.json").read_bytes())
@@ -223,6 +223,6 @@ def test_a_left_out_item_is_tried_and_reported_again_next_build(
     store.upsert(make_article(1), clock.now())
     store.upsert(_poisoned(3), clock.now())
     runtime = _runtime(settings, engine, clock)
-    first = build_and_publish(runtime)
-    second = build_and_publish(runtime)
+    first = build_and_publish(runtime.settings, runtime.engine)
+    second = build_and_publish(runtime.settings, runtime.engine)
     assert (True, first.left_out, ()) == (bool(first.left_out), second.left_out, second.written)

@@ -35,7 +35,7 @@ def test_every_sample_article_round_trips_through_every_format(
         pytest.skip("no sample article in content/ could be collected")
     runtime = Runtime(settings=settings, clock=clock)
     runtime.__dict__["engine"] = engine
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     public = settings.public_dir / "feeds"
     authority = "localhost"
     expected = []

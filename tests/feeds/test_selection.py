@@ -99,9 +99,9 @@ def test_rebuild_with_nothing_new_reads_no_article(
     _fill(store, clock)
     runtime = _runtime(settings, engine, clock)
     writer, state = MemoryWriter(), MemoryWriter()
-    build_and_publish(runtime, writer=writer, state_writer=state)
+    build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     statements.clear()
-    report = build_and_publish(runtime, writer=writer, state_writer=state)
+    report = build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     assert (0, ["SELECT coalesce(max(articles.change_seq), ?) AS coalesce_1 FROM articles"]) == (
         report.rendered,
         statements,
@@ -117,7 +117,7 @@ def test_rebuild_after_one_new_article_reads_only_its_feeds(
     _fill(store, clock)
     runtime = _runtime(settings, engine, clock)
     writer, state = MemoryWriter(), MemoryWriter()
-    build_and_publish(runtime, writer=writer, state_writer=state)
+    build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     loaded: list[str] = []
     original = ArticleStore.get_many
 
@@ -128,7 +128,7 @@ def test_rebuild_after_one_new_article_reads_only_its_feeds(
 
     monkeypatch.setattr(ArticleStore, "get_many", counting)
     store.upsert(_article(99, published=START + timedelta(hours=1)), clock.now())
-    report = build_and_publish(runtime, writer=writer, state_writer=state)
+    report = build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     assert (15, True) == (report.rendered, len(loaded) <= 5 * 4)
 
 
@@ -145,7 +145,7 @@ def test_incremental_rebuilds_write_what_a_full_build_writes(
     _fill(store, clock, 30)
     runtime = _runtime(settings, any_engine, clock)
     writer, state = MemoryWriter(), MemoryWriter()
-    build_and_publish(runtime, writer=writer, state_writer=state)
+    build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     steps = [
         lambda: store.upsert(_article(60, published=START + timedelta(hours=2)), clock.now()),
         lambda: store.upsert(_article(1, categories=("Sport",), title="Neu sortiert"), clock.now()),
@@ -156,7 +156,7 @@ def test_incremental_rebuilds_write_what_a_full_build_writes(
     ]
     for step in steps:
         step()
-        build_and_publish(runtime, writer=writer, state_writer=state)
+        build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
         fresh = MemoryWriter()
         # A fresh build that knows the feeds the incremental one has kept (emptied ones stay).
         fresh_state = MemoryWriter()
@@ -164,7 +164,7 @@ def test_incremental_rebuilds_write_what_a_full_build_writes(
         fresh_state.files["feeds-state.json"] = fresh_state.files["feeds-state.json"].replace(
             b'"change_seq"', b'"ignored_change_seq"'
         )
-        build_and_publish(runtime, writer=fresh, state_writer=fresh_state)
+        build_and_publish(runtime.settings, runtime.engine, writer=fresh, state_writer=fresh_state)
         assert _files(fresh) == _files(writer)
 
 
@@ -197,7 +197,7 @@ def test_state_from_an_older_version_means_a_full_build(
     runtime = _runtime(settings, engine, clock)
     writer, state = MemoryWriter(), MemoryWriter()
     state.files["feeds-state.json"] = b'{"signatures": {}, "digests": {}, "known": [], "websub_pending": []}\n'
-    report = build_and_publish(runtime, writer=writer, state_writer=state)
+    report = build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     assert report.rendered == report.feeds * 3
 
 
@@ -208,7 +208,7 @@ def test_rebuild_with_nothing_new_only_stats_the_files(
     store = ArticleStore(engine)
     _fill(store, clock, 10)
     runtime = _runtime(settings, engine, clock)
-    build_and_publish(runtime)
+    build_and_publish(runtime.settings, runtime.engine)
     read: list[str] = []
     original = AtomicFileWriter.read
 
@@ -217,9 +217,9 @@ def test_rebuild_with_nothing_new_only_stats_the_files(
         return original(self, path)
 
     monkeypatch.setattr(AtomicFileWriter, "read", counting)
-    idle = build_and_publish(runtime)
+    idle = build_and_publish(runtime.settings, runtime.engine)
     idle_reads = [p for p in read if p.startswith("feeds/") and p.endswith((".rss", ".atom", ".json"))]
     edited = settings.public_dir / "feeds" / "all.rss"
     edited.write_bytes(b"<rss/>")
-    repaired = build_and_publish(runtime)
+    repaired = build_and_publish(runtime.settings, runtime.engine)
     assert ([], 0, ("feeds/all.rss",)) == (idle_reads, idle.rendered, repaired.written)

@@ -59,7 +59,7 @@ def _site(folder: Path) -> Settings:
     runtime = Runtime(settings=settings, clock=clock)
     try:
         run_collect(settings, ArticleStore(runtime.engine), clock)
-        build_and_publish(runtime)
+        build_and_publish(runtime.settings, runtime.engine)
     finally:
         runtime.close()
     return settings

@@ -277,7 +277,7 @@ def test_an_11_mb_article_is_refused_and_every_other_feed_still_publishes(
     report = run_collect(collect_settings, store, clock)
     runtime = Runtime(settings=collect_settings, clock=clock)
     runtime.__dict__["engine"] = engine
-    feeds = build_and_publish(runtime)
+    feeds = build_and_publish(runtime.settings, runtime.engine)
     expected_error = (
         f"{huge}: size: too large: {huge.stat().st_size:,} bytes, more than [collect] max_article_bytes = "
         "2,000,000; not collected"
