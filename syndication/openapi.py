@@ -160,6 +160,15 @@ _PAGE_PARAMETERS = [
 ]
 
 
+_WAIT = {
+    "name": "wait",
+    "in": "query",
+    "description": "Long-poll: when there is nothing new, hold the answer up to this many seconds (at most 30; more "
+    "counts as 30) until a new version arrives.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
 def _partner_responses(ok: dict[str, Any]) -> dict[str, Any]:
     return {
         "200": ok,
@@ -200,9 +209,9 @@ def _paths() -> dict[str, Any]:
         "/partners/v1/items": {
             "get": {
                 "tags": ["partners"],
-                "summary": "Articles as ninjs, by cursor",
+                "summary": "Item versions as ninjs, by cursor (long-poll with wait)",
                 "security": [{"partnerKey": []}],
-                "parameters": _PAGE_PARAMETERS,
+                "parameters": [*_PAGE_PARAMETERS, _WAIT],
                 "responses": _partner_responses(_json("A page of items.", _ref("ItemsPage"), _ETAG)),
             }
         },

@@ -221,6 +221,7 @@ class PartnerApi:
     def _first_page(self, partner: Partner, since: str | None, limit: int) -> tuple[Page, int]:
         """The page after ``since`` and the log's head read before it (what a long-poll waits to pass)."""
         versions = self.versions
+        versions.catch_up()
         head = versions.head()
         return read_page(versions, partner, decode_cursor(since).resolve(versions), limit, self.clock.now()), head
 
@@ -266,6 +267,7 @@ class PartnerApi:
             articles = latest_visible(self.articles, partner, self.clock.now(), limit)
         else:
             versions = self.versions
+            versions.catch_up()
             page = read_page(versions, partner, decode_cursor(since).resolve(versions), limit, self.clock.now())
             # A withheld version has nothing to show yet; a canceled one is a tombstone with its reason.
             shown = [version for version in page.changes if version.pub_status != WITHHELD]

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, exists, func, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from syndication.clock import Clock
@@ -101,6 +102,29 @@ class VersionLog:
             recorded = self._record_revisions(connection, notes, now)
             recorded += self._lift_embargoes(connection, now)
         return recorded
+
+    def behind(self) -> bool:
+        """Whether a revision is not in the log yet, or a withheld version's time has come (cheap reads)."""
+        now = self.clock.now()
+        recorded = select(func.coalesce(func.max(partner_versions.c.revision_id), 0)).scalar_subquery()
+        stored = select(func.coalesce(func.max(article_revisions.c.id), 0)).scalar_subquery()
+        due = exists().where(partner_versions.c.pub_status == WITHHELD, partner_versions.c.embargoed_until <= now)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(recorded, stored, due)).one()
+        return bool(row[1] > row[0] or row[2])
+
+    def catch_up(self) -> int:
+        """Sync when the log is behind the store (a writer that told nobody, an embargo whose time has come).
+
+        For readers (the API, the long-poll check): usually one cheap read and nothing to write. Two
+        readers catching up at once: one records, the other's duplicate is refused and ignored.
+        """
+        if not self.behind():
+            return 0
+        try:
+            return self.sync()
+        except IntegrityError:
+            return 0
 
     def _record_revisions(self, connection: Connection, notes: Mapping[str, str], now: datetime) -> int:
         watermark = connection.execute(select(func.coalesce(func.max(partner_versions.c.revision_id), 0))).scalar_one()

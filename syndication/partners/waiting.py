@@ -108,9 +108,14 @@ class ChangeWatcher:
         finally:
             self._task = None
 
+    def _head(self) -> int:
+        # Versions of a writer that told nobody (or an embargo now over) are recorded here, for every waiter.
+        self.log.catch_up()
+        return self.log.head()
+
     async def check(self) -> None:
         """Read the head once; when it moved, read the new versions and wake every waiter."""
-        head = await run_in_threadpool(self.log.head)
+        head = await run_in_threadpool(self._head)
         if head == self.head:
             return
         if self.head < 0 or head < self.head or head - self.head > TAIL_SIZE:

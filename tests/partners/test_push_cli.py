@@ -1,0 +1,78 @@
+"""`syndication partners push|push-secret|replay|deliver|usage` against the test database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine
+
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
+from syndication.errors import UsageError
+from syndication.partners.store import PartnerStore
+
+from .helpers import TEST_SECRET
+
+Invoke = Callable[..., Result]
+CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+@pytest.fixture
+def run(tmp_path: Path, engine: Engine, clock: FixedClock) -> Invoke:
+    """Runs the command line on the same database as ``engine``, with the test clock."""
+    env = {"SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"), "SYNDICATION_SECRET_KEY": TEST_SECRET}
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(
+            cli, ["--config", str(CONFIG), "partners", *args], env=env, obj=CliContext(clock=clock)
+        )
+
+    return invoke
+
+
+def test_push_prints_a_whsec_secret_once_and_rotates(run: Invoke, partner_store: PartnerStore,
+                                                    clock: FixedClock) -> None:
+    """push prints only the Standard Webhooks secret on stdout; push-secret prints a different one."""
+    partner_store.add("Rheinpfalz", clock.now())
+    first = run("push", "Rheinpfalz", "https://partner.example/ninjs")
+    second = run("push-secret", "Rheinpfalz")
+    secrets = [result.stdout.strip() for result in (first, second)]
+    assert (0, 0) == (first.exit_code, second.exit_code), first.output + second.output
+    assert [True, True] == [secret.startswith("whsec_") and "\n" not in secret for secret in secrets]
+    assert secrets[0] != secrets[1]
+    assert "shown only once" in first.stderr
+
+
+def test_push_refuses_plain_http(run: Invoke, partner_store: PartnerStore, clock: FixedClock) -> None:
+    """Without the loopback setting an http:// endpoint is refused; the message names https."""
+    partner_store.add("Unsicher", clock.now())
+    result = run("push", "Unsicher", "http://127.0.0.1:9/ninjs")
+    assert isinstance(result.exception, UsageError) and "https://" in str(result.exception)
+
+
+def test_usage_counts_requests_items_and_429s_per_day(
+    run: Invoke, partner_store: PartnerStore, clock: FixedClock
+) -> None:
+    """usage --json: one object per day with requests, items delivered, pushes and 429s."""
+    partner = partner_store.add("Zähler", clock.now()).partner
+    partner_store.log_request(partner.id, clock.now(), "items", 200, 12)
+    partner_store.log_request(partner.id, clock.now(), "items", 429, 0)
+    partner_store.log_request(partner.id, clock.now(), "feed.atom", 304, 0)
+    result = run("usage", "Zähler", "--json")
+    assert 0 == result.exit_code, result.output
+    assert [{"day": "2026-11-24", "requests": 3, "items_delivered": 12, "pushes_delivered": 0, "pushes_failed": 0,
+             "rate_limited": 1}] == json.loads(result.stdout)
+    table = run("usage", "Zähler")
+    assert "1 day with use; total: 3 requests, 12 items, 0 pushed, 0 push failed, 1 rate limited" in table.stdout
+
+
+def test_deliver_without_endpoints_records_versions_only(run: Invoke) -> None:
+    """deliver with no partner endpoint says so in its summary and succeeds."""
+    result = run("deliver")
+    assert (0, "partner pushes: 0 queued, 0 delivered, 0 to retry, 0 given up, 0 postponed\n") == (
+        result.exit_code, result.stdout
+    )
