@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -35,10 +36,11 @@ from subscribers.webhook import (
     parse_events,
     verify_request,
 )
+from syndication.clock import Clock
+from syndication.config import Settings
 from syndication.errors import InputError
 from syndication.paths import template_search_path
 from syndication.ratelimit import RateLimits
-from syndication.runtime import Runtime
 from syndication.templates import render_template
 from syndication.tokens import Purpose, TokenInvalid
 from syndication.webhook_keys import load_public_key
@@ -89,17 +91,22 @@ _ERRORS = {
 
 
 class SubscriberPages(SignUpPages):
+    """The pages' handlers. ``secret_key`` and ``engine`` are asked for on first use: serving feeds
+    must not need the secret key, nor open the database before a page needs it."""
+
     def __init__(
-        self, runtime: Runtime, event_observers: Sequence[EventObserver] = (),
+        self, settings: Settings, clock: Clock, event_observers: Sequence[EventObserver] = (),
         event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None, *,
-        services: Callable[[], SubscriptionService],
+        services: Callable[[], SubscriptionService], secret_key: Callable[[], str], engine: Callable[[], Engine],
     ) -> None:
-        self.runtime = runtime
+        self.settings = settings
+        self.clock = clock
+        self.secret_key = secret_key
+        self.engine = engine
         self.services = services
-        self.rate_limits = rate_limits or RateLimits.from_config(runtime.settings.cache, runtime.clock)
+        self.rate_limits = rate_limits or RateLimits.from_config(settings.cache, clock)
         self.event_observers = tuple(event_observers)
         self.event_sink = event_sink
-        self.settings = runtime.settings
         self.template_path = template_search_path(self.settings)
 
     @cached_property
@@ -307,7 +314,7 @@ class SubscriberPages(SignUpPages):
                 self._public_key,
                 request.headers,
                 body,
-                now=self.runtime.clock.now(),
+                now=self.clock.now(),
                 max_age_seconds=self.settings.subscribers.webhook_max_age_seconds,
             )
         except SignatureRejected as exc:
@@ -322,7 +329,7 @@ class SubscriberPages(SignUpPages):
             return JSONResponse({"error": "event store not configured"}, status_code=503)
         processor = EventProcessor(self.service.store, self.event_sink(), self.event_observers,
                                    opens=self.settings.tracking.opens)
-        report = await run_in_threadpool(processor.process, events, self.runtime.clock.now())
+        report = await run_in_threadpool(processor.process, events, self.clock.now())
         log.info(
             "SendGrid webhook: %d applied, %d duplicates, %d ignored, %d unmatched",
             report.applied, report.duplicates, report.ignored, report.unmatched,
@@ -358,13 +365,16 @@ def _form_str(form: FormData, key: str) -> str | None:
 
 
 def routes(
-    runtime: Runtime, *, event_observers: Sequence[EventObserver] = (),
-    event_sink: Callable[[], EventSink] | None = None, rate_limits: RateLimits | None = None,
-    services: Callable[[], SubscriptionService],
+    settings: Settings, clock: Clock, *, secret_key: Callable[[], str], engine: Callable[[], Engine],
+    event_observers: Sequence[EventObserver] = (), event_sink: Callable[[], EventSink] | None = None,
+    rate_limits: RateLimits | None = None, services: Callable[[], SubscriptionService],
 ) -> list[Route]:
     """The subscriber pages and the SendGrid webhook; ``event_sink`` stores the webhook's events,
     ``event_observers`` also get them; ``rate_limits``: the process's shared rate limits."""
-    pages = SubscriberPages(runtime, event_observers, event_sink, rate_limits, services=services)
+    pages = SubscriberPages(
+        settings, clock, event_observers, event_sink, rate_limits, services=services, secret_key=secret_key,
+        engine=engine,
+    )
     return [
         Route("/subscribe", pages.subscribe_form, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),

@@ -10,7 +10,7 @@ carry it (``[subscribers] embed_origins``) and the double opt-in, which alone ma
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,8 +39,10 @@ from syndication.ratelimit import RateLimits
 from syndication.tokens import TokenInvalid
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from syndication.clock import Clock
     from syndication.config import Settings
-    from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,10 @@ EMBED_PATH = "/subscribe/embed"
 class SignUpPages:
     """The sign-up handlers of :class:`subscribers.routes.SubscriberPages`, which provides the rendering."""
 
-    runtime: Runtime
     settings: Settings
+    clock: Clock
+    secret_key: Callable[[], str]
+    engine: Callable[[], Engine]
     service: SubscriptionService
     rate_limits: RateLimits
 
@@ -74,14 +78,14 @@ class SignUpPages:
         config = self.settings.subscribers
         return SubscribeRateLimiter(
             self.rate_limits,
-            self.runtime.secrets.require_secret_key(),
+            self.secret_key(),
             limit=config.subscribe_rate_limit,
             window=timedelta(seconds=config.subscribe_rate_window_seconds),
         )
 
     @cached_property
     def guard(self) -> SubscribeFormGuard:
-        return SubscribeFormGuard(self.runtime.engine, self.runtime.secrets.require_secret_key(), self.runtime.clock)
+        return SubscribeFormGuard(self.engine(), self.secret_key(), self.clock)
 
     # -- /subscribe --------------------------------------------------------------
 

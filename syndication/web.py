@@ -38,7 +38,8 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
         *health_routes(runtime),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.
-        *subscriber_routes(runtime, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
+        *subscriber_routes(settings, runtime.clock, secret_key=runtime.secrets.require_secret_key,
+                           engine=lambda: runtime.engine, event_observers=(DeliveryEvidence(lambda: runtime.engine),),
                            event_sink=app.event_store, rate_limits=limits, services=app.subscription_service),
         # The click redirect of [tracking] clicks (always served: links in sent mail outlive the setting).
         *click_routes(app.click_redirect()),
