@@ -86,6 +86,9 @@ def _selector(css: str) -> CSSSelector:
 def _select(root: etree._Element, selectors: tuple[str, ...]) -> list[etree._Element]:
     """Elements matching any of ``selectors``, in document order, each once."""
     found = {id(e): e for css in selectors for e in _selector(css)(root)}
+    if len(found) < 2:
+        # Nothing to order (walking every element costs more than the selectors).
+        return list(found.values())
     return [e for e in root.iter() if id(e) in found]
 
 
@@ -256,8 +259,14 @@ def _take_author_quote(root: etree._Element, anatomy: AnatomyConfig, author: str
     return quote or None
 
 
+# The only elements _is_comment_area can accept, in document order, below the root.
+_COMMENT_CANDIDATES = etree.XPath(
+    "descendant::*[@id or @class or self::form or " + " or ".join(f"self::{h}" for h in sorted(_HEADING_TAGS)) + "]"
+)
+
+
 def _cut_comment_area(root: etree._Element) -> None:
-    found = next((e for e in root.iter() if _is_element(e) and e is not root and _is_comment_area(e)), None)
+    found = next((e for e in _COMMENT_CANDIDATES(root) if _is_comment_area(e)), None)
     if found is not None:
         _cut_from(found, root)
 

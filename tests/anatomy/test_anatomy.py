@@ -306,3 +306,24 @@ def test_pullquote_citing_someone_else_stays_in_the_body() -> None:
     body = '<figure class="wp-block-pullquote"><blockquote><p>Zitat.</p><cite>Jana Weiß</cite></blockquote></figure>'
     parsed = parse_body(body, ANATOMY, BASE, author="Marc Fuchs")
     assert (None, True) == (parsed.author_quote, "Zitat." in parsed.body_html)
+
+
+def test_comment_area_is_found_by_class_heading_or_form_wherever_it_starts() -> None:
+    """The first comment area in page order is cut, however it is marked and however deep it sits."""
+    bodies = [
+        '<p>Text</p><section><div><div class="x Comments-Area"><p>K</p></div></div></section><p>Nach</p>',
+        "<p>Text</p><div><h4>Leave a Reply</h4><p>K</p></div><p>Nach</p>",
+        '<p>Text</p><!-- c --><div><form action="/c"><input></form></div><p>Nach</p>',
+        '<p>Text</p><div id="x" class="y"><p id="COMMENTS">K</p></div><p>Nach</p>',
+    ]
+    assert ["<p>Text</p>"] * 4 == [parse_body(body, ANATOMY, BASE).body_html for body in bodies]
+
+
+def test_several_author_quotes_are_taken_in_page_order() -> None:
+    """With more than one marked quote, the first in the page is the author quote and all leave the body."""
+    body = (
+        '<p>Lead</p><h2>Ausblick</h2><div><blockquote class="author-quote"><p>Erste</p></blockquote></div>'
+        '<blockquote class="author-quote"><p>Zweite</p></blockquote><p>Ende</p>'
+    )
+    parsed = parse_body(body, ANATOMY, BASE)
+    assert ("Erste", False) == (parsed.author_quote, "Zweite" in parsed.body_html)
