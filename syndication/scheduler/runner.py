@@ -1,4 +1,8 @@
-"""``syndication run``: APScheduler wiring, the start-up catch-up, graceful stop, and ``--once``."""
+"""``syndication run``: leadership, APScheduler wiring, the catch-up, graceful stop, and ``--once``.
+
+Any number of ``run`` processes may run against one store; one leads (see
+:mod:`syndication.scheduler.leadership`) and the others stand by until its lease lapses.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
@@ -20,8 +24,8 @@ from apscheduler.util import undefined
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Jobs
+from syndication.scheduler.leadership import LeaderLease, holder_name
 from syndication.scheduler.ledger import Outcome
-from syndication.scheduler.lock import acquire_lock
 from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, build_plan
 from syndication.scheduler.service import SchedulerService
 
@@ -30,7 +34,6 @@ log = logging.getLogger("syndication.scheduler")
 # Collect and an edition send may overlap; two editions sending at once is rare but fine.
 WORKERS = 3
 LOCK_CHECK_JOB_ID = "lock-check"
-LOCK_CHECK_SECONDS = 30
 WEBHOOKS_JOB_ID = "webhooks"
 INBOUND_JOB_ID = "inbound"
 PARTNERS_JOB_ID = "partner-pushes"
@@ -107,71 +110,111 @@ def _signals_set(handler: object) -> Iterator[None]:
             signal.signal(number, old)
 
 
+def leadership_for(runtime: Runtime) -> LeaderLease:
+    """This process's claim to lead the schedule of ``runtime``'s store."""
+    lease = timedelta(seconds=runtime.settings.workers.lease_seconds)
+    return LeaderLease(runtime.engine, holder_name(), runtime.clock, lease)
+
+
+def fire_unstarted(scheduler: BaseScheduler, service: SchedulerService) -> None:
+    """Run at once every slot that is due and was never started, or was left running by a dead leader.
+
+    APScheduler fires a slot at its time only in the process that led then; a leader that took
+    over afterwards (or whose start-up catch-up came before the slot's time on its clock) fires
+    it here, at its next lease renewal. The slot's claim in edition_sends keeps it to one run.
+    """
+    for job in service.unstarted_slot_jobs(service.runtime.clock.now()):
+        # A one-off job without a trigger runs at once by APScheduler's own time (its cron jobs keep theirs).
+        scheduler.add_job(service.run_slot, args=[job.id], id=f"catch-up:{job.id}", name=job.id,
+                          replace_existing=True, misfire_grace_time=None)
+
+
 def run_scheduler(
     runtime: Runtime, jobs: Jobs, *, install_signals: bool = True, stop: threading.Event | None = None
 ) -> int:
-    """Run until SIGTERM/SIGINT (or ``stop``): running jobs finish and are recorded, then 0."""
+    """Stand by until this process leads, then schedule until SIGTERM/SIGINT (or ``stop``): 0.
+
+    Running jobs finish and are recorded before the process resigns. Losing the lead (the lease
+    was taken or could not be renewed) stops the scheduler with 1: a restart stands by again.
+    """
     plan = build_plan(runtime.settings)
     stop = stop if stop is not None else threading.Event()
     if not log.isEnabledFor(logging.DEBUG):
         # APScheduler logs every job start and end; our one line per run says more.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    with acquire_lock(runtime.engine) as lock:
-        service = SchedulerService(runtime, jobs, plan, stop)
-        interrupted = service.recover()
-        if interrupted:
-            log.warning("marked %d job runs of a previous process as interrupted", interrupted)
-        scheduler = BlockingScheduler(
-            timezone=plan.zone,
-            jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(max_workers=WORKERS)},
-        )
-        started = threading.Event()
-        scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
-        configure(scheduler, service)
-        lock_lost = threading.Event()
+    lock = leadership_for(runtime)
+    with _signals_set(lambda *_: stop.set()) if install_signals else _nothing():
+        leading = lock.stand_by(stop)
+    if not leading:
+        log.info("scheduler stopped while standing by")
+        return EXIT_OK
+    try:
+        return _lead(runtime, jobs, plan, lock, stop, install_signals)
+    finally:
+        lock.release()
 
-        def shut_down() -> None:
-            started.wait()
-            # wait=True: a running job finishes its batch and records itself first.
-            scheduler.shutdown(wait=True)
 
-        stopper = threading.Thread(target=shut_down, name="scheduler-stop", daemon=True)
+def _lead(
+    runtime: Runtime, jobs: Jobs, plan: Plan, lock: LeaderLease, stop: threading.Event, install_signals: bool
+) -> int:
+    service = SchedulerService(runtime, jobs, plan, stop)
+    interrupted = service.recover()
+    if interrupted:
+        log.warning("marked %d job runs of a previous process as interrupted", interrupted)
+    scheduler = BlockingScheduler(
+        timezone=plan.zone,
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=WORKERS)},
+    )
+    started = threading.Event()
+    scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
+    configure(scheduler, service)
+    lock_lost = threading.Event()
 
-        stopping = threading.Lock()
+    def shut_down() -> None:
+        started.wait()
+        # wait=True: a running job finishes its batch and records itself first.
+        scheduler.shutdown(wait=True)
 
-        def request_stop(signum: int | None = None, _frame: FrameType | None = None) -> None:
-            # Non-blocking: a second signal (or the watcher) while stopping does nothing.
-            if not stopping.acquire(blocking=False):
-                return
-            stop.set()
-            log.info("stop requested%s: letting running jobs finish", f" (signal {signum})" if signum else "")
-            stopper.start()
+    stopper = threading.Thread(target=shut_down, name="scheduler-stop", daemon=True)
 
-        def check_lock() -> None:
-            if not lock.alive():
-                log.error("the scheduler lock (%s) was lost: stopping, a restart takes it again", lock.description)
-                lock_lost.set()
-                request_stop()
+    stopping = threading.Lock()
 
-        scheduler.add_job(
-            check_lock, trigger="interval", seconds=LOCK_CHECK_SECONDS, id=LOCK_CHECK_JOB_ID,
-            replace_existing=True, coalesce=True, max_instances=1,
-        )
-        watcher = threading.Thread(target=lambda: (stop.wait(), request_stop()), name="stop-watch", daemon=True)
-        watcher.start()
-        log.info(
-            "scheduler started (%s; collect every %ss; %d edition jobs)",
-            lock.description, plan.collect_interval.total_seconds(), len(plan.slot_jobs),
-        )
-        context = _signals_set(request_stop) if install_signals else _nothing()
-        with context:
-            if not stop.is_set():
-                scheduler.start()
-            if started.is_set():
-                stopper.join()
-            service.wait_idle()
-        log.info("scheduler stopped")
+    def request_stop(signum: int | None = None, _frame: FrameType | None = None) -> None:
+        # Non-blocking: a second signal (or the watcher) while stopping does nothing.
+        if not stopping.acquire(blocking=False):
+            return
+        stop.set()
+        log.info("stop requested%s: letting running jobs finish", f" (signal {signum})" if signum else "")
+        stopper.start()
+
+    def check_lock() -> None:
+        if not lock.alive():
+            log.error("the lead was lost (%s): stopping, a restart stands by again", lock.description)
+            lock_lost.set()
+            request_stop()
+            return
+        if not stop.is_set():
+            fire_unstarted(scheduler, service)
+
+    scheduler.add_job(
+        check_lock, trigger="interval", seconds=lock.interval, id=LOCK_CHECK_JOB_ID,
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    watcher = threading.Thread(target=lambda: (stop.wait(), request_stop()), name="stop-watch", daemon=True)
+    watcher.start()
+    log.info(
+        "scheduler started (%s; collect every %ss; %d edition jobs)",
+        lock.description, plan.collect_interval.total_seconds(), len(plan.slot_jobs),
+    )
+    context = _signals_set(request_stop) if install_signals else _nothing()
+    with context:
+        if not stop.is_set():
+            scheduler.start()
+        if started.is_set():
+            stopper.join()
+        service.wait_idle()
+    log.info("scheduler stopped")
     return EXIT_SOME_FAILED if lock_lost.is_set() else EXIT_OK
 
 
@@ -183,7 +226,8 @@ def _nothing() -> Iterator[None]:
 def run_once(runtime: Runtime, jobs: Jobs) -> int:
     """Collect, publish the feeds, send every slot that is due now; 0 when all went well."""
     plan = build_plan(runtime.settings)
-    with acquire_lock(runtime.engine):
+    lock = leadership_for(runtime).take_now()
+    try:
         service = SchedulerService(runtime, jobs, plan)
         service.recover()
         results = service.collect(publish=True)
@@ -195,6 +239,8 @@ def run_once(runtime: Runtime, jobs: Jobs) -> int:
             results.append(service.run_periodic(WEBHOOKS_JOB_ID, jobs.deliver_webhooks))
         if jobs.deliver_partner_pushes is not None:
             results.append(service.run_periodic(PARTNERS_JOB_ID, jobs.deliver_partner_pushes))
+    finally:
+        lock.release()
     failed = any(result.outcome in (Outcome.FAILED, Outcome.INTERRUPTED) for result in results)
     return EXIT_SOME_FAILED if failed else EXIT_OK
 

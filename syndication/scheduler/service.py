@@ -319,6 +319,21 @@ class SchedulerService:
                 failed.append(job)
         return failed
 
+    def unstarted_slot_jobs(self, now: datetime) -> list[SlotJob]:
+        """Due slot jobs nobody is at: never claimed, or left ``running`` by a process that leads no more."""
+        unstarted = []
+        for job in self.plan.slot_jobs:
+            key = self.key_for(job, now)
+            if key is None:
+                continue
+            with self._idle:
+                if key in self._keys_in_hand:
+                    continue
+            record = self.ledger.get(key)
+            if record is None or record.status == SendStatus.RUNNING:
+                unstarted.append(job)
+        return unstarted
+
     def due_slot_jobs(self, now: datetime) -> list[SlotJob]:
         """The slot jobs due at ``now``, oldest fire time first (for --once and the start-up catch-up)."""
         due = [job for job in self.plan.slot_jobs if self.is_due(job, now)]

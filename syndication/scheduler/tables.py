@@ -50,3 +50,16 @@ job_runs = Table(
     Column("error", Text, nullable=True),
     Index("ix_job_runs_job_id", "job_id", "started_at"),
 )
+
+# Who leads the schedule: one row per lease name ("scheduler"), taken with a conditional UPDATE
+# when its holder let it lapse, renewed by the holder every third of [workers] lease_seconds.
+# Works the same on SQLite and PostgreSQL; see syndication.scheduler.leadership.
+scheduler_leases = Table(
+    "scheduler_leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    # "host/pid/token" of the `syndication run` process holding it; None: free.
+    Column("holder", String(200), nullable=True),
+    Column("renewed_at", UtcDateTime, nullable=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+)

@@ -60,8 +60,8 @@ def read(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_run_collects_publishes_refuses_a_second_and_stops_on_sigterm(tmp_path: Path) -> None:
-    """A running scheduler puts a new article into the feeds, refuses a second `run` (exit 2), exits 0 on SIGTERM."""
+def test_run_collects_publishes_refuses_run_once_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """A running scheduler puts a new article into the feeds, refuses a `run --once` (exit 2), exits 0 on SIGTERM."""
     content = tmp_path / "content"
     content.mkdir()
     for article in ARTICLES[:2]:
@@ -80,7 +80,8 @@ def test_run_collects_publishes_refuses_a_second_and_stops_on_sigterm(tmp_path: 
         shutil.copy(new_article, content / new_article.name)
         updated = wait_until(lambda: new_title in read(feed))
         second = subprocess.run(
-            [sys.executable, "-c", RUN, "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", RUN, "run", "--once"], cwd=tmp_path, env=env, capture_output=True, text=True,
+            timeout=60,
         )
         first.send_signal(signal.SIGTERM)
         _, log = first.communicate(timeout=60)

@@ -13,9 +13,10 @@ from syndication.clock import FixedClock, SystemClock
 from syndication.config import Settings
 from syndication.errors import EXIT_OK, LockHeld
 from syndication.runtime import Runtime
+from syndication.scheduler import runner
 from syndication.scheduler.jobs import CollectOutcome
 from syndication.scheduler.ledger import Outcome, RunLog
-from syndication.scheduler.runner import run_once, run_scheduler
+from syndication.scheduler.runner import leadership_for, run_once, run_scheduler
 from syndication.scheduler.testing import FakeNewsroom, fake_collect
 from tests.scheduler.helpers import DAILY, SUBSCRIBERS, WEEKLY, with_editions
 
@@ -24,7 +25,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def fast_settings(settings: Settings) -> Settings:
     scheduler = settings.scheduler.model_copy(update={"collect_interval_seconds": 0.2})
-    return with_editions(settings, DAILY, WEEKLY).model_copy(update={"scheduler": scheduler})
+    workers = settings.workers.model_copy(update={"lease_seconds": 3})
+    return with_editions(settings, DAILY, WEEKLY).model_copy(update={"scheduler": scheduler, "workers": workers})
 
 
 def wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
@@ -71,23 +73,45 @@ def test_scheduler_collects_repeatedly_and_stops_after_the_running_job(settings:
         runtime.close()
 
 
-def test_second_scheduler_on_the_same_database_is_refused(settings: Settings) -> None:
-    """While one scheduler runs, another on the same store raises LockHeld at once."""
+def test_a_second_scheduler_stands_by_and_leads_when_the_first_stops(settings: Settings) -> None:
+    """While one scheduler leads, a second on the same store collects nothing; once the first stops it leads."""
     runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
-    newsroom = FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS)
-    stop = threading.Event()
-    options = {"install_signals": False, "stop": stop}
-    thread = threading.Thread(target=run_scheduler, args=[runtime, newsroom.jobs()], kwargs=options)
-    thread.start()
+    first_room, second_room = (FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS) for _ in range(2))
+    first_stop, second_stop = threading.Event(), threading.Event()
+    options = {"install_signals": False}
+    first = threading.Thread(target=run_scheduler, args=[runtime, first_room.jobs()],
+                             kwargs={**options, "stop": first_stop})
+    second = threading.Thread(target=run_scheduler, args=[runtime, second_room.jobs()],
+                              kwargs={**options, "stop": second_stop})
+    first.start()
     try:
-        assert wait_for(lambda: len(newsroom.collects) >= 1)
-        second = Runtime(settings=runtime.settings, clock=SystemClock())
-        with pytest.raises(LockHeld):
-            run_scheduler(second, newsroom.jobs(), install_signals=False)
-        second.close()
+        assert wait_for(lambda: len(first_room.collects) >= 2)
+        second.start()
+        time.sleep(0.5)
+        collected_while_standing_by = len(second_room.collects)
+        first_stop.set()
+        first.join(10)
+        took_over = wait_for(lambda: len(second_room.collects) >= 1)
     finally:
-        stop.set()
-        thread.join(10)
+        first_stop.set()
+        second_stop.set()
+        first.join(10)
+        if second.ident is not None:
+            second.join(10)
+        runtime.close()
+    assert (0, True) == (collected_while_standing_by, took_over)
+
+
+def test_run_once_is_refused_while_a_scheduler_leads(settings: Settings) -> None:
+    """`run --once` raises LockHeld (exit 2) when another process leads the schedule."""
+    runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
+    leader = leadership_for(runtime)
+    assert leader.try_take()
+    try:
+        with pytest.raises(LockHeld):
+            run_once(runtime, FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS).jobs())
+    finally:
+        leader.release()
         runtime.close()
 
 
@@ -123,8 +147,14 @@ def test_run_once_reports_a_failed_send(settings: Settings) -> None:
     assert 1 == code
 
 
-class LostLock:
-    description = "a lock that is lost"
+class LostLead:
+    """A lease that is taken at once and can never be renewed."""
+
+    description = "a lease that is lost"
+    interval = 0.2
+
+    def stand_by(self, stop: threading.Event) -> bool:
+        return True
 
     def alive(self) -> bool:
         return False
@@ -133,13 +163,9 @@ class LostLock:
         return None
 
 
-def test_scheduler_stops_with_exit_1_when_its_lock_is_lost(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A lost lock (PostgreSQL session gone) stops the scheduler with exit code 1, so that a restart re-takes it."""
-    from syndication.scheduler import runner
-    from syndication.scheduler.lock import LockGuard
-
-    monkeypatch.setattr(runner, "acquire_lock", lambda _engine: LockGuard(LostLock()))
-    monkeypatch.setattr(runner, "LOCK_CHECK_SECONDS", 0.2)
+def test_scheduler_stops_with_exit_1_when_its_lead_is_lost(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease that cannot be renewed (taken over, database away) stops the scheduler with 1; a restart stands by."""
+    monkeypatch.setattr(runner, "leadership_for", lambda _runtime: LostLead())
     runtime = Runtime(settings=fast_settings(settings), clock=SystemClock())
     newsroom = FakeNewsroom(SystemClock(), BERLIN, SUBSCRIBERS)
     codes: list[int] = []
