@@ -9,6 +9,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import threading
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -105,6 +106,8 @@ def html_to_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Names (categories, regions, authors, labels) come back in every article of a build: remembered.
+@lru_cache(maxsize=16384)
 def plain_text(value: str) -> str:
     """One line of plain text from any text or HTML (a title, a name, a caption).
 
