@@ -217,6 +217,20 @@ class PartnerStore:
                 )
             )
 
+    def log_requests(self, rows: list[tuple[int, datetime, str, int, int]]) -> None:
+        """Log many requests (partner id, time, endpoint, status, items served) in one transaction."""
+        if not rows:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(partner_requests),
+                [
+                    {"partner_id": partner_id, "requested_at": at, "endpoint": endpoint, "status": status,
+                     "items_served": items}
+                    for partner_id, at, endpoint, status, items in rows
+                ],
+            )
+
     def requests(self, partner_id: int) -> list[tuple[datetime, str, int, int]]:
         """(time, endpoint, status, items served) of every logged request, oldest first."""
         query = (

@@ -97,11 +97,19 @@ class VersionLog:
         Returns how many versions were recorded.
         """
         notes = notes or {}
-        now = self.clock.now()
-        with writing(self.engine) as connection:
-            recorded = self._record_revisions(connection, notes, now)
-            recorded += self._lift_embargoes(connection, now)
-        return recorded
+        for attempt in range(3):
+            now = self.clock.now()
+            try:
+                with writing(self.engine) as connection:
+                    recorded = self._record_revisions(connection, notes, now)
+                    recorded += self._lift_embargoes(connection, now)
+                return recorded
+            except IntegrityError:
+                # Another process (serve catching up, the scheduler) recorded the same revisions first: on
+                # SQLite the watermark is read before the write lock is taken. Read it again.
+                if attempt == 2:
+                    raise
+        return 0
 
     def behind(self) -> bool:
         """Whether a revision is not in the log yet, or a withheld version's time has come (cheap reads)."""
@@ -116,15 +124,11 @@ class VersionLog:
     def catch_up(self) -> int:
         """Sync when the log is behind the store (a writer that told nobody, an embargo whose time has come).
 
-        For readers (the API, the long-poll check): usually one cheap read and nothing to write. Two
-        readers catching up at once: one records, the other's duplicate is refused and ignored.
+        For readers (the API, the long-poll check): usually one cheap read and nothing to write.
         """
         if not self.behind():
             return 0
-        try:
-            return self.sync()
-        except IntegrityError:
-            return 0
+        return self.sync()
 
     def _record_revisions(self, connection: Connection, notes: Mapping[str, str], now: datetime) -> int:
         watermark = connection.execute(select(func.coalesce(func.max(partner_versions.c.revision_id), 0))).scalar_one()

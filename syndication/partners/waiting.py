@@ -46,6 +46,10 @@ class CachedLog:
             start, combined = dropped[-1].position, combined[len(combined) - TAIL_SIZE :]
         self._tail = (start, combined)
 
+    def covers(self, position: int) -> bool:
+        """Whether everything after ``position`` that is known is in memory."""
+        return self._covered and position >= self._tail[0]
+
     def since(self, position: int, limit: int) -> list[ItemVersion]:
         start, tail = self._tail
         if not self._covered or position < start:
