@@ -175,7 +175,7 @@ class FeedWriter(Generic[T]):
     def _head_tree(self, head: FeedHead, updated: datetime, feed_format: FeedFormat) -> etree._Element:
         generator = self._generator(head, updated, feed_format)
         if feed_format is FeedFormat.ATOM:
-            root = self._declare(etree.fromstring(generator.atom_str(pretty=False)), feed_format)
+            root = self._declare(_atom_tree(generator), feed_format)
             parent = root
             if head.hub:
                 # Feed metadata must come before the entries: next to the other feed links.
@@ -258,7 +258,7 @@ class FeedWriter(Generic[T]):
         for _, entry in entries:
             _add_entry(generator, entry)
         if feed_format is FeedFormat.ATOM:
-            root = self._declare(etree.fromstring(generator.atom_str(pretty=False)), feed_format)
+            root = self._declare(_atom_tree(generator, [entry for _, entry in entries]), feed_format)
             elements = list(root.iterfind(f"{{{ATOM_NS}}}entry"))
             for element, (item, entry) in zip(elements, entries, strict=True):
                 _fix_atom_entry(element, entry, head.language)
@@ -308,14 +308,33 @@ _PARSED_FROM = 1_000_000
 
 
 def _rss_tree(generator: FeedGenerator, entries: Sequence[Entry] = ()) -> etree._Element:
-    """The RSS document feedgen builds: the tree ``rss_str`` serialises, without serialising and parsing it.
-
-    Its elements are in the namespaces they are written in (unlike Atom's, which feedgen
-    puts in the Atom namespace through an ``xmlns`` attribute, so Atom goes through text).
-    """
+    """The RSS document feedgen builds: the tree ``rss_str`` serialises, without serialising and parsing it."""
     if any(_text_length(entry) > _PARSED_FROM for entry in entries):
         return etree.fromstring(generator.rss_str(pretty=False))
     root, _document = generator._create_rss()
+    return root
+
+
+def _atom_tree(generator: FeedGenerator, entries: Sequence[Entry] = ()) -> etree._Element:
+    """The Atom document feedgen builds, as parsing ``atom_str`` would give it, without serialising and parsing.
+
+    feedgen writes Atom's elements without a namespace and an ``xmlns`` attribute on the root,
+    which puts them in the Atom namespace only once the text is parsed: here they are put there
+    directly, and the default namespace is declared after the extensions' ones, where the
+    attribute was.
+    """
+    if any(_text_length(entry) > _PARSED_FROM for entry in entries):
+        return etree.fromstring(generator.atom_str(pretty=False))
+    built, _document = generator._create_atom()
+    nsmap = {prefix: uri for prefix, uri in built.nsmap.items() if prefix is not None}
+    root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={**nsmap, None: ATOM_NS})
+    for name, value in built.attrib.items():
+        if name != "xmlns":
+            root.set(name, value)
+    root.extend(list(built))
+    for element in root.iter():
+        if isinstance(element.tag, str) and not element.tag.startswith("{"):
+            element.tag = f"{{{ATOM_NS}}}{element.tag}"
     return root
 
 

@@ -170,3 +170,11 @@ def test_rss_from_feedgens_tree_is_what_its_text_parsed_again_gives(monkeypatch:
     direct = Notes().write(FeedFormat.RSS, notes)
     monkeypatch.setattr(writer_module, "_PARSED_FROM", -1)
     assert direct == Notes().write(FeedFormat.RSS, notes)
+
+
+def test_atom_from_feedgens_tree_is_what_its_text_parsed_again_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Atom taken from feedgen's tree (its elements put in the Atom namespace) has the bytes of its text parsed."""
+    notes = [Note(1), Note(2), Note(3)]
+    direct = Notes().write(FeedFormat.ATOM, notes)
+    monkeypatch.setattr(writer_module, "_PARSED_FROM", -1)
+    assert direct == Notes().write(FeedFormat.ATOM, notes)
