@@ -33,7 +33,8 @@ from syndication.mail.base import (
     clean_recipient,
     refuse_one,
 )
-from syndication.mail.mime import build_message
+from syndication.mail.mime import MAIL_POLICY
+from syndication.mail.wire import MessageFactory
 
 INDEX_NAME = "index.jsonl"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -103,14 +104,15 @@ class OutboxMessenger:
         index = self._open_index()
         now = self.clock.now()
         batch = clean_batch_headers(batch)
+        messages = MessageFactory(self.sender, batch, MAIL_POLICY)
         receipts: list[Receipt] = []
         if observer is not None:
             observer.handed()
         for number, recipient in enumerate(batch.recipients):
             try:
-                message = build_message(self.sender, batch, clean_recipient(recipient), now)
-                data = message.as_bytes()
-                subject = str(message["Subject"])
+                cleaned = clean_recipient(recipient)
+                data = messages.message_bytes(cleaned, now)
+                subject = messages.subject(cleaned)
             except (ValueError, TypeError, UnicodeError, MessageError) as exc:
                 refusal = Refusal(
                     recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True

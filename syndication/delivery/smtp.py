@@ -1,6 +1,6 @@
 """The SMTP backend: one personalised MIME message per recipient over one reused connection.
 
-Each recipient gets a message built for them alone (``build_message``), sent to exactly
+Each recipient gets a message built for them alone (``MessageFactory``), sent to exactly
 their address (the envelope has one RCPT TO), so nobody sees anybody else's address or
 links. The connection is opened once and reused for every message of every batch; when
 the server drops it, the messenger reconnects once and carries on.
@@ -34,8 +34,9 @@ from syndication.mail.base import (
     clean_recipient,
     refuse_one,
 )
-from syndication.mail.mime import SMTP_POLICY, build_message
+from syndication.mail.mime import SMTP_POLICY
 from syndication.mail.verp import VerpCodec
+from syndication.mail.wire import MessageFactory
 from syndication.redact import redact
 
 log = logging.getLogger(__name__)
@@ -163,12 +164,13 @@ class SmtpMessenger:
     def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         now = self.clock.now()
         batch = clean_batch_headers(batch)
+        messages = MessageFactory(self.sender, batch, SMTP_POLICY)
         receipts: list[Receipt] = []
         handed = False
         for number, recipient in enumerate(batch.recipients):
             try:
                 # CRLF line ends: smtplib passes bytes through unchanged.
-                data = build_message(self.sender, batch, clean_recipient(recipient), now).as_bytes(policy=SMTP_POLICY)
+                data = messages.message_bytes(clean_recipient(recipient), now)
                 if self._dkim is not None:
                     data = self._dkim.sign(data)
             except (ValueError, TypeError, UnicodeError, MessageError) as exc:

@@ -9,12 +9,12 @@ content filters score (SpamAssassin's MIME_QP_LONG_LINE).
 from __future__ import annotations
 
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, default
 from email.utils import format_datetime
 
 from syndication.mail.base import Batch, Recipient, Sender, personalise
+from syndication.mail.wire import format_address
 
 # Headers fold at RFC 5322's hard limit, not at 78: Python would otherwise RFC 2047-encode a
 # long List-Unsubscribe URL, and RFC 2369/8058 readers need it as a plain <https://…>.
@@ -52,17 +52,12 @@ def _part(content: str, subtype: str, charset: str = "utf-8") -> MIMEPart:
     return part
 
 
-def _address(email: str, name: str | None) -> str:
-    local, _, domain = email.rpartition("@")
-    return str(Address(display_name=name or "", username=local, domain=domain))
-
-
 def build_message(sender: Sender, batch: Batch, recipient: Recipient, now: datetime) -> EmailMessage:
     """The complete email for ``recipient`` as the local backends send and store it."""
     body = personalise(batch.body, recipient)
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = _address(sender.email, sender.name)
-    message["To"] = _address(recipient.email, recipient.name)
+    message["From"] = format_address(sender.email, sender.name)
+    message["To"] = format_address(recipient.email, recipient.name)
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to
     message["Subject"] = body.subject

@@ -1,0 +1,131 @@
+"""The spliced bytes of a batch's messages against the email package's, byte for byte."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syndication.mail.base import Batch, MessageBody, Recipient, Sender, clean_batch_headers, clean_recipient
+from syndication.mail.mime import MAIL_POLICY, SMTP_POLICY, build_message
+from syndication.mail.wire import MessageFactory
+
+NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+SENDER = Sender("news@example.org", "Die Rheinpfalz", "leser@example.org")
+HTML = (
+    "<!doctype html>\n<html><body>\n<p>%%G%%</p>\n"
+    + "<p>" + "Ausblick: Der Stadtrat berät im Dezember über den Haushalt. " * 30 + "</p>\n"
+    + "<p>Trailing spaces   \n\n<a href=\"%%U%%\">Abbestellen</a> · <a href=\"%%P%%\">Einstellungen</a></p>\n"
+    + "</body></html>\n"
+)
+TEXT = "%%G%%\n\nWeiterlesen: https://example.org/a\n\nAbbestellen: %%U%%\n"
+HEADERS = {"List-Id": "Der Morgen <morgen.example.org>", "Feedback-ID": "daily-1:daily:morgen:example.org"}
+
+
+def _recipient(number: int, name: str | None, greeting: str = "Guten Morgen", email: str | None = None) -> Recipient:
+    unsubscribe = f"https://example.org/unsubscribe?token={'x' * 60}{number}"
+    return Recipient(
+        email=email or f"leser{number}@example.org",
+        message_id=f"<daily-1.{number}@example.org>",
+        name=name,
+        substitutions={
+            "%%G%%": greeting, "%%U%%": unsubscribe, "%%P%%": f"https://example.org/preferences?token=p{number}",
+        },
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>, <mailto:unsubscribe@example.org?subject=u{number}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def _reference(batch: Batch, recipient: Recipient, policy: object, boundary: str) -> bytes:
+    message = build_message(SENDER, batch, recipient, NOW)
+    message.set_boundary(boundary)
+    return message.as_bytes(policy=policy)  # type: ignore[arg-type]
+
+
+def _assert_same(batch: Batch) -> None:
+    batch = clean_batch_headers(batch)
+    for policy in (MAIL_POLICY, SMTP_POLICY):
+        factory = MessageFactory(SENDER, batch, policy)
+        for recipient in batch.recipients:
+            recipient = clean_recipient(recipient)
+            actual = factory.message_bytes(recipient, NOW)
+            boundary = re.search(rb'boundary="([^"]+)"', actual).group(1).decode()  # type: ignore[union-attr]
+            assert _reference(batch, recipient, policy, boundary) == actual
+
+
+def test_messages_equal_the_email_packages_for_every_kind_of_name() -> None:
+    """Plain, quoted, non-ASCII, long and encoded-word-looking names all give the email package's bytes."""
+    names = [
+        None, "Anna", "Anna Schmidt", "Jürgen Müller", "Zoë O'Neil & Co", "Müller, Jürgen", "Dr. Anna Schmidt",
+        "Anna  Schmidt", " Anna", "=?utf-8?q?Anna?=", "Ä" * 120, "Anna (Redaktion)", 'Anna "die Leserin"',
+    ]
+    recipients = tuple(_recipient(number, name) for number, name in enumerate(names, 1))
+    _assert_same(Batch("k", MessageBody("Der Morgen: 24. November", HTML, TEXT), recipients, HEADERS))
+
+
+def test_a_personal_greeting_with_umlauts_switches_only_that_message_to_quoted_printable() -> None:
+    """An ASCII body stays 7bit for one reader and is quoted-printable for the reader whose greeting needs it."""
+    body = MessageBody("Der Morgen", "<p>%%G%%</p>\n<p>Hello</p>\n", "%%G%%\nHello\n")
+    recipients = (_recipient(1, "Anna", "Good morning, Anna"), _recipient(2, "Jürgen", "Good morning, Jürgen"))
+    _assert_same(Batch("k", body, recipients, HEADERS))
+    factory = MessageFactory(SENDER, Batch("k", body, recipients, HEADERS), SMTP_POLICY)
+    encodings = [
+        re.findall(rb"Content-Transfer-Encoding: (\S+)", factory.message_bytes(r, NOW)) for r in recipients
+    ]
+    assert [[b"7bit", b"7bit"], [b"quoted-printable", b"quoted-printable"]] == encodings
+
+
+def test_subject_with_a_placeholder_long_headers_and_line_breaks_in_values() -> None:
+    """Personal subjects, a header longer than a line, and a value with line breaks come out as the email package's."""
+    body = MessageBody("Für %%P%%: Der Morgen", "<p>%%G%%</p>\n%%U%%", "%%G%%\n\n%%U%%")
+    long_header = {"List-Unsubscribe": "<https://example.org/u?t=" + "y" * 1200 + ">"}
+    recipients = (
+        _recipient(1, "Anna", "Anna\nSchmidt"),
+        _recipient(2, "Anna", "trailing\n"),
+        Recipient(
+            "leser3@example.org", "<daily-1.3@example.org>", None, {"%%G%%": "x", "%%U%%": "y", "%%P%%": "Zoë"},
+            long_header,
+        ),
+    )
+    _assert_same(Batch("k", body, recipients, HEADERS))
+
+
+def test_a_recipient_outside_the_batch_gets_its_own_placeholders_filled() -> None:
+    """A recipient whose placeholders the factory was not made for still gets a complete, correct message."""
+    body = MessageBody("Der Morgen", "<p>%%G%% %%X%%</p>\n", "%%G%% %%X%%\n")
+    factory = MessageFactory(SENDER, Batch("k", body, (_recipient(1, "Anna"),), HEADERS), MAIL_POLICY)
+    stranger = Recipient("x@example.org", "<m.9@example.org>", None, {"%%G%%": "Hallo", "%%X%%": "Welt"})
+    data = factory.message_bytes(stranger, NOW)
+    boundary = re.search(rb'boundary="([^"]+)"', data).group(1).decode()  # type: ignore[union-attr]
+    assert _reference(Batch("k", body, (stranger,), HEADERS), stranger, MAIL_POLICY, boundary) == data
+
+
+def test_the_same_message_gives_the_same_bytes() -> None:
+    """The boundary comes from the Message-ID: a message built twice is the same file."""
+    batch = Batch("k", MessageBody("S", HTML, TEXT), (_recipient(1, "Anna"),), HEADERS)
+    first = MessageFactory(SENDER, batch, MAIL_POLICY).message_bytes(batch.recipients[0], NOW)
+    assert first == MessageFactory(SENDER, batch, MAIL_POLICY).message_bytes(batch.recipients[0], NOW)
+
+
+_TEXT_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(st.text(_TEXT_CHARS, max_size=120) | st.sampled_from(["%%G%%", "a %%G%% b", " ", "", "x" * 1000]),
+                   max_size=8),
+    greeting=st.text(_TEXT_CHARS, max_size=40),
+    name=st.none() | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30),
+    final_break=st.booleans(),
+)
+def test_any_body_and_values_give_the_email_packages_bytes(
+    lines: list[str], greeting: str, name: str | None, final_break: bool
+) -> None:
+    """Whatever the text, line breaks, spaces and characters, the spliced message equals the email package's."""
+    text = "\n".join(lines) + ("\n" if final_break else "")
+    recipient = Recipient("leser@example.org", "<m.1@example.org>", name, {"%%G%%": greeting})
+    _assert_same(Batch("k", MessageBody("Betreff", text, text), (recipient,), HEADERS))
