@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from syndication.feeds.content import web_url
-from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html
+from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html, web_url
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
 from syndication.partners.versions import CANCELED, USABLE, WITHHELD, ItemVersion
