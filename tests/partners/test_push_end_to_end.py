@@ -28,6 +28,7 @@ from syndication.partners.push import PushReport
 from syndication.partners.tables import partner_push_attempts
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
+from syndication.scheduler.bound import real_jobs
 from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
 
@@ -218,3 +219,22 @@ def _poll_all(runtime: Runtime) -> list[dict[str, Any]]:
             since = page["next"]
             if not page["has_more"]:
                 return items
+
+
+def test_scheduler_job_records_what_collect_stored_and_pushes_it(
+    push_runtime: Runtime, clock: FixedClock, folder: Path, receiver: tuple[Receiver, str], verified_at: None,
+) -> None:
+    """The scheduler's partner job records versions stored without a listener and posts them."""
+    scripted, url = receiver
+    scripted.script.clear()
+    runtime = push_runtime
+    partner_store(runtime).add("Planer", clock.now())
+    endpoints(runtime).register("Planer", url, clock.now(), allow_loopback_http=True)
+    (folder / "a.md").write_text(ARTICLE.format(extra="", votes=31), encoding="utf-8")
+    run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock)
+    job = real_jobs(runtime).deliver_partner_pushes
+    assert job is not None
+    outcome = job()
+    assert ({"queued": 1, "delivered": 1}, [200]) == (
+        {name: outcome.counts[name] for name in ("queued", "delivered")}, [status for _, _, status in scripted.received]
+    )
