@@ -206,6 +206,18 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/metrics": {
+            "get": {
+                "tags": ["health"],
+                "summary": "Prometheus metrics",
+                "description": "Prometheus text format: sends and failures, queue depths and lag, event ingestion, "
+                "feed builds and job runs (read from the store at scrape time, the same from every process) and "
+                "this process's HTTP latencies. Restrict it to the monitoring network at the proxy.",
+                "responses": {
+                    "200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                },
+            }
+        },
         "/partners/v1/items": {
             "get": {
                 "tags": ["partners"],

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from subscribers.routes import routes as subscriber_routes
 from syndication.app import App
+from syndication.app.metrics import Metrics
 from syndication.app.partners import partner_routes
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.digest.home import routes as home_routes
@@ -51,6 +53,8 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
 
 def create_app(runtime: Runtime) -> Starlette:
     limits = RateLimits.from_config(runtime.settings.cache, runtime.clock, store_url=runtime.settings.store_url)
+    # /metrics: the store's counts at scrape time, this process's HTTP latencies (syndication.app.metrics).
+    metrics = Metrics(lambda: runtime.engine, runtime.clock)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -59,4 +63,5 @@ def create_app(runtime: Runtime) -> Starlette:
         finally:
             limits.close()
 
-    return Starlette(routes=collect_routes(runtime, limits), lifespan=lifespan)
+    return Starlette(routes=[*metrics.routes(), *collect_routes(runtime, limits)], lifespan=lifespan,
+                     middleware=[Middleware(metrics.middleware)])

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from syndication.app import runtime_for
+from syndication.app.logs import configure_logging
 from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
@@ -42,15 +43,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Feeds, email digests and partner syndication for news publishers."""
     # Long-running processes report through their log; one-shot commands print their own results.
     quiet_level = logging.INFO if ctx.invoked_subcommand in _LOGGING_COMMANDS else logging.WARNING
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else quiet_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # Migrations run on every start; say so only when something goes wrong.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     given = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
     settings = load_settings(config_path)
+    configure_logging(settings.logging.format, logging.DEBUG if verbose else quiet_level, sys.stderr)
+    # Migrations run on every start; say so only when something goes wrong.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     # The composition root builds the runtime: features tell its notifier what happened; the webhooks'
     # outbox listens. Commands take their services from syndication.app.App(runtime).
     runtime = runtime_for(settings, Secrets.for_settings(settings), given.clock)

@@ -33,7 +33,7 @@ from syndication.config.mail import (
 )
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.settings import Secrets, Settings
-from syndication.config.workers import WorkersConfig
+from syndication.config.workers import LoggingConfig, WorkersConfig
 
 __all__ = [
     "CONFIG_ENV",
@@ -49,6 +49,7 @@ __all__ = [
     "EditionConfig",
     "FeedsConfig",
     "InboundConfig",
+    "LoggingConfig",
     "PartnersConfig",
     "SchedulerConfig",
     "Secrets",

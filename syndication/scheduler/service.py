@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from syndication.app.logs import PROCESS_RUN_ID, bound_run
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Counts, EditionRef, Jobs, WorkOutcome
 from syndication.scheduler.ledger import FINAL, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
@@ -94,7 +95,9 @@ class SchedulerService:
             run_id = self.runs.start(job_id, clock.now())
             began = time.monotonic()
             try:
-                result = work()
+                # Every line the job logs names this job run (JSON logs: "run_id").
+                with bound_run(f"{PROCESS_RUN_ID}/job-{run_id}"):
+                    result = work()
             except Exception as exc:  # a failing job is recorded; the scheduler goes on
                 log.exception("job=%s failed", job_id)
                 result = RunResult(Outcome.FAILED, detail=f"{type(exc).__name__}: {exc}")

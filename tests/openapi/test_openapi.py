@@ -60,7 +60,7 @@ def test_the_document_is_valid_openapi_3_1(settings: Settings) -> None:
     for component in document["components"]["schemas"].values():
         Draft202012Validator.check_schema(component)
     expected = {"/", "/healthz", "/partners/v1/items", "/partners/v1/feed.atom", "/webhooks/sendgrid", "/subscribe",
-                "/subscribe/embed", "/confirm", "/preferences", "/unsubscribe", "/r/{token}", OPENAPI_PATH}
+                "/subscribe/embed", "/confirm", "/preferences", "/unsubscribe", "/r/{token}", OPENAPI_PATH, "/metrics"}
     assert ("3.1.0", expected) == (document["openapi"], set(document["paths"]))
 
 
@@ -125,4 +125,4 @@ def test_the_live_app_answers_as_documented(runtime: Runtime) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
         _fuzz(operation, partner if operation.path.startswith("/partners") else None)
-    assert 14 == len(operations)
+    assert 15 == len(operations)

@@ -1,0 +1,97 @@
+"""GET /metrics: the store's counts read at scrape time (the same from any process), this process's latencies."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from syndication.clock import FixedClock
+from syndication.config import Secrets, Settings
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.send import deliver
+from syndication.delivery.testing import RecordingMessenger
+from syndication.runtime import Runtime
+from syndication.scheduler.ledger import Outcome, RunLog
+from syndication.web import create_app
+from tests.delivery.fakes import FakeMailer, FakeSubscribers, make_options
+
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock, engine: Engine) -> Iterator[Runtime]:
+    created = Runtime(settings=settings, secrets=Secrets(secret_key=SECRET), clock=clock)
+    yield created
+    created.close()
+
+
+def scrape(runtime: Runtime, *paths: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Request ``paths``, then /metrics of a fresh app on ``runtime``: {(sample name, labels): value}."""
+    with TestClient(create_app(runtime)) as client:
+        for path in paths:
+            client.get(path)
+        answer = client.get("/metrics")
+    assert (200, "text/plain") == (answer.status_code, answer.headers["content-type"].split(";")[0])
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def _stopped() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
+def test_sends_are_counted_from_the_store_by_any_process(runtime: Runtime, engine: Engine, clock: FixedClock) -> None:
+    """A send made elsewhere (another process's ledger) shows in this app's /metrics: 25 sent, 3 batches sent."""
+    source = FakeSubscribers.generated(25)
+    deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options(clock=clock))
+    metrics = scrape(runtime)
+    assert 25 == metrics[("syndication_delivery_recipients", (("status", "sent"),))]
+    assert 3 == metrics[("syndication_delivery_batches_total", (("status", "sent"),))]
+    assert 0 == metrics[("syndication_queue_depth", (("queue", "delivery_batches"),))]
+
+
+def test_queue_depth_and_lag_of_a_planned_run(runtime: Runtime, engine: Engine, clock: FixedClock) -> None:
+    """A planned, unsent run: its three batches wait, the oldest for as long as the clock moved on."""
+    options = make_options(clock=FixedClock(clock.now()), stop=_stopped())
+    deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(25), RecordingMessenger(), options)
+    clock.advance(timedelta(seconds=90))
+    metrics = scrape(runtime)
+    assert (3, 90) == (metrics[("syndication_queue_depth", (("queue", "delivery_batches"),))],
+                       metrics[("syndication_queue_lag_seconds", (("queue", "delivery_batches"),))])
+    assert 25 == metrics[("syndication_delivery_recipients", (("status", "pending"),))]
+
+
+def test_feed_builds_and_their_age_come_from_the_job_runs(runtime: Runtime, engine: Engine, clock: FixedClock) -> None:
+    """One feed build that went well a minute ago: counted by outcome, its age in seconds."""
+    runs = RunLog(engine)
+    run_id = runs.start("feeds", clock.now())
+    runs.finish(run_id, Outcome.OK, clock.now(), 0.5, {"feeds": 3}, None)
+    clock.advance(timedelta(minutes=1))
+    metrics = scrape(runtime)
+    assert 1 == metrics[("syndication_job_runs", (("job", "feeds"), ("outcome", "ok")))]
+    assert 60 == metrics[("syndication_job_last_success_age_seconds", (("job", "feeds"),))]
+
+
+def test_http_latency_is_observed_by_route_template(runtime: Runtime) -> None:
+    """Two requests to /openapi.json are two observations labelled with the route, method and status."""
+    metrics = scrape(runtime, "/openapi.json", "/openapi.json")
+    labels = (("method", "GET"), ("route", "/openapi.json"), ("status", "200"))
+    assert 2 == metrics[("syndication_http_request_duration_seconds_count", labels)]
+
+
+def test_no_path_becomes_a_label(runtime: Runtime) -> None:
+    """A request for an unknown path is labelled by its route (the public/ mount), never by the path asked for."""
+    metrics = scrape(runtime, "/nothing/anna@example.org")
+    routes = {dict(labels).get("route") for name, labels in metrics if name.startswith("syndication_http")}
+    assert not any("anna" in (route or "") for route in routes)
