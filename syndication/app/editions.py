@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from subscribers.store import SubscriberStore
 from syndication.app.adapters import StoreBounces, StoreRecipients
+from syndication.app.publishing import public_writer
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.brake import Brake
 from syndication.delivery.ledger import Ledger
@@ -30,7 +31,6 @@ from syndication.events.brake import CounterBrake
 from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
-from syndication.writers import AtomicFileWriter
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
         return None
     if publish:
         try:
-            publish_archive(settings, runtime.engine, AtomicFileWriter(settings.public_dir), edition)
+            publish_archive(settings, runtime.engine, public_writer(settings), edition)
         except (OSError, SyndicationError) as exc:
             log.error("edition %s built, but its archive page was not written: %s", edition.id, exc)
     return edition

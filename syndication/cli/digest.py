@@ -14,6 +14,7 @@ from subscribers.model import Subscriber, SubscriberStatus
 from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.app.editions import build_edition, draft_edition
+from syndication.app.publishing import public_writer
 from syndication.digest.archive import publish_archive
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
 from syndication.digest.editions import edition_id
@@ -21,7 +22,6 @@ from syndication.errors import EXIT_OK, InputError, UsageError
 from syndication.mail.base import Batch, personalise
 from syndication.mail.mime import build_message, encoded_body
 from syndication.runtime import Runtime
-from syndication.writers import AtomicFileWriter
 
 SAMPLE_SUBSCRIBER = Subscriber(
     id=0, email="leserin@example.org", status=SubscriberStatus.ACTIVE, name="Anna Beispiel"
@@ -40,7 +40,7 @@ def build(runtime: Runtime, edition_name: str) -> int:
     """Build the next edition (articles new since the previous one) and write its web archive page."""
     settings = runtime.settings
     settings.edition(edition_name)  # an unknown name is a usage error before anything happens
-    writer = AtomicFileWriter(settings.public_dir)
+    writer = public_writer(settings)
     edition = build_edition(runtime, edition_name, publish=False)
     if edition is None:
         today = runtime.clock.now().astimezone(settings.site.zone).date()

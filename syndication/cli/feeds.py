@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from syndication.app.publishing import public_writer
 from syndication.cli.progress import progress_bar, progress_option
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
@@ -28,10 +29,12 @@ def feeds_group() -> None:
 def build_command(runtime: Runtime, progress: bool) -> int:
     """Build all feeds and publish the ones that changed."""
     with progress_bar("feeds", "files", enabled=progress) as advance:
-        report = build_and_publish(runtime.settings, runtime.engine, progress=advance)
+        report = build_and_publish(runtime.settings, runtime.engine, writer=public_writer(runtime.settings),
+                                   progress=advance)
     click.echo(
         f"feeds: {report.feeds} feeds, {len(report.written)} file(s) written, "
-        f"{report.unchanged} unchanged ({report.skipped} not re-rendered) in {runtime.settings.public_dir}"
+        f"{report.unchanged} unchanged ({report.skipped} not re-rendered) in "
+        f"{runtime.settings.publish.url or runtime.settings.public_dir}"
     )
     if report.websub is not None:
         outcome = report.websub

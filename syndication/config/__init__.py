@@ -33,7 +33,7 @@ from syndication.config.mail import (
 )
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.settings import Secrets, Settings
-from syndication.config.workers import LoggingConfig, WorkersConfig
+from syndication.config.workers import LoggingConfig, PublishConfig, WorkersConfig
 
 __all__ = [
     "CONFIG_ENV",
@@ -51,6 +51,7 @@ __all__ = [
     "InboundConfig",
     "LoggingConfig",
     "PartnersConfig",
+    "PublishConfig",
     "SchedulerConfig",
     "Secrets",
     "Section",

@@ -28,7 +28,7 @@ from syndication.config.mail import (
     WebhookConfig,
 )
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
-from syndication.config.workers import LoggingConfig, WorkersConfig
+from syndication.config.workers import LoggingConfig, PublishConfig, WorkersConfig
 from syndication.errors import ConfigError
 from syndication.local_key import local_secret_key
 
@@ -51,6 +51,7 @@ class Settings(Section):
     inbound: InboundConfig = InboundConfig()
     workers: WorkersConfig = WorkersConfig()
     logging: LoggingConfig = LoggingConfig()
+    publish: PublishConfig = PublishConfig()
     webhooks: tuple[WebhookConfig, ...] = ()
     # Where the config file was found; relative paths are resolved against its folder.
     base_dir: Path = Path(".")

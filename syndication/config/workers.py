@@ -1,10 +1,10 @@
-"""Sections about running on several machines: the workers' liveness, the log format."""
+"""Sections about running on several machines: the workers' liveness, the log format, where files are published."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from syndication.config.base import Section
 
@@ -19,3 +19,20 @@ class WorkersConfig(Section):
 class LoggingConfig(Section):
     # "text": one readable line per event; "json": one JSON object per line, for a log shipper.
     format: Literal["text", "json"] = "text"
+
+
+class PublishConfig(Section):
+    # Where feeds, the OPML and the editions archive go: empty = [site] public_dir (a folder);
+    # "s3://bucket/prefix" = an S3-compatible bucket (credentials from AWS_* environment variables).
+    url: str = ""
+    # An S3-compatible service other than AWS (MinIO, Cloudflare R2, …): its endpoint URL.
+    endpoint_url: str = ""
+    region: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.startswith("s3://") and len(value) > len("s3://")):
+            raise ValueError(f"empty (the public_dir folder) or s3://bucket/prefix, not {value[:60]!r}")
+        return value

@@ -8,6 +8,7 @@ import threading
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
 from syndication.app.partners import deliver_partner_pushes, version_log
+from syndication.app.publishing import public_writer
 from syndication.delivery.send import SendReport
 from syndication.digest.edition_store import latest_edition
 from syndication.digest.editions import Edition
@@ -66,9 +67,14 @@ def real_jobs(runtime: Runtime) -> Jobs:
         # finish and be recorded, and the rest goes out when the slot is resumed.
         return send_outcome(send_edition(runtime, edition_id, slot, stop=stop))
 
+    def publish_feeds() -> WorkOutcome:
+        # The folder or the bucket of [publish] url, chosen by the composition root.
+        return WorkOutcome(counts_of(build_and_publish(runtime.settings, runtime.engine,
+                                                       writer=public_writer(runtime.settings))))
+
     return Jobs(
         collect=collect,
-        publish_feeds=lambda: WorkOutcome(counts_of(build_and_publish(runtime.settings, runtime.engine))),
+        publish_feeds=publish_feeds,
         build_edition=lambda name: edition_ref(build_edition(runtime, name)),
         latest_edition=lambda name: edition_ref(latest_edition(runtime.engine, name)),
         send_edition=send,
