@@ -71,13 +71,14 @@ def _register_commands() -> None:
         run,
         send,
         serve,
+        store,
         subscribers,
         webhooks,
     )
 
     # `send` and `report` add to the `digest` group, so they come after `digest`.
     modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound,
-               delivery)
+               delivery, store)
     for module in modules:
         module.register(cli)
 
