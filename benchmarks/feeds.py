@@ -65,12 +65,13 @@ def _article(number: int, categories: int):
     )
 
 
-def _feedgen_alone(runtime: Runtime) -> float:
-    """feedgen producing the same feeds' RSS and Atom from ready-made entries (no fixes, no JSON)."""
+def _feedgen_alone(runtime: Runtime) -> tuple[float, float]:
+    """feedgen producing the same feeds' RSS and Atom from ready-made entries (no fixes, no JSON):
+    its wall and CPU seconds."""
     settings = runtime.settings
     specs = plan_feeds(settings, ArticleStore(runtime.engine).all())
     prepared = [(spec, [feed_item(a, "de") for a in spec.articles]) for spec in specs]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for spec, items in prepared:
         for atom in (True, False):
             generator = FeedGenerator()
@@ -93,7 +94,7 @@ def _feedgen_alone(runtime: Runtime) -> float:
                 if item.image:
                     entry.enclosure(item.image.url, 0, "image/jpeg")
             generator.atom_str(pretty=True) if atom else generator.rss_str(pretty=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 @contextmanager
@@ -170,14 +171,19 @@ def main() -> None:
         _fill(store, clock, range(1, args.articles + 1), args.categories)
         print(f"setup: {args.articles:,} articles stored in {time.perf_counter() - started:.1f} s")
 
+        cpu_started = time.process_time()
         with _timing(publish, ("plan_from_store", "build_files")) as parts:
             full_seconds, full = _timed_build(runtime)
+        full_cpu = time.process_time() - cpu_started
         print(f"full build: {full.feeds} feeds, {len(full.written)} files written in {full_seconds:.2f} s "
               "(selection, item content, RSS + Atom + JSON Feed, writing)")
-        baseline = _feedgen_alone(runtime)
+        # The fastest of three: on a shared machine, the run least disturbed by other work.
+        baseline, baseline_cpu = min(_feedgen_alone(runtime) for _ in range(3))
         verdict = "meets" if full_seconds <= 2 * baseline else "MISSES"
-        print(f"feedgen alone (same feeds, RSS + Atom only, content prepared): {baseline:.2f} s")
+        print(f"feedgen alone (same feeds, RSS + Atom only, content prepared; fastest of 3): {baseline:.2f} s")
         print(f"ratio full build / feedgen alone: {full_seconds / baseline:.2f}x ({verdict} the <= 2x goal)")
+        print(f"in CPU time (less disturbed by other work on the machine; writing waits for the disk besides): "
+              f"{full_cpu:.2f} s / {baseline_cpu:.2f} s = {full_cpu / baseline_cpu:.2f}x")
 
         selecting, rendering = parts["plan_from_store"], parts["build_files"]
         writing = full_seconds - selecting - rendering
