@@ -55,12 +55,35 @@ def email_digest(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 
-def _clocked_signer(clock: Clock) -> type[TimestampSigner]:
+def clocked_serializer(secret_key: str, salt: str, clock: Clock) -> URLSafeTimedSerializer:
+    """itsdangerous' URL-safe timed serializer, reading "now" from ``clock``, made for many tokens.
+
+    itsdangerous makes a new signer for every token and derives its key from the secret again on
+    every signature; a send signs two or three links per reader, so both are kept here (pure
+    values of the secret and the salt). The tokens are exactly itsdangerous' own.
+    """
+
     class ClockedSigner(TimestampSigner):
+        _derived: dict[str | bytes | None, bytes] = {}  # noqa: RUF012 (one per serializer, filled once)
+
         def get_timestamp(self) -> int:
             return int(clock.now().timestamp())
 
-    return ClockedSigner
+        def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+            key = self._derived.get(secret_key)
+            if key is None:
+                key = self._derived[secret_key] = super().derive_key(secret_key)
+            return key
+
+    class ReusingSerializer(URLSafeTimedSerializer):
+        def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
+            signer = signers.get(salt)
+            if signer is None:
+                signer = signers[salt] = super().make_signer(salt)  # type: ignore[assignment]
+            return signer
+
+    signers: dict[str | bytes | None, TimestampSigner] = {}
+    return ReusingSerializer(secret_key, salt=salt, signer=ClockedSigner)
 
 
 class TokenSigner:
@@ -80,12 +103,14 @@ class TokenSigner:
         }
         if max_age:
             self._max_age.update(max_age)
-        self._signer_class = _clocked_signer(clock or SystemClock())
+        clock = clock or SystemClock()
+        self._serializers = {
+            purpose: clocked_serializer(secret_key, f"syndication.subscribers.{purpose.value}", clock)
+            for purpose in Purpose
+        }
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
-            self._secret_key, salt=f"syndication.subscribers.{purpose.value}", signer=self._signer_class
-        )
+        return self._serializers[purpose]
 
     def make(self, purpose: Purpose, subscriber_id: int, email: str) -> str:
         return self._serializer(purpose).dumps([subscriber_id, email_digest(email)])

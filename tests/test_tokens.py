@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.timed import TimestampSigner
 
 from syndication.clock import FixedClock
-from syndication.tokens import Purpose, TokenInvalid, TokenSigner
+from syndication.tokens import Purpose, TokenInvalid, TokenSigner, email_digest
 
 KEY = "test-secret-key-0123456789abcdef"
 
@@ -78,3 +80,23 @@ def test_form_tokens_are_bound_to_form_and_subscriber(clock: FixedClock) -> None
         signer.check_form_token("preferences", token, 6)
     with pytest.raises(TokenInvalid):
         signer.check_form_token("unsubscribe", token, 5)
+
+
+def test_tokens_are_itsdangerous_own_and_still_read_after_many() -> None:
+    """The reused signer makes exactly the tokens a fresh itsdangerous serializer makes, for every purpose."""
+    clock = FixedClock(datetime(2026, 11, 24, 5, 0, tzinfo=UTC))
+
+    class FixedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    signer = TokenSigner("a-secret-key-of-enough-length", clock=clock)
+    for purpose in Purpose:
+        fresh = URLSafeTimedSerializer(
+            "a-secret-key-of-enough-length", salt=f"syndication.subscribers.{purpose.value}", signer=FixedSigner
+        )
+        for subscriber_id in (1, 2, 10**9):
+            email = f"leser{subscriber_id}@example.org"
+            token = signer.make(purpose, subscriber_id, email)
+            assert fresh.dumps([subscriber_id, email_digest(email)]) == token
+            assert subscriber_id == signer.read(purpose, token).subscriber_id

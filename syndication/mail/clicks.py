@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from itsdangerous.timed import TimestampSigner
+from itsdangerous import BadSignature
 
 from syndication.clock import Clock
+from syndication.tokens import clocked_serializer
 
 _SALT = "syndication.click"
 
@@ -31,11 +31,7 @@ class ClickTokens:
     """Signs and reads click tokens; ``clock`` decides what "expired" means (tests move it)."""
 
     def __init__(self, secret_key: str, clock: Clock, max_age_days: int) -> None:
-        class ClockedSigner(TimestampSigner):
-            def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
-
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT, signer=ClockedSigner)
+        self._serializer = clocked_serializer(secret_key, _SALT, clock)
         self.max_age = max_age_days * 24 * 3600
 
     def make(self, click: Click) -> str:

@@ -14,6 +14,7 @@ its own. 80 bits of signature are far beyond guessing by sending bounces.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -115,12 +116,18 @@ class VerpCodec:
         return VerpId(int(match["subscriber"], 36), None if edition == NO_EDITION else edition)
 
 
+@functools.lru_cache(maxsize=8)
+def _unsubscribe_codec(secret_key: str, mailto: str) -> VerpCodec:
+    # A send makes one link per reader with the same secret and address: derive the key once.
+    return VerpCodec(secret_key, mailto, salt=UNSUBSCRIBE_SALT)
+
+
 def mailto_unsubscribe(secret_key: str, mailto: str, subscriber_id: int, edition_id: str | None) -> str:
     """The List-Unsubscribe ``mailto:`` URI whose subject carries the subscriber's signed id.
 
     A mail client sends it as it is; ``syndication inbound`` reads the subject and unsubscribes
     exactly that subscriber, whatever address the mail comes from (forwarders, aliases).
     """
-    codec = VerpCodec(secret_key, mailto, salt=UNSUBSCRIBE_SALT)
+    codec = _unsubscribe_codec(secret_key, mailto)
     tag = codec.tag(subscriber_id, edition_id) or codec.tag(subscriber_id, None)
     return f"mailto:{mailto}?subject=unsubscribe%20{tag}"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from email import quoprimime
 from email.headerregistry import Address
@@ -42,6 +41,8 @@ _PLAIN_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*")
 _PLAIN_ADDRESS = re.compile(r"[\x21-\x7e]+@[\x21-\x7e]+")
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+# What str.splitlines breaks at (transfer_encoding() measures lines with it).
+_ANY_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _lines(text: str) -> list[str]:
@@ -57,17 +58,45 @@ def _fits_7bit(line: str) -> bool:
     return line.isascii() and all(len(piece) <= _MAX_LINE_LENGTH for piece in line.splitlines())
 
 
-def _quoted_printable(line: str) -> str:
-    """One body line quoted-printable encoded as the email package encodes it (soft breaks as LF)."""
-    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), 76) if line else ""
+def _quoted_printable_piece(piece: str, eol: str) -> str:
+    """Part of a line quoted-printable, its lines at most 75 characters, so that a soft break ("=") still fits."""
+    if not piece:
+        return ""
+    if piece.isascii() and piece.isprintable() and not piece.endswith(" "):
+        # Links and greetings: only "=" needs escaping, so skip the email package's per-character table.
+        encoded = piece.replace("=", "=3D")
+        if len(encoded) <= 75:
+            return encoded
+        lines = []
+        start = 0
+        while len(encoded) - start > 75:
+            end = start + 74
+            # Never cut an "=3D" apart.
+            end -= 1 if encoded[end - 1] == "=" else 2 if encoded[end - 2] == "=" else 0
+            lines.append(encoded[start:end])
+            start = end
+        lines.append(encoded[start:])
+        return ("=" + eol).join(lines)
+    return quoprimime.body_encode(piece.encode("utf-8").decode("latin-1"), 75, eol)
 
 
-@dataclass(frozen=True)
+def _quoted_printable(line: str, eol: str) -> str:
+    """One body line quoted-printable encoded as the email package encodes it."""
+    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), 76, eol) if line else ""
+
+
 class _Template:
-    """One line with placeholders: literal pieces between the placeholders' keys."""
+    """One line with placeholders: the literal pieces between the placeholders' keys, raw and encoded."""
 
-    pieces: tuple[str, ...]
-    keys: tuple[str, ...]
+    def __init__(self, pieces: tuple[str, ...], keys: tuple[str, ...], eol: str) -> None:
+        self.pieces = pieces
+        self.keys = keys
+        self.eol = eol
+        self.encoded_pieces = tuple(_quoted_printable_piece(piece, eol) for piece in pieces)
+        self.literal_length = sum(len(piece) for piece in pieces)
+        self.ascii = all(piece.isascii() for piece in pieces)
+        # Form feeds and the like end a line for str.splitlines (transfer_encoding() measures with it).
+        self.other_breaks = any(_ANY_BREAK.search(piece) for piece in pieces)
 
     def fill(self, values: Mapping[str, str]) -> str:
         out = [self.pieces[0]]
@@ -76,14 +105,39 @@ class _Template:
             out.append(piece)
         return "".join(out)
 
+    def fits_7bit(self, values: Mapping[str, str]) -> bool | None:
+        """Whether the filled line is 7bit material; None when a value breaks the line (CR or LF)."""
+        fits = self.ascii
+        length = self.literal_length
+        for key in self.keys:
+            value = values.get(key, key)
+            if "\n" in value or "\r" in value:
+                return None
+            fits = fits and value.isascii()
+            length += len(value)
+        if not fits:
+            return False
+        if self.other_breaks or any(_ANY_BREAK.search(values.get(key, key)) for key in self.keys):
+            return _fits_7bit(self.fill(values))
+        return length <= _MAX_LINE_LENGTH
+
+    def quoted_printable(self, values: Mapping[str, str]) -> str:
+        """The filled line quoted-printable: encoded pieces and values joined by soft line breaks."""
+        chunks = [self.encoded_pieces[0]]
+        for key, encoded_piece in zip(self.keys, self.encoded_pieces[1:], strict=True):
+            chunks.append(_quoted_printable_piece(values.get(key, key), self.eol))
+            chunks.append(encoded_piece)
+        return ("=" + self.eol).join(chunk for chunk in chunks if chunk)
+
 
 class _Part:
     """One text part of the shared body, encoded once; ``payload`` splices a recipient's values in."""
 
-    def __init__(self, content: str, subtype: str, placeholders: re.Pattern[str] | None) -> None:
-        self.header_7bit = f'Content-Type: text/{subtype}; charset="utf-8"\nContent-Transfer-Encoding: 7bit\n'
+    def __init__(self, content: str, subtype: str, placeholders: re.Pattern[str] | None, eol: str) -> None:
+        self.eol = eol
+        self.header_7bit = f'Content-Type: text/{subtype}; charset="utf-8"{eol}Content-Transfer-Encoding: 7bit{eol}'
         self.header_qp = (
-            f'Content-Type: text/{subtype}; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n'
+            f'Content-Type: text/{subtype}; charset="utf-8"{eol}Content-Transfer-Encoding: quoted-printable{eol}'
         )
         # Runs of static lines (raw and encoded) alternate with templates of lines holding placeholders.
         self._items: list[tuple[str, str] | _Template] = []
@@ -99,17 +153,40 @@ class _Part:
             self._close_run(run)
             run = []
             keys = tuple(match.group(0) for match in placeholders.finditer(line))
-            self._items.append(_Template(tuple(placeholders.split(line)), keys))
+            self._items.append(_Template(tuple(placeholders.split(line)), keys, eol))
         self._close_run(run)
 
     def _close_run(self, run: list[str]) -> None:
         if not run:
             return
         self._static_7bit = self._static_7bit and all(_fits_7bit(line) for line in run)
-        self._items.append(("\n".join(run), "\n".join(_quoted_printable(line) for line in run)))
+        eol = self.eol
+        self._items.append((eol.join(run), eol.join(_quoted_printable(line, eol) for line in run)))
 
     def payload(self, values: Mapping[str, str]) -> tuple[str, str]:
-        """(part headers, encoded body with LF line ends) for one recipient's ``values``."""
+        """(part headers, encoded body) for one recipient's ``values``."""
+        eol = self.eol
+        fits = [item.fits_7bit(values) for item in self._items if isinstance(item, _Template)]
+        last = self._items[-1] if self._items else None
+        # A final line without line break that fills to nothing vanishes, as in the email package.
+        vanishing = (
+            self._last_line_ends_text and isinstance(last, _Template) and not last.literal_length
+            and not last.fill(values)
+        )
+        if None not in fits and not vanishing:
+            # The common case: no value breaks a line, so a line's length is the sum of its pieces'.
+            if self._static_7bit and all(fits):
+                body = eol.join(item[0] if isinstance(item, tuple) else item.fill(values) for item in self._items)
+                return self.header_7bit, body + eol
+            encoded = eol.join(
+                item[1] if isinstance(item, tuple) else item.quoted_printable(values) for item in self._items
+            )
+            return self.header_qp, encoded + eol
+        return self._payload_with_breaks(values)
+
+    def _payload_with_breaks(self, values: Mapping[str, str]) -> tuple[str, str]:
+        """``payload`` when a value holds line breaks: the filled lines are split and encoded one by one."""
+        eol = self.eol
         # Each item: a static run as (raw, encoded), or a filled template's lines.
         filled: list[tuple[str, str] | list[str]] = []
         seven_bit = self._static_7bit
@@ -126,13 +203,13 @@ class _Part:
             else:
                 filled.append(item)
         if seven_bit:
-            body = "\n".join(item[0] if isinstance(item, tuple) else "\n".join(item) for item in filled)
-            return self.header_7bit, body + "\n"
-        encoded = "\n".join(
-            item[1] if isinstance(item, tuple) else "\n".join(_quoted_printable(line) for line in item)
+            body = eol.join(item[0] if isinstance(item, tuple) else eol.join(item) for item in filled)
+            return self.header_7bit, body + eol
+        encoded = eol.join(
+            item[1] if isinstance(item, tuple) else eol.join(_quoted_printable(line, eol) for line in item)
             for item in filled
         )
-        return self.header_qp, encoded + "\n"
+        return self.header_qp, encoded + eol
 
 
 def _boundary(message_id: str, parts: tuple[str, ...]) -> str:
@@ -163,8 +240,8 @@ class MessageFactory:
         self._placeholders = (
             re.compile("|".join(re.escape(key) for key in sorted(keys, key=len, reverse=True))) if keys else None
         )
-        self._text = _Part(batch.body.text, "plain", self._placeholders)
-        self._html = _Part(batch.body.html, "html", self._placeholders)
+        self._text = _Part(batch.body.text, "plain", self._placeholders, self._linesep)
+        self._html = _Part(batch.body.html, "html", self._placeholders, self._linesep)
         self._subject_is_shared = self._placeholders is None or not self._placeholders.search(batch.body.subject)
         self._from = self._fold("From", format_address(sender.email, sender.name))
         self._reply_to = self._fold("Reply-To", sender.reply_to) if sender.reply_to else ""
@@ -185,13 +262,18 @@ class MessageFactory:
             return MessageFactory(self._sender, alone, self._policy).message_bytes(recipient, now)
         text_headers, text_body = self._text.payload(values)
         html_headers, html_body = self._html.payload(values)
-        boundary = _boundary(recipient.message_id, (text_body, html_body))
+        # Quoted-printable text never holds "==" (a literal "=" is "=3D"): only 7bit text can hold a boundary.
+        boundary = _boundary(
+            recipient.message_id,
+            tuple(body for headers, body in ((text_headers, text_body), (html_headers, html_body))
+                  if headers is self._text.header_7bit or headers is self._html.header_7bit),
+        )
         date = self._dates.get(now)
         if date is None:
             date = self._dates.setdefault(now, self._fold("Date", format_datetime(now)))
         head = [
             self._from,
-            self._header("To", format_address(recipient.email, recipient.name), address=True),
+            self._to(recipient),
             self._reply_to,
             self._subject or self._fold("Subject", self.subject(recipient)),
             date,
@@ -199,29 +281,49 @@ class MessageFactory:
         ]
         for name, value in {**self._batch.headers, **recipient.headers}.items():
             head.append(self._header(name, value))
-        head.append("MIME-Version: 1.0\n")
-        head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"\n')
-        head_text = "".join(head)
-        body = (
-            f"\n--{boundary}\n{text_headers}\n{text_body}\n--{boundary}\n{html_headers}\n{html_body}\n"
-            f"--{boundary}--\n"
+        eol = self._linesep
+        head.append(f"MIME-Version: 1.0{eol}")
+        head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"{eol}')
+        head.append(
+            f"{eol}--{boundary}{eol}{text_headers}{eol}{text_body}{eol}--{boundary}{eol}{html_headers}{eol}"
+            f"{html_body}{eol}--{boundary}--{eol}"
         )
-        if self._linesep == "\n":
-            return head_text.encode("utf-8", "surrogateescape") + body.encode("ascii")
-        return (head_text + body).replace("\n", self._linesep).encode("utf-8", "surrogateescape")
+        return "".join(head).encode("utf-8", "surrogateescape")
+
+    def _to(self, recipient: Recipient) -> str:
+        name = recipient.name
+        if name and not name.isascii() and _PLAIN_ADDRESS.fullmatch(recipient.email):
+            # One encoded-word for the whole name, on one line as the email package writes it with
+            # this policy (RFC 5322's 998, not RFC 2047's 76): readers of either get the same name.
+            line = f"To: {_encoded_word(name)} <{recipient.email}>"
+            if len(line) <= _MAX_LINE_LENGTH:
+                return line + self._linesep
+        return self._header("To", format_address(recipient.email, name), address=True)
 
     def _header(self, name: str, value: str, *, address: bool = False) -> str:
         line_length = len(name) + 2 + len(value)
         plain = _PLAIN_VALUE.fullmatch(value) is not None and "=?" not in value
         if plain and line_length <= _MAX_LINE_LENGTH and (not address or _plain_address(value)):
-            return f"{name}: {value}\n"
+            return f"{name}: {value}{self._linesep}"
         return self._fold(name, value)
 
     def _fold(self, name: str, value: str) -> str:
-        """``name: value`` folded by the email package, with LF line ends (the caller converts)."""
+        """``name: value`` folded by the email package."""
         header = self._policy.header_store_parse(name, value)[1]
-        folded = self._policy.fold_binary(name, header).decode("utf-8", "surrogateescape")
-        return folded.replace(self._linesep, "\n") if self._linesep != "\n" else folded
+        return self._policy.fold_binary(name, header).decode("utf-8", "surrogateescape")
+
+
+# RFC 2047 §5(3): the characters an encoded-word in a phrase may carry as they are.
+_Q_LITERAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+
+
+def _encoded_word(text: str) -> str:
+    """``text`` as one RFC 2047 "Q" encoded-word of UTF-8."""
+    pieces = [
+        "_" if char == " " else char if char in _Q_LITERAL else "".join(f"={byte:02X}" for byte in char.encode())
+        for char in text
+    ]
+    return f"=?utf-8?q?{''.join(pieces)}?="
 
 
 def _plain_address(value: str) -> bool:
