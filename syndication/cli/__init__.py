@@ -74,11 +74,12 @@ def _register_commands() -> None:
         store,
         subscribers,
         webhooks,
+        worker,
     )
 
     # `send` and `report` add to the `digest` group, so they come after `digest`.
     modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound,
-               delivery, store)
+               delivery, store, worker)
     for module in modules:
         module.register(cli)
 
