@@ -77,15 +77,17 @@ def clocked_serializer(secret_key: str, salt: str, clock: Clock) -> URLSafeTimed
             super().__init__(secret_key, salt=salt, signer=ClockedSigner)
             signer = self.make_signer()
             self._key = signer.derive_key()
-            self._digest = signer.digest_method
+            # By name, so that hmac takes OpenSSL's one-shot path (itsdangerous' digest is a Python wrapper).
+            self._digest = signer.digest_method().name
             self._sep = want_bytes(signer.sep)
+            self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
         def dumps(self, obj: object, salt: str | bytes | None = None) -> str:
             if salt is not None:
                 return str(super().dumps(obj, salt))
             # Payloads are a few ids that zlib never shortens, so they are not offered to it; readers
             # take both forms.
-            payload = base64_encode(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            payload = base64_encode(self._json.encode(obj).encode("utf-8"))
             value = payload + self._sep + base64_encode(int_to_bytes(int(clock.now().timestamp())))
             signature = base64_encode(hmac.digest(self._key, value, self._digest))
             return (value + self._sep + signature).decode("ascii")
