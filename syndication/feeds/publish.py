@@ -44,7 +44,7 @@ from syndication.feeds.websub import WebsubOutcome, announce
 from syndication.feedwriter import fragments as feed_fragments
 from syndication.feedwriter import writer as feed_writer
 from syndication.feedwriter.formats import FeedFormat
-from syndication.feedwriter.fragments import FragmentCache
+from syndication.feedwriter.fragments import FragmentCache, SharedFragments
 from syndication.feedwriter.links import OPML_PATH
 from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article
@@ -188,6 +188,19 @@ def _left_out(path: str, article: Article, reason: str) -> str:
     return f"{path}: left out article {article.id} ({article.url}): {reason}"
 
 
+# Articles' feed items and rendered entries kept from one build to the next in this process (the
+# scheduler's), by content fingerprint: a rebuild renders only the articles that changed.
+STORED_FRAGMENTS = SharedFragments(capacity=4096)
+
+
+def stored_fingerprint(article: Article) -> tuple[str, int, str, str] | None:
+    """What an article as the store holds it is made of: its content hash covers every field but
+    its version and time of change, which are added. None for an article without a content hash."""
+    if not article.content_hash:
+        return None
+    return (article.id, article.version, article.content_hash, article.updated.isoformat())
+
+
 class _GuardedRenderer:
     """Renders feeds; an article that cannot be rendered is left out, not the build.
 
@@ -195,10 +208,10 @@ class _GuardedRenderer:
     in many feeds (main, category, region, author) is tried once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fragments: FragmentCache | None = None) -> None:
         self.verdicts: dict[tuple[str, str, str, int], str | None] = {}
         # Each article's rendered entry, shared by every feed of the build that shows it.
-        self.fragments = FragmentCache()
+        self.fragments = fragments or FragmentCache()
 
     def _verdict(self, feed_format: FeedFormat, meta: render.FeedMeta, article: Article) -> str | None:
         key = (feed_format.extension, article.id, article.content_hash, article.version)
@@ -236,13 +249,16 @@ def build_files(
     specs: Sequence[FeedSpec],
     is_current: Callable[[str, str], bool] = lambda _p, _s: False,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    *,
+    fragments: FragmentCache | None = None,
 ) -> list[BuiltFile]:
     """Render every feed of ``specs`` in every format, except those ``is_current(path, signature)``.
 
-    ``progress(1, total)`` is called once per file, current or rendered.
+    ``progress(1, total)`` is called once per file, current or rendered. ``fragments``: what
+    earlier builds prepared (articles read from the store); by default each build starts afresh.
     """
     built = []
-    renderer = _GuardedRenderer()
+    renderer = _GuardedRenderer(fragments)
     total = len(specs) * len(FeedFormat)
     for spec in specs:
         for feed_format in FeedFormat:
@@ -336,6 +352,8 @@ def publish_specs(
     state: FeedsState,
     selected: Collection[tuple[str, str]] | None = None,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    *,
+    fragments: FragmentCache | None = None,
 ) -> tuple[FeedsReport, list[str]]:
     """Publish ``specs``; those not ``selected`` (None: all are) are as the previous build left them."""
     fresh = [s for s in specs if selected is None or (s.kind, s.slug) in selected]
@@ -347,7 +365,7 @@ def publish_specs(
         existing = writer.read(path)
         return existing is not None and _digest(existing) == state.digests.get(path)
 
-    built = build_files(settings, fresh, is_current, progress)
+    built = build_files(settings, fresh, is_current, progress, fragments=fragments)
     written: list[str] = []
     changed_urls: list[str] = []
     left_out = [line for item in built for line in item.left_out]
@@ -410,7 +428,10 @@ def build_and_publish(
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
     plan = plan_from_store(settings, ArticleStore(engine), state, writer)
-    report, changed_urls = publish_specs(settings, plan.specs, writer, state, plan.selected, progress)
+    fragments = FragmentCache(STORED_FRAGMENTS, stored_fingerprint)
+    report, changed_urls = publish_specs(
+        settings, plan.specs, writer, state, plan.selected, progress, fragments=fragments
+    )
     state.change_seq = plan.change_seq
     state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}
     hub = settings.feeds.websub_hub

@@ -8,6 +8,9 @@ same bytes as rendering the feed whole.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from lxml import etree
@@ -20,21 +23,62 @@ def serialise(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+class SharedFragments:
+    """Items' slots kept from build to build (in one process), by the item's content fingerprint.
+
+    An item whose content changes has another fingerprint, so another slot: it is prepared afresh.
+    At most ``capacity`` slots are kept; the least recently used go first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._slots: OrderedDict[Hashable, dict[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def slot(self, fingerprint: Hashable) -> dict[Any, Any]:
+        with self._lock:
+            found = self._slots.get(fingerprint)
+            if found is None:
+                found = self._slots[fingerprint] = {}
+                while len(self._slots) > self.capacity:
+                    self._slots.popitem(last=False)
+            else:
+                self._slots.move_to_end(fingerprint)
+            return found
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._slots.clear()
+
+
 class FragmentCache:
     """One build's work per item (an article): its feed item and its rendered entries, by format
     and the entry-relevant metadata. An article is in several feeds of a build; it is prepared once.
 
     Keyed by the item object (kept alive here), not by its value: hashing a whole article
     (every section's HTML) for each look-up would cost more than some of the work it saves.
+    With ``shared`` and ``fingerprint``, an item whose fingerprint is not None gets the slot kept
+    in ``shared`` for that fingerprint: what an earlier build prepared for the same content.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        shared: SharedFragments | None = None,
+        fingerprint: Callable[[Any], Hashable | None] | None = None,
+    ) -> None:
         self._slots: dict[int, tuple[object, dict[Any, Any]]] = {}
+        self._shared = shared
+        self._fingerprint = fingerprint
 
     def slot(self, item: object) -> dict[Any, Any]:
         found = self._slots.get(id(item))
         if found is None or found[0] is not item:
-            found = (item, {})
+            key = self._fingerprint(item) if self._shared is not None and self._fingerprint is not None else None
+            slot = self._shared.slot(key) if self._shared is not None and key is not None else {}
+            found = (item, slot)
             self._slots[id(item)] = found
         return found[1]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -13,7 +14,8 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.config import Settings
-from syndication.feeds.publish import STATE_FILE, FeedsState, build_and_publish, publish_feeds
+from syndication.feeds import content
+from syndication.feeds.publish import STATE_FILE, STORED_FRAGMENTS, FeedsState, build_and_publish, publish_feeds
 from syndication.model import Article, Author, Section, SectionRole
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -226,3 +228,54 @@ def test_a_left_out_item_is_tried_and_reported_again_next_build(
     first = build_and_publish(runtime.settings, runtime.engine)
     second = build_and_publish(runtime.settings, runtime.engine)
     assert (True, first.left_out, ()) == (bool(first.left_out), second.left_out, second.written)
+
+
+def test_an_article_changed_between_builds_shows_its_new_text(runtime: Runtime, clock: FixedClock) -> None:
+    """Entries kept from the previous build are not reused for an article whose content changed since."""
+    store = ArticleStore(runtime.engine)
+    build_and_publish(runtime.settings, runtime.engine)
+    changed = replace(
+        make_article(1),
+        title="Neuer Titel nach der Korrektur",
+        sections=(Section(SectionRole.SUMMARY, "Worum es geht", "<p>Korrigierter Text.</p>"),),
+    )
+    store.upsert(changed, clock.now())
+    build_and_publish(runtime.settings, runtime.engine)
+    public = runtime.settings.public_dir / "feeds"
+    texts = [(public / f"all.{ext}").read_bytes().decode("utf-8") for ext in ("rss", "atom", "json")]
+    old_title = make_article(1).title
+    assert [(True, True, False)] * 3 == [
+        (changed.title in text, "Korrigierter Text." in text, old_title in text) for text in texts
+    ]
+
+
+def test_a_rebuild_with_kept_entries_writes_what_a_build_from_nothing_writes(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    """After a new article, the rebuild (reusing the other articles' entries) equals a cold build, byte for byte."""
+    build_and_publish(runtime.settings, runtime.engine)
+    ArticleStore(runtime.engine).upsert(make_article(3), clock.now())
+    build_and_publish(runtime.settings, runtime.engine)
+    STORED_FRAGMENTS.clear()
+    cold = MemoryWriter()
+    publish_feeds(runtime.settings, ArticleStore(runtime.engine).all(), cold, FeedsState())
+    built = _files(runtime.settings.public_dir)
+    assert cold.files == {path: data for path, data in built.items() if path in cold.files}
+
+
+def test_a_rebuild_renders_only_the_articles_that_changed(
+    runtime: Runtime, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feed items of unchanged articles come from the previous build: only the new article's is made."""
+    build_and_publish(runtime.settings, runtime.engine)
+    made: list[str] = []
+    original = content.feed_item.__wrapped__
+
+    def counting(article: Article, language: str) -> object:
+        made.append(article.title)
+        return original(article, language)
+
+    monkeypatch.setattr(content.feed_item, "__wrapped__", counting)
+    ArticleStore(runtime.engine).upsert(make_article(3), clock.now())
+    build_and_publish(runtime.settings, runtime.engine)
+    assert [make_article(3).title] == made
