@@ -121,13 +121,24 @@ class _Template:
             return _fits_7bit(self.fill(values))
         return length <= _MAX_LINE_LENGTH
 
-    def quoted_printable(self, values: Mapping[str, str]) -> str:
-        """The filled line quoted-printable: encoded pieces and values joined by soft line breaks."""
-        chunks = [self.encoded_pieces[0]]
+    def quoted_printable(self, values: Mapping[str, str], encoded: dict[str, str], out: list[str]) -> None:
+        """Appends the filled line quoted-printable to ``out``: pieces and values between soft breaks.
+
+        ``encoded`` keeps each value's encoding for the message's other part.
+        """
+        soft_break = "=" + self.eol
+        pending = self.encoded_pieces[0]
         for key, encoded_piece in zip(self.keys, self.encoded_pieces[1:], strict=True):
-            chunks.append(_quoted_printable_piece(values.get(key, key), self.eol))
-            chunks.append(encoded_piece)
-        return ("=" + self.eol).join(chunk for chunk in chunks if chunk)
+            value = encoded.get(key)
+            if value is None:
+                value = encoded[key] = _quoted_printable_piece(values.get(key, key), self.eol)
+            for chunk in (value, encoded_piece):
+                if chunk:
+                    if pending:
+                        out.append(pending)
+                        out.append(soft_break)
+                    pending = chunk
+        out.append(pending)
 
 
 class _Part:
@@ -163,8 +174,8 @@ class _Part:
         eol = self.eol
         self._items.append((eol.join(run), eol.join(_quoted_printable(line, eol) for line in run)))
 
-    def payload(self, values: Mapping[str, str]) -> tuple[str, str]:
-        """(part headers, encoded body) for one recipient's ``values``."""
+    def payload(self, values: Mapping[str, str], encoded: dict[str, str]) -> tuple[str, list[str]]:
+        """(part headers, pieces of the encoded body) for one recipient's ``values``."""
         eol = self.eol
         fits = [item.fits_7bit(values) for item in self._items if isinstance(item, _Template)]
         last = self._items[-1] if self._items else None
@@ -173,16 +184,21 @@ class _Part:
             self._last_line_ends_text and isinstance(last, _Template) and not last.literal_length
             and not last.fill(values)
         )
-        if None not in fits and not vanishing:
-            # The common case: no value breaks a line, so a line's length is the sum of its pieces'.
-            if self._static_7bit and all(fits):
-                body = eol.join(item[0] if isinstance(item, tuple) else item.fill(values) for item in self._items)
-                return self.header_7bit, body + eol
-            encoded = eol.join(
-                item[1] if isinstance(item, tuple) else item.quoted_printable(values) for item in self._items
-            )
-            return self.header_qp, encoded + eol
-        return self._payload_with_breaks(values)
+        if None in fits or vanishing:
+            headers, body = self._payload_with_breaks(values)
+            return headers, [body]
+        # The common case: no value breaks a line, so a line's length is the sum of its pieces'.
+        if self._static_7bit and all(fits):
+            body = eol.join(item[0] if isinstance(item, tuple) else item.fill(values) for item in self._items)
+            return self.header_7bit, [body, eol]
+        out: list[str] = []
+        for item in self._items:
+            if isinstance(item, tuple):
+                out.append(item[1])
+            else:
+                item.quoted_printable(values, encoded, out)
+            out.append(eol)
+        return self.header_qp, out
 
     def _payload_with_breaks(self, values: Mapping[str, str]) -> tuple[str, str]:
         """``payload`` when a value holds line breaks: the filled lines are split and encoded one by one."""
@@ -260,12 +276,13 @@ class MessageFactory:
         if not self._keys.issuperset(values):
             alone = Batch(self._batch.key, self._batch.body, (recipient,), self._batch.headers, self._batch.categories)
             return MessageFactory(self._sender, alone, self._policy).message_bytes(recipient, now)
-        text_headers, text_body = self._text.payload(values)
-        html_headers, html_body = self._html.payload(values)
+        encoded: dict[str, str] = {}
+        text_headers, text_body = self._text.payload(values, encoded)
+        html_headers, html_body = self._html.payload(values, encoded)
         # Quoted-printable text never holds "==" (a literal "=" is "=3D"): only 7bit text can hold a boundary.
         boundary = _boundary(
             recipient.message_id,
-            tuple(body for headers, body in ((text_headers, text_body), (html_headers, html_body))
+            tuple("".join(body) for headers, body in ((text_headers, text_body), (html_headers, html_body))
                   if headers is self._text.header_7bit or headers is self._html.header_7bit),
         )
         date = self._dates.get(now)
@@ -284,10 +301,11 @@ class MessageFactory:
         eol = self._linesep
         head.append(f"MIME-Version: 1.0{eol}")
         head.append(f'Content-Type: multipart/alternative; boundary="{boundary}"{eol}')
-        head.append(
-            f"{eol}--{boundary}{eol}{text_headers}{eol}{text_body}{eol}--{boundary}{eol}{html_headers}{eol}"
-            f"{html_body}{eol}--{boundary}--{eol}"
-        )
+        head.append(f"{eol}--{boundary}{eol}{text_headers}{eol}")
+        head.extend(text_body)
+        head.append(f"{eol}--{boundary}{eol}{html_headers}{eol}")
+        head.extend(html_body)
+        head.append(f"{eol}--{boundary}--{eol}")
         return "".join(head).encode("utf-8", "surrogateescape")
 
     def _to(self, recipient: Recipient) -> str:
