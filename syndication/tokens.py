@@ -76,9 +76,8 @@ def clocked_serializer(secret_key: str, salt: str, clock: Clock) -> URLSafeTimed
         def __init__(self) -> None:
             super().__init__(secret_key, salt=salt, signer=ClockedSigner)
             signer = self.make_signer()
-            self._key = signer.derive_key()
-            # By name, so that hmac takes OpenSSL's one-shot path (itsdangerous' digest is a Python wrapper).
-            self._digest = signer.digest_method().name
+            # Keyed once; each token copies it (a fresh HMAC re-hashes the key every time).
+            self._mac = hmac.new(signer.derive_key(), digestmod=signer.digest_method().name)
             self._sep = want_bytes(signer.sep)
             self._json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -89,7 +88,9 @@ def clocked_serializer(secret_key: str, salt: str, clock: Clock) -> URLSafeTimed
             # take both forms.
             payload = base64_encode(self._json.encode(obj).encode("utf-8"))
             value = payload + self._sep + base64_encode(int_to_bytes(int(clock.now().timestamp())))
-            signature = base64_encode(hmac.digest(self._key, value, self._digest))
+            mac = self._mac.copy()
+            mac.update(value)
+            signature = base64_encode(mac.digest())
             return (value + self._sep + signature).decode("ascii")
 
     return ReusingSerializer()

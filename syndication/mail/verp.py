@@ -64,10 +64,14 @@ class VerpCodec:
         local, _, domain = bounce_address.rpartition("@")
         self.local = local
         self.domain = domain
-        self._key = Signer(secret_key, salt=salt, key_derivation="hmac").derive_key()
+        # Keyed once; each signature copies it (a fresh HMAC re-hashes the key every time).
+        key = Signer(secret_key, salt=salt, key_derivation="hmac").derive_key()
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def _signature(self, tag: str) -> str:
-        digest = hmac.new(self._key, tag.encode("ascii"), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+        mac = self._mac.copy()
+        mac.update(tag.encode("ascii"))
+        digest = mac.digest()[:_SIGNATURE_BYTES]
         return base64.b32encode(digest).decode("ascii").lower()
 
     def address(self, subscriber_id: int, edition_id: str | None) -> str | None:

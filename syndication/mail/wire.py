@@ -174,10 +174,17 @@ class _Part:
         eol = self.eol
         self._items.append((eol.join(run), eol.join(_quoted_printable(line, eol) for line in run)))
 
-    def payload(self, values: Mapping[str, str], encoded: dict[str, str]) -> tuple[str, list[str]]:
-        """(part headers, pieces of the encoded body) for one recipient's ``values``."""
+    def payload(self, values: Mapping[str, str], encoded: dict[str, str], breaks: bool) -> tuple[str, list[str]]:
+        """(part headers, pieces of the encoded body) for one recipient's ``values``.
+
+        ``breaks``: whether a value holds a line break (CR or LF).
+        """
         eol = self.eol
-        fits = [item.fits_7bit(values) for item in self._items if isinstance(item, _Template)]
+        if not self._static_7bit and not breaks:
+            # Text that is not 7bit is quoted-printable whatever the values: no line needs measuring.
+            fits: list[bool | None] = []
+        else:
+            fits = [item.fits_7bit(values) for item in self._items if isinstance(item, _Template)]
         last = self._items[-1] if self._items else None
         # A final line without line break that fills to nothing vanishes, as in the email package.
         vanishing = (
@@ -277,8 +284,9 @@ class MessageFactory:
             alone = Batch(self._batch.key, self._batch.body, (recipient,), self._batch.headers, self._batch.categories)
             return MessageFactory(self._sender, alone, self._policy).message_bytes(recipient, now)
         encoded: dict[str, str] = {}
-        text_headers, text_body = self._text.payload(values, encoded)
-        html_headers, html_body = self._html.payload(values, encoded)
+        breaks = any("\n" in value or "\r" in value for value in values.values())
+        text_headers, text_body = self._text.payload(values, encoded, breaks)
+        html_headers, html_body = self._html.payload(values, encoded, breaks)
         # Quoted-printable text never holds "==" (a literal "=" is "=3D"): only 7bit text can hold a boundary.
         boundary = _boundary(
             recipient.message_id,
