@@ -34,11 +34,13 @@ from syndication.scheduler.tables import scheduler_leases
 log = logging.getLogger("syndication.scheduler")
 
 LEADER = "scheduler"
+# As in the send ledger's claims (syndication.delivery.claims): this machine's name, else the hostname.
+HOST_ENV = "SYNDICATION_HOST_ID"
 
 
 def holder_name() -> str:
     """This process's name as a lease holder: ``host/pid/token``."""
-    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+    return f"{os.environ.get(HOST_ENV) or socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
