@@ -159,6 +159,11 @@ class SendGridMessenger:
                 retryable=False,
             )
         header_names = set(batch.headers)
+        # Custom args every recipient shares (the edition id) go once, at the top: SendGrid adds them to
+        # each personalization's, and its events carry both.
+        shared_args = dict(batch.recipients[0].custom_args)
+        for recipient in batch.recipients[1:]:
+            shared_args = {key: value for key, value in shared_args.items() if recipient.custom_args.get(key) == value}
         personalizations = []
         for recipient in batch.recipients:
             header_names.update(recipient.headers)
@@ -167,8 +172,9 @@ class SendGridMessenger:
                 personalization["substitutions"] = dict(recipient.substitutions)
             if recipient.headers:
                 personalization["headers"] = dict(recipient.headers)
-            if recipient.custom_args:
-                personalization["custom_args"] = {key: str(value) for key, value in recipient.custom_args.items()}
+            own_args = {key: str(value) for key, value in recipient.custom_args.items() if key not in shared_args}
+            if own_args:
+                personalization["custom_args"] = own_args
             personalizations.append(personalization)
         reserved = [name for name in header_names if name.lower() in RESERVED_HEADERS]
         if reserved:
@@ -193,6 +199,8 @@ class SendGridMessenger:
             },
             "mail_settings": {"sandbox_mode": {"enable": self.config.sandbox_mode}},
         }
+        if shared_args:
+            payload["custom_args"] = {key: str(value) for key, value in shared_args.items()}
         if self.sender.reply_to:
             payload["reply_to"] = {"email": self.sender.reply_to}
         if batch.headers:

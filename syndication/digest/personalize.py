@@ -89,6 +89,7 @@ class EditionMailer:
         self._all_mask = sum(1 << order[article.id] for article in self.articles)
         self._bodies: dict[str, MessageBody] = {}
         self._site_url = self.settings.site.url.rstrip("/")
+        self._archive_url = archive_url(self.settings, edition.id)
         self._from_domain = self.settings.delivery.from_email.rpartition("@")[2]
         self._first_slot = self.settings.edition(edition.name).slots[0]
         # [tracking] clicks: article links go through the click redirect; with per_subscriber the
@@ -225,7 +226,7 @@ class EditionMailer:
                 p["greeting_text"]: greeting,
                 p["unsubscribe_url"]: unsubscribe,
                 p["preferences_url"]: self.preferences_url(subscriber),
-                p["view_in_browser_url"]: archive_url(self.settings, self.edition.id),
+                p["view_in_browser_url"]: self._archive_url,
                 **self._personal_click_links(subscriber),
             },
             headers={
