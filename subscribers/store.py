@@ -357,6 +357,11 @@ class SubscriberStore(SuppressionList, ConsentTrail):
                 condition = and_(condition, subscribers.c.slot == slot)
         yield from self._pages(condition, batch_size, mailing=True)
 
+    def ids_named_by(self, names: Sequence[tuple[int | None, str | None]]) -> list[int | None]:
+        """For each (id a provider's event carried, address it names): the subscriber, as :meth:`id_named_by`."""
+        with self.engine.connect() as connection:
+            return [self.id_named_by(connection, subscriber_id, email) for subscriber_id, email in names]
+
     @staticmethod
     def id_named_by(connection: Connection, subscriber_id: int | None, email: str | None) -> int | None:
         """The subscriber a provider's event names: by the id the message carried, which must belong to

@@ -1,11 +1,12 @@
 """The SendGrid Event Webhook: signature check, and each event parsed into a :class:`SendEvent`.
 
 Storing, de-duplicating, the bounce/complaint policy and the report counters are the event
-store's (``syndication.events``), handed in as an :class:`EventSink`; this module only verifies,
-parses and maps each event to its edition, run and subscriber by the custom args the message
-carried (edition_id, run_id, subscriber_id, variant). An event naming no subscriber id is
-matched by its address only to apply the policy (a bounce or complaint must suppress); it is
-never counted for an edition by address alone.
+store's (``syndication.events``), handed in as an :class:`EventSink`; which subscriber an event
+names is the subscriber store's (:class:`SubscriberNames`). This module only verifies, parses
+and reads from each event the edition, run and subscriber the message carried in its custom args
+(edition_id, run_id, subscriber_id, variant) and the address it names. An event naming no
+subscriber id is matched by its address only to apply the policy (a bounce or complaint must
+suppress); it is never counted for an edition by address alone.
 
 SendGrid signs ``timestamp + raw body`` with ECDSA (P-256, SHA-256) and sends the DER
 signature base64-encoded in ``X-Twilio-Email-Event-Webhook-Signature`` and the Unix time in
@@ -22,19 +23,18 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy.engine import Connection
 
-from subscribers.store import SubscriberStore
 from syndication.errors import InputError
 from syndication.mail.addresses import normalise_email
 from syndication.mail.events import BounceType, EventKind, SendEvent
+from syndication.mail.events import event_key as event_key  # what webhook_events kept for an event id
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,6 @@ _SUBSCRIBER_ID = re.compile(r"[0-9]{1,18}")
 
 _RUN_ID = re.compile(r"[0-9]{1,18}")
 _EDITION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-def event_key(event_id: str) -> str:
-    """What was stored for an event id in ``webhook_events``: SHA-256 of the whole id (as the event store does)."""
-    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SignatureRejected(Exception):
@@ -177,73 +172,83 @@ def _text(value: Any, limit: int = 2000) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+@dataclass(frozen=True)
+class ParsedEvent:
+    """A SendGrid event as ours, and whom it names: the subscriber id the message carried and the
+    (normalised) address of the event; the subscriber store says which subscriber that is."""
+
+    event: SendEvent
+    subscriber_id: int | None
+    email: str | None
+
+
+class SubscriberNames(Protocol):
+    """Which subscriber each event names (the real one: :class:`subscribers.store.SubscriberStore`)."""
+
+    def ids_named_by(self, names: Sequence[tuple[int | None, str | None]]) -> list[int | None]:
+        """For each (id the message carried, address of the event): the subscriber's id, or None."""
+        ...
+
+
+def parse_event(event: Mapping[str, Any], now: datetime, *, opens: bool = False) -> ParsedEvent | None:
+    """The event as ours, or None when it is ignored (group_resubscribe, opens when off, unknown types).
+
+    The event's ``subscriber_id`` is left None: the subscriber store fills it in from the names."""
+    kind = EVENT_KINDS.get(str(event.get("event", "")))
+    if kind is None or (kind == EventKind.OPEN and not opens):
+        return None
+    args = _args(event)
+    edition_id = _id(args.get("edition_id"), _EDITION_ID)
+    run_id = _id(args.get("run_id"), _RUN_ID)
+    bounce_type = None
+    if kind == EventKind.BOUNCE:
+        # "blocked": the receiving server refused for now (a soft bounce); "bounce": for good.
+        bounce_type = BounceType.SOFT if str(event.get("type", "")).lower() == "blocked" else BounceType.HARD
+    parsed = SendEvent(
+        provider=PROVIDER, provider_event_id=_event_id(event), kind=kind, occurred_at=_occurred(event, now),
+        edition_id=edition_id, run_id=int(run_id) if run_id else None, variant=_text(args.get("variant"), 200),
+        bounce_type=bounce_type, smtp_status=_text(event.get("status"), 20),
+        reason=_text(event.get("reason")) or _text(event.get("response")),
+        url=_text(event.get("url")) if kind == EventKind.CLICK else None,
+        article_id=_text(args.get("article_id"), 64),
+    )
+    raw_id = _id(args.get("subscriber_id"), _SUBSCRIBER_ID)
+    return ParsedEvent(parsed, int(raw_id) if raw_id is not None else None, _email(event))
+
+
+def _email(event: Mapping[str, Any]) -> str | None:
+    """The event's address, normalised; None when it names none (or none that is an address)."""
+    if not isinstance(event.get("email"), str):
+        return None
+    try:
+        return normalise_email(event["email"])
+    except InputError:
+        return None
+
+
 class EventProcessor:
     """Parses verified SendGrid events into :class:`SendEvent` s and hands them to the ``sink``.
 
-    ``opens``: open events are kept only when ``[tracking] opens`` is on.
+    ``subscribers`` says which subscriber each event names; ``opens``: open events are kept only
+    when ``[tracking] opens`` is on.
     """
 
-    def __init__(self, store: SubscriberStore, sink: EventSink, observers: Sequence[EventObserver] = (), *,
+    def __init__(self, subscribers: SubscriberNames, sink: EventSink, observers: Sequence[EventObserver] = (), *,
                  opens: bool = False) -> None:
-        self.store = store
+        self.subscribers = subscribers
         self.sink = sink
         # Told about every verified batch of events (delivery records the evidence of accepted messages).
         self.observers = tuple(observers)
         self.opens = opens
 
     def process(self, events: Sequence[Mapping[str, Any]], now: datetime) -> WebhookReport:
-        parsed: list[SendEvent] = []
-        ignored = 0
-        with self.store.engine.connect() as connection:
-            for event in events:
-                one = self.parse(connection, event, now)
-                if one is None:
-                    ignored += 1
-                else:
-                    parsed.extend(one)
+        found = [parse_event(event, now, opens=self.opens) for event in events]
+        named = [one for one in found if one is not None]
+        ids = self.subscribers.ids_named_by([(one.subscriber_id, one.email) for one in named]) if named else []
+        parsed = [replace(one.event, subscriber_id=found_id) for one, found_id in zip(named, ids, strict=True)]
         outcome = self.sink.record(parsed, now)
         for observer in self.observers:
             observer.observe(events, now)
         stored_without_action = outcome.stored - outcome.applied - outcome.unmatched
         return WebhookReport(applied=outcome.applied, duplicates=outcome.duplicates,
-                             ignored=ignored + stored_without_action, unmatched=outcome.unmatched)
-
-    def parse(self, connection: Connection, event: Mapping[str, Any], now: datetime) -> list[SendEvent] | None:
-        """The event as ours, or None when it is ignored (group_resubscribe, opens when off, unknown types)."""
-        kind = EVENT_KINDS.get(str(event.get("event", "")))
-        if kind is None or (kind == EventKind.OPEN and not self.opens):
-            return None
-        args = _args(event)
-        edition_id = _id(args.get("edition_id"), _EDITION_ID)
-        run_id = _id(args.get("run_id"), _RUN_ID)
-        bounce_type = None
-        if kind == EventKind.BOUNCE:
-            # "blocked": the receiving server refused for now (a soft bounce); "bounce": for good.
-            bounce_type = BounceType.SOFT if str(event.get("type", "")).lower() == "blocked" else BounceType.HARD
-        event_id = _event_id(event)
-        common = {
-            "provider": PROVIDER, "occurred_at": _occurred(event, now), "edition_id": edition_id,
-            "run_id": int(run_id) if run_id else None,
-            "subscriber_id": self._subscriber_for(connection, event, args),
-            "variant": _text(args.get("variant"), 200),
-        }
-        first = SendEvent(
-            provider_event_id=event_id, kind=kind, bounce_type=bounce_type,
-            smtp_status=_text(event.get("status"), 20),
-            reason=_text(event.get("reason")) or _text(event.get("response")),
-            url=_text(event.get("url")) if kind == EventKind.CLICK else None,
-            article_id=_text(args.get("article_id"), 64), **common,  # type: ignore[arg-type]
-        )
-        return [first]
-
-    @staticmethod
-    def _subscriber_for(connection: Connection, event: Mapping[str, Any], args: Mapping[str, Any]) -> int | None:
-        """The subscriber by the id the message carried (which must belong to the event's address, if named)."""
-        email = None
-        if isinstance(event.get("email"), str):
-            try:
-                email = normalise_email(event["email"])
-            except InputError:
-                email = None
-        raw_id = _id(args.get("subscriber_id"), _SUBSCRIBER_ID)
-        return SubscriberStore.id_named_by(connection, int(raw_id) if raw_id is not None else None, email)
+                             ignored=len(found) - len(named) + stored_without_action, unmatched=outcome.unmatched)
