@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from syndication.html import absolute_url, escape, html_to_text, plain_text, sanitize_html, web_url
+from syndication.html import absolute_url, escape, html_to_text, plain_text, quote_repeats, sanitize_html, web_url
 from syndication.model import Article, Image, Status
 from syndication.partners.model import Terms
 from syndication.partners.versions import CANCELED, USABLE, WITHHELD, ItemVersion
@@ -75,25 +75,18 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _same_text(first: str, second: str) -> bool:
-    def normal(text: str) -> str:
-        return " ".join(text.split()).strip("„“\"”'‚‘’ ").casefold()
-
-    return normal(first) == normal(second)
-
-
 def body_html(article: Article) -> str:
     """The article's full body as sanitized HTML with absolute links, the author's quote at the end.
 
     The quote is left out when it repeats the outlook word for word (as it often does on
-    this site), so that the text appears once.
+    this site), so that the text appears once: as the feeds decide (:func:`syndication.html.quote_repeats`).
     """
     markup = article.body_html or "".join(
         f"<h2>{escape(plain_text(section.heading))}</h2>{section.html}" for section in article.sections
     )
     quote = plain_text(article.author_quote or "")
     outlook = article.outlook
-    if quote and not (outlook is not None and _same_text(html_to_text(outlook.html), quote)):
+    if quote and not (outlook is not None and quote_repeats(quote, outlook.html)):
         author = plain_text(article.author.name) if article.author else ""
         cite = f"<p>— <cite>{escape(author)}</cite></p>" if author else ""
         markup += f"<blockquote><p>{escape(quote)}</p>{cite}</blockquote>"

@@ -14,11 +14,12 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.config import Settings
+from syndication.html import quote_repeats
 from syndication.model import Article, Author, Image, SourceLink, Status
 from syndication.partners.ninjs import AI_GENERATED, as_uri, item_uri, to_ninjs
 from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
-from syndication.testing import make_article
+from syndication.testing import OUTLOOK_TEXT, make_article
 
 from .helpers import default_terms, schema_errors
 
@@ -164,6 +165,14 @@ def test_author_quote_ends_the_body_unless_it_repeats_the_outlook() -> None:
     distinct = to_ninjs(make_article(author_quote="Ein „eigenes“ Zitat."), default_terms())["bodies"][0]["value"]
     assert (1, False) == (repeated.count("Ob aus dem Treffen in Florida"), "<blockquote>" in repeated)
     assert distinct.endswith("<blockquote><p>Ein „eigenes“ Zitat.</p><p>— <cite>Marc Fuchs</cite></p></blockquote>")
+
+
+def test_author_quote_in_nested_quotation_marks_is_kept_as_the_feeds_keep_it() -> None:
+    """Marks inside the quote's outer marks (after a space) are words of the quote for ninjs as for the feeds."""
+    quote = f"„ ‚{OUTLOOK_TEXT}‘ “"
+    article = make_article(author_quote=quote)
+    body = to_ninjs(article, default_terms())["bodies"][0]["value"]
+    assert (False, True) == (quote_repeats(quote, article.outlook.html), "<blockquote>" in body)  # type: ignore[union-attr]
 
 
 def test_summary_only_has_teaser_and_link_but_no_full_text() -> None:
