@@ -76,6 +76,20 @@ def _clean_note(note: str | None) -> str | None:
     return text[:MAX_NOTE_CHARS] or None
 
 
+def _lock_sqlite(connection: Connection) -> None:
+    """On SQLite, take the write lock before the sync's first read, as ``writing`` does on PostgreSQL.
+
+    The sqlite3 driver begins its transaction only at the first write, so the watermark and each
+    article's last version would be read outside it: two readers catching up at once (long-polling
+    partners when a collect stored something) both read the old watermark, and the one that reads
+    the last versions after the other committed records the same revision again as the next version,
+    which every partner then gets twice.
+    """
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite" and driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class VersionLog:
     """Records and reads the partners' version log."""
 
@@ -101,12 +115,13 @@ class VersionLog:
             now = self.clock.now()
             try:
                 with writing(self.engine) as connection:
+                    _lock_sqlite(connection)
                     recorded = self._record_revisions(connection, notes, now)
                     recorded += self._lift_embargoes(connection, now)
                 return recorded
             except IntegrityError:
-                # Another process (serve catching up, the scheduler) recorded the same revisions first: on
-                # SQLite the watermark is read before the write lock is taken. Read it again.
+                # Another writer recorded the same versions first (writers are serialised on both databases,
+                # see _lock_sqlite; this is the last guard). Read the watermark again.
                 if attempt == 2:
                     raise
         return 0

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from syndication.clock import FixedClock
 from syndication.config import Settings, SourceConfig
@@ -95,3 +98,38 @@ def test_legacy_cursor_continues_after_its_revision(engine: Engine, clock: Fixed
     log.sync()
     second_revision = log.since(0, 10)[1]
     assert second_revision.position == log.position_after_revision(2)
+
+
+def test_two_syncs_at_once_record_each_revision_once(any_engine: Engine, clock: FixedClock) -> None:
+    """A sync that starts while another is between reading the watermark and reading the last versions
+    (long-polling partners catching up together) records nothing twice: the second waits for the first."""
+    store, log = ArticleStore(any_engine), VersionLog(any_engine, clock)
+    store.upsert(make_article(1), clock.now())
+    log.sync()
+    store.upsert(make_article(2), clock.now())
+    first_reading, second_done = threading.Event(), threading.Event()
+    in_first = threading.local()
+
+    def pause_first(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # After the first sync read its watermark: let the second run (as far as it can) before it goes on.
+        if getattr(in_first, "sync", False) and "FROM article_revisions" in statement and "max(" not in statement:
+            first_reading.set()
+            second_done.wait(timeout=1)
+
+    def first() -> int:
+        in_first.sync = True
+        return log.sync()
+
+    event.listen(any_engine, "before_cursor_execute", pause_first)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            recorded_first = pool.submit(first)
+            first_reading.wait(timeout=10)
+            recorded_second = log.sync()
+            second_done.set()
+            recorded = sorted([recorded_first.result(), recorded_second])
+    finally:
+        event.remove(any_engine, "before_cursor_execute", pause_first)
+    assert ([0, 1], [("artikel-1", 1), ("artikel-2", 1)]) == (
+        recorded, [(v.article.external_id, v.version) for v in log.since(0, 10)]
+    )
