@@ -318,7 +318,13 @@ class MessageFactory:
 
     def _to(self, recipient: Recipient) -> str:
         name = recipient.name
-        if name and not name.isascii() and _PLAIN_ADDRESS.fullmatch(recipient.email):
+        email = recipient.email
+        if _PLAIN_ADDRESS.fullmatch(email) and (not name or _ATOM_PHRASE.fullmatch(name)):
+            # What format_address and the email package write for a bare address or a plain name.
+            line = f"To: {name} <{email}>" if name else f"To: {email}"
+            if len(line) <= _MAX_LINE_LENGTH:
+                return line + self._linesep
+        if name and not name.isascii() and _PLAIN_ADDRESS.fullmatch(email):
             # One encoded-word for the whole name, on one line as the email package writes it with
             # this policy (RFC 5322's 998, not RFC 2047's 76): readers of either get the same name.
             line = f"To: {_encoded_word(name)} <{recipient.email}>"
