@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python benchmarks/collect.py
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/digest.py
+	$(BIN)/python benchmarks/messages.py
 	$(BIN)/python benchmarks/delivery.py
 	$(BIN)/python benchmarks/serving.py
 
