@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine, insert, select, update
-from standardwebhooks.webhooks import Webhook
 
 from syndication.clock import Clock
 from syndication.config import PartnersConfig, SiteConfig
@@ -38,6 +37,8 @@ from syndication.partners.paging import encode_cursor
 from syndication.partners.tables import partner_push_attempts, partner_pushes
 from syndication.partners.versions import ItemVersion
 from syndication.redact import redacted_reason as redact
+from syndication.signed_delivery import backoff as retry_wait
+from syndication.signed_delivery import post_signed
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ SCAN_LIMIT = 5000
 
 def backoff(config: PartnersConfig, attempts: int, rng: random.Random) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: exponential, capped, with jitter."""
-    ceiling = min(config.push_backoff_max_seconds, config.push_backoff_base_seconds * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
+    return retry_wait(attempts, config.push_backoff_base_seconds, config.push_backoff_max_seconds, rng)
 
 
 def payload(version: ItemVersion, partner: Partner, config: PartnersConfig, site: SiteConfig, now: datetime) -> str:
@@ -175,24 +175,11 @@ class PushDeliverer:
         if version is None:
             return None, "the version is no longer in the log"
         signed_at = self.clock.now().astimezone(UTC)
-        body = payload(version, partner, self.config, self.site, signed_at)
-        msg_id = str(row["message_id"])
-        signature = Webhook(self.endpoints.secret_of(endpoint)).sign(msg_id, signed_at, body)
-        headers = {
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(signed_at.timestamp())),
-            "webhook-signature": signature,
-        }
-        try:
-            answer = client.post(endpoint.url, content=body.encode("utf-8"), headers=headers,
-                                 timeout=self.config.push_timeout_seconds)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"HTTP {answer.status_code}: {answer.text[:200]}"
+        return post_signed(
+            client, endpoint.url, secret=self.endpoints.secret_of(endpoint), message_id=str(row["message_id"]),
+            body=payload(version, partner, self.config, self.site, signed_at), signed_at=signed_at,
+            timeout=self.config.push_timeout_seconds, user_agent=USER_AGENT,
+        )
 
     def _attempt(
         self, client: httpx.Client, row: Mapping[str, Any], found: tuple[Endpoint, Partner] | None

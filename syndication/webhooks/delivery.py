@@ -23,11 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine, insert, select, update
-from standardwebhooks.webhooks import Webhook
 
 from syndication.clock import Clock
 from syndication.config import WebhookConfig
 from syndication.redact import redacted_reason as redact
+from syndication.signed_delivery import SecretInvalid, post_signed
+from syndication.signed_delivery import backoff as retry_wait
 from syndication.webhooks.outbox import DELIVERED, FAILED, PENDING, SENDING
 from syndication.webhooks.tables import webhook_attempts, webhook_deliveries
 
@@ -45,8 +46,7 @@ def generate_secret() -> str:
 
 def backoff(endpoint: WebhookConfig, attempts: int, rng: random.Random) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: exponential, capped, with jitter."""
-    ceiling = min(endpoint.backoff_max_seconds, endpoint.backoff_base_seconds * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
+    return retry_wait(attempts, endpoint.backoff_base_seconds, endpoint.backoff_max_seconds, rng)
 
 
 @dataclass(frozen=True)
@@ -146,28 +146,13 @@ class WebhookDeliverer:
         if not secret:
             return None, (f"{endpoint.secret_env} is not set: make one with "
                           f"`syndication webhooks secret {endpoint.name}`")
-        payload = str(row["payload"])
-        msg_id = str(row["message_id"])
-        signed_at = self.clock.now().astimezone(UTC)
         try:
-            signature = Webhook(secret).sign(msg_id, signed_at, payload)
-        except Exception:  # the library raises bare errors for a malformed secret
+            return post_signed(
+                client, endpoint.url, secret=secret, message_id=str(row["message_id"]), body=str(row["payload"]),
+                signed_at=self.clock.now().astimezone(UTC), timeout=endpoint.timeout, user_agent=USER_AGENT,
+            )
+        except SecretInvalid:
             return None, f"{endpoint.secret_env} is not a webhook secret (whsec_ followed by base64)"
-        headers = {
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(signed_at.timestamp())),
-            "webhook-signature": signature,
-        }
-        try:
-            answer = client.post(endpoint.url, content=payload.encode("utf-8"), headers=headers,
-                                 timeout=endpoint.timeout)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"HTTP {answer.status_code}: {answer.text[:200]}"
 
     def _attempt(self, client: httpx.Client, row: Mapping[str, object]) -> str:
         delivery_id = int(row["id"])  # type: ignore[call-overload]
