@@ -214,7 +214,10 @@ class EditionMailer:
         """The subscriber's substitutions, headers and ids for this edition."""
         slot = subscriber.slot or self._first_slot
         greeting = greeting_for(int(slot.split(":")[0]), subscriber.name)
-        unsubscribe = self.unsubscribe_url(subscriber)
+        unsubscribe_token, preferences_token = self._signer.make_each(
+            (Purpose.UNSUBSCRIBE, Purpose.PREFERENCES), subscriber.id, subscriber.email
+        )
+        unsubscribe = f"{self._site_url}/unsubscribe?token={unsubscribe_token}"
         p = self.placeholders
         mailto = self.settings.delivery.unsubscribe_mailto
         return Recipient(
@@ -225,7 +228,7 @@ class EditionMailer:
                 p["greeting_html"]: html.escape(greeting),
                 p["greeting_text"]: greeting,
                 p["unsubscribe_url"]: unsubscribe,
-                p["preferences_url"]: self.preferences_url(subscriber),
+                p["preferences_url"]: f"{self._site_url}/preferences?token={preferences_token}",
                 p["view_in_browser_url"]: self._archive_url,
                 **self._personal_click_links(subscriber),
             },
