@@ -11,6 +11,8 @@ shape) and the mailer (HMAC-signed links like the real one, without MJML: bodies
 compiled once per variant anyway and do not scale with subscribers).
 
 Usage:  .venv/bin/python benchmarks/delivery.py [--sizes 100000,1000000] [--outbox-sizes 10000,100000]
+        .venv/bin/python benchmarks/delivery.py --workers 1,2,4 --sizes 1000000 [--store-url postgresql://…]
+        (N worker processes share one run through the ledger; throughput and peak memory per worker)
 Figures are noisy: the machine has 2 cores and other work runs at the same time.
 """
 
@@ -201,8 +203,90 @@ def _run_child(backend: str, size: int, url: str | None, source_kind: str) -> di
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def worker_child(size: int, url: str, store_url: str, plan_only: bool, edition_id: str) -> dict[str, object]:
+    """One of N worker processes sending the same run through the shared ledger (prints a JSON line)."""
+    import os
+    import threading
+
+    import httpx
+
+    from syndication.config import DeliveryConfig, SendgridConfig
+    from syndication.delivery.ledger import Ledger
+    from syndication.delivery.retry import RetryPolicy
+    from syndication.delivery.send import SendOptions, Throttle, deliver
+    from syndication.delivery.sendgrid import SendGridMessenger
+    from syndication.store.db import open_engine
+
+    engine = open_engine(store_url, migrate=plan_only)
+    sender = Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserbriefe@pfalz-rundschau.example")
+    messenger = SendGridMessenger(SendgridConfig(api_url=url, timeout=60), "SG.test-key", sender,
+                                  http_client=httpx.Client(timeout=60))
+    delivery = DeliveryConfig()
+    stop = threading.Event()
+    if plan_only:
+        stop.set()
+    options = SendOptions(
+        edition_id=edition_id, slot="06:00", first_slot="06:00", frequency=Frequency.DAILY,
+        batch_size=delivery.batch_size, categories=("edition-daily", edition_id),
+        policy=RetryPolicy.from_config(delivery), throttle=Throttle(None), clock=SystemClock(), stop=stop,
+    )
+    started = time.perf_counter()
+    report = deliver(Ledger(engine), SignedLinkMailer(edition_id), GeneratedSubscribers(size), messenger,  # type: ignore[arg-type]
+                     options)
+    seconds = time.perf_counter() - started
+    messenger.close()
+    return {"pid": os.getpid(), "sent_now": report.sent_now, "seconds": round(seconds, 2),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def run_workers(size: int, counts: Sequence[int], store_url: str | None) -> None:
+    """--workers: the same run sent by 1, 2, 4 … processes sharing the ledger; throughput and memory per worker."""
+    rows = []
+    for workers in counts:
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-workers-{workers}-"))
+        url_of_store = store_url or f"sqlite:///{workdir / 'bench.db'}"
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        stop = multiprocessing.Event()
+        server = multiprocessing.Process(target=_serve_fake, args=(queue, stop), daemon=True)
+        server.start()
+        url = queue.get(timeout=30)
+        # One edition per configuration: a shared --store-url keeps the earlier runs.
+        base = [sys.executable, __file__, "--worker-child", str(size), "--url", url, "--store-url", url_of_store,
+                "--edition-id", f"daily-2026-11-24-w{workers}"]
+        try:
+            # Planning is not timed: the run's batches are fixed once, then the workers share them.
+            subprocess.run([*base, "--plan-only"], check=True, capture_output=True, text=True)
+            started = time.perf_counter()
+            children = [subprocess.Popen(base, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+            outputs = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
+            seconds = time.perf_counter() - started
+        finally:
+            stop.set()
+            accepted, distinct, most = queue.get(timeout=120)
+            server.join(timeout=30)
+            shutil.rmtree(workdir, ignore_errors=True)
+        row = {"workers": workers, "size": size, "seconds": round(seconds, 1), "per_second": round(accepted / seconds),
+               "exactly_once": accepted == distinct == size and most == 1,
+               "sent_per_worker": [o["sent_now"] for o in outputs],
+               "peak_mb_per_worker": [o["peak_mb"] for o in outputs]}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print()
+    print(f"{'workers':>7} {'subscribers':>11} {'seconds':>8} {'msg/s':>8} {'speed-up':>8}  peak MB per worker")
+    for row in rows:
+        speed_up = row["per_second"] / rows[0]["per_second"]  # type: ignore[operator]
+        print(f"{row['workers']:>7} {row['size']:>11,} {row['seconds']:>8} {row['per_second']:>8,} "
+              f"{speed_up:>8.2f}  {row['peak_mb_per_worker']}")
+    print("(two shared cores: the fake SendGrid and the database take their share; the speed-up is as measured)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", help="e.g. 1,2,4: worker processes sharing one run (with --sizes' first size)")
+    parser.add_argument("--worker-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--plan-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--edition-id", default="daily-2026-11-24", help=argparse.SUPPRESS)
+    parser.add_argument("--store-url", help="--workers: the store (default: a SQLite file; postgresql://… for real)")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--outbox-sizes", default="10000,100000")
     parser.add_argument("--child", nargs=2, metavar=("BACKEND", "SIZE"))
@@ -213,6 +297,13 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
+    if args.worker_child:
+        print(json.dumps(worker_child(args.worker_child, args.url, args.store_url, args.plan_only, args.edition_id)))
+        return
+    if args.workers:
+        size = int(args.sizes.split(",")[0])
+        run_workers(size, [int(n) for n in args.workers.split(",")], args.store_url)
+        return
     if args.child:
         print(json.dumps(child(args.child[0], int(args.child[1]), args.url, args.workdir, args.source)))
         return
