@@ -355,7 +355,7 @@ class WebhookPoster:
         body = json.dumps(events).encode("utf-8")
         timestamp = str(int(self.now()))
         signature = self.private_key.sign(timestamp.encode("ascii") + body, ec.ECDSA(hashes.SHA256()))
-        response = httpx.post(self.url, content=body, timeout=10, headers={
+        response = httpx.post(self.url, content=body, timeout=60, headers={
             "Content-Type": "application/json",
             "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode("ascii"),
             "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
