@@ -34,13 +34,15 @@ test: install-test
 # The suite again on another day, hour and zone: 00:59 UTC on 2027-03-28, one minute before Europe/Berlin moves
 # to summer time, seen from Auckland. The wall clock of the test process and its children is moved by the
 # libfaketime that the `libfaketime` package (test extra) builds; the monotonic clock stays real, so that timeouts
-# and sleeps behave (Debian's faketime 0.9.10 hangs Python's timed waits).
+# and sleeps behave (Debian's faketime 0.9.10 hangs Python's timed waits). An offset, not a start time ("@…"):
+# with a start time each process's clock starts there when it starts, so the processes of one test (a scheduler
+# leader and its standby) would disagree about "now".
 MOVED_UTC ?= 2027-03-28T00:59:00Z
 MOVED_TZ ?= Pacific/Auckland
 FIND_LIBFAKETIME = import libfaketime, pathlib; print(next(pathlib.Path(libfaketime.__file__).parent.rglob("libfaketime.so.1")))
 test-moved-clock: install-test
 	TZ=$(MOVED_TZ) FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	  FAKETIME="@$$(TZ=$(MOVED_TZ) date -d '$(MOVED_UTC)' '+%Y-%m-%d %H:%M:%S')" \
+	  FAKETIME="+$$(( $$(date -d '$(MOVED_UTC)' +%s) - $$(date +%s) ))" \
 	  LD_PRELOAD="$$($(BIN)/python -c '$(FIND_LIBFAKETIME)')" \
 	  $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
