@@ -199,13 +199,15 @@ class EditionMailer:
 
     # -- per subscriber ---------------------------------------------------------
 
-    def unsubscribe_url(self, subscriber: Subscriber) -> str:
-        token = self._signer.make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email)
-        return f"{self._site_url}/unsubscribe?token={token}"
+    def personal_urls(self, subscriber: Subscriber) -> tuple[str, str]:
+        """The subscriber's signed (unsubscribe, preferences) links, signed together (one address digest)."""
+        unsubscribe, preferences = self._signer.make_each(
+            (Purpose.UNSUBSCRIBE, Purpose.PREFERENCES), subscriber.id, subscriber.email
+        )
+        return f"{self._site_url}/unsubscribe?token={unsubscribe}", f"{self._site_url}/preferences?token={preferences}"
 
-    def preferences_url(self, subscriber: Subscriber) -> str:
-        token = self._signer.make(Purpose.PREFERENCES, subscriber.id, subscriber.email)
-        return f"{self._site_url}/preferences?token={token}"
+    def unsubscribe_url(self, subscriber: Subscriber) -> str:
+        return self.personal_urls(subscriber)[0]
 
     def message_id(self, subscriber: Subscriber) -> str:
         return f"<{self.edition.id}.{subscriber.id}@{self._from_domain}>"
@@ -214,10 +216,7 @@ class EditionMailer:
         """The subscriber's substitutions, headers and ids for this edition."""
         slot = subscriber.slot or self._first_slot
         greeting = greeting_for(int(slot.split(":")[0]), subscriber.name)
-        unsubscribe_token, preferences_token = self._signer.make_each(
-            (Purpose.UNSUBSCRIBE, Purpose.PREFERENCES), subscriber.id, subscriber.email
-        )
-        unsubscribe = f"{self._site_url}/unsubscribe?token={unsubscribe_token}"
+        unsubscribe, preferences = self.personal_urls(subscriber)
         p = self.placeholders
         mailto = self.settings.delivery.unsubscribe_mailto
         return Recipient(
@@ -228,7 +227,7 @@ class EditionMailer:
                 p["greeting_html"]: html.escape(greeting),
                 p["greeting_text"]: greeting,
                 p["unsubscribe_url"]: unsubscribe,
-                p["preferences_url"]: f"{self._site_url}/preferences?token={preferences_token}",
+                p["preferences_url"]: preferences,
                 p["view_in_browser_url"]: self._archive_url,
                 **self._personal_click_links(subscriber),
             },
