@@ -22,12 +22,12 @@ SENDER = Sender("newsletter@pfalz-rundschau.example", "Pfalz-Rundschau", "leserb
 
 @pytest.fixture
 def fake() -> FakeSendGrid:
-    with FakeSendGrid(hang_seconds=1.0) as server:
+    with FakeSendGrid(hang_seconds=4.0) as server:
         yield server
 
 
 def _messenger(fake: FakeSendGrid, **config: object) -> SendGridMessenger:
-    settings = SendgridConfig(api_url=fake.url, timeout=0.3, **config)  # type: ignore[arg-type]
+    settings = SendgridConfig(api_url=fake.url, timeout=2.0, **config)  # type: ignore[arg-type]
     return SendGridMessenger(settings, fake.api_key, SENDER)
 
 
