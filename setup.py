@@ -27,6 +27,8 @@ setup(
     package_data={
         "syndication": [
             "py.typed",
+            # The gettext catalogs, compiled when first used (syndication.i18n).
+            "locale/*/LC_MESSAGES/*.po",
             "store/migrations/*.py",
             "store/migrations/*.mako",
             "store/migrations/*.ini",

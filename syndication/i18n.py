@@ -1,0 +1,163 @@
+"""Translations: every word a reader or an operator sees comes from a gettext catalog, through Babel.
+
+Usage (any module that shows words to people — mails, pages, the console, CLI messages)::
+
+    from syndication.i18n import N_, translator
+
+    words = translator(settings.site.language)      # "de", "en", "de-DE", "en_GB"… (unknown → English)
+    words.gettext("Unsubscribe")                     # "Abbestellen" with "de"
+    words.ngettext("%(num)s more article", "%(num)s more articles", n) % {"num": words.format_number(n)}
+    words.format_date(day, "full")                   # "Dienstag, 24. November 2026"
+
+    TITLE = N_("Newsletter archive")                 # a module constant: marked for extraction only,
+    words.gettext(TITLE)                             # translated where it is shown
+
+Templates rendered by :mod:`syndication.templates` have ``{% trans %}…{% endtrans %}``, ``_()``,
+``gettext`` and ``ngettext`` (Jinja's i18n extension, new style: ``_("Hello %(name)s", name=x)``), in the
+locale of the render (``locale=`` or the context's ``lang``).
+
+msgids are English; ``syndication/locale/<lang>/LC_MESSAGES/messages.po`` hold the catalogs (``de`` translates
+every msgid, ``en`` lists every msgid, its empty msgstr meaning "the msgid itself"). The ``.po`` files are
+compiled when first used (in memory, cached), so a wheel needs no build step and no ``.mo`` can go stale.
+After adding a string: ``make catalogs`` (``pybabel extract -F babel.cfg`` + ``pybabel update``), translate
+the new German entries, and ``tests/test_i18n.py`` checks that no msgid is missing or untranslated.
+See docs/developers/translations.md.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+# The language of the msgids: a locale without a catalog falls back to it.
+SOURCE_LOCALE = "en"
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for extraction without translating it (module constants; translate where shown)."""
+    return message
+
+
+def catalog_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def available_locales() -> tuple[str, ...]:
+    """The languages that have a catalog, e.g. ``("de", "en")``."""
+    return tuple(sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
+
+
+def normalise(locale: str | None) -> str:
+    """The catalog for ``locale``: ``"de-DE"``/``"de_AT"`` → ``"de"``; no catalog (or nonsense) → English."""
+    if not locale:
+        return SOURCE_LOCALE
+    wanted = locale.strip().replace("-", "_")
+    available = available_locales()
+    if wanted in available:
+        return wanted
+    try:
+        language = Locale.parse(wanted).language
+    except (ValueError, UnknownLocaleError):
+        return SOURCE_LOCALE
+    return language if language in available else SOURCE_LOCALE
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog of ``locale`` (normalised first); fuzzy entries are left out, as msgfmt does."""
+    name = normalise(locale)
+    path = catalog_path(name)
+    if not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Words, numbers and dates in one locale."""
+
+    locale: str
+
+    @property
+    def _catalog(self) -> NullTranslations:
+        return translations(self.locale)
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._catalog.pgettext(context, message)
+
+    def format_number(self, value: float) -> str:
+        """``1234`` → ``"1.234"`` in German, ``"1,234"`` in English."""
+        return format_decimal(value, locale=self.locale)
+
+    def format_date(self, value: date | datetime, format: str = "long") -> str:
+        """``"full"``: „Dienstag, 24. November 2026“; ``"long"``: „24. November 2026“."""
+        return format_date(value, format=format, locale=self.locale)
+
+    def format_datetime(self, value: datetime, format: str = "medium", zone: tzinfo | None = None) -> str:
+        return format_datetime(value, format=format, tzinfo=zone, locale=self.locale)
+
+    def format_time(self, value: time | datetime, format: str = "short") -> str:
+        return format_time(value, format=format, locale=self.locale)
+
+
+@cache
+def translator(locale: str | None) -> Translator:
+    """The :class:`Translator` for ``locale`` (normalised: a locale without a catalog speaks English)."""
+    return Translator(normalise(locale))
+
+
+_ACCEPT_ITEM = re.compile(r"^\s*([A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*$")
+
+
+def accept_language(header: str | None) -> list[str]:
+    """The languages of an ``Accept-Language`` header (RFC 9110), most preferred first; ``q=0`` left out.
+
+    Written here because neither Babel nor Starlette parses the header (Werkzeug does, but is not a dependency).
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((header or "").split(",")[:32]):
+        match = _ACCEPT_ITEM.match(item)
+        if not match:
+            continue
+        try:
+            quality = float(match.group(2)) if match.group(2) else 1.0
+        except ValueError:
+            continue
+        if quality > 0 and match.group(1) != "*":
+            ranked.append((-quality, position, match.group(1).replace("-", "_")))
+    return [language for _, _, language in sorted(ranked)]
+
+
+def negotiate(header: str | None, default: str) -> str:
+    """The best catalog for an ``Accept-Language`` header; ``default`` when none of its languages has one."""
+    available = list(available_locales())
+    for language in accept_language(header):
+        found = negotiate_locale([language], available) or negotiate_locale([language.split("_")[0]], available)
+        if found:
+            return found
+    return normalise(default)
