@@ -51,8 +51,8 @@ def N_(message: str) -> str:
     return message
 
 
-def catalog_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalog_path(locale: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
 @cache
@@ -77,18 +77,19 @@ def normalise(locale: str | None) -> str:
 
 
 @cache
-def translations(locale: str) -> NullTranslations:
-    """The compiled catalog of ``locale`` (normalised first); fuzzy entries are left out, as msgfmt does."""
+def translations(locale: str, domain: str = DOMAIN) -> NullTranslations:
+    """The compiled catalog of ``locale`` (normalised first) in ``domain`` (``messages``; the console may keep
+    its own); fuzzy entries are left out, as msgfmt does. No catalog: the msgids (English)."""
     name = normalise(locale)
-    path = catalog_path(name)
+    path = catalog_path(name, domain)
     if not path.is_file():
         return NullTranslations()
     with path.open("rb") as po:
-        catalog = read_po(po, locale=name, domain=DOMAIN)
+        catalog = read_po(po, locale=name, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return Translations(buffer, domain=domain)
 
 
 @dataclass(frozen=True)
