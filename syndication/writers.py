@@ -5,11 +5,15 @@ Feeds, the editions archive and the feeds' state file all write through a :class
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Protocol, cast
 
 
 class Writer(Protocol):
@@ -31,16 +35,70 @@ def _safe_relative(path: str) -> PurePosixPath:
     return relative
 
 
+def _load_syncfs() -> Callable[[int], int] | None:
+    # Linux's syncfs(2) makes every file of one file system durable with one call; Python's os
+    # module has sync() (every file system) and fsync() (one file) only. Elsewhere: None.
+    name = ctypes.util.find_library("c")
+    try:
+        function = getattr(ctypes.CDLL(name, use_errno=True), "syncfs", None)
+    except OSError:  # pragma: no cover - no C library to load
+        return None
+    if function is None:  # pragma: no cover - not Linux
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return cast(Callable[[int], int], function)
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _make_durable(root: Path, temporaries: list[str]) -> None:
+    """Every file of ``temporaries`` (all under ``root``) on disk: one syncfs, else one fsync each."""
+    if _SYNCFS is not None:
+        descriptor = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(descriptor) == 0:
+                return
+        finally:
+            os.close(descriptor)
+    for temporary in temporaries:
+        descriptor = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a platform without directory descriptors
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # pragma: no cover - file systems that cannot sync a directory
+        pass
+    finally:
+        os.close(descriptor)
+
+
 class AtomicFileWriter:
     """Writes under ``root``: a temporary file in the same folder, then ``os.replace``.
 
     Readers (the web server, rsync, a CDN) therefore see the old file or the new one,
     never half a file; and a file whose bytes did not change is not touched at all,
-    so its modification time (Last-Modified) stays.
+    so its modification time (Last-Modified) stays. The new bytes are on disk before the
+    file is replaced.
+
+    Within :meth:`batch`, the changed files are written to temporary files first and made
+    durable together (one ``syncfs``), then all replaced: a build of 245 feeds waits for the
+    disk once, not once per file. Until the batch ends, :meth:`read` still gives the old files.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._pending: list[tuple[str, Path]] | None = None
 
     def _target(self, path: str) -> Path:
         return self.root.joinpath(*_safe_relative(path).parts)
@@ -68,14 +126,50 @@ class AtomicFileWriter:
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
+                if self._pending is None:
+                    stream.flush()
+                    os.fsync(stream.fileno())
             os.chmod(temporary, 0o644)
+            if self._pending is not None:
+                self._pending.append((temporary, target))
+                return True
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
         return True
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside are staged, then made durable at once and put in place when the block ends.
+
+        Should the block (or the syncing) fail, no file is replaced and the temporary files go.
+        """
+        if self._pending is not None:  # already in a batch: the outer one puts the files in place
+            yield
+            return
+        pending: list[tuple[str, Path]] = []
+        self._pending = pending
+        try:
+            yield
+            self._pending = None
+            if pending:
+                _make_durable(self.root, [temporary for temporary, _ in pending])
+        except BaseException:
+            self._pending = None
+            for temporary, _ in pending:
+                Path(temporary).unlink(missing_ok=True)
+            raise
+        for done, (temporary, target) in enumerate(pending):
+            try:
+                os.replace(temporary, target)
+            except BaseException:
+                for left, _ in pending[done:]:
+                    Path(left).unlink(missing_ok=True)
+                raise
+        # The renames themselves on disk: each folder once.
+        for directory in dict.fromkeys(target.parent for _, target in pending):
+            _fsync_directory(directory)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -155,14 +156,28 @@ def config_fingerprint(settings: Settings) -> str:
     return settings_fingerprint({"code": _code(), "site": site, "feeds": feeds})
 
 
-def feed_signature(settings: Settings, spec: FeedSpec, feed_format: FeedFormat) -> str:
-    """What the feed file is built from; equal signatures give equal bytes."""
-    meta = asdict(feed_meta(settings, spec, feed_format))
+def _articles_signature(spec: FeedSpec) -> str:
+    """The part of a feed's signature its articles make (the same for each format)."""
     articles = [
         (a.id, a.version, a.content_hash, a.published.isoformat(), a.updated.isoformat(), a.status.value)
         for a in spec.articles
     ]
-    payload = json.dumps([_code(), feed_format.extension, meta, articles], default=str, ensure_ascii=False)
+    return json.dumps(articles, ensure_ascii=False)
+
+
+def feed_signature(
+    settings: Settings, spec: FeedSpec, feed_format: FeedFormat, articles: str | None = None
+) -> str:
+    """What the feed file is built from; equal signatures give equal bytes.
+
+    ``articles``: :func:`_articles_signature` of ``spec``, when the caller has it already.
+    """
+    meta = asdict(feed_meta(settings, spec, feed_format))
+    if articles is None:
+        articles = _articles_signature(spec)
+    # The JSON of [code, extension, meta, articles], written from its parts.
+    head = json.dumps([_code(), feed_format.extension, meta], default=str, ensure_ascii=False)
+    payload = f"{head[:-1]}, {articles}]"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -261,10 +276,11 @@ def build_files(
     renderer = _GuardedRenderer(fragments)
     total = len(specs) * len(FeedFormat)
     for spec in specs:
+        articles = _articles_signature(spec)
         for feed_format in FeedFormat:
             progress(1, total)
             path = spec.path(feed_format)
-            signature = feed_signature(settings, spec, feed_format)
+            signature = feed_signature(settings, spec, feed_format, articles)
             if is_current(path, signature):
                 built.append(BuiltFile(path, signature, None))
                 continue
@@ -299,6 +315,12 @@ def publish_feeds(
 def _stamp(writer: Writer, path: str) -> str | None:
     stamp = getattr(writer, "stamp", None)
     return stamp(path) if stamp is not None else None
+
+
+def _batch(writer: Writer) -> AbstractContextManager[object]:
+    """The writer's batch (changed files put in place together at its end), when it has one."""
+    batch = getattr(writer, "batch", None)
+    return batch() if batch is not None else nullcontext()
 
 
 def _intact(writer: Writer, state: FeedsState) -> Callable[[str], bool]:
@@ -370,31 +392,34 @@ def publish_specs(
     changed_urls: list[str] = []
     left_out = [line for item in built for line in item.left_out]
     failed = [item.error for item in built if item.error]
-    rendered = 0
-    for item in built:
-        if item.data is None:
-            if item.error:
+    rendered: list[str] = []
+    with _batch(writer):
+        for item in built:
+            if item.data is None:
+                if item.error:
+                    state.signatures.pop(item.path, None)
+                continue
+            rendered.append(item.path)
+            if writer.write(item.path, item.data):
+                written.append(item.path)
+                changed_urls.append(feed_url(settings, item.path))
+            if item.left_out:
+                # Not remembered as current: the next build tries these articles again.
                 state.signatures.pop(item.path, None)
-            continue
-        rendered += 1
-        if writer.write(item.path, item.data):
-            written.append(item.path)
-            changed_urls.append(feed_url(settings, item.path))
-        if item.left_out:
-            # Not remembered as current: the next build tries these articles again.
-            state.signatures.pop(item.path, None)
-        else:
-            state.signatures[item.path] = item.signature
-        state.digests[item.path] = _digest(item.data)
-        stamp = _stamp(writer, item.path)
+            else:
+                state.signatures[item.path] = item.signature
+            state.digests[item.path] = _digest(item.data)
+        if writer.write(OPML_PATH, render_opml(settings, specs)):
+            written.append(OPML_PATH)
+        if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
+            written.append(JSON_EXTENSION_DOCS)
+    # Stamped once in place (a batch puts the files there at its end).
+    for path in rendered:
+        stamp = _stamp(writer, path)
         if stamp is not None:
-            state.stamps[item.path] = stamp
+            state.stamps[path] = stamp
     for line in (*left_out, *failed):
         log.warning("feeds: %s", line)
-    if writer.write(OPML_PATH, render_opml(settings, specs)):
-        written.append(OPML_PATH)
-    if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
-        written.append(JSON_EXTENSION_DOCS)
     state.known = [_known(settings, s) for s in specs if not s.is_main]
     untouched = as_built * len(FeedFormat)
     total = len(built) + untouched + 2
@@ -402,8 +427,8 @@ def publish_specs(
         feeds=len(specs),
         written=tuple(written),
         unchanged=total - len(written) - len(failed),
-        rendered=rendered,
-        skipped=len(built) + untouched - rendered - len(failed),
+        rendered=len(rendered),
+        skipped=len(built) + untouched - len(rendered) - len(failed),
         left_out=tuple(left_out),
         failed=tuple(failed),
     )

@@ -240,7 +240,7 @@ class FeedWriter(Generic[T]):
         items: Sequence[T],
         cache: FragmentCache,
     ) -> list[bytes]:
-        key = (type(self), feed_format.extension, self.entry_key(feed_format))
+        key = _entry_slot_key((type(self), feed_format.extension, self.entry_key(feed_format)))
         slots = [cache.slot(item) for item in items]
         missing = [(slot, item) for slot, item in zip(slots, items, strict=True) if key not in slot]
         if missing:
@@ -271,6 +271,18 @@ class FeedWriter(Generic[T]):
             _fix_rss_item(element, entry)
             self.add_item_elements(element, item, feed_format)
         return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
+
+
+# Entry keys as small numbers: a key holds the writer's entry_key (a dataclass, say), whose hash
+# would be computed again at each look-up of each item's slot.
+_ENTRY_SLOT_KEYS: dict[Hashable, int] = {}
+
+
+def _entry_slot_key(key: Hashable) -> tuple[str, int]:
+    number = _ENTRY_SLOT_KEYS.get(key)
+    if number is None:
+        number = _ENTRY_SLOT_KEYS.setdefault(key, len(_ENTRY_SLOT_KEYS))
+    return ("entry", number)
 
 
 # feedgen's load_extension looks for a module "feedgen.ext.<name>_entry" on every call, and the
