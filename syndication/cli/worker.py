@@ -23,17 +23,17 @@ QUEUES = ("send", "partners", "webhooks")
 @click.option("--burst", is_flag=True, help="Exit once no job is left instead of waiting for more.")
 @click.pass_context
 def worker_group(ctx: click.Context, concurrency: int, queues: tuple[str, ...], burst: bool) -> None:
-    """Run one worker of the job queue (send batches, partner pushes, webhooks) until SIGTERM."""
+    """Run one worker of the job queue (edition sends, partner pushes, webhooks) until SIGTERM.
+
+    The scheduler defers these jobs when [workers] queue = true; a killed worker's job is taken up
+    by another a lease after its heartbeat stopped.
+    """
     if ctx.invoked_subcommand is not None:
         return
     # Lazy: procrastinate takes over a second to import; every other command would pay for it.
-    from syndication.scheduler.queue import ensure_schema, queue_app
+    from syndication.scheduler.queue import run_worker
 
-    runtime: Runtime = ctx.obj
-    app = queue_app(runtime)
-    ensure_schema(runtime.engine, app)
-    app.run_worker(queues=list(queues or QUEUES), concurrency=concurrency, wait=not burst,
-                   install_signal_handlers=True)
+    run_worker(ctx.obj, list(queues or QUEUES), concurrency, burst)
 
 
 @worker_group.command("send")

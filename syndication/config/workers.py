@@ -14,6 +14,12 @@ class WorkersConfig(Section):
     # being sent, a run being planned, the scheduler's leadership) without a heartbeat for this long is
     # abandoned, wherever the worker ran.
     lease_seconds: float = Field(default=60, ge=3)
+    # With a PostgreSQL store: the scheduler leader defers edition sends, partner pushes and outgoing
+    # webhooks as jobs of the job queue (procrastinate) and `syndication worker` processes run them;
+    # false: the scheduler does it all itself (the one-machine default; SQLite cannot queue).
+    queue: bool = False
+    # Send jobs deferred per edition slot when queue is on: up to this many workers share one slot's batches.
+    send_jobs: int = Field(default=1, ge=1, le=64)
 
 
 class LoggingConfig(Section):

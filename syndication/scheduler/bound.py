@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
@@ -12,7 +13,7 @@ from syndication.app.publishing import public_writer
 from syndication.delivery.send import SendReport
 from syndication.digest.edition_store import latest_edition
 from syndication.digest.editions import Edition
-from syndication.errors import SourceUnavailable
+from syndication.errors import ConfigError, SourceUnavailable
 from syndication.feeds.publish import build_and_publish
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import CollectOutcome, Counts, EditionRef, Jobs, SendOutcome, WorkOutcome
@@ -49,8 +50,46 @@ def send_outcome(report: SendReport) -> SendOutcome:
     )
 
 
+def uses_queue(runtime: Runtime) -> bool:
+    """Whether ``[workers] queue`` is on; a ConfigError naming the key when the store cannot queue."""
+    if not runtime.settings.workers.queue:
+        return False
+    if not runtime.settings.store_url.lower().startswith(("postgres://", "postgresql")):
+        raise ConfigError("[workers] queue = true needs a PostgreSQL store ([store] url = \"postgresql://…\"); "
+                          "with SQLite set [workers] queue = false: `syndication run` sends by itself")
+    return True
+
+
+def queued_jobs(runtime: Runtime, jobs: Jobs) -> Jobs:
+    """``jobs`` with sends, partner pushes and webhooks deferred to the job queue (``syndication worker`` runs them)."""
+    # Lazy: procrastinate takes over a second to import; `status` and `serve` build the jobs too.
+    from syndication.scheduler.queue import Deferrer
+
+    deferrer = Deferrer(runtime)
+    def defer(deferral: Callable[[], int]) -> Callable[[], WorkOutcome]:
+        def run() -> WorkOutcome:
+            deferral()
+            # No counts: deferring is not news, so job_runs records these runs only when they fail.
+            return WorkOutcome()
+
+        return run
+
+    return dataclasses.replace(
+        jobs,
+        queue_send=deferrer.send,
+        deliver_webhooks=defer(deferrer.webhooks),
+        deliver_partner_pushes=defer(deferrer.partner_pushes),
+    )
+
+
 def real_jobs(runtime: Runtime) -> Jobs:
-    """The project's functions for ``runtime``, as the scheduler calls them."""
+    """The project's functions for ``runtime``, as the scheduler calls them (deferred with ``[workers] queue``)."""
+    jobs = local_jobs(runtime)
+    return queued_jobs(runtime, jobs) if uses_queue(runtime) else jobs
+
+
+def local_jobs(runtime: Runtime) -> Jobs:
+    """The project's functions for ``runtime``, all run in the scheduler's process."""
     app = App(runtime)
 
     def collect() -> CollectOutcome:

@@ -12,6 +12,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syndication.scheduler.ledger import SendKey
 
 # Numbers of a job run, for its log line and its job_runs row ("created": 3, "sent": 120, …).
 Counts = Mapping[str, int | float]
@@ -93,3 +97,6 @@ class Jobs:
     poll_inbound: Callable[[], WorkOutcome] | None = None
     # Record partner versions, queue and post partner pushes. None: not scheduled.
     deliver_partner_pushes: Callable[[], WorkOutcome] | None = None
+    # [workers] queue: queue_send(key, edition_id) defers the slot's send to the job queue instead of
+    # calling send_edition, and returns how many jobs it deferred (0: already queued). None: send here.
+    queue_send: Callable[[SendKey, str], int] | None = None

@@ -17,6 +17,8 @@ from syndication.scheduler.tables import edition_sends, job_runs
 
 class SendStatus(StrEnum):
     RUNNING = "running"
+    # [workers] queue: the send was deferred to the job queue; the worker's job settles the row.
+    QUEUED = "queued"
     SENT = "sent"
     # A cron build job's key: the edition was built (the slots send it).
     BUILT = "built"
@@ -26,6 +28,8 @@ class SendStatus(StrEnum):
 
 # A slot in one of these states is done for its date: never built or sent again.
 FINAL = (SendStatus.SENT, SendStatus.BUILT, SendStatus.SKIPPED)
+# A slot in one of these states is not fired again: done, or in the job queue's hands.
+SETTLED = (*FINAL, SendStatus.QUEUED)
 
 
 class Outcome(StrEnum):
@@ -201,6 +205,28 @@ class SendLedger:
                 .values(status=status.value, sent=sent, failed=failed, detail=detail, finished_at=now)
             )
 
+    def mark_queued(self, key: SendKey) -> bool:
+        """A running key's send is in the job queue now; False when a worker has settled it already."""
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(edition_sends)
+                .where(self._where(key), edition_sends.c.status == SendStatus.RUNNING.value)
+                .values(status=SendStatus.QUEUED.value)
+            ).rowcount == 1
+
+    def settle(
+        self, key: SendKey, status: SendStatus, now: datetime, *, sent: int = 0, failed: int = 0,
+        detail: str | None = None,
+    ) -> bool:
+        """A send job's end: finish a key still ``queued`` or ``running`` (a finished one stays as it is)."""
+        open_states = [SendStatus.QUEUED.value, SendStatus.RUNNING.value]
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(edition_sends)
+                .where(self._where(key), edition_sends.c.status.in_(open_states))
+                .values(status=status.value, sent=sent, failed=failed, detail=detail, finished_at=now)
+            ).rowcount == 1
+
     def get(self, key: SendKey) -> SendRecord | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(edition_sends).where(self._where(key))).first()
@@ -220,7 +246,7 @@ class SendLedger:
         query = select(func.count()).where(
             edition_sends.c.edition_id == edition_id,
             edition_sends.c.slot == slot,
-            edition_sends.c.status.in_([SendStatus.SENT.value, SendStatus.RUNNING.value]),
+            edition_sends.c.status.in_([SendStatus.SENT.value, SendStatus.RUNNING.value, SendStatus.QUEUED.value]),
         )
         with self.engine.connect() as connection:
             return bool(connection.execute(query).scalar_one())

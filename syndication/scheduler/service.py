@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from syndication.app.logs import PROCESS_RUN_ID, bound_run
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Counts, EditionRef, Jobs, WorkOutcome
-from syndication.scheduler.ledger import FINAL, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
+from syndication.scheduler.ledger import SETTLED, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
 from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, SlotJob, latest_fire_time
 
 log = logging.getLogger("syndication.scheduler")
@@ -191,12 +191,12 @@ class SchedulerService:
         return SendKey(job.edition.name, fire.astimezone(self.plan.zone).date(), slot)
 
     def is_due(self, job: SlotJob, now: datetime) -> bool:
-        """Due: a fire time within the misfire grace whose key is not done yet."""
+        """Due: a fire time within the misfire grace whose key is not done yet (nor in the job queue)."""
         key = self.key_for(job, now)
         if key is None:
             return False
         record = self.ledger.get(key)
-        return record is None or record.status not in FINAL
+        return record is None or record.status not in SETTLED
 
     def run_slot(self, job_id: str) -> RunResult:
         job = self.plan.job(job_id)
@@ -295,6 +295,8 @@ class SchedulerService:
                 return RunResult(Outcome.SKIPPED, {"built": built, "sent": 0}, why_not)
             edition_id = edition.id
             self.ledger.set_edition(key, edition_id)
+        if self.jobs.queue_send is not None:
+            return self._queue(self.jobs.queue_send, key, edition_id, record, built)
         report = self.jobs.send_edition(edition_id, key.slot, self.stop)
         counts = {"built": built, "attempt": record.attempts, **report.counts}
         sent = report.sent
@@ -311,6 +313,19 @@ class SchedulerService:
             return RunResult(Outcome.FAILED, counts, detail)
         self.ledger.finish(key, SendStatus.SENT, now, sent=sent, failed=failed)
         return RunResult(Outcome.OK, counts)
+
+    def _queue(
+        self, queue_send: Callable[[SendKey, str], int], key: SendKey, edition_id: str, record: SendRecord, built: int
+    ) -> RunResult:
+        """[workers] queue: defer the send to the job queue; the worker's job settles the key.
+
+        The key is marked ``queued`` after the defer, only while still ``running``: a worker that
+        finished in between has settled it already. A leader that dies between the two leaves it
+        ``running``; the next leader resumes it, finds the job queued, and only marks it.
+        """
+        deferred = queue_send(key, edition_id)
+        self.ledger.mark_queued(key)
+        return RunResult(Outcome.OK, {"built": built, "attempt": record.attempts, "queued": deferred})
 
     def failed_slot_jobs(self, now: datetime) -> list[SlotJob]:
         """Slot jobs whose current key failed and is still within the grace: worth a retry."""

@@ -14,7 +14,8 @@ from syndication.store.types import UtcDateTime
 # One row per (edition, local date, slot): claimed with an atomic insert before anything is
 # built or sent, so a job that fires twice, a restart or a second caller finds it and does not
 # send again. ``status``: running → sent | skipped | failed (a failed or interrupted row may be
-# resumed; send_edition's own ledger makes the resumed send skip what already went out).
+# resumed; send_edition's own ledger makes the resumed send skip what already went out). With
+# [workers] queue a send goes running → queued (deferred) → sent | failed (settled by the worker's job).
 edition_sends = Table(
     "edition_sends",
     metadata,
