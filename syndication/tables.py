@@ -9,6 +9,7 @@ and nothing in the program imports it.
 from __future__ import annotations
 
 import subscribers.tables  # noqa: F401
+import syndication.console.tables
 import syndication.delivery.tables
 import syndication.digest.tables
 import syndication.events.tables

@@ -17,6 +17,7 @@ from subscribers.routes import routes as subscriber_routes
 from syndication.app import App
 from syndication.app.metrics import Metrics
 from syndication.app.partners import partner_routes
+from syndication.console import routes as console_routes
 from syndication.delivery.doubt import DeliveryEvidence
 from syndication.digest.home import routes as home_routes
 from syndication.events.clicks import routes as click_routes
@@ -37,6 +38,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
     limits = limits or RateLimits.from_config(settings.cache, runtime.clock, store_url=settings.store_url)
     return [
         *partner_routes(runtime, limits),
+        *console_routes(runtime, limits),
         *health_routes(runtime),
         *openapi_routes(runtime.settings),
         # Delivery learns from SendGrid's events which messages in doubt it accepted.

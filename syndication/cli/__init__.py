@@ -59,6 +59,7 @@ def _register_commands() -> None:
     # Imported here, lazily, because each command module imports `cli` from this package: at the
     # top they would import a package that is still being initialised.
     from syndication.cli import (
+        admin,
         articles,
         delivery,
         demo,
@@ -79,7 +80,7 @@ def _register_commands() -> None:
 
     # `send` and `report` add to the `digest` group, so they come after `digest`.
     modules = (articles, feeds, digest, send, report, subscribers, partners, run, serve, demo, init, webhooks, inbound,
-               delivery, store, worker)
+               delivery, store, worker, admin)
     for module in modules:
         module.register(cli)
 

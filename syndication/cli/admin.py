@@ -1,0 +1,50 @@
+"""`syndication admin`: accounts of the newsroom console (``/admin/``)."""
+
+from __future__ import annotations
+
+import click
+
+from syndication.console.accounts import LANGUAGES, AccountStore, Role
+from syndication.console.audit import AuditLog
+from syndication.console.signin import sign_in_url
+from syndication.errors import UsageError
+from syndication.runtime import Runtime
+
+
+@click.group("admin")
+def admin() -> None:
+    """Accounts of the newsroom console."""
+
+
+@admin.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.EDITOR.value, show_default=True,
+              help="admin: accounts, partner keys, erasure and the audit log too.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None, help="The console's language "
+              "(default: [site] language).")
+@click.pass_obj
+def add(runtime: Runtime, email: str, role: str, language: str | None) -> int:
+    """Create a console account and print its one-time sign-in link (valid 15 minutes); nothing else on stdout."""
+    chosen = language or (runtime.settings.site.language if runtime.settings.site.language in LANGUAGES else "en")
+    store = AccountStore(runtime.engine, runtime.clock)
+    account = store.add(email, Role(role), chosen)
+    AuditLog(runtime.engine, runtime.clock).record("cli", "account.add", account.email, f"role {account.role}")
+    click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(account)))
+    return 0
+
+
+@admin.command("link")
+@click.argument("email")
+@click.pass_obj
+def link(runtime: Runtime, email: str) -> int:
+    """Print a new one-time sign-in link (valid 15 minutes) for an existing console account."""
+    store = AccountStore(runtime.engine, runtime.clock)
+    account = store.by_email(email)
+    if account is None:
+        raise UsageError(f"{email}: no console account (add one with `syndication admin add`)")
+    click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(account)))
+    return 0
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(admin)

@@ -1,0 +1,108 @@
+"""Subscribers in the console: search by address (exact, case-insensitive) and by status, a subscriber's
+page (consent history, sends and events), unsubscribe, erase (administrators, after a confirmation) and
+the CSV export, all through the subscription service and store the CLI uses.
+
+Readers' addresses appear on these pages only; the audit log names a subscriber by id.
+"""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from subscribers.exporter import export_csv
+from syndication.console.accounts import Account, Role
+from syndication.console.core import SECURITY_HEADERS, Console, page, redirect
+from syndication.delivery.tables import delivery_recipients
+from syndication.events.tables import send_events
+from syndication.subscriber import SubscriberStatus
+
+PAGE_SIZE = 100
+
+
+def list_page(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
+    store = console.app.subscriber_store()
+    query = (request.query_params.get("q") or "").strip()
+    status_name = request.query_params.get("status") or ""
+    status = SubscriberStatus(status_name) if status_name in {s.value for s in SubscriberStatus} else None
+    if query:
+        found = store.get_by_email(query)
+        rows = [found] if found is not None and (status is None or found.status == status) else []
+    else:
+        rows = store.list(status, limit=PAGE_SIZE)
+    counts = {s.value: store.count(s) for s in SubscriberStatus}
+    return console.render(request, "console/subscribers.html.j2", {
+        "rows": rows, "q": query, "status": status_name, "statuses": [s.value for s in SubscriberStatus],
+        "counts": counts, "searched": bool(query),
+    }, account=account)
+
+
+def detail(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
+    store = console.app.subscriber_store()
+    subscriber = store.get(int(request.path_params["subscriber_id"]))
+    if subscriber is None:
+        raise HTTPException(404)
+    engine = console.runtime.engine
+    with engine.connect() as connection:
+        sends = connection.execute(
+            select(delivery_recipients.c.edition_id, delivery_recipients.c.status, delivery_recipients.c.sent_at)
+            .where(delivery_recipients.c.subscriber_id == subscriber.id)
+            .order_by(delivery_recipients.c.id.desc()).limit(100)
+        ).all()
+        events = connection.execute(
+            select(send_events.c.kind, send_events.c.occurred_at, send_events.c.edition_id, send_events.c.reason)
+            .where(send_events.c.subscriber_id == subscriber.id)
+            .order_by(send_events.c.occurred_at.desc()).limit(100)
+        ).all()
+    return console.render(request, "console/subscriber.html.j2", {
+        "subscriber": subscriber, "consent": store.consent_records(subscriber.id), "sends": sends,
+        "events": events, "message": request.query_params.get("done"),
+    }, account=account)
+
+
+def unsubscribe(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
+    service = console.app.subscription_service()
+    subscriber = service.store.get(int(request.path_params["subscriber_id"]))
+    if subscriber is None:
+        raise HTTPException(404)
+    service.unsubscribe(subscriber, "console")
+    console.audit.record(account.email, "subscriber.unsubscribe", f"subscriber {subscriber.id}", "")
+    return redirect(f"/admin/subscribers/{subscriber.id}?done=unsubscribed")
+
+
+def erase(console: Console, request: Request, account: Account, form: FormData | None) -> Response:
+    assert form is not None
+    service = console.app.subscription_service()
+    subscriber = service.store.get(int(request.path_params["subscriber_id"]))
+    if subscriber is None:
+        raise HTTPException(404)
+    # The confirmation: the address typed again.
+    if str(form.get("confirm") or "").strip().lower() != subscriber.email.lower():
+        return redirect(f"/admin/subscribers/{subscriber.id}?done=not-confirmed")
+    service.forget(subscriber.email)
+    console.audit.record(account.email, "subscriber.erase", f"subscriber {subscriber.id}", "")
+    return redirect("/admin/subscribers?done=erased")
+
+
+def export(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
+    handle = io.StringIO()
+    count = export_csv(console.app.subscriber_store(), handle)
+    console.audit.record(account.email, "subscribers.export", "all", f"{count} rows")
+    return Response(handle.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        **SECURITY_HEADERS, "Content-Disposition": 'attachment; filename="subscribers.csv"'})
+
+
+def routes(console: Console) -> list[Route]:
+    return [
+        Route("/subscribers", page(console, list_page)),
+        Route("/subscribers/export.csv", page(console, export, role=Role.ADMIN)),
+        Route("/subscribers/{subscriber_id:int}", page(console, detail)),
+        Route("/subscribers/{subscriber_id:int}/unsubscribe", page(console, unsubscribe), methods=["POST"]),
+        Route("/subscribers/{subscriber_id:int}/erase", page(console, erase, role=Role.ADMIN), methods=["POST"]),
+    ]

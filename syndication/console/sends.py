@@ -1,0 +1,146 @@
+"""Sends started from the console: the same ``send_edition`` the CLI and the scheduler call, in a thread.
+
+The ledger makes every action safe to repeat (nothing is sent twice, nobody skipped). What the console
+adds is a stop signal per running send: "pause" stops the thread between batches (``send_edition``'s
+``stop``) and then marks the run paused in the ledger, as the complaint brake does, so ``digest resume``
+and the console's "resume" continue it exactly where it stopped. "Cancel the rest" is a pause whose reason
+says so: the rest is never sent unless someone resumes it on purpose.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from syndication.app.editions import send_edition
+from syndication.delivery.brake import pause_reason, pause_run, resume_runs
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.rows import RunRow
+from syndication.delivery.statuses import RunStatus
+from syndication.mail.base import Messenger
+from syndication.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "cancelled in the console"
+# How long "pause" waits for a running batch to finish before it marks the run paused anyway.
+STOP_WAIT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    slot: str
+    status: str
+    planned: int
+    sent: int
+    failed: int
+    pending: int
+    skipped: int
+    in_doubt: int
+    pause_reason: str | None
+    running: bool
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.pause_reason and self.pause_reason.startswith(CANCELLED))
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.sent / self.planned) if self.planned else 0
+
+
+class SendControl:
+    """Starts, pauses, resumes and cancels the sends of this process."""
+
+    def __init__(self, runtime: Runtime, messenger: Messenger | None = None) -> None:
+        self.runtime = runtime
+        # Tests hand in a recording messenger; otherwise each send builds [delivery] backend's.
+        self.messenger = messenger
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, str], tuple[threading.Thread, threading.Event]] = {}
+
+    def running(self, edition_id: str, slot: str) -> bool:
+        with self._lock:
+            entry = self._running.get((edition_id, slot))
+        return entry is not None and entry[0].is_alive()
+
+    def start(self, edition_id: str, slot: str) -> bool:
+        """Start (or continue) the send of (edition, slot) in a thread; False if one is running already."""
+        with self._lock:
+            entry = self._running.get((edition_id, slot))
+            if entry is not None and entry[0].is_alive():
+                return False
+            stop = threading.Event()
+            thread = threading.Thread(target=self._send, args=(edition_id, slot, stop),
+                                      name=f"console-send-{edition_id}-{slot}", daemon=True)
+            self._running[(edition_id, slot)] = (thread, stop)
+        thread.start()
+        return True
+
+    def _send(self, edition_id: str, slot: str, stop: threading.Event) -> None:
+        try:
+            report = send_edition(self.runtime, edition_id, slot, stop=stop, messenger=self.messenger,
+                                  echo=lambda _line: None)
+            log.info("console send: %s", report.summary())
+        except Exception:
+            log.exception("console send of %s (%s) failed", edition_id, slot)
+
+    def _stop(self, edition_id: str) -> None:
+        with self._lock:
+            entries = [entry for (edition, _slot), entry in self._running.items() if edition == edition_id]
+        for _thread, stop in entries:
+            stop.set()
+        for thread, _stop in entries:
+            thread.join(STOP_WAIT_SECONDS)
+
+    def pause(self, edition_id: str, slots: tuple[str, ...], reason: str) -> list[str]:
+        """Stop the edition's sends between batches and mark their runs paused; returns the slots paused."""
+        self._stop(edition_id)
+        paused = []
+        for run in self.runs(edition_id, slots):
+            if run.status == RunStatus.READY and pause_run(self.runtime.engine, run.id, reason,
+                                                           self.runtime.clock.now()):
+                paused.append(run.slot)
+        return paused
+
+    def resume(self, edition_id: str) -> list[str]:
+        """Release every paused run of the edition (the brake's and the console's) and continue it."""
+        slots = resume_runs(self.runtime.engine, edition_id)
+        for slot in slots:
+            self.start(edition_id, slot)
+        return slots
+
+    def runs(self, edition_id: str, slots: tuple[str, ...]) -> list[RunRow]:
+        ledger = Ledger(self.runtime.engine)
+        found = []
+        for slot in slots:
+            run = ledger.get_run(edition_id, slot)
+            if run is not None:
+                found.append(run)
+        return found
+
+    def progress(self, edition_id: str, slots: tuple[str, ...]) -> list[RunProgress]:
+        ledger = Ledger(self.runtime.engine)
+        result = []
+        for slot in slots:
+            run = ledger.get_run(edition_id, slot)
+            if run is None:
+                continue
+            counts = ledger.counts(run)
+
+            result.append(RunProgress(
+                slot=slot, status=str(run.status), planned=counts.planned, sent=counts.sent, failed=counts.failed,
+                pending=counts.pending, skipped=counts.skipped + run.skipped_at_planning, in_doubt=counts.in_doubt,
+                pause_reason=pause_reason(self.runtime.engine, run.id), running=self.running(edition_id, slot),
+            ))
+        return result
+
+    def close(self) -> None:
+        """Stop every send of this process between batches (the ledger resumes them later)."""
+        with self._lock:
+            entries = list(self._running.values())
+        for _thread, stop in entries:
+            stop.set()
+        for thread, _stop in entries:
+            thread.join(STOP_WAIT_SECONDS)
