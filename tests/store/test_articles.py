@@ -149,3 +149,20 @@ def test_upsert_many_equals_one_by_one(any_engine: Engine, clock: FixedClock) ->
         versions,
         {k: v for k, v in store.fingerprints("test").items() if v},
     )
+
+
+def test_new_articles_are_stored_with_the_models_content_hash(any_engine: Engine, clock: FixedClock) -> None:
+    """A new article stored in a batch gets compute_content_hash's hash, also for text JSON must escape,
+    and reads back equal (its JSON written once for the hash and the stored copy)."""
+    from syndication.model import compute_content_hash
+    from syndication.testing import make_article
+
+    article = make_article(7, title="Quote \" backslash \\ tab\t ctrl\x01 del\x7f \u2028 é 😀", teaser="</script>")
+    other = make_article(8)
+    store = ArticleStore(any_engine)
+    store.upsert_many([(article, None), (other, None)], clock.now())
+    stored = store.get(article.id)
+    assert stored is not None
+    assert (compute_content_hash(article), replace(article, content_hash=stored.content_hash, version=1)) == (
+        stored.content_hash, stored,
+    )
