@@ -1,6 +1,8 @@
 """The subscriber pages and the SendGrid webhook (Starlette routes for ``syndication serve``).
 
-Pages are German, work without JavaScript, and never reveal whether an address is known.
+Pages speak the reader's language (``?lang=``, remembered in a cookie, else ``Accept-Language``, else the
+site's ``[site] language``; every word from the catalogs of :mod:`syndication.i18n`), work without
+JavaScript, and never reveal whether an address is known.
 Links carry signed tokens; the pages' own forms carry a signed form token (CSRF); the sign-up
 form's is bound to the browser and used once (:mod:`subscribers.signup`). The RFC 8058 one-click
 POST needs neither cookies nor a form token: the link's token suffices.
@@ -39,6 +41,16 @@ from subscribers.webhook import (
 from syndication.clock import Clock
 from syndication.config import Settings
 from syndication.errors import InputError
+from syndication.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_SECONDS,
+    N_,
+    Translator,
+    available_locales,
+    language_name,
+    page_locale,
+    translator,
+)
 from syndication.paths import template_search_path
 from syndication.ratelimit import RateLimits
 from syndication.templates import render_template
@@ -49,6 +61,13 @@ log = logging.getLogger(__name__)
 
 # SendGrid posts batches well below this; anything larger is refused before it is read into memory.
 MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024
+# The reason as stored with the unsubscribe (unchanged, German) and the msgid the page shows for it.
+REASON_LABELS = {
+    "too_many": N_("Too many emails"),
+    "not_relevant": N_("Content not interesting"),
+    "never_subscribed": N_("Never signed up"),
+    "other": N_("Other reason"),
+}
 UNSUBSCRIBE_REASONS = {
     "": "page",
     "too_many": "Zu viele E-Mails",
@@ -67,25 +86,29 @@ _HEADERS = {
         "base-uri 'none'; frame-ancestors 'none'"
     ),
 }
+# msgids (English); the pages show them in the reader's language.
 _ERRORS = {
     "expired": (
-        "Dieser Link ist abgelaufen",
-        "Aus Sicherheitsgründen sind Bestätigungslinks nur begrenzt gültig. Melden Sie sich einfach erneut an – "
-        "Sie erhalten dann einen neuen Link.",
+        N_("This link has expired"),
+        N_(
+            "For security reasons, confirmation links are valid for a limited time only. Simply sign up again – "
+            "you will then receive a new link."
+        ),
     ),
     "invalid": (
-        "Dieser Link ist ungültig",
-        "Der Link ist unvollständig oder gehört zu einer anderen Aktion. Bitte kopieren Sie ihn vollständig aus "
-        "der E-Mail oder melden Sie sich neu an.",
+        N_("This link is not valid"),
+        N_(
+            "The link is incomplete or belongs to another action. Please copy it completely from the email or "
+            "sign up again."
+        ),
     ),
     "form": (
-        "Das Formular ist abgelaufen",
-        "Bitte laden Sie die Seite neu und senden Sie das Formular noch einmal ab.",
+        N_("The form has expired"),
+        N_("Please reload the page and submit the form again."),
     ),
     "cross-site": (
-        "Anmeldung nicht möglich",
-        "Das Formular wurde von einer anderen Website abgeschickt. Bitte melden Sie sich direkt auf unserer "
-        "Anmeldeseite an.",
+        N_("Sign-up not possible"),
+        N_("The form was submitted from another website. Please sign up directly on our sign-up page."),
     ),
 }
 
@@ -116,21 +139,45 @@ class SubscriberPages(SignUpPages):
 
     # -- rendering ---------------------------------------------------------------
 
+    def locale(self, request: Request) -> str:
+        """The page's language: ``?lang=``, the remembered choice, ``Accept-Language``, the site's."""
+        choice = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+        return page_locale(choice, request.headers.get("accept-language"), self.settings.site.language)
+
+    def words(self, request: Request) -> Translator:
+        return translator(self.locale(request))
+
     def page(
         self,
         template: str,
         context: Mapping[str, Any],
         status_code: int = 200,
         *,
+        request: Request,
         background: BackgroundTask | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
+        locale = self.locale(request)
+        # The language switch keeps the page's own query (its token) and changes only ``lang``.
+        languages = [
+            (code, language_name(code), str(request.url.include_query_params(lang=code)))
+            for code in available_locales()
+        ]
         html = render_template(
-            f"web/subscribers/{template}", {"site": self.settings.site, **context}, self.template_path
+            f"web/subscribers/{template}",
+            {"site": self.settings.site, "lang": locale, "languages": languages, **context},
+            self.template_path,
+            locale,
         )
-        return HTMLResponse(
+        response = HTMLResponse(
             html, status_code=status_code, headers={**_HEADERS, **(headers or {})}, background=background
         )
+        if request.query_params.get("lang") == locale and request.cookies.get(LANGUAGE_COOKIE) != locale:
+            response.set_cookie(
+                LANGUAGE_COOKIE, locale, max_age=LANGUAGE_COOKIE_SECONDS, path="/", samesite="lax",
+                secure=self.settings.site.url.startswith("https:"), httponly=True,
+            )
+        return response
 
     def message(
         self,
@@ -138,17 +185,29 @@ class SubscriberPages(SignUpPages):
         text: str,
         status_code: int = 200,
         *,
+        request: Request,
         link_url: str | None = None,
         link_text: str | None = None,
         background: BackgroundTask | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        context = {"title": title, "text": text, "link_url": link_url, "link_text": link_text}
-        return self.page("message.html.j2", context, status_code, background=background, headers=headers)
+        """A page with a title, a text and a link; ``title``, ``text`` and ``link_text`` are msgids."""
+        words = self.words(request)
+        context = {
+            "title": words.gettext(title),
+            "text": words.gettext(text),
+            "link_url": link_url,
+            "link_text": words.gettext(link_text) if link_text else None,
+        }
+        return self.page(
+            "message.html.j2", context, status_code, request=request, background=background, headers=headers
+        )
 
-    def token_error(self, reason: str, status_code: int = 400) -> HTMLResponse:
+    def token_error(self, reason: str, status_code: int = 400, *, request: Request) -> HTMLResponse:
         title, text = _ERRORS.get(reason, _ERRORS["invalid"])
-        return self.message(title, text, status_code, link_url="/subscribe", link_text="Zur Anmeldung")
+        return self.message(
+            title, text, status_code, request=request, link_url="/subscribe", link_text=N_("Go to sign-up")
+        )
 
     # -- /confirm ----------------------------------------------------------------
 
@@ -163,14 +222,19 @@ class SubscriberPages(SignUpPages):
                 self.service.confirm, request.query_params.get("token", ""), consent
             )
         except TokenInvalid as exc:
-            return self.token_error(exc.reason)
+            return self.token_error(exc.reason, request=request)
         links = self.service.links(subscriber)
         return self.message(
-            "Vielen Dank – Ihr Abonnement ist bestätigt" if outgoing else "Ihr Abonnement ist bereits bestätigt",
-            "Sie erhalten ab der nächsten Ausgabe unseren Newsletter. Themen, Häufigkeit und Uhrzeit können Sie "
-            "jederzeit in Ihren Einstellungen ändern.",
+            N_("Thank you – your subscription is confirmed")
+            if outgoing
+            else N_("Your subscription is already confirmed"),
+            N_(
+                "You will receive our newsletter from the next edition on. You can change topics, frequency and time "
+                "in your settings at any time."
+            ),
+            request=request,
             link_url=links["preferences_url"],
-            link_text="Einstellungen ändern",
+            link_text=N_("Change settings"),
             background=BackgroundTask(self.service.deliver, outgoing) if outgoing else None,
         )
 
@@ -181,8 +245,9 @@ class SubscriberPages(SignUpPages):
         return subscriber
 
     def _preferences_page(
-        self, subscriber: Subscriber, token: str, *, saved: bool = False, status_code: int = 200
+        self, subscriber: Subscriber, token: str, *, request: Request, saved: bool = False, status_code: int = 200
     ) -> HTMLResponse:
+        words = self.words(request)
         categories, regions = self.service.known_topics()
         chosen = set(subscriber.topics)
         slot_choices = {
@@ -191,7 +256,7 @@ class SubscriberPages(SignUpPages):
             if len(self.service.edition_slots(frequency)) > 1
         }
         context = {
-            "title": "Ihre Newsletter-Einstellungen",
+            "title": words.gettext("Your newsletter settings"),
             "subscriber": subscriber,
             "token": token,
             "saved": saved,
@@ -200,7 +265,7 @@ class SubscriberPages(SignUpPages):
             "categories": tuple(categories) + tuple(sorted(chosen - set(categories) - set(regions))),
             "regions": regions,
             "chosen": chosen,
-            "frequencies": [(f.value, FREQUENCY_LABELS[f]) for f in Frequency],
+            "frequencies": [(f.value, words.gettext(FREQUENCY_LABELS[f])) for f in Frequency],
             "slot_choices": slot_choices,
             "current_slot": {
                 f: (subscriber.slot if subscriber.frequency.value == f and subscriber.slot else slots[0])
@@ -212,29 +277,29 @@ class SubscriberPages(SignUpPages):
             + self.service.signer.make(Purpose.UNSUBSCRIBE, subscriber.id, subscriber.email),
             "unsubscribe_csrf": self.service.signer.make_form_token("unsubscribe", subscriber.id),
         }
-        return self.page("preferences.html.j2", context, status_code)
+        return self.page("preferences.html.j2", context, status_code, request=request)
 
     async def preferences_form(self, request: Request) -> Response:
         try:
             subscriber = await run_in_threadpool(self._subscriber, Purpose.PREFERENCES, request)
         except TokenInvalid as exc:
-            return self.token_error(exc.reason)
+            return self.token_error(exc.reason, request=request)
         token = request.query_params.get("token", "")
-        return await run_in_threadpool(self._preferences_page, subscriber, token)
+        return await run_in_threadpool(lambda: self._preferences_page(subscriber, token, request=request))
 
     async def preferences(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         try:
             subscriber = await run_in_threadpool(self._subscriber, Purpose.PREFERENCES, request)
         except TokenInvalid as exc:
-            return self.token_error(exc.reason)
+            return self.token_error(exc.reason, request=request)
         form = await request.form()
         try:
             self.service.signer.check_form_token("preferences", str(form.get(CSRF_FIELD, "")), subscriber.id)
         except TokenInvalid:
-            return self.token_error("form")
+            return self.token_error("form", request=request)
         if subscriber.status != SubscriberStatus.ACTIVE:
-            return await run_in_threadpool(self._preferences_page, subscriber, token)
+            return await run_in_threadpool(lambda: self._preferences_page(subscriber, token, request=request))
         frequency_value = str(form.get("frequency", subscriber.frequency.value))
         known = {f.value for f in Frequency}
         frequency = Frequency(frequency_value) if frequency_value in known else subscriber.frequency
@@ -247,7 +312,7 @@ class SubscriberPages(SignUpPages):
                 slot=_form_str(form, f"slot_{frequency.value}"),
             )
         )
-        return await run_in_threadpool(lambda: self._preferences_page(updated, token, saved=True))
+        return await run_in_threadpool(lambda: self._preferences_page(updated, token, request=request, saved=True))
 
     # -- /unsubscribe ------------------------------------------------------------
 
@@ -255,43 +320,44 @@ class SubscriberPages(SignUpPages):
         try:
             subscriber = await run_in_threadpool(self._subscriber, Purpose.UNSUBSCRIBE, request)
         except TokenInvalid as exc:
-            return self.token_error(exc.reason)
+            return self.token_error(exc.reason, request=request)
         if subscriber.status != SubscriberStatus.ACTIVE:
-            return self._unsubscribed()
+            return self._unsubscribed(request)
+        words = self.words(request)
         context = {
-            "title": "Newsletter abbestellen",
+            "title": words.gettext("Unsubscribe from the newsletter"),
             "token": request.query_params.get("token", ""),
             "csrf": self.service.signer.make_form_token("unsubscribe", subscriber.id),
-            "reasons": [(key, label) for key, label in UNSUBSCRIBE_REASONS.items() if key],
+            "reasons": [(key, words.gettext(label)) for key, label in REASON_LABELS.items()],
         }
-        return self.page("unsubscribe.html.j2", context)
+        return self.page("unsubscribe.html.j2", context, request=request)
 
     async def unsubscribe(self, request: Request) -> Response:
         try:
             subscriber = await run_in_threadpool(self._subscriber, Purpose.UNSUBSCRIBE, request)
         except TokenInvalid as exc:
-            return self.token_error(exc.reason)
+            return self.token_error(exc.reason, request=request)
         form = await request.form()
         if form.get("List-Unsubscribe") == "One-Click":
             # RFC 8058: the mailbox provider posts this without cookies or form token; answer 200 directly.
             await run_in_threadpool(self.service.unsubscribe, subscriber, "one-click")
-            return self._unsubscribed()
+            return self._unsubscribed(request)
         try:
             self.service.signer.check_form_token("unsubscribe", str(form.get(CSRF_FIELD, "")), subscriber.id)
         except TokenInvalid:
-            return self.token_error("form")
+            return self.token_error("form", request=request)
         reason_key = str(form.get("reason", ""))
         reason = UNSUBSCRIBE_REASONS.get(reason_key, "page")
         await run_in_threadpool(self.service.unsubscribe, subscriber, reason)
-        return self._unsubscribed()
+        return self._unsubscribed(request)
 
-    def _unsubscribed(self) -> HTMLResponse:
+    def _unsubscribed(self, request: Request) -> HTMLResponse:
         return self.message(
-            "Sie sind abgemeldet",
-            "Sie erhalten unseren Newsletter nicht mehr. Falls das ein Versehen war, können Sie sich jederzeit "
-            "wieder anmelden.",
+            N_("You are unsubscribed"),
+            N_("You will no longer receive our newsletter. If that was a mistake, you can sign up again at any time."),
+            request=request,
             link_url="/subscribe",
-            link_text="Erneut anmelden",
+            link_text=N_("Sign up again"),
         )
 
     # -- /webhooks/sendgrid ------------------------------------------------------

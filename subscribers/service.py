@@ -22,6 +22,7 @@ from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
 from syndication.clock import Clock
 from syndication.config import EditionConfig, SiteConfig, SubscribersConfig
 from syndication.errors import SyndicationError
+from syndication.i18n import N_
 from syndication.mail.addresses import normalise_email
 from syndication.notify import NoNotifier, Notifier
 from syndication.redact import redact
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 # A repeated sign-up of one address mails it at most once in this interval.
 RESEND_INTERVAL = timedelta(minutes=10)
 
-FREQUENCY_LABELS = {Frequency.DAILY: "täglich", Frequency.WEEKLY: "einmal pro Woche"}
+# msgids: pages and mails show them in their language (syndication.i18n).
+FREQUENCY_LABELS = {Frequency.DAILY: N_("daily"), Frequency.WEEKLY: N_("once a week")}
 
 
 @dataclass(frozen=True)

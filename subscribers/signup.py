@@ -34,6 +34,7 @@ from subscribers.model import Frequency
 from subscribers.ratelimit import SubscribeRateLimiter
 from subscribers.service import FREQUENCY_LABELS, Consent, SubscriptionService
 from syndication.errors import InputError
+from syndication.i18n import N_, Translator
 from syndication.mail.addresses import normalise_email
 from syndication.ratelimit import RateLimits
 from syndication.tokens import TokenInvalid
@@ -63,15 +64,18 @@ class SignUpPages:
 
     if TYPE_CHECKING:
 
-        def page(self, template: str, context: Mapping[str, Any], status_code: int = 200, *,
+        def page(self, template: str, context: Mapping[str, Any], status_code: int = 200, *, request: Request,
                  background: BackgroundTask | None = None,
                  headers: Mapping[str, str] | None = None) -> HTMLResponse: ...
 
-        def message(self, title: str, text: str, status_code: int = 200, *, link_url: str | None = None,
-                    link_text: str | None = None, background: BackgroundTask | None = None,
+        def message(self, title: str, text: str, status_code: int = 200, *, request: Request,
+                    link_url: str | None = None, link_text: str | None = None,
+                    background: BackgroundTask | None = None,
                     headers: Mapping[str, str] | None = None) -> HTMLResponse: ...
 
-        def token_error(self, reason: str, status_code: int = 400) -> HTMLResponse: ...
+        def token_error(self, reason: str, status_code: int = 400, *, request: Request) -> HTMLResponse: ...
+
+        def words(self, request: Request) -> Translator: ...
 
     @cached_property
     def limiter(self) -> SubscribeRateLimiter:
@@ -90,22 +94,25 @@ class SignUpPages:
     # -- /subscribe --------------------------------------------------------------
 
     def _subscribe_form(
-        self, cookie: str | None, values: Mapping[str, Any], errors: Mapping[str, str], status_code: int = 200
+        self, request: Request, cookie: str | None, values: Mapping[str, Any], errors: Mapping[str, str],
+        status_code: int = 200,
     ) -> HTMLResponse:
+        """The form; ``errors`` are msgids per field."""
         categories, regions = self.service.known_topics()
         form_token = self.guard.issue(cookie)
+        words = self.words(request)
         context = {
-            "title": "Newsletter abonnieren",
+            "title": words.gettext("Subscribe to the newsletter"),
             "categories": categories,
             "regions": regions,
-            "frequencies": [(f.value, FREQUENCY_LABELS[f]) for f in Frequency],
+            "frequencies": [(f.value, words.gettext(FREQUENCY_LABELS[f])) for f in Frequency],
             "values": {"email": "", "name": "", "topics": [], "frequency": "daily", **values},
-            "errors": errors,
+            "errors": {field: words.gettext(error) for field, error in errors.items()},
             "csrf": form_token.token,
             "honeypot": HONEYPOT_FIELD,
             "wording_version": self.settings.subscribers.consent_wording_version,
         }
-        response = self.page("subscribe.html.j2", context, status_code)
+        response = self.page("subscribe.html.j2", context, status_code, request=request)
         self._set_cookie(response, form_token)
         return response
 
@@ -123,18 +130,19 @@ class SignUpPages:
         )
 
     async def subscribe_form(self, request: Request) -> Response:
-        return await run_in_threadpool(self._subscribe_form, request.cookies.get(COOKIE_NAME), {}, {})
+        return await run_in_threadpool(self._subscribe_form, request, request.cookies.get(COOKIE_NAME), {}, {})
 
-    async def _within_limit(self, client: str) -> Response | None:
+    async def _within_limit(self, client: str, request: Request) -> Response | None:
         """None when ``client`` may sign up now; else the 429 page."""
         decision = await run_in_threadpool(self.limiter.attempt, client)
         if decision.allowed:
             return None
         log.warning("sign-up rate limit reached for a client")
         return self.message(
-            "Zu viele Versuche",
-            "Von Ihrem Anschluss kamen gerade sehr viele Anmeldungen. Bitte versuchen Sie es später noch einmal.",
+            N_("Too many attempts"),
+            N_("Very many sign-ups came from your connection just now. Please try again later."),
             429,
+            request=request,
             headers={"Retry-After": str(decision.retry_after_seconds)},
         )
 
@@ -145,9 +153,9 @@ class SignUpPages:
         # Before the limit: a page of another site must not use up its visitors' sign-up attempts.
         if not same_origin(dict(request.headers), self._own_origins(request)):
             log.info("sign-up refused: posted from another site")
-            return self.token_error("cross-site", 403)
+            return self.token_error("cross-site", 403, request=request)
         client = request.client.host if request.client else "unknown"
-        refused = await self._within_limit(client)
+        refused = await self._within_limit(client, request)
         if refused is not None:
             return refused
         form = await request.form()
@@ -156,20 +164,20 @@ class SignUpPages:
             await run_in_threadpool(self.guard.check, cookie, str(form.get(CSRF_FIELD, "")))
         except TokenInvalid as exc:
             log.info("sign-up refused: form token %s", exc.reason)
-            return self.token_error("form")
+            return self.token_error("form", request=request)
         return await self._sign_up(request, form, client, cookie, form_name="web:/subscribe")
 
     async def subscribe_embed(self, request: Request) -> Response:
         """A sign-up from a form on another site (the embed): no form token, its own bot protection."""
         client = request.client.host if request.client else "unknown"
-        refused = await self._within_limit(client)
+        refused = await self._within_limit(client, request)
         if refused is not None:
             return refused
         allowed = own_origins(*self.settings.subscribers.embed_origins)
         origin = web_origin(request.headers.get("origin", ""))
         if allowed and origin not in allowed:
             log.info("embedded sign-up refused: origin not in [subscribers] embed_origins")
-            return self.token_error("cross-site", 403)
+            return self.token_error("cross-site", 403, request=request)
         form = await request.form()
         # Where the form was (the publisher's site) is part of the consent record.
         form_name = f"web:{EMBED_PATH}" + (f" from {origin}" if origin else "")
@@ -180,7 +188,7 @@ class SignUpPages:
     ) -> Response:
         if str(form.get(HONEYPOT_FIELD, "")).strip():
             log.info("sign-up dropped: honeypot field filled")
-            return self._sent()
+            return self._sent(request)
         values = {
             "email": str(form.get("email", "")).strip(),
             "name": str(form.get("name", "")).strip()[:200],
@@ -191,12 +199,12 @@ class SignUpPages:
         try:
             normalise_email(values["email"])
         except InputError:
-            errors["email"] = "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de."
+            errors["email"] = N_("Please enter a valid email address, e.g. name@example.com.")
         if values["frequency"] not in {f.value for f in Frequency}:
-            errors["frequency"] = "Bitte wählen Sie, wie oft Sie den Newsletter erhalten möchten."
+            errors["frequency"] = N_("Please choose how often you want to receive the newsletter.")
         if errors:
             # Corrected on our own form, with its own token.
-            return await run_in_threadpool(self._subscribe_form, cookie, values, errors, 400)
+            return await run_in_threadpool(self._subscribe_form, request, cookie, values, errors, 400)
         consent = Consent(form=form_name, ip=client, user_agent=request.headers.get("user-agent"))
         outgoing = await run_in_threadpool(
             lambda: self.service.request(
@@ -208,14 +216,17 @@ class SignUpPages:
             )
         )
         background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None
-        return self._sent(background)
+        return self._sent(request, background)
 
-    def _sent(self, background: BackgroundTask | None = None) -> HTMLResponse:
-        # Byte for byte the same page for every address: new, pending, active, unsubscribed.
+    def _sent(self, request: Request, background: BackgroundTask | None = None) -> HTMLResponse:
+        # Byte for byte the same page for every address (in one language): new, pending, active, unsubscribed.
         return self.message(
-            "Fast geschafft – bitte prüfen Sie Ihr Postfach",
-            "Wenn die Adresse angemeldet werden kann, erhalten Sie in wenigen Minuten eine E-Mail mit einem "
-            "Bestätigungslink. Erst wenn Sie ihn anklicken, ist Ihr Abonnement aktiv. Keine E-Mail bekommen? "
-            "Sehen Sie bitte auch im Spam-Ordner nach.",
+            N_("Almost done – please check your inbox"),
+            N_(
+                "If the address can be signed up, you will receive an email with a confirmation link within a few "
+                "minutes. Your subscription is active only once you click it. No email received? Please also look "
+                "in your spam folder."
+            ),
+            request=request,
             background=background,
         )

@@ -44,6 +44,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 # The language of the msgids: a locale without a catalog falls back to it.
 SOURCE_LOCALE = "en"
+# Web pages: the reader's choice of language (``?lang=xx``) is remembered in this cookie.
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 def N_(message: str) -> str:
@@ -162,3 +165,22 @@ def negotiate(header: str | None, default: str) -> str:
         if found:
             return found
     return normalise(default)
+
+
+def page_locale(choice: str | None, header: str | None, default: str) -> str:
+    """A web page's language: the reader's ``choice`` (``?lang=``, or the one remembered) when it has a
+    catalog, else the best of the ``Accept-Language`` ``header``, else ``default`` (the site's language)."""
+    if choice:
+        wanted = choice.strip().replace("-", "_")
+        found = negotiate_locale([wanted], list(available_locales())) or negotiate_locale(
+            [wanted.split("_")[0]], list(available_locales())
+        )
+        if found:
+            return found
+    return negotiate(header, default)
+
+
+def language_name(locale: str) -> str:
+    """The language's name in itself: „Deutsch“, „English“ (for a language switch)."""
+    name = Locale.parse(locale).get_display_name(locale) or locale
+    return name[:1].upper() + name[1:]

@@ -4,6 +4,11 @@ Templates are looked up along a search path (the publisher's ``[site] templates_
 :func:`syndication.paths.template_search_path`, then the bundled ``templates/``). Everything is
 autoescaped but plain-text parts (``*.txt.j2``); undefined values are errors. Every failure
 becomes a :class:`TemplateError` naming the template, the line and the cause.
+
+Words come from the gettext catalogs of :mod:`syndication.i18n` (Jinja's i18n extension, new style:
+``{% trans %}…{% endtrans %}``, ``_("…")``, ``ngettext``). A render is in one locale: the ``locale``
+argument, else the context's ``lang`` (``layout_context`` sets the site's), else German; there is one
+environment per search path and locale, so each language's templates compile once.
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from syndication.errors import TemplateError
+from syndication.i18n import translations, translator
 from syndication.paths import TEMPLATES_DIR
+
+# The language of a render that names none (the default of ``[site] language``).
+DEFAULT_LOCALE = "de"
 
 
 def german_date(value: date | datetime, locale: str = "de") -> str:
@@ -36,18 +46,31 @@ def local_time(value: datetime, zone: Any, locale: str = "de") -> str:
     return format_datetime(value.astimezone(zone), format="dd.MM.yyyy, HH:mm", locale=locale)
 
 
+def number(value: float, locale: str = DEFAULT_LOCALE) -> str:
+    """„1.234“ in German, „1,234“ in English."""
+    return format_decimal(value, locale=locale)
+
+
+def render_locale(locale: str | None, context: Mapping[str, Any]) -> str:
+    """The catalog a render uses: ``locale``, else the context's ``lang``, else German (normalised)."""
+    return translator(locale or context.get("lang") or DEFAULT_LOCALE).locale
+
+
 def _autoescape(name: str | None) -> bool:
     # Plain-text parts must not carry HTML entities; everything else is markup.
     return not (name or "").endswith(".txt.j2")
 
 
-@lru_cache(maxsize=8)
-def make_environment(search_path: tuple[Path, ...] = (TEMPLATES_DIR,)) -> jinja2.Environment:
-    """The Jinja environment for email and web templates (cached per search path).
+@lru_cache(maxsize=32)
+def make_environment(
+    search_path: tuple[Path, ...] = (TEMPLATES_DIR,), locale: str = DEFAULT_LOCALE
+) -> jinja2.Environment:
+    """The Jinja environment for email and web templates in one locale (cached per search path and locale).
 
     Tests put a folder of their own templates before the project's ``templates/``.
     """
     environment = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader([str(folder) for folder in search_path]),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
@@ -55,9 +78,11 @@ def make_environment(search_path: tuple[Path, ...] = (TEMPLATES_DIR,)) -> jinja2
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["german_date"] = german_date
     environment.filters["short_date"] = short_date
     environment.filters["local_time"] = local_time
+    environment.filters["number"] = number
     return environment
 
 
@@ -102,10 +127,14 @@ def template_error(
 
 
 def render_template(
-    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+    template_name: str,
+    context: Mapping[str, Any],
+    search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+    locale: str | None = None,
 ) -> str:
-    """Render one Jinja template; any failure is a TemplateError naming template and line."""
-    environment = make_environment(search_path)
+    """Render one Jinja template in ``locale`` (else the context's ``lang``); any failure is a TemplateError
+    naming template and line."""
+    environment = make_environment(search_path, render_locale(locale, context))
     try:
         return environment.get_template(template_name).render(context)
     except Exception as exc:
@@ -113,10 +142,13 @@ def render_template(
 
 
 def template_exports(
-    template_name: str, context: Mapping[str, Any], search_path: tuple[Path, ...] = (TEMPLATES_DIR,)
+    template_name: str,
+    context: Mapping[str, Any],
+    search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """Top-level ``{% set %}`` values of a template (e.g. its ``subject``)."""
-    environment = make_environment(search_path)
+    """Top-level ``{% set %}`` values of a template (e.g. its ``subject``), in ``locale`` as for a render."""
+    environment = make_environment(search_path, render_locale(locale, context))
     try:
         module = environment.get_template(template_name).make_module(dict(context))
     except Exception:

@@ -24,6 +24,7 @@ from syndication.feedwriter.formats import FeedFormat, tag_authority, tag_uri
 from syndication.feedwriter.links import main_feed_links
 from syndication.feedwriter.writer import Entry, FeedHead, FeedWriter, Person
 from syndication.html import escape, strip_xml_invalid
+from syndication.i18n import translator
 from syndication.model import Article
 from syndication.paths import template_search_path
 from syndication.writers import Writer
@@ -64,9 +65,14 @@ def edition_path(edition_id: str) -> str:
 def alternates(settings: Settings) -> list[tuple[str, str, str]]:
     """(href, type, title) of the site's feeds and of the editions feed."""
     links = [(link.href, link.media_type, link.title) for link in main_feed_links(settings)]
-    title = f"{settings.site.name} – Newsletter-Ausgaben"
+    title = _editions_title(settings)
     links.append((f"{_site(settings)}/{FEED_PATH}", "application/atom+xml", title))
     return links
+
+
+def _editions_title(settings: Settings) -> str:
+    words = translator(settings.site.language)
+    return words.gettext("%(site)s – newsletter editions") % {"site": settings.site.name}
 
 
 def _head_links(settings: Settings, canonical: str) -> Markup:
@@ -84,7 +90,9 @@ def render_edition_page(edition: Edition, articles: Sequence[Article], settings:
         raise ValueError(f"edition {edition.id} has no published article left to show")
     site = _site(settings)
     first_slot = settings.edition(edition.name).slots[0] if _has_edition(settings, edition.name) else "06:00"
-    greeting = greeting_for(int(first_slot.split(":")[0]), None)
+    locale = settings.site.language
+    words = translator(locale)
+    greeting = greeting_for(int(first_slot.split(":")[0]), None, locale)
     body = render_digest(
         edition,
         articles,
@@ -102,9 +110,11 @@ def render_edition_page(edition: Edition, articles: Sequence[Article], settings:
         extra={
             "head_extra": _head_links(settings, archive_url(settings, edition.id)),
             "archive_index_url": f"{site}/{INDEX_PATH}",
-            "footer_note": f"Dies ist die Web-Ausgabe des Newsletters „{edition.title}“.",
+            "footer_note": words.gettext("This is the web edition of the newsletter “%(title)s”.")
+            % {"title": edition.title},
             "subscribe_url": f"{site}/subscribe",
         },
+        locale=locale,
     )
     return body.html
 
@@ -132,10 +142,11 @@ def render_index(entries: Sequence[ArchiveEntry], settings: Settings) -> str:
     """The archive's index page, newest edition first."""
     site = _site(settings)
     ordered = sorted(entries, key=lambda e: (e.edition_date, e.built_at, e.id), reverse=True)
+    words = translator(settings.site.language)
     context = layout_context(
         settings,
-        title=f"Newsletter-Archiv – {settings.site.name}",
-        description=f"Alle Newsletter-Ausgaben von {settings.site.name}",
+        title=words.gettext("Newsletter archive – %(site)s") % {"site": settings.site.name},
+        description=words.gettext("Every newsletter edition of %(site)s") % {"site": settings.site.name},
         canonical_url=f"{site}/{INDEX_PATH}",
         alternates=alternates(settings),
         entries=ordered,
@@ -158,7 +169,7 @@ class EditionsFeed(FeedWriter[ArchiveEntry]):
         url = _site(self.settings)
         return FeedHead(
             id=tag_uri(self.authority, "archive"),
-            title=strip_xml_invalid(f"{site.name} – Newsletter-Ausgaben"),
+            title=strip_xml_invalid(_editions_title(self.settings)),
             self_url=f"{url}/{FEED_PATH}",
             alternate_url=f"{url}/{INDEX_PATH}",
             updated=self.updated,

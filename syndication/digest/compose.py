@@ -14,16 +14,19 @@ from typing import Any
 
 from syndication.config import Settings
 from syndication.digest.editions import Edition
-from syndication.digest.ordering import group_by_category, primary_category
+from syndication.digest.ordering import category_label, group_by_category, primary_category
 from syndication.digest.render import render_mjml_pair
 from syndication.html import html_to_text, quote_repeats, sanitize_html, web_url
+from syndication.i18n import N_, translator
 from syndication.mail.base import MessageBody, apply_substitutions
 from syndication.mail.mime import encoded_body
 from syndication.model import Article
 from syndication.paths import TEMPLATES_DIR, template_search_path
 from syndication.templates import german_date
 
-AI_IMAGE_LABEL = "KI-generiertes Bild"
+# msgids, shown in the digest's language.
+AI_IMAGE_LABEL = N_("AI-generated image")
+OUTLOOK_HEADING = N_("Outlook")
 DIGEST_TEMPLATE = "digest"
 # Where digest templates are looked up; tests put a folder of their own first.
 DIGEST_SEARCH_PATH: tuple[Path, ...] = (TEMPLATES_DIR,)
@@ -54,15 +57,17 @@ class Card:
     portrait_alt: str = ""
 
 
-def make_card(article: Article, settings: Settings, link: str | None = None) -> Card:
+def make_card(article: Article, settings: Settings, link: str | None = None, locale: str | None = None) -> Card:
     """The card of ``article``: its HTML re-sanitized and only http(s) links and images.
 
     ``link`` replaces the article's URL as the card's link (the click redirect, ``[tracking] clicks``).
 
     Articles are sanitized on the way in, but the card's HTML is inserted unescaped into
-    the mail and the public archive, so it is cleaned again here (as the feeds do).
+    the mail and the public archive, so it is cleaned again here (as the feeds do). ``locale``: the
+    language of the card's own words (the AI label, the default outlook heading); the site's by default.
     """
     digest = settings.digest
+    words = translator(locale or settings.site.language)
     base = web_url(article.url, None)
     image = article.image
     outlook = article.outlook
@@ -82,11 +87,11 @@ def make_card(article: Article, settings: Settings, link: str | None = None) -> 
         category=primary_category(article, digest.category_priority),
         image_url=web_url(image.url, base) if image and image.url else None,
         image_alt=(image.alt or image.caption or article.title) if image else "",
-        image_label=AI_IMAGE_LABEL if image and image.ai_generated else None,
+        image_label=words.gettext(AI_IMAGE_LABEL) if image and image.ai_generated else None,
         image_credit=image.credit if image else "",
         key_facts=tuple(sanitize_html(item.html, base) for item in facts),
         key_facts_text=tuple(item.text for item in facts),
-        outlook_heading=(outlook.heading or "Ausblick") if outlook else "Ausblick",
+        outlook_heading=(outlook.heading if outlook and outlook.heading else words.gettext(OUTLOOK_HEADING)),
         outlook_html=outlook_html,
         outlook_text=html_to_text(outlook_html) if outlook_html else None,
         quote=None if repeats else quote,
@@ -94,7 +99,11 @@ def make_card(article: Article, settings: Settings, link: str | None = None) -> 
         author_name=author.name if author else None,
         author_url=web_url(author.url, base) if author and author.url else None,
         portrait_url=portrait_url,
-        portrait_alt=(portrait.alt or (f"Porträt von {author.name}" if author else "")) if portrait_url else "",
+        portrait_alt=(
+            (portrait.alt or (words.gettext("Portrait of %(name)s") % {"name": author.name} if author else ""))
+            if portrait_url
+            else ""
+        ),
     )
 
 
@@ -112,17 +121,18 @@ class DigestView:
     personal: Mapping[str, str] = field(default_factory=dict)
 
 
-def subject_for(edition: Edition, lead: Article, settings: Settings) -> str:
-    """„Der Morgen, Dienstag, 24. November 2026: <lead title>“."""
-    return f"{edition.title}, {german_date(edition.edition_date, settings.site.language)}: {lead.title}"
+def subject_for(edition: Edition, lead: Article, settings: Settings, locale: str | None = None) -> str:
+    """„Der Morgen, Dienstag, 24. November 2026: <lead title>“ (the date in ``locale``, else the site's)."""
+    return f"{edition.title}, {german_date(edition.edition_date, locale or settings.site.language)}: {lead.title}"
 
 
-def preheader_for(articles: Sequence[Article], limit: int = 140) -> str:
+def preheader_for(articles: Sequence[Article], limit: int = 140, locale: str | None = None) -> str:
     lead = articles[0]
     text = lead.teaser.strip()
     others = [a.title for a in articles[1:3]]
     if others:
-        text = f"{text} Außerdem: {' · '.join(others)}"
+        also = translator(locale).gettext("Also:")
+        text = f"{text} {also} {' · '.join(others)}"
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -140,13 +150,16 @@ def render_digest(
     text_values: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
     links: Mapping[str, str] | None = None,
+    locale: str | None = None,
 ) -> MessageBody:
     """The digest showing the first ``shown`` of ``articles`` (the rest as „N weitere Artikel“).
 
-    ``links``: article id → the link its card uses instead of the article's URL.
+    ``links``: article id → the link its card uses instead of the article's URL. ``locale``: the digest's
+    language (a newsletter's ``language``); the site's by default.
     """
     links = links or {}
-    cards = [make_card(article, settings, links.get(article.id)) for article in articles[:shown]]
+    locale = locale or settings.site.language
+    cards = [make_card(article, settings, links.get(article.id), locale) for article in articles[:shown]]
     groups = group_by_category(articles[1:shown], settings.digest.category_priority)
     by_id = {card.article_id: card for card in cards}
     context: dict[str, Any] = {
@@ -154,18 +167,18 @@ def render_digest(
         "edition_title": edition.title,
         "edition_date": edition.edition_date,
         "lead": cards[0],
-        "groups": [(name, [by_id[a.id] for a in members]) for name, members in groups],
+        "groups": [(category_label(name, locale), [by_id[a.id] for a in members]) for name, members in groups],
         "more_count": len(articles) - shown,
         "archive_url": archive_url(settings, edition.id),
-        "subject": subject_for(edition, articles[0], settings),
-        "preheader": preheader_for(articles),
+        "subject": subject_for(edition, articles[0], settings, locale),
+        "preheader": preheader_for(articles, locale=locale),
         "title": f"{edition.title} – {settings.site.name}",
         **html_values,
         **(extra or {}),
     }
     return render_mjml_pair(
         DIGEST_TEMPLATE, context, settings, text_context=text_values,
-        search_path=template_search_path(settings, DIGEST_SEARCH_PATH),
+        search_path=template_search_path(settings, DIGEST_SEARCH_PATH), locale=locale,
     )
 
 
@@ -179,6 +192,7 @@ def render_within_budget(
     worst_case: Mapping[str, str],
     extra: Mapping[str, Any] | None = None,
     links: Mapping[str, str] | None = None,
+    locale: str | None = None,
 ) -> MessageBody:
     """The digest with as many articles as fit ``[digest] size_budget_bytes``.
 
@@ -198,7 +212,7 @@ def render_within_budget(
     def render(count: int) -> MessageBody:
         return render_digest(
             edition, articles, settings, shown=count, html_values=html_values, text_values=text_values, extra=extra,
-            links=links,
+            links=links, locale=locale,
         )
 
     full = render(len(articles))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from syndication.i18n import N_, translator
 from syndication.model import Article
 
-OTHER_CATEGORY = "Weitere Nachrichten"
+# A msgid: the group of articles without a category, shown in the digest's language (category_label).
+OTHER_CATEGORY = N_("More news")
 
 
 def _category_rank(article: Article, priority: Sequence[str]) -> int:
@@ -20,6 +22,11 @@ def primary_category(article: Article, priority: Sequence[str]) -> str:
     if ranked:
         return ranked[0]
     return article.categories[0] if article.categories else OTHER_CATEGORY
+
+
+def category_label(category: str, locale: str | None) -> str:
+    """A group's heading: the category's own name (data), or „Weitere Nachrichten“ in ``locale``."""
+    return translator(locale).gettext(OTHER_CATEGORY) if category == OTHER_CATEGORY else category
 
 
 def order_for_digest(articles: Iterable[Article], category_priority: Sequence[str]) -> list[Article]:

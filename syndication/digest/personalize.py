@@ -19,6 +19,7 @@ from syndication.clock import Clock
 from syndication.config import Settings
 from syndication.digest.compose import archive_url, render_within_budget
 from syndication.digest.editions import Edition
+from syndication.i18n import translator
 from syndication.mail.base import MessageBody, Recipient, Sender
 from syndication.mail.clicks import ClickTokens, link_maker
 from syndication.mail.verp import mailto_unsubscribe
@@ -34,11 +35,15 @@ _WORST_URL = "https://" + "x" * 80 + "/unsubscribe?token=" + "x" * 220
 _WORST_NAME = "x" * 120
 
 
-def greeting_for(hour: int, name: str | None) -> str:
-    """„Guten Morgen, Anna“ — or the neutral „Guten Morgen“ without a name."""
-    salutation = "Guten Morgen" if hour < 11 else ("Guten Tag" if hour < 17 else "Guten Abend")
+def greeting_for(hour: int, name: str | None, locale: str = "de") -> str:
+    """„Guten Morgen, Anna“ — or the neutral „Guten Morgen“ without a name (in ``locale``)."""
+    words = translator(locale)
     name = (name or "").strip()
-    return f"{salutation}, {name}" if name else salutation
+    if hour < 11:
+        return words.gettext("Good morning, %(name)s") % {"name": name} if name else words.gettext("Good morning")
+    if hour < 17:
+        return words.gettext("Good day, %(name)s") % {"name": name} if name else words.gettext("Good day")
+    return words.gettext("Good evening, %(name)s") % {"name": name} if name else words.gettext("Good evening")
 
 
 def edition_marker(secret_key: str, edition_id: str, avoid: Sequence[str] = ()) -> str:
@@ -79,6 +84,8 @@ class EditionMailer:
             sorted((a for a in articles if a.id in order and a.is_published), key=lambda a: order[a.id])
         )
         self.settings = settings
+        # The language of the edition's words (greeting, headings, dates); a newsletter may set its own.
+        self.locale = settings.site.language
         # The subscribers' own signer: same expiry settings, and the same clock.
         self._signer = signer_for(settings.subscribers, secret_key, clock)
         texts = [text for article in self.articles for text in _article_texts(article)]
@@ -154,6 +161,7 @@ class EditionMailer:
                 text_values={"greeting": p["greeting_text"]},
                 worst_case={**self._worst_case(), **self._worst_click_links(variant_key)},
                 links=self._links(variant_key),
+                locale=self.locale,
             )
             self._bodies[variant_key] = cached
         return cached
@@ -161,12 +169,15 @@ class EditionMailer:
     def _worst_case(self) -> dict[str, str]:
         p = self.placeholders
         return {
-            p["greeting_html"]: html.escape(greeting_for(6, _WORST_NAME)),
-            p["greeting_text"]: greeting_for(6, _WORST_NAME),
+            p["greeting_html"]: html.escape(self._longest_greeting()),
+            p["greeting_text"]: self._longest_greeting(),
             p["unsubscribe_url"]: _WORST_URL,
             p["preferences_url"]: _WORST_URL,
             p["view_in_browser_url"]: archive_url(self.settings, self.edition.id),
         }
+
+    def _longest_greeting(self) -> str:
+        return max((greeting_for(hour, _WORST_NAME, self.locale) for hour in (6, 12, 18)), key=len)
 
     def _click_placeholder(self, article_id: str) -> str:
         return f"%%{self.marker}:click{self._position[article_id]}%%"
@@ -215,7 +226,7 @@ class EditionMailer:
     def recipient(self, subscriber: Subscriber) -> Recipient:
         """The subscriber's substitutions, headers and ids for this edition."""
         slot = subscriber.slot or self._first_slot
-        greeting = greeting_for(int(slot.split(":")[0]), subscriber.name)
+        greeting = greeting_for(int(slot.split(":")[0]), subscriber.name, self.locale)
         unsubscribe, preferences = self.personal_urls(subscriber)
         p = self.placeholders
         mailto = self.settings.delivery.unsubscribe_mailto

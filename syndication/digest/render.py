@@ -73,12 +73,16 @@ def compile_mjml(source: str, template_name: str, *, web_fonts: bool = False) ->
         raise TemplateError(f"template {template_name}: MJML could not be compiled: {exc}") from exc
 
 
-def layout_context(settings: Settings, **values: Any) -> dict[str, Any]:
-    """What the base layout needs; every personal or optional part defaults to None."""
+def layout_context(settings: Settings, *, locale: str | None = None, **values: Any) -> dict[str, Any]:
+    """What the base layout needs; every personal or optional part defaults to None.
+
+    ``lang`` is ``locale`` (a newsletter's or a reader's language), else ``[site] language``: the
+    templates' words and dates are in it (:func:`syndication.templates.render_template`).
+    """
     digest = settings.digest
     context: dict[str, Any] = {
         "site": settings.site,
-        "lang": settings.site.language,
+        "lang": locale or settings.site.language,
         "font_family": f"{WEB_FONT_NAME}, {SYSTEM_FONT_STACK}" if digest.web_fonts else SYSTEM_FONT_STACK,
         "title": settings.site.name,
         "preheader": "",
@@ -109,8 +113,12 @@ def render_mjml_pair(
     *,
     text_context: Mapping[str, Any] | None = None,
     search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+    locale: str | None = None,
 ) -> MessageBody:
     """Render ``email/<name>.mjml.j2`` and ``email/<name>.txt.j2`` into a MessageBody.
+
+    Words are translated while Jinja renders, before MJML compiles: each language compiles once.
+    ``locale``: the mail's language (else the context's ``lang``, else ``[site] language``).
 
     The subject is the context's ``subject``, else the template's top-level
     ``{% set subject = … %}``. ``text_context`` overrides values for the plain-text part
@@ -119,14 +127,17 @@ def render_mjml_pair(
     mjml_name = f"email/{template_name}.mjml.j2"
     text_name = f"email/{template_name}.txt.j2"
     full = layout_context(settings, **context)
-    subject = full.get("subject") or template_exports(mjml_name, full, search_path).get("subject")
+    if locale:
+        full["lang"] = locale
+    language = full["lang"]
+    subject = full.get("subject") or template_exports(mjml_name, full, search_path, language).get("subject")
     if not subject:
         raise TemplateError(f"template {mjml_name}: no subject: set one with {{% set subject = '…' %}}")
     # Control characters in article texts would make MJML refuse the whole message.
     full["subject"] = " ".join(strip_xml_invalid(str(subject)).split())
-    source = strip_xml_invalid(render_template(mjml_name, full, search_path))
+    source = strip_xml_invalid(render_template(mjml_name, full, search_path, language))
     html = compile_mjml(source, mjml_name, web_fonts=settings.digest.web_fonts)
-    text = strip_xml_invalid(render_template(text_name, {**full, **(text_context or {})}, search_path))
+    text = strip_xml_invalid(render_template(text_name, {**full, **(text_context or {})}, search_path, language))
     return MessageBody(subject=full["subject"], html=html, text=text)
 
 
@@ -136,11 +147,14 @@ def render_transactional(
     settings: Settings,
     *,
     search_path: tuple[Path, ...] = (TEMPLATES_DIR,),
+    locale: str | None = None,
 ) -> MessageBody:
-    """A confirmation/welcome-style mail in the digest layout.
+    """A confirmation/welcome-style mail in the digest layout, in ``locale`` (else ``[site] language``).
 
     ``template_name`` is e.g. ``"confirm"`` for ``templates/email/confirm.mjml.j2`` (+ ``.txt.j2``).
     The context may set any layout value (``preheader``, ``unsubscribe_url``, ``preferences_url``,
     ``greeting``, ``footer_note``…) plus whatever the template itself uses.
     """
-    return render_mjml_pair(template_name, context, settings, search_path=template_search_path(settings, search_path))
+    return render_mjml_pair(
+        template_name, context, settings, search_path=template_search_path(settings, search_path), locale=locale
+    )

@@ -25,6 +25,8 @@ FLAGS = (
     "--hide-scrollbars", "--remote-debugging-pipe",
     # /dev/shm is small in containers; Chromium's renderers crash or stall there.
     "--disable-dev-shm-usage",
+    # A German reader's browser: the subscriber pages follow Accept-Language (syndication.i18n).
+    "--accept-lang=de-DE,de",
 )
 
 
