@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,9 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from subscribers.model import SubscriberStatus
+from syndication.app import App
+from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
 from syndication.console import Console, routes
@@ -16,6 +20,8 @@ from syndication.console.accounts import AccountStore, Role
 from syndication.delivery.testing import RecordingMessenger
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
+from syndication.store.articles import ArticleStore
+from syndication.testing import make_article
 
 BASE = "https://news.example"
 
@@ -23,7 +29,10 @@ BASE = "https://news.example"
 @pytest.fixture
 def runtime(settings: Settings, engine: Engine, clock: FixedClock) -> Runtime:
     """A runtime on the test database, its site on https (so cookies are Secure)."""
-    https = settings.model_copy(update={"site": settings.site.model_copy(update={"url": BASE})})
+    https = settings.model_copy(update={
+        "site": settings.site.model_copy(update={"url": BASE}),
+        "delivery": settings.delivery.model_copy(update={"batch_size": 2}),
+    })
     created = Runtime(settings=https, secrets=Secrets.from_env(), clock=clock)
     created.__dict__["engine"] = engine
     return created
@@ -82,7 +91,41 @@ def admin(client: TestClient, accounts: AccountStore) -> TestClient:
 
 
 @pytest.fixture
-def recording(console: Console) -> RecordingMessenger:
-    messenger = RecordingMessenger()
+def recording(console: Console) -> GatedMessenger:
+    """The console's sends, tests and sign-in mails go to this messenger."""
+    messenger = GatedMessenger()
     console.sends.messenger = messenger
     return messenger
+
+
+READERS = 5
+
+
+@pytest.fixture
+def edition(runtime: Runtime, clock: FixedClock) -> str:
+    """A built daily edition of five articles, and five active daily readers (batches of two)."""
+    store = ArticleStore(runtime.engine)
+    for number in range(1, 6):
+        store.upsert(make_article(number), clock.now())
+    built = build_edition(runtime, "daily", publish=False)
+    assert built is not None
+    readers = App(runtime).subscriber_store()
+    for number in range(1, READERS + 1):
+        readers.add(f"leser{number}@example.org", now=clock.now(), status=SubscriberStatus.ACTIVE)
+    return built.id
+
+
+class GatedMessenger(RecordingMessenger):
+    """Records like RecordingMessenger; while ``gate`` is clear, the first batch of a send waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.waiting = threading.Event()
+
+    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+        if not batch.key.startswith(("test:", "console-sign-in")) and not self.gate.is_set():
+            self.waiting.set()
+            self.gate.wait(30)
+        return super().send(batch, observer)

@@ -1,0 +1,113 @@
+"""The console's other pages: partners, subscribers, articles, feeds, accounts, the audit log, languages."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from syndication.app import App
+from syndication.app.partners import partner_store
+from syndication.console.audit import AuditLog
+from syndication.console.pages import parse_warnings
+from syndication.runtime import Runtime
+from syndication.subscriber import SubscriberStatus
+from syndication.testing import make_article
+from tests.console.conftest import csrf_of
+
+
+def test_an_admin_creates_a_partner_sees_the_key_once_and_revokes_it(admin: TestClient, runtime: Runtime) -> None:
+    """The key is on the answer to "create" only; revoked, the partner's key no longer authenticates."""
+    csrf = csrf_of(admin.get("/admin/partners").text)
+    created = admin.post("/admin/partners/new", data={"csrf": csrf, "name": "Radio Pfalz", "categories": ""})
+    assert 200 == created.status_code
+    key = re.search(r'<code id="new-key">([^<]+)</code>', created.text)
+    assert key is not None
+    store = partner_store(runtime)
+    assert store.authenticate(key.group(1)).ok
+    assert key.group(1) not in admin.get("/admin/partners").text
+    assert 303 == admin.post("/admin/partners/Radio%20Pfalz/revoke", data={"csrf": csrf}).status_code
+    assert not store.authenticate(key.group(1)).ok
+    actions = [(e.action, e.target) for e in AuditLog(runtime.engine, runtime.clock).recent()]
+    assert [("partner.revoke", "Radio Pfalz"), ("partner.create", "Radio Pfalz")] == actions[:2]
+
+
+def test_rotate_gives_a_new_key(admin: TestClient, runtime: Runtime) -> None:
+    """Rotating shows a new key once; the old one stops working."""
+    old = partner_store(runtime).add("Radio Pfalz", runtime.clock.now()).key
+    csrf = csrf_of(admin.get("/admin/partners").text)
+    rotated = admin.post("/admin/partners/Radio%20Pfalz/rotate", data={"csrf": csrf})
+    new = re.search(r'<code id="new-key">([^<]+)</code>', rotated.text)
+    assert new is not None
+    assert not partner_store(runtime).authenticate(old).ok
+    assert partner_store(runtime).authenticate(new.group(1)).ok
+
+
+def test_subscriber_search_is_exact_and_case_insensitive(editor: TestClient, runtime: Runtime) -> None:
+    """The address typed in any case finds the subscriber; a part of it finds nobody."""
+    store = App(runtime).subscriber_store()
+    anna = store.add("anna@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    found = editor.get("/admin/subscribers", params={"q": "ANNA@example.org"})
+    assert f'href="/admin/subscribers/{anna.id}"' in found.text
+    assert f'href="/admin/subscribers/{anna.id}"' not in editor.get("/admin/subscribers", params={"q": "anna"}).text
+    assert 200 == editor.get(f"/admin/subscribers/{anna.id}").status_code
+
+
+def test_an_editor_unsubscribes_a_reader(editor: TestClient, runtime: Runtime) -> None:
+    """Unsubscribe goes through the subscription service; the audit log names the subscriber by id only."""
+    store = App(runtime).subscriber_store()
+    anna = store.add("anna@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    csrf = csrf_of(editor.get(f"/admin/subscribers/{anna.id}").text)
+    assert 303 == editor.post(f"/admin/subscribers/{anna.id}/unsubscribe", data={"csrf": csrf}).status_code
+    assert SubscriberStatus.UNSUBSCRIBED == store.get(anna.id).status
+    entry = AuditLog(runtime.engine, runtime.clock).recent()[0]
+    assert ("subscriber.unsubscribe", f"subscriber {anna.id}") == (entry.action, entry.target)
+
+
+def test_erasure_needs_the_address_typed_again(admin: TestClient, runtime: Runtime) -> None:
+    """Without the confirmation nothing is erased; with it the subscriber is gone."""
+    store = App(runtime).subscriber_store()
+    anna = store.add("anna@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    csrf = csrf_of(admin.get(f"/admin/subscribers/{anna.id}").text)
+    admin.post(f"/admin/subscribers/{anna.id}/erase", data={"csrf": csrf, "confirm": "someone@example.org"})
+    assert store.get(anna.id) is not None
+    admin.post(f"/admin/subscribers/{anna.id}/erase", data={"csrf": csrf, "confirm": "Anna@example.org"})
+    assert store.get(anna.id) is None
+
+
+def test_the_export_is_a_csv_of_every_subscriber(admin: TestClient, runtime: Runtime) -> None:
+    """Administrators download every subscriber as CSV."""
+    App(runtime).subscriber_store().add("anna@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    response = admin.get("/admin/subscribers/export.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "anna@example.org" in response.text
+
+
+def test_parse_warnings_name_what_to_fix() -> None:
+    """An article without an outlook, with an author but no quote, is flagged for both."""
+    article = make_article(1, sections=(), author_quote=None)
+    warnings = parse_warnings(article)
+    assert "no outlook found" in warnings
+
+
+def test_every_page_renders_for_an_admin_in_both_languages(admin: TestClient, edition: str) -> None:
+    """Each page answers 200 in English and in German, with the page's language declared."""
+    pages = ["/admin/", "/admin/editions", f"/admin/editions/{edition}", f"/admin/editions/{edition}/report",
+             "/admin/articles", "/admin/subscribers", "/admin/feeds", "/admin/partners", "/admin/accounts",
+             "/admin/audit"]
+    for language in ("en", "de"):
+        csrf = csrf_of(admin.get("/admin/").text)
+        admin.post("/admin/language", data={"csrf": csrf, "language": language})
+        for url in pages:
+            response = admin.get(url)
+            assert 200 == response.status_code, url
+            assert f'<html lang="{language}">' in response.text
+    assert "Ausgaben" in admin.get("/admin/editions").text
+
+
+def test_an_admin_adds_an_account_and_gets_its_link(admin: TestClient) -> None:
+    """A new account's one-time link is shown to the admin who made it."""
+    csrf = csrf_of(admin.get("/admin/accounts").text)
+    added = admin.post("/admin/accounts/new", data={"csrf": csrf, "email": "neu@example.org", "role": "editor",
+                                                    "language": "de"})
+    assert "https://news.example/admin/sign-in/" in added.text
