@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
 from syndication.clock import FixedClock
-from syndication.tokens import Purpose, TokenInvalid, TokenSigner, email_digest
+from syndication.tokens import KeyedHmac, Purpose, TokenInvalid, TokenSigner, email_digest
 
 KEY = "test-secret-key-0123456789abcdef"
 
@@ -107,3 +108,23 @@ def test_tokens_are_itsdangerous_own(subscriber_id: int, email: str, seconds: in
     if not expected.startswith("."):
         assert expected == token
     assert [subscriber_id, email_digest(email)] == fresh.loads(token)
+
+
+@settings(max_examples=100, deadline=None)
+@given(subscriber_id=st.integers(min_value=0, max_value=2**53), email=st.emails(),
+       seconds=st.integers(min_value=0, max_value=2**37))
+def test_tokens_made_together_equal_tokens_made_one_by_one(subscriber_id: int, email: str, seconds: int) -> None:
+    """make_each gives for each purpose the token make gives, and each reads back for its purpose."""
+    clock = FixedClock(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds))
+    signer = TokenSigner(KEY, clock=clock)
+    purposes = [Purpose.UNSUBSCRIBE, Purpose.PREFERENCES, Purpose.CONFIRM]
+    tokens = signer.make_each(purposes, subscriber_id, email)
+    assert [signer.make(purpose, subscriber_id, email) for purpose in purposes] == tokens
+    assert [subscriber_id] * 3 == [signer.read(p, t).subscriber_id for p, t in zip(purposes, tokens, strict=True)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.binary(max_size=200), message=st.binary(max_size=300), digest=st.sampled_from(["sha1", "sha256"]))
+def test_keyed_hmac_is_rfc_2104s(key: bytes, message: bytes, digest: str) -> None:
+    """KeyedHmac gives the hmac module's digest for any key (longer than a block too) and message."""
+    assert hmac.new(key, message, digest).digest() == KeyedHmac(key, digest).digest(message)

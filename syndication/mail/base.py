@@ -172,12 +172,23 @@ def clean_header_value(value: str) -> str:
     return _HEADER_CONTROLS.sub(" ", value).strip()
 
 
+def _is_clean(value: str) -> bool:
+    """Whether ``clean_header_value`` leaves ``value`` as it is (the check a send makes per recipient).
+
+    Every character it replaces or strips is a control, a separator or white space: not printable,
+    except the ASCII space, which it strips only at either end.
+    """
+    return value.isprintable() and not value.startswith(" ") and not value.endswith(" ")
+
+
 def clean_recipient(recipient: Recipient) -> Recipient:
     """``recipient`` with its name and header values cleaned of control characters.
 
     Names are cleaned where they enter the subscriber store; this is the second line, where
     the headers are built, so that a CR/LF from anywhere can never start a header of its own.
     """
+    if (not recipient.name or _is_clean(recipient.name)) and all(map(_is_clean, recipient.headers.values())):
+        return recipient
     name = clean_header_value(recipient.name) if recipient.name else recipient.name
     headers = {key: clean_header_value(value) for key, value in recipient.headers.items()}
     if name == recipient.name and headers == dict(recipient.headers):

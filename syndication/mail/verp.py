@@ -13,14 +13,14 @@ its own. 80 bits of signature are far beyond guessing by sending bounces.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
 
 from itsdangerous import Signer
+
+from syndication.tokens import KeyedHmac
 
 # The salt keeps the module's first name: a new one would invalidate every VERP address already sent.
 SALT = "syndication.delivery.verp"
@@ -47,6 +47,20 @@ class VerpId:
     edition_id: str | None
 
 
+# RFC 4648 §6 base32, lower case, two characters (ten bits) at a time.
+_BASE32_PAIRS = tuple(a + b for a in "abcdefghijklmnopqrstuvwxyz234567" for b in "abcdefghijklmnopqrstuvwxyz234567")
+
+
+def _base32_80(data: bytes) -> str:
+    """Ten bytes as 16 lower-case base32 characters (``base64.b32encode(data).lower()``, a few times faster)."""
+    n = int.from_bytes(data)
+    pairs = _BASE32_PAIRS
+    return (
+        pairs[n >> 70] + pairs[n >> 60 & 1023] + pairs[n >> 50 & 1023] + pairs[n >> 40 & 1023]
+        + pairs[n >> 30 & 1023] + pairs[n >> 20 & 1023] + pairs[n >> 10 & 1023] + pairs[n & 1023]
+    )
+
+
 def _base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     text = ""
@@ -64,15 +78,11 @@ class VerpCodec:
         local, _, domain = bounce_address.rpartition("@")
         self.local = local
         self.domain = domain
-        # Keyed once; each signature copies it (a fresh HMAC re-hashes the key every time).
-        key = Signer(secret_key, salt=salt, key_derivation="hmac").derive_key()
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        # Keyed once (a fresh HMAC re-hashes the key every time).
+        self._mac = KeyedHmac(Signer(secret_key, salt=salt, key_derivation="hmac").derive_key(), "sha256")
 
     def _signature(self, tag: str) -> str:
-        mac = self._mac.copy()
-        mac.update(tag.encode("ascii"))
-        digest = mac.digest()[:_SIGNATURE_BYTES]
-        return base64.b32encode(digest).decode("ascii").lower()
+        return _base32_80(self._mac.digest(tag.encode("ascii"))[:_SIGNATURE_BYTES])
 
     def address(self, subscriber_id: int, edition_id: str | None) -> str | None:
         """The envelope sender for this subscriber and edition; None when it cannot be made.
@@ -80,19 +90,22 @@ class VerpCodec:
         (An edition id outside ``[a-z0-9-]`` or too long for a local part: such a message goes
         out with the plain bounce address, and its bounce is matched by its Message-ID.)
         """
-        edition = NO_EDITION if edition_id is None else edition_id
-        if subscriber_id < 0 or (edition_id is not None and not _EDITION.fullmatch(edition_id)):
-            return None
-        tag = f"{_base36(subscriber_id)}.{edition}"
-        local = f"{self.local}+{tag}.{self._signature(tag)}"
-        if len(local) > MAX_LOCAL_PART:
-            return None
-        return f"{local}@{self.domain}"
+        tag = self.tag(subscriber_id, edition_id)
+        return f"{self.local}+{tag}@{self.domain}" if tag is not None else None
 
     def tag(self, subscriber_id: int, edition_id: str | None) -> str | None:
-        """The signed id alone (``<subscriber>.<edition>.<signature>``), e.g. for a mail subject."""
-        address = self.address(subscriber_id, edition_id)
-        return address.partition("+")[2].rpartition("@")[0] if address else None
+        """The signed id alone (``<subscriber>.<edition>.<signature>``), e.g. for a mail subject.
+
+        None when the address would not be made (see :meth:`address`).
+        """
+        edition = NO_EDITION if edition_id is None else edition_id
+        if subscriber_id < 0 or (edition_id is not None and not _edition_is_valid(edition_id)):
+            return None
+        tag = f"{_base36(subscriber_id)}.{edition}"
+        signed = f"{tag}.{self._signature(tag)}"
+        if len(self.local) + 1 + len(signed) > MAX_LOCAL_PART:
+            return None
+        return signed
 
     def read_tag(self, text: str) -> VerpId | None:
         """The ids of the first validly signed tag anywhere in ``text`` (a subject, a local part)."""
@@ -118,6 +131,12 @@ class VerpCodec:
             return None
         edition = match["edition"]
         return VerpId(int(match["subscriber"], 36), None if edition == NO_EDITION else edition)
+
+
+@functools.lru_cache(maxsize=64)
+def _edition_is_valid(edition_id: str) -> bool:
+    # A send asks for every reader of the same edition.
+    return _EDITION.fullmatch(edition_id) is not None
 
 
 @functools.lru_cache(maxsize=8)
