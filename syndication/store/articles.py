@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Engine, Select, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from syndication.model import Article, ArticleSelection, Status, article_to_dict, compute_content_hash
@@ -340,6 +341,12 @@ class ArticleStore:
     def newest(self, term: tuple[str, str] | None, limit: int) -> list[tuple[datetime, str]]:
         """(published, id) of the ``limit`` newest published articles: all of them (``term`` None)
         or those listed under ``term`` (kind, name); newest first, ties by id, descending."""
+        with self.engine.connect() as connection:
+            return [(row.published, row.id) for row in connection.execute(self.newest_query(term, limit))]
+
+    @staticmethod
+    def newest_query(term: tuple[str, str] | None, limit: int) -> Select[Any]:
+        """The query :meth:`newest` runs: a walk down an index in its order, at most ``limit`` rows."""
         if term is None:
             query = (
                 select(articles.c.published, articles.c.id)
@@ -358,8 +365,7 @@ class ArticleStore:
                     article_terms.c.article_id.desc(),
                 )
             )
-        with self.engine.connect() as connection:
-            return [(row.published, row.id) for row in connection.execute(query.limit(limit))]
+        return query.limit(limit)
 
     def version_at(self, article_id: str, seq: int) -> Article | None:
         """The article as it was once every change up to revision ``seq`` was stored (None: not yet)."""
