@@ -33,7 +33,7 @@ from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -157,11 +157,26 @@ def accept_language(header: str | None) -> list[str]:
     return [language for _, _, language in sorted(ranked)]
 
 
+def _catalog_for(tag: str) -> str | None:
+    """The catalog for a language tag (``en-GB`` → ``en``), None when there is none."""
+    wanted = tag.strip().replace("-", "_")
+    available = available_locales()
+    if wanted in available:
+        return wanted
+    try:
+        locale = Locale.parse(wanted)
+    except (ValueError, UnknownLocaleError):
+        return None
+    for name in (str(locale), locale.language):
+        if name in available:
+            return name
+    return None
+
+
 def negotiate(header: str | None, default: str) -> str:
     """The best catalog for an ``Accept-Language`` header; ``default`` when none of its languages has one."""
-    available = list(available_locales())
     for language in accept_language(header):
-        found = negotiate_locale([language], available) or negotiate_locale([language.split("_")[0]], available)
+        found = _catalog_for(language)
         if found:
             return found
     return normalise(default)
@@ -170,14 +185,8 @@ def negotiate(header: str | None, default: str) -> str:
 def page_locale(choice: str | None, header: str | None, default: str) -> str:
     """A web page's language: the reader's ``choice`` (``?lang=``, or the one remembered) when it has a
     catalog, else the best of the ``Accept-Language`` ``header``, else ``default`` (the site's language)."""
-    if choice:
-        wanted = choice.strip().replace("-", "_")
-        found = negotiate_locale([wanted], list(available_locales())) or negotiate_locale(
-            [wanted.split("_")[0]], list(available_locales())
-        )
-        if found:
-            return found
-    return negotiate(header, default)
+    found = _catalog_for(choice) if choice else None
+    return found or negotiate(header, default)
 
 
 def language_name(locale: str) -> str:
