@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from sqlalchemy import Engine
@@ -18,6 +18,7 @@ from syndication.config import Secrets, Settings
 from syndication.console import Console, routes
 from syndication.console.accounts import AccountStore, Role
 from syndication.delivery.testing import RecordingMessenger
+from syndication.mail.base import Batch, Messenger, Receipt, SendObserver
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -116,16 +117,19 @@ def edition(runtime: Runtime, clock: FixedClock) -> str:
 
 
 class GatedMessenger(RecordingMessenger):
-    """Records like RecordingMessenger; while ``gate`` is clear, the first batch of a send waits for it."""
+    """Records every batch (and hands it to ``inner`` too, e.g. the outbox); while ``gate`` is clear, a batch of
+    an edition's send waits for it, so a test can pause a send in the middle."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: Messenger | None = None) -> None:
         super().__init__()
+        self.inner = inner
         self.gate = threading.Event()
         self.gate.set()
         self.waiting = threading.Event()
 
-    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         if not batch.key.startswith(("test:", "console-sign-in")) and not self.gate.is_set():
             self.waiting.set()
             self.gate.wait(30)
-        return super().send(batch, observer)
+        receipts = super().send(batch, observer)
+        return self.inner.send(batch, observer) if self.inner is not None else receipts
