@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from syndication.clock import SystemClock
 from syndication.scheduler.leadership import Leader, LeaderLease
@@ -100,3 +100,53 @@ def test_the_leader_is_killed_and_another_fires_the_slot_once(postgres_url: str,
     # The standby took over at most a lease (plus one try's wait and process start slack) after the
     # dead leader's last renewal.
     assert second.taken_at - killed_at.renewed_at <= LEASE + LEASE / 3 + timedelta(seconds=2)
+
+
+def _slot_statuses(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        return sorted((row.slot, row.status) for row in connection.execute(
+            select(edition_sends.c.slot, edition_sends.c.status)))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_with_the_queue_the_leaders_defer_the_slot_once_across_a_failover(postgres_url: str, tmp_path: Path) -> None:
+    """[workers] queue: three `run` processes; the leader defers 06:00 (one job, nothing sent) and is SIGKILLed;
+    the next leader finds the slot queued and defers nothing: one job in procrastinate's table, one deferral."""
+    engine: Engine = open_engine(postgres_url)
+    lease = LeaderLease(engine, "observer", SystemClock(), LEASE)
+    epoch = time.time() + 5  # the clocks read 05:59:57 once the processes are up; 06:00 three seconds later
+    start = datetime(2026, 11, 24, 5, 59, 57, tzinfo=BERLIN)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(SCRIPT), postgres_url, str(tmp_path), start.isoformat(), str(epoch), "queue"],
+            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"process-{n}.log").open("w"),
+            start_new_session=True, close_fds=True,
+        )
+        for n in range(3)
+    ]
+    pids = {process.pid for process in processes}
+    deferrals = tmp_path / "deferrals.log"
+    try:
+        first = wait_until(lambda: lease.current() if _pid(lease.current()) in pids else None)
+        assert isinstance(first, Leader)
+        assert wait_until(lambda: _slot_statuses(engine) == [("06:00", "queued")], 120)
+        first_pid = _pid(first)
+        os.killpg(first_pid, signal.SIGKILL)  # type: ignore[arg-type]
+        second = wait_until(lambda: (lambda now: now if _pid(now) not in (None, first_pid) else None)(lease.current()))
+        time.sleep(2 * LEASE.total_seconds())  # the new leader's start-up catch-up and a few lease checks
+        with engine.connect() as connection:
+            jobs = connection.execute(text("SELECT task_name, status FROM procrastinate_jobs "
+                                           "WHERE task_name = 'syndication.send_edition'")).all()
+        slots = _slot_statuses(engine)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        engine.dispose()
+    assert isinstance(second, Leader)
+    assert [("syndication.send_edition", "todo")] == [tuple(job) for job in jobs]
+    assert [("06:00", "queued")] == slots
+    assert [f"06:00 1 {first_pid}"] == deferrals.read_text(encoding="utf-8").splitlines()
+    assert not (tmp_path / "sends.log").exists()
