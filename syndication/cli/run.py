@@ -23,8 +23,9 @@ from syndication.scheduler.status import Health, gather
 def run_command(runtime: Runtime, once: bool) -> int:
     """Run the scheduler: collect, publish feeds and send editions on time, until stopped.
 
-    SIGTERM or SIGINT lets running jobs finish their batch, then exits 0. A second
-    `syndication run` against the same database exits 2 at once.
+    SIGTERM or SIGINT lets running jobs finish their batch, then exits 0. Several `run` processes
+    may share one database: one leads, the others stand by. With [workers] queue = true
+    (PostgreSQL) the leader defers edition sends, partner pushes and webhooks to `syndication worker`.
     """
     if once:
         return run_once(runtime, real_jobs(runtime))
