@@ -1,9 +1,17 @@
 """Benchmark: complete personalised messages per second on one core (issue 19, goal 2).
 
-For each subscriber: the recipient (greeting, signed unsubscribe and preference links, the
-signed List-Unsubscribe mailto), then the complete RFC 5322 bytes as the SMTP backend (CRLF)
-and the outbox (LF) write them, with the shared body encoded once per variant and the personal
-parts spliced in (``syndication.mail.wire``). Baselines measured in the same run:
+Each subscriber's message is made as a send makes it: ``EditionMailer.recipient`` (greeting, the
+signed unsubscribe and preference links, the signed List-Unsubscribe mailto) and
+``recipient_problem`` for every reader, then batches of ``[delivery] batch_size`` recipients of one
+variant through the backends' own ``prepared`` step, the one their ``send`` uses:
+
+- SMTP: ``SmtpMessenger.prepared``: the complete RFC 5322 bytes (CRLF) and the envelope sender,
+  a signed VERP address (``bounce_address`` set; no DKIM key configured);
+- outbox: ``OutboxMessenger.prepared``: the bytes (LF) and the subject of the index line.
+
+What ``send`` does after that (the SMTP dialogue, writing the file) is not counted. The shared
+body is encoded once per variant and the personal parts are spliced in (``syndication.mail.wire``).
+Baselines measured in the same run:
 
 - compiling Jinja + MJML per subscriber (the naive way; a sample, extrapolated);
 - building every message with the ``email`` package (``build_message(...).as_bytes()``, a sample).
@@ -11,10 +19,11 @@ parts spliced in (``syndication.mail.wire``). Baselines measured in the same run
 For SendGrid the body is shared per request of up to 1,000 recipients; the figure is the bytes
 of the request body per recipient, without and with the shared content.
 
-    .venv/bin/python benchmarks/messages.py [--subscribers 20000] [--sample 300] [--articles 20]
+    .venv/bin/python benchmarks/messages.py [--subscribers 20000] [--sample 300] [--articles 20] [--rounds 3]
 
 Rates are CPU time of this process (``time.process_time``), so that other work on the machine
-moves them less; wall time is printed beside them.
+moves them less; wall time is printed beside them. Each spliced figure is the median of
+``--rounds`` runs (all are printed).
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,17 +42,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from digest import _articles, _subscriber  # the same articles and readers as benchmarks/digest.py
 
 from syndication.clock import FixedClock
-from syndication.config import load_settings
+from syndication.config import Secrets, load_settings
+from syndication.delivery.outbox import OutboxMessenger
 from syndication.delivery.sendgrid import MAX_PERSONALIZATIONS, SendGridMessenger
+from syndication.delivery.smtp import SmtpMessenger
 from syndication.digest.compose import render_digest
 from syndication.digest.editions import Edition
 from syndication.digest.personalize import EditionMailer
-from syndication.mail.base import Batch, Recipient, clean_batch_headers, clean_recipient
-from syndication.mail.mime import MAIL_POLICY, SMTP_POLICY, build_message
-from syndication.mail.wire import MessageFactory
+from syndication.mail.base import Batch, Refusal, clean_batch_headers, clean_recipient, recipient_problem
+from syndication.mail.mime import SMTP_POLICY, build_message
+from syndication.subscriber import Subscriber
 
 SECRET = "benchmark-secret-key-0123456789"
 NOW = datetime(2026, 11, 24, 5, tzinfo=UTC)
+BOUNCES = "bounces@pfalz-rundschau.example"
 
 
 def _timed(work: Callable[[], int]) -> tuple[int, float, float]:
@@ -63,6 +75,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=300, help="subscribers for each baseline sample")
     parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each spliced path (the best is the figure)")
     options = parser.parse_args()
 
     settings = load_settings(Path(__file__).resolve().parent.parent / "config.toml", env={})
@@ -81,26 +94,50 @@ def main() -> None:
                for reader, key in readers}
     print(f"edition: {len(articles)} articles, {len(batches)} variants, {len(readers):,} readers")
 
+    batch_size = settings.delivery.batch_size
+    by_variant: dict[str, list[Subscriber]] = {}
+    for reader, key in readers:
+        by_variant.setdefault(key, []).append(reader)
+    smtp = SmtpMessenger(settings.delivery.smtp.model_copy(update={"bounce_address": BOUNCES}), sender,
+                         FixedClock(NOW), secrets=Secrets(secret_key=SECRET))
+    outbox = OutboxMessenger(Path("outbox-never-written"), sender, FixedClock(NOW))
     total_bytes = 0
 
-    def spliced(policy: object) -> Callable[[], int]:
-        factories = {key: MessageFactory(sender, batch, policy) for key, batch in batches.items()}  # type: ignore[arg-type]
+    def through(prepared: Callable[[Batch], Iterable[object]]) -> Callable[[], int]:
+        """A send's recipients and messages, batch by batch, through a backend's ``prepared``."""
 
         def work() -> int:
             nonlocal total_bytes
-            total_bytes = 0
-            for reader, key in readers:
-                total_bytes += len(factories[key].message_bytes(clean_recipient(mailer.recipient(reader)), NOW))
-            return len(readers)
+            total_bytes = count = 0
+            for key, members in by_variant.items():
+                body = mailer.body(key)
+                for start in range(0, len(members), batch_size):
+                    recipients = []
+                    for reader in members[start : start + batch_size]:
+                        recipient = mailer.recipient(reader)
+                        if recipient_problem(recipient) is None:
+                            recipients.append(recipient)
+                    batch = Batch(key, body, tuple(recipients), mailer.shared_headers())
+                    for message in prepared(batch):
+                        if isinstance(message, Refusal):
+                            raise SystemExit(f"a message could not be made: {message.reason}")
+                        total_bytes += len(message.data)  # type: ignore[attr-defined]
+                        count += 1
+            return count
 
         return work
 
     figures: dict[str, float] = {}
-    for label, policy in (("SMTP (CRLF)", SMTP_POLICY), ("outbox (LF)", MAIL_POLICY)):
-        count, cpu, wall = _timed(spliced(policy))
+    paths: list[tuple[str, Callable[[Batch], Iterable[object]]]] = [
+        ("SMTP (CRLF, VERP envelope)", smtp.prepared), ("outbox (LF)", lambda batch: outbox.prepared(batch, NOW)),
+    ]
+    for label, prepared in paths:
+        runs = sorted((_timed(through(prepared)) for _ in range(options.rounds)), key=lambda run: run[1])
+        count, cpu, wall = runs[len(runs) // 2]
         figures[label] = count / cpu
-        print(f"spliced, {label}: {count / cpu:,.0f} messages/s CPU ({count / wall:,.0f}/s wall), "
-              f"average {total_bytes // count:,} bytes")
+        rounds = ", ".join(f"{run[0] / run[1]:,.0f}" for run in runs)
+        print(f"spliced, {label}: {count / cpu:,.0f} messages/s CPU, median of {len(runs)} ({rounds}; "
+              f"{count / wall:,.0f}/s wall), average {total_bytes // count:,} bytes")
 
     sample = readers[: options.sample]
 
@@ -131,16 +168,14 @@ def main() -> None:
     count, cpu, _ = _timed(compile_per_subscriber)
     naive_rate = count / cpu
     print(f"baseline, Jinja + MJML per subscriber (sample of {count}, no MIME): {naive_rate:,.0f} messages/s CPU")
-    smtp = figures["SMTP (CRLF)"]
-    print(f"ratio: spliced SMTP messages are {smtp / package_rate:,.0f}x the email package, "
-          f"{smtp / naive_rate:,.0f}x compiling per subscriber (goal: 20,000/s and 100x)")
+    smtp_rate = figures["SMTP (CRLF, VERP envelope)"]
+    print(f"ratio: spliced SMTP messages are {smtp_rate / package_rate:,.0f}x the email package, "
+          f"{smtp_rate / naive_rate:,.0f}x compiling per subscriber (goal: 20,000/s and 100x)")
 
     messenger = SendGridMessenger(settings.delivery.sendgrid, "SG.benchmark", sender)
-    by_variant: dict[str, list[Recipient]] = {}
-    for reader, key in readers:
-        by_variant.setdefault(key, []).append(mailer.recipient(reader))
     request_bytes = shared_bytes = recipients = 0
-    for key, members in by_variant.items():
+    for key, readers_of_variant in by_variant.items():
+        members = [mailer.recipient(reader) for reader in readers_of_variant]
         for start in range(0, len(members), MAX_PERSONALIZATIONS):
             chunk = tuple(members[start : start + MAX_PERSONALIZATIONS])
             payload = messenger.payload(Batch(key, mailer.body(key), chunk, mailer.shared_headers()))

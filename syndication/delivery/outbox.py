@@ -18,14 +18,17 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.errors import MessageError
 from pathlib import Path
+from typing import NamedTuple
 
 from syndication.clock import Clock
 from syndication.mail.base import (
     Batch,
     DeliveryFailed,
     Receipt,
+    Recipient,
     Refusal,
     Sender,
     SendObserver,
@@ -55,6 +58,14 @@ class OutboxEntry:
 def _file_stem(message_id: str) -> str:
     stem = _UNSAFE.sub("_", message_id.strip("<>")).strip("._") or "message"
     return stem[:150]
+
+
+class Prepared(NamedTuple):
+    """One message ready to be filed: its recipient, the subject it shows, and its bytes."""
+
+    recipient: Recipient
+    subject: str
+    data: bytes
 
 
 class OutboxMessenger:
@@ -100,25 +111,31 @@ class OutboxMessenger:
         finally:
             os.unlink(temporary)
 
-    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
-        index = self._open_index()
-        now = self.clock.now()
+    def prepared(self, batch: Batch, now: datetime) -> Iterator[Prepared | Refusal]:
+        """Each recipient's message (LF line ends) and subject as ``send`` files them, or why it cannot be made."""
         batch = clean_batch_headers(batch)
         messages = MessageFactory(self.sender, batch, MAIL_POLICY)
-        receipts: list[Receipt] = []
-        if observer is not None:
-            observer.handed()
-        for number, recipient in enumerate(batch.recipients):
+        for recipient in batch.recipients:
             try:
                 cleaned = clean_recipient(recipient)
                 data = messages.message_bytes(cleaned, now)
                 subject = messages.subject(cleaned)
             except (ValueError, TypeError, UnicodeError, MessageError) as exc:
-                refusal = Refusal(
-                    recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True
-                )
-                refuse_one(observer, refusal, f"batch {batch.key}: recipient {number + 1}", accepted=receipts)
+                yield Refusal(recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True)
                 continue
+            yield Prepared(recipient, subject, data)
+
+    def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
+        index = self._open_index()
+        now = self.clock.now()
+        receipts: list[Receipt] = []
+        if observer is not None:
+            observer.handed()
+        for number, message in enumerate(self.prepared(batch, now)):
+            if isinstance(message, Refusal):
+                refuse_one(observer, message, f"batch {batch.key}: recipient {number + 1}", accepted=receipts)
+                continue
+            recipient, subject, data = message
             try:
                 name = self._place(_file_stem(recipient.message_id), data)
                 line = json.dumps(

@@ -18,6 +18,9 @@ _HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # One addr-spec: no whitespace, no control characters, no angle brackets or commas, one "@".
 _ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@]+@[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@\[\]]+")
 
+# The characters _ADDRESS refuses on both sides, besides white space, controls and "@".
+_ADDRESS_PUNCTUATION = frozenset('<>(),;:\\"')
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -210,11 +213,26 @@ def clean_batch_headers(batch: Batch) -> Batch:
 
 
 def _encodable(value: str) -> bool:
+    if value.isascii():
+        # Known at once (a flag of the string): no copy to encode.
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _is_address(email: str) -> bool:
+    """``_ADDRESS.fullmatch(email)``; string methods for printable ASCII (a send checks every reader's)."""
+    if not (email.isascii() and email.isprintable()):
+        return _ADDRESS.fullmatch(email) is not None
+    # Printable ASCII holds no control character, and the space is its only white space.
+    local, _, domain = email.partition("@")
+    return (
+        local != "" and domain != "" and "@" not in domain and " " not in email
+        and _ADDRESS_PUNCTUATION.isdisjoint(email) and "[" not in domain and "]" not in domain
+    )
 
 
 def recipient_problem(recipient: Recipient) -> str | None:
@@ -224,7 +242,7 @@ def recipient_problem(recipient: Recipient) -> str | None:
     cannot repair is a problem: a malformed address (it must not be changed: it would be
     someone else's) and text that is not valid Unicode (lone surrogates).
     """
-    if not _ADDRESS.fullmatch(recipient.email) or not _encodable(recipient.email):
+    if not _is_address(recipient.email) or not _encodable(recipient.email):
         return "the address is malformed (whitespace, control characters, or not exactly one at-sign)"
     if recipient.name is not None and not _encodable(recipient.name):
         return "the name cannot be encoded (invalid Unicode)"

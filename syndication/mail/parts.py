@@ -21,6 +21,10 @@ MAX_LINE_LENGTH = 998
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 # What str.splitlines breaks at (transfer_encoding() measures lines with it).
 _ANY_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Values up to this length (greetings, shared links) are worth remembering encoded across messages;
+# longer ones are signed links, unique to a reader.
+SHARED_VALUE_LENGTH = 80
+SHARED_VALUES = 4096
 # An email package boundary starts with 15 "=": text without such a run cannot hold one.
 _BOUNDARY_RUN = "=" * 15
 
@@ -247,12 +251,15 @@ class Part:
         eol = self.eol
         self._items.append((eol.join(run), eol.join(_quoted_printable(line, eol) for line in run)))
 
-    def spliced(self, values: Mapping[str, str], encoded: dict[str, bytes]) -> tuple[bytes, list[bytes], bool]:
+    def spliced(
+        self, values: Mapping[str, str], encoded: dict[str, bytes], shared: dict[str, bytes] | None = None
+    ) -> tuple[bytes, list[bytes], bool]:
         """(part headers, chunks of the encoded body, whether the body may hold a boundary) for ``values``.
 
         Only for values that are all non-empty and hold no CR or LF, one for every placeholder;
         the result is the bytes of :meth:`payload`. ``encoded`` keeps each value's quoted-printable
-        form for the message's other part.
+        form for the message's other part; ``shared`` keeps those of short values (up to
+        ``SHARED_VALUE_LENGTH`` characters, at most ``SHARED_VALUES``) for other messages.
         """
         raw = self._raw_plan
         if raw is not None and all(template.fits_7bit(values) for template in self._templates):
@@ -268,7 +275,16 @@ class Part:
         for index, key in plan.slots:
             chunk = encoded.get(key)
             if chunk is None:
-                chunk = encoded[key] = quoted_printable_piece(values[key], self.eol).encode("ascii")
+                value = values[key]
+                if shared is not None and len(value) <= SHARED_VALUE_LENGTH:
+                    chunk = shared.get(value)
+                    if chunk is None:
+                        chunk = quoted_printable_piece(value, self.eol).encode("ascii")
+                        if len(shared) < SHARED_VALUES:
+                            shared[value] = chunk
+                else:
+                    chunk = quoted_printable_piece(value, self.eol).encode("ascii")
+                encoded[key] = chunk
             out[index] = chunk
         # Quoted-printable text never holds "==" (a literal "=" is "=3D").
         return self.header_qp_bytes, out, False
