@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Without SYNDICATION_SECRET_KEY the demo (and a later `syndication serve`) sign with one local key kept in
 # var/secret_key, so the demo mails' links keep working.
 
-.PHONY: demo test test-moved-clock lint install install-test clean bench docs
+.PHONY: demo test test-moved-clock lint install install-test clean bench docs catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ bench: install
 	$(BIN)/python benchmarks/messages.py
 	$(BIN)/python benchmarks/delivery.py
 	$(BIN)/python benchmarks/serving.py
+
+# The gettext catalogs after a string was added or changed (docs/developers/translations.md): every msgid of the
+# code and templates into messages.pot, then into the German and English catalogs; translate the new German
+# entries, then tests/test_i18n.py checks that none is missing.
+catalogs: install-test
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project syndication \
+	  -o syndication/locale/messages.pot .
+	$(BIN)/pybabel update -i syndication/locale/messages.pot -d syndication/locale --no-fuzzy-matching \
+	  --ignore-obsolete
 
 # The docs site (MkDocs, strict: a broken link or an undocumented setting fails the build) into site/.
 docs: install-test

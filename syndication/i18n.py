@@ -27,7 +27,9 @@ See docs/developers/translations.md.
 from __future__ import annotations
 
 import io
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from functools import cache
@@ -44,6 +46,8 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 # The language of the msgids: a locale without a catalog falls back to it.
 SOURCE_LOCALE = "en"
+# The command line's language (its messages, not its --help): English unless this variable says otherwise.
+LANGUAGE_VARIABLE = "SYNDICATION_LANGUAGE"
 # Web pages: the reader's choice of language (``?lang=xx``) is remembered in this cookie.
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -193,3 +197,12 @@ def language_name(locale: str) -> str:
     """The language's name in itself: „Deutsch“, „English“ (for a language switch)."""
     name = Locale.parse(locale).get_display_name(locale) or locale
     return name[:1].upper() + name[1:]
+
+
+def cli_translator(environ: Mapping[str, str] | None = None) -> Translator:
+    """The command line's words: ``SYNDICATION_LANGUAGE`` (``de``, ``en``…), else English.
+
+    Not ``[site] language``: a German site's operators still get messages that scripts match and tickets quote
+    as documented; who wants German output sets the variable (docs/developers/translations.md).
+    """
+    return translator((os.environ if environ is None else environ).get(LANGUAGE_VARIABLE) or SOURCE_LOCALE)

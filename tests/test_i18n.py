@@ -452,3 +452,33 @@ def test_a_newsletter_language_renders_the_same_edition_in_english(runtime_in: d
     recipient = mailer.recipient(replace(subscriber(1), name="Anna", slot="06:00"))
     text = apply_substitutions(body.text, recipient.substitutions)
     assert ("Good morning, Anna" in text, "Read more:" in text, "Weiterlesen" in text) == (True, True, False)
+
+
+# -- the command line ----------------------------------------------------------------------------------------
+
+
+def test_the_command_line_speaks_english_unless_syndication_language_says_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init` tells what it wrote and what comes next in English, in German with SYNDICATION_LANGUAGE=de;
+    a German site alone does not change the operators' language."""
+    from click.testing import CliRunner
+
+    from syndication.cli import CliContext, cli
+
+    monkeypatch.delenv("SYNDICATION_LANGUAGE", raising=False)
+    outputs = {}
+    for language in ("", "de"):
+        result = CliRunner().invoke(
+            cli, ["init", str(tmp_path / (language or "en"))], env={"SYNDICATION_LANGUAGE": language},
+            obj=CliContext(clock=FixedClock(datetime(2026, 11, 24, 5, 0, tzinfo=UTC))), catch_exceptions=False,
+        )
+        outputs[language or "en"] = [line.split("#")[-1].strip() for line in result.output.splitlines()[2:]]
+    assert {
+        "en": ["", "Next:", "collect, build feeds and archive, send each edition to outbox/",
+               "then open http://127.0.0.1:8000/subscribe and /feeds/all.atom",
+               "the scheduler: collects, builds and sends on the configured times"],
+        "de": ["", "Weiter:", "sammeln, Feeds und Archiv bauen, jede Ausgabe nach outbox/ senden",
+               "dann http://127.0.0.1:8000/subscribe und /feeds/all.atom öffnen",
+               "der Zeitplaner: sammelt, baut und sendet zu den eingestellten Zeiten"],
+    } == outputs

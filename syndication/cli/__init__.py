@@ -14,6 +14,7 @@ from syndication.app.logs import configure_logging
 from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
+from syndication.i18n import cli_translator
 
 _LOGGING_COMMANDS = frozenset({"run", "serve"})
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
         click.echo(f"syndication: {exc}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        click.echo(cli_translator().gettext("Aborted."), err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from syndication.errors import UsageError
+from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 
 CONFIG_TEMPLATE = """\
@@ -151,9 +152,14 @@ def _write_new(path: Path, text: str) -> None:
         with path.open("x", encoding="utf-8") as file:
             file.write(text)
     except FileExistsError:
-        raise UsageError(f"{path}: already exists; init leaves existing files alone") from None
+        raise UsageError(_already_exists(path)) from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write: {exc.strerror}") from exc
+        raise UsageError(cli_translator().gettext("%(path)s: cannot write: %(reason)s")
+                         % {"path": path, "reason": exc.strerror}) from exc
+
+
+def _already_exists(path: Path) -> str:
+    return cli_translator().gettext("%(path)s: already exists; init leaves existing files alone") % {"path": path}
 
 
 def write_site(folder: Path, name: str, now: datetime, zone: tzinfo) -> list[Path]:
@@ -166,7 +172,7 @@ def write_site(folder: Path, name: str, now: datetime, zone: tzinfo) -> list[Pat
     article = folder / "content" / f"{local.year}" / f"{local.month:02d}" / "willkommen.md"
     for path in (config, article):
         if path.exists():
-            raise UsageError(f"{path}: already exists; init leaves existing files alone")
+            raise UsageError(_already_exists(path))
     article.parent.mkdir(parents=True, exist_ok=True)
     _write_new(config, CONFIG_TEMPLATE.format(name=name, name_toml=_toml_string(name)))
     published = local.replace(microsecond=0).isoformat()
@@ -182,15 +188,19 @@ def init_command(runtime: Runtime, directory: Path, name: str) -> None:
     """Create a site in DIRECTORY: a commented config.toml and content/ with one example article."""
     directory.mkdir(parents=True, exist_ok=True)
     written = write_site(directory, name, runtime.clock.now(), runtime.settings.site.zone)
+    words = cli_translator()
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(words.gettext("wrote %(path)s") % {"path": path})
     here = directory.resolve() == Path.cwd().resolve()
     prefix = "" if here else f"cd {shlex.quote(str(directory))} && "
     click.echo("")
-    click.echo("Next:")
-    click.echo(f"  {prefix}syndication demo    # collect, build feeds and archive, send each edition to outbox/")
-    click.echo("  syndication serve    # then open http://127.0.0.1:8000/subscribe and /feeds/all.atom")
-    click.echo("  syndication run      # the scheduler: collects, builds and sends on the configured times")
+    click.echo(words.gettext("Next:"))
+    demo = words.gettext("collect, build feeds and archive, send each edition to outbox/")
+    serve = words.gettext("then open http://127.0.0.1:8000/subscribe and /feeds/all.atom")
+    run = words.gettext("the scheduler: collects, builds and sends on the configured times")
+    click.echo(f"  {prefix}syndication demo    # {demo}")
+    click.echo(f"  syndication serve    # {serve}")
+    click.echo(f"  syndication run      # {run}")
 
 
 def register(cli: click.Group) -> None:
