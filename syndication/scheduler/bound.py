@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
@@ -19,6 +20,9 @@ from syndication.runtime import Runtime
 from syndication.scheduler.jobs import CollectOutcome, Counts, EditionRef, Jobs, SendOutcome, WorkOutcome
 from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
+
+if TYPE_CHECKING:
+    from syndication.scheduler.queue import Deferrer
 
 
 def counts_of(report: object) -> Counts:
@@ -62,13 +66,19 @@ def uses_queue(runtime: Runtime) -> bool:
 
 def queued_jobs(runtime: Runtime, jobs: Jobs) -> Jobs:
     """``jobs`` with sends, partner pushes and webhooks deferred to the job queue (``syndication worker`` runs them)."""
-    # Lazy: procrastinate takes over a second to import; `status` and `serve` build the jobs too.
-    from syndication.scheduler.queue import Deferrer
+    made: list[Deferrer] = []
 
-    deferrer = Deferrer(runtime)
-    def defer(deferral: Callable[[], int]) -> Callable[[], WorkOutcome]:
+    def deferrer() -> Deferrer:
+        # Lazy: procrastinate takes over a second to import; `status` and `serve` build the jobs too.
+        if not made:
+            from syndication.scheduler.queue import Deferrer
+
+            made.append(Deferrer(runtime))
+        return made[0]
+
+    def defer(name: str) -> Callable[[], WorkOutcome]:
         def run() -> WorkOutcome:
-            deferral()
+            getattr(deferrer(), name)()
             # No counts: deferring is not news, so job_runs records these runs only when they fail.
             return WorkOutcome()
 
@@ -76,9 +86,9 @@ def queued_jobs(runtime: Runtime, jobs: Jobs) -> Jobs:
 
     return dataclasses.replace(
         jobs,
-        queue_send=deferrer.send,
-        deliver_webhooks=defer(deferrer.webhooks),
-        deliver_partner_pushes=defer(deferrer.partner_pushes),
+        queue_send=lambda key, edition_id: deferrer().send(key, edition_id),
+        deliver_webhooks=defer("webhooks"),
+        deliver_partner_pushes=defer("partner_pushes"),
     )
 
 
