@@ -4,8 +4,11 @@ audit log (the last two for administrators)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import feedparser
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,11 +19,17 @@ from syndication.console.accounts import LANGUAGES, Account, Role
 from syndication.console.core import Console, page, redirect
 from syndication.console.signin import sign_in_url
 from syndication.delivery.brake import paused_runs
+from syndication.delivery.places import recipients_by_slot
 from syndication.delivery.tables import delivery_runs
+from syndication.digest.edition_store import list_editions
 from syndication.errors import SyndicationError
+from syndication.events.report import build_reports
 from syndication.feeds.catalog import plan_feeds
 from syndication.feedwriter.formats import FeedFormat
 from syndication.model import Article, SectionRole
+from syndication.scheduler.bound import real_jobs
+from syndication.scheduler.plan import build_plan
+from syndication.scheduler.status import Health, gather
 from syndication.store.articles import ArticleStore
 from syndication.subscriber import SubscriberStatus
 
@@ -58,7 +67,31 @@ def overview(console: Console, request: Request, account: Account, _form: FormDa
     return console.render(request, "console/overview.html.j2", {
         "counts": counts, "runs": list(zip(runs, progress, strict=False)), "paused": paused_runs(engine),
         "editions": console.settings.digest.editions, "growth": growth, "most": most,
+        "rates": _rates(console), "health": _health(console),
     }, account=account)
+
+
+def _rates(console: Console) -> list[tuple[str, float | None, float | None]]:
+    """(edition id, complaint rate of delivered, bounce rate of sent) of the last five editions."""
+    result = []
+    engine = console.runtime.engine
+    for edition in list_editions(engine)[:5]:
+        with engine.connect() as connection:
+            report, _slots = build_reports(connection, edition.id, recipients_by_slot(connection, edition.id))
+        counts = report.counts
+        sent = counts.get("sent", 0)
+        bounced = counts.get("bounced_hard", 0) + counts.get("bounced_soft", 0)
+        result.append((edition.id, report.rate("complaints"), bounced / sent if sent else None))
+    return result
+
+
+def _health(console: Console) -> Health | None:
+    """The scheduler's facts, as ``/healthz`` tells them (None when they cannot be read)."""
+    runtime = console.runtime
+    try:
+        return gather(runtime, real_jobs(runtime), build_plan(runtime.settings))
+    except (SQLAlchemyError, SyndicationError):
+        return None
 
 
 def articles(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
@@ -72,6 +105,17 @@ def articles(console: Console, request: Request, account: Account, _form: FormDa
                           account=account)
 
 
+def feed_check(path: Path) -> tuple[str, int | None]:
+    """("valid" | "not built" | "invalid: …", entries read): the file as a feed reader parses it (feedparser,
+    as the project's feed tests do); a reader that cannot parse a feed is what the desk must hear about."""
+    if not path.is_file():
+        return "not built", None
+    parsed = feedparser.parse(path.read_bytes())
+    if parsed.bozo:
+        return f"invalid: {type(parsed.bozo_exception).__name__}", len(parsed.entries)
+    return "valid", len(parsed.entries)
+
+
 def feeds(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
     settings = console.settings
     specs = plan_feeds(settings, ArticleStore(console.runtime.engine).all())
@@ -80,7 +124,8 @@ def feeds(console: Console, request: Request, account: Account, _form: FormData 
         for feed_format in FeedFormat:
             path = settings.public_dir / spec.path(feed_format)
             built = datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.is_file() else None
-            rows.append((spec.path(feed_format), len(spec.articles), built))
+            status, entries = feed_check(path)
+            rows.append((spec.path(feed_format), len(spec.articles), built, status, entries))
     return console.render(request, "console/feeds.html.j2", {"rows": rows}, account=account)
 
 

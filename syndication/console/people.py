@@ -7,7 +7,11 @@ Readers' addresses appear on these pages only; the audit log names a subscriber 
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, tzinfo
 
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -21,25 +25,64 @@ from syndication.console.accounts import Account, Role
 from syndication.console.core import SECURITY_HEADERS, Console, page, redirect
 from syndication.delivery.tables import delivery_recipients
 from syndication.events.tables import send_events
-from syndication.subscriber import SubscriberStatus
+from syndication.subscriber import Frequency, Subscriber, SubscriberStatus
 
 PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters from the query string; empty values filter nothing."""
+
+    status: SubscriberStatus | None = None
+    frequency: str = ""
+    topic: str = ""
+    slot: str = ""
+    since: date | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Filters:
+        status = query.get("status") or ""
+        since = None
+        with contextlib.suppress(ValueError):
+            since = date.fromisoformat(query.get("since") or "")
+        return cls(
+            status=SubscriberStatus(status) if status in {s.value for s in SubscriberStatus} else None,
+            frequency=(query.get("frequency") or "").strip(), topic=(query.get("topic") or "").strip().lower(),
+            slot=(query.get("slot") or "").strip(), since=since,
+        )
+
+    def matches(self, subscriber: Subscriber, zone: tzinfo) -> bool:
+        if self.frequency and subscriber.frequency.value != self.frequency:
+            return False
+        if self.topic and self.topic not in {topic.lower() for topic in subscriber.topics}:
+            return False
+        if self.slot and (subscriber.slot or "") != self.slot:
+            return False
+        return not (self.since and (subscriber.created is None
+                                    or subscriber.created.astimezone(zone).date() < self.since))
 
 
 def list_page(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
     store = console.app.subscriber_store()
     query = (request.query_params.get("q") or "").strip()
-    status_name = request.query_params.get("status") or ""
-    status = SubscriberStatus(status_name) if status_name in {s.value for s in SubscriberStatus} else None
+    filters = Filters.from_query(request.query_params)
+    zone = console.settings.site.zone
     if query:
         found = store.get_by_email(query)
-        rows = [found] if found is not None and (status is None or found.status == status) else []
+        rows = [found] if found is not None and (filters.status in (None, found.status)) else []
     else:
-        rows = store.list(status, limit=PAGE_SIZE)
+        # The first PAGE_SIZE that match, in id order (the store pages through; no second query language).
+        rows = []
+        for batch in store.iter_all(status=filters.status):
+            rows.extend(subscriber for subscriber in batch if filters.matches(subscriber, zone))
+            if len(rows) >= PAGE_SIZE:
+                break
+        rows = rows[:PAGE_SIZE]
     counts = {s.value: store.count(s) for s in SubscriberStatus}
     return console.render(request, "console/subscribers.html.j2", {
-        "rows": rows, "q": query, "status": status_name, "statuses": [s.value for s in SubscriberStatus],
-        "counts": counts, "searched": bool(query),
+        "rows": rows, "q": query, "filters": filters, "statuses": [s.value for s in SubscriberStatus],
+        "frequencies": [f.value for f in Frequency], "counts": counts, "searched": bool(query),
     }, account=account)
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from syndication.app import App
 from syndication.app.partners import partner_store
 from syndication.console.audit import AuditLog
-from syndication.console.pages import parse_warnings
+from syndication.console.pages import feed_check, parse_warnings
 from syndication.runtime import Runtime
-from syndication.subscriber import SubscriberStatus
+from syndication.subscriber import Frequency, SubscriberStatus
 from syndication.testing import make_article
 from tests.console.conftest import csrf_of
 
@@ -111,3 +112,42 @@ def test_an_admin_adds_an_account_and_gets_its_link(admin: TestClient) -> None:
     added = admin.post("/admin/accounts/new", data={"csrf": csrf, "email": "neu@example.org", "role": "editor",
                                                     "language": "de"})
     assert "https://news.example/admin/sign-in/" in added.text
+
+
+def test_subscriber_filters_narrow_the_list(editor: TestClient, runtime: Runtime) -> None:
+    """Frequency, topic, slot and signup date each narrow the list."""
+    store = App(runtime).subscriber_store()
+    now = runtime.clock.now()
+    daily = store.add("daily@example.org", now=now, status=SubscriberStatus.ACTIVE, topics=("Sport",), slot="06:00")
+    weekly = store.add("weekly@example.org", now=now, status=SubscriberStatus.ACTIVE, frequency=Frequency.WEEKLY)
+
+    def listed(**params: str) -> set[int]:
+        text = editor.get("/admin/subscribers", params=params).text
+        return {number for number in (daily.id, weekly.id) if f'href="/admin/subscribers/{number}"' in text}
+
+    assert {daily.id, weekly.id} == listed()
+    assert {weekly.id} == listed(frequency="weekly")
+    assert {daily.id} == listed(topic="sport")
+    assert {daily.id} == listed(slot="06:00")
+    assert set() == listed(since="2026-11-25")
+    assert {daily.id, weekly.id} == listed(since="2026-11-24")
+
+
+def test_a_feed_file_is_checked_as_a_reader_parses_it(tmp_path: Path) -> None:
+    """A well-formed Atom feed is valid; a broken one is invalid; a missing one is not built."""
+    good = tmp_path / "good.atom"
+    good.write_text('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+                    "<entry><title>a</title></entry></feed>")
+    bad = tmp_path / "bad.atom"
+    bad.write_text('<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</feed>')
+    assert ("valid", 1) == feed_check(good)
+    assert feed_check(bad)[0].startswith("invalid: ")
+    assert ("not built", None) == feed_check(tmp_path / "none.atom")
+
+
+def test_the_overview_shows_rates_and_health(editor: TestClient, edition: str) -> None:
+    """The last editions' complaint and bounce rates and the scheduler's jobs are on the overview."""
+    page = editor.get("/admin/")
+    assert f'href="/admin/editions/{edition}/report"' in page.text
+    assert "Health" in page.text
+    assert "collect" in page.text
