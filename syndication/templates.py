@@ -133,8 +133,10 @@ def render_template(
     locale: str | None = None,
 ) -> str:
     """Render one Jinja template in ``locale`` (else the context's ``lang``); any failure is a TemplateError
-    naming template and line."""
+    naming template and line. An explicit ``locale`` is also the ``lang`` the template sees (dates, numbers)."""
     environment = make_environment(search_path, render_locale(locale, context))
+    if locale:
+        context = {**context, "lang": locale}
     try:
         return environment.get_template(template_name).render(context)
     except Exception as exc:
@@ -149,6 +151,8 @@ def template_exports(
 ) -> dict[str, Any]:
     """Top-level ``{% set %}`` values of a template (e.g. its ``subject``), in ``locale`` as for a render."""
     environment = make_environment(search_path, render_locale(locale, context))
+    if locale:
+        context = {**context, "lang": locale}
     try:
         module = environment.get_template(template_name).make_module(dict(context))
     except Exception:

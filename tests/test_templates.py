@@ -54,3 +54,35 @@ def test_subscriber_pages_render_in_the_same_environment(settings: Settings, tmp
     with TestClient(create_app(runtime)) as client, pytest.raises(TemplateError, match=expected):
         client.get("/subscribe")
     runtime.close()
+
+
+def test_words_follow_the_locale_of_the_render(tmp_path: Path) -> None:
+    """One template, two languages: ``locale=``, else the context's ``lang``; plurals and numbers by Babel."""
+    own = _folder(tmp_path, {"words.html.j2": (
+        '{{ _("Read more") }}|{{ ngettext("%(num)s more article", "%(num)s more articles", n, num=n | number(lang)) }}'
+        '|{{ day | german_date(lang) }}'
+    )})
+    values = {"n": 1234, "day": date(2026, 11, 24)}
+    assert [
+        "Weiterlesen|1.234 weitere Artikel|Dienstag, 24. November 2026",
+        "Read more|1,234 more articles|Tuesday, November 24, 2026",
+        "Read more|1,234 more articles|Tuesday, November 24, 2026",
+    ] == [
+        render_template("words.html.j2", {**values, "lang": "de"}, (own, TEMPLATES_DIR)),
+        render_template("words.html.j2", {**values, "lang": "en"}, (own, TEMPLATES_DIR)),
+        render_template("words.html.j2", {**values, "lang": "de"}, (own, TEMPLATES_DIR), locale="en"),
+    ]
+
+
+def test_translated_words_are_markup_but_their_values_are_escaped(tmp_path: Path) -> None:
+    """A catalog's text is the template's own markup; the values put into it are escaped as any value is,
+    and plain-text parts stay unescaped."""
+    own = _folder(tmp_path, {
+        "hello.html.j2": '{{ _("Hello %(name)s,", name=name) }}',
+        "hello.txt.j2": '{{ _("Hello %(name)s,", name=name) }}',
+    })
+    values = {"name": "Fisch & <Chips>", "lang": "de"}
+    assert ["Hallo Fisch &amp; &lt;Chips&gt;,", "Hallo Fisch & <Chips>,"] == [
+        render_template("hello.html.j2", values, (own, TEMPLATES_DIR)),
+        render_template("hello.txt.j2", values, (own, TEMPLATES_DIR)),
+    ]
