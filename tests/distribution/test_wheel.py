@@ -95,7 +95,8 @@ def served_site(installed: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) -> None:
-    """Every bundled folder is package data inside the wheel, not left behind in the repository."""
+    """Every bundled folder is package data inside the wheel, not left behind in the repository (the
+    translation catalogs too: they are compiled when first used, so the wheel needs no build step)."""
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
@@ -107,15 +108,22 @@ def test_the_wheel_carries_templates_sample_content_and_migrations(wheel: Path) 
         "syndication/_templates/web/home.html.j2",
         "syndication/store/migrations/env.py",
         "syndication/store/migrations/versions/0001_articles.py",
+        "syndication/locale/de/LC_MESSAGES/messages.po",
+        "syndication/locale/en/LC_MESSAGES/messages.po",
     }
     assert expected == expected & set(names)
 
 
 def test_init_demo_serve_from_the_wheel_outside_the_repository(served_site: str, tmp_path: Path) -> None:
-    """The served pages of a fresh site answer 200, and the laptop key was created with mode 0600."""
+    """The served pages of a fresh site answer 200 (in German, or English when asked), and the laptop key was
+    created with mode 0600."""
     paths = ["/", "/subscribe", "/feeds/all.atom", "/static/samples/LICENSE.txt"]
     statuses = {path: httpx.get(f"{served_site}{path}", timeout=10).status_code for path in paths}
     assert {path: 200 for path in paths} == statuses
+    # The catalogs came along: the German site's sign-up page is German, and English on the reader's request.
+    assert ("Newsletter abonnieren" in httpx.get(f"{served_site}/subscribe", timeout=10).text,
+            "Subscribe to the newsletter" in httpx.get(f"{served_site}/subscribe?lang=en", timeout=10).text) == (
+        True, True)
     key = tmp_path / "site" / "var" / "secret_key"
     assert 0o600 == key.stat().st_mode & 0o777
 
