@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from syndication.console.accounts import LANGUAGES, AccountStore, Role
+from syndication.console.accounts import LANGUAGES, Account, AccountStore, Role
 from syndication.console.audit import AuditLog
+from syndication.console.passwords import hash_password, new_totp_secret, provisioning_uri
 from syndication.console.signin import sign_in_url
 from syndication.errors import UsageError
 from syndication.runtime import Runtime
@@ -44,6 +45,58 @@ def link(runtime: Runtime, email: str) -> int:
         raise UsageError(f"{email}: no console account (add one with `syndication admin add`)")
     click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(account)))
     return 0
+
+
+@admin.command("password")
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Remove the password (sign-in by link only).")
+@click.pass_obj
+def password(runtime: Runtime, email: str, remove: bool) -> int:
+    """Set (asked twice, hidden) or remove the optional console password of EMAIL (stored as an argon2 hash)."""
+    store = _account_store(runtime)
+    account = _existing(store, email)
+    if remove:
+        store.set_secret(account.id, password_hash="")
+        detail = "removed"
+    else:
+        typed = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        try:
+            store.set_secret(account.id, password_hash=hash_password(typed))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        detail = "set"
+    AuditLog(runtime.engine, runtime.clock).record("cli", "account.password", account.email, detail)
+    return 0
+
+
+@admin.command("totp")
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Remove the second factor.")
+@click.pass_obj
+def totp(runtime: Runtime, email: str, remove: bool) -> int:
+    """Give EMAIL a TOTP second factor for password sign-in; prints the otpauth:// URI for the authenticator app."""
+    store = _account_store(runtime)
+    account = _existing(store, email)
+    if remove:
+        store.set_secret(account.id, totp_secret="")
+        AuditLog(runtime.engine, runtime.clock).record("cli", "account.totp", account.email, "removed")
+        return 0
+    secret = new_totp_secret()
+    store.set_secret(account.id, totp_secret=secret)
+    AuditLog(runtime.engine, runtime.clock).record("cli", "account.totp", account.email, "set")
+    click.echo(provisioning_uri(secret, account.email, f"{runtime.settings.site.name} console"))
+    return 0
+
+
+def _account_store(runtime: Runtime) -> AccountStore:
+    return AccountStore(runtime.engine, runtime.clock)
+
+
+def _existing(store: AccountStore, email: str) -> Account:
+    account = store.by_email(email)
+    if account is None:
+        raise UsageError(f"{email}: no console account (add one with `syndication admin add`)")
+    return account
 
 
 def register(cli: click.Group) -> None:

@@ -181,3 +181,24 @@ class AccountStore:
         """Delete links used or expired before ``moment``; returns how many."""
         with self.engine.begin() as connection:
             return connection.execute(delete(console_links).where(console_links.c.expires_at < moment)).rowcount
+
+    # -- password and second factor (optional) ------------------------------------------
+
+    def set_secret(self, account_id: int, *, password_hash: str | None = None, totp_secret: str | None = None) -> None:
+        """Store an argon2 hash and/or a TOTP secret (``""`` removes one; None leaves it)."""
+        values: dict[str, str | None] = {}
+        if password_hash is not None:
+            values["password_hash"] = password_hash or None
+        if totp_secret is not None:
+            values["totp_secret"] = totp_secret or None
+        if values:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(console_accounts).where(console_accounts.c.id == account_id).values(**values))
+
+    def secrets_of(self, account_id: int) -> tuple[str | None, str | None]:
+        """(argon2 hash, TOTP secret) of the account."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(console_accounts.c.password_hash, console_accounts.c.totp_secret)
+                                     .where(console_accounts.c.id == account_id)).first()
+        return (None, None) if row is None else (row.password_hash, row.totp_secret)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from syndication.console.accounts import Account
 from syndication.console.core import SESSION_COOKIE, Console, client_key, redirect, words
+from syndication.console.passwords import check
 from syndication.mail.base import Batch, MessageBody, Recipient
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,31 @@ def routes(console: Console) -> list[Route]:
         return console.render(request, "console/error.html.j2", {"status": 400, "message": message,
                                                                   "sign_in": True}, language=language, status=400)
 
+    async def with_password(request: Request) -> Response:
+        language = language_of(request)
+        form = await request.form()
+        if not console.csrf_ok(request, form):
+            return console.render(request, "console/error.html.j2", {"status": 403, "message": words(
+                language).gettext("The form had expired. Go back, reload the page and try again.")},
+                language=language, status=403)
+        if not console.limiter.hit(client_key(request)).allowed:
+            return console.render(request, "console/error.html.j2", {"status": 429, "message": words(
+                language).gettext("Too many sign-in attempts. Wait a quarter of an hour and try again.")},
+                language=language, status=429)
+        account = await run_in_threadpool(
+            check, console.accounts, console.clock, str(form.get("email") or ""), str(form.get("password") or ""),
+            str(form.get("code") or ""))
+        if account is None:
+            return console.render(request, "console/sign_in.html.j2", {
+                "next": _safe_next(form.get("next")), "sent": False,
+                "failed": words(language).gettext("Address, password or code is wrong.")},
+                language=language, status=400)
+        session = await run_in_threadpool(console.accounts.open_session, account)
+        await run_in_threadpool(console.audit.record, account.email, "sign-in", account.email, "password")
+        response = redirect(_safe_next(form.get("next")))
+        console.set_session(response, session)
+        return response
+
     async def sign_out(request: Request) -> Response:
         form = await request.form()
         token = request.cookies.get(SESSION_COOKIE)
@@ -136,6 +162,7 @@ def routes(console: Console) -> list[Route]:
 
     return [
         Route("/sign-in", ask, methods=["GET", "POST"]),
+        Route("/sign-in/password", with_password, methods=["POST"]),
         Route("/sign-in/{token}", link, methods=["GET", "POST"]),
         Route("/sign-out", sign_out, methods=["POST"]),
     ]

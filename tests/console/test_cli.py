@@ -49,3 +49,13 @@ def test_admin_add_twice_is_refused(tmp_path, settings: Settings, clock: FixedCl
     code, out = _run(settings, clock, "admin", "add", "a@example.org", config=str(config))
     assert 0 != code
     assert "" == out
+
+
+def test_admin_totp_prints_the_authenticator_uri(tmp_path, settings: Settings, clock: FixedClock) -> None:
+    """`admin totp` gives the account a second factor and prints only its otpauth:// URI."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[site]\nvar_dir = "{tmp_path / "var"}"\n')
+    assert 0 == _run(settings, clock, "admin", "add", "a@example.org", "--role", "admin", config=str(config))[0]
+    code, out = _run(settings, clock, "admin", "totp", "a@example.org", config=str(config))
+    assert 0 == code
+    assert re.fullmatch(r"otpauth://totp/[^\n]+secret=[A-Z2-7]+[^\n]*\n", out)

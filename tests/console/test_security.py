@@ -10,6 +10,8 @@ from starlette.testclient import TestClient
 from syndication.clock import FixedClock
 from syndication.console.accounts import AccountStore, Role
 from syndication.delivery.testing import RecordingMessenger
+from syndication.runtime import Runtime
+from syndication.web import create_app
 from tests.console.conftest import csrf_of, sign_in
 
 # Every console page a signed-in person can GET (ids that need data are filled in by the tests that need them).
@@ -149,3 +151,11 @@ def test_sign_in_keeps_the_page_asked_for(client: TestClient, accounts: AccountS
     """After signing in, the visitor lands on the page that sent them to sign in, never off the console."""
     sign_in(client, accounts, "redaktion@example.org")
     assert 200 == client.get("/admin/editions").status_code
+
+
+def test_syndication_serve_mounts_the_console(runtime: Runtime) -> None:
+    """The app `syndication serve` runs has the console under /admin/, behind sign-in."""
+    with TestClient(create_app(runtime), base_url="https://news.example", follow_redirects=False) as served:
+        assert 303 == served.get("/admin/editions").status_code
+        assert 200 == served.get("/admin/sign-in").status_code
+        assert 200 == served.get("/static/console/console.js").status_code
