@@ -7,7 +7,8 @@ import json
 import click
 
 from syndication.runtime import Runtime
-from syndication.scheduler.bound import real_jobs
+from syndication.scheduler.bound import real_jobs, uses_queue
+from syndication.scheduler.jobs import Deferrals
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.runner import run_once, run_scheduler
 from syndication.scheduler.status import Health, gather
@@ -27,9 +28,18 @@ def run_command(runtime: Runtime, once: bool) -> int:
     may share one database: one leads, the others stand by. With [workers] queue = true
     (PostgreSQL) the leader defers edition sends, partner pushes and webhooks to `syndication worker`.
     """
+    jobs = real_jobs(runtime, _deferrer(runtime) if uses_queue(runtime) else None)
     if once:
-        return run_once(runtime, real_jobs(runtime))
-    return run_scheduler(runtime, real_jobs(runtime))
+        return run_once(runtime, jobs)
+    return run_scheduler(runtime, jobs)
+
+
+def _deferrer(runtime: Runtime) -> Deferrals:
+    """[workers] queue: the leader's side of the job queue."""
+    # Lazy: procrastinate takes over a second to import; only `run` with the queue on needs it.
+    from syndication.scheduler.queue import Deferrer
+
+    return Deferrer(runtime)
 
 
 def _when(value: str | None) -> str:

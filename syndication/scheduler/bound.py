@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
@@ -17,12 +16,17 @@ from syndication.digest.editions import Edition
 from syndication.errors import ConfigError, SourceUnavailable
 from syndication.feeds.publish import build_and_publish
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import CollectOutcome, Counts, EditionRef, Jobs, SendOutcome, WorkOutcome
+from syndication.scheduler.jobs import (
+    CollectOutcome,
+    Counts,
+    Deferrals,
+    EditionRef,
+    Jobs,
+    SendOutcome,
+    WorkOutcome,
+)
 from syndication.sources.collect import run_collect
 from syndication.store.articles import ArticleStore
-
-if TYPE_CHECKING:
-    from syndication.scheduler.queue import Deferrer
 
 
 def counts_of(report: object) -> Counts:
@@ -64,21 +68,12 @@ def uses_queue(runtime: Runtime) -> bool:
     return True
 
 
-def queued_jobs(runtime: Runtime, jobs: Jobs) -> Jobs:
+def queued_jobs(jobs: Jobs, deferrals: Deferrals) -> Jobs:
     """``jobs`` with sends, partner pushes and webhooks deferred to the job queue (``syndication worker`` runs them)."""
-    made: list[Deferrer] = []
 
-    def deferrer() -> Deferrer:
-        # Lazy: procrastinate takes over a second to import; `status` and `serve` build the jobs too.
-        if not made:
-            from syndication.scheduler.queue import Deferrer
-
-            made.append(Deferrer(runtime))
-        return made[0]
-
-    def defer(name: str) -> Callable[[], WorkOutcome]:
+    def defer(deferral: Callable[[], int]) -> Callable[[], WorkOutcome]:
         def run() -> WorkOutcome:
-            getattr(deferrer(), name)()
+            deferral()
             # No counts: deferring is not news, so job_runs records these runs only when they fail.
             return WorkOutcome()
 
@@ -86,16 +81,22 @@ def queued_jobs(runtime: Runtime, jobs: Jobs) -> Jobs:
 
     return dataclasses.replace(
         jobs,
-        queue_send=lambda key, edition_id: deferrer().send(key, edition_id),
-        deliver_webhooks=defer("webhooks"),
-        deliver_partner_pushes=defer("partner_pushes"),
+        queue_send=deferrals.send,
+        deliver_webhooks=defer(deferrals.webhooks),
+        deliver_partner_pushes=defer(deferrals.partner_pushes),
     )
 
 
-def real_jobs(runtime: Runtime) -> Jobs:
-    """The project's functions for ``runtime``, as the scheduler calls them (deferred with ``[workers] queue``)."""
+def real_jobs(runtime: Runtime, deferrals: Deferrals | None = None) -> Jobs:
+    """The project's functions for ``runtime``, as the scheduler calls them.
+
+    With ``[workers] queue`` the scheduler's composition root (``syndication run``) passes ``deferrals``
+    (:class:`syndication.scheduler.queue.Deferrer`): sends, pushes and webhooks are then deferred to the
+    workers. Without, everything runs here (``status`` and ``/healthz`` only read which jobs exist).
+    """
+    uses_queue(runtime)  # a queue asked of a SQLite store is a configuration error wherever the jobs are built
     jobs = local_jobs(runtime)
-    return queued_jobs(runtime, jobs) if uses_queue(runtime) else jobs
+    return queued_jobs(jobs, deferrals) if deferrals is not None else jobs
 
 
 def local_jobs(runtime: Runtime) -> Jobs:

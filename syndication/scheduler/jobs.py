@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from syndication.scheduler.ledger import SendKey
@@ -78,6 +78,19 @@ class SendOutcome:
         if self.errors:
             parts.append("; ".join(self.errors)[:500])
         return ", ".join(parts) or "incomplete"
+
+
+class Deferrals(Protocol):
+    """[workers] queue: the jobs the leader defers instead of doing them (:class:`~.queue.Deferrer`).
+
+    Each returns how many jobs it deferred now (0: one is waiting or running already).
+    """
+
+    def send(self, key: SendKey, edition_id: str) -> int: ...
+
+    def partner_pushes(self) -> int: ...
+
+    def webhooks(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -76,14 +76,14 @@ def test_the_scheduler_defers_partner_pushes_and_a_worker_posts_each_version_onc
 ) -> None:
     """Collect records a version; the scheduler's job only defers; a worker posts it; the job again posts nothing."""
     from syndication.scheduler.bound import real_jobs
-    from syndication.scheduler.queue import PUSH_TASK, queue_app, run_worker
+    from syndication.scheduler.queue import PUSH_TASK, Deferrer, queue_app, run_worker
 
     received, url = endpoint
     now = queued.clock.now()
     partner_store(queued).add("Rheinpfalz Online", now)
     endpoints(queued).register("Rheinpfalz Online", url, now, allow_loopback_http=True)
     run_collect(queued.settings, ArticleStore(queued.engine), queued.clock, listener=version_log(queued))
-    job = real_jobs(queued).deliver_partner_pushes
+    job = real_jobs(queued, Deferrer(queued)).deliver_partner_pushes
     assert job is not None
     job()
     posted_by_scheduler = len(received)

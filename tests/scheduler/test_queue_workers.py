@@ -112,12 +112,12 @@ def test_the_scheduler_defers_workers_send_once_each_and_settle_the_slot(
     """`run --once` at 06:30 builds the edition and defers two send jobs ([workers] send_jobs = 2) without
     sending; two workers run them at once; each of 40 readers gets one message and the slot is settled sent;
     the same job run once more sends nothing."""
-    from syndication.scheduler.queue import SEND_TASK, queue_app
+    from syndication.scheduler.queue import SEND_TASK, Deferrer, queue_app
 
     site = _site(tmp_path, monkeypatch, postgres_url, readers=40)
     runtime = _runtime(site, send_jobs=2)
     try:
-        code = run_once(runtime, real_jobs(runtime))
+        code = run_once(runtime, real_jobs(runtime, Deferrer(runtime)))
         sent_by_scheduler = _recipients(tmp_path / "outbox")
         deferred = _jobs(runtime, SEND_TASK)
         queued = SendLedger(runtime.engine).get(KEY)
@@ -146,13 +146,13 @@ def test_a_killed_workers_job_is_taken_up_by_another_and_nobody_gets_two(
     """A worker SIGKILLed mid-send leaves its job running in procrastinate's table; a second worker puts it back
     a lease after the dead one's heartbeat (procrastinate's stalled-job retry), runs it, and the ledger has it
     resume where the first stopped: every reader has one message, the slot is settled sent, one job in all."""
-    from syndication.scheduler.queue import SEND_TASK
+    from syndication.scheduler.queue import SEND_TASK, Deferrer
 
     site = _site(tmp_path, monkeypatch, postgres_url, readers=40, extra="rate_per_second = 10\n")
     runtime = _runtime(site)
     outbox = tmp_path / "outbox"
     try:
-        assert EXIT_OK == run_once(runtime, real_jobs(runtime))
+        assert EXIT_OK == run_once(runtime, real_jobs(runtime, Deferrer(runtime)))
         first = _worker(site, "--queue", "send")
         try:
             assert _wait(lambda: _recipients(outbox), 120), "the first worker sent nothing"

@@ -55,10 +55,10 @@ def _statuses(runtime: Runtime) -> Counter[str]:
 def test_the_scheduler_defers_the_webhook_job_and_a_worker_posts(queued: Runtime, hook: Receiver) -> None:
     """The scheduler's webhook job only defers (once while one waits); a burst worker posts the three due."""
     from syndication.scheduler.bound import real_jobs
-    from syndication.scheduler.queue import run_worker
+    from syndication.scheduler.queue import Deferrer, run_worker
 
     _notify(queued, 3)
-    job = real_jobs(queued).deliver_webhooks
+    job = real_jobs(queued, Deferrer(queued)).deliver_webhooks
     assert job is not None
     job()
     job()
