@@ -21,6 +21,7 @@ def _to_record(row: Row[Any]) -> ConsentRecord:
         wording_version=row.wording_version,
         ip=row.ip,
         user_agent=row.user_agent,
+        newsletter=row.newsletter,
     )
 
 
@@ -46,6 +47,7 @@ class ConsentTrail:
                     "user_agent": (record.user_agent or "")[:500] or None,
                     "form": record.form[:200],
                     "wording_version": record.wording_version,
+                    "newsletter": record.newsletter,
                 }
                 for record in records
             ],

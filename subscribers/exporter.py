@@ -35,6 +35,7 @@ EXPORT_COLUMNS = (
     "consent_at",
     "consent_form",
     "consent_wording_version",
+    "newsletters",
 )
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -68,8 +69,10 @@ def _iso(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def subscriber_row(subscriber: Subscriber, consent: ConsentRecord | None) -> list[str]:
-    """One subscriber as export cells (not yet neutralised)."""
+def subscriber_row(
+    subscriber: Subscriber, consent: ConsentRecord | None, newsletters: Sequence[str] = ()
+) -> list[str]:
+    """One subscriber as export cells (not yet neutralised); ``newsletters``: those subscribed to (not ended)."""
     return [
         subscriber.email,
         subscriber.name or "",
@@ -86,6 +89,7 @@ def subscriber_row(subscriber: Subscriber, consent: ConsentRecord | None) -> lis
         _iso(consent.recorded_at) if consent else "",
         consent.form if consent else "",
         consent.wording_version if consent else "",
+        "|".join(newsletters),
     ]
 
 
@@ -117,8 +121,10 @@ def export_csv(
     def rows() -> Iterable[list[str]]:
         for batch in store.iter_all():
             consent = store.latest_consent([s.id for s in batch])
+            subscribed = store.subscriptions_of([s.id for s in batch])
             for subscriber in batch:
-                yield subscriber_row(subscriber, consent.get(subscriber.id))
+                active = [name for name, state in subscribed.get(subscriber.id, {}).items() if state != "unsubscribed"]
+                yield subscriber_row(subscriber, consent.get(subscriber.id), active)
             progress(len(batch), total)
 
     return write_rows(handle, EXPORT_COLUMNS, rows())

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "consent_at": ("consent_at",),
     "consent_form": ("consent_form",),
     "consent_wording_version": ("consent_wording_version",),
+    "newsletters": ("newsletters", "newsletter"),
 }
 # Consent steps in which the reader agreed to receive mail (see ConsentRecord).
 GRANTING_ACTIONS = frozenset({"confirmed", "imported", "added"})
@@ -214,8 +215,11 @@ def _subscriber(line: int, cell: Callable[[str], str], where: str) -> NewSubscri
             form=cell("consent_form") or f"import:{Path(where).name}",
             wording_version=cell("consent_wording_version") or "unknown",
         )
+    raw_newsletters = cell("newsletters").replace("|", ";").replace(",", ";")
+    newsletters = tuple(dict.fromkeys(n.strip() for n in raw_newsletters.split(";") if n.strip())) or None
     return NewSubscriber(
         email=email,
+        newsletters=newsletters,
         frequency=frequency,
         topics=topics,
         # Cleaned and cut to 200 characters by the store, as the form's names are.
@@ -282,10 +286,14 @@ def import_csv(
     consented: bool,
     wording_version: str,
     progress: Callable[[int, int | None], None] = lambda _step, _total: None,
+    newsletters: Collection[str] | None = None,
 ) -> ImportReport:
     """Import ``path``; rows with consent become active, others pending (they must confirm).
 
-    ``progress(step, total)`` counts the file's lines as they are checked.
+    ``progress(step, total)`` counts the file's lines as they are checked. A ``newsletters`` column
+    (names separated by ``;`` or ``|``) subscribes the row to them; a name not among ``newsletters``
+    (the configured ones) rejects the row. Without the column, a row gets the newsletter named like its
+    frequency.
     """
     where = str(path)
     text = read_text(path)
@@ -299,6 +307,11 @@ def import_csv(
         checked = item.line
         if isinstance(item, Rejected):
             rejected.append(item)
+            continue
+        unknown = sorted(set(item.subscriber.newsletters or ()) - set(newsletters or ()))
+        if newsletters is not None and unknown:
+            rejected.append(Rejected(item.line, f"unknown newsletter {', '.join(unknown)} "
+                                                f"(configured: {', '.join(sorted(newsletters))})"))
             continue
         email = item.subscriber.email
         if email in first_line:

@@ -54,6 +54,45 @@ class ConsentRecord:
     wording_version: str
     ip: str | None = None
     user_agent: str | None = None
+    # The newsletter the step is about; None: the subscriber as a whole (records from before newsletters).
+    newsletter: str | None = None
 
 
-__all__ = ["NAME_MAX_LENGTH", "ConsentRecord", "Frequency", "Subscriber", "SubscriberStatus", "clean_name"]
+@dataclass(frozen=True)
+class ImportedConsent:
+    """The consent step a row of an export carries (when, how, wording version), kept as it was."""
+
+    action: str
+    recorded_at: datetime
+    form: str
+    wording_version: str
+
+
+@dataclass(frozen=True)
+class NewSubscriber:
+    """A row to add in bulk (import).
+
+    ``status`` None takes the status of the whole import; the timestamps None take the
+    import's time. A row from an export carries them all, so that nothing is lost.
+    """
+
+    email: str
+    frequency: Frequency = Frequency.DAILY
+    topics: tuple[str, ...] = ()
+    name: str | None = None
+    slot: str | None = None
+    language: str = "de"
+    status: SubscriberStatus | None = None
+    created: datetime | None = None
+    confirmed: datetime | None = None
+    unsubscribed: datetime | None = None
+    unsubscribe_reason: str | None = None
+    consent: ImportedConsent | None = None
+    # Newsletters subscribed to; None: the one named like the frequency (as before newsletters).
+    newsletters: tuple[str, ...] | None = None
+
+
+__all__ = [
+    "NAME_MAX_LENGTH", "ConsentRecord", "Frequency", "ImportedConsent", "NewSubscriber", "Subscriber",
+    "SubscriberStatus", "clean_name",
+]

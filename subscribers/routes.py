@@ -271,6 +271,8 @@ class SubscriberPages(SignUpPages):
                 f: (subscriber.slot if subscriber.frequency.value == f and subscriber.slot else slots[0])
                 for f, slots in slot_choices.items()
             },
+            "newsletters": self.service.offered_newsletters(),
+            "subscribed": set(self.service.store.active_newsletters(subscriber.id)),
             "csrf": self.service.signer.make_form_token("preferences", subscriber.id),
             # Relative, so that the form posts to the host serving this page (CSP form-action 'self').
             "unsubscribe_url": "/unsubscribe?token="
@@ -310,6 +312,10 @@ class SubscriberPages(SignUpPages):
                 frequency=frequency,
                 name=str(form.get("name", ""))[:200],
                 slot=_form_str(form, f"slot_{frequency.value}"),
+                # Only a form that listed the newsletters changes them.
+                newsletters=[str(n) for n in form.getlist("newsletters")] if form.get("newsletters_shown") else None,
+                consent=Consent(form="web:/preferences", ip=request.client.host if request.client else None,
+                                user_agent=request.headers.get("user-agent")),
             )
         )
         return await run_in_threadpool(lambda: self._preferences_page(updated, token, request=request, saved=True))
@@ -329,6 +335,8 @@ class SubscriberPages(SignUpPages):
             "token": request.query_params.get("token", ""),
             "csrf": self.service.signer.make_form_token("unsubscribe", subscriber.id),
             "reasons": [(key, words.gettext(label)) for key, label in REASON_LABELS.items()],
+            "newsletter": request.query_params.get("newsletter") or None,
+            "newsletter_title": self.service.newsletter_title(request.query_params.get("newsletter") or ""),
         }
         return self.page("unsubscribe.html.j2", context, request=request)
 
@@ -338,9 +346,12 @@ class SubscriberPages(SignUpPages):
         except TokenInvalid as exc:
             return self.token_error(exc.reason, request=request)
         form = await request.form()
+        # The newsletter whose mail carried the link (List-Unsubscribe ends that one only); the form's
+        # "all" choice (or no newsletter) ends every newsletter.
+        newsletter = request.query_params.get("newsletter") or None
         if form.get("List-Unsubscribe") == "One-Click":
             # RFC 8058: the mailbox provider posts this without cookies or form token; answer 200 directly.
-            await run_in_threadpool(self.service.unsubscribe, subscriber, "one-click")
+            await run_in_threadpool(self.service.unsubscribe, subscriber, "one-click", newsletter)
             return self._unsubscribed(request)
         try:
             self.service.signer.check_form_token("unsubscribe", str(form.get(CSRF_FIELD, "")), subscriber.id)
@@ -348,7 +359,9 @@ class SubscriberPages(SignUpPages):
             return self.token_error("form", request=request)
         reason_key = str(form.get("reason", ""))
         reason = UNSUBSCRIBE_REASONS.get(reason_key, "page")
-        await run_in_threadpool(self.service.unsubscribe, subscriber, reason)
+        if form.get("scope") == "all":
+            newsletter = None
+        await run_in_threadpool(self.service.unsubscribe, subscriber, reason, newsletter)
         return self._unsubscribed(request)
 
     def _unsubscribed(self, request: Request) -> HTMLResponse:

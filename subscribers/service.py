@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
 from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
+from subscribers.subscriptions import SubscriptionStatus
 from syndication.clock import Clock
 from syndication.config import EditionConfig, SiteConfig, SubscribersConfig
 from syndication.errors import SyndicationError
@@ -181,14 +182,18 @@ class SubscriptionService:
         frequency: Frequency,
         consent: Consent,
         name: str | None = None,
+        newsletters: Sequence[str] | None = None,
     ) -> Outgoing | None:
         """A sign-up: store or refresh a pending subscriber; the mail to send, if any.
 
         Whatever the address's state, the caller answers the same. An active address is not
-        changed (anybody can type it in) but gets a reminder with its preferences link.
+        changed (anybody can type it in) but gets a reminder with its preferences link, or, when it
+        asks for a newsletter it does not get yet, a confirmation link for that one (each newsletter
+        has its own opt-in). ``newsletters`` None: the scheduled newsletters of ``frequency``.
         """
         address = normalise_email(email)
         now = self.clock.now()
+        names = self.clean_newsletters(newsletters) if newsletters is not None else self.default_newsletters(frequency)
         subscriber = self.store.get_by_email(address)
         if subscriber is None:
             try:
@@ -201,6 +206,7 @@ class SubscriptionService:
                     language=self.site.language,
                     # A forgotten address may come back only this way: by confirming again.
                     allow_suppressed=True,
+                    newsletters=names,
                 )
             except AlreadySubscribed:
                 subscriber = self.store.get_by_email(address)
@@ -210,14 +216,19 @@ class SubscriptionService:
             subscriber = self.store.update_preferences(
                 subscriber.id, topics=topics, frequency=frequency, name=name or subscriber.name
             ) or subscriber
-        if subscriber.status != SubscriberStatus.ACTIVE:
-            self.store.record_consent(self._consent(subscriber.id, "requested", consent))
+        asked = [name for name in names if self.store.subscriptions(subscriber.id).get(name)
+                 != SubscriptionStatus.ACTIVE]
+        if asked:
+            self.store.subscribe(subscriber.id, asked, now=now, status=SubscriptionStatus.PENDING)
+        if subscriber.status != SubscriberStatus.ACTIVE or asked:
+            for record in self._consents(subscriber.id, "requested", consent, asked or [None]):
+                self.store.record_consent(record)
         last = self.store.link_sent(subscriber.id)
         if last is not None and now - last < RESEND_INTERVAL:
             log.info("sign-up for subscriber %s: link sent recently, not again", subscriber.id)
             return None
         self.store.mark_link_sent(subscriber.id, now)
-        if subscriber.status == SubscriberStatus.ACTIVE:
+        if subscriber.status == SubscriberStatus.ACTIVE and not asked:
             return self._welcome(subscriber, again=True)
         # The name is whatever the (anonymous) form said: it goes into no mail, not even the
         # To header, before the owner of the address confirmed, so the form cannot carry a
@@ -238,7 +249,9 @@ class SubscriptionService:
             },
         )
 
-    def _consent(self, subscriber_id: int, action: str, consent: Consent) -> ConsentRecord:
+    def _consent(
+        self, subscriber_id: int, action: str, consent: Consent, newsletter: str | None = None
+    ) -> ConsentRecord:
         return ConsentRecord(
             subscriber_id=subscriber_id,
             action=action,
@@ -247,13 +260,24 @@ class SubscriptionService:
             wording_version=self.config.consent_wording_version,
             ip=consent.ip,
             user_agent=consent.user_agent,
+            newsletter=newsletter,
         )
+
+    def _consents(
+        self, subscriber_id: int, action: str, consent: Consent, newsletters: Sequence[str | None]
+    ) -> list[ConsentRecord]:
+        """One consent step per newsletter (each has its own record)."""
+        return [self._consent(subscriber_id, action, consent, name) for name in newsletters]
 
     def confirm(self, token: str, consent: Consent) -> tuple[Subscriber, Outgoing | None]:
         """Activate the subscriber of a confirmation link; the welcome mail on first confirmation."""
         subscriber, claims = self.subscriber_for(Purpose.CONFIRM, token)
         if subscriber.status == SubscriberStatus.ACTIVE:
-            return subscriber, None
+            # A newsletter asked for by an active reader is confirmed by its own link.
+            added = self.store.confirm_subscriptions(subscriber.id, self.clock.now())
+            for record in self._consents(subscriber.id, "confirmed", consent, added):
+                self.store.record_consent(record)
+            return subscriber, (self._welcome(subscriber, again=False) if added else None)
         # A link from before an unsubscribe must not undo it: consent is given anew or not at all.
         if subscriber.unsubscribed and claims.issued and claims.issued < subscriber.unsubscribed.replace(microsecond=0):
             raise TokenInvalid("expired")
@@ -263,7 +287,9 @@ class SubscriptionService:
             # erasure no longer stand in the way.
             self.store.lift_suppression(subscriber.email)
         activated = self.store.set_status(subscriber.id, SubscriberStatus.ACTIVE, now=now) or subscriber
-        self.store.record_consent(self._consent(subscriber.id, "confirmed", consent))
+        added = self.store.confirm_subscriptions(subscriber.id, now)
+        for record in self._consents(subscriber.id, "confirmed", consent, added or [None]):
+            self.store.record_consent(record)
         log.info("subscriber %s confirmed", subscriber.id)
         self.notifier.notify(
             "subscriber.confirmed", {"subscriber_id": subscriber.id, "email": activated.email}
@@ -297,6 +323,7 @@ class SubscriptionService:
                 "slot": slot,
                 "preferences_url": links["preferences_url"],
                 "unsubscribe_url": links["unsubscribe_url"],
+                "newsletters": [self.newsletter_title(name) for name in self.store.active_newsletters(subscriber.id)],
             },
         )
 
@@ -310,7 +337,12 @@ class SubscriptionService:
         frequency: Frequency,
         name: str | None,
         slot: str | None,
+        newsletters: Sequence[str] | None = None,
+        consent: Consent | None = None,
     ) -> Subscriber:
+        """Save what the reader chose on the preferences page (reached by a signed link: the reader controls
+        the mailbox). ``newsletters`` None leaves the subscriptions as they are; else exactly these are
+        subscribed (each newly chosen one gets its consent record)."""
         updated = self.store.update_preferences(
             subscriber.id,
             topics=self.clean_topics(topics),
@@ -318,11 +350,65 @@ class SubscriptionService:
             name=name,
             slot=self.clean_slot(frequency, slot),
         )
+        if newsletters is not None and subscriber.status == SubscriberStatus.ACTIVE:
+            now = self.clock.now()
+            chosen = self.clean_newsletters(newsletters)
+            current = set(self.store.active_newsletters(subscriber.id))
+            known = {config.name for config in self.editions}
+            self.store.end_subscriptions(
+                subscriber.id, now=now, reason="preferences", newsletters=sorted((current & known) - set(chosen))
+            )
+            added = self.store.subscribe(subscriber.id, chosen, now=now, status=SubscriptionStatus.ACTIVE)
+            for record in self._consents(subscriber.id, "preferences", consent or Consent(form="web:/preferences"),
+                                         added):
+                self.store.record_consent(record)
         log.info("subscriber %s changed preferences", subscriber.id)
         return updated or subscriber
 
-    def unsubscribe(self, subscriber: Subscriber, reason: str) -> Subscriber:
-        """Unsubscribe (idempotent: a second click changes nothing and still succeeds)."""
+    # -- newsletters ---------------------------------------------------------------
+
+    def offered_newsletters(self) -> list[tuple[str, str, str]]:
+        """(name, title, description) of every newsletter a reader may choose."""
+        return [(config.name, config.title, getattr(config, "description", "")) for config in self.editions]
+
+    def newsletter_title(self, name: str) -> str:
+        for config in self.editions:
+            if config.name == name:
+                return config.title
+        return name
+
+    def clean_newsletters(self, chosen: Iterable[str]) -> list[str]:
+        """The configured newsletters among ``chosen`` (unknown names are dropped)."""
+        known = {config.name for config in self.editions}
+        return [name for name in dict.fromkeys(chosen) if name in known]
+
+    def default_newsletters(self, frequency: Frequency) -> list[str]:
+        """What a sign-up without a choice of newsletters gets: the scheduled newsletters of ``frequency``."""
+        return [config.name for config in self.editions
+                if config.frequency == frequency.value and getattr(config, "scheduled", True)]
+
+    def audience_of(self, newsletter: str) -> tuple[str, ...]:
+        """The subscription names that bring ``newsletter`` (its own and its ``readers_of``)."""
+        for config in self.editions:
+            if config.name == newsletter:
+                return tuple(getattr(config, "audience", (newsletter,)))
+        return (newsletter,)
+
+    def leave(self, subscriber: Subscriber, newsletter: str, reason: str) -> Subscriber:
+        """End one newsletter (its ``List-Unsubscribe``); the others stay. Idempotent."""
+        ended = self.store.end_subscriptions(
+            subscriber.id, now=self.clock.now(), reason=reason, newsletters=self.audience_of(newsletter)
+        )
+        if ended:
+            log.info("subscriber %s left newsletter %s (%s)", subscriber.id, newsletter, reason)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber, reason: str, newsletter: str | None = None) -> Subscriber:
+        """Unsubscribe from ``newsletter``, or (None) from everything (idempotent: a second click changes
+        nothing and still succeeds)."""
+        if newsletter is not None and newsletter in {config.name for config in self.editions}:
+            return self.leave(subscriber, newsletter, reason)
+        # No newsletter, or one not configured (any more): the reader wanted out, so out of everything.
         if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
             subscriber = (
                 self.store.set_status(

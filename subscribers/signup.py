@@ -106,7 +106,8 @@ class SignUpPages:
             "categories": categories,
             "regions": regions,
             "frequencies": [(f.value, words.gettext(FREQUENCY_LABELS[f])) for f in Frequency],
-            "values": {"email": "", "name": "", "topics": [], "frequency": "daily", **values},
+            "newsletters": self.service.offered_newsletters(),
+            "values": {"email": "", "name": "", "topics": [], "frequency": "daily", "newsletters": [], **values},
             "errors": {field: words.gettext(error) for field, error in errors.items()},
             "csrf": form_token.token,
             "honeypot": HONEYPOT_FIELD,
@@ -194,6 +195,7 @@ class SignUpPages:
             "name": str(form.get("name", "")).strip()[:200],
             "topics": [str(t) for t in form.getlist("topics")],
             "frequency": str(form.get("frequency", "daily")),
+            "newsletters": [str(n) for n in form.getlist("newsletters")],
         }
         errors: dict[str, str] = {}
         try:
@@ -213,6 +215,8 @@ class SignUpPages:
                 frequency=Frequency(values["frequency"]),
                 consent=consent,
                 name=values["name"] or None,
+                # A form without newsletter boxes (an older embed) signs up as before: by frequency.
+                newsletters=self.service.clean_newsletters(values["newsletters"]) or None,
             )
         )
         background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None

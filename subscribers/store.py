@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -18,9 +17,18 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.consent import ConsentTrail
-from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus, clean_name
+from subscribers.model import (
+    ConsentRecord,
+    Frequency,
+    ImportedConsent,
+    NewSubscriber,
+    Subscriber,
+    SubscriberStatus,
+    clean_name,
+)
+from subscribers.subscriptions import Subscriptions, subscription_for
 from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
-from subscribers.tables import consent_records, subscribers, suppressions
+from subscribers.tables import consent_records, subscribers, subscriptions, suppressions
 from syndication.errors import InputError
 from syndication.mail.addresses import normalise_email
 
@@ -40,38 +48,6 @@ class AlreadySubscribed(InputError):
 
 class AddressSuppressed(InputError):
     """The address is on the suppression list (erased, bounced or complained)."""
-
-
-@dataclass(frozen=True)
-class ImportedConsent:
-    """The consent step a row of an export carries (when, how, wording version), kept as it was."""
-
-    action: str
-    recorded_at: datetime
-    form: str
-    wording_version: str
-
-
-@dataclass(frozen=True)
-class NewSubscriber:
-    """A row to add in bulk (import).
-
-    ``status`` None takes the status of the whole import; the timestamps None take the
-    import's time. A row from an export carries them all, so that nothing is lost.
-    """
-
-    email: str
-    frequency: Frequency = Frequency.DAILY
-    topics: tuple[str, ...] = ()
-    name: str | None = None
-    slot: str | None = None
-    language: str = "de"
-    status: SubscriberStatus | None = None
-    created: datetime | None = None
-    confirmed: datetime | None = None
-    unsubscribed: datetime | None = None
-    unsubscribe_reason: str | None = None
-    consent: ImportedConsent | None = None
 
 
 def _topics_json(topics: Iterable[str]) -> str:
@@ -134,7 +110,7 @@ def _to_mailing_subscriber(row: Row[Any]) -> Subscriber:
 _not_suppressed = ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash)
 
 
-class SubscriberStore(SuppressionList, ConsentTrail):
+class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
     """Reads and writes subscribers.
 
     ``secret_key`` keys the hashes of the suppression list; without it, reading and
@@ -156,8 +132,13 @@ class SubscriberStore(SuppressionList, ConsentTrail):
         language: str = "de",
         consent: ConsentRecord | None = None,
         allow_suppressed: bool = False,
+        newsletters: Iterable[str] | None = None,
     ) -> Subscriber:
-        """Add one subscriber; raises AlreadySubscribed or AddressSuppressed (unless allowed)."""
+        """Add one subscriber; raises AlreadySubscribed or AddressSuppressed (unless allowed).
+
+        ``newsletters`` are subscribed to (active with an active subscriber, else pending); None means the
+        newsletter named like ``frequency`` (``daily``/``weekly``), as every subscriber had before newsletters.
+        """
         address = normalise_email(email)
         email_hash = self._hash(address)
         with self.engine.begin() as connection:
@@ -181,6 +162,8 @@ class SubscriberStore(SuppressionList, ConsentTrail):
             except IntegrityError:
                 raise AlreadySubscribed("email", "the address is already subscribed") from None
             subscriber_id = int(result.inserted_primary_key[0])
+            names = (Frequency(frequency).value,) if newsletters is None else tuple(newsletters)
+            self._subscribe_in(connection, subscriber_id, names, subscription_for(status), now)
             if consent is not None:
                 self._insert_consent(connection, [consent], subscriber_id)
             return self._get(connection, subscriber_id)  # type: ignore[return-value]
@@ -209,6 +192,11 @@ class SubscriberStore(SuppressionList, ConsentTrail):
             ids = self._ids_by_email(connection, [row.email for row in rows])
             consent = []
             for row, value in zip(rows, values, strict=True):
+                names = (row.frequency.value,) if row.newsletters is None else row.newsletters
+                self._subscribe_in(
+                    connection, ids[row.email], names, subscription_for(SubscriberStatus(value["status"])),
+                    value["created"],
+                )
                 if row.consent is not None:
                     consent.append(
                         {
@@ -436,6 +424,9 @@ class SubscriberStore(SuppressionList, ConsentTrail):
             values.update(unsubscribed=now, unsubscribe_reason=(reason or status.value)[:200])
         with self.engine.begin() as connection:
             connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(**values))
+            if status not in (SubscriberStatus.ACTIVE, SubscriberStatus.PENDING):
+                # The end of a subscriber ends every newsletter: signing up again starts from nothing.
+                self.end_subscriptions(subscriber_id, now=now, reason=reason or status.value, connection=connection)
             return self._get(connection, subscriber_id)
 
     def update_preferences(
@@ -478,6 +469,7 @@ class SubscriberStore(SuppressionList, ConsentTrail):
         )
         with self.engine.begin() as connection:
             connection.execute(delete(consent_records).where(consent_records.c.subscriber_id.in_(stale)))
+            connection.execute(delete(subscriptions).where(subscriptions.c.subscriber_id.in_(stale)))
             result = connection.execute(delete(subscribers).where(subscribers.c.id.in_(stale)))
             return int(result.rowcount or 0)
 

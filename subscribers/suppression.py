@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from subscribers.addresses import KeyedHasher, suppression_hasher
-from subscribers.tables import consent_records, subscribers, suppressions
+from subscribers.tables import consent_records, subscribers, subscriptions, suppressions
 from syndication.errors import InputError
 from syndication.mail.addresses import normalise_email
 from syndication.subscriber import BOUNCED, COMPLAINED, FORGOTTEN, SubscriberStatus
@@ -134,6 +134,7 @@ class SuppressionList:
             ).scalar()
             if subscriber_id is not None:
                 connection.execute(delete(consent_records).where(consent_records.c.subscriber_id == subscriber_id))
+                connection.execute(delete(subscriptions).where(subscriptions.c.subscriber_id == subscriber_id))
                 connection.execute(delete(subscribers).where(subscribers.c.id == subscriber_id))
             if self._suppression_reason(connection, email_hash) is None:
                 connection.execute(

@@ -27,6 +27,8 @@ subscribers = Table(
     Column("language", String(10), nullable=False, default="de"),
     Column("name", String(200), nullable=True),
     Column("slot", String(5), nullable=True),
+    # The reader's IANA time zone for their slot; None: the site's.
+    Column("timezone", String(64), nullable=True),
     Column("created", UtcDateTime, nullable=False),
     Column("confirmed", UtcDateTime, nullable=True),
     Column("unsubscribed", UtcDateTime, nullable=True),
@@ -55,6 +57,8 @@ consent_records = Table(
     Column("user_agent", String(500), nullable=True),
     Column("form", String(200), nullable=False),
     Column("wording_version", String(50), nullable=False),
+    # The newsletter this step is about; None: the subscriber as a whole (and records from before newsletters).
+    Column("newsletter", String(50), nullable=True),
     Index("ix_consent_records_subscriber_id", "subscriber_id"),
     sqlite_autoincrement=True,
 )
@@ -90,4 +94,38 @@ used_form_tokens = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False),
     Index("ix_used_form_tokens_expires_at", "expires_at"),
+)
+
+# One row per (subscriber, newsletter): each newsletter has its own opt-in and unsubscribe (migration
+# 0017_newsletters). A newsletter reaches a subscriber only when the subscriber is active, not suppressed
+# and this row is active.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", name="fk_subscriptions_subscriber_id_subscribers", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("newsletter", String(50), nullable=False),
+    # pending | active | unsubscribed
+    Column("status", String(20), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("confirmed", UtcDateTime, nullable=True),
+    Column("unsubscribed", UtcDateTime, nullable=True),
+    Column("unsubscribe_reason", String(200), nullable=True),
+    UniqueConstraint("subscriber_id", "newsletter", name="uq_subscriptions_subscriber_id"),
+    Index("ix_subscriptions_newsletter_status_subscriber_id", "newsletter", "status", "subscriber_id"),
+    sqlite_autoincrement=True,
+)
+
+# Saved segments: conditions over subscriber attributes (JSON), counted live.
+segments = Table(
+    "segments",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("conditions", Text, nullable=False),
+    Column("created", UtcDateTime, nullable=False),
 )

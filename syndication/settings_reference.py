@@ -131,7 +131,7 @@ def render_reference(descriptions: dict[str, str]) -> str:
     """The reference as Markdown: one table per section."""
     lines: list[str] = []
     current = None
-    arrays = {"sources", "digest.editions", "webhooks"}
+    arrays = {"sources", "digest.editions", "webhooks", "newsletters"}
     for info in settings_info():
         if info.section != current:
             current = info.section

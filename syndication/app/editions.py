@@ -9,21 +9,39 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from subscribers.segments import SegmentStore
 from subscribers.store import SubscriberStore
-from syndication.app.adapters import StoreBounces, StoreRecipients
+from syndication.app.adapters import StoreBounces
 from syndication.app.publishing import public_writer
+from syndication.config import NewsletterConfig, Settings
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.brake import Brake
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import SendReport, deliver, options_for
+from syndication.delivery.statuses import RecipientStatus
+from syndication.delivery.tables import delivery_recipients
 from syndication.digest.archive import publish_archive
-from syndication.digest.edition_store import edition_articles, get_edition, insert_edition, latest_edition
-from syndication.digest.editions import Edition, edition_id
+from syndication.digest.edition_store import (
+    edition_articles,
+    editions_on,
+    get_edition,
+    insert_edition,
+    latest_edition,
+)
+from syndication.digest.editions import (
+    SPECIAL,
+    Edition,
+    edition_id,
+    special_edition_id,
+    special_edition_name,
+)
 from syndication.digest.ordering import order_for_digest
 from syndication.digest.personalize import EditionMailer
 from syndication.errors import SyndicationError, UsageError
@@ -31,19 +49,26 @@ from syndication.events.brake import CounterBrake
 from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
+from syndication.subscriber import Frequency, Subscriber
 
 log = logging.getLogger(__name__)
 
 
 def draft_edition(runtime: Runtime, edition_name: str) -> Edition | None:
-    """What ``build_edition`` would freeze now, without storing it (for previews)."""
+    """What ``build_edition`` would freeze now, without storing it (for previews).
+
+    The newsletter's selection (include, exclude) picks among the articles new since its previous edition.
+    """
     settings = runtime.settings
     config = settings.edition(edition_name)
     now = runtime.clock.now()
     local_date = now.astimezone(settings.site.zone).date()
     previous = latest_edition(runtime.engine, edition_name)
     since = previous.watermark if previous else 0
-    new = list(ArticleStore(runtime.engine).first_seen_after(since))
+    every = list(ArticleStore(runtime.engine).first_seen_after(since))
+    new = [(seq, article) for seq, article in every if config.selects(
+        article.categories, article.regions, article.author.name if article.author else None
+    )]
     if not new:
         return None
     ordered = order_for_digest((article for _, article in new), settings.digest.category_priority)
@@ -55,8 +80,10 @@ def draft_edition(runtime: Runtime, edition_name: str) -> Edition | None:
         built_at=now,
         article_ids=tuple(article.id for article in ordered[: config.max_articles]),
         previous_watermark=since,
-        watermark=max(seq for seq, _ in new),
+        # Past every new article, chosen or not: what this newsletter left out is not looked at again.
+        watermark=max(seq for seq, _ in every),
         new_article_count=len(new),
+        newsletter=edition_name,
     )
 
 
@@ -76,6 +103,13 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
     edition = draft_edition(runtime, edition_name)
     if edition is None:
         return None
+    return _freeze(runtime, edition, publish=publish)
+
+
+def _freeze(runtime: Runtime, edition: Edition, *, publish: bool) -> Edition | None:
+    """Store ``edition`` with its ``edition.built`` event; None when its (name, date) exists already."""
+    settings = runtime.settings
+    engine = runtime.engine
     try:
         with engine.begin() as connection:
             insert_edition(connection, edition)
@@ -95,6 +129,45 @@ def build_edition(runtime: Runtime, edition_name: str, *, publish: bool = True) 
         except (OSError, SyndicationError) as exc:
             log.error("edition %s built, but its archive page was not written: %s", edition.id, exc)
     return edition
+
+
+def build_special_edition(
+    runtime: Runtime, newsletter_name: str, article_ids: Sequence[str], *, publish: bool = True
+) -> Edition:
+    """Freeze a special edition of ``newsletter_name`` from the chosen articles, in the order given.
+
+    It is an edition of its own (kind ``special``, its own id and name), so the newsletter's regular
+    editions keep their watermark and their one-a-day rule. UsageError when an article is unknown or
+    not published.
+    """
+    settings = runtime.settings
+    config = settings.newsletter(newsletter_name)
+    chosen = list(dict.fromkeys(article_ids))
+    if not chosen:
+        raise UsageError("--articles: choose at least one article")
+    found = {article.id: article for article in ArticleStore(runtime.engine).get_many(chosen)}
+    missing = [article_id for article_id in chosen if article_id not in found or not found[article_id].is_published]
+    if missing:
+        raise UsageError(f"--articles: no published article {', '.join(missing)}")
+    now = runtime.clock.now()
+    local = now.astimezone(settings.site.zone)
+    edition = Edition(
+        id=special_edition_id(config.name, local),
+        name=special_edition_name(config.name, local),
+        title=config.title,
+        edition_date=local.date(),
+        built_at=now,
+        article_ids=tuple(chosen[: config.max_articles]),
+        previous_watermark=0,
+        watermark=0,
+        new_article_count=len(chosen),
+        newsletter=config.name,
+        kind=SPECIAL,
+    )
+    frozen = _freeze(runtime, edition, publish=publish)
+    if frozen is None:
+        raise UsageError(f"{edition.id}: a special edition of {config.name} was built this very second; try again")
+    return frozen
 
 
 def complaint_brake(runtime: Runtime) -> Brake | None:
@@ -117,31 +190,39 @@ def send_edition(
     stop: threading.Event | None = None,
     messenger: Messenger | None = None,
     echo: Callable[[str], None] = print,
+    segment: str | None = None,
 ) -> SendReport:
-    """Send edition ``edition_id`` to the subscribers of ``slot`` (default: the edition's first slot).
+    """Send edition ``edition_id`` to its newsletter's readers of ``slot`` (default: the first slot).
 
     Safe to call again at any time: what is sent is never sent again. ``stop`` (set by a
-    signal handler) ends the run between batches.
+    signal handler) ends the run between batches. ``segment`` limits the send to a saved segment's
+    readers (fixed when the run is planned).
     """
     settings = runtime.settings
     engine = runtime.engine
     edition = get_edition(engine, edition_id)
     if edition is None:
         raise UsageError(f"no edition {edition_id!r} has been built")
-    edition_config = settings.edition(edition.name)
+    edition_config = settings.edition(edition.newsletter_name)
     options = options_for(
         edition_config, settings.delivery, runtime.clock, edition.id, slot, brake=complaint_brake(runtime),
         progress=progress, resend_in_doubt=resend_in_doubt, stop=stop, echo=echo,
         lease=timedelta(seconds=settings.workers.lease_seconds),
     )
+    received = {} if edition_config.repeat_articles else already_received(runtime, edition)
     mailer = EditionMailer(
         edition, edition_articles(engine, edition), settings, runtime.secrets.require_secret_key(), runtime.clock,
-        slot=options.slot,
+        slot=options.slot, received=received,
     )
     store = SubscriberStore(engine, runtime.secrets.require_secret_key())
-    source = StoreRecipients(store, edition_config.slots)
+    condition = None
+    if segment is not None:
+        condition = SegmentStore(engine).get(segment).conditions.condition(runtime.clock.now())
+    # A special edition goes to every reader at once, whatever their slot.
+    source = NewsletterRecipients(store, edition_config, condition=condition, every_slot=edition.special)
     owns_messenger = messenger is None
-    messenger = messenger or build_messenger(settings, runtime.secrets, clock=runtime.clock)
+    messenger = messenger or build_messenger(newsletter_settings(settings, edition_config), runtime.secrets,
+                                             clock=runtime.clock)
     try:
         report = deliver(Ledger(engine), mailer, source, messenger, options, dry_run=dry_run,
                          bounces=StoreBounces(store, runtime.notifier))
@@ -165,3 +246,84 @@ def send_edition(
             key=f"{report.edition_id}:{report.slot}:paused",
         )
     return report
+
+
+def send_special(
+    runtime: Runtime, newsletter_name: str, article_ids: Sequence[str], *, segment: str | None = None,
+    messenger: Messenger | None = None, echo: Callable[[str], None] = print, progress: bool = False,
+) -> tuple[Edition, SendReport]:
+    """``digest special``: build a special edition from the chosen articles and send it now, through the ledger."""
+    if segment is not None:
+        SegmentStore(runtime.engine).get(segment)  # an unknown segment fails before anything is built
+    edition = build_special_edition(runtime, newsletter_name, article_ids)
+    report = send_edition(runtime, edition.id, None, segment=segment, messenger=messenger, echo=echo,
+                          progress=progress)
+    return edition, report
+
+
+class NewsletterRecipients:
+    """Delivery's ``RecipientsSource``: the newsletter's readers (subscribed, active, not suppressed).
+
+    ``condition`` (a segment's) narrows them; ``every_slot`` takes every reader whatever their slot.
+    Re-checked before each batch: a reader who left the newsletter since planning is skipped.
+    """
+
+    def __init__(
+        self, store: SubscriberStore, newsletter: NewsletterConfig, *, condition: Any = None,
+        every_slot: bool = False,
+    ) -> None:
+        self.store = store
+        self.newsletter = newsletter
+        self.condition = condition
+        self.every_slot = every_slot
+
+    def iter_active(
+        self, frequency: Frequency, slot: str | None, first_slot: str, batch_size: int
+    ) -> Iterator[list[Subscriber]]:
+        return self.store.iter_readers(
+            self.newsletter.audience, None if self.every_slot else slot, first_slot, batch_size,
+            slots=self.newsletter.slots, condition=self.condition,
+        )
+
+    def receivable(self, subscriber_ids: Sequence[int]) -> Mapping[int, Subscriber]:
+        return self.store.readers_among(subscriber_ids, self.newsletter.audience)
+
+
+def newsletter_settings(settings: Settings, newsletter: NewsletterConfig) -> Settings:
+    """``settings`` with the newsletter's sender as ``[delivery]``'s From (the messenger's sender)."""
+    if not (newsletter.sender_email or newsletter.sender_name):
+        return settings
+    delivery = settings.delivery.model_copy(update={
+        "from_email": newsletter.sender_email or settings.delivery.from_email,
+        "from_name": newsletter.sender_name or settings.delivery.from_name,
+    })
+    return settings.model_copy(update={"delivery": delivery})
+
+
+# Ledger states in which a reader has (or is about to have) the message.
+_RECEIVED = [RecipientStatus.PENDING.value, RecipientStatus.SENT.value, RecipientStatus.IN_DOUBT.value]
+
+
+def already_received(runtime: Runtime, edition: Edition) -> dict[int, frozenset[str]]:
+    """Which of ``edition``'s articles each reader got today from another edition, by subscriber id.
+
+    For a special edition, from any other edition of the day; for a regular one, from the day's special
+    editions (so the special does not come again in the next regular edition). Only editions that share
+    articles with this one are read.
+    """
+    ours = set(edition.article_ids)
+    sharing = {
+        other.id: frozenset(other.article_ids) & ours
+        for other in editions_on(runtime.engine, edition.edition_date)
+        if other.id != edition.id and (edition.special or other.special) and ours & set(other.article_ids)
+    }
+    if not sharing:
+        return {}
+    received: dict[int, frozenset[str]] = {}
+    query = select(delivery_recipients.c.edition_id, delivery_recipients.c.subscriber_id).where(
+        delivery_recipients.c.edition_id.in_(list(sharing)), delivery_recipients.c.status.in_(_RECEIVED)
+    )
+    with runtime.engine.connect() as connection:
+        for row in connection.execute(query):
+            received[row.subscriber_id] = received.get(row.subscriber_id, frozenset()) | sharing[row.edition_id]
+    return received

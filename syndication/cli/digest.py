@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from subscribers.model import Subscriber, SubscriberStatus
 from subscribers.store import SubscriberStore
 from syndication.app import App
-from syndication.app.editions import build_edition, draft_edition
+from syndication.app.editions import build_edition, draft_edition, send_special
 from syndication.app.publishing import public_writer
 from syndication.digest.archive import publish_archive
+from syndication.digest.compose import newsletter_budget
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
 from syndication.digest.editions import edition_id
 from syndication.errors import EXIT_OK, InputError, UsageError
@@ -33,11 +35,30 @@ def digest() -> None:
     """Email digests: build editions, preview them, look at the archive."""
 
 
+def newsletter_option(function: Any) -> Any:
+    """``--newsletter NAME`` and its older spelling ``--edition NAME`` (default: daily)."""
+    function = click.option(
+        "--edition", "edition_name", default=None, hidden=True, help="Older name of --newsletter."
+    )(function)
+    return click.option(
+        "--newsletter", "newsletter_name", default=None, metavar="NAME",
+        help="Configured newsletter ([[newsletters]] or [[digest.editions]]); default: daily.",
+    )(function)
+
+
+def chosen_newsletter(newsletter_name: str | None, edition_name: str | None) -> str:
+    """The newsletter of ``--newsletter`` or ``--edition`` (they must agree when both are given)."""
+    if newsletter_name and edition_name and newsletter_name != edition_name:
+        raise UsageError(f"--newsletter {newsletter_name} and --edition {edition_name}: choose one")
+    return newsletter_name or edition_name or "daily"
+
+
 @digest.command("build")
-@click.option("--edition", "edition_name", default="daily", show_default=True, help="Configured edition name.")
+@newsletter_option
 @click.pass_obj
-def build(runtime: Runtime, edition_name: str) -> int:
+def build(runtime: Runtime, newsletter_name: str | None, edition_name: str | None) -> int:
     """Build the next edition (articles new since the previous one) and write its web archive page."""
+    edition_name = chosen_newsletter(newsletter_name, edition_name)
     settings = runtime.settings
     settings.edition(edition_name)  # an unknown name is a usage error before anything happens
     writer = public_writer(settings)
@@ -73,18 +94,21 @@ def _find_subscriber(runtime: Runtime, email: str) -> Subscriber:
 
 
 @digest.command("preview")
-@click.option("--edition", "edition_name", default="daily", show_default=True, help="Configured edition name.")
+@newsletter_option
 @click.option("--subscriber", "email", default=None, help="Preview as this subscriber (default: a sample reader).")
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True, help="Folder to write to."
 )
 @click.pass_obj
-def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Path) -> int:
+def preview(
+    runtime: Runtime, newsletter_name: str | None, edition_name: str | None, email: str | None, out_dir: Path
+) -> int:
     """Write .html, .txt and .eml of one personalised message without sending anything.
 
     Uses today's edition when it is built, else a draft of the next one (not stored),
     else the latest edition.
     """
+    edition_name = chosen_newsletter(newsletter_name, edition_name)
     settings = runtime.settings
     settings.edition(edition_name)
     today = runtime.clock.now().astimezone(settings.site.zone).date()
@@ -119,20 +143,22 @@ def preview(runtime: Runtime, edition_name: str, email: str | None, out_dir: Pat
     # The budget counts the HTML part as sent (quoted-printable), as Gmail's clip does.
     size = len(encoded_body(personal.html))
     click.echo(f"subject: {personal.subject}")
-    click.echo(f"html: {size} bytes as sent (budget {settings.digest.size_budget_bytes}); variant {variant}")
+    click.echo(f"html: {size} bytes as sent (budget {newsletter_budget(edition, settings)}); variant {variant}")
     return EXIT_OK
 
 
 @digest.command("list")
 @click.option("--edition", "edition_name", default=None, help="Only this edition name.")
+@click.option("--newsletter", "newsletter_name", default=None, help="Only this newsletter's editions (specials too).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of edition objects.")
 @click.pass_obj
-def list_command(runtime: Runtime, edition_name: str | None, as_json: bool) -> None:
+def list_command(runtime: Runtime, edition_name: str | None, newsletter_name: str | None, as_json: bool) -> None:
     """List built editions, newest first."""
-    editions = list_editions(runtime.engine, edition_name)
+    editions = list_editions(runtime.engine, edition_name, newsletter=newsletter_name)
     if as_json:
         click.echo(json.dumps([
-            {"id": e.id, "name": e.name, "title": e.title, "edition_date": e.edition_date.isoformat(),
+            {"id": e.id, "name": e.name, "newsletter": e.newsletter_name, "kind": e.kind, "title": e.title,
+             "edition_date": e.edition_date.isoformat(),
              "built_at": e.built_at.isoformat(), "article_ids": list(e.article_ids),
              "new_articles": e.new_article_count}
             for e in editions
@@ -143,6 +169,34 @@ def list_command(runtime: Runtime, edition_name: str | None, as_json: bool) -> N
         built = edition.built_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         click.echo(f"{edition.id}  built {built}  {len(edition.article_ids)} articles")
     click.echo(f"{len(editions)} editions")
+
+
+@digest.command("special")
+@click.option("--newsletter", "newsletter_name", required=True, metavar="NAME",
+              help="The newsletter, e.g. eilmeldung.")
+@click.option("--articles", "article_ids", required=True, multiple=True, metavar="ID",
+              help="Article ids, in the order shown (repeat, or several after one --articles).")
+@click.option("--segment", default=None, metavar="NAME", help="Only the readers of this saved segment.")
+@click.argument("more_ids", nargs=-1, metavar="[ID]...")
+@click.pass_obj
+def special(
+    runtime: Runtime, newsletter_name: str, article_ids: tuple[str, ...], segment: str | None,
+    more_ids: tuple[str, ...],
+) -> int:
+    """Build a special edition from chosen articles and send it now (the regular schedule is not touched).
+
+    Goes through the send ledger like every edition: running it again never sends twice. A reader does
+    not get an article again that another edition brought them today, unless the newsletter allows it
+    (``repeat_articles``).
+    """
+    edition, report = send_special(
+        runtime, newsletter_name, [*article_ids, *more_ids], segment=segment, echo=click.echo
+    )
+    click.echo(f"built {edition.id}: {len(edition.article_ids)} articles")
+    click.echo(report.summary())
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    return report.exit_code
 
 
 def register(cli: click.Group) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 
 from syndication.app.editions import send_edition
+from syndication.cli.digest import chosen_newsletter, newsletter_option
 from syndication.delivery.doubt import doubts, settle
 from syndication.delivery.ledger import Ledger
 from syndication.digest.edition_store import get_edition, latest_edition
@@ -16,7 +17,8 @@ from syndication.runtime import Runtime
 
 
 @click.command("send")
-@click.option("--edition", "edition_name", default="daily", show_default=True, help="Configured edition name.")
+@newsletter_option
+@click.option("--segment", default=None, metavar="NAME", help="Only the readers of this saved segment.")
 @click.option("--slot", default=None, metavar="HH:MM", help="Delivery slot (default: the edition's first slot).")
 @click.option("--edition-id", default=None, help="Send this edition instead of the latest of its kind.")
 @click.option("--dry-run", is_flag=True, help="Print who would get what (address, variant, subject); send nothing.")
@@ -29,20 +31,23 @@ from syndication.runtime import Runtime
 @click.pass_obj
 def send(
     runtime: Runtime,
-    edition_name: str,
+    newsletter_name: str | None,
+    edition_name: str | None,
+    segment: str | None,
     slot: str | None,
     edition_id: str | None,
     dry_run: bool,
     resend_in_doubt: bool,
     progress: bool,
 ) -> int:
-    """Send the latest built edition of a kind (resumable: what is sent is never sent again)."""
+    """Send the latest built edition of a newsletter (resumable: what is sent is never sent again)."""
+    edition_name = chosen_newsletter(newsletter_name, edition_name)
     runtime.settings.edition(edition_name)  # unknown names fail before anything happens
     if edition_id is None:
         edition = latest_edition(runtime.engine, edition_name)
         if edition is None:
             raise UsageError(f"no {edition_name!r} edition has been built yet; run: syndication digest build "
-                             f"--edition {edition_name}")
+                             f"--newsletter {edition_name}")
         edition_id = edition.id
     report = send_edition(
         runtime, edition_id, slot, dry_run=dry_run, progress=progress, resend_in_doubt=resend_in_doubt,
@@ -73,7 +78,7 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
         raise UsageError(f"no edition {edition_id!r} has been built")
     ledger = Ledger(runtime.engine)
     wait = timedelta(minutes=runtime.settings.delivery.in_doubt_wait)
-    for slot in runtime.settings.edition(edition.name).slots:
+    for slot in runtime.settings.edition(edition.newsletter_name).slots:
         run = ledger.get_run(edition_id, slot)
         if run is not None:
             settle(ledger, run, runtime.clock.now(), wait, events_expected=run.backend == "sendgrid")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ import click
 from subscribers.exporter import export_csv
 from subscribers.importer import import_csv
 from subscribers.model import ConsentRecord, Frequency, SubscriberStatus
+from subscribers.segments import SegmentConditions, SegmentStore
 from subscribers.service import Consent, SubscriptionService
 from subscribers.store import SubscriberStore
 from syndication.app import App
@@ -36,15 +37,20 @@ def _topics(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--name", default=None, help="Name for the greeting.")
 @click.option("--slot", default=None, help="Send time of the edition (HH:MM); default: its first slot.")
 @click.option("--confirmed", is_flag=True, help="Consent is already given: add as active, no confirmation mail.")
+@click.option("--newsletter", "newsletters", multiple=True, metavar="NAME",
+              help="Subscribe to this newsletter (repeat for several); default: the newsletters of --frequency.")
 @click.pass_obj
 def add(
     runtime: Runtime, email: str, topics: tuple[str, ...], frequency: str, name: str | None, slot: str | None,
-    confirmed: bool,
+    confirmed: bool, newsletters: tuple[str, ...],
 ) -> int:
     """Add EMAIL. Without --confirmed it is pending and gets a confirmation mail (double opt-in)."""
     service = App(runtime).subscription_service()
     store = service.store
+    for newsletter in newsletters:
+        runtime.settings.newsletter(newsletter)  # an unknown name names the configured ones
     chosen = Frequency(frequency)
+    names = list(dict.fromkeys(newsletters)) or service.default_newsletters(chosen)
     offered = service.edition_slots(chosen)
     if slot is not None and slot not in offered:
         raise UsageError(f"--slot {slot}: the {frequency} edition sends at {', '.join(offered) or 'no time'}")
@@ -58,21 +64,26 @@ def add(
         name=name,
         slot=service.clean_slot(chosen, slot),
         language=runtime.settings.site.language,
+        newsletters=names,
     )
     if confirmed:
-        store.record_consent(
-            ConsentRecord(
-                subscriber_id=subscriber.id,
-                action="added",
-                recorded_at=now,
-                form="cli:add --confirmed",
-                wording_version=runtime.settings.subscribers.consent_wording_version,
+        for newsletter in names or [None]:
+            store.record_consent(
+                ConsentRecord(
+                    subscriber_id=subscriber.id,
+                    action="added",
+                    recorded_at=now,
+                    form="cli:add --confirmed",
+                    wording_version=runtime.settings.subscribers.consent_wording_version,
+                    newsletter=newsletter,
+                )
             )
-        )
-        click.echo(f"added subscriber {subscriber.id} ({subscriber.email}) as active")
+        click.echo(f"added subscriber {subscriber.id} ({subscriber.email}) as active; newsletters: "
+                   f"{', '.join(names) or '(none)'}")
         return EXIT_OK
     outgoing = service.request(
-        subscriber.email, topics=subscriber.topics, frequency=chosen, consent=Consent(form="cli:add"), name=name
+        subscriber.email, topics=subscriber.topics, frequency=chosen, consent=Consent(form="cli:add"), name=name,
+        newsletters=names,
     )
     sent = service.deliver(outgoing) if outgoing else False
     click.echo(
@@ -100,6 +111,7 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
         out.write("[")
         first = True
         for batch in store.iter_all(status=wanted):
+            subscribed = store.subscriptions_of([s.id for s in batch])
             for s in batch:
                 item = {
                     "id": s.id,
@@ -109,6 +121,8 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
                     "topics": list(s.topics),
                     "name": s.name,
                     "slot": s.slot,
+                    # Newsletter → pending | active | unsubscribed.
+                    "newsletters": {name: state.value for name, state in subscribed.get(s.id, {}).items()},
                 }
                 out.write(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False))
                 first = False
@@ -130,7 +144,7 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
 @progress_option
 @click.pass_obj
 def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: bool) -> int:
-    """Import FILE.csv (columns email/e-mail/E-Mail-Adresse, name, topics with ; or |, frequency).
+    """Import FILE.csv (columns email/e-mail/E-Mail-Adresse, name, topics with ; or |, frequency, newsletters).
 
     A file from `subscribers export` keeps status, consent step, slot and timestamps.
     Without --consented, new addresses without a consent step of their own are pending and
@@ -147,6 +161,7 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: 
             consented=consented,
             wording_version=runtime.settings.subscribers.consent_wording_version,
             progress=advance,
+            newsletters=[newsletter.name for newsletter in runtime.settings.all_newsletters],
         )
     for rejected in report.rejected:
         click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
@@ -176,6 +191,9 @@ def _send_confirmations(
             frequency=subscriber.frequency,
             consent=Consent(form=f"import:{file.name}"),
             name=subscriber.name,
+            # The newsletters the row asked for (already pending), not the defaults on top.
+            newsletters=[name for name, state in service.store.subscriptions(subscriber.id).items()
+                         if state != "unsubscribed"] or None,
         )
         if outgoing is not None and not service.deliver(outgoing):
             failed += 1
@@ -250,6 +268,67 @@ def seed_demo(runtime: Runtime) -> int:
     """Add a few active demo subscribers (example.org) with different topics, frequencies and slots."""
     seeded = App(runtime).seed_demo_subscribers()
     click.echo(f"{len(seeded)} demo subscribers present")
+    return EXIT_OK
+
+
+@subscribers_group.group("segment")
+def segment_group() -> None:
+    """Segments: saved conditions over subscriber attributes; `digest send|special --segment NAME` uses them."""
+
+
+@segment_group.command("save")
+@click.argument("name")
+@click.option("--topic", "topics", multiple=True, help="Chose this topic (repeat: any).")
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), default=None)
+@click.option("--language", default=None)
+@click.option("--source", default=None, help="Consent form starts with this, e.g. web:/subscribe, import:, cli:.")
+@click.option("--signed-up-from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Signed up on or after.")
+@click.option("--signed-up-before", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Signed up before.")
+@click.option("--newsletter", default=None, help="Subscribed to this newsletter.")
+@click.option("--clicked-within-days", type=click.IntRange(min=1), default=None,
+              help="Clicked in a digest within so many days ([tracking] clicks and per_subscriber).")
+@click.pass_obj
+def segment_save(
+    runtime: Runtime, name: str, topics: tuple[str, ...], frequency: str | None, language: str | None,
+    source: str | None, signed_up_from: datetime | None, signed_up_before: datetime | None,
+    newsletter: str | None, clicked_within_days: int | None,
+) -> int:
+    """Save (or replace) the segment NAME and print how many readers it holds now."""
+    if newsletter is not None:
+        runtime.settings.newsletter(newsletter)
+    conditions = SegmentConditions(
+        topics=_topics(topics), frequency=frequency, language=language, source=source,
+        signed_up_from=signed_up_from.date() if signed_up_from else None,
+        signed_up_before=signed_up_before.date() if signed_up_before else None,
+        newsletter=newsletter, clicked_within_days=clicked_within_days,
+    )
+    store = SegmentStore(runtime.engine)
+    now = runtime.clock.now()
+    segment = store.save(name, conditions, now=now)
+    click.echo(f"segment {segment.name}: {store.count(segment.conditions, now=now)} readers now "
+               f"({segment.conditions.describe()})")
+    return EXIT_OK
+
+
+@segment_group.command("list")
+@click.pass_obj
+def segment_list(runtime: Runtime) -> int:
+    """Every saved segment with its live count (active, not suppressed readers who match now)."""
+    store = SegmentStore(runtime.engine)
+    now = runtime.clock.now()
+    for segment in store.list():
+        click.echo(f"{segment.name}\t{store.count(segment.conditions, now=now)}\t{segment.conditions.describe()}")
+    return EXIT_OK
+
+
+@segment_group.command("delete")
+@click.argument("name")
+@click.pass_obj
+def segment_delete(runtime: Runtime, name: str) -> int:
+    """Delete the segment NAME (the readers stay as they are)."""
+    if not SegmentStore(runtime.engine).delete(name):
+        raise InputError("segment", f"no segment named {name!r}")
+    click.echo(f"segment {name} deleted")
     return EXIT_OK
 
 

@@ -31,6 +31,7 @@ from syndication.config.mail import (
     TrackingConfig,
     WebhookConfig,
 )
+from syndication.config.newsletters import ArticleFilter, CalendarConfig, NewsletterConfig
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.settings import Secrets, Settings
 from syndication.config.workers import LoggingConfig, PublishConfig, WorkersConfig
@@ -41,7 +42,9 @@ __all__ = [
     "ENV_PREFIX",
     "WEBHOOK_EVENTS",
     "AnatomyConfig",
+    "ArticleFilter",
     "CacheConfig",
+    "CalendarConfig",
     "CollectConfig",
     "DeliveryConfig",
     "DigestConfig",
@@ -50,6 +53,7 @@ __all__ = [
     "FeedsConfig",
     "InboundConfig",
     "LoggingConfig",
+    "NewsletterConfig",
     "PartnersConfig",
     "PublishConfig",
     "SchedulerConfig",

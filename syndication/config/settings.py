@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from syndication.config.base import Section
 from syndication.config.content import (
     AnatomyConfig,
     CollectConfig,
     DigestConfig,
-    EditionConfig,
     FeedsConfig,
     SiteConfig,
     SourceConfig,
@@ -27,10 +27,13 @@ from syndication.config.mail import (
     TrackingConfig,
     WebhookConfig,
 )
+from syndication.config.newsletters import CalendarConfig, NewsletterConfig, from_edition
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.workers import LoggingConfig, PublishConfig, WorkersConfig
 from syndication.errors import ConfigError
 from syndication.local_key import local_secret_key
+
+log = logging.getLogger("syndication.config")
 
 
 class Settings(Section):
@@ -53,6 +56,8 @@ class Settings(Section):
     logging: LoggingConfig = LoggingConfig()
     publish: PublishConfig = PublishConfig()
     webhooks: tuple[WebhookConfig, ...] = ()
+    newsletters: tuple[NewsletterConfig, ...] = ()
+    calendar: CalendarConfig = CalendarConfig()
     # Where the config file was found; relative paths are resolved against its folder.
     base_dir: Path = Path(".")
 
@@ -64,6 +69,41 @@ class Settings(Section):
         if doubled:
             raise ValueError(f"webhook names used once each; {', '.join(doubled)} more than once")
         return value
+
+    @model_validator(mode="after")
+    def _editions_are_newsletters(self) -> Settings:
+        """``digest.editions`` becomes the newsletters: ``[[newsletters]]`` and any ``[[digest.editions]]``
+        (read as newsletters, deprecated), or the default daily and weekly editions when neither is set.
+
+        Every feature that walks ``digest.editions`` (scheduler, archive, sign-up) thus sees the newsletters.
+        """
+        legacy = "editions" in self.digest.model_fields_set
+        if legacy:
+            log.warning("[[digest.editions]] is deprecated: configure them as [[newsletters]] "
+                        "(read as newsletters for now)")
+        editions = self.digest.editions if (legacy or not self.newsletters) else ()
+        merged = (*self.newsletters, *(e if isinstance(e, NewsletterConfig) else from_edition(e) for e in editions))
+        names = [newsletter.name for newsletter in merged]
+        doubled = sorted({name for name in names if names.count(name) > 1})
+        if doubled:
+            raise ValueError(f"newsletters: names used once each; {', '.join(doubled)} more than once")
+        # Frozen model: the merged tuple replaces the configured one once, while validating.
+        object.__setattr__(self, "digest", self.digest.model_copy(update={"editions": merged}))
+        return self
+
+    @property
+    def all_newsletters(self) -> tuple[NewsletterConfig, ...]:
+        """Every newsletter, ``[[digest.editions]]`` included (as read)."""
+        # A settings copy made with model_copy (tests) is not validated again: convert what it holds.
+        return tuple(e if isinstance(e, NewsletterConfig) else from_edition(e) for e in self.digest.editions)
+
+    def newsletter(self, name: str) -> NewsletterConfig:
+        """The newsletter ``name``; ConfigError naming the key and the configured names when there is none."""
+        for newsletter in self.all_newsletters:
+            if newsletter.name == name:
+                return newsletter
+        known = ", ".join(n.name for n in self.all_newsletters)
+        raise ConfigError(f"newsletters: no newsletter named {name!r}; configured: {known}")
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
@@ -82,8 +122,9 @@ class Settings(Section):
     def outbox_dir(self) -> Path:
         return self.resolve(self.site.outbox_dir)
 
-    def edition(self, name: str) -> EditionConfig:
-        for edition in self.digest.editions:
+    def edition(self, name: str) -> NewsletterConfig:
+        """The newsletter (edition kind) ``name``; ``[[digest.editions]]`` are newsletters too."""
+        for edition in self.all_newsletters:
             if edition.name == name:
                 return edition
         known = ", ".join(e.name for e in self.digest.editions)

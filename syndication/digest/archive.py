@@ -89,7 +89,8 @@ def render_edition_page(edition: Edition, articles: Sequence[Article], settings:
     if not articles:
         raise ValueError(f"edition {edition.id} has no published article left to show")
     site = _site(settings)
-    first_slot = settings.edition(edition.name).slots[0] if _has_edition(settings, edition.name) else "06:00"
+    first_slot = (settings.edition(edition.newsletter_name).slots[0] if _has_edition(settings, edition.newsletter_name)
+                  else "06:00")
     locale = settings.site.language
     words = translator(locale)
     greeting = greeting_for(int(first_slot.split(":")[0]), None, locale)

@@ -140,6 +140,22 @@ def archive_url(settings: Settings, edition_id: str) -> str:
     return f"{settings.site.url.rstrip('/')}/archive/{edition_id}.html"
 
 
+def newsletter_template(edition: Edition, settings: Settings) -> str:
+    """The digest template of the edition's newsletter (``template``), else ``digest``."""
+    for config in settings.all_newsletters:
+        if config.name == edition.newsletter_name:
+            return config.template
+    return DIGEST_TEMPLATE
+
+
+def newsletter_budget(edition: Edition, settings: Settings) -> int:
+    """The size budget of the edition's newsletter, else ``[digest] size_budget_bytes``."""
+    for config in settings.all_newsletters:
+        if config.name == edition.newsletter_name and config.size_budget_bytes:
+            return config.size_budget_bytes
+    return settings.digest.size_budget_bytes
+
+
 def render_digest(
     edition: Edition,
     articles: Sequence[Article],
@@ -177,7 +193,7 @@ def render_digest(
         **(extra or {}),
     }
     return render_mjml_pair(
-        DIGEST_TEMPLATE, context, settings, text_context=text_values,
+        newsletter_template(edition, settings), context, settings, text_context=text_values,
         search_path=template_search_path(settings, DIGEST_SEARCH_PATH), locale=locale,
     )
 
@@ -204,7 +220,7 @@ def render_within_budget(
     """
     if not articles:
         raise ValueError("a digest needs at least one article")
-    budget = settings.digest.size_budget_bytes
+    budget = newsletter_budget(edition, settings)
 
     def size(body: MessageBody) -> int:
         return len(encoded_body(apply_substitutions(body.html, worst_case)))

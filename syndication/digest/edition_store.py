@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, and_, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from syndication.digest.editions import Edition
@@ -24,6 +25,8 @@ def _from_row(row: object) -> Edition:
         previous_watermark=row.previous_watermark,  # type: ignore[attr-defined]
         watermark=row.watermark,  # type: ignore[attr-defined]
         new_article_count=row.new_article_count,  # type: ignore[attr-defined]
+        newsletter=row.newsletter,  # type: ignore[attr-defined]
+        kind=row.kind or "regular",  # type: ignore[attr-defined]
     )
 
 
@@ -46,13 +49,19 @@ def latest_edition(engine: Engine, edition_name: str) -> Edition | None:
     return None if row is None else _from_row(row)
 
 
-def list_editions(engine: Engine, name: str | None = None) -> list[Edition]:
-    """Editions newest first (all kinds unless ``name``)."""
+def list_editions(engine: Engine, name: str | None = None, *, newsletter: str | None = None) -> list[Edition]:
+    """Editions newest first (all kinds unless ``name``; only one newsletter's, specials included, with
+    ``newsletter``)."""
     query = select(digest_editions).order_by(
         digest_editions.c.edition_date.desc(), digest_editions.c.built_at.desc(), digest_editions.c.id
     )
     if name is not None:
         query = query.where(digest_editions.c.name == name)
+    if newsletter is not None:
+        query = query.where(
+            or_(digest_editions.c.newsletter == newsletter,
+                and_(digest_editions.c.newsletter.is_(None), digest_editions.c.name == newsletter))
+        )
     with engine.connect() as connection:
         return [_from_row(row) for row in connection.execute(query)]
 
@@ -70,6 +79,8 @@ def insert_edition(connection: Connection, edition: Edition) -> None:
             watermark=edition.watermark,
             new_article_count=edition.new_article_count,
             article_ids=json.dumps(list(edition.article_ids)),
+            newsletter=edition.newsletter,
+            kind=edition.kind,
         )
     )
 
@@ -77,3 +88,10 @@ def insert_edition(connection: Connection, edition: Edition) -> None:
 def edition_articles(engine: Engine, edition: Edition) -> list[Article]:
     """The edition's articles as stored now, in edition order (retracted ones left out)."""
     return [article for article in ArticleStore(engine).get_many(edition.article_ids) if article.is_published]
+
+
+def editions_on(engine: Engine, edition_date: date) -> list[Edition]:
+    """Every edition of this (local) date, regular and special."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(digest_editions).where(digest_editions.c.edition_date == edition_date))
+        return [_from_row(row) for row in rows]

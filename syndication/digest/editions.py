@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+SPECIAL = "special"
+
 
 @dataclass(frozen=True)
 class Edition:
@@ -29,7 +31,30 @@ class Edition:
     watermark: int
     # Articles new since the previous edition (may exceed len(article_ids)).
     new_article_count: int
+    # The newsletter it belongs to; None: ``name`` (regular editions, and every edition built before newsletters).
+    newsletter: str | None = None
+    # "regular" (the schedule's, one per newsletter and day) or "special" (chosen articles, sent at once).
+    kind: str = "regular"
+
+    @property
+    def newsletter_name(self) -> str:
+        return self.newsletter or self.name
+
+    @property
+    def special(self) -> bool:
+        return self.kind == SPECIAL
 
 
 def edition_id(name: str, edition_date: date) -> str:
     return f"{name}-{edition_date.isoformat()}"
+
+
+def special_edition_id(newsletter: str, built_at_local: datetime) -> str:
+    """A special edition's id: the newsletter, the local date and time to the second (at most 64 characters)."""
+    return f"{newsletter}-{built_at_local.strftime('%Y-%m-%d-s%H%M%S')}"
+
+
+def special_edition_name(newsletter: str, built_at_local: datetime) -> str:
+    """A special edition's kind name: never the newsletter's own, so the regular editions' watermark and
+    once-a-day rule are not touched by it."""
+    return f"{newsletter}@{built_at_local.strftime('%H%M%S')}"

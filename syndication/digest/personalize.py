@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from syndication.clock import Clock
 from syndication.config import Settings
@@ -76,7 +76,7 @@ class EditionMailer:
 
     def __init__(
         self, edition: Edition, articles: Sequence[Article], settings: Settings, secret_key: str, clock: Clock, *,
-        slot: str | None = None,
+        slot: str | None = None, received: Mapping[int, Collection[str]] | None = None,
     ) -> None:
         order = {article_id: index for index, article_id in enumerate(edition.article_ids)}
         self.edition = edition
@@ -94,11 +94,14 @@ class EditionMailer:
         self.placeholders = {part: f"%%{self.marker}:{part}%%" for part in PERSONAL_PARTS}
         self._position = order
         self._all_mask = sum(1 << order[article.id] for article in self.articles)
+        # Articles a reader already got today from another edition (subscriber id → article ids): left out.
+        self._received = received or {}
         self._bodies: dict[str, MessageBody] = {}
         self._site_url = self.settings.site.url.rstrip("/")
         self._archive_url = archive_url(self.settings, edition.id)
         self._from_domain = self.settings.delivery.from_email.rpartition("@")[2]
-        self._first_slot = self.settings.edition(edition.name).slots[0]
+        self._newsletter = self.settings.edition(edition.newsletter_name)
+        self._first_slot = self._newsletter.slots[0]
         # [tracking] clicks: article links go through the click redirect; with per_subscriber the
         # link is personal (a placeholder per article), else shared by every reader of the variant.
         self._click_link = None
@@ -117,7 +120,10 @@ class EditionMailer:
         resumed later still means the same articles (even if one was retracted meanwhile).
         """
         mask = 0
+        received = self._received.get(subscriber.id, ())
         for article in self.articles:
+            if article.id in received:
+                continue
             if subscriber.wants(article.categories, article.regions):
                 mask |= 1 << self._position[article.id]
         if mask == 0:
@@ -215,7 +221,12 @@ class EditionMailer:
         unsubscribe, preferences = self._signer.make_each(
             (Purpose.UNSUBSCRIBE, Purpose.PREFERENCES), subscriber.id, subscriber.email
         )
-        return f"{self._site_url}/unsubscribe?token={unsubscribe}", f"{self._site_url}/preferences?token={preferences}"
+        # The newsletter rides along unsigned: the token alone may end every newsletter anyway, and with it
+        # the one-click POST of List-Unsubscribe ends only this one.
+        return (
+            f"{self._site_url}/unsubscribe?token={unsubscribe}&newsletter={self._newsletter.name}",
+            f"{self._site_url}/preferences?token={preferences}",
+        )
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
         return self.personal_urls(subscriber)[0]
@@ -268,5 +279,10 @@ class EditionMailer:
         return ":".join(part.replace(":", "") for part in parts)
 
     def sender(self) -> Sender:
+        """The newsletter's sender (``sender_name``/``sender_email``), else ``[delivery]``'s."""
         delivery = self.settings.delivery
-        return Sender(email=delivery.from_email, name=delivery.from_name, reply_to=delivery.reply_to)
+        return Sender(
+            email=self._newsletter.sender_email or delivery.from_email,
+            name=self._newsletter.sender_name or delivery.from_name,
+            reply_to=delivery.reply_to,
+        )

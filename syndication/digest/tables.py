@@ -23,6 +23,10 @@ digest_editions = Table(
     # How many articles were new; article_ids holds the first max_articles of them in digest order.
     Column("new_article_count", Integer, nullable=False),
     Column("article_ids", Text, nullable=False),
+    # The newsletter it belongs to (a special edition's name differs from it); None before migration 0017: the name.
+    Column("newsletter", String(50), nullable=True),
+    # regular | special
+    Column("kind", String(10), nullable=False, server_default="regular"),
     UniqueConstraint("name", "edition_date", name="uq_digest_editions_name"),
     Index("ix_digest_editions_name_watermark", "name", "watermark"),
 )

@@ -15,7 +15,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syndication.config import EditionConfig, Settings
+from syndication.config import CalendarConfig, EditionConfig, NewsletterConfig, Settings
 from syndication.errors import ConfigError
 
 COLLECT_JOB_ID = "collect"
@@ -77,6 +77,40 @@ def build_trigger(edition: EditionConfig, zone: ZoneInfo) -> CronTrigger:
         raise ConfigError(f"digest.editions[{edition.name}].cron: bad value {edition.cron!r}: {exc}") from None
 
 
+class QuietTrigger(BaseTrigger):  # type: ignore[misc]
+    """A newsletter's trigger with the sending calendar's quiet days and hours left out (``[calendar]``).
+
+    Fire times that fall on a quiet day or hour (local time) are skipped, not moved: the next regular
+    edition goes out at its next ordinary time. Special editions do not go through the scheduler.
+    """
+
+    # Enough for years of a minutely cron expression inside quiet hours; a calendar quiet for ever ends it.
+    _LIMIT = 100_000
+
+    def __init__(self, inner: BaseTrigger, calendar: CalendarConfig, zone: ZoneInfo) -> None:
+        self.inner = inner
+        self.calendar = calendar
+        self.zone = zone
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        moment = self.inner.get_next_fire_time(previous_fire_time, now)
+        for _ in range(self._LIMIT):
+            if moment is None or not self.calendar.is_quiet(moment.astimezone(self.zone)):
+                return moment
+            moment = self.inner.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.inner} outside quiet times"
+
+
+def _calendar_applied(trigger: BaseTrigger, settings: Settings) -> BaseTrigger:
+    calendar = settings.calendar
+    if not (calendar.quiet_days or calendar.quiet_weekdays or calendar.quiet_hours):
+        return trigger
+    return QuietTrigger(trigger, calendar, settings.site.zone)
+
+
 def collect_interval(settings: Settings) -> timedelta:
     config = settings.scheduler
     seconds = config.collect_interval_seconds or config.collect_interval_minutes * 60
@@ -87,13 +121,16 @@ def build_plan(settings: Settings) -> Plan:
     zone = settings.site.zone
     jobs: list[SlotJob] = []
     for edition in settings.digest.editions:
+        if isinstance(edition, NewsletterConfig) and not edition.scheduled:
+            # schedule = "none": special editions only (`digest special`), nothing on a timer.
+            continue
         if edition.cron:
-            jobs.append(
-                SlotJob(edition, edition.slots[0], build_trigger(edition, zone), builds=True, sends=False)
-            )
+            trigger = _calendar_applied(build_trigger(edition, zone), settings)
+            jobs.append(SlotJob(edition, edition.slots[0], trigger, builds=True, sends=False))
         for index, slot in enumerate(edition.slots):
             builds = index == 0 and not edition.cron
-            jobs.append(SlotJob(edition, slot, slot_trigger(edition, slot, zone), builds=builds, sends=True))
+            trigger = _calendar_applied(slot_trigger(edition, slot, zone), settings)
+            jobs.append(SlotJob(edition, slot, trigger, builds=builds, sends=True))
     return Plan(
         zone=zone,
         collect_interval=collect_interval(settings),

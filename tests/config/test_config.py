@@ -107,3 +107,69 @@ def test_secrets_are_not_shown_in_repr() -> None:
     leaked = [value for value in ("geheimer-schluessel", "SG.geheim", "smtp-nutzer", "smtp-passwort") if value in shown]
     assert [] == leaked
     assert "geheimer-schluessel-123456" == secrets.secret_key
+
+
+def test_newsletters_are_read_with_their_selection_and_schedule(tmp_path: Path) -> None:
+    """[[newsletters]] become the editions: selection, schedule, sender, budget; nothing else is added."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[newsletters]]\nname = "fck"\ntitle = "FCK"\nschedule = "weekly"\nweekday = "fri"\nslots = ["17:00"]\n'
+        'sender_name = "Betze-Redaktion"\nsize_budget_bytes = 60000\n'
+        '[newsletters.include]\ncategories = ["Sport"]\n'
+        '[newsletters.exclude]\nauthors = ["Gast"]\n'
+        '[[newsletters]]\nname = "eilmeldung"\ntitle = "Eilmeldung"\nschedule = "none"\nrepeat_articles = true\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, env={})
+    fck = settings.newsletter("fck")
+    assert (["fck", "eilmeldung"], "weekly", "Betze-Redaktion", 60000, True, False, False) == (
+        [n.name for n in settings.digest.editions], fck.frequency, fck.sender_name, fck.size_budget_bytes,
+        fck.selects(("Sport",), (), "Marc Fuchs"), fck.selects(("Sport",), (), "Gast"),
+        settings.newsletter("eilmeldung").scheduled,
+    )
+
+
+def test_digest_editions_are_read_as_newsletters_with_a_deprecation_note(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A [[digest.editions]] entry still works: a newsletter of every article whose readers are found by
+    frequency, and the log says to move it to [[newsletters]]."""
+    config = tmp_path / "config.toml"
+    config.write_text('[[digest.editions]]\nname = "morgen"\ntitle = "Der Morgen"\nfrequency = "daily"\n',
+                      encoding="utf-8")
+    settings = load_settings(config, env={})
+    morgen = settings.newsletter("morgen")
+    assert (("morgen", "daily"), True) == (morgen.audience, morgen.selects(("Politik",), (), None))
+    assert "deprecated" in caplog.text
+
+
+def test_unknown_newsletter_names_the_configured_ones(tmp_path: Path) -> None:
+    """Asking for a newsletter that is not configured is a ConfigError naming the key and the names."""
+    settings = load_settings(PROJECT_CONFIG, env={})
+    with pytest.raises(ConfigError, match=r"newsletters: no newsletter named 'fck'; configured: daily, weekly"):
+        settings.newsletter("fck")
+
+
+def test_doubled_newsletter_name_and_cron_without_expression_are_refused(tmp_path: Path) -> None:
+    """Newsletter names are unique; schedule = "cron" needs its cron key."""
+    config = tmp_path / "config.toml"
+    config.write_text('[[newsletters]]\nname = "a"\ntitle = "A"\n[[newsletters]]\nname = "a"\ntitle = "B"\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match="a more than once"):
+        load_settings(config, env={})
+    config.write_text('[[newsletters]]\nname = "a"\ntitle = "A"\nschedule = "cron"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="cron"):
+        load_settings(config, env={})
+
+
+def test_quiet_days_and_hours_of_the_calendar(tmp_path: Path) -> None:
+    """Christmas, every Sunday and the night are quiet; a weekday morning is not."""
+    from datetime import datetime
+
+    config = tmp_path / "config.toml"
+    config.write_text('[calendar]\nquiet_days = ["12-24", "12-25", "12-26"]\nquiet_weekdays = ["sun"]\n'
+                      'quiet_hours = ["22:00-06:00"]\n', encoding="utf-8")
+    calendar = load_settings(config, env={}).calendar
+    moments = [datetime(2026, 12, 24, 7), datetime(2026, 11, 29, 7), datetime(2026, 11, 24, 23),
+               datetime(2026, 11, 24, 5, 59), datetime(2026, 11, 24, 6, 0)]
+    assert [True, True, True, True, False] == [calendar.is_quiet(moment) for moment in moments]
