@@ -14,6 +14,7 @@ from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
 from syndication.feeds.publish import build_and_publish
 from syndication.feedwriter.formats import FeedFormat
+from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -42,11 +43,13 @@ def build_command(runtime: Runtime, progress: bool) -> int:
         if outcome.pending:
             line += f", {len(outcome.pending)} pending for the next run ({outcome.error})"
         click.echo(line)
+    words = cli_translator()
     for problem in report.problems:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(words.gettext("error: %(problem)s") % {"problem": problem}, err=True)
     if report.problems:
         # Every other feed is published; the exit code tells the operator something was left out.
-        click.echo(f"feeds: {len(report.problems)} problem(s); every other item and feed was published", err=True)
+        click.echo(words.gettext("feeds: %(num)s problem(s); every other item and feed was published")
+                   % {"num": len(report.problems)}, err=True)
         return EXIT_SOME_FAILED
     # A failing hub is not a failed build: the feeds are published and will be announced later.
     return EXIT_OK
@@ -109,7 +112,7 @@ def list_command(runtime: Runtime, as_json: bool, kind: str | None) -> None:
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1])
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1])
-    click.echo(f"{len(table)} feed" + ("" if len(table) == 1 else "s"))
+    click.echo(cli_translator().ngettext("%(num)s feed", "%(num)s feeds", len(table)) % {"num": len(table)})
 
 
 def register(cli: click.Group) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from syndication.cli.partners_push import add_push_commands
+from syndication.i18n import cli_translator
 from syndication.partners.model import Partner
 from syndication.partners.store import PartnerStore, UsageSummary
 from syndication.runtime import Runtime
@@ -136,7 +137,7 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-    click.echo(f"{len(table)} partner" + ("" if len(table) == 1 else "s"))
+    click.echo(cli_translator().ngettext("%(num)s partner", "%(num)s partners", len(table)) % {"num": len(table)})
 
 
 @partners.command("revoke")
@@ -144,10 +145,11 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
 @click.pass_obj
 def revoke(runtime: Runtime, name: str) -> None:
     """Revoke partner NAME's key at once (the partner and its request log are kept)."""
+    words = cli_translator()
     if _store(runtime).revoke(name, runtime.clock.now()):
-        click.echo(f"revoked: {name}")
+        click.echo(words.gettext("revoked: %(name)s") % {"name": name})
     else:
-        click.echo(f"already revoked: {name}")
+        click.echo(words.gettext("already revoked: %(name)s") % {"name": name})
 
 
 @partners.command("rotate")

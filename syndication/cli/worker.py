@@ -10,6 +10,7 @@ import click
 
 from syndication.digest.edition_store import get_edition
 from syndication.errors import UsageError
+from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 
 # The queue's names; syndication.scheduler.queue itself is imported by the commands that use it.
@@ -54,7 +55,8 @@ def send_command(runtime: Runtime, edition_id: str, slot: str | None, copies: in
     chosen = slot or runtime.settings.edition(edition.name).slots[0]
     with app.open():
         ids = enqueue_send(app, edition_id, chosen, copies)
-    click.echo(f"queued {len(ids)} send job(s) for {edition_id} ({chosen})")
+    click.echo(cli_translator().gettext("queued %(num)s send job(s) for %(edition)s (%(slot)s)")
+               % {"num": len(ids), "edition": edition_id, "slot": chosen})
 
 
 def register(cli: click.Group) -> None:
