@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, delete, insert, select, update
@@ -120,6 +120,8 @@ class AccountStore:
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         with self.engine.begin() as connection:
+            # Links past their time are swept whenever a new one is made.
+            connection.execute(delete(console_links).where(console_links.c.expires_at <= now))
             connection.execute(insert(console_links).values(
                 token_hash=token_hash(token), account_id=account.id, created_at=now, expires_at=now + LINK_LIFETIME))
         return token
@@ -176,11 +178,6 @@ class AccountStore:
     def close_session(self, token: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(delete(console_sessions).where(console_sessions.c.token_hash == token_hash(token)))
-
-    def used_links_before(self, moment: datetime) -> int:
-        """Delete links used or expired before ``moment``; returns how many."""
-        with self.engine.begin() as connection:
-            return connection.execute(delete(console_links).where(console_links.c.expires_at < moment)).rowcount
 
     # -- password and second factor (optional) ------------------------------------------
 
