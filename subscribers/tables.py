@@ -27,7 +27,7 @@ subscribers = Table(
     Column("language", String(10), nullable=False, default="de"),
     Column("name", String(200), nullable=True),
     Column("slot", String(5), nullable=True),
-    # The reader's IANA time zone for their slot; None: the site's.
+    # The reader's IANA time zone for their slot (issue 16, item 5; not read yet: slots are in the site's zone).
     Column("timezone", String(64), nullable=True),
     Column("created", UtcDateTime, nullable=False),
     Column("confirmed", UtcDateTime, nullable=True),
