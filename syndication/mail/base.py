@@ -18,9 +18,6 @@ _HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # One addr-spec: no whitespace, no control characters, no angle brackets or commas, one "@".
 _ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@]+@[^\s\x00-\x1f\x7f-\x9f<>(),;:\\\"@\[\]]+")
 
-# The characters _ADDRESS refuses on both sides, besides white space, controls and "@".
-_ADDRESS_PUNCTUATION = frozenset('<>(),;:\\"')
-
 
 @dataclass(frozen=True)
 class Sender:
@@ -223,18 +220,6 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def _is_address(email: str) -> bool:
-    """``_ADDRESS.fullmatch(email)``; string methods for printable ASCII (a send checks every reader's)."""
-    if not (email.isascii() and email.isprintable()):
-        return _ADDRESS.fullmatch(email) is not None
-    # Printable ASCII holds no control character, and the space is its only white space.
-    local, _, domain = email.partition("@")
-    return (
-        local != "" and domain != "" and "@" not in domain and " " not in email
-        and _ADDRESS_PUNCTUATION.isdisjoint(email) and "[" not in domain and "]" not in domain
-    )
-
-
 def recipient_problem(recipient: Recipient) -> str | None:
     """Why no message can be made for ``recipient`` (a redacted reason), or None.
 
@@ -242,7 +227,7 @@ def recipient_problem(recipient: Recipient) -> str | None:
     cannot repair is a problem: a malformed address (it must not be changed: it would be
     someone else's) and text that is not valid Unicode (lone surrogates).
     """
-    if not _is_address(recipient.email) or not _encodable(recipient.email):
+    if not _ADDRESS.fullmatch(recipient.email) or not _encodable(recipient.email):
         return "the address is malformed (whitespace, control characters, or not exactly one at-sign)"
     if recipient.name is not None and not _encodable(recipient.name):
         return "the name cannot be encoded (invalid Unicode)"

@@ -102,7 +102,7 @@ class MessageFactory:
         encoded: dict[str, bytes] = {}
         text_headers, text_body, text_may_hold = self._text.spliced(values, encoded, self._short_values)
         html_headers, html_body, html_may_hold = self._html.spliced(values, encoded, self._short_values)
-        holding = ()
+        holding: tuple[bytes, ...] = ()
         if text_may_hold or html_may_hold:
             holding = tuple(b"".join(body) for body, may_hold in ((text_body, text_may_hold),
                                                                  (html_body, html_may_hold)) if may_hold)
