@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from syndication.console import editions, pages, partners, people, signin
+from syndication.console import editions, importing, pages, partners, people, signin
 from syndication.console.core import Console
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
@@ -22,6 +22,7 @@ def routes(runtime: Runtime, limits: RateLimits, console: Console | None = None)
         *signin.routes(console),
         *pages.routes(console),
         *editions.routes(console),
+        *importing.routes(console),
         *people.routes(console),
         *partners.routes(console),
     ]

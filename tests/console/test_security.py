@@ -17,14 +17,17 @@ from tests.console.conftest import csrf_of, sign_in
 # Every console page a signed-in person can GET (ids that need data are filled in by the tests that need them).
 PAGES = ["/admin/", "/admin/editions", "/admin/articles", "/admin/subscribers", "/admin/feeds", "/admin/partners",
          "/admin/accounts", "/admin/audit", "/admin/subscribers/export.csv", "/admin/subscribers/1",
+         "/admin/subscribers/import",
          "/admin/editions/daily-2026-11-24", "/admin/editions/daily-2026-11-24/report",
          "/admin/editions/daily-2026-11-24/progress", "/admin/editions/daily-2026-11-24/preview/all"]
 POSTS = ["/admin/editions/daily-2026-11-24/send", "/admin/editions/daily-2026-11-24/pause",
          "/admin/editions/daily-2026-11-24/resume", "/admin/editions/daily-2026-11-24/cancel",
          "/admin/editions/daily-2026-11-24/test", "/admin/partners/new", "/admin/partners/x/revoke",
          "/admin/partners/x/rotate", "/admin/subscribers/1/unsubscribe", "/admin/subscribers/1/erase",
-         "/admin/accounts/new", "/admin/accounts/1/remove", "/admin/language"]
-ADMIN_PAGES = ["/admin/partners", "/admin/accounts", "/admin/audit", "/admin/subscribers/export.csv"]
+         "/admin/accounts/new", "/admin/accounts/1/remove", "/admin/language", "/admin/subscribers/import/preview",
+         "/admin/subscribers/import/run"]
+ADMIN_PAGES = ["/admin/partners", "/admin/accounts", "/admin/audit", "/admin/subscribers/export.csv",
+               "/admin/subscribers/import"]
 
 
 @pytest.mark.parametrize("url", PAGES)
