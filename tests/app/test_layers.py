@@ -4,6 +4,7 @@ also those inside functions and under TYPE_CHECKING)."""
 from __future__ import annotations
 
 import ast
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,12 +12,11 @@ import syndication
 
 ROOT = Path(syndication.__file__).resolve().parent.parent
 PACKAGES = ("syndication", "subscribers")
-# What subscribers/ may use: the core. mail holds the send-event value every source of events shares.
-CORE = (
-    "syndication.clock", "syndication.config", "syndication.errors", "syndication.redact", "syndication.tokens",
-    "syndication.notify", "syndication.store", "syndication.ratelimit", "syndication.paths", "syndication.model",
-    "syndication.html", "syndication.templates", "syndication.mail", "syndication.subscriber",
-    "syndication.webhook_keys",
+# What subscribers/ may use: the core, the last layer of the import contract in pyproject.toml (one list).
+CORE = tuple(
+    name.strip()
+    for name in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0][
+        "layers"][-1].split(":")
 )
 # Modules of this step, which import nothing inside a function unless a comment says why.
 COMPOSED = (
