@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from syndication.app.editions import build_edition
 from syndication.clock import FixedClock
 from syndication.digest.edition_store import get_edition, latest_edition, list_editions
-from syndication.digest.ordering import group_by_category, order_for_digest
+from syndication.digest.ordering import OTHER_CATEGORY, category_label, group_by_category, order_for_digest
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
@@ -107,11 +107,14 @@ def test_order_by_category_priority_then_priority_then_time() -> None:
 
 
 def test_groups_follow_primary_category() -> None:
-    """Articles are grouped under their highest-priority category; uncategorised ones under a neutral name."""
+    """Articles are grouped under their highest-priority category; uncategorised ones under a neutral name,
+    which each language words its own way."""
     both = make_article(1, categories=("Sport", "Wirtschaft"))
     plain = replace(make_article(2), categories=())
     groups = group_by_category([both, plain], ("Politik", "Wirtschaft"))
-    assert [("Wirtschaft", [both]), ("Weitere Nachrichten", [plain])] == groups
+    assert [("Wirtschaft", [both]), (OTHER_CATEGORY, [plain])] == groups
+    assert ("Weitere Nachrichten", "More news", "Wirtschaft") == (
+        category_label(OTHER_CATEGORY, "de"), category_label(OTHER_CATEGORY, "en"), category_label("Wirtschaft", "de"))
 
 
 def test_building_writes_the_archive_page(runtime: Runtime) -> None:
