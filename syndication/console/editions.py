@@ -168,7 +168,7 @@ def _action(name: str):  # type: ignore[no-untyped-def]
             detail = "slots " + ", ".join(console.sends.pause(edition.id, slots, f"paused in the console by "
                                                                                  f"{account.email}")) or "none"
         elif name == "cancel":
-            detail = "slots " + ", ".join(console.sends.pause(
+            detail = "slots " + ", ".join(console.sends.cancel(
                 edition.id, slots, f"cancelled in the console by {account.email}")) or "none"
         else:
             detail = "slots " + ", ".join(console.sends.resume(edition.id)) or "none"

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from syndication.app.editions import send_edition
-from syndication.delivery.brake import pause_reason, pause_run, resume_runs
+from syndication.delivery.brake import cancel_run, pause_reason, pause_run, resume_runs
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.rows import RunRow
 from syndication.delivery.statuses import RunStatus
@@ -23,7 +23,6 @@ from syndication.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "cancelled in the console"
 # How long "pause" waits for a running batch to finish before it marks the run paused anyway.
 STOP_WAIT_SECONDS = 60.0
 
@@ -43,7 +42,7 @@ class RunProgress:
 
     @property
     def cancelled(self) -> bool:
-        return bool(self.pause_reason and self.pause_reason.startswith(CANCELLED))
+        return self.status == RunStatus.CANCELLED
 
     @property
     def percent(self) -> int:
@@ -103,6 +102,13 @@ class SendControl:
                                                            self.runtime.clock.now()):
                 paused.append(run.slot)
         return paused
+
+    def cancel(self, edition_id: str, slots: tuple[str, ...], reason: str) -> list[str]:
+        """Stop the edition's sends between batches and end their runs for good (the ledger's "cancelled":
+        no resume, send or scheduler retry takes them up again); returns the slots cancelled."""
+        self._stop(edition_id)
+        return [run.slot for run in self.runs(edition_id, slots)
+                if cancel_run(self.runtime.engine, run.id, reason, self.runtime.clock.now())]
 
     def resume(self, edition_id: str) -> list[str]:
         """Release every paused run of the edition (the brake's and the console's) and continue it."""

@@ -40,6 +40,22 @@ def pause_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
     return bool(done)
 
 
+def cancel_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
+    """End a ready or paused run for good; returns whether it was cancelled by this call.
+
+    Its pending recipients stay pending in the ledger (the report shows them as not sent); no send,
+    resume or scheduler retry takes the run up again.
+    """
+    with engine.begin() as connection:
+        done = connection.execute(
+            update(delivery_runs)
+            .where(delivery_runs.c.id == run_id,
+                   delivery_runs.c.status.in_([RunStatus.READY.value, RunStatus.PAUSED.value]))
+            .values(status=RunStatus.CANCELLED.value, pause_reason=reason[:1000], finished_at=now)
+        ).rowcount
+    return bool(done)
+
+
 def resume_runs(engine: Engine, edition_id: str) -> list[str]:
     """Release the brake of every paused run of the edition; returns their slots."""
     with engine.begin() as connection:

@@ -261,7 +261,7 @@ def deliver(
             run = _plan(ledger, run, mailer, source, options)
         elif run.status == "planning":
             return SendReport(options.edition_id, options.slot, messenger.name, busy=True)
-        if run.status == RunStatus.PAUSED:
+        if run.status in (RunStatus.PAUSED, RunStatus.CANCELLED):
             return _paused_report(ledger, run, messenger.name)
         # A run resumed after a pause is not braked again: resuming was the editor's decision.
         brake = options.brake if pause_reason(ledger.engine, run.id) is None else None

@@ -18,6 +18,8 @@ class RunStatus(StrEnum):
     PAUSED = "paused"
     # Every batch is sent.
     DONE = "done"
+    # Ended by an editor ("cancel the rest"): final; its pending recipients are never sent, resume or not.
+    CANCELLED = "cancelled"
 
 
 class BatchStatus(StrEnum):

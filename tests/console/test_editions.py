@@ -96,13 +96,19 @@ def test_send_pause_resume_reaches_everyone_once(
 def test_cancel_the_rest_stops_the_send_for_good(
     editor: TestClient, edition: str, recording: GatedMessenger, console: Console, runtime: Runtime
 ) -> None:
-    """Cancelling leaves the rest unsent and says so; nothing more goes out until someone resumes."""
+    """Cancelling leaves the rest unsent and says so; nothing more goes out, not after a resume nor a new send."""
     csrf = csrf_of(editor.get(f"/admin/editions/{edition}").text)
     recording.gate.clear()
     editor.post(f"/admin/editions/{edition}/send", data={"csrf": csrf, "slot": "06:00"})
     assert recording.waiting.wait(30)
     threading.Timer(0.3, recording.gate.set).start()
     assert 303 == editor.post(f"/admin/editions/{edition}/cancel", data={"csrf": csrf}).status_code
+    _wait_idle(console, edition, "06:00")
+    assert 2 == len(_sent_to(recording))
+    assert "cancelled" in editor.get(f"/admin/editions/{edition}/progress").text
+
+    editor.post(f"/admin/editions/{edition}/resume", data={"csrf": csrf})
+    editor.post(f"/admin/editions/{edition}/send", data={"csrf": csrf, "slot": "06:00"})
     _wait_idle(console, edition, "06:00")
     assert 2 == len(_sent_to(recording))
     assert "cancelled" in editor.get(f"/admin/editions/{edition}/progress").text

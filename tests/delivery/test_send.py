@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
+from syndication.delivery.brake import cancel_run, resume_runs
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.testing import RecordingMessenger
 from syndication.mail.base import DeliveryFailed
 
 from .fakes import FakeMailer, FakeSubscribers, Sleeps, make_options
+
+NOW = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)
 
 
 def test_every_subscriber_gets_exactly_one_message(engine: Engine) -> None:
@@ -201,6 +205,29 @@ def test_stop_event_ends_between_batches(engine: Engine) -> None:
     assert (10, 20) == (report.sent, report.pending)
     final = deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options())
     assert (30, 0) == (final.sent, final.pending)
+
+
+def test_a_cancelled_run_sends_no_one_more_not_even_after_resume(engine: Engine) -> None:
+    """Cancelling ends a stopped run for good: a later send and a resume leave its pending readers unsent."""
+    source = FakeSubscribers.generated(30)
+    stop = threading.Event()
+
+    class StoppingMessenger(RecordingMessenger):
+        def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+            stop.set()
+            return super().send(batch, observer)
+
+    ledger = Ledger(engine)
+    deliver(ledger, FakeMailer(), source, StoppingMessenger(), make_options(stop=stop))
+    run = ledger.get_run("daily-2026-11-24", "06:00")
+    assert run is not None
+    assert cancel_run(engine, run.id, "cancelled by an editor", NOW)
+    assert [] == resume_runs(engine, "daily-2026-11-24")
+
+    later = RecordingMessenger()
+    report = deliver(ledger, FakeMailer(), source, later, make_options())
+    assert (10, 20, [], "cancelled by an editor") == (report.sent, report.pending, later.batches, report.paused)
+    assert not cancel_run(engine, run.id, "again", NOW)
 
 
 def test_throttle_waits_to_keep_the_rate(engine: Engine) -> None:
