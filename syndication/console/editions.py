@@ -77,14 +77,18 @@ def list_page(console: Console, request: Request, account: Account, _form: FormD
     with console.runtime.engine.connect() as connection:
         rows = connection.execute(select(delivery_runs.c.edition_id, delivery_runs.c.slot, delivery_runs.c.status)
                                   .where(delivery_runs.c.edition_id.in_([e.id for e in editions]))).all()
-    statuses: dict[str, list[str]] = {}
-    for edition_id, slot, status in rows:
-        statuses.setdefault(edition_id, []).append(f"{slot}: {status}")
-    query = (request.query_params.get("q") or "").strip().lower()
-    if query:
-        editions = [e for e in editions if query in e.id.lower() or query in e.title.lower()]
+        statuses: dict[str, list[str]] = {}
+        for edition_id, slot, status in rows:
+            statuses.setdefault(edition_id, []).append(f"{slot}: {status}")
+        query = (request.query_params.get("q") or "").strip().lower()
+        if query:
+            editions = [e for e in editions if query in e.id.lower() or query in e.title.lower()]
+        # The report's figures of every edition that was sent (the counters and one count over its ledger rows).
+        reports = {edition.id: build_reports(connection, edition.id, recipients_by_slot(connection, edition.id))[0]
+                   for edition in editions if edition.id in statuses}
     return console.render(request, "console/editions.html.j2",
-                          {"editions": editions, "statuses": statuses, "q": query}, account=account)
+                          {"editions": editions, "statuses": statuses, "reports": reports, "q": query},
+                          account=account)
 
 
 def edition_page(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:
