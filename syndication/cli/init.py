@@ -70,17 +70,17 @@ path = "content"
 kinds = ["category", "region", "author"]
 limit = 50
 
-# The newsletter editions and their local send times.
-[[digest.editions]]
+# The newsletters, their articles (include/exclude) and local send times.
+[[newsletters]]
 name = "daily"
 title = "Der Morgen"
-frequency = "daily"
+schedule = "daily"
 slots = ["06:00"]
 
-[[digest.editions]]
+[[newsletters]]
 name = "weekly"
 title = "Die Woche"
-frequency = "weekly"
+schedule = "weekly"
 weekday = "sat"
 slots = ["07:00"]
 
