@@ -84,8 +84,6 @@ class EditionMailer:
             sorted((a for a in articles if a.id in order and a.is_published), key=lambda a: order[a.id])
         )
         self.settings = settings
-        # The language of the edition's words (greeting, headings, dates); a newsletter may set its own.
-        self.locale = settings.site.language
         # The subscribers' own signer: same expiry settings, and the same clock.
         self._signer = signer_for(settings.subscribers, secret_key, clock)
         texts = [text for article in self.articles for text in _article_texts(article)]
@@ -102,6 +100,8 @@ class EditionMailer:
         self._from_domain = self.settings.delivery.from_email.rpartition("@")[2]
         self._newsletter = self.settings.edition(edition.newsletter_name)
         self._first_slot = self._newsletter.slots[0]
+        # The language of the edition's words (greeting, headings, dates, links): the newsletter's, else the site's.
+        self.locale = self._newsletter.language or settings.site.language
         # [tracking] clicks: article links go through the click redirect; with per_subscriber the
         # link is personal (a placeholder per article), else shared by every reader of the variant.
         self._click_link = None

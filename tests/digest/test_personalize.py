@@ -115,6 +115,20 @@ def test_greeting_by_name_or_neutral(runtime: Runtime) -> None:
     assert "Guten Abend" == greeting_for(18, None)
 
 
+def test_a_newsletter_in_english_speaks_english_on_a_german_site(runtime: Runtime) -> None:
+    """A newsletter's `language` decides the words of its mail (greeting, date, headings), not the site's."""
+    daily = runtime.settings.edition("daily").model_copy(update={"language": "en"})
+    english = runtime.settings.model_copy(update={"digest": runtime.settings.digest.model_copy(
+        update={"editions": (daily,)})})
+    articles = sample_articles(2)
+    mailer = App(Runtime(settings=english, secrets=runtime.secrets, clock=runtime.clock)).edition_mailer(
+        make_edition(articles), articles)
+    message = personalise(mailer.body(ALL_ARTICLES), mailer.recipient(subscriber(1, name="Anna")))
+    assert ("en", "Good morning, Anna") == (mailer.locale, greeting_for(6, "Anna", "en"))
+    assert "Good morning, Anna" in message.text and "Guten Morgen" not in message.text
+    assert message.subject.startswith("Der Morgen, Tuesday, November 24, 2026: ")
+
+
 def test_article_text_cannot_produce_a_placeholder(runtime: Runtime) -> None:
     """Template syntax and look-alike placeholders in an article stay literal text."""
     mailer = _mailer(runtime, 1)
