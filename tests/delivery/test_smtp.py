@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import smtplib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -10,6 +11,8 @@ from email.message import EmailMessage
 from email.policy import default
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from machine import free_port, running_smtp
 from sqlalchemy import Engine
 
@@ -20,7 +23,7 @@ from syndication.clock import FixedClock
 from syndication.config import SmtpConfig
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
-from syndication.delivery.smtp import SmtpMessenger
+from syndication.delivery.smtp import SmtpMessenger, dot_stuffed
 from syndication.mail.base import Batch, DeliveryFailed, Sender
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
@@ -106,6 +109,27 @@ def test_message_has_both_parts_text_first_and_list_headers(smtp_server: tuple[C
     assert ("<daily-2026-11-24.1@pfalz-rundschau.example>", "leserbriefe@pfalz-rundschau.example") == (
         message["Message-ID"], message["Reply-To"])
     assert message["Date"] is not None
+
+
+def test_lines_starting_with_a_dot_arrive_unchanged(smtp_server: tuple[Collecting, int]) -> None:
+    """Lines that start with dots are stuffed on the wire and arrive as written."""
+    handler, port = smtp_server
+    mailer = FakeMailer()
+    text = ".Punkt am Anfang\n..zwei Punkte\n.\nEnde\n"
+    body = replace(mailer.body("all"), text=text)
+    messenger = _messenger(port)
+    messenger.send(Batch("k", body, (mailer.recipient(FakeSubscribers.generated(1).by_id[1]),)))
+    messenger.close()
+    arrived = _parsed(handler.envelopes[0][2]).get_body(("plain",)).get_content()
+    assert text == arrived.replace("\r\n", "\n")
+
+
+@given(st.binary(max_size=60).map(lambda raw: raw.translate(bytes.maketrans(b"\x00\x01\x02\x03", b".\r\nA"))))
+def test_dot_stuffing_is_byte_for_byte_smtplibs(data: bytes) -> None:
+    """dot_stuffed gives exactly the bytes smtplib's DATA sends, for any mix of dots and line ends."""
+    expected = smtplib._quote_periods(data)
+    expected = (expected if expected.endswith(b"\r\n") else expected + b"\r\n") + b".\r\n"
+    assert expected == dot_stuffed(data)
 
 
 def test_server_reply_is_the_provider_id(smtp_server: tuple[Collecting, int]) -> None:
