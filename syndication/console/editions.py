@@ -77,9 +77,9 @@ def list_page(console: Console, request: Request, account: Account, _form: FormD
     with console.runtime.engine.connect() as connection:
         rows = connection.execute(select(delivery_runs.c.edition_id, delivery_runs.c.slot, delivery_runs.c.status)
                                   .where(delivery_runs.c.edition_id.in_([e.id for e in editions]))).all()
-        statuses: dict[str, list[str]] = {}
-        for edition_id, slot, status in rows:
-            statuses.setdefault(edition_id, []).append(f"{slot}: {status}")
+        statuses: dict[str, list[tuple[str, str]]] = {}
+        for edition_id, slot, status in sorted(rows, key=lambda row: (row[0], row[1])):
+            statuses.setdefault(edition_id, []).append((slot, status))
         query = (request.query_params.get("q") or "").strip().lower()
         if query:
             editions = [e for e in editions if query in e.id.lower() or query in e.title.lower()]

@@ -92,7 +92,7 @@ def test_send_pause_resume_reaches_everyone_once(
     assert "5 of 5 sent" in report.text
     listing = lxml.html.fromstring(editor.get("/admin/editions", params={"q": edition}).text)
     [row] = [tr for tr in listing.cssselect("tbody tr") if tr.cssselect("a")[0].text_content() == edition]
-    assert ["5", "0", "0", "0"] == [td.text_content() for td in row.cssselect("td")[-4:]]
+    assert ["06:00: done", "5", "0", "0", "0"] == [td.text_content() for td in row.cssselect("td")[-5:]]
     actions = [e.action for e in AuditLog(runtime.engine, runtime.clock).recent()]
     assert ["edition.resume", "edition.pause", "edition.send"] == actions[:3]
 
