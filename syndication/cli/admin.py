@@ -39,11 +39,8 @@ def add(runtime: Runtime, email: str, role: str, language: str | None) -> int:
 @click.pass_obj
 def link(runtime: Runtime, email: str) -> int:
     """Print a new one-time sign-in link (valid 15 minutes) for an existing console account."""
-    store = AccountStore(runtime.engine, runtime.clock)
-    account = store.by_email(email)
-    if account is None:
-        raise UsageError(f"{email}: no console account (add one with `syndication admin add`)")
-    click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(account)))
+    store = _account_store(runtime)
+    click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(_existing(store, email))))
     return 0
 
 

@@ -12,6 +12,7 @@ import logging
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -103,14 +104,9 @@ def routes(console: Console) -> list[Route]:
             console.set_visitor(request, response, cookie)
             return response
         form = await request.form()
-        if not console.csrf_ok(request, form):
-            return console.render(request, "console/error.html.j2", {"status": 403, "message": words(
-                language).gettext("The form had expired. Go back, reload the page and try again.")},
-                language=language, status=403)
-        if not console.limiter.hit(client_key(request)).allowed:
-            return console.render(request, "console/error.html.j2", {"status": 429, "message": words(
-                language).gettext("Too many sign-in attempts. Wait a quarter of an hour and try again.")},
-                language=language, status=429)
+        refusal = _refusal(request, form, language)
+        if refusal is not None:
+            return refusal
         account = await run_in_threadpool(console.accounts.redeem_link, token)
         if account is None:
             return _refused(request, language)
@@ -119,6 +115,18 @@ def routes(console: Console) -> list[Route]:
         response = redirect(_safe_next(form.get("next")))
         console.set_session(response, session)
         return response
+
+    def _refusal(request: Request, form: FormData, language: str) -> Response | None:
+        """The answer to a sign-in form without its CSRF token (403) or over the rate limit (429); None: go on."""
+        if not console.csrf_ok(request, form):
+            return console.render(request, "console/error.html.j2", {"status": 403, "message": words(
+                language).gettext("The form had expired. Go back, reload the page and try again.")},
+                language=language, status=403)
+        if not console.limiter.hit(client_key(request)).allowed:
+            return console.render(request, "console/error.html.j2", {"status": 429, "message": words(
+                language).gettext("Too many sign-in attempts. Wait a quarter of an hour and try again.")},
+                language=language, status=429)
+        return None
 
     def _refused(request: Request, language: str) -> Response:
         message = words(language).gettext(
@@ -129,14 +137,9 @@ def routes(console: Console) -> list[Route]:
     async def with_password(request: Request) -> Response:
         language = language_of(request)
         form = await request.form()
-        if not console.csrf_ok(request, form):
-            return console.render(request, "console/error.html.j2", {"status": 403, "message": words(
-                language).gettext("The form had expired. Go back, reload the page and try again.")},
-                language=language, status=403)
-        if not console.limiter.hit(client_key(request)).allowed:
-            return console.render(request, "console/error.html.j2", {"status": 429, "message": words(
-                language).gettext("Too many sign-in attempts. Wait a quarter of an hour and try again.")},
-                language=language, status=429)
+        refusal = _refusal(request, form, language)
+        if refusal is not None:
+            return refusal
         account = await run_in_threadpool(
             check, console.accounts, console.clock, str(form.get("email") or ""), str(form.get("password") or ""),
             str(form.get("code") or ""))
