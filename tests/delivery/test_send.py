@@ -190,17 +190,24 @@ def test_dry_run_lists_who_would_get_what_and_writes_nothing(engine: Engine) -> 
     assert (3, None, []) == (report.planned, Ledger(engine).get_run("daily-2026-11-24", "06:00"), messenger.batches)
 
 
+class StoppingMessenger(RecordingMessenger):
+    """Sends its batch, then sets ``stop``: the send ends after one batch."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+        self.stop.set()
+        return super().send(batch, observer)
+
+
 def test_stop_event_ends_between_batches(engine: Engine) -> None:
     """A set stop event ends the run before the next batch; a later run finishes it."""
     source = FakeSubscribers.generated(30)
     stop = threading.Event()
 
-    class StoppingMessenger(RecordingMessenger):
-        def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
-            stop.set()
-            return super().send(batch, observer)
-
-    first = StoppingMessenger()
+    first = StoppingMessenger(stop)
     report = deliver(Ledger(engine), FakeMailer(), source, first, make_options(stop=stop))
     assert (10, 20) == (report.sent, report.pending)
     final = deliver(Ledger(engine), FakeMailer(), source, RecordingMessenger(), make_options())
@@ -212,13 +219,8 @@ def test_a_cancelled_run_sends_no_one_more_not_even_after_resume(engine: Engine)
     source = FakeSubscribers.generated(30)
     stop = threading.Event()
 
-    class StoppingMessenger(RecordingMessenger):
-        def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
-            stop.set()
-            return super().send(batch, observer)
-
     ledger = Ledger(engine)
-    deliver(ledger, FakeMailer(), source, StoppingMessenger(), make_options(stop=stop))
+    deliver(ledger, FakeMailer(), source, StoppingMessenger(stop), make_options(stop=stop))
     run = ledger.get_run("daily-2026-11-24", "06:00")
     assert run is not None
     assert cancel_run(engine, run.id, "cancelled by an editor", NOW)
