@@ -11,10 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 
 _LOCK = ["-o", "DPkg::Lock::Timeout=600"]
@@ -92,3 +94,27 @@ def running_smtp(handler: object) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+# Debian's Chromium, installed by the tests that drive a browser (nothing relies on what is installed).
+CHROMIUM = "/usr/bin/chromium"
+
+
+def debian_chromium() -> str:
+    """The path of Debian's Chromium, installed first if needed; the test is skipped, saying why, when it cannot be."""
+    if not os.path.exists(CHROMIUM):
+        reason = install_debian_package("chromium", CHROMIUM, timeout=1200)
+        if reason:
+            pytest.skip(reason)
+    return CHROMIUM
+
+
+def wait_until(condition: Callable[[], object], timeout: float, interval: float = 0.05) -> object:
+    """The first true value ``condition`` gives within ``timeout`` seconds (polled), else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(interval)
+    return None

@@ -11,7 +11,6 @@ without it, or without the ``playwright`` package, the tests are skipped with th
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -30,22 +29,17 @@ from syndication.runtime import Runtime
 from syndication.static import routes as static_routes
 from syndication.testing import live_server
 from tests.console.conftest import GatedMessenger
-from tests.machine import install_debian_package
+from tests.machine import debian_chromium
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 expect = playwright_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    if not os.path.exists(CHROMIUM):
-        reason = install_debian_package("chromium", CHROMIUM, timeout=1200)
-        if reason:
-            pytest.skip(reason)
-    return CHROMIUM
+    return debian_chromium()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from machine import wait_until
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from syndication.clock import SystemClock
@@ -116,15 +117,6 @@ def _assert_exactly_once_or_in_doubt(engine: Engine, edition: str) -> int:
     return statuses.get(RecipientStatus.IN_DOUBT, 0)
 
 
-def _wait(condition: Callable[[], object], timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    return None
-
 
 @pytest.mark.slow
 @pytest.mark.postgres
@@ -141,7 +133,7 @@ def test_a_worker_killed_at_random_leaves_every_recipient_sent_once_or_in_doubt(
         machines = [_start(args, host, tmp_path / f"{host}.log") for host in MACHINES]
         try:
             # A random moment from the first message on: planning, mid-batch, between batches, or after the end.
-            _wait(lambda: _count(store.engine, edition), 120 * PATIENCE)  # noqa: B023 - waited for within this iteration
+            wait_until(lambda: _count(store.engine, edition), 120 * PATIENCE)  # noqa: B023 - waited for within this iteration
             time.sleep(chance.uniform(0.0, 1.5))
             victim = chance.choice(machines)
             _kill(victim)
@@ -192,15 +184,15 @@ def _leader_run(store: Store, edition: str, tmp_path: Path, chance: random.Rando
     observer = LeaderLease(store.engine, "observer", SystemClock(), LEASE)
     pids = {machine.pid for machine in machines}
     try:
-        first = _wait(lambda: _leader(observer, pids), 120)
+        first = wait_until(lambda: _leader(observer, pids), 120)
         assert isinstance(first, Leader) and first.holder is not None
         first_pid = int(first.holder.split("/")[1])
-        assert _wait(lambda: _count(store.engine, edition), 120 * PATIENCE)
+        assert wait_until(lambda: _count(store.engine, edition), 120 * PATIENCE)
         time.sleep(chance.uniform(0.0, 1.0))
         killed_at = observer.current()
         os.killpg(first_pid, signal.SIGKILL)
-        second = _wait(lambda: _leader(observer, pids - {first_pid}), 120)
-        done = _wait(lambda: _finished(store.engine, edition), 600 * PATIENCE)
+        second = wait_until(lambda: _leader(observer, pids - {first_pid}), 120)
+        done = wait_until(lambda: _finished(store.engine, edition), 600 * PATIENCE)
     finally:
         for machine in machines:
             _kill(machine)

@@ -9,7 +9,6 @@ are kept under tests/artifacts/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
@@ -22,7 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from machine import install_debian_package
+from machine import debian_chromium
 
 from syndication.app import App
 from syndication.digest.personalize import ALL_ARTICLES
@@ -33,7 +32,6 @@ from tests.digest.cdp import Chromium
 from tests.digest.conftest import make_edition, sample_articles, subscriber
 from tests.digest.contrast import CONTRAST_SCRIPT, TextContrast, too_faint
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "digest"
 MEASURE = """
 (function () {
@@ -62,11 +60,7 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    if not os.path.exists(CHROMIUM):
-        reason = install_debian_package("chromium", CHROMIUM, timeout=1200)
-        if reason:
-            pytest.skip(reason)
-    return CHROMIUM
+    return debian_chromium()
 
 
 @pytest.fixture

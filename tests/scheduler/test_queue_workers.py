@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from email.policy import default
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from machine import wait_until
 from sqlalchemy import text
 
 from subscribers.model import SubscriberStatus
@@ -94,15 +94,6 @@ def _jobs(runtime: Runtime, task: str) -> list[tuple[int, str]]:
         return [(row.id, row.status) for row in rows]
 
 
-def _wait(condition: Callable[[], object], timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    return None
-
 
 @pytest.mark.slow
 @pytest.mark.postgres
@@ -155,7 +146,7 @@ def test_a_killed_workers_job_is_taken_up_by_another_and_nobody_gets_two(
         assert EXIT_OK == run_once(runtime, real_jobs(runtime, Deferrer(runtime)))
         first = _worker(site, "--queue", "send")
         try:
-            assert _wait(lambda: _recipients(outbox), 120), "the first worker sent nothing"
+            assert wait_until(lambda: _recipients(outbox), 120), "the first worker sent nothing"
         finally:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(10)
@@ -163,8 +154,9 @@ def test_a_killed_workers_job_is_taken_up_by_another_and_nobody_gets_two(
         sent_by_first = sum(_recipients(outbox).values())
         second = _worker(site, "--queue", "send")
         try:
-            settled = _wait(lambda: (lambda record: record if record and record.status == SendStatus.SENT else None)(
-                SendLedger(runtime.engine).get(KEY)), 120)
+            settled = wait_until(
+                lambda: (lambda record: record if record and record.status == SendStatus.SENT else None)(
+                    SendLedger(runtime.engine).get(KEY)), 120)
         finally:
             second.send_signal(signal.SIGTERM)
             _stop([second], timeout=30)
