@@ -49,6 +49,8 @@ class Outgoing:
     context: dict[str, Any] = field(default_factory=dict)
     # Headers of this mail (List-Unsubscribe for mails to subscribed addresses).
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The reader's language (their sign-up page's); empty: the site's.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,11 @@ class SubscriptionService:
         consent: Consent,
         name: str | None = None,
         newsletters: Sequence[str] | None = None,
+        language: str | None = None,
     ) -> Outgoing | None:
         """A sign-up: store or refresh a pending subscriber; the mail to send, if any.
+
+        ``language``: the reader's (the sign-up page's), kept for their mails; None: the site's.
 
         Whatever the address's state, the caller answers the same. An active address is not
         changed (anybody can type it in) but gets a reminder with its preferences link, or, when it
@@ -203,7 +208,7 @@ class SubscriptionService:
                     frequency=frequency,
                     topics=topics,
                     name=name,
-                    language=self.site.language,
+                    language=language or self.site.language,
                     # A forgotten address may come back only this way: by confirming again.
                     allow_suppressed=True,
                     newsletters=names,
@@ -242,6 +247,7 @@ class SubscriptionService:
             subscriber_id=subscriber.id,
             email=subscriber.email,
             name=None,
+            language=subscriber.language,
             context={
                 "confirm_url": self.url("/confirm", Purpose.CONFIRM, subscriber),
                 "expiry_hours": self.config.confirm_expiry_hours,
@@ -314,6 +320,7 @@ class SubscriptionService:
             subscriber_id=subscriber.id,
             email=subscriber.email,
             name=subscriber.name,
+            language=subscriber.language,
             headers=self.unsubscribe_headers(links["unsubscribe_url"], subscriber.id),
             context={
                 "name": subscriber.name,

@@ -77,6 +77,8 @@ class SignUpPages:
 
         def words(self, request: Request) -> Translator: ...
 
+        def locale(self, request: Request) -> str: ...
+
     @cached_property
     def limiter(self) -> SubscribeRateLimiter:
         config = self.settings.subscribers
@@ -217,6 +219,8 @@ class SignUpPages:
                 name=values["name"] or None,
                 # A form without newsletter boxes (an older embed) signs up as before: by frequency.
                 newsletters=self.service.clean_newsletters(values["newsletters"]) or None,
+                # The language the reader read the form in: their confirmation and welcome mails speak it.
+                language=self.locale(request),
             )
         )
         background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None

@@ -123,8 +123,9 @@ class App:
         """A new messenger of ``[delivery] backend``; the caller closes it."""
         return build_messenger(self.settings, self.runtime.secrets, clock=self.clock)
 
-    def render_transactional(self, template: str, context: Mapping[str, Any]) -> MessageBody:
-        return render_transactional(template, context, self.settings)
+    def render_transactional(self, template: str, context: Mapping[str, Any], locale: str | None = None) -> MessageBody:
+        """A confirmation or welcome mail in ``locale`` (the reader's), else the site's language."""
+        return render_transactional(template, context, self.settings, locale=locale)
 
     # -- events, inbound mail, webhooks ------------------------------------------------
 

@@ -72,7 +72,7 @@ class TransactionalMailer:
     """The subscribers' ``TransactionalMail``: render a confirm/welcome mail, send it through a fresh messenger."""
 
     def __init__(
-        self, render: Callable[[str, Mapping[str, Any]], MessageBody], messenger: Callable[[], Messenger],
+        self, render: Callable[[str, Mapping[str, Any], str | None], MessageBody], messenger: Callable[[], Messenger],
         delivery: DeliveryConfig,
     ) -> None:
         self.render = render
@@ -88,7 +88,7 @@ class TransactionalMailer:
             headers=dict(outgoing.headers),
             custom_args={"subscriber_id": str(outgoing.subscriber_id), "kind": outgoing.template},
         )
-        body = self.render(outgoing.template, dict(outgoing.context))
+        body = self.render(outgoing.template, dict(outgoing.context), outgoing.language or None)
         messenger = self.messenger()
         try:
             send_single(messenger, RetryPolicy.from_config(self.delivery), body, recipient)

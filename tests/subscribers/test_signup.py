@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email.header import decode_header, make_header
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,6 +33,22 @@ def fields(email: str, token: str) -> dict[str, str]:
 def browser(live: LiveServer) -> httpx.Client:
     """Another browser: a client with a cookie jar of its own."""
     return httpx.Client(base_url=live.base_url, timeout=10)
+
+
+def test_a_reader_who_signs_up_in_english_gets_english_mails(live: LiveServer) -> None:
+    """The form read in English (?lang=en on a German site): the reader's language is kept, and their
+    confirmation and welcome mails speak it."""
+    token = form_token(live.client.get("/subscribe", params={"lang": "en"}).text)
+    assert 200 == live.client.post("/subscribe", data=fields("english@example.org", token)).status_code
+    [confirm] = live.wait_for_mails(1)
+    reader = store_of(live).get_by_email("english@example.org")
+    assert reader is not None
+    live.client.get(link_in(confirm, "/confirm"))
+    welcome = live.wait_for_mails(2)[1]
+    site = live.runtime.settings.site.name
+    assert ("en", f"Please confirm your newsletter subscription at {site}", f"Welcome to the newsletter of {site}") == (
+        reader.language, str(make_header(decode_header(confirm["Subject"]))),
+        str(make_header(decode_header(welcome["Subject"]))))
 
 
 def test_a_form_token_is_accepted_once(live: LiveServer) -> None:
