@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import procrastinate
@@ -45,6 +45,8 @@ SEND_TASK = "syndication.send_edition"
 PUSH_TASK = "syndication.partner_pushes"
 WEBHOOK_TASK = "syndication.webhooks"
 QUEUES = ("send", "partners", "webhooks")
+# A retry time every database clock has passed: the job runs as soon as a worker fetches it.
+AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 # Held while procrastinate's schema is applied, so that two workers starting together do not both apply it.
 _SCHEMA_LOCK = 0x53594E44  # "SYND"
 # A job that is waiting or running (procrastinate's own states).
@@ -230,7 +232,9 @@ async def retry_stalled(app: procrastinate.App, lease_seconds: float) -> int:
     retried = 0
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=lease_seconds):
         try:
-            await app.job_manager.retry_job(job)
+            # "At once" by the database's clock: procrastinate's default retry time is this machine's now,
+            # and a machine whose clock runs ahead of the database's would put the job back that much later.
+            await app.job_manager.retry_job(job, retry_at=AT_ONCE)
         except ConnectorException:
             continue
         retried += 1
