@@ -11,6 +11,7 @@ without it, or without the ``playwright`` package, the tests are skipped with th
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -48,6 +49,9 @@ def browser(chromium_path: str) -> Iterator[object]:
         launched = playwright.chromium.launch(
             executable_path=chromium_path, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            # As tests/digest/cdp.py: the moved-clock run's libfaketime (LD_PRELOAD) makes Chromium crawl, so
+            # the browser runs on the real clock (the server under test keeps the moved one).
+            env={name: value for name, value in os.environ.items() if name not in ("LD_PRELOAD", "FAKETIME")},
         )
         try:
             yield launched
@@ -131,7 +135,9 @@ def test_an_editor_previews_tests_sends_pauses_resumes_and_reads_the_report(
     page.get_by_role("button", name="Send now").click()
     page.get_by_text("The send has started.").wait_for()
     assert site.messenger.waiting.wait(30)
-    threading.Timer(0.5, site.messenger.gate.set).start()
+    # Time for the pause to reach the server (a slow browser under a faked clock needs seconds): the pause
+    # stops the send between batches and waits for the batch in hand, which the gate then lets go.
+    threading.Timer(5.0, site.messenger.gate.set).start()
     page.get_by_role("button", name="Pause").click()
     page.get_by_text("The send is paused.").wait_for()
     progress = page.locator("#progress")
