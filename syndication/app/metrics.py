@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, column, func, select, table
+from sqlalchemy import Connection, Engine, column, func, select, table, text
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -43,6 +43,8 @@ RECENT_RUNS = timedelta(hours=48)
 _OPEN_ITEMS = ("pending", "sending")
 # The scheduler's job_runs, named rather than imported: the scheduler is an entry point, above this layer.
 job_runs = table("job_runs", column("job_id"), column("outcome"), column("finished_at", UtcDateTime))
+# The worker queue's queues (syndication.scheduler.queue.QUEUES, named here: the scheduler is above this layer).
+WORKER_QUEUES = ("send", "partners", "webhooks")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -88,6 +90,7 @@ class StoreCollector(Collector):
             events.add_metric([], connection.execute(select(func.coalesce(func.max(send_events.c.id), 0))).scalar_one())
             yield events
             yield from self._jobs(connection, now)
+            yield from self._worker_jobs(connection)
 
     def _queues(self, connection: object, now: datetime) -> Iterator[Metric]:
         depth = GaugeMetricFamily("syndication_queue_depth", "Work waiting or in progress, per queue.",
@@ -129,6 +132,42 @@ class StoreCollector(Collector):
             last_ok.add_metric([job_id], _age(now, finished))
         yield runs
         yield last_ok
+
+
+    def _worker_jobs(self, connection: Connection) -> Iterator[Metric]:
+        """procrastinate's waiting and running jobs per queue (only where the job queue's tables exist).
+
+        The lag is taken by the database's clock: procrastinate stamps its jobs with it, and a
+        machine's clock may differ from it.
+        """
+        if connection.dialect.name != "postgresql":
+            return
+        if connection.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar_one() is None:
+            return
+        jobs = GaugeMetricFamily("syndication_worker_jobs",
+                                 "Jobs of the worker queue (procrastinate) waiting (todo) or running (doing), "
+                                 "per queue.", labels=["queue", "status"])
+        lag = GaugeMetricFamily("syndication_worker_job_lag_seconds",
+                                "Age of the oldest job that is due and waits for a worker, per queue "
+                                "(0: none waits).", labels=["queue"])
+        # A job is due at its schedule, else from when it was deferred (kept as one of its events).
+        rows = connection.execute(text(
+            "SELECT j.queue_name, j.status::text, count(*), "
+            "  extract(epoch FROM now() - min(coalesce(j.scheduled_at, e.at)) "
+            "    FILTER (WHERE j.status = 'todo' AND coalesce(j.scheduled_at, e.at) <= now())) "
+            "FROM procrastinate_jobs j LEFT JOIN procrastinate_events e "
+            "  ON e.job_id = j.id AND e.type = 'deferred' "
+            "WHERE j.status IN ('todo', 'doing') GROUP BY j.queue_name, j.status"
+        ))
+        waited: dict[str, float] = {}
+        for queue, status, count, seconds in rows:
+            jobs.add_metric([queue, status], count)
+            if seconds is not None:
+                waited[queue] = max(float(seconds), waited.get(queue, 0.0))
+        for queue in sorted({*WORKER_QUEUES, *waited}):
+            lag.add_metric([queue], waited.get(queue, 0.0))
+        yield jobs
+        yield lag
 
 
 class HttpMetrics:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
 from syndication.clock import FixedClock
@@ -95,3 +95,38 @@ def test_no_path_becomes_a_label(runtime: Runtime) -> None:
     metrics = scrape(runtime, "/nothing/anna@example.org")
     routes = {dict(labels).get("route") for name, labels in metrics if name.startswith("syndication_http")}
     assert not any("anna" in (route or "") for route in routes)
+
+
+def test_worker_queue_jobs_and_their_lag_are_read_from_procrastinate(
+    settings: Settings, postgres_url: str, clock: FixedClock
+) -> None:
+    """On PostgreSQL the worker queue's jobs show per queue and status; the lag is the oldest due job's wait,
+    by the database's clock; a job scheduled for later is counted but adds no lag."""
+    from syndication.scheduler.queue import PUSH_TASK, SEND_TASK, ensure_schema, queue_app
+
+    on_postgres = settings.model_copy(update={"store": settings.store.model_copy(update={"url": postgres_url})})
+    runtime = Runtime(settings=on_postgres, secrets=Secrets(secret_key=SECRET), clock=clock)
+    try:
+        app = queue_app(runtime)
+        ensure_schema(runtime.engine, app)
+        with runtime.engine.connect() as connection:
+            database_now = connection.execute(text("SELECT now()")).scalar_one()
+        with app.open():
+            app.tasks[SEND_TASK].configure(schedule_at=database_now - timedelta(hours=1)).defer(
+                edition_id="e-1", slot="06:00")
+            app.tasks[SEND_TASK].configure(schedule_at=database_now + timedelta(hours=1)).defer(
+                edition_id="e-2", slot="07:00")
+            app.tasks[PUSH_TASK].defer()
+        metrics = scrape(runtime)
+    finally:
+        runtime.close()
+    assert 2 == metrics[("syndication_worker_jobs", (("queue", "send"), ("status", "todo")))]
+    assert 1 == metrics[("syndication_worker_jobs", (("queue", "partners"), ("status", "todo")))]
+    assert 3600 <= metrics[("syndication_worker_job_lag_seconds", (("queue", "send"),))] < 3600 + 120
+    assert 0 == metrics[("syndication_worker_job_lag_seconds", (("queue", "webhooks"),))]
+
+
+def test_no_worker_queue_metrics_without_the_job_queue(runtime: Runtime) -> None:
+    """On SQLite (no job queue) /metrics has no worker queue families."""
+    metrics = scrape(runtime)
+    assert [] == [name for name, _labels in metrics if name.startswith("syndication_worker_job")]
