@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from syndication.config.newsletters import clean_zone
+from syndication.errors import InputError
 from syndication.subscriber import Frequency, Subscriber, SubscriberStatus
 
 # As the form's input allows: a longer value is cut, not refused.
@@ -37,6 +39,18 @@ def clean_name(raw: str | None) -> str | None:
     text = "".join(" " if _is_control(char) else char for char in str(raw))
     text = _SPACES.sub(" ", text).strip()[:NAME_MAX_LENGTH].rstrip()
     return text or None
+
+
+def clean_timezone(raw: str | None) -> str | None:
+    """A reader's zone as it may be stored: an IANA name, or None (empty: the site's zone).
+
+    Every way a zone enters (CLI, CSV import, preferences) passes through here: InputError (field
+    ``timezone``) for a name of no zone.
+    """
+    try:
+        return clean_zone(raw)
+    except ValueError as exc:
+        raise InputError("timezone", str(exc)) from None
 
 
 @dataclass(frozen=True)

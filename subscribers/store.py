@@ -25,6 +25,7 @@ from subscribers.model import (
     Subscriber,
     SubscriberStatus,
     clean_name,
+    clean_timezone,
 )
 from subscribers.subscriptions import Subscriptions, subscription_for
 from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
@@ -68,6 +69,7 @@ def _to_subscriber(row: Row[Any]) -> Subscriber:
         confirmed=row.confirmed,
         unsubscribed=row.unsubscribed,
         unsubscribe_reason=row.unsubscribe_reason,
+        timezone=row.timezone,
     )
 
 
@@ -84,6 +86,7 @@ _COLUMNS = (
     subscribers.c.confirmed,
     subscribers.c.unsubscribed,
     subscribers.c.unsubscribe_reason,
+    subscribers.c.timezone,
 )
 
 # What sending needs: no timestamps, whose conversion cost about half of reading a million rows.
@@ -133,14 +136,18 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
         consent: ConsentRecord | None = None,
         allow_suppressed: bool = False,
         newsletters: Iterable[str] | None = None,
+        timezone: str | None = None,
     ) -> Subscriber:
         """Add one subscriber; raises AlreadySubscribed or AddressSuppressed (unless allowed).
+
+        ``timezone`` must name an IANA zone (InputError otherwise); empty or None: the site's.
 
         ``newsletters`` are subscribed to (active with an active subscriber, else pending); None means the
         newsletter named like ``frequency`` (``daily``/``weekly``), as every subscriber had before newsletters.
         """
         address = normalise_email(email)
         email_hash = self._hash(address)
+        zone = clean_timezone(timezone)
         with self.engine.begin() as connection:
             if not allow_suppressed and self._suppression_reason(connection, email_hash):
                 raise AddressSuppressed("email", "the address is on the suppression list")
@@ -155,6 +162,7 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
                         language=language,
                         name=clean_name(name),
                         slot=slot,
+                        timezone=zone,
                         created=now,
                         confirmed=now if status == SubscriberStatus.ACTIVE else None,
                     )
@@ -438,9 +446,12 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
         name: str | _Unchanged | None = UNCHANGED,
         slot: str | _Unchanged | None = UNCHANGED,
         language: str | _Unchanged = UNCHANGED,
+        timezone: str | _Unchanged | None = UNCHANGED,
     ) -> Subscriber | None:
         """Change what the subscriber receives; arguments left out stay as they are."""
         values: dict[str, Any] = {}
+        if not isinstance(timezone, _Unchanged):
+            values["timezone"] = clean_timezone(timezone)
         if not isinstance(topics, _Unchanged):
             values["topics"] = _topics_json(topics)
         if not isinstance(frequency, _Unchanged):

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, exists, or_, select, update
+from sqlalchemy import Engine, and_, exists, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from subscribers.tables import subscribers, subscriptions, suppressions
@@ -42,6 +42,19 @@ def subscribed_to(names: Sequence[str]) -> Any:
         subscriptions.c.newsletter.in_(list(names)),
         subscriptions.c.status == SubscriptionStatus.ACTIVE.value,
     )
+
+
+def in_zone_group(zone: str | None, other_zones: Sequence[str]) -> Any:
+    """SQL: the reader belongs to ``zone``'s send of a slot in reader zones (``slot_zone = "reader"``).
+
+    A zone: the readers who set that zone. None, the site's zone: every reader not in ``other_zones``
+    (the zones that have sends of their own): no zone set, the site's, or one that names no zone.
+    """
+    if zone is not None:
+        return subscribers.c.timezone == zone
+    if not other_zones:
+        return true()
+    return or_(subscribers.c.timezone.is_(None), subscribers.c.timezone.not_in(list(other_zones)))
 
 
 def _clean(names: Iterable[str]) -> list[str]:
@@ -201,6 +214,14 @@ class Subscriptions:
             else:
                 where = and_(where, subscribers.c.slot == slot)
         yield from self._pages(where, batch_size, mailing=True)
+
+    def reader_zones(self, audience: Sequence[str]) -> list[str]:
+        """The zones (as stored, unchecked) the active readers of a newsletter set, each once."""
+        query = select(subscribers.c.timezone).distinct().where(
+            subscribers.c.timezone.is_not(None), subscribers.c.status == "active", subscribed_to(audience)
+        )
+        with self.engine.connect() as connection:
+            return sorted(connection.execute(query).scalars())
 
     def readers_among(
         self, subscriber_ids: Sequence[int], audience: Sequence[str]

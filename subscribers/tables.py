@@ -27,7 +27,8 @@ subscribers = Table(
     Column("language", String(10), nullable=False, default="de"),
     Column("name", String(200), nullable=True),
     Column("slot", String(5), nullable=True),
-    # The reader's IANA time zone for their slot (issue 16, item 5; not read yet: slots are in the site's zone).
+    # The reader's IANA time zone (checked when written): their slots' wall clock in newsletters with
+    # slot_zone = "reader"; None or a name of no zone: the site's.
     Column("timezone", String(64), nullable=True),
     Column("created", UtcDateTime, nullable=False),
     Column("confirmed", UtcDateTime, nullable=True),
@@ -38,6 +39,8 @@ subscribers = Table(
     UniqueConstraint("email", name="uq_subscribers_email"),
     Index("ix_subscribers_email_hash", "email_hash"),
     Index("ix_subscribers_status_frequency_id", "status", "frequency", "id"),
+    # The zones readers set, read by the scheduler every quarter hour (migration 0019_reader_zones).
+    Index("ix_subscribers_timezone", "timezone"),
     sqlite_autoincrement=True,
 )
 

@@ -47,6 +47,8 @@ class Subscriber:
     confirmed: datetime | None = None
     unsubscribed: datetime | None = None
     unsubscribe_reason: str | None = None
+    # The reader's IANA time zone (newsletters with slot_zone = "reader"); None: the site's.
+    timezone: str | None = None
 
     @property
     def receives_mail(self) -> bool:

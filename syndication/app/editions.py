@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.segments import SegmentStore
 from subscribers.store import SubscriberStore
+from subscribers.subscriptions import in_zone_group
 from syndication.app.adapters import StoreBounces
 from syndication.app.publishing import public_writer
 from syndication.config import NewsletterConfig, Settings
+from syndication.config.newsletters import reader_zone_groups, split_slot_label
 from syndication.delivery.backends import build_messenger
 from syndication.delivery.brake import Brake
 from syndication.delivery.ledger import Ledger
@@ -219,7 +221,8 @@ def send_edition(
     if segment is not None:
         condition = SegmentStore(engine).get(segment).conditions.condition(runtime.clock.now())
     # A special edition goes to every reader at once, whatever their slot.
-    source = NewsletterRecipients(store, edition_config, condition=condition, every_slot=edition.special)
+    source = NewsletterRecipients(store, edition_config, condition=condition, every_slot=edition.special,
+                                  site_zone=settings.site.timezone)
     owns_messenger = messenger is None
     messenger = messenger or build_messenger(newsletter_settings(settings, edition_config), runtime.secrets,
                                              clock=runtime.clock)
@@ -265,24 +268,34 @@ class NewsletterRecipients:
     """Delivery's ``RecipientsSource``: the newsletter's readers (subscribed, active, not suppressed).
 
     ``condition`` (a segment's) narrows them; ``every_slot`` takes every reader whatever their slot.
+    A slot labelled with a zone (``"06:00 Asia/Tokyo"``) takes that zone's readers; with ``slot_zone =
+    "reader"`` the plain slot takes the site's zone's (``site_zone``): those with no other valid zone.
     Re-checked before each batch: a reader who left the newsletter since planning is skipped.
     """
 
     def __init__(
         self, store: SubscriberStore, newsletter: NewsletterConfig, *, condition: Any = None,
-        every_slot: bool = False,
+        every_slot: bool = False, site_zone: str = "Europe/Berlin",
     ) -> None:
         self.store = store
         self.newsletter = newsletter
         self.condition = condition
         self.every_slot = every_slot
+        self.site_zone = site_zone
 
     def iter_active(
         self, frequency: Frequency, slot: str | None, first_slot: str, batch_size: int
     ) -> Iterator[list[Subscriber]]:
+        condition = self.condition
+        if slot is not None and not self.every_slot:
+            slot, zone = split_slot_label(slot)
+            if zone is not None or self.newsletter.in_reader_zones:
+                zones = reader_zone_groups(self.site_zone, self.store.reader_zones(self.newsletter.audience))
+                in_group = in_zone_group(zone, [name for name in zones if name is not None])
+                condition = in_group if condition is None else and_(condition, in_group)
         return self.store.iter_readers(
             self.newsletter.audience, None if self.every_slot else slot, first_slot, batch_size,
-            slots=self.newsletter.slots, condition=self.condition,
+            slots=self.newsletter.slots, condition=condition,
         )
 
     def receivable(self, subscriber_ids: Sequence[int]) -> Mapping[int, Subscriber]:

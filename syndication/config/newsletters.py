@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
@@ -76,6 +78,9 @@ class NewsletterConfig(EditionConfig):
     # Readers subscribed to these names get this newsletter too (a database upgraded from editions has each
     # reader subscribed to `daily` or `weekly`, by frequency).
     readers_of: tuple[str, ...] = ()
+    # The zone the slots are read in: "site" ([site] timezone, for every reader) or "reader" (each reader's
+    # own zone, the site's for readers without one: 06:00 is 06:00 in New York and in Tokyo).
+    slot_zone: Literal["site", "reader"] = "site"
 
     @model_validator(mode="before")
     @classmethod
@@ -95,7 +100,16 @@ class NewsletterConfig(EditionConfig):
     def _cron_for_cron(self) -> NewsletterConfig:
         if self.schedule == "cron" and not self.cron:
             raise ValueError("schedule = 'cron' needs a cron expression (key cron)")
+        if self.slot_zone == "reader" and self.cron:
+            # One edition a day, built at the first slot in the site's zone, is what each zone's slot
+            # is matched to; a cron build has no such day.
+            raise ValueError("slot_zone = 'reader' goes with schedule 'daily' or 'weekly', not with a cron expression")
         return self
+
+    @property
+    def in_reader_zones(self) -> bool:
+        """Whether each reader gets the slots at that wall-clock time in their own zone."""
+        return self.slot_zone == "reader"
 
     @property
     def scheduled(self) -> bool:
@@ -161,12 +175,16 @@ class CalendarConfig(Section):
 
     def is_quiet(self, local: datetime) -> bool:
         """Whether a regular send at this local time (in the site's zone) is held back."""
-        day = local.date()
+        return self.is_quiet_day(local.date()) or self.is_quiet_time(local.time().replace(tzinfo=None))
+
+    def is_quiet_day(self, day: date) -> bool:
+        """Whether ``day`` is a quiet day or weekday (no regular edition of that date goes out)."""
         if WEEKDAYS[day.weekday()] in self.quiet_weekdays:
             return True
-        if day.strftime("%m-%d") in self.quiet_days or day.isoformat() in self.quiet_days:
-            return True
-        moment = local.time().replace(tzinfo=None)
+        return day.strftime("%m-%d") in self.quiet_days or day.isoformat() in self.quiet_days
+
+    def is_quiet_time(self, moment: time) -> bool:
+        """Whether a wall-clock time falls in the quiet hours."""
         for span in self.quiet_hours:
             start_text, _, end_text = span.partition("-")
             start = time.fromisoformat(start_text)
@@ -175,3 +193,50 @@ class CalendarConfig(Section):
             if inside:
                 return True
         return False
+
+
+# A reader's zone as stored in subscribers.timezone (IANA names are at most 64 characters there).
+ZONE_MAX_LENGTH = 64
+# "HH:MM" or "HH:MM <IANA zone>": a slot and the zone whose readers it goes to (see slot_label).
+SLOT_LABEL_LENGTH = 80
+
+
+@lru_cache(maxsize=1024)
+def known_zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone ``name`` names, or None (empty, unknown, too long, or not a zone name at all)."""
+    text = (name or "").strip()
+    if not text or len(text) > ZONE_MAX_LENGTH or text.startswith(("/", ".")) or ".." in text:
+        return None
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def clean_zone(name: str | None) -> str | None:
+    """A reader's zone for storing: the IANA name, None when empty; ValueError when it names no zone."""
+    text = (name or "").strip()
+    if not text:
+        return None
+    if known_zone(text) is None:
+        raise ValueError(f"an IANA time zone such as 'America/New_York', not {text!r}")
+    return text
+
+
+def slot_label(slot: str, zone: str | None) -> str:
+    """What a send of ``slot`` to the readers of ``zone`` is called in the ledgers (None: the site's zone)."""
+    return slot if zone is None else f"{slot} {zone}"
+
+
+def split_slot_label(label: str) -> tuple[str, str | None]:
+    """(slot, zone) of a :func:`slot_label`; zone None: the site's zone's readers (or every reader)."""
+    slot, _, zone = label.partition(" ")
+    return slot, (zone.strip() or None)
+
+
+def reader_zone_groups(site_zone: str, reader_zones: Iterable[str | None]) -> list[str | None]:
+    """The zones a reader-zone slot is sent in: the site's (None, always first) and each other zone readers
+    set that names an IANA zone, sorted. Readers without a zone, or with one that names none, are the site's."""
+    others = {name for name in reader_zones if name and name == name.strip() and known_zone(name) is not None}
+    others.discard(site_zone)
+    return [None, *sorted(others)]

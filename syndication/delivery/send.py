@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, EditionConfig
+from syndication.config.newsletters import split_slot_label
 from syndication.delivery.brake import Brake, pause_reason, pause_run
 from syndication.delivery.doubt import settle
 from syndication.delivery.ledger import DEFAULT_LEASE, Ledger, RunRow, Worker
@@ -347,7 +348,8 @@ def options_for(
 ) -> SendOptions:
     first_slot = edition_config.slots[0]
     slot = slot or first_slot
-    if slot not in edition_config.slots:
+    # A slot may name the reader zone it goes to ("06:00 Asia/Tokyo", slot_zone = "reader").
+    if split_slot_label(slot)[0] not in edition_config.slots:
         raise UsageError(
             f"--slot {slot}: edition {edition_config.name!r} goes out at {', '.join(edition_config.slots)}"
         )

@@ -12,7 +12,7 @@ delivery_runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("edition_id", String(64), nullable=False),
-    Column("slot", String(5), nullable=False),
+    Column("slot", String(80), nullable=False),
     # planning → ready → done; a run stays "ready" while any batch is not yet sent.
     Column("status", String(20), nullable=False),
     Column("backend", String(20), nullable=False),

@@ -26,7 +26,7 @@ send_events = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("edition_id", String(64), nullable=True),
     Column("run_id", Integer, nullable=True),
-    Column("slot", String(5), nullable=True),
+    Column("slot", String(80), nullable=True),
     # None for clicks and opens unless [tracking] per_subscriber is on.
     Column("subscriber_id", Integer, nullable=True),
     Column("variant", String(200), nullable=True),
@@ -47,7 +47,7 @@ send_report_counts = Table(
     metadata,
     Column("edition_id", String(64), nullable=False),
     # "" when an event could not be placed in a slot (its message carried no run id we know).
-    Column("slot", String(5), nullable=False),
+    Column("slot", String(80), nullable=False),
     Column("processed", Integer, nullable=False, default=0),
     Column("delivered", Integer, nullable=False, default=0),
     Column("deferred", Integer, nullable=False, default=0),
@@ -66,7 +66,7 @@ send_click_counts = Table(
     "send_click_counts",
     metadata,
     Column("edition_id", String(64), nullable=False),
-    Column("slot", String(5), nullable=False),
+    Column("slot", String(80), nullable=False),
     # "" when the click names no article of ours (a link the provider tracked).
     Column("article_id", String(64), nullable=False),
     # SHA-256 of the URL: the key stays short whatever the URL's length.

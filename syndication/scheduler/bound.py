@@ -6,13 +6,14 @@ import dataclasses
 import threading
 from collections.abc import Callable
 
+from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
 from syndication.app.partners import deliver_partner_pushes, version_log
 from syndication.app.publishing import public_writer
 from syndication.delivery.send import SendReport
-from syndication.digest.edition_store import latest_edition
-from syndication.digest.editions import Edition
+from syndication.digest.edition_store import get_edition, latest_edition
+from syndication.digest.editions import Edition, edition_id
 from syndication.errors import ConfigError, SourceUnavailable
 from syndication.feeds.publish import build_and_publish
 from syndication.runtime import Runtime
@@ -122,11 +123,17 @@ def local_jobs(runtime: Runtime) -> Jobs:
         return WorkOutcome(counts_of(build_and_publish(runtime.settings, runtime.engine,
                                                        writer=public_writer(runtime.settings))))
 
+    def reader_zones(name: str) -> list[str]:
+        # Reading zones hashes no address: the store needs no secret key for it.
+        return SubscriberStore(runtime.engine).reader_zones(runtime.settings.edition(name).audience)
+
     return Jobs(
         collect=collect,
         publish_feeds=publish_feeds,
         build_edition=lambda name: edition_ref(build_edition(runtime, name)),
         latest_edition=lambda name: edition_ref(latest_edition(runtime.engine, name)),
+        reader_zones=reader_zones,
+        edition_of=lambda name, day: edition_ref(get_edition(runtime.engine, edition_id(name, day))),
         send_edition=send,
         deliver_webhooks=lambda: WorkOutcome(counts_of(app.deliver_webhooks())),
         poll_inbound=lambda: WorkOutcome(counts_of(app.poll_inbound())),

@@ -9,7 +9,7 @@ commands call and turns each report into one of the outcomes below; tests pass f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
@@ -113,3 +113,8 @@ class Jobs:
     # [workers] queue: queue_send(key, edition_id) defers the slot's send to the job queue instead of
     # calling send_edition, and returns how many jobs it deferred (0: already queued). None: send here.
     queue_send: Callable[[SendKey, str], int] | None = None
+    # slot_zone = "reader": reader_zones(newsletter) names the zones its readers set (unchecked; None or
+    # an unknown name stands for the site's zone). None: every reader is in the site's zone.
+    reader_zones: Callable[[str], Collection[str | None]] | None = None
+    # edition_of(newsletter, date): its regular edition of that (site) date. None: found via latest_edition.
+    edition_of: Callable[[str, date], EditionRef | None] | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -32,16 +32,27 @@ class SlotJob:
     builds: bool
     # This job sends the edition to the subscribers of ``slot`` (False only for a cron build job).
     sends: bool
+    # slot_zone = "reader": ``trigger`` wakes the job at every quarter hour a reader zone's clock may show
+    # the slot, and ``home_trigger`` is the slot in the site's zone (for status and /healthz).
+    in_reader_zones: bool = False
+    home_trigger: BaseTrigger | None = None
 
     @property
     def id(self) -> str:
         return f"edition:{self.edition.name}:{self.slot if self.sends else 'build'}"
+
+    @property
+    def site_trigger(self) -> BaseTrigger:
+        """When the slot comes in the site's zone (the trigger itself unless slots are in reader zones)."""
+        return self.home_trigger if self.home_trigger is not None else self.trigger
 
     def describe(self, zone: ZoneInfo) -> str:
         if not self.sends:
             return f"build on cron '{self.edition.cron}' ({zone.key})"
         days = "daily" if self.edition.frequency == "daily" else f"{self.edition.weekday}"
         action = "build and send" if self.builds else "send"
+        if self.in_reader_zones:
+            return f"{action} {days} at {self.slot} in each reader's zone ({zone.key} without one)"
         return f"{action} {days} at {self.slot} ({zone.key})"
 
 
@@ -67,6 +78,13 @@ def slot_trigger(edition: EditionConfig, slot: str, zone: ZoneInfo) -> CronTrigg
     hour, minute = (int(part) for part in slot.split(":"))
     day_of_week = edition.weekday if edition.frequency == "weekly" else "*"
     return CronTrigger(day_of_week=day_of_week, hour=hour, minute=minute, timezone=zone)
+
+
+def reader_zone_trigger(slot: str) -> CronTrigger:
+    """Every moment some zone's clock shows ``slot``: every zone's offset is a multiple of 15 minutes, so
+    the slot's minute modulo 15, every quarter hour of every day (UTC)."""
+    minute = int(slot.split(":")[1]) % 15
+    return CronTrigger(minute=",".join(str(minute + 15 * quarter) for quarter in range(4)), timezone=UTC)
 
 
 def build_trigger(edition: EditionConfig, zone: ZoneInfo) -> CronTrigger:
@@ -127,10 +145,16 @@ def build_plan(settings: Settings) -> Plan:
         if edition.cron:
             trigger = _calendar_applied(build_trigger(edition, zone), settings)
             jobs.append(SlotJob(edition, edition.slots[0], trigger, builds=True, sends=False))
+        in_reader_zones = isinstance(edition, NewsletterConfig) and edition.in_reader_zones
         for index, slot in enumerate(edition.slots):
             builds = index == 0 and not edition.cron
             trigger = _calendar_applied(slot_trigger(edition, slot, zone), settings)
-            jobs.append(SlotJob(edition, slot, trigger, builds=builds, sends=True))
+            if in_reader_zones:
+                # The calendar is applied per zone when the job runs (syndication.scheduler.zones).
+                jobs.append(SlotJob(edition, slot, reader_zone_trigger(slot), builds=builds, sends=True,
+                                    in_reader_zones=True, home_trigger=trigger))
+            else:
+                jobs.append(SlotJob(edition, slot, trigger, builds=builds, sends=True))
     return Plan(
         zone=zone,
         collect_interval=collect_interval(settings),

@@ -8,7 +8,10 @@ live in one place:
   or when the previous publish failed);
 - a slot run stands for the newest fire time of its trigger within the misfire grace, whose
   local date and slot form the key claimed in ``edition_sends`` before anything is built or
-  sent: the same (edition, date, slot) never goes out twice.
+  sent: the same (edition, date, slot) never goes out twice;
+- a slot in the readers' zones (``slot_zone = "reader"``) stands for one such key per reader zone
+  whose clock showed the slot within the grace (:mod:`syndication.scheduler.zones`); a run that
+  finds none due is not recorded (the job wakes every quarter hour).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from syndication.app.logs import PROCESS_RUN_ID, bound_run
 from syndication.runtime import Runtime
 from syndication.scheduler.jobs import Counts, EditionRef, Jobs, WorkOutcome
 from syndication.scheduler.ledger import SETTLED, Outcome, RunLog, SendKey, SendLedger, SendRecord, SendStatus
 from syndication.scheduler.plan import COLLECT_JOB_ID, Plan, SlotJob, latest_fire_time
+from syndication.scheduler.zones import ZoneSlot, due_zone_slots
 
 log = logging.getLogger("syndication.scheduler")
 
@@ -183,25 +187,54 @@ class SchedulerService:
     # -- editions -----------------------------------------------------------------------
 
     def key_for(self, job: SlotJob, now: datetime) -> SendKey | None:
-        """The (edition, local date, slot) a run of ``job`` at ``now`` stands for; None: not due."""
+        """The (edition, local date, slot) a run of ``job`` at ``now`` stands for; None: not due.
+
+        In reader zones: the site's zone's key (see :meth:`due_sends` for every zone's).
+        """
+        if job.in_reader_zones:
+            return next((send.key for send in self.due_sends(job, now) if send.zone is None), None)
         fire = latest_fire_time(job.trigger, now, self.plan.misfire_grace)
         if fire is None:
             return None
         slot = job.slot if job.sends else BUILD_SLOT
         return SendKey(job.edition.name, fire.astimezone(self.plan.zone).date(), slot)
 
+    def due_sends(self, job: SlotJob, now: datetime) -> list[ZoneSlot]:
+        """Every key a run of ``job`` at ``now`` stands for, oldest moment first: one, or one per reader zone."""
+        if not job.in_reader_zones:
+            fire = latest_fire_time(job.trigger, now, self.plan.misfire_grace)
+            key = self.key_for(job, now)
+            return [] if key is None or fire is None else [ZoneSlot(key, None, fire)]
+        reader_zones = self.jobs.reader_zones
+        return due_zone_slots(
+            job.edition, job.slot, site=self.plan.zone, calendar=self.runtime.settings.calendar,
+            reader_zones=reader_zones(job.edition.name) if reader_zones is not None else (),
+            now=now, grace=self.plan.misfire_grace,
+        )
+
+    def _open_sends(self, job: SlotJob, now: datetime) -> list[ZoneSlot]:
+        """The due keys not done yet (nor in the job queue)."""
+        open_sends = []
+        for send in self.due_sends(job, now):
+            record = self.ledger.get(send.key)
+            if record is None or record.status not in SETTLED:
+                open_sends.append(send)
+        return open_sends
+
     def is_due(self, job: SlotJob, now: datetime) -> bool:
         """Due: a fire time within the misfire grace whose key is not done yet (nor in the job queue)."""
-        key = self.key_for(job, now)
-        if key is None:
-            return False
-        record = self.ledger.get(key)
-        return record is None or record.status not in SETTLED
+        return bool(self._open_sends(job, now))
 
     def run_slot(self, job_id: str) -> RunResult:
         job = self.plan.job(job_id)
         if self.stop.is_set():
             return RunResult(Outcome.SKIPPED, detail="stopping")
+        if job.in_reader_zones:
+            sends = self._open_sends(job, self.runtime.clock.now())
+            if not sends:
+                # Woken at a quarter hour no reader zone's clock shows the slot: nothing to record.
+                return RunResult(Outcome.SKIPPED, detail="no reader zone's slot is due")
+            return self._recorded(job.id, lambda: self._zones_work(job, sends))
         return self._recorded(job.id, lambda: self._slot_work(job))
 
     def _claim(self, key: SendKey, now: datetime) -> SendRecord | None:
@@ -226,10 +259,34 @@ class SchedulerService:
             self._keys_in_hand.discard(key)
 
     def _slot_work(self, job: SlotJob) -> RunResult:
-        now = self.runtime.clock.now()
-        key = self.key_for(job, now)
+        key = self.key_for(job, self.runtime.clock.now())
         if key is None:
             return RunResult(Outcome.SKIPPED, detail="not due: no fire time within the misfire grace")
+        return self._key_work(job, key)
+
+    def _zones_work(self, job: SlotJob, sends: list[ZoneSlot]) -> RunResult:
+        """Send each due zone's key in turn, as one job run; a stop request ends it between zones."""
+        results = []
+        for send in sends:
+            if self.stop.is_set():
+                break
+            results.append((send.key, self._key_work(job, send.key)))
+        counts: dict[str, int | float] = {"zones": len(results)}
+        for _, result in results:
+            for name, value in result.counts.items():
+                if name != "attempt":
+                    counts[name] = counts.get(name, 0) + value
+        outcomes = [result.outcome for _, result in results]
+        details = "; ".join(f"{key.slot}: {result.detail}" for key, result in results if result.detail)
+        if len(results) < len(sends):
+            return RunResult(Outcome.INTERRUPTED, counts, details or "stopped between zones")
+        for worst in (Outcome.FAILED, Outcome.INTERRUPTED, Outcome.OK):
+            if worst in outcomes:
+                return RunResult(worst, counts, details or None)
+        return RunResult(Outcome.SKIPPED, counts, details or None)
+
+    def _key_work(self, job: SlotJob, key: SendKey) -> RunResult:
+        now = self.runtime.clock.now()
         record = self._claim(key, now)
         if record is None:
             return RunResult(Outcome.SKIPPED, detail=f"{key} is done already or being sent")
@@ -263,8 +320,35 @@ class SchedulerService:
         records = self.ledger.for_date(key.edition_name, key.edition_date)
         return not any(record.key.slot < key.slot for record in records)
 
+    def _edition_of(self, name: str, edition_date: date) -> EditionRef | None:
+        if self.jobs.edition_of is not None:
+            return self.jobs.edition_of(name, edition_date)
+        latest = self.jobs.latest_edition(name)
+        return latest if latest is not None and latest.edition_date == edition_date else None
+
+    def _zone_edition(self, job: SlotJob, key: SendKey) -> tuple[EditionRef | None, str, int]:
+        """(edition, why not, built) for one zone's send: the edition of the key's (site) date.
+
+        It is built by the site's first slot; any zone's send builds it when that never ran (the process
+        was down, or the slot fell in the quiet hours) and the site's date is still the edition's.
+        """
+        name = job.edition.name
+        edition = self._edition_of(name, key.edition_date)
+        built = 0
+        if edition is None and self.runtime.clock.now().astimezone(self.plan.zone).date() == key.edition_date:
+            first = SendKey(name, key.edition_date, job.edition.slots[0])
+            if key == first or self.ledger.get(first) is None:
+                made = self.jobs.build_edition(name)
+                built = int(made is not None)
+                edition = made or self._edition_of(name, key.edition_date)
+        if edition is None:
+            return None, f"no edition for {key.edition_date.isoformat()} (nothing new)", built
+        return edition, "", built
+
     def _edition_to_send(self, job: SlotJob, key: SendKey) -> tuple[EditionRef | None, str, int]:
         """(edition, why not, built) for this slot."""
+        if job.in_reader_zones:
+            return self._zone_edition(job, key)
         name = job.edition.name
         built = 0
         edition: EditionRef | None = None
@@ -328,31 +412,32 @@ class SchedulerService:
         return RunResult(Outcome.OK, {"built": built, "attempt": record.attempts, "queued": deferred})
 
     def failed_slot_jobs(self, now: datetime) -> list[SlotJob]:
-        """Slot jobs whose current key failed and is still within the grace: worth a retry."""
+        """Slot jobs whose current key (of any zone) failed and is still within the grace: worth a retry."""
         failed = []
         for job in self.plan.slot_jobs:
-            key = self.key_for(job, now)
-            record = self.ledger.get(key) if key is not None else None
-            if record is not None and record.status == SendStatus.FAILED:
-                failed.append(job)
+            for send in self.due_sends(job, now):
+                record = self.ledger.get(send.key)
+                if record is not None and record.status == SendStatus.FAILED:
+                    failed.append(job)
+                    break
         return failed
 
     def unstarted_slot_jobs(self, now: datetime) -> list[SlotJob]:
-        """Due slot jobs nobody is at: never claimed, or left ``running`` by a process that leads no more."""
+        """Due slot jobs nobody is at: a key never claimed, or left ``running`` by a process that leads no more."""
         unstarted = []
         for job in self.plan.slot_jobs:
-            key = self.key_for(job, now)
-            if key is None:
-                continue
-            with self._idle:
-                if key in self._keys_in_hand:
-                    continue
-            record = self.ledger.get(key)
-            if record is None or record.status == SendStatus.RUNNING:
-                unstarted.append(job)
+            for send in self.due_sends(job, now):
+                with self._idle:
+                    if send.key in self._keys_in_hand:
+                        continue
+                record = self.ledger.get(send.key)
+                if record is None or record.status == SendStatus.RUNNING:
+                    unstarted.append(job)
+                    break
         return unstarted
 
     def due_slot_jobs(self, now: datetime) -> list[SlotJob]:
         """The slot jobs due at ``now``, oldest fire time first (for --once and the start-up catch-up)."""
-        due = [job for job in self.plan.slot_jobs if self.is_due(job, now)]
-        return sorted(due, key=lambda job: latest_fire_time(job.trigger, now, self.plan.misfire_grace) or now)
+        due = [(sends[0].fire, index, job) for index, job in enumerate(self.plan.slot_jobs)
+               if (sends := self._open_sends(job, now))]
+        return [job for _, _, job in sorted(due, key=lambda item: (item[0], item[1]))]

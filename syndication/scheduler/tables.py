@@ -22,7 +22,7 @@ edition_sends = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("edition_name", String(100), nullable=False),
     Column("edition_date", Date, nullable=False),
-    Column("slot", String(5), nullable=False),
+    Column("slot", String(80), nullable=False),
     Column("edition_id", String(64), nullable=True),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),

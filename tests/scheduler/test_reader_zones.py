@@ -1,0 +1,211 @@
+"""Slots in the readers' own zones (``slot_zone = "reader"``), end to end on the real store and ledgers.
+
+The schedule is stepped by the Ticker (the plan's real triggers, misfire grace, start-up catch-up) on a
+FixedClock; the jobs are the project's own (build, send through the delivery ledger to the outbox), with a
+new article stored each night instead of a collect. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from subscribers.store import SubscriberStore
+from subscribers.tables import subscribers
+from syndication.clock import FixedClock
+from syndication.config import NewsletterConfig, Settings
+from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
+from syndication.runtime import Runtime
+from syndication.scheduler.bound import local_jobs
+from syndication.scheduler.jobs import CollectOutcome, Jobs
+from syndication.scheduler.ledger import SendLedger
+from syndication.scheduler.plan import build_plan
+from syndication.scheduler.service import SchedulerService
+from syndication.scheduler.testing import Ticker
+from syndication.store.articles import ArticleStore
+from syndication.store.db import open_engine
+from syndication.subscriber import SubscriberStatus
+from syndication.testing import make_article
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+TOKYO = ZoneInfo("Asia/Tokyo")
+MORGEN = NewsletterConfig(name="morgen", title="Der Morgen", slots=("06:00",), slot_zone="reader")
+ABEND = NewsletterConfig(name="abend", title="Der Abend", slots=("18:00",))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def zoned_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Settings with a reader-zone newsletter (morgen, 06:00) and a site-zone one (abend, 18:00)."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        settings = settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
+    open_engine(settings.store_url).dispose()  # migrated once
+    return settings.model_copy(update={"digest": settings.digest.model_copy(update={"editions": (MORGEN, ABEND)})})
+
+
+class Newsroom:
+    """The real jobs on a fixed clock; one new article a night instead of a collect."""
+
+    def __init__(self, settings: Settings, start: datetime) -> None:
+        self.clock = FixedClock(start)
+        self.runtime = Runtime(settings=settings, clock=self.clock)
+        self.store = SubscriberStore(self.runtime.engine, self.runtime.secrets.require_secret_key())
+        self.jobs: Jobs = dataclasses.replace(local_jobs(self.runtime), collect=lambda: CollectOutcome(False))
+        self.articles = 0
+
+    def service(self) -> SchedulerService:
+        """A scheduler as a (re)started process builds it."""
+        return SchedulerService(self.runtime, self.jobs, build_plan(self.runtime.settings))
+
+    def reader(self, email: str, zone: str | None, newsletters: tuple[str, ...] = ("morgen",)) -> int:
+        added = self.store.add(
+            email, now=self.clock.now(), status=SubscriberStatus.ACTIVE, newsletters=newsletters, timezone=zone
+        )
+        return added.id
+
+    def new_article(self) -> None:
+        self.articles += 1
+        ArticleStore(self.runtime.engine).upsert(make_article(self.articles), self.clock.now())
+
+    def run_days(self, ticker: Ticker, first: date, days: int) -> None:
+        """From the site's midnight of ``first`` on, ``days`` days: an article at each midnight, then the schedule."""
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            self.clock.set(datetime.combine(day, time(0, 0), tzinfo=BERLIN))
+            self.new_article()
+            ticker.run_until(datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=BERLIN))
+
+    def received(self) -> dict[str, list[tuple[str, datetime]]]:
+        """Address → (edition id, sent at) of every message sent, oldest first."""
+        query = (
+            select(delivery_recipients.c.email, delivery_recipients.c.edition_id, delivery_recipients.c.sent_at)
+            .join(delivery_batches, delivery_batches.c.id == delivery_recipients.c.batch_id)
+            .join(delivery_runs, delivery_runs.c.id == delivery_batches.c.run_id)
+            .where(delivery_recipients.c.status == "sent")
+            .order_by(delivery_recipients.c.sent_at)
+        )
+        found: dict[str, list[tuple[str, datetime]]] = {}
+        with self.runtime.engine.connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.email, []).append((row.edition_id, row.sent_at))
+        return found
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
+@pytest.fixture
+def newsroom(zoned_settings: Settings) -> Iterator[Newsroom]:
+    # The Thursday before the EU's (25 October) and the US's (1 November) return to standard time.
+    created = Newsroom(zoned_settings, datetime(2026, 10, 22, 22, 0, tzinfo=UTC))
+    yield created
+    created.close()
+
+
+def local_sends(sends: list[tuple[str, datetime]], zone: ZoneInfo) -> list[tuple[str, str]]:
+    """(edition id, local date and time to the minute) of each send, in ``zone``."""
+    return [(edition, sent.astimezone(zone).strftime("%Y-%m-%d %H:%M")) for edition, sent in sends]
+
+
+def expected(zone_days: list[date], lag: int) -> list[tuple[str, str]]:
+    return [(f"morgen-{(day - timedelta(days=lag)).isoformat()}", f"{day.isoformat()} 06:00") for day in zone_days]
+
+
+def days_from(first: date, count: int) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range(count)]
+
+
+def test_each_reader_gets_one_mail_a_day_at_six_in_their_zone_across_both_dst_changes(newsroom: Newsroom) -> None:
+    """Over eleven days spanning the EU's and the US's DST change, Berlin, New York and Tokyo readers each get
+    every edition once at 06:00 on their own clock; Tokyo, whose 06:00 comes before Berlin's build, a day later.
+    Readers without a zone, or with one naming no zone, get it at the site's 06:00."""
+    addresses = {
+        "berlin@example.org": "Europe/Berlin",
+        "ny@example.org": "America/New_York",
+        "tokyo@example.org": "Asia/Tokyo",
+        "ohne@example.org": None,
+        "mars@example.org": None,
+    }
+    for address, zone in addresses.items():
+        newsroom.reader(address, zone)
+    with newsroom.runtime.engine.begin() as connection:
+        # Written around the store's check, as an old import could have: read as the site's zone.
+        connection.execute(
+            update(subscribers).where(subscribers.c.email == "mars@example.org").values(timezone="Mars/Olympus_Mons")
+        )
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    newsroom.run_days(ticker, date(2026, 10, 23), 11)
+    received = newsroom.received()
+    site_days = days_from(date(2026, 10, 23), 11)
+    assert expected(site_days, 0) == local_sends(received["berlin@example.org"], BERLIN)
+    assert expected(site_days, 0) == local_sends(received["ohne@example.org"], BERLIN)
+    assert expected(site_days, 0) == local_sends(received["mars@example.org"], BERLIN)
+    assert expected(site_days, 0) == local_sends(received["ny@example.org"], NEW_YORK)
+    assert expected(days_from(date(2026, 10, 24), 11), 1) == local_sends(received["tokyo@example.org"], TOKYO)
+
+
+def test_each_zone_has_its_own_key_in_the_ledger(newsroom: Newsroom) -> None:
+    """A day's edition is claimed once per zone: the site's under the plain slot, the others with their zone."""
+    newsroom.reader("ny@example.org", "America/New_York")
+    newsroom.reader("tokyo@example.org", "Asia/Tokyo")
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    newsroom.run_days(ticker, date(2026, 10, 23), 2)
+    records = SendLedger(newsroom.runtime.engine).for_date("morgen", date(2026, 10, 23))
+    assert [("06:00", "sent", 0), ("06:00 America/New_York", "sent", 1), ("06:00 Asia/Tokyo", "sent", 1)] == [
+        (record.key.slot, record.status.value, record.sent) for record in records
+    ]
+
+
+def test_a_newsletter_in_the_site_zone_ignores_the_readers_zones(newsroom: Newsroom) -> None:
+    """A New York reader of a site-zone newsletter gets it at 18:00 Berlin, under the plain slot, as before."""
+    newsroom.reader("ny@example.org", "America/New_York", ("abend",))
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    newsroom.run_days(ticker, date(2026, 10, 23), 2)
+    sends = newsroom.received()["ny@example.org"]
+    assert [("abend-2026-10-23", "2026-10-23 18:00"), ("abend-2026-10-24", "2026-10-24 18:00")] == local_sends(
+        sends, BERLIN
+    )
+    slots = [record.key.slot for record in SendLedger(newsroom.runtime.engine).for_date("abend", date(2026, 10, 23))]
+    assert ["18:00"] == slots
+
+
+def test_unsubscribed_and_suppressed_readers_in_other_zones_get_nothing(newsroom: Newsroom) -> None:
+    """A Tokyo reader who left the newsletter, one who unsubscribed from everything and a New York reader
+    whose address bounced get nothing; the reader next to them does."""
+    left = newsroom.reader("left@example.org", "Asia/Tokyo")
+    gone = newsroom.reader("gone@example.org", "Asia/Tokyo")
+    bounced = newsroom.reader("bounced@example.org", "America/New_York")
+    newsroom.reader("stays@example.org", "Asia/Tokyo")
+    now = newsroom.clock.now()
+    newsroom.store.end_subscriptions(left, now=now, reason="one-click", newsletters=("morgen",))
+    newsroom.store.set_status(gone, SubscriberStatus.UNSUBSCRIBED, now=now, reason="one-click")
+    newsroom.store.set_status(bounced, SubscriberStatus.BOUNCED, now=now, reason="bounced")
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    newsroom.run_days(ticker, date(2026, 10, 23), 3)
+    assert {"stays@example.org"} == set(newsroom.received())
+
+
+def test_a_zone_slot_missed_by_a_restart_is_made_up_once(zoned_settings: Settings) -> None:
+    """Down from 11:30 to 12:40 Berlin across New York's 06:00 (12:00 Berlin): the restarted scheduler sends it
+    at once, late but within the grace, and neither it nor a later restart sends it again."""
+    newsroom = Newsroom(zoned_settings, datetime(2026, 11, 24, 0, 0, tzinfo=BERLIN))
+    try:
+        newsroom.reader("ny@example.org", "America/New_York")
+        newsroom.reader("berlin@example.org", "Europe/Berlin")
+        newsroom.new_article()
+        Ticker(newsroom.service(), newsroom.clock).run_until(datetime(2026, 11, 24, 11, 30, tzinfo=BERLIN))
+        newsroom.clock.set(datetime(2026, 11, 24, 12, 40, tzinfo=BERLIN))
+        Ticker(newsroom.service(), newsroom.clock).run_until(datetime(2026, 11, 24, 16, 0, tzinfo=BERLIN))
+        newsroom.clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=BERLIN))
+        Ticker(newsroom.service(), newsroom.clock).run_until(datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN))
+        received = newsroom.received()
+    finally:
+        newsroom.close()
+    assert [("morgen-2026-11-24", "2026-11-24 06:00")] == local_sends(received["berlin@example.org"], BERLIN)
+    assert [("morgen-2026-11-24", "2026-11-24 06:40")] == local_sends(received["ny@example.org"], NEW_YORK)
