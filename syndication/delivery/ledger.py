@@ -170,6 +170,19 @@ class Ledger:
         return first_number + len(batches)
 
     def _insert_recipients(self, connection: Connection, rows: list[tuple[object, ...]]) -> None:
+        if self.engine.dialect.driver == "psycopg":
+            # PostgreSQL: COPY, one stream for the lot (executemany still pays a round of the
+            # protocol per row; planning 200,000 recipients took three times as long).
+            sql = "COPY delivery_recipients (batch_id, edition_id, subscriber_id, email, status) FROM STDIN"
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                with cursor.copy(sql) as copy:
+                    for batch_id, edition_id, subscriber_id, email, status in rows:
+                        copy.write_row((batch_id, edition_id, subscriber_id, email, str(status)))
+            except connection.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
+                # As the INSERT would have said it: one edition reaches a subscriber once.
+                raise IntegrityError(sql, None, exc) from exc
+            return
         # Plain tuples straight to the driver's executemany: for a million rows, building a
         # parameter dict per row through the SQL compiler costs more than the insert itself.
         marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(self.engine.dialect.paramstyle)

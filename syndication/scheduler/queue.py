@@ -19,13 +19,14 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import procrastinate
 from procrastinate import PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.worker import FETCH_JOB_POLLING_INTERVAL
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -51,6 +52,9 @@ AT_ONCE = datetime(2000, 1, 1, tzinfo=UTC)
 _SCHEMA_LOCK = 0x53594E44  # "SYND"
 # A job that is waiting or running (procrastinate's own states).
 _LIVE = ("todo", "doing")
+
+# What a send job runs: ``send_edition(runtime, edition_id, slot)`` (tests give a fake provider and subscriber list).
+SendEdition = Callable[[Runtime, str, str], SendReport]
 
 
 def conninfo(store_url: str) -> str:
@@ -85,7 +89,9 @@ def send_lock(key: SendKey, copy: int = 0) -> str:
     return f"send:{key.edition_name}:{key.edition_date.isoformat()}:{key.slot}:{copy}"
 
 
-def send_until_settled(runtime: Runtime, edition_id: str, slot: str) -> SendReport:
+def send_until_settled(
+    runtime: Runtime, edition_id: str, slot: str, send: SendEdition = send_edition
+) -> SendReport:
     """``send_edition`` again, every third of the lease, while batches are in other workers' hands.
 
     Batches claimed by another copy of the job are finished by it; those of a dead worker are taken
@@ -94,7 +100,7 @@ def send_until_settled(runtime: Runtime, edition_id: str, slot: str) -> SendRepo
     """
     wait = runtime.settings.workers.lease_seconds / 3
     while True:
-        report = send_edition(runtime, edition_id, slot)
+        report = send(runtime, edition_id, slot)
         if report.errors or report.paused or not (report.pending or report.busy):
             return report
         time.sleep(wait)
@@ -112,7 +118,7 @@ def settle(runtime: Runtime, key: SendKey, report: SendReport) -> None:
         ledger.settle(key, SendStatus.SENT, now, sent=outcome.sent, failed=outcome.failed)
 
 
-def queue_app(runtime: Runtime) -> procrastinate.App:
+def queue_app(runtime: Runtime, send_edition: SendEdition = send_edition) -> procrastinate.App:
     """The procrastinate app on ``runtime``'s store with the syndication tasks bound to ``runtime``."""
     app = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(runtime.settings.store_url)))
 
@@ -122,7 +128,7 @@ def queue_app(runtime: Runtime) -> procrastinate.App:
         # A scheduled slot names its edition_sends key; `worker send` does not.
         key = SendKey(edition_name, date.fromisoformat(edition_date), slot) if edition_name and edition_date else None
         try:
-            report = send_until_settled(runtime, edition_id, slot)
+            report = send_until_settled(runtime, edition_id, slot, send_edition)
         except Exception as exc:
             if key is not None:
                 SendLedger(runtime.engine).settle(key, SendStatus.FAILED, runtime.clock.now(),
@@ -251,14 +257,19 @@ async def _keep_retrying(app: procrastinate.App, lease_seconds: float) -> None:
             log.warning("stalled jobs not checked: %s", type(exc).__name__)
 
 
-def run_worker(runtime: Runtime, queues: list[str], concurrency: int = 1, burst: bool = False) -> None:
+def run_worker(
+    runtime: Runtime, queues: list[str], concurrency: int = 1, burst: bool = False,
+    send_edition: SendEdition = send_edition,
+) -> None:
     """Run one worker until SIGTERM/SIGINT (``burst``: until no job is left).
 
     Its heartbeat in procrastinate's workers table beats every third of ``[workers] lease_seconds``;
     every worker puts back the jobs of workers silent for a lease (:func:`retry_stalled`), at start
-    and then as often as it beats.
+    and then as often as it beats, and looks for jobs at least as often: a job put back is an UPDATE,
+    which procrastinate announces to no one (only a new job is NOTIFYed), so a worker idle at the
+    default 5 s polling would leave a killed worker's send waiting longer than it must.
     """
-    app = queue_app(runtime)
+    app = queue_app(runtime, send_edition)
     ensure_schema(runtime.engine, app)
     lease = runtime.settings.workers.lease_seconds
 
@@ -270,6 +281,7 @@ def run_worker(runtime: Runtime, queues: list[str], concurrency: int = 1, burst:
                 await app.run_worker_async(
                     queues=queues, concurrency=concurrency, wait=not burst, install_signal_handlers=True,
                     update_heartbeat_interval=lease / 3, stalled_worker_timeout=lease, name=host_identity(),
+                    fetch_job_polling_interval=min(FETCH_JOB_POLLING_INTERVAL, lease / 3),
                 )
             finally:
                 if recovery is not None:

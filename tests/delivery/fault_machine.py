@@ -1,19 +1,24 @@
 """One "machine" of the fault campaign (test_fault_campaign.py), run as its own process with its own host identity.
 
 Usage:
-  python fault_machine.py worker DB_URL EDITION RECIPIENTS BATCH_SIZE
-      sends the edition (deliver, again and again) until nothing of its run is pending;
-  python fault_machine.py scheduler DB_URL EDITION RECIPIENTS BATCH_SIZE START_ISO EPOCH
-      a `syndication run` (leadership, APScheduler, edition_sends) whose slot send is that same deliver.
+  python fault_machine.py worker DB_URL RECIPIENTS BATCH_SIZE
+      `syndication worker --queue send`: the real procrastinate worker (its heartbeat, the stalled-job retry,
+      the send task that loops until the run is settled and settles the slot), named after the host identity;
+  python fault_machine.py scheduler DB_URL RECIPIENTS BATCH_SIZE START_ISO EPOCH
+      `syndication run` with [workers] queue on: leadership, APScheduler, edition_sends, and the real Deferrer
+      that defers the slot's send job for the workers.
 
-Messages go to :class:`SinkMessenger`, a provider standing in for SendGrid: one request per batch, accepted
-messages recorded in the table ``fault_sink`` (committed before the answer, as a real provider has them before
-we hear back), nothing to ask afterwards. So a SIGKILL between the provider's acceptance and the ledger's record
-leaves a batch in doubt, never silently resent. The lease is 3 s (``SYNDICATION_WORKERS__LEASE_SECONDS``).
+What the send job runs is ``send_edition``'s core, :func:`deliver` on the shared ledger, with RECIPIENTS generated
+subscribers (in memory, the same list on every machine) instead of the subscriber store and edition mailer, and
+:class:`SinkMessenger` instead of SendGrid: one request per batch, accepted messages recorded in the table
+``fault_sink`` (committed before the answer, as a real provider has them before we hear back), nothing to ask
+afterwards. So a SIGKILL between the provider's acceptance and the ledger's record leaves a batch in doubt, never
+silently resent. The lease is :data:`LEASE` (``SYNDICATION_WORKERS__LEASE_SECONDS``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -25,29 +30,30 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, insert
+from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, text
 
-from syndication.clock import SystemClock
-from syndication.config import load_settings
+from syndication.config import Settings, load_settings
 from syndication.delivery.claims import host_identity
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import SendReport, deliver
 from syndication.mail.base import Batch, Receipt, SendObserver
 from syndication.runtime import Runtime
-from syndication.scheduler.jobs import SendOutcome
 from syndication.scheduler.runner import run_scheduler
 from syndication.scheduler.testing import FakeNewsroom
-from syndication.store.db import open_engine
 from tests.delivery.fakes import FakeMailer, FakeSubscribers, make_options
 from tests.scheduler.helpers import DAILY, SUBSCRIBERS, with_editions
 
-LEASE = timedelta(seconds=3)
+# Short, so that a run's failover costs seconds; [workers] lease_seconds allows 3 s and up.
+LEASE = timedelta(seconds=5)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sink_metadata = MetaData()
 fault_sink = Table(
     "fault_sink", sink_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("edition", String(64), nullable=False), Column("email", String(320), nullable=False),
     Column("host", String(100), nullable=False),
+    # By the database's clock, which the campaign also reads when it kills: failover times need one clock.
+    Column("at", DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()")),
 )
 
 
@@ -64,11 +70,13 @@ class SinkMessenger:
     def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         if observer is not None:
             observer.handed()
+        host = host_identity()
+        # COPY: the provider's side of the test should cost the machines little of the two cores.
         with self.engine.begin() as connection:
-            connection.execute(insert(fault_sink), [
-                {"edition": self.edition, "email": recipient.email, "host": host_identity()}
-                for recipient in batch.recipients
-            ])
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy("COPY fault_sink (edition, email, host) FROM STDIN") as copy:
+                for recipient in batch.recipients:
+                    copy.write_row((self.edition, recipient.email, host))
         return [Receipt(recipient.email, f"sink-{batch.key}") for recipient in batch.recipients]
 
     def close(self) -> None:
@@ -86,47 +94,62 @@ class PacedClock:
         return self.start + timedelta(seconds=time.time() - self.epoch)
 
 
-def send_once(engine: Engine, edition: str, recipients: int, batch_size: int, clock: object) -> SendReport:
-    options = make_options(edition_id=edition, batch_size=batch_size, clock=clock, lease=LEASE)  # type: ignore[arg-type]
-    return deliver(Ledger(engine), FakeMailer(edition), FakeSubscribers.generated(recipients),
-                   SinkMessenger(engine, edition), options)
+@functools.cache
+def subscribers(count: int) -> FakeSubscribers:
+    """The machines' shared subscriber list (built once a process: 200,000 take a second)."""
+    return FakeSubscribers.generated(count)
 
 
-def worker(db_url: str, edition: str, recipients: int, batch_size: int) -> int:
-    engine = open_engine(db_url, migrate=False)
-    while True:
-        report = send_once(engine, edition, recipients, batch_size, SystemClock())
-        if not (report.pending or report.busy):
-            return 0
-        time.sleep(0.2)
+def sink_send(recipients: int, batch_size: int):  # type: ignore[no-untyped-def]
+    """The send job's ``send_edition``: deliver the edition to the generated subscribers through the sink."""
+
+    def send(runtime: Runtime, edition_id: str, slot: str) -> SendReport:
+        options = make_options(edition_id=edition_id, slot=slot, batch_size=batch_size, clock=runtime.clock,  # type: ignore[arg-type]
+                               lease=timedelta(seconds=runtime.settings.workers.lease_seconds))
+        return deliver(Ledger(runtime.engine), FakeMailer(edition_id), subscribers(recipients),
+                       SinkMessenger(runtime.engine, edition_id), options)
+
+    return send
 
 
-def scheduler(db_url: str, edition: str, recipients: int, batch_size: int, start: str, epoch: float) -> int:
+def settings_for(db_url: str, **extra: str) -> Settings:
     env = {"SYNDICATION_SITE__VAR_DIR": str(Path.cwd() / "var"), "SYNDICATION_STORE__URL": db_url,
-           "SYNDICATION_STORE__AUTO_MIGRATE": "false", "SYNDICATION_WORKERS__LEASE_SECONDS": "3",
-           # A slot left unfinished (the dead leader's batches wait out their lease) is retried at each collect.
-           "SYNDICATION_SCHEDULER__COLLECT_INTERVAL_SECONDS": "2"}
-    settings = with_editions(load_settings(PROJECT_ROOT / "config.toml", env=env), DAILY)
+           "SYNDICATION_STORE__AUTO_MIGRATE": "false", "SYNDICATION_WORKERS__QUEUE": "true",
+           "SYNDICATION_WORKERS__LEASE_SECONDS": str(int(LEASE.total_seconds())), **extra}
+    return with_editions(load_settings(PROJECT_ROOT / "config.toml", env=env), DAILY)
+
+
+def worker(db_url: str, recipients: int, batch_size: int) -> int:
+    from syndication.clock import SystemClock
+    from syndication.scheduler.queue import run_worker
+
+    runtime = Runtime(settings=settings_for(db_url), clock=SystemClock())
+    try:
+        run_worker(runtime, ["send"], send_edition=sink_send(recipients, batch_size))
+    finally:
+        runtime.close()
+    return 0
+
+
+def scheduler(db_url: str, start: str, epoch: float) -> int:
+    from syndication.scheduler.queue import Deferrer
+
+    # A slot whose queued send is settled late is looked at again at each collect.
+    settings = settings_for(db_url, SYNDICATION_SCHEDULER__COLLECT_INTERVAL_SECONDS="2")
     clock = PacedClock(datetime.fromisoformat(start), epoch)
     runtime = Runtime(settings=settings, clock=clock)
     jobs = FakeNewsroom(clock, ZoneInfo("Europe/Berlin"), SUBSCRIBERS).jobs()
-
-    def send_edition(_edition_id: str, _slot: str, _stop: object) -> SendOutcome:
-        report = send_once(runtime.engine, edition, recipients, batch_size, clock)
-        return SendOutcome(sent=report.sent, failed=report.failed, pending=report.pending, in_doubt=report.in_doubt,
-                           busy=report.busy)
-
     try:
-        return run_scheduler(runtime, replace(jobs, send_edition=send_edition))
+        return run_scheduler(runtime, replace(jobs, queue_send=Deferrer(runtime).send))
     finally:
         runtime.close()
 
 
 def main() -> int:
-    mode, db_url, edition, recipients, batch_size = sys.argv[1:6]
+    mode, db_url, recipients, batch_size = sys.argv[1:5]
     if mode == "worker":
-        return worker(db_url, edition, int(recipients), int(batch_size))
-    return scheduler(db_url, edition, int(recipients), int(batch_size), sys.argv[6], float(sys.argv[7]))
+        return worker(db_url, int(recipients), int(batch_size))
+    return scheduler(db_url, sys.argv[5], float(sys.argv[6]))
 
 
 if __name__ == "__main__":

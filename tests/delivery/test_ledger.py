@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from syndication.delivery.ledger import Ledger, Worker, claim_is_live
 from syndication.delivery.send import deliver
@@ -114,3 +116,19 @@ def test_receipt_writer_records_each_message_on_its_own(any_engine: Engine) -> N
     writer.close()
     assert [(1, "a@example.org", "2.0.0 Ok: queued as Q1")] == seen == ledger.sent_to("e4")
     assert [second.id] == [row.id for row in ledger.pending_recipients(batch.id)]
+
+
+def test_planned_recipients_are_stored_whole_and_once_per_edition(any_engine: Engine) -> None:
+    """add_batches stores every recipient with its batch, edition and pending status (PostgreSQL: by COPY), and a
+    subscriber planned again for the same edition is refused as the unique constraint says (IntegrityError)."""
+    ledger = Ledger(any_engine)
+    run, _ = ledger.open_run("e9", "06:00", "outbox", Worker.current(), NOW)
+    members = [(number, f"leser{number}@exämple.org") for number in range(1, 1201)]
+    ledger.add_batches(run, 1, [("all", members[:700]), ("sport", members[700:])])
+    other, _ = ledger.open_run("e9", "07:00", "outbox", Worker.current(), NOW)
+    with pytest.raises(IntegrityError):
+        ledger.add_batches(other, 1, [("all", [(5, "leser5@exämple.org")])])
+    stored = [(row.subscriber_id, row.email) for batch in ledger.batches(run, [BatchStatus.PENDING])
+              for row in ledger.pending_recipients(batch.id)]
+    assert members == stored
+    assert [] == ledger.batches(other, [BatchStatus.PENDING])
