@@ -36,6 +36,7 @@ EXPORT_COLUMNS = (
     "consent_form",
     "consent_wording_version",
     "newsletters",
+    "timezone",
 )
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -90,6 +91,7 @@ def subscriber_row(
         consent.form if consent else "",
         consent.wording_version if consent else "",
         "|".join(newsletters),
+        subscriber.timezone or "",
     ]
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from subscribers.exporter import restore_cell
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.store import FORGOTTEN, ImportedConsent, NewSubscriber, SubscriberStore
+from syndication.config.newsletters import clean_zone
 from syndication.errors import InputError
 from syndication.mail.addresses import normalise_email
 
@@ -40,6 +41,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "frequency": ("frequency", "häufigkeit", "haeufigkeit"),
     "status": ("status",),
     "slot": ("slot", "uhrzeit"),
+    "timezone": ("timezone", "zeitzone", "tz"),
     "language": ("language", "sprache"),
     "created": ("created",),
     "confirmed": ("confirmed",),
@@ -232,6 +234,8 @@ def _subscriber(line: int, cell: Callable[[str], str], where: str) -> NewSubscri
         unsubscribed=_timestamp(cell("unsubscribed"), "unsubscribed"),
         unsubscribe_reason=cell("unsubscribe_reason") or None,
         consent=consent,
+        # An IANA name; a name of no zone rejects the row (ValueError names it).
+        timezone=clean_zone(cell("timezone")),
     )
 
 

@@ -104,6 +104,8 @@ class NewSubscriber:
     consent: ImportedConsent | None = None
     # Newsletters subscribed to; None: the one named like the frequency (as before newsletters).
     newsletters: tuple[str, ...] | None = None
+    # The reader's IANA zone (checked by the importer); None: the site's.
+    timezone: str | None = None
 
 
 __all__ = [

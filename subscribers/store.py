@@ -254,6 +254,7 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
             "language": row.language,
             "name": clean_name(row.name),
             "slot": row.slot,
+            "timezone": row.timezone,
             "created": row.created or now,
             "confirmed": confirmed,
             "unsubscribed": unsubscribed,

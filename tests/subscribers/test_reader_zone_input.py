@@ -1,0 +1,50 @@
+"""A reader's time zone is checked wherever it is written, and survives export and import (real store)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from subscribers.exporter import export_csv
+from subscribers.importer import import_csv
+from subscribers.model import SubscriberStatus
+from subscribers.store import SubscriberStore
+from syndication.errors import InputError
+from syndication.store.db import open_engine
+
+KEY = "test-secret-key-0123456789abcdef"
+NOW = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+
+
+def test_a_zone_is_stored_as_named_and_a_name_of_no_zone_is_refused(any_engine: Engine) -> None:
+    """add and update_preferences keep an IANA name, store empty as None and refuse anything else."""
+    store = SubscriberStore(any_engine, KEY)
+    added = store.add("ny@example.org", now=NOW, status=SubscriberStatus.ACTIVE, timezone=" America/New_York ")
+    with pytest.raises(InputError):
+        store.add("mars@example.org", now=NOW, timezone="Mars/Olympus_Mons")
+    with pytest.raises(InputError):
+        store.update_preferences(added.id, timezone="../../etc/passwd")
+    cleared = store.update_preferences(added.id, timezone="")
+    assert cleared is not None
+    refused = store.get_by_email("mars@example.org")
+    assert ("America/New_York", None, None) == (added.timezone, cleared.timezone, refused)
+
+
+def test_export_and_import_keep_the_zone_and_reject_a_row_naming_no_zone(tmp_path: Path) -> None:
+    """The export's timezone column comes back on import; an import row with an unknown zone is rejected."""
+    source = SubscriberStore(open_engine(f"sqlite:///{tmp_path / 'source.db'}"), KEY)
+    source.add("tokyo@example.org", now=NOW, status=SubscriberStatus.ACTIVE, timezone="Asia/Tokyo")
+    source.add("ohne@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
+    exported = io.StringIO()
+    export_csv(source, exported)
+    path = tmp_path / "leser.csv"
+    path.write_text(exported.getvalue() + "mars@example.org,,,,,,,,,,,,,,,,Mars/Olympus_Mons\n", encoding="utf-8")
+    target = SubscriberStore(open_engine(f"sqlite:///{tmp_path / 'target.db'}"), KEY)
+    report = import_csv(target, path, now=NOW, consented=True, wording_version="2026-11")
+    zones = {s.email: s.timezone for s in target.list()}
+    assert {"tokyo@example.org": "Asia/Tokyo", "ohne@example.org": None} == zones
+    assert [4] == [rejected.line for rejected in report.rejected]
