@@ -36,13 +36,15 @@ def _topics(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--frequency", type=click.Choice(["daily", "weekly"]), default="daily", show_default=True)
 @click.option("--name", default=None, help="Name for the greeting.")
 @click.option("--slot", default=None, help="Send time of the edition (HH:MM); default: its first slot.")
+@click.option("--timezone", default=None, metavar="ZONE",
+              help="The reader's IANA time zone (America/New_York) for slot_zone = \"reader\"; default: the site's.")
 @click.option("--confirmed", is_flag=True, help="Consent is already given: add as active, no confirmation mail.")
 @click.option("--newsletter", "newsletters", multiple=True, metavar="NAME",
               help="Subscribe to this newsletter (repeat for several); default: the newsletters of --frequency.")
 @click.pass_obj
 def add(
     runtime: Runtime, email: str, topics: tuple[str, ...], frequency: str, name: str | None, slot: str | None,
-    confirmed: bool, newsletters: tuple[str, ...],
+    confirmed: bool, newsletters: tuple[str, ...], timezone: str | None,
 ) -> int:
     """Add EMAIL. Without --confirmed it is pending and gets a confirmation mail (double opt-in)."""
     service = App(runtime).subscription_service()
@@ -65,6 +67,7 @@ def add(
         slot=service.clean_slot(chosen, slot),
         language=runtime.settings.site.language,
         newsletters=names,
+        timezone=timezone,
     )
     if confirmed:
         for newsletter in names or [None]:
@@ -121,6 +124,7 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
                     "topics": list(s.topics),
                     "name": s.name,
                     "slot": s.slot,
+                    "timezone": s.timezone,
                     # Newsletter → pending | active | unsubscribed.
                     "newsletters": {name: state.value for name, state in subscribed.get(s.id, {}).items()},
                 }

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from subscribers.exporter import export_csv
 from subscribers.importer import import_csv
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
+from syndication.cli import CliContext, cli
+from syndication.clock import FixedClock
 from syndication.errors import InputError
 from syndication.store.db import open_engine
 
@@ -48,3 +52,26 @@ def test_export_and_import_keep_the_zone_and_reject_a_row_naming_no_zone(tmp_pat
     zones = {s.email: s.timezone for s in target.list()}
     assert {"tokyo@example.org": "Asia/Tokyo", "ohne@example.org": None} == zones
     assert [4] == [rejected.line for rejected in report.rejected]
+
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.toml"
+
+
+def test_subscribers_add_takes_a_zone_and_list_json_shows_it(tmp_path: Path) -> None:
+    """`subscribers add --timezone` stores the zone, `list --json` shows it, and a name of no zone is refused."""
+    env = {
+        "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
+        "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
+        "SYNDICATION_SITE__OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SYNDICATION_SECRET_KEY": KEY,
+    }
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(CONFIG), "subscribers", *args], env=env,
+                                  standalone_mode=False, obj=CliContext(clock=FixedClock(NOW)))
+
+    added = run("add", "ny@example.org", "--confirmed", "--timezone", "America/New_York")
+    refused = run("add", "mars@example.org", "--confirmed", "--timezone", "Mars/Olympus_Mons")
+    listed = json.loads(run("list", "--json").stdout)
+    assert (0, True) == (added.return_value, isinstance(refused.exception, InputError))
+    assert [("ny@example.org", "America/New_York")] == [(item["email"], item["timezone"]) for item in listed]
