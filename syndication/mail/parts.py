@@ -165,6 +165,39 @@ class Plan:
         self.literals = tuple(chunk for index, chunk in enumerate(chunks) if index not in slotted)
         self.chunks = [chunk.encode("ascii") for chunk in chunks]
         self.slots = tuple(slots)
+        self._stuffing: tuple[list[bytes], tuple[bool, ...]] | None = None
+
+    def stuffing(self) -> tuple[list[bytes], tuple[bool, ...]]:
+        """The chunks dot-stuffed as SMTP DATA carries them (RFC 5321 §4.5.2), and per slot whether it starts a line.
+
+        The part's body starts a line. A spliced value is never empty and never ends a line (no CR
+        or LF in it; its quoted-printable soft breaks are inside it), so what follows a slot does not
+        start a line, and a literal's stuffing never depends on a recipient: it is done once here.
+        """
+        if self._stuffing is None:
+            slotted = {index for index, _ in self.slots}
+            stuffed: list[bytes] = []
+            line_starts: list[bool] = []
+            at_line_start = True
+            for index, chunk in enumerate(self.chunks):
+                if index in slotted:
+                    line_starts.append(at_line_start)
+                    stuffed.append(b"")
+                    at_line_start = False
+                elif chunk:
+                    stuffed.append(dot_stuffed_chunk(chunk, at_line_start))
+                    at_line_start = chunk.endswith(b"\n")
+                else:
+                    stuffed.append(chunk)
+            self._stuffing = (stuffed, tuple(line_starts))
+        return self._stuffing
+
+
+def dot_stuffed_chunk(chunk: bytes, at_line_start: bool) -> bytes:
+    """``chunk`` with a dot doubled at the start of each of its lines (the first only ``at_line_start``)."""
+    if b"\n." in chunk:
+        chunk = chunk.replace(b"\n.", b"\n..")
+    return b"." + chunk if at_line_start and chunk.startswith(b".") else chunk
 
 
 def _raw_plan(items: list[tuple[str, str] | _Template], eol: str) -> Plan:
@@ -252,7 +285,11 @@ class Part:
         self._items.append((eol.join(run), eol.join(_quoted_printable(line, eol) for line in run)))
 
     def spliced(
-        self, values: Mapping[str, str], encoded: dict[str, bytes], shared: dict[str, bytes] | None = None
+        self,
+        values: Mapping[str, str],
+        encoded: dict[str, bytes],
+        shared: dict[str, bytes] | None = None,
+        stuffed: list[bytes] | None = None,
     ) -> tuple[bytes, list[bytes], bool]:
         """(part headers, chunks of the encoded body, whether the body may hold a boundary) for ``values``.
 
@@ -260,6 +297,7 @@ class Part:
         the result is the bytes of :meth:`payload`. ``encoded`` keeps each value's quoted-printable
         form for the message's other part; ``shared`` keeps those of short values (up to
         ``SHARED_VALUE_LENGTH`` characters, at most ``SHARED_VALUES``) for other messages.
+        ``stuffed``, if given, gets the body's chunks as SMTP DATA carries them (dot-stuffed).
         """
         raw = self._raw_plan
         if raw is not None and all(template.fits_7bit(values) for template in self._templates):
@@ -269,9 +307,12 @@ class Part:
                 value = values[key]
                 equals = equals or "=" in value
                 out[index] = value.encode("ascii")
+            if stuffed is not None:
+                _stuff(raw, out, stuffed)
             return self.header_7bit_bytes, out, equals
         plan = self._qp_plan
         out = plan.chunks.copy()
+        eol = self.eol
         for index, key in plan.slots:
             chunk = encoded.get(key)
             if chunk is None:
@@ -279,13 +320,15 @@ class Part:
                 if shared is not None and len(value) <= SHARED_VALUE_LENGTH:
                     chunk = shared.get(value)
                     if chunk is None:
-                        chunk = quoted_printable_piece(value, self.eol).encode("ascii")
+                        chunk = quoted_printable_piece(value, eol).encode("ascii")
                         if len(shared) < SHARED_VALUES:
                             shared[value] = chunk
                 else:
-                    chunk = quoted_printable_piece(value, self.eol).encode("ascii")
+                    chunk = quoted_printable_piece(value, eol).encode("ascii")
                 encoded[key] = chunk
             out[index] = chunk
+        if stuffed is not None:
+            _stuff(plan, out, stuffed)
         # Quoted-printable text never holds "==" (a literal "=" is "=3D").
         return self.header_qp_bytes, out, False
 
@@ -348,3 +391,12 @@ class Part:
             for item in filled
         )
         return self.header_qp, encoded + eol
+
+
+def _stuff(plan: Plan, chunks: list[bytes], stuffed: list[bytes]) -> None:
+    """Adds ``chunks`` (``plan``'s, values spliced in) to ``stuffed`` dot-stuffed: literals were stuffed once."""
+    literals, line_starts = plan.stuffing()
+    body = literals.copy()
+    for (index, _), at_line_start in zip(plan.slots, line_starts, strict=True):
+        body[index] = dot_stuffed_chunk(chunks[index], at_line_start)
+    stuffed += body

@@ -81,6 +81,7 @@ class MessageFactory:
         # The batch's own headers, written once for the recipients whose headers do not replace one.
         self._shared_names = frozenset(batch.headers)
         self._shared_headers = "".join(self._header(name, value) for name, value in batch.headers.items())
+        self._shared_dotted = any(name.startswith(".") for name in batch.headers)
 
     def subject(self, recipient: Recipient) -> str:
         """The subject ``recipient`` sees (placeholders filled)."""
@@ -90,18 +91,35 @@ class MessageFactory:
 
     def message_bytes(self, recipient: Recipient, now: datetime) -> bytes:
         """The message for ``recipient`` dated ``now``, ready for the wire or a file."""
+        return b"".join(self.message_chunks(recipient, now)[0])
+
+    def message_chunks(
+        self, recipient: Recipient, now: datetime, *, data_form: bool = False
+    ) -> tuple[list[bytes], list[bytes] | None]:
+        """The message for ``recipient`` dated ``now`` as chunks to join, and maybe as SMTP DATA carries it.
+
+        With ``data_form`` and CRLF line ends, the second list is the message dot-stuffed and ended
+        with ``.`` CRLF (RFC 5321 §4.5.2), made from the body's chunks stuffed once per batch, so
+        that a message is never searched for dots; otherwise (or for a message not spliced) None.
+        """
         values = recipient.substitutions
         if len(values) == len(self._keys) and self._keys.issuperset(values):
             joined = "".join(values.values())
             if "\n" not in joined and "\r" not in joined and all(values.values()):
-                return self._spliced(recipient, values, now)
-        return self._message_bytes(recipient, now)
+                return self._spliced(recipient, values, now, data_form and self._linesep == "\r\n")
+        return [self._message_bytes(recipient, now)], None
 
-    def _spliced(self, recipient: Recipient, values: Mapping[str, str], now: datetime) -> bytes:
-        """``message_bytes`` in the common case: a value for every placeholder, none empty, none breaking a line."""
+    def _spliced(
+        self, recipient: Recipient, values: Mapping[str, str], now: datetime, data_form: bool
+    ) -> tuple[list[bytes], list[bytes] | None]:
+        """``message_chunks`` in the common case: a value for every placeholder, none empty, none breaking a line."""
         encoded: dict[str, bytes] = {}
-        text_headers, text_body, text_may_hold = self._text.spliced(values, encoded, self._short_values)
-        html_headers, html_body, html_may_hold = self._html.spliced(values, encoded, self._short_values)
+        # A header never starts a line with a dot (names are ours, folded lines start with a space),
+        # unless a header's own name does: such a message is stuffed whole by the caller.
+        stuffed: list[bytes] | None = [] if data_form and not self._dotted_name(recipient) else None
+        text_headers, text_body, text_may_hold = self._text.spliced(values, encoded, self._short_values, stuffed)
+        text_stuffed = len(stuffed) if stuffed is not None else 0
+        html_headers, html_body, html_may_hold = self._html.spliced(values, encoded, self._short_values, stuffed)
         holding: tuple[bytes, ...] = ()
         if text_may_hold or html_may_hold:
             holding = tuple(b"".join(body) for body, may_hold in ((text_body, text_may_hold),
@@ -111,14 +129,17 @@ class MessageFactory:
         head = self._head(recipient, now)
         head.append(f'MIME-Version: 1.0{eol}Content-Type: multipart/alternative; boundary="{boundary}"{eol}'
                     f"{eol}--{boundary}{eol}")
-        out = ["".join(head).encode("utf-8", "surrogateescape"), text_headers, self._linesep_bytes]
-        out += text_body
-        out.append(f"{eol}--{boundary}{eol}".encode("ascii"))
-        out.append(html_headers)
-        out.append(self._linesep_bytes)
-        out += html_body
-        out.append(f"{eol}--{boundary}--{eol}".encode("ascii"))
-        return b"".join(out)
+        first = "".join(head).encode("utf-8", "surrogateescape") + text_headers + self._linesep_bytes
+        middle = f"{eol}--{boundary}{eol}".encode("ascii") + html_headers + self._linesep_bytes
+        last = f"{eol}--{boundary}--{eol}".encode("ascii")
+        out = [first, *text_body, middle, *html_body, last]
+        if stuffed is None:
+            return out, None
+        return out, [first, *stuffed[:text_stuffed], middle, *stuffed[text_stuffed:], last, b".\r\n"]
+
+    def _dotted_name(self, recipient: Recipient) -> bool:
+        """Whether a header of ``recipient``'s message has a name starting with a dot (none of ours does)."""
+        return self._shared_dotted or any(name.startswith(".") for name in recipient.headers)
 
     def _message_bytes(self, recipient: Recipient, now: datetime) -> bytes:
         """``message_bytes`` for any recipient: values missing, empty or holding line breaks."""

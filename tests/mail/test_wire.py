@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import smtplib
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
@@ -166,3 +167,67 @@ def test_long_values_full_of_equals_signs_are_cut_between_escapes(value: str, pr
     body = MessageBody("Betreff", f"<p>{prefix}%%G%%{prefix}</p>\n", f"{prefix}%%G%%\n")
     recipient = Recipient("leser@example.org", "<m.1@example.org>", None, {"%%G%%": value})
     _assert_same(Batch("k", body, (recipient,), HEADERS))
+
+
+def _smtplib_data(data: bytes) -> bytes:
+    """What smtplib's ``SMTP.data`` sends for ``data``: its own dot-stuffing, then CRLF.CRLF."""
+    quoted = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+    return (quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n") + b".\r\n"
+
+
+_DOTTED = st.sampled_from([".", "..", ". ", ".x", "a.", "x" * 73 + ".", "%%G%%", "%%G%%%%U%%", ".%%G%%", "%%G%%."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.lists(_TEXT_CHARS | _DOTTED, max_size=12).map("".join) | _DOTTED
+                   | st.sampled_from(["x" * 73 + ".%%G%%", "ü" * 30 + "." * 5 + "%%U%%", ""]), max_size=10),
+    greeting=st.text(st.sampled_from(".aü= "), min_size=1, max_size=100),
+    link=st.text(st.sampled_from("./=a"), min_size=1, max_size=300)
+    | st.tuples(st.integers(70, 78), st.text(st.sampled_from("./=a"), max_size=80)).map(lambda cut: "a" * cut[0]
+                                                                                        + "." + cut[1]),
+    quoted_printable=st.booleans(),
+    final_break=st.booleans(),
+)
+def test_the_data_form_is_smtplibs_stuffing_of_the_whole_message(
+    lines: list[str], greeting: str, link: str, final_break: bool, quoted_printable: bool
+) -> None:
+    """The DATA bytes made from chunks stuffed once are smtplib's stuffing of the whole message, byte for byte.
+
+    Lines of the body and personal values start with dots, placeholders start and end lines and
+    sit side by side, and long values are cut so that a soft-broken line starts with a dot.
+    """
+    # A link at the start of a line, in a quoted-printable part or not.
+    lines += ["%%U%%", "ü" if quoted_printable else "u"]
+    text = "\n".join(lines) + ("\n" if final_break else "")
+    recipient = Recipient("leser@example.org", "<m.1@example.org>", "Anna", {"%%G%%": greeting, "%%U%%": link},
+                          {"List-Unsubscribe": f"<{link}>"})
+    factory = MessageFactory(SENDER, Batch("k", MessageBody("Betreff", text, text), (recipient,), HEADERS),
+                             SMTP_POLICY)
+    chunks, stuffed = factory.message_chunks(recipient, NOW, data_form=True)
+    assert stuffed is not None
+    assert _smtplib_data(b"".join(chunks)) == b"".join(stuffed)
+
+
+def test_a_personal_value_starting_a_line_with_a_dot_is_stuffed() -> None:
+    """A value starting a line with a dot, and a soft-broken value whose next line starts with one, are doubled."""
+    link = "https://example.org/unsubscribe/" + "a" * 42 + "." * 30
+    body = MessageBody("Betreff", "<p>\n%%G%%</p>\n.Punkt ü\n%%U%%\n", "%%G%%\n%%U%%\n")
+    recipient = Recipient("leser@example.org", "<m.1@example.org>", None, {"%%G%%": ".Anna", "%%U%%": link})
+    factory = MessageFactory(SENDER, Batch("k", body, (recipient,), HEADERS), SMTP_POLICY)
+    chunks, stuffed = factory.message_chunks(recipient, NOW, data_form=True)
+    data = b"".join(chunks)
+    assert stuffed is not None
+    wire = b"".join(stuffed)
+    assert (2, 2, 1) == (data.count(b"\r\n.Anna"), wire.count(b"\r\n..Anna"), wire.count(b"\r\n..Punkt"))
+    assert b"=\r\n.." in data
+    assert _smtplib_data(data) == wire
+
+
+def test_the_data_form_is_made_only_for_crlf_messages() -> None:
+    """Files (LF) have no DATA form; a message the factory does not splice is stuffed whole by the sender."""
+    batch = Batch("k", MessageBody("S", HTML, TEXT), (_recipient(1, "Anna"),), HEADERS)
+    in_file = MessageFactory(SENDER, batch, MAIL_POLICY).message_chunks(batch.recipients[0], NOW, data_form=True)
+    assert in_file[1] is None
+    stranger = Recipient("x@example.org", "<m.9@example.org>", None, {"%%G%%": "Hallo\n"})
+    assert MessageFactory(SENDER, batch, SMTP_POLICY).message_chunks(stranger, NOW, data_form=True)[1] is None
