@@ -129,7 +129,8 @@ def _send_problems(plan: Plan, runs: RunLog, ledger: SendLedger, now: datetime) 
         # The newest fire time whose grace has passed, after the scheduler first ran, must have a record.
         window_start = max(since, now - MISSED_SLOT_WINDOW)
         missed = None
-        for moment in fire_times(job.trigger, window_start, now - plan.misfire_grace):
+        # In reader zones: the site's zone's send, which every day has (readers or not).
+        for moment in fire_times(job.site_trigger, window_start, now - plan.misfire_grace):
             missed = moment
         if missed is None:
             continue
@@ -165,7 +166,7 @@ def gather(runtime: Runtime, jobs: Jobs, plan: Plan) -> Health:
     ]
     for job in plan.slot_jobs:
         job_statuses.append(
-            JobStatus(job.id, runs.last(job.id), next_fire_time(job.trigger, now), job.describe(plan.zone))
+            JobStatus(job.id, runs.last(job.id), next_fire_time(job.site_trigger, now), job.describe(plan.zone))
         )
     names = [edition.name for edition in runtime.settings.digest.editions]
     editions = tuple(_edition_status(jobs, name, ledger) for name in names)
