@@ -13,11 +13,15 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from syndication.app.editions import send_edition
+from syndication.config.newsletters import split_slot_label
 from syndication.delivery.brake import cancel_run, pause_reason, pause_run, resume_runs
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.rows import RunRow
 from syndication.delivery.statuses import RunStatus
+from syndication.delivery.tables import delivery_runs
 from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
 
@@ -119,9 +123,14 @@ class SendControl:
 
     def runs(self, edition_id: str, slots: tuple[str, ...]) -> list[RunRow]:
         ledger = Ledger(self.runtime.engine)
+        with self.runtime.engine.connect() as connection:
+            labels = connection.execute(
+                select(delivery_runs.c.slot).where(delivery_runs.c.edition_id == edition_id)
+            ).scalars().all()
+        # A slot's sends to reader zones are runs of their own ("06:00 Asia/Tokyo"): they go with their slot.
         found = []
-        for slot in slots:
-            run = ledger.get_run(edition_id, slot)
+        for label in sorted(labels):
+            run = ledger.get_run(edition_id, label) if split_slot_label(label)[0] in slots else None
             if run is not None:
                 found.append(run)
         return found

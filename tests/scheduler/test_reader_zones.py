@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from subscribers.store import SubscriberStore
 from subscribers.tables import subscribers
 from syndication.clock import FixedClock
 from syndication.config import NewsletterConfig, Settings
+from syndication.console.sends import SendControl
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 from syndication.runtime import Runtime
 from syndication.scheduler.bound import local_jobs
@@ -209,3 +210,22 @@ def test_a_zone_slot_missed_by_a_restart_is_made_up_once(zoned_settings: Setting
         newsroom.close()
     assert [("morgen-2026-11-24", "2026-11-24 06:00")] == local_sends(received["berlin@example.org"], BERLIN)
     assert [("morgen-2026-11-24", "2026-11-24 06:40")] == local_sends(received["ny@example.org"], NEW_YORK)
+
+
+def test_pausing_a_slot_in_the_console_pauses_its_zones_sends_too(newsroom: Newsroom) -> None:
+    """The console's pause of the 06:00 slot reaches the runs of 06:00 in every reader zone."""
+    now = newsroom.clock.now()
+    with newsroom.runtime.engine.begin() as connection:
+        for label in ("06:00", "06:00 Asia/Tokyo", "06:00 America/New_York"):
+            connection.execute(
+                insert(delivery_runs).values(
+                    edition_id="morgen-2026-10-23",
+                    slot=label,
+                    status="ready",
+                    backend="outbox",
+                    created_at=now,
+                    skipped_at_planning=0,
+                )
+            )
+    paused = SendControl(newsroom.runtime).pause("morgen-2026-10-23", ("06:00",), "paused in the console")
+    assert ["06:00", "06:00 America/New_York", "06:00 Asia/Tokyo"] == paused
