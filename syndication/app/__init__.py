@@ -23,7 +23,9 @@ from subscribers.service import SubscriptionService
 from subscribers.store import SubscriberStore
 from syndication.app.adapters import (
     DeliveryErasure,
+    InboundPolicy,
     LazyOutbox,
+    MailedUnsubscribes,
     StoreArticleLinks,
     TransactionalMailer,
     VerpListUnsubscribe,
@@ -163,7 +165,11 @@ class App:
         bounce_address = settings.delivery.smtp.bounce_address
         bounces = VerpCodec(secret_key, bounce_address) if bounce_address else None
         unsubscribes = VerpCodec(secret_key, settings.delivery.unsubscribe_mailto, salt=UNSUBSCRIBE_SALT)
-        return InboundProcessor(bounces, unsubscribes, self.event_store(), self.clock)
+        events = self.event_store()
+        # Mailed unsubscribes end one newsletter, applied by MailedUnsubscribes; the store keeps and counts them.
+        events.policy = InboundPolicy(settings.delivery.soft_bounce_limit, settings.delivery.soft_bounce_days)
+        unsubscriber = MailedUnsubscribes(self.subscription_service(), self.runtime.engine)
+        return InboundProcessor(bounces, unsubscribes, events, self.clock, unsubscriber)
 
     def poll_inbound(self, *, ssl_context: ssl.SSLContext | None = None) -> InboundReport:
         """``syndication inbound`` and the scheduler's inbound job: poll ``[inbound] imap_url`` once."""

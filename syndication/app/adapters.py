@@ -9,6 +9,7 @@ runtime's ``Notifier`` over the webhooks' outbox). Only the composition root bui
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 from pathlib import Path
@@ -18,15 +19,20 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from subscribers.model import Frequency, Subscriber, SubscriberStatus
-from subscribers.service import Outgoing
+from subscribers.service import Outgoing, SubscriptionService
 from subscribers.store import BOUNCED, SubscriberStore
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, WebhookConfig
 from syndication.delivery.erasure import erase_from_delivery
 from syndication.delivery.retry import RetryPolicy
 from syndication.delivery.send import send_single
+from syndication.digest.edition_store import get_edition
+from syndication.events.policy import Action, BouncePolicy
 from syndication.events.store import forget_subscriber
+from syndication.inbound.parse import PROVIDER_MAILTO
+from syndication.inbound.service import Ended
 from syndication.mail.base import MessageBody, Messenger, Recipient
+from syndication.mail.events import EventKind, SendEvent
 from syndication.mail.verp import mailto_unsubscribe
 from syndication.notify import Notifier
 from syndication.store.schema import articles
@@ -118,7 +124,55 @@ class VerpListUnsubscribe:
         self.address = mailto
 
     def mailto(self, subscriber_id: int) -> str:
+        # No edition: a welcome mail's mailto, like its one-click link, ends every newsletter.
         return mailto_unsubscribe(self.secret_key, self.address, subscriber_id, None)
+
+
+# What a mailed unsubscribe leaves in the subscriptions' (and, for "all", the subscriber's) unsubscribe reason.
+MAILTO_REASON = "mailto:unsubscribe"
+
+
+class MailedUnsubscribes:
+    """The inbound's ``Unsubscriber``: a mailed ``List-Unsubscribe`` ends what the one-click link of the same
+    mail ends, through the same function (``SubscriptionService.unsubscribe``): the newsletter of the edition
+    the signed token names (each subscription keeps its own unsubscribe date and reason). A token without an
+    edition (a welcome mail's, or one from before newsletters), an edition that is not stored or a newsletter
+    no longer configured: every newsletter, as the one-click link without a newsletter does."""
+
+    def __init__(self, service: SubscriptionService, engine: Engine) -> None:
+        self.service = service
+        self.engine = engine
+
+    def unsubscribe(self, subscriber_id: int, edition_id: str | None) -> Ended | None:
+        subscriber = self.service.store.get(subscriber_id)
+        if subscriber is None:
+            return None
+        newsletter, problem = self._newsletter(edition_id)
+        self.service.unsubscribe(subscriber, MAILTO_REASON, newsletter)
+        return Ended(newsletter, problem)
+
+    def _newsletter(self, edition_id: str | None) -> tuple[str | None, str | None]:
+        """(the newsletter to end, None for all; what is wrong when the token's edition names none)."""
+        if edition_id is None:
+            return None, None
+        edition = get_edition(self.engine, edition_id)
+        if edition is None:
+            return None, f"edition {edition_id} of the token is not stored"
+        name = edition.newsletter_name
+        if name not in {config.name for config in self.service.editions}:
+            return None, f"newsletter {name} of edition {edition_id} is not configured (any more)"
+        return name, None
+
+
+@dataclass(frozen=True)
+class InboundPolicy(BouncePolicy):
+    """The event policy of ``syndication inbound``: a mailed unsubscribe is applied by
+    :class:`MailedUnsubscribes` (one newsletter), so the event store only keeps and counts it."""
+
+    def immediate_action(self, event: SendEvent) -> Action | None:
+        if event.kind == EventKind.UNSUBSCRIBE and event.provider == PROVIDER_MAILTO:
+            return None
+        return super().immediate_action(event)
 
 
 class StoreArticleLinks:

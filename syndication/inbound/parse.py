@@ -3,7 +3,8 @@
 The subscriber and edition come only from ids we signed: the VERP address a bounce was sent
 back to (``bounces+<id>@…``, in Delivered-To/X-Original-To/To, or the Return-Path of the
 original message a report quotes), or the signed id in a List-Unsubscribe mail's subject.
-Nothing is matched by the failed address alone: a forged bounce cannot suppress a stranger.
+Nothing is matched by the failed address alone: a forged bounce cannot suppress a stranger, a
+forged unsubscribe cannot unsubscribe one.
 
 Bounces are recognised with flufl.bounce (RFC 3464 DSNs and the common non-standard formats
 of Exim, Postfix, qmail, Exchange, Yahoo, …); hard or soft follows the enhanced status code
@@ -18,6 +19,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -25,11 +28,13 @@ from email.utils import getaddresses, parsedate_to_datetime
 from flufl.bounce import all_failures
 
 from syndication.mail.events import BounceType, EventKind, SendEvent
-from syndication.mail.verp import VerpCodec, VerpId
+from syndication.mail.verp import VerpCodec, VerpId, has_tag
 
 PROVIDER_BOUNCE = "smtp"
 PROVIDER_MAILTO = "mailto"
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_FORGED = "an unsubscribe whose token is not validly signed (forged, garbled, or signed with another secret key)"
+_UNSIGNED = "an unsubscribe without a signed token (it names nobody)"
 _ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", "Cc")
 
 
@@ -39,6 +44,10 @@ class Parsed:
 
     events: tuple[SendEvent, ...]
     outcome: str  # bounce | deferred | complaint | unsubscribe | unmatched | ignored
+    # The mail's Message-ID (or hash), to name it in the log.
+    mail_id: str = ""
+    # What is wrong with it, for the log (an unsubscribe whose token is forged or missing).
+    problem: str | None = None
 
 
 def mail_id(message: Message, raw: bytes) -> str:
@@ -111,6 +120,15 @@ def _text(message: Message) -> str:
     return "\n".join(texts)
 
 
+def _subject(message: Message) -> str:
+    """The decoded subject: a client may fold a long token into RFC 2047 encoded words (Python's email does)."""
+    raw = str(message.get("Subject", ""))
+    try:
+        return str(make_header(decode_header(raw)))
+    except (HeaderParseError, LookupError, UnicodeError):
+        return raw
+
+
 def _occurred(message: Message, now: datetime) -> datetime:
     try:
         moment = parsedate_to_datetime(str(message.get("Date", "")))
@@ -135,33 +153,37 @@ def parse(
     if _is_complaint(message):
         ids = _verp(message, bounces, recipients) if bounces is not None else None
         if ids is None:
-            return Parsed((), "unmatched")
+            return Parsed((), "unmatched", event_id)
         return Parsed((SendEvent(PROVIDER_BOUNCE, event_id, EventKind.COMPLAINT, occurred, edition_id=ids.edition_id,
-                                 subscriber_id=ids.subscriber_id, reason="feedback report (ARF)"),), "complaint")
-    subject = str(message.get("Subject", ""))
+                                 subscriber_id=ids.subscriber_id, reason="feedback report (ARF)"),),
+                      "complaint", event_id)
+    subject = _subject(message)
+    unsubscribe_problem = None
     if "unsubscribe" in subject.lower() or "abmelden" in subject.lower():
         ids = unsubscribes.read_tag(subject)
         if ids is not None:
             return Parsed((SendEvent(PROVIDER_MAILTO, event_id, EventKind.UNSUBSCRIBE, occurred,
                                      edition_id=ids.edition_id, subscriber_id=ids.subscriber_id,
-                                     reason="List-Unsubscribe mailto"),), "unsubscribe")
+                                     reason="List-Unsubscribe mailto"),), "unsubscribe", event_id)
+        unsubscribe_problem = _FORGED if has_tag(subject) else _UNSIGNED
     temporary, permanent = all_failures(message)
     action, status, diagnostic = _delivery_status(message)
     if not (temporary or permanent or action in ("failed", "delayed")):
-        return Parsed((), "ignored")
+        outcome = "unmatched" if unsubscribe_problem == _FORGED else "ignored"
+        return Parsed((), outcome, event_id, unsubscribe_problem)
     ids = _verp(message, bounces, recipients) if bounces is not None else None
     if ids is None:
-        return Parsed((), "unmatched")
+        return Parsed((), "unmatched", event_id)
     if status is None:
         found = _STATUS.search(_text(message))
         status = found.group(0) if found else None
     if action == "delayed" and not permanent:
         return Parsed((SendEvent(PROVIDER_BOUNCE, event_id, EventKind.DEFERRED, occurred, edition_id=ids.edition_id,
                                  subscriber_id=ids.subscriber_id, smtp_status=status, reason=diagnostic),),
-                      "deferred")
+                      "deferred", event_id)
     # The enhanced status code decides; without one, flufl.bounce's verdict (or the DSN's action).
     hard = status.startswith("5") if status is not None else bool(permanent) or action == "failed"
     return Parsed((SendEvent(PROVIDER_BOUNCE, event_id, EventKind.BOUNCE, occurred, edition_id=ids.edition_id,
                              subscriber_id=ids.subscriber_id, bounce_type=BounceType.HARD if hard else BounceType.SOFT,
                              smtp_status=status, reason=diagnostic or (f"status {status}" if status else None)),),
-                  "bounce")
+                  "bounce", event_id)

@@ -8,7 +8,8 @@ signed so that nobody can forge a bounce that suppresses someone else's address.
 It must fit in a local part (64 characters, RFC 5321 §4.5.3.1.1) and survive mail servers
 that lower-case local parts, so it is a truncated HMAC in base32, not an itsdangerous token
 with its base64: the key is still derived by itsdangerous from the secret key with a salt of
-its own. 80 bits of signature are far beyond guessing by sending bounces.
+its own. 80 bits of signature are far beyond guessing by sending bounces. The same form, with a
+key of its own, is the signed id of the ``mailto:`` unsubscribe; in a subject it has no length limit.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ MAX_LOCAL_PART = 64
 _SIGNATURE_BYTES = 10
 # No edition: a transactional mail (confirmation, welcome).
 NO_EDITION = "_"
-_EDITION = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+# Any edition id (a newsletter's name may have "_"; a special edition's id is up to 60 characters): the
+# mailto: unsubscribe resolves its newsletter from it. Tags of the old, narrower form still read.
+_EDITION = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TAG = re.compile(
-    r"(?P<subscriber>[0-9a-z]{1,13})\.(?P<edition>_|[a-z0-9][a-z0-9-]{0,40})\.(?P<signature>[a-z2-7]{16})"
+    r"(?P<subscriber>[0-9a-z]{1,13})\.(?P<edition>_|[a-z0-9][a-z0-9_-]{0,63})\.(?P<signature>[a-z2-7]{16})"
 )
-_TAG_ANYWHERE = re.compile(r"(?<![0-9a-z.-])[0-9a-z]{1,13}\.(?:_|[a-z0-9][a-z0-9-]{0,40})\.[a-z2-7]{16}(?![0-9a-z])")
+_TAG_ANYWHERE = re.compile(
+    r"(?<![0-9a-z._-])[0-9a-z]{1,13}\.(?:_|[a-z0-9][a-z0-9_-]{0,63})\.[a-z2-7]{16}(?![0-9a-z])"
+)
 
 
 @dataclass(frozen=True)
@@ -74,10 +79,14 @@ def _base36(number: int) -> str:
 class VerpCodec:
     """Makes and reads the VERP addresses of one bounce address (``bounces@example.org``)."""
 
-    def __init__(self, secret_key: str, bounce_address: str, *, salt: str = SALT) -> None:
+    def __init__(
+        self, secret_key: str, bounce_address: str, *, salt: str = SALT, max_local_part: int | None = MAX_LOCAL_PART
+    ) -> None:
         local, _, domain = bounce_address.rpartition("@")
         self.local = local
         self.domain = domain
+        # None: tags are not made for a local part (the mailto: unsubscribe puts them in the subject).
+        self.max_local_part = max_local_part
         # Keyed once (a fresh HMAC re-hashes the key every time).
         self._mac = KeyedHmac(Signer(secret_key, salt=salt, key_derivation="hmac").derive_key(), "sha256")
 
@@ -103,7 +112,7 @@ class VerpCodec:
             return None
         tag = f"{_base36(subscriber_id)}.{edition}"
         signed = f"{tag}.{self._signature(tag)}"
-        if len(self.local) + 1 + len(signed) > MAX_LOCAL_PART:
+        if self.max_local_part is not None and len(self.local) + 1 + len(signed) > self.max_local_part:
             return None
         return signed
 
@@ -133,6 +142,11 @@ class VerpCodec:
         return VerpId(int(match["subscriber"], 36), None if edition == NO_EDITION else edition)
 
 
+def has_tag(text: str) -> bool:
+    """Whether ``text`` carries something shaped like a tag, validly signed or not (a forged unsubscribe)."""
+    return _TAG_ANYWHERE.search(text.lower()) is not None
+
+
 @functools.lru_cache(maxsize=64)
 def _edition_is_valid(edition_id: str) -> bool:
     # A send asks for every reader of the same edition.
@@ -142,14 +156,21 @@ def _edition_is_valid(edition_id: str) -> bool:
 @functools.lru_cache(maxsize=8)
 def _unsubscribe_codec(secret_key: str, mailto: str) -> VerpCodec:
     # A send makes one link per reader with the same secret and address: derive the key once.
-    return VerpCodec(secret_key, mailto, salt=UNSUBSCRIBE_SALT)
+    return unsubscribe_codec(secret_key, mailto)
+
+
+def unsubscribe_codec(secret_key: str, mailto: str) -> VerpCodec:
+    """The codec of the signed id in a ``mailto:`` unsubscribe's subject (no local-part limit: it is no address)."""
+    return VerpCodec(secret_key, mailto, salt=UNSUBSCRIBE_SALT, max_local_part=None)
 
 
 def mailto_unsubscribe(secret_key: str, mailto: str, subscriber_id: int, edition_id: str | None) -> str:
-    """The List-Unsubscribe ``mailto:`` URI whose subject carries the subscriber's signed id.
+    """The List-Unsubscribe ``mailto:`` URI whose subject carries the subscriber's and the edition's signed id.
 
-    A mail client sends it as it is; ``syndication inbound`` reads the subject and unsubscribes
-    exactly that subscriber, whatever address the mail comes from (forwarders, aliases).
+    A mail client sends it as it is; ``syndication inbound`` reads the subject and ends, for
+    exactly that subscriber (whatever address the mail comes from: forwarders, aliases), the
+    newsletter the edition belongs to. ``edition_id`` None (a welcome mail), or a token from a mail
+    sent before newsletters without one: every newsletter.
     """
     codec = _unsubscribe_codec(secret_key, mailto)
     tag = codec.tag(subscriber_id, edition_id) or codec.tag(subscriber_id, None)

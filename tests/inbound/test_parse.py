@@ -79,3 +79,29 @@ def test_the_same_mail_has_the_same_event_id() -> None:
     raw = mails.dsn(VERP, "leser12@example.org", "5.1.1")
     assert _one(raw).provider_event_id == _one(raw).provider_event_id
     assert _one(raw).provider_event_id != _one(mails.dsn(VERP, "leser12@example.org", "5.1.1")).provider_event_id
+
+
+@pytest.mark.parametrize(
+    "edition_id", ["daily-2026-11-24", "eilmeldung_westpfalz-2026-11-24-s101500", "a" * 40 + "-2026-11-24-s101500"]
+)
+def test_mailto_unsubscribe_carries_any_edition_id(edition_id: str) -> None:
+    """Every edition id (a newsletter's "_", a special edition's 60 characters) travels in the mailto token, so
+    that the unsubscribe ends that edition's newsletter, not every one."""
+    uri = mailto_unsubscribe(SECRET, "unsubscribe@pfalz-rundschau.example", 7, edition_id)
+    event = _one(mails.mailto_unsubscribe(f"<{uri}>", "leser7@example.org"))
+    assert (7, edition_id) == (event.subscriber_id, event.edition_id)
+
+
+def test_a_forged_unsubscribe_token_is_unmatched_and_says_why() -> None:
+    """A token with a wrong signature gives no event: unmatched, with the reason for the log; a request without
+    any token is ignored, also with its reason."""
+    uri = mailto_unsubscribe(SECRET, "unsubscribe@pfalz-rundschau.example", 7, "fck-2026-11-24")
+    forged = uri[:-1] + ("b" if uri[-1] == "a" else "a")
+    parsed = [
+        parse(mails.mailto_unsubscribe(f"<{forged}>", "x@example.org"), BOUNCES, UNSUBSCRIBES, NOW),
+        parse(mails.plain("x@example.org", "unsubscribe@pfalz-rundschau.example", "abmelden"), BOUNCES,
+              UNSUBSCRIBES, NOW),
+    ]
+    assert [((), "unmatched", True), ((), "ignored", True)] == [
+        (p.events, p.outcome, p.mail_id.startswith("mid:<") and "token" in (p.problem or "")) for p in parsed
+    ]
