@@ -8,7 +8,10 @@ What is real: the ledger (SQLite file, migrated by Alembic), planning, claims, r
 path, JSON payloads, HTTP on loopback, MIME building and atomic file writes for the outbox.
 What is generated: the subscribers (a streaming generator with the real store's paging
 shape) and the mailer (HMAC-signed links like the real one, without MJML: bodies are
-compiled once per variant anyway and do not scale with subscribers).
+compiled once per variant anyway and do not scale with subscribers). With ``--source store``
+the readers come from the real store as a send selects them: the newsletter's subscribers
+(``NewsletterRecipients``, active subscription, active and not suppressed), among a tenth as
+many again who subscribe only to another newsletter and must not be sent to.
 
 Usage:  .venv/bin/python benchmarks/delivery.py [--sizes 100000,1000000] [--outbox-sizes 10000,100000]
         .venv/bin/python benchmarks/delivery.py --workers 1,2,4 --sizes 1000000 [--store-url postgresql://…]
@@ -46,7 +49,7 @@ MAILTO = "unsubscribe@pfalz-rundschau.example"
 
 
 class GeneratedSubscribers:
-    """``RecipientsSource`` over n generated subscribers, paged by id, never all in memory."""
+    """``RecipientsSource`` over n generated readers of the newsletter, paged by id, never all in memory."""
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -127,8 +130,14 @@ def _serve_fake(queue: multiprocessing.Queue, stop: multiprocessing.Event) -> No
         queue.put((sum(fake.counts.values()), len(fake.counts), max(fake.counts.values(), default=0)))
 
 
+# The newsletter sent, and the one the other readers subscribe to instead.
+NEWSLETTER = "daily"
+OTHER_NEWSLETTER = "fck"
+
+
 def _seed_store(engine: object, size: int) -> object:
-    """Fill the real subscriber table with ``size`` active subscribers (not timed)."""
+    """Fill the real subscriber table (not timed): ``size`` active readers of NEWSLETTER, and after every tenth
+    one a reader of OTHER_NEWSLETTER only, whom the send must leave out."""
     from datetime import UTC, datetime
 
     from subscribers.store import NewSubscriber, SubscriberStore
@@ -136,19 +145,28 @@ def _seed_store(engine: object, size: int) -> object:
     store = SubscriberStore(engine, SECRET.decode())  # type: ignore[arg-type]
     now = datetime.now(UTC)
     for start in range(1, size + 1, 10_000):
-        rows = [
-            NewSubscriber(f"leser{n}@example.org", name=f"Leserin {n}")
-            for n in range(start, min(start + 10_000, size + 1))
-        ]
+        rows = []
+        for n in range(start, min(start + 10_000, size + 1)):
+            rows.append(NewSubscriber(f"leser{n}@example.org", name=f"Leserin {n}", newsletters=(NEWSLETTER,)))
+            if n % 10 == 0:
+                rows.append(NewSubscriber(f"fan{n}@example.org", name=f"Fan {n}", newsletters=(OTHER_NEWSLETTER,)))
         store.add_many(rows, now=now, status=SubscriberStatus.ACTIVE, consent_form="benchmark", wording_version="1")
     return store
+
+
+def _store_readers(engine: object, size: int) -> object:
+    """The real send path's ``RecipientsSource``: the newsletter's subscribers, selected by subscription."""
+    from syndication.app.editions import NewsletterRecipients
+    from syndication.config import NewsletterConfig
+
+    newsletter = NewsletterConfig(name=NEWSLETTER, title="Der Morgen", slots=("06:00",))
+    return NewsletterRecipients(_seed_store(engine, size), newsletter)  # type: ignore[arg-type]
 
 
 def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: str = "generated") -> dict[str, object]:
     """One measured run; prints a JSON line."""
     import httpx
 
-    from syndication.app.adapters import StoreRecipients
     from syndication.config import DeliveryConfig, SendgridConfig
     from syndication.delivery.ledger import Ledger
     from syndication.delivery.outbox import OutboxMessenger
@@ -177,7 +195,7 @@ def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: 
     )
     source: object = GeneratedSubscribers(size)
     if source_kind == "store":
-        source = StoreRecipients(_seed_store(engine, size))
+        source = _store_readers(engine, size)
     started = time.perf_counter()
     report = deliver(Ledger(engine), SignedLinkMailer(edition_id), source, messenger, options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
@@ -293,7 +311,8 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument(
         "--source", choices=("generated", "store"), default="generated",
-        help="generated subscribers, or the real SubscriberStore filled first (seeding not timed)",
+        help="generated readers, or the newsletter's readers from the real SubscriberStore, selected by "
+        "subscription as a send does (filled first, seeding not timed)",
     )
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
