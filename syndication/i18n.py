@@ -26,17 +26,21 @@ See docs/developers/translations.md.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import io
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import IO, Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
+from babel.messages.extract import extract_python
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -46,8 +50,10 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 # The language of the msgids: a locale without a catalog falls back to it.
 SOURCE_LOCALE = "en"
-# The command line's language (its messages, not its --help): English unless this variable says otherwise.
+# The command line's language: this variable, else the configured [site] language, else the POSIX locale
+# variables (in gettext's order), else English (cli_locale).
 LANGUAGE_VARIABLE = "SYNDICATION_LANGUAGE"
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 # Web pages: the reader's choice of language (``?lang=xx``) is remembered in this cookie.
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -199,10 +205,67 @@ def language_name(locale: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def cli_translator(environ: Mapping[str, str] | None = None) -> Translator:
-    """The command line's words: ``SYNDICATION_LANGUAGE`` (``de``, ``en``…), else English.
+def cli_locale(environ: Mapping[str, str] | None = None, site_language: str | None = None) -> str:
+    """The command line's language, as mature command-line tools choose it.
 
-    Not ``[site] language``: a German site's operators still get messages that scripts match and tickets quote
-    as documented; who wants German output sets the variable (docs/developers/translations.md).
+    ``SYNDICATION_LANGUAGE`` (``de``, ``en``…) first; else ``site_language`` (the ``[site] language`` a loaded
+    configuration names itself, not its built-in default); else the POSIX locale variables in gettext's order,
+    ``LANGUAGE`` (a colon-separated list), ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` (the first one set decides;
+    ``C``/``POSIX`` and languages without a catalog are English); else English.
     """
-    return translator((os.environ if environ is None else environ).get(LANGUAGE_VARIABLE) or SOURCE_LOCALE)
+    env = os.environ if environ is None else environ
+    chosen = env.get(LANGUAGE_VARIABLE, "").strip()
+    if chosen:
+        return normalise(chosen)
+    if site_language:
+        return normalise(site_language)
+    for name in LOCALE_VARIABLES:
+        value = env.get(name, "").strip()
+        if not value:
+            continue
+        for entry in value.split(":") if name == "LANGUAGE" else (value,):
+            # "de_DE.UTF-8@euro" → "de_DE"; "C" and "POSIX" mean no translation.
+            tag = entry.split(".", 1)[0].split("@", 1)[0]
+            if tag in ("C", "POSIX", ""):
+                return SOURCE_LOCALE
+            found = _catalog_for(tag)
+            if found:
+                return found
+        return SOURCE_LOCALE
+    return SOURCE_LOCALE
+
+
+def cli_translator(environ: Mapping[str, str] | None = None, site_language: str | None = None) -> Translator:
+    """The command line's words in :func:`cli_locale`'s language (docs/developers/translations.md)."""
+    return translator(cli_locale(environ, site_language))
+
+
+_CLICK_DECORATORS = frozenset({"command", "group"})
+
+
+def extract_python_and_click_help(
+    fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str | None, str, list[str]]]:
+    """Babel's Python extraction, plus the help texts click shows (babel.cfg maps syndication/cli/ here).
+
+    A command's help is its docstring, an option's its ``help=``; they stay plain strings because click reads
+    them when the module is imported, and syndication.cli.help translates them when --help is shown. The msgid
+    is the text as click shows it (``inspect.cleandoc``).
+    """
+    source = fileobj.read()
+    fileobj.seek(0)
+    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[arg-type]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+            isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute | ast.Name)
+            and (getattr(decorator.func, "attr", None) or getattr(decorator.func, "id", None)) in _CLICK_DECORATORS
+            for decorator in node.decorator_list
+        ):
+            docstring = ast.get_docstring(node, clean=True)
+            if docstring:
+                yield node.lineno, None, docstring, []
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if keyword.arg in ("help", "short_help") and isinstance(keyword.value, ast.Constant) \
+                        and isinstance(keyword.value.value, str):
+                    yield keyword.value.lineno, None, inspect.cleandoc(keyword.value.value), []

@@ -26,6 +26,13 @@ def _test_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNDICATION_SECRET_KEY", "test-secret-key-0123456789abcdef")
 
 
+@pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line speaks English in every test, whatever the machine's locale or config.toml's [site]
+    language (syndication.i18n.cli_locale); tests of its German set another language themselves."""
+    monkeypatch.setenv("SYNDICATION_LANGUAGE", "en")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 24, 5, 0, tzinfo=UTC))

@@ -11,10 +11,11 @@ import click
 
 from syndication.app import runtime_for
 from syndication.app.logs import configure_logging
+from syndication.cli.help import show_click_error, translate_help
+from syndication.cli.words import _, use_settings
 from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
-from syndication.i18n import cli_translator
 
 _LOGGING_COMMANDS = frozenset({"run", "serve"})
 
@@ -45,7 +46,10 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     # Long-running processes report through their log; one-shot commands print their own results.
     quiet_level = logging.INFO if ctx.invoked_subcommand in _LOGGING_COMMANDS else logging.WARNING
     given = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    use_settings(None)
     settings = load_settings(config_path)
+    # From here on the command speaks the language config.toml names (unless SYNDICATION_LANGUAGE says otherwise).
+    use_settings(settings)
     configure_logging(settings.logging.format, logging.DEBUG if verbose else quiet_level, sys.stderr)
     # Migrations run on every start; say so only when something goes wrong.
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -87,20 +91,24 @@ def _register_commands() -> None:
 
 
 _register_commands()
+translate_help(cli)
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     """Console entry point: a SyndicationError becomes one line on stderr and its exit code."""
     context = CliContext(clock=clock) if clock is not None else CliContext()
+    use_settings(None)
     try:
         code = cli.main(args=argv, prog_name="syndication", standalone_mode=False, obj=context)
     except SyndicationError as exc:
+        # The command's own messages are translated where they are raised; errors of the library (a config
+        # key, a field of an input) keep its English wording, which names keys and values as written.
         click.echo(f"syndication: {exc}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo(cli_translator().gettext("Aborted."), err=True)
+        click.echo(_("Aborted."), err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        show_click_error(exc)
         sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from syndication.cli.words import _
 from syndication.console.accounts import LANGUAGES, Account, AccountStore, Role
 from syndication.console.audit import AuditLog
 from syndication.console.passwords import hash_password, new_totp_secret, provisioning_uri
@@ -56,7 +57,7 @@ def password(runtime: Runtime, email: str, remove: bool) -> int:
         store.set_secret(account.id, password_hash="")
         detail = "removed"
     else:
-        typed = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        typed = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True, err=True)
         try:
             store.set_secret(account.id, password_hash=hash_password(typed))
         except ValueError as exc:
@@ -92,7 +93,7 @@ def _account_store(runtime: Runtime) -> AccountStore:
 def _existing(store: AccountStore, email: str) -> Account:
     account = store.by_email(email)
     if account is None:
-        raise UsageError(f"{email}: no console account (add one with `syndication admin add`)")
+        raise UsageError(_("%(email)s: no console account (add one with `syndication admin add`)", email=email))
     return account
 
 

@@ -11,6 +11,8 @@ import click
 
 from syndication.app.partners import version_log
 from syndication.cli.progress import progress_bar, progress_option
+from syndication.cli.summaries import collect_summary
+from syndication.cli.words import _, ngettext, value
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.model import Article, ArticleSelection, Status
 from syndication.runtime import Runtime
@@ -23,12 +25,12 @@ from syndication.store.articles import ArticleStore
 @click.pass_obj
 def collect(runtime: Runtime, progress: bool) -> int:
     """Read every configured source and store what is new or changed."""
-    with progress_bar("collect", "items", enabled=progress) as advance:
+    with progress_bar(_("collect"), _("items"), enabled=progress) as advance:
         report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock, progress=advance,
                              listener=version_log(runtime))
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
-    click.echo(f"collected: {report.summary()}")
+        click.echo(_("error: %(problem)s", problem=error), err=True)
+    click.echo(_("collected: %(summary)s", summary=collect_summary(report)))
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
@@ -48,8 +50,8 @@ class LocalDateTime(click.ParamType):
         try:
             return datetime.fromisoformat(text)
         except ValueError:
-            self.fail(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-23 or 2026-11-23T06:30)",
-                      param, ctx)
+            self.fail(_("'%(value)s' is not an ISO 8601 date or date-time (e.g. 2026-11-23 or 2026-11-23T06:30)",
+                        value=text), param, ctx)
 
 
 def _moment(value: date | datetime, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -117,14 +119,17 @@ def list_articles(
     # A plain --until date ends where the next day starts; a date-time is the last moment included.
     until_exclusive = until is not None and not isinstance(until, datetime)
     if start is not None and end is not None and (start >= end if until_exclusive else start > end):
-        raise click.BadParameter(f"{until} is before --since {since}", param_hint="'--until'")
+        raise click.BadParameter(_("%(until)s is before --since %(since)s", until=until, since=since),
+                                param_hint="'--until'")
     store = ArticleStore(runtime.engine)
     every = store.all(ArticleSelection(include_retracted=include_retracted or status is not None))
     known = _source_names(runtime, every)
     unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.BadParameter(
-            f"no source named {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'})", param_hint="'--source'"
+            _("no source named '%(name)s' (known: %(known)s)", name=unknown[0],
+              known=", ".join(sorted(known)) or _("none")),
+            param_hint="'--source'",
         )
     found = [a for a in every if _matches(a, sources, categories, status, start, end, until_exclusive)]
     if as_json:
@@ -133,20 +138,20 @@ def list_articles(
     rows = [
         (
             a.published.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            a.status.value,
+            value(a.status.value),
             ", ".join(a.categories),
             a.author.name if a.author else "",
             a.title,
         )
         for a in found
     ]
-    headers = ("published", "status", "categories", "author", "title")
+    headers = (_("published"), _("status"), _("categories"), _("author"), _("title"))
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers[:-1])]
     line = "  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1]
     click.echo(line)
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1])
-    click.echo(f"{len(rows)} articles")
+    click.echo(ngettext("%(num)s article", "%(num)s articles", len(rows)))
 
 
 def _source_names(runtime: Runtime, stored: Sequence[Article]) -> set[str]:

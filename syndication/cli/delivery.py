@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from syndication.app import App
+from syndication.cli.words import _, ngettext, number
 from syndication.delivery.sendgrid_account import SendGridAccount
 from syndication.delivery.sendgrid_check import WEBHOOK_PATH, Expectations, check_account, raise_for_errors
 from syndication.delivery.sendgrid_suppressions import DEFAULT_LISTS, sync_suppressions
@@ -75,17 +76,21 @@ def sync_suppressions_command(runtime: Runtime, lists: tuple[str, ...], include_
     report = sync_suppressions(account, store, now=runtime.clock.now(), lists=chosen, notifier=runtime.notifier)
     for result in report.lists:
         if result.forbidden:
-            click.echo(f"{result.name}: not read: the API key lacks its scope", err=True)
+            click.echo(_("%(list)s: not read: the API key lacks its scope", list=result.name), err=True)
             continue
-        line = f"{result.name}: {result.listed} listed, {result.new} new, {result.already} already suppressed"
+        line = _("%(list)s: %(listed)s listed, %(new)s new, %(already)s already suppressed", list=result.name,
+                 listed=number(result.listed), new=number(result.new), already=number(result.already))
         if result.unusable:
-            line += f", {result.unusable} not valid addresses (skipped)"
+            line += ", " + ngettext("%(num)s not a valid address (skipped)", "%(num)s not valid addresses (skipped)",
+                                    result.unusable)
         if result.subscribers_changed:
-            line += f", {result.subscribers_changed} subscribers' status changed"
+            line += ", " + ngettext("%(num)s subscriber's status changed", "%(num)s subscribers' status changed",
+                                    result.subscribers_changed)
         click.echo(line)
-    click.echo(f"{report.new} addresses newly suppressed, {report.already} already suppressed")
+    click.echo(_("%(new)s addresses newly suppressed, %(already)s already suppressed", new=number(report.new),
+                 already=number(report.already)))
     if "blocks" not in chosen:
-        click.echo("blocks were not read (often temporary; --include-blocks to suppress them too)", err=True)
+        click.echo(_("blocks were not read (often temporary; --include-blocks to suppress them too)"), err=True)
     return EXIT_SOME_FAILED if report.forbidden else EXIT_OK
 
 

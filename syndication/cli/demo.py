@@ -13,6 +13,8 @@ import click
 
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition
+from syndication.cli.summaries import send_summary
+from syndication.cli.words import _, ngettext
 from syndication.config import Settings, SourceConfig
 from syndication.digest.edition_store import latest_edition
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
@@ -23,7 +25,7 @@ from syndication.scheduler.runner import run_once
 
 
 def _files(folder, pattern: str) -> int:  # type: ignore[no-untyped-def]
-    return sum(1 for _ in folder.rglob(pattern)) if folder.exists() else 0
+    return sum(1 for _path in folder.rglob(pattern)) if folder.exists() else 0
 
 
 def with_sample_content(settings: Settings) -> Settings | None:
@@ -45,7 +47,8 @@ def demo(runtime: Runtime) -> int:
     sample = with_sample_content(runtime.settings)
     if sample is None:
         return _demo(runtime)
-    click.echo(f"demo: no content folder here; using the bundled sample articles in {SAMPLE_CONTENT_DIR}")
+    click.echo(_("demo: no content folder here; using the bundled sample articles in %(folder)s",
+                 folder=SAMPLE_CONTENT_DIR))
     sampled = dataclasses.replace(runtime, settings=sample)
     try:
         return _demo(sampled)
@@ -56,26 +59,37 @@ def demo(runtime: Runtime) -> int:
 def _demo(runtime: Runtime) -> int:
     settings = runtime.settings
     seeded = App(runtime).seed_demo_subscribers()
-    click.echo(f"demo: {len(seeded)} demo subscribers")
+    click.echo(ngettext("demo: %(num)s demo subscriber", "demo: %(num)s demo subscribers", len(seeded)))
     code = run_once(runtime, real_jobs(runtime))
     failed = code != EXIT_OK
     for config in settings.digest.editions:
         edition = build_edition(runtime, config.name) or latest_edition(runtime.engine, config.name)
         if edition is None:
-            click.echo(f"demo: edition {config.name}: no articles")
+            click.echo(_("demo: edition %(name)s: no articles", name=config.name))
             continue
         for slot in config.slots:
             report = send_edition(runtime, edition.id, slot)
             failed = failed or bool(report.failed)
-            click.echo(f"demo: edition {edition.id} slot {slot}: {report.summary()}")
+            click.echo(_("demo: edition %(edition)s slot %(slot)s: %(summary)s", edition=edition.id, slot=slot,
+                         summary=send_summary(report)))
     public, outbox = settings.public_dir, settings.outbox_dir
     click.echo("")
-    click.echo(f"Database:  {settings.store_url}")
-    click.echo(f"Feeds:     {_files(public / 'feeds', '*.*')} files in {public / 'feeds'}")
-    click.echo(f"Archive:   {_files(public / 'archive', '*.html')} pages in {public / 'archive'}")
-    click.echo(f"Outbox:    {_files(outbox, '*.eml')} messages in {outbox}")
+    feeds, archive = public / "feeds", public / "archive"
+    rows = [
+        (_("Database:"), settings.store_url),
+        (_("Feeds:"), ngettext("%(num)s file in %(folder)s", "%(num)s files in %(folder)s", _files(feeds, "*.*"),
+                               folder=feeds)),
+        (_("Archive:"), ngettext("%(num)s page in %(folder)s", "%(num)s pages in %(folder)s",
+                                 _files(archive, "*.html"), folder=archive)),
+        (_("Outbox:"), ngettext("%(num)s message in %(folder)s", "%(num)s messages in %(folder)s",
+                                _files(outbox, "*.eml"), folder=outbox)),
+    ]
+    width = max(len(label) for label, _value in rows) + 2
+    for label, value in rows:
+        click.echo(f"{label:<{width}}{value}")
     site = f"http://{settings.serve.host}:{settings.serve.port}"
-    click.echo(f"Look at them: `syndication serve` and open {site}/feeds/all.atom and {site}/subscribe")
+    click.echo(_("Look at them: `syndication serve` and open %(feed)s and %(form)s", feed=f"{site}/feeds/all.atom",
+                 form=f"{site}/subscribe"))
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 

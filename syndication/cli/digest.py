@@ -16,6 +16,8 @@ from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.app.editions import build_edition, draft_edition, send_special
 from syndication.app.publishing import public_writer
+from syndication.cli.summaries import send_summary
+from syndication.cli.words import _, ngettext, number
 from syndication.digest.archive import publish_archive
 from syndication.digest.compose import newsletter_budget
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
@@ -49,7 +51,8 @@ def newsletter_option(function: Any) -> Any:
 def chosen_newsletter(newsletter_name: str | None, edition_name: str | None) -> str:
     """The newsletter of ``--newsletter`` or ``--edition`` (they must agree when both are given)."""
     if newsletter_name and edition_name and newsletter_name != edition_name:
-        raise UsageError(f"--newsletter {newsletter_name} and --edition {edition_name}: choose one")
+        raise UsageError(_("--newsletter %(newsletter)s and --edition %(edition)s: choose one",
+                           newsletter=newsletter_name, edition=edition_name))
     return newsletter_name or edition_name or "daily"
 
 
@@ -67,21 +70,25 @@ def build(runtime: Runtime, newsletter_name: str | None, edition_name: str | Non
         today = runtime.clock.now().astimezone(settings.site.zone).date()
         existing = get_edition(runtime.engine, edition_id(edition_name, today))
         if existing is not None:
-            click.echo(f"{existing.id}: already built today with {len(existing.article_ids)} articles; nothing to do")
+            click.echo(ngettext("%(edition)s: already built today with %(num)s article; nothing to do",
+                                "%(edition)s: already built today with %(num)s articles; nothing to do",
+                                len(existing.article_ids), edition=existing.id))
         else:
             previous = latest_edition(runtime.engine, edition_name)
-            since = f" since {previous.id}" if previous else ""
-            click.echo(f"{edition_name}: no new articles{since}; no edition built")
+            if previous:
+                click.echo(_("%(name)s: no new articles since %(previous)s; no edition built", name=edition_name,
+                             previous=previous.id))
+            else:
+                click.echo(_("%(name)s: no new articles; no edition built", name=edition_name))
         # Re-publishing repairs a missing archive page; unchanged files are not touched.
         report = publish_archive(runtime.settings, runtime.engine, writer, existing)
     else:
-        click.echo(
-            f"built {edition.id}: {len(edition.article_ids)} articles "
-            f"({edition.new_article_count} new since the previous edition)"
-        )
+        click.echo(ngettext("built %(edition)s: %(num)s article (%(new)s new since the previous edition)",
+                            "built %(edition)s: %(num)s articles (%(new)s new since the previous edition)",
+                            len(edition.article_ids), edition=edition.id, new=number(edition.new_article_count)))
         report = publish_archive(runtime.settings, runtime.engine, writer, edition)
     for path in report.written:
-        click.echo(f"archived: {settings.public_dir / path}")
+        click.echo(_("archived: %(path)s", path=settings.public_dir / path))
     return EXIT_OK
 
 
@@ -89,7 +96,7 @@ def _find_subscriber(runtime: Runtime, email: str) -> Subscriber:
     # Reading needs no secret key: a preview works before one is set.
     found = SubscriberStore(runtime.engine).get_by_email(email)
     if found is None:
-        raise InputError("--subscriber", "no subscriber with this address")
+        raise InputError("--subscriber", _("no subscriber with this address"))
     return found
 
 
@@ -118,12 +125,14 @@ def preview(
         or latest_edition(runtime.engine, edition_name)
     )
     if edition is None:
-        raise UsageError(f"{edition_name}: no edition and no articles to preview; run `syndication collect` first")
+        raise UsageError(_("%(name)s: no edition and no articles to preview; run `syndication collect` first",
+                           name=edition_name))
     subscriber = _find_subscriber(runtime, email) if email else SAMPLE_SUBSCRIBER
     mailer = App(runtime).edition_mailer(edition, edition_articles(runtime.engine, edition))
     variant = mailer.variant_key(subscriber)
     if variant is None:
-        click.echo(f"{edition.id}: nothing in this edition matches the subscriber's topics; no message")
+        click.echo(_("%(edition)s: nothing in this edition matches the subscriber's topics; no message",
+                     edition=edition.id))
         return EXIT_OK
     body = mailer.body(variant)
     recipient = mailer.recipient(subscriber)
@@ -139,11 +148,13 @@ def preview(
     }
     for path, data in files.items():
         path.write_bytes(data)
-        click.echo(f"wrote {path}")
+        click.echo(_("wrote %(path)s", path=path))
     # The budget counts the HTML part as sent (quoted-printable), as Gmail's clip does.
     size = len(encoded_body(personal.html))
-    click.echo(f"subject: {personal.subject}")
-    click.echo(f"html: {size} bytes as sent (budget {newsletter_budget(edition, settings)}); variant {variant}")
+    click.echo(_("subject: %(subject)s", subject=personal.subject))
+    # Byte counts as digits alone (scripts compare them with the file sizes).
+    click.echo(_("html: %(size)s bytes as sent (budget %(budget)s); variant %(variant)s", size=size,
+                 budget=newsletter_budget(edition, settings), variant=variant))
     return EXIT_OK
 
 
@@ -167,8 +178,10 @@ def list_command(runtime: Runtime, edition_name: str | None, newsletter_name: st
     zone = runtime.settings.site.zone
     for edition in editions:
         built = edition.built_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{edition.id}  built {built}  {len(edition.article_ids)} articles")
-    click.echo(f"{len(editions)} editions")
+        click.echo(ngettext("%(edition)s  built %(built)s  %(num)s article",
+                            "%(edition)s  built %(built)s  %(num)s articles",
+                            len(edition.article_ids), edition=edition.id, built=built))
+    click.echo(ngettext("%(num)s edition", "%(num)s editions", len(editions)))
 
 
 @digest.command("special")
@@ -192,8 +205,9 @@ def special(
     edition, report = send_special(
         runtime, newsletter_name, [*article_ids, *more_ids], segment=segment, echo=click.echo
     )
-    click.echo(f"built {edition.id}: {len(edition.article_ids)} articles")
-    click.echo(report.summary())
+    click.echo(ngettext("built %(edition)s: %(num)s article", "built %(edition)s: %(num)s articles",
+                        len(edition.article_ids), edition=edition.id))
+    click.echo(send_summary(report))
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     return report.exit_code

@@ -10,11 +10,11 @@ import click
 
 from syndication.app.publishing import public_writer
 from syndication.cli.progress import progress_bar, progress_option
+from syndication.cli.words import _, ngettext, number
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.feeds.catalog import feed_title, feed_url, plan_feeds
 from syndication.feeds.publish import build_and_publish
 from syndication.feedwriter.formats import FeedFormat
-from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
 
@@ -29,27 +29,30 @@ def feeds_group() -> None:
 @click.pass_obj
 def build_command(runtime: Runtime, progress: bool) -> int:
     """Build all feeds and publish the ones that changed."""
-    with progress_bar("feeds", "files", enabled=progress) as advance:
+    with progress_bar(_("feeds"), _("files"), enabled=progress) as advance:
         report = build_and_publish(runtime.settings, runtime.engine, writer=public_writer(runtime.settings),
                                    progress=advance)
-    click.echo(
-        f"feeds: {report.feeds} feeds, {len(report.written)} file(s) written, "
-        f"{report.unchanged} unchanged ({report.skipped} not re-rendered) in "
-        f"{runtime.settings.publish.url or runtime.settings.public_dir}"
-    )
+    click.echo(_(
+        "feeds: %(feeds)s, %(written)s, %(unchanged)s unchanged (%(skipped)s not re-rendered) in %(where)s",
+        feeds=ngettext("%(num)s feed", "%(num)s feeds", report.feeds),
+        written=ngettext("%(num)s file written", "%(num)s files written", len(report.written)),
+        unchanged=number(report.unchanged), skipped=number(report.skipped),
+        where=runtime.settings.publish.url or runtime.settings.public_dir,
+    ))
     if report.websub is not None:
         outcome = report.websub
-        line = f"websub: {len(outcome.announced)} announced to {outcome.hub}"
+        line = _("websub: %(num)s announced to %(hub)s", num=number(len(outcome.announced)), hub=outcome.hub)
         if outcome.pending:
-            line += f", {len(outcome.pending)} pending for the next run ({outcome.error})"
+            line += ", " + _("%(num)s pending for the next run (%(error)s)", num=number(len(outcome.pending)),
+                             error=outcome.error)
         click.echo(line)
-    words = cli_translator()
     for problem in report.problems:
-        click.echo(words.gettext("error: %(problem)s") % {"problem": problem}, err=True)
+        click.echo(_("error: %(problem)s", problem=problem), err=True)
     if report.problems:
         # Every other feed is published; the exit code tells the operator something was left out.
-        click.echo(words.gettext("feeds: %(num)s problem(s); every other item and feed was published")
-                   % {"num": len(report.problems)}, err=True)
+        click.echo(ngettext("feeds: %(num)s problem; every other item and feed was published",
+                            "feeds: %(num)s problems; every other item and feed was published",
+                            len(report.problems)), err=True)
         return EXIT_SOME_FAILED
     # A failing hub is not a failed build: the feeds are published and will be announced later.
     return EXIT_OK
@@ -91,7 +94,8 @@ def list_command(runtime: Runtime, as_json: bool, kind: str | None) -> None:
     if kind is not None:
         kinds = sorted({"all", *runtime.settings.feeds.kinds})
         if kind not in kinds:
-            raise click.BadParameter(f"{kind!r} is not one of {', '.join(kinds)}", param_hint="'--kind'")
+            raise click.BadParameter(_("'%(kind)s' is not one of %(kinds)s", kind=kind, kinds=", ".join(kinds)),
+                                     param_hint="'--kind'")
         rows = [row for row in rows if row["kind"] == kind]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -103,16 +107,16 @@ def list_command(runtime: Runtime, as_json: bool, kind: str | None) -> None:
             row["name"],
             str(row["articles"]),
             datetime.fromisoformat(row["newest"]).astimezone(zone).strftime("%Y-%m-%d %H:%M") if row["newest"] else "-",
-            row["files"]["atom"]["url"] + ("" if row["files"]["atom"]["built"] else "  (not built yet)"),
+            row["files"]["atom"]["url"] + ("" if row["files"]["atom"]["built"] else "  " + _("(not built yet)")),
         )
         for row in rows
     ]
-    headers = ("kind", "name", "articles", "newest", "atom")
+    headers = (_("kind"), _("name"), _("articles"), _("newest"), "atom")
     widths = [max([len(h), *(len(line[i]) for line in table)]) for i, h in enumerate(headers[:-1])]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers[:-1], widths, strict=True)) + "  " + headers[-1])
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1])
-    click.echo(cli_translator().ngettext("%(num)s feed", "%(num)s feeds", len(table)) % {"num": len(table)})
+    click.echo(ngettext("%(num)s feed", "%(num)s feeds", len(table)))
 
 
 def register(cli: click.Group) -> None:

@@ -8,6 +8,8 @@ import threading
 import click
 
 from syndication.app import App
+from syndication.cli.summaries import inbound_summary
+from syndication.cli.words import _
 from syndication.errors import UsageError
 from syndication.inbound.receiver import serve
 from syndication.runtime import Runtime
@@ -16,7 +18,7 @@ from syndication.runtime import Runtime
 def _host_port(value: str) -> tuple[str, int]:
     host, colon, port = value.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--listen {value}: expected HOST:PORT, such as 127.0.0.1:2424")
+        raise UsageError(_("--listen %(value)s: expected HOST:PORT, such as 127.0.0.1:2424", value=value))
     return host.strip("[]"), int(port)
 
 
@@ -33,13 +35,14 @@ def inbound(runtime: Runtime, listen: str | None, protocol: str) -> None:
     the address, a mailed unsubscribe unsubscribes.
     """
     if listen is None:
-        click.echo(App(runtime).poll_inbound().summary())
+        click.echo(inbound_summary(App(runtime).poll_inbound()))
         return
     host, port = _host_port(listen)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda _signum, _frame: stop.set())
-    click.echo(f"listening for {protocol.upper()} on {host}:{port}; stop with Ctrl-C", err=True)
+    click.echo(_("listening for %(protocol)s on %(host)s:%(port)s; stop with Ctrl-C", protocol=protocol.upper(),
+                 host=host, port=port), err=True)
     serve(App(runtime).inbound_processor(), host, port, stop, protocol=protocol)
 
 

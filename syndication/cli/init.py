@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
+from syndication.cli.words import _
 from syndication.errors import UsageError
-from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 
 CONFIG_TEMPLATE = """\
@@ -154,12 +154,11 @@ def _write_new(path: Path, text: str) -> None:
     except FileExistsError:
         raise UsageError(_already_exists(path)) from None
     except OSError as exc:
-        raise UsageError(cli_translator().gettext("%(path)s: cannot write: %(reason)s")
-                         % {"path": path, "reason": exc.strerror}) from exc
+        raise UsageError(_("%(path)s: cannot write: %(reason)s", path=path, reason=exc.strerror)) from exc
 
 
 def _already_exists(path: Path) -> str:
-    return cli_translator().gettext("%(path)s: already exists; init leaves existing files alone") % {"path": path}
+    return _("%(path)s: already exists; init leaves existing files alone", path=path)
 
 
 def write_site(folder: Path, name: str, now: datetime, zone: tzinfo) -> list[Path]:
@@ -188,16 +187,15 @@ def init_command(runtime: Runtime, directory: Path, name: str) -> None:
     """Create a site in DIRECTORY: a commented config.toml and content/ with one example article."""
     directory.mkdir(parents=True, exist_ok=True)
     written = write_site(directory, name, runtime.clock.now(), runtime.settings.site.zone)
-    words = cli_translator()
     for path in written:
-        click.echo(words.gettext("wrote %(path)s") % {"path": path})
+        click.echo(_("wrote %(path)s", path=path))
     here = directory.resolve() == Path.cwd().resolve()
     prefix = "" if here else f"cd {shlex.quote(str(directory))} && "
     click.echo("")
-    click.echo(words.gettext("Next:"))
-    demo = words.gettext("collect, build feeds and archive, send each edition to outbox/")
-    serve = words.gettext("then open http://127.0.0.1:8000/subscribe and /feeds/all.atom")
-    run = words.gettext("the scheduler: collects, builds and sends on the configured times")
+    click.echo(_("Next:"))
+    demo = _("collect, build feeds and archive, send each edition to outbox/")
+    serve = _("then open http://127.0.0.1:8000/subscribe and /feeds/all.atom")
+    run = _("the scheduler: collects, builds and sends on the configured times")
     click.echo(f"  {prefix}syndication demo    # {demo}")
     click.echo(f"  syndication serve    # {serve}")
     click.echo(f"  syndication run      # {run}")

@@ -9,12 +9,13 @@ from datetime import datetime
 import click
 
 from syndication.cli.partners_push import add_push_commands
-from syndication.i18n import cli_translator
+from syndication.cli.words import _, ngettext
+from syndication.i18n import N_
 from syndication.partners.model import Partner
 from syndication.partners.store import PartnerStore, UsageSummary
 from syndication.runtime import Runtime
 
-_KEY_NOTE = "Store this key now: it is shown only once and cannot be recovered (only its hash is kept)."
+_KEY_NOTE = N_("Store this key now: it is shown only once and cannot be recovered (only its hash is kept).")
 
 
 def _store(runtime: Runtime) -> PartnerStore:
@@ -28,7 +29,7 @@ def _split(values: Iterable[str]) -> tuple[str, ...]:
 
 def _print_key(name: str, key: str) -> None:
     # The key alone on stdout (easy to capture in a script); the explanation on stderr.
-    click.echo(f"API key for partner {name!r}. {_KEY_NOTE}", err=True)
+    click.echo(_("API key for partner '%(name)s'.", name=name) + " " + _(_KEY_NOTE), err=True)
     click.echo(key)
 
 
@@ -121,23 +122,24 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
     table = [
         (
             str(row["name"]),
-            str(row["status"]),
+            _("active") if row["status"] == "active" else _("revoked"),
             str(row["key_prefix"]) + "…",
-            ", ".join(row["categories"]) or "all",  # type: ignore[arg-type]
-            ", ".join(row["regions"]) or "all",  # type: ignore[arg-type]
-            f"{row['embargo_minutes']} min",
-            "summary" if row["summary_only"] else "full",
+            ", ".join(row["categories"]) or _("all"),  # type: ignore[arg-type]
+            ", ".join(row["regions"]) or _("all"),  # type: ignore[arg-type]
+            _("%(minutes)s min", minutes=row["embargo_minutes"]),
+            _("summary") if row["summary_only"] else _("full"),
             str(row["requests"]),
             local(row["last_request"]),
         )
         for row in rows
     ]
-    headers = ("name", "status", "key", "categories", "regions", "embargo", "content", "requests", "last request")
+    headers = (_("name"), _("status"), _("key"), _("categories"), _("regions"), _("embargo"), _("content"),
+               _("requests"), _("last request"))
     widths = [max([len(header), *(len(line[i]) for line in table)]) for i, header in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-    click.echo(cli_translator().ngettext("%(num)s partner", "%(num)s partners", len(table)) % {"num": len(table)})
+    click.echo(ngettext("%(num)s partner", "%(num)s partners", len(table)))
 
 
 @partners.command("revoke")
@@ -145,11 +147,10 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
 @click.pass_obj
 def revoke(runtime: Runtime, name: str) -> None:
     """Revoke partner NAME's key at once (the partner and its request log are kept)."""
-    words = cli_translator()
     if _store(runtime).revoke(name, runtime.clock.now()):
-        click.echo(words.gettext("revoked: %(name)s") % {"name": name})
+        click.echo(_("revoked: %(name)s", name=name))
     else:
-        click.echo(words.gettext("already revoked: %(name)s") % {"name": name})
+        click.echo(_("already revoked: %(name)s", name=name))
 
 
 @partners.command("rotate")

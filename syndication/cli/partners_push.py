@@ -7,18 +7,21 @@ import json
 import click
 
 from syndication.app.partners import deliver_partner_pushes, endpoints, partner_store, version_log
+from syndication.cli.summaries import push_summary
+from syndication.cli.words import _, ngettext, number
 from syndication.errors import EXIT_SOME_FAILED
+from syndication.i18n import N_
 from syndication.partners.paging import decode_cursor, encode_cursor
 from syndication.partners.usage import DayUsage, days_back, usage_by_day
 from syndication.runtime import Runtime
 
-_SECRET_NOTE = ("Store this signing secret now: it is shown only once. Verify each push with it "
-                "(Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).")
+_SECRET_NOTE = N_("Store this signing secret now: it is shown only once. Verify each push with it "
+                  "(Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).")
 
 
 def _print_secret(name: str, url: str, secret: str) -> None:
     # The secret alone on stdout (easy to capture in a script); the explanation on stderr.
-    click.echo(f"Push endpoint of partner {name!r}: {url}. {_SECRET_NOTE}", err=True)
+    click.echo(_("Push endpoint of partner '%(name)s': %(url)s.", name=name, url=url) + " " + _(_SECRET_NOTE), err=True)
     click.echo(secret)
 
 
@@ -56,8 +59,8 @@ def replay(runtime: Runtime, name: str, since: str) -> None:
     log.sync()
     position = decode_cursor(since).resolve(log)
     endpoints(runtime).replay(name, position)
-    click.echo(f"replaying to {name} from {encode_cursor(position)}: the next `partners deliver` or scheduler "
-               "run sends them")
+    click.echo(_("replaying to %(name)s from %(cursor)s: the next `partners deliver` or scheduler run sends them",
+                 name=name, cursor=encode_cursor(position)))
 
 
 @click.command("deliver")
@@ -65,7 +68,7 @@ def replay(runtime: Runtime, name: str, since: str) -> None:
 def deliver(runtime: Runtime) -> None:
     """Record new versions and post the pushes that are due now (the scheduler does this every few seconds)."""
     report = deliver_partner_pushes(runtime)
-    click.echo(f"partner pushes: {report.summary()}")
+    click.echo(_("partner pushes: %(summary)s", summary=push_summary(report)))
     if report.retried or report.failed:
         raise SystemExit(EXIT_SOME_FAILED)
 
@@ -84,15 +87,21 @@ def usage(runtime: Runtime, name: str, days: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2))
         return
-    headers = ("day", "requests", "items", "pushed", "push failed", "429")
+    headers = (_("day"), _("requests"), _("items"), _("pushed"), _("push failed"), "429")
     table = [(row.day.isoformat(), *(str(value) for value in _numbers(row))) for row in rows]
     widths = [max([len(header), *(len(line[i]) for line in table)]) for i, header in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in table:
         click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
     totals = [sum(values) for values in zip(*(_numbers(row) for row in rows), strict=True)] or [0] * 5
-    click.echo(f"{len(rows)} day{'' if len(rows) == 1 else 's'} with use; total: {totals[0]} requests, "
-               f"{totals[1]} items, {totals[2]} pushed, {totals[3]} push failed, {totals[4]} rate limited")
+    click.echo(ngettext(
+        "%(num)s day with use; total: %(requests)s requests, %(items)s items, %(pushed)s pushed, "
+        "%(failed)s push failed, %(limited)s rate limited",
+        "%(num)s days with use; total: %(requests)s requests, %(items)s items, %(pushed)s pushed, "
+        "%(failed)s push failed, %(limited)s rate limited",
+        len(rows), requests=number(totals[0]), items=number(totals[1]), pushed=number(totals[2]),
+        failed=number(totals[3]), limited=number(totals[4]),
+    ))
 
 
 def _numbers(row: DayUsage) -> tuple[int, int, int, int, int]:

@@ -7,6 +7,8 @@ import json
 import click
 
 from syndication.app.editions import send_edition
+from syndication.cli.summaries import send_summary
+from syndication.cli.words import _
 from syndication.delivery.brake import resume_runs
 from syndication.delivery.places import recipients_by_slot
 from syndication.digest.edition_store import get_edition
@@ -28,7 +30,7 @@ def report(runtime: Runtime, edition_id: str, as_json: bool, slot: str | None) -
     """
     engine = runtime.engine
     if get_edition(engine, edition_id) is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
+        raise UsageError(_("no edition '%(edition)s' has been built", edition=edition_id))
     with engine.connect() as connection:
         edition, slots = build_reports(
             connection, edition_id, recipients_by_slot(connection, edition_id), opens=runtime.settings.tracking.opens
@@ -36,8 +38,9 @@ def report(runtime: Runtime, edition_id: str, as_json: bool, slot: str | None) -
     chosen = edition
     if slot is not None:
         if slot not in slots:
-            known = ", ".join(sorted(name for name in slots if name)) or "none yet"
-            raise UsageError(f"--slot {slot}: edition {edition_id} has no send in that slot (slots: {known})")
+            known = ", ".join(sorted(name for name in slots if name)) or _("none yet")
+            raise UsageError(_("--slot %(slot)s: edition %(edition)s has no send in that slot (slots: %(known)s)",
+                               slot=slot, edition=edition_id, known=known))
         chosen = slots[slot]
     if as_json:
         click.echo(json.dumps(chosen.as_json(), indent=2, ensure_ascii=False))
@@ -59,14 +62,14 @@ def resume(runtime: Runtime, edition_id: str, progress: bool) -> int:
     for a resumed send (resuming is the decision to finish it).
     """
     if get_edition(runtime.engine, edition_id) is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
+        raise UsageError(_("no edition '%(edition)s' has been built", edition=edition_id))
     slots = resume_runs(runtime.engine, edition_id)
     if not slots:
-        raise UsageError(f"{edition_id}: no paused send to resume (see `syndication status`)")
+        raise UsageError(_("%(edition)s: no paused send to resume (see `syndication status`)", edition=edition_id))
     code = 0
     for slot in slots:
         result = send_edition(runtime, edition_id, slot, progress=progress, echo=click.echo)
-        click.echo(result.summary())
+        click.echo(send_summary(result))
         for error in result.errors:
             click.echo(f"  {error}", err=True)
         code = max(code, result.exit_code)

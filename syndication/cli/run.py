@@ -6,6 +6,7 @@ import json
 
 import click
 
+from syndication.cli.words import _, ngettext
 from syndication.runtime import Runtime
 from syndication.scheduler.bound import real_jobs, uses_queue
 from syndication.scheduler.jobs import Deferrals
@@ -47,13 +48,18 @@ def _when(value: str | None) -> str:
 
 
 def format_status(health: Health) -> str:
-    lines = [f"status: {'ok' if health.healthy else 'FAILING'}  (now {health.now.isoformat(timespec='seconds')})"]
-    lines += [f"  problem: {problem}" for problem in health.problems]
+    now = health.now.isoformat(timespec="seconds")
+    if health.healthy:
+        lines = [_("status: ok  (now %(now)s)", now=now)]
+    else:
+        lines = [_("status: FAILING  (now %(now)s)", now=now)]
+    lines += ["  " + _("problem: %(problem)s", problem=problem) for problem in health.problems]
     lines.append("")
-    lines.append(f"{'job':<24} {'last run':<27} {'outcome':<12} {'duration':>9}  next run")
+    headers = _("job"), _("last run"), _("outcome"), _("duration"), _("next run")
+    lines.append("{:<24} {:<27} {:<12} {:>9}  {}".format(*headers))
     for job in health.jobs:
         last = job.last
-        started = last.started_at.isoformat(timespec="seconds") if last else "never"
+        started = last.started_at.isoformat(timespec="seconds") if last else _("never")
         outcome = last.outcome.value if last else "-"
         duration = f"{last.duration_seconds:.2f}s" if last and last.duration_seconds is not None else "-"
         following = job.next_run.isoformat(timespec="seconds") if job.next_run else job.schedule
@@ -61,16 +67,18 @@ def format_status(health: Health) -> str:
     lines.append("")
     for edition in health.editions:
         if edition.edition_id:
-            built = f"{edition.edition_id} of {edition.edition_date} ({edition.articles} articles)"
+            built = ngettext("%(edition)s of %(date)s (%(num)s article)", "%(edition)s of %(date)s (%(num)s articles)",
+                             edition.articles, edition=edition.edition_id, date=edition.edition_date)
         else:
-            built = edition.note or "none built yet"
-        lines.append(f"edition {edition.name}: last built {built}")
+            built = edition.note or _("none built yet")
+        lines.append(_("edition %(name)s: last built %(built)s", name=edition.name, built=built))
         send = edition.last_send
         if send is not None:
-            lines.append(
-                f"  last send: {send.key.edition_date} {send.key.slot} {send.status.value}"
-                f" (sent {send.sent}, failed {send.failed}){': ' + send.detail if send.detail else ''}"
-            )
+            lines.append("  " + _(
+                "last send: %(date)s %(slot)s %(status)s (sent %(sent)s, failed %(failed)s)",
+                date=send.key.edition_date, slot=send.key.slot, status=send.status.value, sent=send.sent,
+                failed=send.failed,
+            ) + (": " + send.detail if send.detail else ""))
     return "\n".join(lines)
 
 

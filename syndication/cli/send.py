@@ -9,6 +9,8 @@ import click
 
 from syndication.app.editions import send_edition
 from syndication.cli.digest import chosen_newsletter, newsletter_option
+from syndication.cli.summaries import send_summary
+from syndication.cli.words import _, ngettext
 from syndication.delivery.doubt import doubts, settle
 from syndication.delivery.ledger import Ledger
 from syndication.digest.edition_store import get_edition, latest_edition
@@ -46,14 +48,14 @@ def send(
     if edition_id is None:
         edition = latest_edition(runtime.engine, edition_name)
         if edition is None:
-            raise UsageError(f"no {edition_name!r} edition has been built yet; run: syndication digest build "
-                             f"--newsletter {edition_name}")
+            raise UsageError(_("no '%(name)s' edition has been built yet; run: syndication digest build "
+                               "--newsletter %(name)s", name=edition_name))
         edition_id = edition.id
     report = send_edition(
         runtime, edition_id, slot, dry_run=dry_run, progress=progress, resend_in_doubt=resend_in_doubt,
         echo=click.echo,
     )
-    click.echo(report.summary(), err=dry_run)
+    click.echo(send_summary(report), err=dry_run)
     for error in report.errors:
         click.echo(f"  {error}", err=True)
     return report.exit_code
@@ -75,7 +77,7 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
     """
     edition = get_edition(runtime.engine, edition_id)
     if edition is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
+        raise UsageError(_("no edition '%(edition)s' has been built", edition=edition_id))
     ledger = Ledger(runtime.engine)
     wait = timedelta(minutes=runtime.settings.delivery.in_doubt_wait)
     for slot in runtime.settings.edition(edition.newsletter_name).slots:
@@ -86,7 +88,7 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
     if resend_in_doubt and found:
         for slot in sorted({item.slot for item in found}):
             report = send_edition(runtime, edition_id, slot, resend_in_doubt=True, echo=click.echo)
-            click.echo(report.summary(), err=as_json)
+            click.echo(send_summary(report), err=as_json)
         found = doubts(runtime.engine, edition_id)
     zone = runtime.settings.site.zone
     if as_json:
@@ -102,8 +104,10 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
     else:
         for item in found:
             since = item.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if item.since else "?"
-            click.echo(f"subscriber {item.subscriber_id}\tslot {item.slot}\tbatch {item.batch}\tsince {since}")
-        click.echo(f"{edition_id}: {len(found)} message(s) in doubt")
+            click.echo(_("subscriber %(id)s\tslot %(slot)s\tbatch %(batch)s\tsince %(since)s", id=item.subscriber_id,
+                         slot=item.slot, batch=item.batch, since=since))
+        click.echo(ngettext("%(edition)s: %(num)s message in doubt", "%(edition)s: %(num)s messages in doubt",
+                            len(found), edition=edition_id))
     return 1 if found else 0
 
 

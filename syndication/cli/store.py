@@ -13,6 +13,7 @@ import click
 from sqlalchemy import Connection, Engine, Integer, Table, func, inspect, select, text
 
 import syndication.tables  # noqa: F401 - every table in schema.metadata
+from syndication.cli.words import _, ngettext, number
 from syndication.errors import EXIT_SOME_FAILED, UsageError
 from syndication.runtime import Runtime
 from syndication.store.db import open_engine
@@ -48,8 +49,8 @@ def copy_store(source: Engine, target: Engine, echo: object = print) -> dict[str
     with source.connect() as reading, target.begin() as writing:
         occupied = [table.name for table in tables if _count(writing, table)]
         if occupied:
-            raise UsageError(f"the target store is not empty ({', '.join(occupied[:5])} have rows); "
-                             "copy only into a new, empty database")
+            raise UsageError(_("the target store is not empty (%(tables)s have rows); copy only into a new, empty "
+                               "database", tables=", ".join(occupied[:5])))
         sequences = _sqlite_sequences(reading)
         for table in tables:
             rows = 0
@@ -58,7 +59,7 @@ def copy_store(source: Engine, target: Engine, echo: object = print) -> dict[str
                 writing.execute(table.insert(), [dict(row) for row in page])
                 rows += len(page)
             copied[table.name] = rows
-            echo(f"{table.name}: {rows} rows")  # type: ignore[operator]
+            echo(ngettext("%(table)s: %(num)s row", "%(table)s: %(num)s rows", rows, table=table.name))  # type: ignore[operator]
             serial = _serial_column(table)
             if serial is not None and writing.dialect.name == "postgresql":
                 highest = max(sequences.get(table.name, 0),
@@ -69,7 +70,8 @@ def copy_store(source: Engine, target: Engine, echo: object = print) -> dict[str
                 )
         differing = [name for name, rows in copied.items() if _count(writing, metadata.tables[name]) != rows]
         if differing:
-            raise UsageError(f"row counts differ after the copy in {', '.join(differing)}; nothing was kept")
+            raise UsageError(_("row counts differ after the copy in %(tables)s; nothing was kept",
+                               tables=", ".join(differing)))
     return copied
 
 
@@ -88,13 +90,15 @@ def copy_command(runtime: Runtime, target_url: str) -> int:
     Stop `syndication run` and `serve` first; afterwards point [store] url at URL.
     """
     if target_url == runtime.settings.store_url:
-        raise UsageError("--to names the configured store itself")
+        raise UsageError(_("--to names the configured store itself"))
     target = open_engine(target_url)
     try:
         copied = copy_store(runtime.engine, target, echo=lambda line: click.echo(line, err=True))
     finally:
         target.dispose()
-    click.echo(f"copied {sum(copied.values())} rows in {len(copied)} tables; now set [store] url to the new database")
+    click.echo(ngettext("copied %(rows)s rows in %(num)s table; now set [store] url to the new database",
+                        "copied %(rows)s rows in %(num)s tables; now set [store] url to the new database",
+                        len(copied), rows=number(sum(copied.values()))))
     return 0 if copied else EXIT_SOME_FAILED
 
 

@@ -17,6 +17,7 @@ from subscribers.service import Consent, SubscriptionService
 from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.cli.progress import Progress, no_progress, progress_bar, progress_option
+from syndication.cli.words import _, ngettext, number, value
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
 from syndication.runtime import Runtime
 
@@ -55,7 +56,8 @@ def add(
     names = list(dict.fromkeys(newsletters)) or service.default_newsletters(chosen)
     offered = service.edition_slots(chosen)
     if slot is not None and slot not in offered:
-        raise UsageError(f"--slot {slot}: the {frequency} edition sends at {', '.join(offered) or 'no time'}")
+        raise UsageError(_("--slot %(slot)s: the %(frequency)s edition sends at %(times)s", slot=slot,
+                           frequency=frequency, times=", ".join(offered) or _("no time")))
     now = runtime.clock.now()
     subscriber = store.add(
         email,
@@ -81,18 +83,19 @@ def add(
                     newsletter=newsletter,
                 )
             )
-        click.echo(f"added subscriber {subscriber.id} ({subscriber.email}) as active; newsletters: "
-                   f"{', '.join(names) or '(none)'}")
+        click.echo(_("added subscriber %(id)s (%(email)s) as active; newsletters: %(newsletters)s", id=subscriber.id,
+                     email=subscriber.email, newsletters=", ".join(names) or _("(none)")))
         return EXIT_OK
     outgoing = service.request(
         subscriber.email, topics=subscriber.topics, frequency=chosen, consent=Consent(form="cli:add"), name=name,
         newsletters=names,
     )
     sent = service.deliver(outgoing) if outgoing else False
-    click.echo(
-        f"added subscriber {subscriber.id} ({subscriber.email}) as pending; "
-        + ("confirmation mail sent" if sent else "confirmation mail NOT sent (see log)")
-    )
+    added = {"id": subscriber.id, "email": subscriber.email}
+    if sent:
+        click.echo(_("added subscriber %(id)s (%(email)s) as pending; confirmation mail sent", **added))
+    else:
+        click.echo(_("added subscriber %(id)s (%(email)s) as pending; confirmation mail NOT sent (see log)", **added))
     return EXIT_OK if sent else EXIT_SOME_FAILED
 
 
@@ -135,10 +138,10 @@ def list_subscribers(runtime: Runtime, as_json: bool, status: str | None) -> int
     count = 0
     for batch in store.iter_all(status=wanted):
         for s in batch:
-            topics = ", ".join(s.topics) or "(alle)"
-            click.echo(f"{s.id}\t{s.email}\t{s.status.value}\t{s.frequency.value}\t{topics}")
+            topics = ", ".join(s.topics) or _("(all)")
+            click.echo(f"{s.id}\t{s.email}\t{value(s.status.value)}\t{value(s.frequency.value)}\t{topics}")
             count += 1
-    click.echo(f"{count} subscribers", err=True)
+    click.echo(ngettext("%(num)s subscriber", "%(num)s subscribers", count), err=True)
     return EXIT_OK
 
 
@@ -157,7 +160,7 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: 
     its line number; exit code 1 if any was rejected.
     """
     service = App(runtime).subscription_service()
-    with progress_bar("import", "lines", enabled=progress) as advance:
+    with progress_bar(_("import"), _("lines"), enabled=progress) as advance:
         report = import_csv(
             service.store,
             file,
@@ -169,13 +172,20 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: 
         )
     for rejected in report.rejected:
         click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
-    with progress_bar("confirmation mails", "mails", enabled=progress and bool(report.pending)) as advance:
+    with progress_bar(_("confirmation mails"), _("mails"), enabled=progress and bool(report.pending)) as advance:
         mails_failed = _send_confirmations(service, file, report.pending, advance)
-    click.echo(
-        f"{file}: {report.imported} imported ({'active' if consented else 'pending'}), "
-        f"{report.already_present} already present, {len(report.rejected)} rejected"
-        + (f", {mails_failed} confirmation mails not sent" if mails_failed else "")
-    )
+    counts = {"file": file, "imported": number(report.imported), "present": number(report.already_present),
+              "rejected": number(len(report.rejected))}
+    if consented:
+        line = _("%(file)s: %(imported)s imported (active), %(present)s already present, %(rejected)s rejected",
+                 **counts)
+    else:
+        line = _("%(file)s: %(imported)s imported (pending), %(present)s already present, %(rejected)s rejected",
+                 **counts)
+    if mails_failed:
+        line += ", " + ngettext("%(num)s confirmation mail not sent", "%(num)s confirmation mails not sent",
+                                mails_failed)
+    click.echo(line)
     return EXIT_SOME_FAILED if report.rejected or mails_failed else EXIT_OK
 
 
@@ -217,12 +227,12 @@ def export(runtime: Runtime, file: Path, progress: bool) -> int:
     store = SubscriberStore(runtime.engine)
     handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8", newline="")
     try:
-        with progress_bar("export", "subscribers", enabled=progress) as advance:
+        with progress_bar(_("export"), _("subscribers"), enabled=progress) as advance:
             count = export_csv(store, handle, advance)
     finally:
         if handle is not sys.stdout:
             handle.close()
-    click.echo(f"exported {count} subscribers", err=True)
+    click.echo(ngettext("exported %(num)s subscriber", "exported %(num)s subscribers", count), err=True)
     return EXIT_OK
 
 
@@ -234,9 +244,9 @@ def remove(runtime: Runtime, email: str) -> int:
     store = App(runtime).subscriber_store()
     subscriber = store.get_by_email(email)
     if subscriber is None:
-        raise InputError(email, "no such subscriber")
+        raise InputError(email, _("no such subscriber"))
     store.set_status(subscriber.id, SubscriberStatus.UNSUBSCRIBED, now=runtime.clock.now(), reason="removed via CLI")
-    click.echo(f"subscriber {subscriber.id} unsubscribed")
+    click.echo(_("subscriber %(id)s unsubscribed", id=subscriber.id))
     return EXIT_OK
 
 
@@ -249,9 +259,8 @@ def forget(runtime: Runtime, email: str) -> int:
     A keyed hash keeps the address suppressed (no import brings it back).
     """
     found = App(runtime).subscription_service().forget(email)
-    click.echo(
-        "erased; the address stays suppressed" if found else "no such subscriber; the address is now suppressed"
-    )
+    click.echo(_("erased; the address stays suppressed") if found
+               else _("no such subscriber; the address is now suppressed"))
     return EXIT_OK
 
 
@@ -262,7 +271,8 @@ def forget(runtime: Runtime, email: str) -> int:
 def purge_pending(runtime: Runtime, days: int) -> int:
     """Delete sign-ups that were never confirmed (data minimisation)."""
     purged = SubscriberStore(runtime.engine).purge_pending(runtime.clock.now() - timedelta(days=days))
-    click.echo(f"{purged} unconfirmed sign-ups older than {days} days deleted")
+    click.echo(ngettext("%(num)s unconfirmed sign-up older than %(days)s days deleted",
+                        "%(num)s unconfirmed sign-ups older than %(days)s days deleted", purged, days=number(days)))
     return EXIT_OK
 
 
@@ -271,7 +281,7 @@ def purge_pending(runtime: Runtime, days: int) -> int:
 def seed_demo(runtime: Runtime) -> int:
     """Add a few active demo subscribers (example.org) with different topics, frequencies and slots."""
     seeded = App(runtime).seed_demo_subscribers()
-    click.echo(f"{len(seeded)} demo subscribers present")
+    click.echo(ngettext("%(num)s demo subscriber present", "%(num)s demo subscribers present", len(seeded)))
     return EXIT_OK
 
 
@@ -309,8 +319,10 @@ def segment_save(
     store = SegmentStore(runtime.engine)
     now = runtime.clock.now()
     segment = store.save(name, conditions, now=now)
-    click.echo(f"segment {segment.name}: {store.count(segment.conditions, now=now)} readers now "
-               f"({segment.conditions.describe()})")
+    click.echo(ngettext("segment %(name)s: %(num)s reader now (%(conditions)s)",
+                        "segment %(name)s: %(num)s readers now (%(conditions)s)",
+                        store.count(segment.conditions, now=now), name=segment.name,
+                        conditions=segment.conditions.describe()))
     return EXIT_OK
 
 
@@ -331,8 +343,8 @@ def segment_list(runtime: Runtime) -> int:
 def segment_delete(runtime: Runtime, name: str) -> int:
     """Delete the segment NAME (the readers stay as they are)."""
     if not SegmentStore(runtime.engine).delete(name):
-        raise InputError("segment", f"no segment named {name!r}")
-    click.echo(f"segment {name} deleted")
+        raise InputError("segment", _("no segment named '%(name)s'", name=name))
+    click.echo(_("segment %(name)s deleted", name=name))
     return EXIT_OK
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
+from syndication.cli.words import _
 from syndication.digest.edition_store import get_edition
 from syndication.errors import UsageError
-from syndication.i18n import cli_translator
 from syndication.runtime import Runtime
 
 # The queue's names; syndication.scheduler.queue itself is imported by the commands that use it.
@@ -51,12 +51,12 @@ def send_command(runtime: Runtime, edition_id: str, slot: str | None, copies: in
     ensure_schema(runtime.engine, app)
     edition = get_edition(runtime.engine, edition_id)
     if edition is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
+        raise UsageError(_("no edition '%(edition)s' has been built", edition=edition_id))
     chosen = slot or runtime.settings.edition(edition.name).slots[0]
     with app.open():
         ids = enqueue_send(app, edition_id, chosen, copies)
-    click.echo(cli_translator().gettext("queued %(num)s send job(s) for %(edition)s (%(slot)s)")
-               % {"num": len(ids), "edition": edition_id, "slot": chosen})
+    click.echo(_("queued %(num)s send job(s) for %(edition)s (%(slot)s)", num=len(ids), edition=edition_id,
+                 slot=chosen))
 
 
 def register(cli: click.Group) -> None:

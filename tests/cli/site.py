@@ -70,7 +70,8 @@ def make_site(root: Path, monkeypatch: pytest.MonkeyPatch, store_url: str | None
             monkeypatch.delenv(name)
     shutil.copytree(PROJECT_ROOT / "content", root / "content")
     (root / "config.toml").write_text(CONFIG + extra, encoding="utf-8")
-    env = {"SYNDICATION_SECRET_KEY": os.environ["SYNDICATION_SECRET_KEY"]}
+    # English, whatever the machine's locale (the tests of the German output set "de").
+    env = {"SYNDICATION_SECRET_KEY": os.environ["SYNDICATION_SECRET_KEY"], "SYNDICATION_LANGUAGE": "en"}
     if store_url is not None:
         env["SYNDICATION_STORE__URL"] = store_url
     return Site(root, env)

@@ -128,7 +128,7 @@ def test_sync_then_digest_send_skips_what_sendgrid_knows(
     synced = run("delivery", "sync-suppressions")
     assert synced.exception is None, synced.output
     assert (0, True) == (synced.return_value, "4 addresses newly suppressed, 0 already suppressed" in synced.output)
-    assert "bounces: 2 listed, 2 new, 0 already suppressed, 1 subscribers' status changed" in synced.output
+    assert "bounces: 2 listed, 2 new, 0 already suppressed, 1 subscriber's status changed" in synced.output
     assert "@" not in synced.output
     again = run("delivery", "sync-suppressions")
     assert "0 addresses newly suppressed, 4 already suppressed" in again.output
