@@ -2,6 +2,10 @@
 
 The CLI turns a :class:`SyndicationError` into a one-line message and an exit code;
 nothing else is expected to catch these broadly.
+
+The message is shown as it was raised: a command raises it in the command line's language
+(``syndication.cli.words``); the library's own (a config key, an input's field) stay English, as they name
+keys and values as written and also go into logs (docs/developers/translations.md).
 """
 
 from __future__ import annotations

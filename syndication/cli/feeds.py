@@ -35,7 +35,8 @@ def build_command(runtime: Runtime, progress: bool) -> int:
     click.echo(_(
         "feeds: %(feeds)s, %(written)s, %(unchanged)s unchanged (%(skipped)s not re-rendered) in %(where)s",
         feeds=ngettext("%(num)s feed", "%(num)s feeds", report.feeds),
-        written=ngettext("%(num)s file written", "%(num)s files written", len(report.written)),
+        # English keeps "file(s)", which scripts and tests match; other languages inflect.
+        written=ngettext("%(num)s file(s) written", "%(num)s file(s) written", len(report.written)),
         unchanged=number(report.unchanged), skipped=number(report.skipped),
         where=runtime.settings.publish.url or runtime.settings.public_dir,
     ))

@@ -111,6 +111,10 @@ def show_click_error(error: click.ClickException) -> None:
     A message click writes itself ("No such option: --x") stays English; ours (a bad ``--kind``) are translated
     where they are raised.
     """
+    if type(error).show not in (click.ClickException.show, click.UsageError.show):
+        # One that shows itself otherwise: `syndication digest` alone prints the group's (translated) help.
+        error.show()
+        return
     if isinstance(error, click.UsageError) and error.ctx is not None:
         context = error.ctx
         hint = ""
@@ -122,6 +126,11 @@ def show_click_error(error: click.ClickException) -> None:
 
 
 def _click_message(error: click.ClickException) -> str:
+    if type(error) is click.MissingParameter and not error.message and error.param is not None:
+        hint = error.param.get_error_hint(error.ctx)
+        if isinstance(error.param, click.Argument):
+            return _("Missing argument %(name)s.", name=hint)
+        return _("Missing option %(name)s.", name=hint)
     if type(error) is click.BadParameter:
         hint = error.param_hint
         if hint is None and error.param is not None:

@@ -106,7 +106,8 @@ def doubt(runtime: Runtime, edition_id: str, as_json: bool, resend_in_doubt: boo
             since = item.since.astimezone(zone).strftime("%Y-%m-%d %H:%M") if item.since else "?"
             click.echo(_("subscriber %(id)s\tslot %(slot)s\tbatch %(batch)s\tsince %(since)s", id=item.subscriber_id,
                          slot=item.slot, batch=item.batch, since=since))
-        click.echo(ngettext("%(edition)s: %(num)s message in doubt", "%(edition)s: %(num)s messages in doubt",
+        # English keeps "message(s)", which scripts and tests match; other languages inflect.
+        click.echo(ngettext("%(edition)s: %(num)s message(s) in doubt", "%(edition)s: %(num)s message(s) in doubt",
                             len(found), edition=edition_id))
     return 1 if found else 0
 
