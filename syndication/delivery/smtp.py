@@ -85,15 +85,15 @@ class Prepared:
     dots (``bytes.replace`` over it costs more than making it).
     """
 
-    __slots__ = ("_chunks", "_data", "_stuffed", "_wire", "envelope", "recipient")
+    __slots__ = ("_chunks", "_data", "_data_form", "_wire", "envelope", "recipient")
 
     def __init__(
-        self, recipient: Recipient, envelope: str, chunks: list[bytes], stuffed: list[bytes] | None = None
+        self, recipient: Recipient, envelope: str, chunks: list[bytes], data_form: Callable[[], bytes] | None = None
     ) -> None:
         self.recipient = recipient
         self.envelope = envelope
         self._chunks = chunks
-        self._stuffed = stuffed
+        self._data_form = data_form
         self._data: bytes | None = None
         self._wire: bytes | None = None
 
@@ -106,7 +106,7 @@ class Prepared:
     @property
     def wire(self) -> bytes:
         if self._wire is None:
-            self._wire = dot_stuffed(self.data) if self._stuffed is None else b"".join(self._stuffed)
+            self._wire = dot_stuffed(self.data) if self._data_form is None else self._data_form()
         return self._wire
 
 
@@ -237,13 +237,13 @@ class SmtpMessenger:
         envelope_sender = self.envelope_sender
         for recipient in batch.recipients:
             try:
-                chunks, stuffed = messages.message_chunks(clean_recipient(recipient), now, data_form=dkim is None)
+                chunks, data_form = messages.message_chunks(clean_recipient(recipient), now, data_form=dkim is None)
                 if dkim is not None:
                     chunks = [dkim.sign(b"".join(chunks))]
             except (ValueError, TypeError, UnicodeError, MessageError) as exc:
                 yield Refusal(recipient.email, f"the message could not be built ({type(exc).__name__})", permanent=True)
                 continue
-            yield Prepared(recipient, envelope_sender(recipient), chunks, stuffed)
+            yield Prepared(recipient, envelope_sender(recipient), chunks, data_form)
 
     def send(self, batch: Batch, observer: SendObserver | None = None) -> Sequence[Receipt]:
         receipts: list[Receipt] = []

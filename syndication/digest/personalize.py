@@ -10,6 +10,7 @@ never evaluated as a template a second time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import html
@@ -30,6 +31,8 @@ from syndication.tokens import Purpose, signer_for
 ALL_ARTICLES = "all"
 PERSONAL_PARTS = ("greeting_html", "greeting_text", "unsubscribe_url", "preferences_url", "view_in_browser_url")
 
+# Greetings kept per mailer ((slot, name) → text and HTML): first names repeat across readers.
+_KEPT_GREETINGS = 4096
 # The longest a personal part may become: the size budget is checked with these.
 _WORST_URL = "https://" + "x" * 80 + "/unsubscribe?token=" + "x" * 220
 _WORST_NAME = "x" * 120
@@ -37,13 +40,24 @@ _WORST_NAME = "x" * 120
 
 def greeting_for(hour: int, name: str | None, locale: str = "de") -> str:
     """„Guten Morgen, Anna“ — or the neutral „Guten Morgen“ without a name (in ``locale``)."""
-    words = translator(locale)
     name = (name or "").strip()
-    if hour < 11:
-        return words.gettext("Good morning, %(name)s") % {"name": name} if name else words.gettext("Good morning")
-    if hour < 17:
-        return words.gettext("Good day, %(name)s") % {"name": name} if name else words.gettext("Good day")
-    return words.gettext("Good evening, %(name)s") % {"name": name} if name else words.gettext("Good evening")
+    with_name, without_name = _greeting_words(locale)[_day_part(hour)]
+    return with_name % {"name": name} if name else without_name
+
+
+def _day_part(hour: int) -> int:
+    return 0 if hour < 11 else 1 if hour < 17 else 2
+
+
+@functools.lru_cache(maxsize=32)
+def _greeting_words(locale: str) -> tuple[tuple[str, str], ...]:
+    """(with a name, without) for the morning, the day and the evening: looked up once per language."""
+    words = translator(locale)
+    return (
+        (words.gettext("Good morning, %(name)s"), words.gettext("Good morning")),
+        (words.gettext("Good day, %(name)s"), words.gettext("Good day")),
+        (words.gettext("Good evening, %(name)s"), words.gettext("Good evening")),
+    )
 
 
 def edition_marker(secret_key: str, edition_id: str, avoid: Sequence[str] = ()) -> str:
@@ -109,6 +123,14 @@ class EditionMailer:
             tokens = ClickTokens(self._secret_key, clock, self.settings.tracking.link_days)
             self._click_link = link_maker(tokens, self._site_url, edition.id, slot)
         self._personal_clicks = self._click_link is not None and self.settings.tracking.per_subscriber
+        # Per reader, only what differs is made: the rest of each link and header is looked up once here.
+        self._keys = tuple(self.placeholders[part] for part in PERSONAL_PARTS)
+        self._sign_links = self._signer.maker((Purpose.UNSUBSCRIBE, Purpose.PREFERENCES))
+        self._unsubscribe_prefix = f"{self._site_url}/unsubscribe?token="
+        self._unsubscribe_suffix = f"&newsletter={self._newsletter.name}"
+        self._preferences_prefix = f"{self._site_url}/preferences?token="
+        self._mailto = self.settings.delivery.unsubscribe_mailto
+        self._greetings: dict[tuple[str | None, str | None], tuple[str, str]] = {}
 
     # -- variants --------------------------------------------------------------
 
@@ -218,15 +240,11 @@ class EditionMailer:
 
     def personal_urls(self, subscriber: Subscriber) -> tuple[str, str]:
         """The subscriber's signed (unsubscribe, preferences) links, signed together (one address digest)."""
-        unsubscribe, preferences = self._signer.make_each(
-            (Purpose.UNSUBSCRIBE, Purpose.PREFERENCES), subscriber.id, subscriber.email
-        )
+        unsubscribe, preferences = self._sign_links(subscriber.id, subscriber.email)
         # The newsletter rides along unsigned: the token alone may end every newsletter anyway, and with it
         # the one-click POST of List-Unsubscribe ends only this one.
-        return (
-            f"{self._site_url}/unsubscribe?token={unsubscribe}&newsletter={self._newsletter.name}",
-            f"{self._site_url}/preferences?token={preferences}",
-        )
+        return (f"{self._unsubscribe_prefix}{unsubscribe}{self._unsubscribe_suffix}",
+                f"{self._preferences_prefix}{preferences}")
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
         return self.personal_urls(subscriber)[0]
@@ -234,33 +252,44 @@ class EditionMailer:
     def message_id(self, subscriber: Subscriber) -> str:
         return f"<{self.edition.id}.{subscriber.id}@{self._from_domain}>"
 
+    def _greeting(self, slot: str | None, name: str | None) -> tuple[str, str]:
+        """(text, HTML) greeting for a reader of ``slot`` called ``name``: readers share names, so it is kept."""
+        key = (slot, name)
+        found = self._greetings.get(key)
+        if found is None:
+            hour = int((slot or self._first_slot).split(":")[0])
+            greeting = greeting_for(hour, name, self.locale)
+            found = (greeting, html.escape(greeting))
+            if len(self._greetings) < _KEPT_GREETINGS:
+                self._greetings[key] = found
+        return found
+
     def recipient(self, subscriber: Subscriber) -> Recipient:
         """The subscriber's substitutions, headers and ids for this edition."""
-        slot = subscriber.slot or self._first_slot
-        greeting = greeting_for(int(slot.split(":")[0]), subscriber.name, self.locale)
+        greeting, greeting_html = self._greeting(subscriber.slot, subscriber.name)
         unsubscribe, preferences = self.personal_urls(subscriber)
-        p = self.placeholders
-        mailto = self.settings.delivery.unsubscribe_mailto
+        keys = self._keys
+        substitutions = {
+            keys[0]: greeting_html, keys[1]: greeting, keys[2]: unsubscribe, keys[3]: preferences,
+            keys[4]: self._archive_url,
+        }
+        if self._click_link is not None:
+            substitutions.update(self._personal_click_links(subscriber))
+        subscriber_id = subscriber.id
+        edition_id = self.edition.id
+        mailto = mailto_unsubscribe(self._secret_key, self._mailto, subscriber_id, edition_id)
         return Recipient(
             email=subscriber.email,
-            message_id=self.message_id(subscriber),
+            message_id=f"<{edition_id}.{subscriber_id}@{self._from_domain}>",
             name=subscriber.name,
-            substitutions={
-                p["greeting_html"]: html.escape(greeting),
-                p["greeting_text"]: greeting,
-                p["unsubscribe_url"]: unsubscribe,
-                p["preferences_url"]: preferences,
-                p["view_in_browser_url"]: self._archive_url,
-                **self._personal_click_links(subscriber),
-            },
+            substitutions=substitutions,
             headers={
                 # RFC 8058: the HTTPS URI accepts a POST of exactly this body for one-click unsubscribe.
                 # The mailto subject carries the subscriber's signed id: `syndication inbound` acts on it.
-                "List-Unsubscribe": f"<{unsubscribe}>, "
-                f"<{mailto_unsubscribe(self._secret_key, mailto, subscriber.id, self.edition.id)}>",
+                "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
-            custom_args={"edition_id": self.edition.id, "subscriber_id": str(subscriber.id)},
+            custom_args={"edition_id": edition_id, "subscriber_id": str(subscriber_id)},
         )
 
     def shared_headers(self) -> Mapping[str, str]:

@@ -289,7 +289,6 @@ class Part:
         values: Mapping[str, str],
         encoded: dict[str, bytes],
         shared: dict[str, bytes] | None = None,
-        stuffed: list[bytes] | None = None,
     ) -> tuple[bytes, list[bytes], bool]:
         """(part headers, chunks of the encoded body, whether the body may hold a boundary) for ``values``.
 
@@ -297,7 +296,6 @@ class Part:
         the result is the bytes of :meth:`payload`. ``encoded`` keeps each value's quoted-printable
         form for the message's other part; ``shared`` keeps those of short values (up to
         ``SHARED_VALUE_LENGTH`` characters, at most ``SHARED_VALUES``) for other messages.
-        ``stuffed``, if given, gets the body's chunks as SMTP DATA carries them (dot-stuffed).
         """
         raw = self._raw_plan
         if raw is not None and all(template.fits_7bit(values) for template in self._templates):
@@ -307,8 +305,6 @@ class Part:
                 value = values[key]
                 equals = equals or "=" in value
                 out[index] = value.encode("ascii")
-            if stuffed is not None:
-                _stuff(raw, out, stuffed)
             return self.header_7bit_bytes, out, equals
         plan = self._qp_plan
         out = plan.chunks.copy()
@@ -327,10 +323,24 @@ class Part:
                     chunk = quoted_printable_piece(value, eol).encode("ascii")
                 encoded[key] = chunk
             out[index] = chunk
-        if stuffed is not None:
-            _stuff(plan, out, stuffed)
         # Quoted-printable text never holds "==" (a literal "=" is "=3D").
         return self.header_qp_bytes, out, False
+
+    def stuffed(self, headers: bytes, chunks: list[bytes]) -> list[bytes]:
+        """The body :meth:`spliced` made (``headers``, ``chunks``) as SMTP DATA carries it: dot-stuffed.
+
+        The literals were stuffed once (:meth:`Plan.stuffing`); only the values are looked at.
+        """
+        plan = self._raw_plan if headers is self.header_7bit_bytes else self._qp_plan
+        assert plan is not None
+        literals, line_starts = plan.stuffing()
+        body = literals.copy()
+        for (index, _), at_line_start in zip(plan.slots, line_starts, strict=True):
+            chunk = chunks[index]
+            if b"\n." in chunk:
+                chunk = chunk.replace(b"\n.", b"\n..")
+            body[index] = b"." + chunk if at_line_start and chunk.startswith(b".") else chunk
+        return body
 
     def payload(self, values: Mapping[str, str], encoded: dict[str, str], breaks: bool) -> tuple[str, list[str]]:
         """(part headers, pieces of the encoded body) for one recipient's ``values``.
@@ -392,11 +402,3 @@ class Part:
         )
         return self.header_qp, encoded + eol
 
-
-def _stuff(plan: Plan, chunks: list[bytes], stuffed: list[bytes]) -> None:
-    """Adds ``chunks`` (``plan``'s, values spliced in) to ``stuffed`` dot-stuffed: literals were stuffed once."""
-    literals, line_starts = plan.stuffing()
-    body = literals.copy()
-    for (index, _), at_line_start in zip(plan.slots, line_starts, strict=True):
-        body[index] = dot_stuffed_chunk(chunks[index], at_line_start)
-    stuffed += body

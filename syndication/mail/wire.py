@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from email.headerregistry import Address
 from email.policy import EmailPolicy
@@ -95,11 +95,11 @@ class MessageFactory:
 
     def message_chunks(
         self, recipient: Recipient, now: datetime, *, data_form: bool = False
-    ) -> tuple[list[bytes], list[bytes] | None]:
-        """The message for ``recipient`` dated ``now`` as chunks to join, and maybe as SMTP DATA carries it.
+    ) -> tuple[list[bytes], Callable[[], bytes] | None]:
+        """The message for ``recipient`` dated ``now`` as chunks to join, and maybe how SMTP DATA carries it.
 
-        With ``data_form`` and CRLF line ends, the second list is the message dot-stuffed and ended
-        with ``.`` CRLF (RFC 5321 §4.5.2), made from the body's chunks stuffed once per batch, so
+        With ``data_form`` and CRLF line ends, the second item makes the message dot-stuffed and
+        ended with ``.`` CRLF (RFC 5321 §4.5.2) from the body's literals stuffed once per batch, so
         that a message is never searched for dots; otherwise (or for a message not spliced) None.
         """
         values = recipient.substitutions
@@ -111,15 +111,13 @@ class MessageFactory:
 
     def _spliced(
         self, recipient: Recipient, values: Mapping[str, str], now: datetime, data_form: bool
-    ) -> tuple[list[bytes], list[bytes] | None]:
+    ) -> tuple[list[bytes], Callable[[], bytes] | None]:
         """``message_chunks`` in the common case: a value for every placeholder, none empty, none breaking a line."""
         encoded: dict[str, bytes] = {}
-        # A header never starts a line with a dot (names are ours, folded lines start with a space),
-        # unless a header's own name does: such a message is stuffed whole by the caller.
-        stuffed: list[bytes] | None = [] if data_form and not self._dotted_name(recipient) else None
-        text_headers, text_body, text_may_hold = self._text.spliced(values, encoded, self._short_values, stuffed)
-        text_stuffed = len(stuffed) if stuffed is not None else 0
-        html_headers, html_body, html_may_hold = self._html.spliced(values, encoded, self._short_values, stuffed)
+        text = self._text
+        html = self._html
+        text_headers, text_body, text_may_hold = text.spliced(values, encoded, self._short_values)
+        html_headers, html_body, html_may_hold = html.spliced(values, encoded, self._short_values)
         holding: tuple[bytes, ...] = ()
         if text_may_hold or html_may_hold:
             holding = tuple(b"".join(body) for body, may_hold in ((text_body, text_may_hold),
@@ -133,9 +131,16 @@ class MessageFactory:
         middle = f"{eol}--{boundary}{eol}".encode("ascii") + html_headers + self._linesep_bytes
         last = f"{eol}--{boundary}--{eol}".encode("ascii")
         out = [first, *text_body, middle, *html_body, last]
-        if stuffed is None:
+        # A header never starts a line with a dot (names are ours, folded lines start with a space),
+        # unless a header's own name does: such a message is stuffed whole by the caller.
+        if not data_form or self._dotted_name(recipient):
             return out, None
-        return out, [first, *stuffed[:text_stuffed], middle, *stuffed[text_stuffed:], last, b".\r\n"]
+
+        def data() -> bytes:
+            return b"".join([first, *text.stuffed(text_headers, text_body), middle,
+                             *html.stuffed(html_headers, html_body), last, b".\r\n"])
+
+        return out, data
 
     def _dotted_name(self, recipient: Recipient) -> bool:
         """Whether a header of ``recipient``'s message has a name starting with a dot (none of ours does)."""

@@ -204,9 +204,9 @@ def test_the_data_form_is_smtplibs_stuffing_of_the_whole_message(
                           {"List-Unsubscribe": f"<{link}>"})
     factory = MessageFactory(SENDER, Batch("k", MessageBody("Betreff", text, text), (recipient,), HEADERS),
                              SMTP_POLICY)
-    chunks, stuffed = factory.message_chunks(recipient, NOW, data_form=True)
-    assert stuffed is not None
-    assert _smtplib_data(b"".join(chunks)) == b"".join(stuffed)
+    chunks, data_form = factory.message_chunks(recipient, NOW, data_form=True)
+    assert data_form is not None
+    assert _smtplib_data(b"".join(chunks)) == data_form()
 
 
 def test_a_personal_value_starting_a_line_with_a_dot_is_stuffed() -> None:
@@ -215,10 +215,10 @@ def test_a_personal_value_starting_a_line_with_a_dot_is_stuffed() -> None:
     body = MessageBody("Betreff", "<p>\n%%G%%</p>\n.Punkt ü\n%%U%%\n", "%%G%%\n%%U%%\n")
     recipient = Recipient("leser@example.org", "<m.1@example.org>", None, {"%%G%%": ".Anna", "%%U%%": link})
     factory = MessageFactory(SENDER, Batch("k", body, (recipient,), HEADERS), SMTP_POLICY)
-    chunks, stuffed = factory.message_chunks(recipient, NOW, data_form=True)
+    chunks, data_form = factory.message_chunks(recipient, NOW, data_form=True)
     data = b"".join(chunks)
-    assert stuffed is not None
-    wire = b"".join(stuffed)
+    assert data_form is not None
+    wire = data_form()
     assert (2, 2, 1) == (data.count(b"\r\n.Anna"), wire.count(b"\r\n..Anna"), wire.count(b"\r\n..Punkt"))
     assert b"=\r\n.." in data
     assert _smtplib_data(data) == wire
