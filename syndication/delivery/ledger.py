@@ -287,9 +287,18 @@ class Ledger:
                 ).rowcount
             )
 
-    def mark_handed(self, batch_id: int, now: datetime) -> None:
+    def mark_handed(self, batch_id: int, now: datetime, claimed_by: str | None = None) -> bool:
+        """The batch goes to the backend now; False (nothing written) when ``claimed_by`` holds it no more.
+
+        The fence of a lease: a worker silent for a lease (a pause, a lost network) may find its batch
+        given back and claimed by another; handing it then would send it twice.
+        """
+        query = update(delivery_batches).where(delivery_batches.c.id == batch_id)
+        if claimed_by is not None:
+            query = query.where(delivery_batches.c.status == BatchStatus.SENDING,
+                                delivery_batches.c.claimed_by == claimed_by)
         with self.engine.begin() as connection:
-            connection.execute(update(delivery_batches).where(delivery_batches.c.id == batch_id).values(handed_at=now))
+            return bool(connection.execute(query.values(handed_at=now)).rowcount)
 
     def finish_batch(self, batch_id: int, status: BatchStatus, now: datetime, *, provider_id: str | None = None,
                      error: str | None = None) -> None:
@@ -361,6 +370,23 @@ class Ledger:
                        delivery_recipients.c.status == RecipientStatus.PENDING)
                 .values(status=status, error=None if error is None else redact(error)[:1000])
             )
+
+    def mark_outcomes(self, recipient_ids: Sequence[int], status: RecipientStatus, error: str | None) -> int:
+        """Pending recipients failed or in doubt together, in one transaction; how many.
+
+        One statement for a batch: a crashed worker's 1,000 recipients put in doubt one commit each
+        kept the batch's rest waiting for seconds on a busy database.
+        """
+        changed = 0
+        with self.engine.begin() as connection:
+            for start in range(0, len(recipient_ids), 900):
+                changed += connection.execute(
+                    update(delivery_recipients)
+                    .where(delivery_recipients.c.id.in_(list(recipient_ids[start : start + 900])),
+                           delivery_recipients.c.status == RecipientStatus.PENDING)
+                    .values(status=status, error=None if error is None else redact(error)[:1000])
+                ).rowcount or 0
+        return changed
 
     def recipient_errors(
         self, batch_id: int, statuses: Sequence[RecipientStatus]

@@ -107,15 +107,20 @@ class VariantFailed(Exception):
     """The body of a batch's variant cannot be made (a template error); its recipients fail."""
 
 
+class ClaimLost(Exception):
+    """The batch is no longer this worker's (its claim lapsed and was given back): it must not be handed."""
+
+
 class LedgerObserver:
     """Writes each outcome the backend reports to the ledger as it happens."""
 
     def __init__(
         self, ledger: Ledger, batch_id: int, members: Mapping[str, Member], options: SendOptions,
-        *, per_message: bool, bounces: Bounces | None,
+        *, per_message: bool, bounces: Bounces | None, claimed_by: str | None = None,
     ) -> None:
         self.ledger = ledger
         self.batch_id = batch_id
+        self.claimed_by = claimed_by
         self.members = members
         self.options = options
         self.per_message = per_message
@@ -127,7 +132,8 @@ class LedgerObserver:
 
     def handed(self) -> None:
         if not self.was_handed:
-            self.ledger.mark_handed(self.batch_id, self.options.clock.now())
+            if not self.ledger.mark_handed(self.batch_id, self.options.clock.now(), self.claimed_by):
+                raise ClaimLost(f"batch {self.batch_id} is claimed by another worker now")
             self.was_handed = True
 
     def accepted(self, receipt: Receipt) -> None:
@@ -176,8 +182,8 @@ def send_batch(
             built = build_batch(ledger, batch, mailer, source, options)
         except VariantFailed as failure:
             reason = str(failure)
-            for row in ledger.pending_recipients(batch.id):
-                ledger.mark_outcome(row.id, RecipientStatus.FAILED, reason)
+            ledger.mark_outcomes([row.id for row in ledger.pending_recipients(batch.id)], RecipientStatus.FAILED,
+                                 reason)
             ledger.finish_batch(batch.id, BatchStatus.FAILED, options.clock.now(), error=reason)
             log.error("batch %s failed: %s", batch_key(options, batch.number), reason)
             return 0, [f"batch {batch.number}: {reason}"]
@@ -189,9 +195,13 @@ def send_batch(
         options.throttle.acquire(len(built.batch.recipients))
         per_message = bool(getattr(messenger, "receipts_per_message", False))
         observer = LedgerObserver(ledger, batch.id, built.members, options, per_message=per_message,
-                                  bounces=bounces)
+                                  bounces=bounces, claimed_by=batch.claimed_by)
         try:
             receipts = send_with_retries(messenger, built.batch, options.policy, observer)
+        except ClaimLost:
+            # Another worker has the batch now and sends it; nothing of it went out from here.
+            log.warning("batch %s: claim lapsed before sending; left to the worker that holds it", built.batch.key)
+            return 0, errors
         except DeliveryFailed as failure:
             if not per_message:
                 record(ledger, failure.accepted, built.members, options)
@@ -274,7 +284,6 @@ def resolve_abandoned(
             continue
         reason = (f"the process sending it stopped after handing it to {messenger.name}; the provider may "
                   "have accepted it, so it is not resent without evidence (see `digest doubt`)")
-        for row in pending:
-            ledger.mark_outcome(row.id, RecipientStatus.IN_DOUBT, reason)
+        ledger.mark_outcomes([row.id for row in pending], RecipientStatus.IN_DOUBT, reason)
         ledger.finish_batch(batch.id, BatchStatus.IN_DOUBT, now, error=reason)
         log.error("batch %s: in doubt (crash while sending): %d messages", key, len(pending))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from syndication.delivery.ledger import Ledger, Worker, claim_is_live
 from syndication.delivery.send import deliver
-from syndication.delivery.statuses import BatchStatus
+from syndication.delivery.statuses import BatchStatus, RecipientStatus
 from syndication.delivery.testing import RecordingMessenger
 
 from .fakes import FakeMailer, FakeSubscribers, make_options
@@ -132,3 +132,20 @@ def test_planned_recipients_are_stored_whole_and_once_per_edition(any_engine: En
               for row in ledger.pending_recipients(batch.id)]
     assert members == stored
     assert [] == ledger.batches(other, [BatchStatus.PENDING])
+
+
+def test_a_batchs_recipients_are_marked_together_and_only_while_pending(any_engine: Engine) -> None:
+    """mark_outcomes puts the pending recipients of a list in doubt in one go (more than one statement's worth)
+    and leaves one already sent as it is."""
+    ledger = Ledger(any_engine)
+    run, _ = ledger.open_run("e10", "06:00", "outbox", Worker.current(), NOW)
+    ledger.add_batches(run, 1, [("all", [(number, f"leser{number}@example.org") for number in range(1, 1001)])])
+    batch = ledger.batches(run, [BatchStatus.PENDING])[0]
+    rows = ledger.pending_recipients(batch.id)
+    ledger.record_sent([(rows[0].id, "sg-1")], NOW)
+
+    changed = ledger.mark_outcomes([row.id for row in rows], RecipientStatus.IN_DOUBT, "crash while sending")
+
+    assert 999 == changed
+    assert [] == ledger.pending_recipients(batch.id)
+    assert (999, 1) == (ledger.counts(run).in_doubt, ledger.counts(run).sent)
