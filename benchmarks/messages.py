@@ -7,6 +7,8 @@ variant through the backends' own ``prepared`` step, the one their ``send`` uses
 
 - SMTP: ``SmtpMessenger.prepared``: the complete RFC 5322 bytes (CRLF) and the envelope sender,
   a signed VERP address (``bounce_address`` set; no DKIM key configured);
+- SMTP DATA: the same, but the bytes ``send`` writes after DATA (``Prepared.wire``: dot-stuffed,
+  ended by CRLF.CRLF), made from the body's chunks stuffed once per batch;
 - outbox: ``OutboxMessenger.prepared``: the bytes (LF) and the subject of the index line.
 
 What ``send`` does after that (the SMTP dialogue, writing the file) is not counted. The shared
@@ -45,7 +47,7 @@ from syndication.clock import FixedClock
 from syndication.config import Secrets, load_settings
 from syndication.delivery.outbox import OutboxMessenger
 from syndication.delivery.sendgrid import MAX_PERSONALIZATIONS, SendGridMessenger
-from syndication.delivery.smtp import SmtpMessenger
+from syndication.delivery.smtp import SmtpMessenger, dot_stuffed
 from syndication.digest.compose import render_digest
 from syndication.digest.editions import Edition
 from syndication.digest.personalize import EditionMailer
@@ -103,7 +105,7 @@ def main() -> None:
     outbox = OutboxMessenger(Path("outbox-never-written"), sender, FixedClock(NOW))
     total_bytes = 0
 
-    def through(prepared: Callable[[Batch], Iterable[object]]) -> Callable[[], int]:
+    def through(prepared: Callable[[Batch], Iterable[object]], form: str = "data") -> Callable[[], int]:
         """A send's recipients and messages, batch by batch, through a backend's ``prepared``."""
 
         def work() -> int:
@@ -121,18 +123,20 @@ def main() -> None:
                     for message in prepared(batch):
                         if isinstance(message, Refusal):
                             raise SystemExit(f"a message could not be made: {message.reason}")
-                        total_bytes += len(message.data)  # type: ignore[attr-defined]
+                        total_bytes += len(getattr(message, form))
                         count += 1
             return count
 
         return work
 
     figures: dict[str, float] = {}
-    paths: list[tuple[str, Callable[[Batch], Iterable[object]]]] = [
-        ("SMTP (CRLF, VERP envelope)", smtp.prepared), ("outbox (LF)", lambda batch: outbox.prepared(batch, NOW)),
+    paths: list[tuple[str, Callable[[Batch], Iterable[object]], str]] = [
+        ("SMTP (CRLF, VERP envelope)", smtp.prepared, "data"),
+        ("SMTP DATA (dot-stuffed, as sent)", smtp.prepared, "wire"),
+        ("outbox (LF)", lambda batch: outbox.prepared(batch, NOW), "data"),
     ]
-    for label, prepared in paths:
-        runs = sorted((_timed(through(prepared)) for _ in range(options.rounds)), key=lambda run: run[1])
+    for label, prepared, form in paths:
+        runs = sorted((_timed(through(prepared, form)) for _ in range(options.rounds)), key=lambda run: run[1])
         count, cpu, wall = runs[len(runs) // 2]
         figures[label] = count / cpu
         rounds = ", ".join(f"{run[0] / run[1]:,.0f}" for run in runs)
@@ -140,6 +144,20 @@ def main() -> None:
               f"{count / wall:,.0f}/s wall), average {total_bytes // count:,} bytes")
 
     sample = readers[: options.sample]
+    first_batch = next(iter(by_variant.items()))
+    whole = [message for message in smtp.prepared(Batch(first_batch[0], mailer.body(first_batch[0]),
+                                                        tuple(map(mailer.recipient, first_batch[1][: options.sample])),
+                                                        mailer.shared_headers()))
+             if not isinstance(message, Refusal)]
+
+    def stuffed_whole() -> int:
+        for message in whole:
+            dot_stuffed(message.data)  # type: ignore[union-attr]
+        return len(whole)
+
+    count, cpu, _ = _timed(stuffed_whole)
+    print(f"baseline, SMTP DATA stuffing each whole message (dot_stuffed, sample of {count}, messages already made): "
+          f"{count / cpu:,.0f} messages/s CPU")
 
     def email_package() -> int:
         for reader, key in sample:
