@@ -42,7 +42,7 @@ from syndication.clock import FixedClock
 from syndication.config import Settings, load_settings
 from syndication.feeds import publish
 from syndication.feeds.catalog import feed_meta, plan_feeds
-from syndication.feeds.content import feed_item
+from syndication.feeds.content import _heading_html, feed_item
 from syndication.feeds.publish import STATE_FILE, STORED_FRAGMENTS, FeedsReport, build_and_publish
 from syndication.feeds.render import render_atom, render_rss
 from syndication.feedwriter.formats import FeedFormat
@@ -166,6 +166,7 @@ def _from_nothing(settings: Settings) -> None:
     (settings.resolve(settings.site.var_dir) / STATE_FILE).unlink(missing_ok=True)
     STORED_FRAGMENTS.clear()
     feed_item.cache_clear()
+    _heading_html.cache_clear()
 
 
 def _explain(runtime: Runtime, term: tuple[str, str] | None) -> str:

@@ -23,6 +23,7 @@ AI_GENERATED_SOURCE_TYPE = "trainedAlgorithmicMedia"
 AI_GENERATED_SOURCE_TYPE_URI = DIGITAL_SOURCE_TYPE_SCHEME + AI_GENERATED_SOURCE_TYPE
 AI_GENERATED_SOURCE_TYPE_LABEL = "Trained algorithmic media"
 
+
 @dataclass(frozen=True)
 class Labels:
     """Words the feeds add to article text, in the feed's language."""
@@ -128,6 +129,16 @@ def _quote_block(inner_html: str, author: str | None) -> str:
     return f'<blockquote class="author-quote">{inner_html}{footer}</blockquote>'
 
 
+# A section's opening tag by role, and its heading's markup by heading: both come back in every article.
+_SECTION_OPENINGS = {role: f'<section class="{role.value.replace("_", "-")}">' for role in SectionRole}
+
+
+@lru_cache(maxsize=4096)
+def _heading_html(heading: str) -> str:
+    text = plain_text(heading)
+    return f"<h2>{escape(text)}</h2>" if text else ""
+
+
 def content_html(article: Article, labels: Labels, image: ItemImage | None) -> str:
     """The full article as feed HTML: lead image, lead, every section, the author's quote.
 
@@ -148,12 +159,10 @@ def content_html(article: Article, labels: Labels, image: ItemImage | None) -> s
     has_sources_section = False
     for section in article.sections:
         body = sanitize_html(section.html, base)
-        heading = plain_text(section.heading)
-        heading_html = f"<h2>{escape(heading)}</h2>" if heading else ""
         if section.role == SectionRole.OUTLOOK and quote_in_outlook:
             body = _quote_block(body, author)
         has_sources_section = has_sources_section or section.role == SectionRole.SOURCES
-        parts.append(f'<section class="{section.role.value.replace("_", "-")}">{heading_html}{body}</section>')
+        parts.append(f"{_SECTION_OPENINGS[section.role]}{_heading_html(section.heading)}{body}</section>")
     if not article.sections and article.body_html:
         parts.append(sanitize_html(article.body_html, base))
     if article.author_quote and not quote_in_outlook:

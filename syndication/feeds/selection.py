@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from syndication.config import Settings
 from syndication.feeds.catalog import FeedSpec, slugify
+from syndication.feeds.loading import load_articles
 from syndication.feedwriter.formats import FeedFormat
 from syndication.feedwriter.links import MAIN_KIND, site_feeds_title
 from syndication.html import plain_text
@@ -92,7 +93,7 @@ def load_specs(
         wanted[MAIN_KEY] = newest_ids(store, None, (), limit)
     for feed in feeds:
         wanted[feed.key] = newest_ids(store, feed.kind, feed.terms, limit)
-    articles = {a.id: a for a in store.get_many(i for ids in wanted.values() for i in ids)}
+    articles = {a.id: a for a in load_articles(store.engine, (i for ids in wanted.values() for i in ids))}
     specs: dict[FeedKey, FeedSpec] = {}
     if main:
         items = tuple(articles[i] for i in wanted[MAIN_KEY] if i in articles)

@@ -253,24 +253,39 @@ class FeedWriter(Generic[T]):
         self, feed_format: FeedFormat, head: FeedHead, updated: datetime, items: Sequence[T]
     ) -> list[bytes]:
         """The entries (Atom) or items (RSS) of ``items``, built by feedgen and corrected, as bytes."""
-        generator = self._generator(head, updated, feed_format)
         entries = [(item, self.entry(item)) for item in items]
-        for _, entry in entries:
-            _add_entry(generator, entry)
-        if feed_format is FeedFormat.ATOM:
-            root = self._declare(_atom_tree(generator, [entry for _, entry in entries]), feed_format)
-            elements = list(root.iterfind(f"{{{ATOM_NS}}}entry"))
-            for element, (item, entry) in zip(elements, entries, strict=True):
-                _fix_atom_entry(element, entry, head.language)
-                self.add_item_elements(element, item, feed_format)
-            return cut_out(root, root, elements, _ATOM_CLOSE, b"  <entry")
-        root = self._declare(_rss_tree(generator, [entry for _, entry in entries]), feed_format)
-        channel = _channel(root)
-        elements = list(channel.iterfind("item"))
+        atom = feed_format is FeedFormat.ATOM
+        tree = _atom_tree if atom else _rss_tree
+        generator = self._generator(head, updated, feed_format)
+        if any(_text_length(entry) > _PARSED_FROM for _, entry in entries):
+            for _, entry in entries:
+                _add_entry(generator, entry)
+            root = self._declare(tree(generator, [entry for _, entry in entries]), feed_format)
+            parent = root if atom else _channel(root)
+            elements = list(parent.iterfind(f"{{{ATOM_NS}}}entry" if atom else "item"))
+        else:
+            # Each entry is built by feedgen's FeedEntry alone, under a root that declares what the
+            # feed's root declares: the bytes FeedGenerator gives, without its per-entry work (every
+            # extension of the feed registered on every entry, though only dc writes, in RSS).
+            root = self._declare(tree(generator), feed_format)
+            parent = root if atom else _channel(root)
+            elements = []
+            for _, entry in entries:
+                built = _feed_entry(entry, dublin_core=not atom)
+                element = built.atom_entry() if atom else built.rss_entry()
+                parent.append(element)
+                if atom:
+                    _to_atom_namespace(element)
+                elements.append(element)
         for element, (item, entry) in zip(elements, entries, strict=True):
-            _fix_rss_item(element, entry)
+            if atom:
+                _fix_atom_entry(element, entry, head.language)
+            else:
+                _fix_rss_item(element, entry)
             self.add_item_elements(element, item, feed_format)
-        return cut_out(root, channel, elements, _RSS_CLOSE, b"    <item>")
+        if atom:
+            return cut_out(root, root, elements, _ATOM_CLOSE, b"  <entry")
+        return cut_out(root, parent, elements, _RSS_CLOSE, b"    <item>")
 
 
 # Entry keys as small numbers: a key holds the writer's entry_key (a dataclass, say), whose hash
@@ -344,10 +359,15 @@ def _atom_tree(generator: FeedGenerator, entries: Sequence[Entry] = ()) -> etree
         if name != "xmlns":
             root.set(name, value)
     root.extend(list(built))
-    for element in root.iter():
-        if isinstance(element.tag, str) and not element.tag.startswith("{"):
-            element.tag = f"{{{ATOM_NS}}}{element.tag}"
+    _to_atom_namespace(root)
     return root
+
+
+def _to_atom_namespace(element: etree._Element) -> None:
+    """Put ``element`` and its descendants without a namespace into Atom's (declared above it)."""
+    for each in element.iter():
+        if isinstance(each.tag, str) and not each.tag.startswith("{"):
+            each.tag = f"{{{ATOM_NS}}}{each.tag}"
 
 
 def _text_length(entry: Entry) -> int:
@@ -374,7 +394,18 @@ def _category(category: Category) -> dict[str, str]:
 
 
 def _add_entry(generator: FeedGenerator, entry: Entry) -> FeedEntry:
-    added = generator.add_entry(order="append")
+    return _fill(generator.add_entry(order="append"), entry, dublin_core=True)
+
+
+def _feed_entry(entry: Entry, *, dublin_core: bool) -> FeedEntry:
+    """feedgen's entry of ``entry``, with the Dublin Core extension (RSS only) when ``dublin_core``."""
+    added = FeedEntry()
+    if dublin_core:
+        added.register_extension("dc", _extension_classes("dc")[1], atom=False, rss=True)
+    return _fill(added, entry, dublin_core=dublin_core)
+
+
+def _fill(added: FeedEntry, entry: Entry, *, dublin_core: bool) -> FeedEntry:
     added.guid(entry.id, permalink=False)
     added.title(entry.title)
     added.link(href=entry.link, rel="alternate", type=_HTML)
@@ -383,7 +414,8 @@ def _add_entry(generator: FeedGenerator, entry: Entry) -> FeedEntry:
     added.updated(_utc(entry.updated))
     if entry.author:
         added.author(_person(entry.author))
-        added.dc.dc_creator(entry.author.name)
+        if dublin_core:
+            added.dc.dc_creator(entry.author.name)
     if entry.categories:
         added.category([_category(category) for category in entry.categories])
     if entry.summary:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, event
 
 from syndication.clock import FixedClock
 from syndication.config import Settings
+from syndication.feeds import selection
 from syndication.feeds.catalog import FeedSpec, plan_feeds
 from syndication.feeds.publish import build_and_publish
 from syndication.feeds.selection import full_plan
@@ -119,14 +120,14 @@ def test_rebuild_after_one_new_article_reads_only_its_feeds(
     writer, state = MemoryWriter(), MemoryWriter()
     build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     loaded: list[str] = []
-    original = ArticleStore.get_many
+    original = selection.load_articles
 
-    def counting(self: ArticleStore, ids: object) -> list[Article]:
-        found = original(self, ids)  # type: ignore[arg-type]
+    def counting(engine: Engine, ids: object) -> list[Article]:
+        found = original(engine, ids)  # type: ignore[arg-type]
         loaded.extend(a.id for a in found)
         return found
 
-    monkeypatch.setattr(ArticleStore, "get_many", counting)
+    monkeypatch.setattr(selection, "load_articles", counting)
     store.upsert(_article(99, published=START + timedelta(hours=1)), clock.now())
     report = build_and_publish(runtime.settings, runtime.engine, writer=writer, state_writer=state)
     assert (15, True) == (report.rendered, len(loaded) <= 5 * 4)
