@@ -27,18 +27,26 @@ Conventions (documented in the README, "Article anatomy"):
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-import lxml.html
 from lxml import etree
-from lxml.cssselect import CSSSelector
+from lxml.cssselect import LxmlHTMLTranslator
 
 from syndication.config import AnatomyConfig
-from syndication.html import absolute_url, sanitize_html
+from syndication.html import (
+    HTML_PARSER,
+    absolute_url,
+    detached,
+    drop_tree,
+    inner_html,
+    outer_html,
+    read_back,
+    sanitize_html,
+    text_content,
+)
 from syndication.model import Image, ItemKind, ListItem, Section, SectionRole, SourceLink
 
 # WordPress's comment area and form; they and everything after them are not content.
@@ -55,7 +63,6 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _NOT_TEXT_TAGS = ("script", "style", "template")
 _CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "header", "footer", "span"})
 _LIST_ROLES = frozenset({SectionRole.KEY_FACTS, SectionRole.CHANCES_RISKS})
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -79,21 +86,21 @@ EMPTY = ParsedBody(
 
 
 @lru_cache(maxsize=256)
-def _selector(css: str) -> CSSSelector:
-    return CSSSelector(css, translator="html")
+def _selector(selectors: tuple[str, ...]) -> etree.XPath:
+    # One XPath union of what CSSSelector(css, translator="html") evaluates for each: a union is a
+    # node-set, so its matches come in document order and each once.
+    translator = LxmlHTMLTranslator()
+    return etree.XPath(" | ".join(translator.css_to_xpath(css) for css in selectors))
 
 
 def _select(root: etree._Element, selectors: tuple[str, ...]) -> list[etree._Element]:
     """Elements matching any of ``selectors``, in document order, each once."""
-    found = {id(e): e for css in selectors for e in _selector(css)(root)}
-    if len(found) < 2:
-        # Nothing to order (walking every element costs more than the selectors).
-        return list(found.values())
-    return [e for e in root.iter() if id(e) in found]
+    return _selector(selectors)(root) if selectors else []
 
 
 def normalize_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits at exactly the characters a regex's \s matches (str.isspace).
+    return " ".join(text.split())
 
 
 def strip_quote_marks(text: str) -> str:
@@ -104,12 +111,8 @@ def strip_quote_marks(text: str) -> str:
     return text
 
 
-def _classes(element: etree._Element) -> set[str]:
-    return set((element.get("class") or "").lower().split())
-
-
 def _text(element: etree._Element) -> str:
-    return normalize_space(element.text_content())
+    return " ".join(text_content(element).split())
 
 
 def _contains(element: etree._Element, *tags: str) -> bool:
@@ -119,20 +122,6 @@ def _contains(element: etree._Element, *tags: str) -> bool:
 def _is_element(node: object) -> bool:
     # Comments and processing instructions are nodes too, but have no tag name.
     return isinstance(node, etree._Element) and isinstance(node.tag, str)
-
-
-def _outer_html(element: etree._Element) -> str:
-    return lxml.html.tostring(element, encoding="unicode", with_tail=False)
-
-
-def _inner_html(element: etree._Element) -> str:
-    children = "".join(lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element)
-    return html_lib.escape(element.text or "", quote=False) + children
-
-
-def _remove(element: etree._Element) -> None:
-    """Remove ``element`` but keep the text that follows it."""
-    element.drop_tree()
 
 
 def _cut_from(element: etree._Element, root: etree._Element) -> None:
@@ -150,11 +139,14 @@ def _cut_from(element: etree._Element, root: etree._Element) -> None:
 # -- headings ---------------------------------------------------------------------------
 
 
-# Per configuration (kept alive here, so its id stays its own): the headings, normalised once.
-_HEADINGS: dict[int, tuple[AnatomyConfig, tuple[tuple[SectionRole, str], ...]]] = {}
+_Role = tuple[SectionRole, str] | None
+# Per configuration (kept alive here, so its id stays its own): the headings, normalised once, and
+# the role of each heading text met so far (a newsroom uses the same few headings in every article).
+_HEADINGS: dict[int, tuple[AnatomyConfig, tuple[tuple[SectionRole, str], ...], dict[str, _Role]]] = {}
+_ROLES_KEPT = 4096
 
 
-def _normalised_headings(anatomy: AnatomyConfig) -> tuple[tuple[SectionRole, str], ...]:
+def _normalised_headings(anatomy: AnatomyConfig) -> tuple[tuple[tuple[SectionRole, str], ...], dict[str, _Role]]:
     found = _HEADINGS.get(id(anatomy))
     if found is None or found[0] is not anatomy:
         pairs = tuple(
@@ -164,17 +156,23 @@ def _normalised_headings(anatomy: AnatomyConfig) -> tuple[tuple[SectionRole, str
         )
         if len(_HEADINGS) > 64:
             _HEADINGS.clear()
-        found = _HEADINGS[id(anatomy)] = (anatomy, pairs)
-    return found[1]
+        found = _HEADINGS[id(anatomy)] = (anatomy, pairs, {})
+    return found[1], found[2]
 
 
 def heading_role(heading: str, anatomy: AnatomyConfig) -> tuple[SectionRole, str] | None:
     """The role a heading names and the configured text it starts with (longest match wins)."""
+    pairs, known = _normalised_headings(anatomy)
+    if heading in known:
+        return known[heading]
     folded = normalize_space(heading).casefold()
     best: tuple[SectionRole, str] | None = None
-    for role, wanted in _normalised_headings(anatomy):
+    for role, wanted in pairs:
         if wanted and folded.startswith(wanted) and (best is None or len(wanted) > len(best[1])):
             best = (role, wanted)
+    if len(known) >= _ROLES_KEPT:
+        known.clear()
+    known[heading] = best
     return best
 
 
@@ -201,7 +199,8 @@ def regions_from_heading(heading: str, matched_prefix: str, anatomy: AnatomyConf
 def _is_comment_area(element: etree._Element) -> bool:
     if element.tag == "form" or (element.get("id") or "").lower() in COMMENT_IDS:
         return True
-    if _classes(element) & COMMENT_CLASSES:
+    classes = element.get("class")
+    if classes and not COMMENT_CLASSES.isdisjoint(classes.lower().split()):
         return True
     return element.tag in _HEADING_TAGS and _text(element).casefold().startswith(COMMENT_HEADINGS)
 
@@ -224,18 +223,22 @@ def _cite_of(quote: etree._Element) -> str:
 
 
 def _without_cite(quote: etree._Element) -> str:
-    copy = _copy(quote)
-    for cite in list(copy.iter("cite")):
-        _remove(cite)
+    copy = read_back(quote)
+    # A quote that is a <cite> keeps its own text.
+    if any(cite is not copy for cite in copy.iter("cite")):
+        if copy is quote:
+            copy = detached(quote)
+        for cite in [cite for cite in copy.iter("cite") if cite is not copy]:
+            drop_tree(cite)
     return strip_quote_marks(_text(copy))
 
 
 def _remove_quote(quote: etree._Element) -> None:
     parent = quote.getparent()
-    _remove(quote)
+    drop_tree(quote)
     # A WordPress pullquote's <figure> has nothing left once its quote is gone.
     if parent is not None and parent.tag == "figure" and not _text(parent) and parent.getparent() is not None:
-        _remove(parent)
+        drop_tree(parent)
 
 
 def _take_author_quote(root: etree._Element, anatomy: AnatomyConfig, author: str | None) -> str | None:
@@ -259,14 +262,11 @@ def _take_author_quote(root: etree._Element, anatomy: AnatomyConfig, author: str
     return quote or None
 
 
-# The only elements _is_comment_area can accept, in document order, below the root.
-_COMMENT_CANDIDATES = etree.XPath(
-    "descendant::*[@id or @class or self::form or " + " or ".join(f"self::{h}" for h in sorted(_HEADING_TAGS)) + "]"
-)
-
-
 def _cut_comment_area(root: etree._Element) -> None:
-    found = next((e for e in _COMMENT_CANDIDATES(root) if _is_comment_area(e)), None)
+    # The first comment area below the root in document order (walked in Python: an XPath took longer).
+    elements = root.iter(etree.Element)
+    next(elements)  # the root itself
+    found = next((element for element in elements if _is_comment_area(element)), None)
     if found is not None:
         _cut_from(found, root)
 
@@ -289,7 +289,7 @@ def _take_ai_label(root: etree._Element, anatomy: AnatomyConfig) -> bool:
         # The innermost element carrying the label goes, never a figure with its image.
         if text in labels and not _contains(element, "img", "picture", "video", "iframe"):
             found = True
-            _remove(element)
+            drop_tree(element)
         elif id(element) in captions and any(label in text for label in labels):
             # A caption that mentions the label among other words keeps its text.
             found = True
@@ -351,29 +351,34 @@ def _strip_leading_chars(element: etree._Element, count: int) -> int:
             child.tail = child.tail[taken:] or None
             count -= taken
         if _is_element(child) and not child.text and len(child) == 0 and child.tag not in ("img", "br"):
-            _remove(child)
+            drop_tree(child)
     return count
 
 
 def _strip_leading_space(element: etree._Element) -> None:
-    text = element.text_content()
+    text = text_content(element)
     _strip_leading_chars(element, len(text) - len(text.lstrip()))
 
 
 def _list_item(element: etree._Element, anatomy: AnatomyConfig, role: SectionRole, base_url: str) -> ListItem:
+    """The item ``element`` (a list item or a paragraph) makes, as read back (:func:`_read_back`); a
+    chance's or risk's prefix is cut from a copy, ``element`` is left as it is."""
+    item = read_back(element)
     kind: ItemKind | None = None
     if role == SectionRole.CHANCES_RISKS:
-        text = element.text_content()
+        text = text_content(item)
         stripped = text.lstrip()
         for prefixes, candidate in ((anatomy.chance_prefixes, ItemKind.CHANCE), (anatomy.risk_prefixes, ItemKind.RISK)):
             prefix = next((p for p in prefixes if p and stripped.casefold().startswith(p.casefold())), None)
             if prefix is not None:
                 kind = candidate
-                _strip_leading_chars(element, len(text) - len(stripped) + len(prefix))
-                _strip_leading_space(element)
+                if item is element:
+                    item = detached(element)
+                _strip_leading_chars(item, len(text) - len(stripped) + len(prefix))
+                _strip_leading_space(item)
                 break
-    html = sanitize_html(_inner_html(element), base_url)
-    return ListItem(text=_text(element), html=html, kind=kind)
+    html = sanitize_html(inner_html(item), base_url)
+    return ListItem(text=_text(item), html=html, kind=kind)
 
 
 def _items(section: _OpenSection, anatomy: AnatomyConfig, base_url: str) -> tuple[ListItem, ...]:
@@ -381,15 +386,11 @@ def _items(section: _OpenSection, anatomy: AnatomyConfig, base_url: str) -> tupl
     for block in section.blocks:
         if block.tag in ("ul", "ol"):
             for entry in block.iterchildren("li"):
-                items.append(_list_item(_copy(entry), anatomy, section.role, base_url))
+                items.append(_list_item(entry, anatomy, section.role, base_url))
         elif block.tag == "p" and section.role == SectionRole.CHANCES_RISKS and _text(block):
             # Chances and risks written as paragraphs („Chance: …“) instead of bullets.
-            items.append(_list_item(_copy(block), anatomy, section.role, base_url))
+            items.append(_list_item(block, anatomy, section.role, base_url))
     return tuple(items)
-
-
-def _copy(element: etree._Element) -> etree._Element:
-    return lxml.html.fragment_fromstring(_outer_html(element))
 
 
 def _sources(section: _OpenSection, base_url: str) -> list[SourceLink]:
@@ -431,9 +432,11 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str, *, author: str 
     if not html or not html.strip():
         return EMPTY
     try:
-        document = lxml.html.document_fromstring(html)
+        document = etree.fromstring(html, HTML_PARSER)
     except (etree.ParserError, ValueError):
         return EMPTY
+    if document is None:
+        return EMPTY  # lxml.html: "Document is empty"
     root = document.find("body")
     if root is None:
         return EMPTY
@@ -467,7 +470,7 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str, *, author: str 
         else:
             lead.append(block)
 
-    paragraphs = [_text(block) for block in lead if block.tag == "p" and _text(block)]
+    paragraphs = [text for block in lead if block.tag == "p" and (text := _text(block))]
     if not opened and paragraphs:
         paragraphs = paragraphs[:1]
     teaser = " ".join(paragraphs)
@@ -476,14 +479,14 @@ def parse_body(html: str, anatomy: AnatomyConfig, base_url: str, *, author: str 
     sources: list[SourceLink] = []
     regions: list[str] = []
     for section in opened:
-        html_part = sanitize_html("".join(_outer_html(block) for block in section.blocks), base_url)
+        html_part = sanitize_html("".join(outer_html(block) for block in section.blocks), base_url)
         items = _items(section, anatomy, base_url) if section.role in _LIST_ROLES else ()
         sections.append(Section(section.role, section.heading, html_part, items, section.regions))
         if section.role == SectionRole.SOURCES:
             sources.extend(link for link in _sources(section, base_url) if link not in sources)
         regions.extend(region for region in section.regions if region not in regions)
 
-    body_html = sanitize_html(_inner_html(root), base_url)
+    body_html = sanitize_html(inner_html(root), base_url)
     return ParsedBody(
         teaser=teaser,
         sections=tuple(sections),

@@ -9,10 +9,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 import threading
+from copy import deepcopy
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from lxml import etree
 
 ALLOWED_TAGS = frozenset(
     {
@@ -152,3 +154,99 @@ def quote_repeats(quote: str, outlook_html: str, *, contained: bool = False) -> 
         said, outlook = normalise_quote(quote), normalise_quote(outlook_html)
         return bool(said) and (said == outlook or said in outlook)
     return _word_for_word(html_to_text(outlook_html)) == _word_for_word(quote)
+
+
+# -- lxml trees, read and written as lxml.html does ------------------------------------------
+# Plain lxml elements: lxml.html's Python element classes cost a Python call for every element
+# reached, and only these few of their helpers were used.
+
+# What lxml.html.document_fromstring and fragment_fromstring parse with, less the element classes.
+HTML_PARSER = etree.HTMLParser()
+# lxml.html's text_content() is this XPath; plain strings instead of "smart" ones pointing into the tree.
+_TEXT_CONTENT = etree.XPath("string()", smart_strings=False)
+# lxml.html.tostring drops these from what it writes; so does tostring.
+_META_CONTENT_TYPE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>', re.I)
+# What lxml.html takes for a whole document rather than a fragment.
+_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.I)
+# Elements whose content libxml2 reads as raw text but writes escaped, whose leading newline it
+# drops, or that hold foreign markup (see changes_when_read_back).
+_REREAD_TAGS = frozenset({
+    "iframe", "xmp", "plaintext", "noembed", "noframes", "noscript", "textarea", "title", "pre", "listing",
+    "script", "style", "template", "math", "svg",
+})  # fmt: skip
+
+
+def text_content(element: etree._Element) -> str:
+    """The text of ``element`` and all below it (lxml.html's text_content)."""
+    return _TEXT_CONTENT(element)
+
+
+def tostring(element: etree._Element, *, with_tail: bool) -> str:
+    """lxml.html.tostring(element, encoding="unicode", with_tail=with_tail)."""
+    markup = etree.tostring(element, method="html", encoding="unicode", with_tail=with_tail)
+    return _META_CONTENT_TYPE.sub("", markup) if "<m" in markup or "<M" in markup else markup
+
+
+def outer_html(element: etree._Element) -> str:
+    return tostring(element, with_tail=False)
+
+
+def inner_html(element: etree._Element) -> str:
+    children = "".join(tostring(child, with_tail=True) for child in element)
+    return html_lib.escape(element.text or "", quote=False) + children
+
+
+def drop_tree(element: etree._Element) -> None:
+    """Remove ``element`` but keep the text that follows it (lxml.html's drop_tree)."""
+    parent = element.getparent()
+    assert parent is not None
+    if element.tail:
+        previous = element.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + element.tail
+        else:
+            previous.tail = (previous.tail or "") + element.tail
+    parent.remove(element)
+
+
+def changes_when_read_back(element: etree._Element) -> bool:
+    """Whether ``element`` written out and read back differs: libxml2 reads some elements' content as
+    raw text but writes it escaped (and drops a newline after ``<pre>``), and writes an empty ``<li>``
+    without its end tag, so that reading back puts what follows into it."""
+    for node in element.iter():
+        tag = node.tag
+        if tag in _REREAD_TAGS or (tag == "li" and not node.text and len(node) == 0):
+            return True
+    return False
+
+
+def detached(element: etree._Element) -> etree._Element:
+    """A copy of ``element`` (without its tail) in an HTML document of its own."""
+    copy = deepcopy(element)
+    copy.tail = None
+    return copy
+
+
+def read_back(element: etree._Element) -> etree._Element:
+    """``element`` as lxml.html.fragment_fromstring reads it back once written out: ``element`` itself
+    unless :func:`changes_when_read_back`, else a copy of its own, so read (and so it raises)."""
+    if not changes_when_read_back(element):
+        return element
+    markup = outer_html(element)
+    if not _FULL_HTML.match(markup):
+        markup = f"<html><body>{markup}</body></html>"
+    document = etree.fromstring(markup, HTML_PARSER)
+    if document is None:
+        raise etree.ParserError("Document is empty")
+    bodies = [child for child in document if child.tag == "body"]
+    assert len(bodies) == 1, f"too many bodies: {bodies!r}"
+    body = bodies[0]
+    if body.text and body.text.strip():
+        raise etree.ParserError(f"There is leading text: {body.text!r}")
+    if len(body) != 1:
+        raise etree.ParserError("No elements found" if len(body) == 0 else "Multiple elements found")
+    copy = body[0]
+    if copy.tail and copy.tail.strip():
+        raise etree.ParserError(f"Element followed by text: {copy.tail!r}")
+    copy.tail = None
+    return copy
