@@ -137,7 +137,7 @@ def main() -> None:
         print(f"full collect:  {full_seconds:8.2f} s  ({full.summary()})")
         rate = len(full.created) / full_seconds
         verdict = "meets" if rate >= 1000 else "MISSES"
-        print(f"rate:          {rate:8.0f} new articles/s  ({verdict} the >= 1,000/s target; "
+        print(f"rate:          {rate:8.0f} new articles/s  = {rate / 1000:.2f}x the goal ({verdict} >= 1,000/s; "
               f"{os.cpu_count()} cores, parsing in up to {min(os.cpu_count() or 1, MAX_WORKERS)} worker processes)")
         per_cpu_second = len(full.created) / cpu
         cores = min(os.cpu_count() or 1, MAX_WORKERS)
