@@ -262,8 +262,8 @@ def test_a_worker_killed_at_random_leaves_every_recipient_sent_once_or_in_doubt(
     chance = random.Random(18)
     args = ["worker", store.url, str(RECIPIENTS), str(BATCH)]
     machines = {host: _start(args, host, tmp_path / f"{host}.log") for host in MACHINES}
-    # The leader's side: one send job a slot in odd runs (the default [workers] send_jobs), three in even
-    # ones (all machines share the batches, and a kill leaves two at work).
+    # The leader's side: one send job a slot in even-numbered runs (the default [workers] send_jobs), three in
+    # odd ones (all machines share the batches, and a kill leaves two at work).
     runtimes = {copies: Runtime(settings=settings_for(store.url, SYNDICATION_WORKERS__SEND_JOBS=str(copies)),
                                 clock=SystemClock()) for copies in (1, 3)}
     in_doubt = 0
