@@ -9,20 +9,20 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from newsroom import newsroom_runtime
 from sqlalchemy import Engine, select
 
 from subscribers.model import SubscriberStatus
 from syndication.app import App
 from syndication.app.editions import send_special
 from syndication.clock import FixedClock
-from syndication.config import ArticleFilter, NewsletterConfig, Secrets, Settings
+from syndication.config import ArticleFilter, NewsletterConfig, Settings
 from syndication.delivery.tables import delivery_recipients
 from syndication.runtime import Runtime
 from syndication.scheduler.bound import local_jobs
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.service import SchedulerService
 from syndication.scheduler.testing import Ticker
-from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -43,13 +43,7 @@ def newsroom(settings: Settings, any_engine: Engine) -> Iterator[Runtime]:
         NewsletterConfig(name="fck", title="FCK", slots=("07:00",), include=ArticleFilter(categories=("Sport",))),
         NewsletterConfig(name="eilmeldung", title="Eilmeldung", schedule="none"),
     )
-    configured = settings.model_copy(update={"digest": settings.digest.model_copy(update={"editions": newsletters})})
-    clock = FixedClock(local(5, 10))
-    runtime = Runtime(settings=configured, secrets=Secrets.from_env(), clock=clock)
-    runtime.__dict__["engine"] = any_engine
-    for article in (POLITIK, SPORT):
-        ArticleStore(any_engine).upsert(article, clock.now())
-    yield runtime
+    yield newsroom_runtime(settings, any_engine, FixedClock(local(5, 10)), newsletters, (POLITIK, SPORT))
 
 
 def _sent(runtime: Runtime) -> dict[tuple[str, str], datetime]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from newsroom import newsroom_runtime
 from sqlalchemy import Engine, select
 
 from subscribers.model import SubscriberStatus
@@ -17,7 +18,7 @@ from subscribers.tables import subscriptions
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition, send_special
 from syndication.clock import FixedClock
-from syndication.config import ArticleFilter, NewsletterConfig, Secrets, Settings
+from syndication.config import ArticleFilter, NewsletterConfig, Settings
 from syndication.delivery.testing import RecordingMessenger
 from syndication.mail.base import apply_substitutions
 from syndication.mail.verp import mailto_unsubscribe
@@ -41,12 +42,7 @@ def newsroom(settings: Settings, any_engine: Engine, clock: FixedClock) -> Itera
         NewsletterConfig(name="fck", title="FCK", include=ArticleFilter(categories=("Sport",))),
         NewsletterConfig(name="eilmeldung_westpfalz", title="Eilmeldung", schedule="none"),
     )
-    configured = settings.model_copy(update={"digest": settings.digest.model_copy(update={"editions": newsletters})})
-    runtime = Runtime(settings=configured, secrets=Secrets.from_env(), clock=clock)
-    runtime.__dict__["engine"] = any_engine
-    for article in (POLITIK, SPORT):
-        ArticleStore(any_engine).upsert(article, clock.now())
-    yield runtime
+    yield newsroom_runtime(settings, any_engine, clock, newsletters, (POLITIK, SPORT))
 
 
 def _subscribe(runtime: Runtime, names: tuple[str, ...]) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from newsroom import newsroom_runtime
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
@@ -14,7 +15,7 @@ from subscribers.store import BOUNCED, COMPLAINED
 from syndication.app import App
 from syndication.app.editions import build_edition, send_edition, send_special
 from syndication.clock import FixedClock
-from syndication.config import ArticleFilter, NewsletterConfig, Secrets, Settings
+from syndication.config import ArticleFilter, NewsletterConfig, Settings
 from syndication.delivery.testing import RecordingMessenger
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -31,12 +32,8 @@ def newsroom(settings: Settings, any_engine: Engine, clock: FixedClock) -> Itera
         NewsletterConfig(name="fck", title="FCK", include=ArticleFilter(categories=("Sport",))),
         NewsletterConfig(name="eilmeldung", title="Eilmeldung", schedule="none"),
     )
-    configured = settings.model_copy(update={"digest": settings.digest.model_copy(update={"editions": newsletters})})
-    runtime = Runtime(settings=configured, secrets=Secrets.from_env(), clock=clock)
-    runtime.__dict__["engine"] = any_engine
-    for number, category in ((1, "Politik"), (2, "Sport")):
-        ArticleStore(any_engine).upsert(make_article(number, categories=(category,)), clock.now())
-    yield runtime
+    articles = [make_article(number, categories=(category,)) for number, category in ((1, "Politik"), (2, "Sport"))]
+    yield newsroom_runtime(settings, any_engine, clock, newsletters, articles)
 
 
 def test_no_ended_reader_gets_any_newsletter(newsroom: Runtime) -> None:
