@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from syndication.console import editions, importing, pages, partners, people, signin
+from syndication.console import editions, importing, pages, partners, people, signin, specials
 from syndication.console.core import Console
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
@@ -21,6 +21,7 @@ def routes(runtime: Runtime, limits: RateLimits, console: Console | None = None)
     inner = [
         *signin.routes(console),
         *pages.routes(console),
+        *specials.routes(console),
         *editions.routes(console),
         *importing.routes(console),
         *people.routes(console),

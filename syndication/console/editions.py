@@ -69,7 +69,8 @@ def _preview_subscriber(email: str) -> Subscriber:
 
 
 def _slots(console: Console, edition: Edition) -> tuple[str, ...]:
-    return tuple(console.settings.edition(edition.name).slots)
+    # A special edition's name is its own ("eilmeldung@143000"); its slots are its newsletter's.
+    return tuple(console.settings.edition(edition.newsletter_name).slots)
 
 
 def list_page(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:

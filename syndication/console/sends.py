@@ -68,23 +68,24 @@ class SendControl:
             entry = self._running.get((edition_id, slot))
         return entry is not None and entry[0].is_alive()
 
-    def start(self, edition_id: str, slot: str) -> bool:
-        """Start (or continue) the send of (edition, slot) in a thread; False if one is running already."""
+    def start(self, edition_id: str, slot: str, *, segment: str | None = None) -> bool:
+        """Start (or continue) the send of (edition, slot) in a thread; False if one is running already.
+        ``segment`` limits a new run to a saved segment's readers (``send_edition``'s, fixed at planning)."""
         with self._lock:
             entry = self._running.get((edition_id, slot))
             if entry is not None and entry[0].is_alive():
                 return False
             stop = threading.Event()
-            thread = threading.Thread(target=self._send, args=(edition_id, slot, stop),
+            thread = threading.Thread(target=self._send, args=(edition_id, slot, stop, segment),
                                       name=f"console-send-{edition_id}-{slot}", daemon=True)
             self._running[(edition_id, slot)] = (thread, stop)
         thread.start()
         return True
 
-    def _send(self, edition_id: str, slot: str, stop: threading.Event) -> None:
+    def _send(self, edition_id: str, slot: str, stop: threading.Event, segment: str | None = None) -> None:
         try:
             report = send_edition(self.runtime, edition_id, slot, stop=stop, messenger=self.messenger,
-                                  echo=lambda _line: None)
+                                  echo=lambda _line: None, segment=segment)
             log.info("console send: %s", report.summary())
         except Exception:
             log.exception("console send of %s (%s) failed", edition_id, slot)

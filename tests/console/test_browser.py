@@ -183,7 +183,7 @@ def test_axe_finds_no_serious_violation_on_any_page_in_both_languages(browser, s
     axe = axe_module.Axe()
     pages = ["/admin/", "/admin/editions", f"/admin/editions/{edition}", f"/admin/editions/{edition}/report",
              "/admin/articles", "/admin/subscribers", "/admin/subscribers/1", "/admin/feeds", "/admin/partners",
-             "/admin/accounts", "/admin/audit", "/admin/subscribers/import"]
+             "/admin/accounts", "/admin/audit", "/admin/subscribers/import", "/admin/editions/special"]
     found: dict[str, list[str]] = {}
     for language in ("en", "de"):
         for scheme in ("light", "dark"):
