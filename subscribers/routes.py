@@ -10,10 +10,13 @@ POST needs neither cookies nor a form token: the link's token suffices.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import Engine
 from starlette.background import BackgroundTask
@@ -23,13 +26,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from subscribers.model import Frequency, Subscriber, SubscriberStatus
+from subscribers.model import Frequency, Subscriber, SubscriberStatus, clean_timezone
 from subscribers.service import (
     FREQUENCY_LABELS,
     Consent,
     SubscriptionService,
+    offers_reader_zones,
 )
 from subscribers.signup import CSRF_FIELD, EMBED_PATH, SignUpPages
+from subscribers.store import UNCHANGED
 from subscribers.webhook import (
     EventObserver,
     EventProcessor,
@@ -75,6 +80,17 @@ UNSUBSCRIBE_REASONS = {
     "never_subscribed": "Nie angemeldet",
     "other": "Anderer Grund",
 }
+# Fills the sign-up forms' hidden ``timezone`` field with the browser's zone. Without it (no JavaScript, an old
+# browser) the field stays empty and the site's zone applies. Allowed by its hash alone: no other script runs.
+ZONE_SCRIPT = (
+    'try{document.getElementById("timezone").value=Intl.DateTimeFormat().resolvedOptions().timeZone||""}catch(e){}'
+)
+_ZONE_SCRIPT_HASH = base64.b64encode(hashlib.sha256(ZONE_SCRIPT.encode()).digest()).decode()
+# The zones a reader may pick: the IANA areas' zones (not the old aliases such as "US/Eastern" or "EST5EDT",
+# which name the same clocks again); a reader's stored zone is offered too, whatever it is.
+_ZONE_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/", "Europe/",
+               "Indian/", "Pacific/")
+READER_ZONES = tuple(sorted(zone for zone in available_timezones() if zone.startswith(_ZONE_AREAS)))
 _HEADERS = {
     # Tokens are in the URL: never leak them to another site through the Referer header.
     "Referrer-Policy": "no-referrer",
@@ -82,7 +98,8 @@ _HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+        f"default-src 'none'; script-src 'sha256-{_ZONE_SCRIPT_HASH}'; style-src 'unsafe-inline'; img-src 'self'; "
+        "form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     ),
 }
@@ -133,6 +150,11 @@ class SubscriberPages(SignUpPages):
         self.template_path = template_search_path(self.settings)
 
     @cached_property
+    def _zone_script(self) -> str | None:
+        # The sign-up forms ask the browser for its zone only where a newsletter sends on the reader's clock.
+        return ZONE_SCRIPT if offers_reader_zones(self.settings.digest.editions) else None
+
+    @cached_property
     def service(self) -> SubscriptionService:
         # Built on first use: serving feeds must not need the secret key.
         return self.services()
@@ -165,7 +187,8 @@ class SubscriberPages(SignUpPages):
         ]
         html = render_template(
             f"web/subscribers/{template}",
-            {"site": self.settings.site, "lang": locale, "languages": languages, **context},
+            {"site": self.settings.site, "lang": locale, "languages": languages, "zone_script": self._zone_script,
+             **context},
             self.template_path,
             locale,
         )
@@ -245,7 +268,8 @@ class SubscriberPages(SignUpPages):
         return subscriber
 
     def _preferences_page(
-        self, subscriber: Subscriber, token: str, *, request: Request, saved: bool = False, status_code: int = 200
+        self, subscriber: Subscriber, token: str, *, request: Request, saved: bool = False, status_code: int = 200,
+        zone_error: str | None = None,
     ) -> HTMLResponse:
         words = self.words(request)
         categories, regions = self.service.known_topics()
@@ -273,6 +297,10 @@ class SubscriberPages(SignUpPages):
             },
             "newsletters": self.service.offered_newsletters(),
             "subscribed": set(self.service.store.active_newsletters(subscriber.id)),
+            # Offered only where it changes something: when a newsletter sends on the reader's clock.
+            "zones": _zone_choices(subscriber.timezone) if self.service.offers_reader_zones() else (),
+            "site_zone": self.settings.site.timezone,
+            "zone_error": words.gettext(zone_error) if zone_error else None,
             "csrf": self.service.signer.make_form_token("preferences", subscriber.id),
             # Relative, so that the form posts to the host serving this page (CSP form-action 'self').
             "unsubscribe_url": "/unsubscribe?token="
@@ -305,6 +333,15 @@ class SubscriberPages(SignUpPages):
         frequency_value = str(form.get("frequency", subscriber.frequency.value))
         known = {f.value for f in Frequency}
         frequency = Frequency(frequency_value) if frequency_value in known else subscriber.frequency
+        # Only a form that offered the zone changes it; a name of no zone changes nothing at all.
+        timezone = form.get("timezone")
+        try:
+            zone = clean_timezone(timezone) if isinstance(timezone, str) else UNCHANGED
+        except InputError:
+            return await run_in_threadpool(lambda: self._preferences_page(
+                subscriber, token, request=request, status_code=400,
+                zone_error=N_("Please choose a time zone from the list; nothing was saved."),
+            ))
         updated = await run_in_threadpool(
             lambda: self.service.save_preferences(
                 subscriber,
@@ -314,6 +351,7 @@ class SubscriberPages(SignUpPages):
                 slot=_form_str(form, f"slot_{frequency.value}"),
                 # Only a form that listed the newsletters changes them.
                 newsletters=[str(n) for n in form.getlist("newsletters")] if form.get("newsletters_shown") else None,
+                timezone=zone,
                 consent=Consent(form="web:/preferences", ip=request.client.host if request.client else None,
                                 user_agent=request.headers.get("user-agent")),
             )
@@ -436,6 +474,13 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _zone_choices(current: str | None) -> tuple[str, ...]:
+    """The zones offered on the preferences page: the IANA areas' zones, and the reader's own if it is none of them."""
+    if current and current not in READER_ZONES:
+        return tuple(sorted((*READER_ZONES, current)))
+    return READER_ZONES
 
 
 def _form_str(form: FormData, key: str) -> str | None:

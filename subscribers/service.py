@@ -18,10 +18,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from subscribers.model import ConsentRecord, Frequency, Subscriber, SubscriberStatus
-from subscribers.store import FORGOTTEN, AlreadySubscribed, SubscriberStore
+from subscribers.store import FORGOTTEN, UNCHANGED, AlreadySubscribed, SubscriberStore, _Unchanged
 from subscribers.subscriptions import SubscriptionStatus
 from syndication.clock import Clock
 from syndication.config import EditionConfig, SiteConfig, SubscribersConfig
+from syndication.config.newsletters import known_zone
 from syndication.errors import SyndicationError
 from syndication.i18n import N_
 from syndication.mail.addresses import normalise_email
@@ -101,6 +102,12 @@ def edition_slots(editions: Sequence[EditionConfig], frequency: Frequency) -> tu
     return ()
 
 
+def offers_reader_zones(editions: Sequence[EditionConfig]) -> bool:
+    """Whether a reader's own zone matters: some newsletter sends its slots on the reader's clock. Only then
+    do the pages ask for it (and the sign-up keep the browser's): elsewhere it would change nothing."""
+    return any(getattr(config, "in_reader_zones", False) for config in editions)
+
+
 class SubscriptionService:
     def __init__(
         self,
@@ -140,6 +147,9 @@ class SubscriptionService:
 
     def edition_slots(self, frequency: Frequency) -> tuple[str, ...]:
         return edition_slots(self.editions, frequency)
+
+    def offers_reader_zones(self) -> bool:
+        return offers_reader_zones(self.editions)
 
     # -- links -------------------------------------------------------------------
 
@@ -186,10 +196,14 @@ class SubscriptionService:
         name: str | None = None,
         newsletters: Sequence[str] | None = None,
         language: str | None = None,
+        timezone: str | None = None,
     ) -> Outgoing | None:
         """A sign-up: store or refresh a pending subscriber; the mail to send, if any.
 
         ``language``: the reader's (the sign-up page's), kept for their mails; None: the site's.
+        ``timezone``: the zone the reader's browser reported, kept while some newsletter sends on the reader's
+        clock; one that names no zone here is dropped (the reader typed nothing: the site's zone then applies,
+        and the preferences page can set it).
 
         Whatever the address's state, the caller answers the same. An active address is not
         changed (anybody can type it in) but gets a reminder with its preferences link, or, when it
@@ -198,6 +212,7 @@ class SubscriptionService:
         """
         address = normalise_email(email)
         now = self.clock.now()
+        zone = timezone.strip() if timezone and known_zone(timezone) and self.offers_reader_zones() else None
         names = self.clean_newsletters(newsletters) if newsletters is not None else self.default_newsletters(frequency)
         subscriber = self.store.get_by_email(address)
         if subscriber is None:
@@ -209,6 +224,7 @@ class SubscriptionService:
                     topics=topics,
                     name=name,
                     language=language or self.site.language,
+                    timezone=zone,
                     # A forgotten address may come back only this way: by confirming again.
                     allow_suppressed=True,
                     newsletters=names,
@@ -219,7 +235,8 @@ class SubscriptionService:
                     return None
         elif subscriber.status != SubscriberStatus.ACTIVE:
             subscriber = self.store.update_preferences(
-                subscriber.id, topics=topics, frequency=frequency, name=name or subscriber.name
+                subscriber.id, topics=topics, frequency=frequency, name=name or subscriber.name,
+                timezone=zone or subscriber.timezone,
             ) or subscriber
         asked = [name for name in names if self.store.subscriptions(subscriber.id).get(name)
                  != SubscriptionStatus.ACTIVE]
@@ -346,16 +363,19 @@ class SubscriptionService:
         slot: str | None,
         newsletters: Sequence[str] | None = None,
         consent: Consent | None = None,
+        timezone: str | _Unchanged | None = UNCHANGED,
     ) -> Subscriber:
         """Save what the reader chose on the preferences page (reached by a signed link: the reader controls
         the mailbox). ``newsletters`` None leaves the subscriptions as they are; else exactly these are
-        subscribed (each newly chosen one gets its consent record)."""
+        subscribed (each newly chosen one gets its consent record). ``timezone``: an IANA name or empty (the
+        site's zone); InputError for a name of no zone, before anything is saved."""
         updated = self.store.update_preferences(
             subscriber.id,
             topics=self.clean_topics(topics),
             frequency=frequency,
             name=name,
             slot=self.clean_slot(frequency, slot),
+            timezone=timezone,
         )
         if newsletters is not None and subscriber.status == SubscriberStatus.ACTIVE:
             now = self.clock.now()

@@ -198,6 +198,8 @@ class SignUpPages:
             "topics": [str(t) for t in form.getlist("topics")],
             "frequency": str(form.get("frequency", "daily")),
             "newsletters": [str(n) for n in form.getlist("newsletters")],
+            # The browser's zone (filled in by the forms' script); checked by the service, never shown as an error.
+            "timezone": str(form.get("timezone", "")).strip()[:100],
         }
         errors: dict[str, str] = {}
         try:
@@ -221,6 +223,7 @@ class SignUpPages:
                 newsletters=self.service.clean_newsletters(values["newsletters"]) or None,
                 # The language the reader read the form in: their confirmation and welcome mails speak it.
                 language=self.locale(request),
+                timezone=values["timezone"] or None,
             )
         )
         background = BackgroundTask(self.service.deliver, outgoing) if outgoing else None
