@@ -10,13 +10,10 @@ POST needs neither cookies nor a form token: the link's token suffices.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
-from zoneinfo import available_timezones
 
 from sqlalchemy import Engine
 from starlette.background import BackgroundTask
@@ -43,6 +40,7 @@ from subscribers.webhook import (
     parse_events,
     verify_request,
 )
+from subscribers.zones import ZONE_SCRIPT, ZONE_SCRIPT_HASH, zone_choices
 from syndication.clock import Clock
 from syndication.config import Settings
 from syndication.errors import InputError
@@ -80,17 +78,6 @@ UNSUBSCRIBE_REASONS = {
     "never_subscribed": "Nie angemeldet",
     "other": "Anderer Grund",
 }
-# Fills the sign-up forms' hidden ``timezone`` field with the browser's zone. Without it (no JavaScript, an old
-# browser) the field stays empty and the site's zone applies. Allowed by its hash alone: no other script runs.
-ZONE_SCRIPT = (
-    'try{document.getElementById("timezone").value=Intl.DateTimeFormat().resolvedOptions().timeZone||""}catch(e){}'
-)
-_ZONE_SCRIPT_HASH = base64.b64encode(hashlib.sha256(ZONE_SCRIPT.encode()).digest()).decode()
-# The zones a reader may pick: the IANA areas' zones (not the old aliases such as "US/Eastern" or "EST5EDT",
-# which name the same clocks again); a reader's stored zone is offered too, whatever it is.
-_ZONE_AREAS = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/", "Europe/",
-               "Indian/", "Pacific/")
-READER_ZONES = tuple(sorted(zone for zone in available_timezones() if zone.startswith(_ZONE_AREAS)))
 _HEADERS = {
     # Tokens are in the URL: never leak them to another site through the Referer header.
     "Referrer-Policy": "no-referrer",
@@ -98,7 +85,7 @@ _HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        f"default-src 'none'; script-src 'sha256-{_ZONE_SCRIPT_HASH}'; style-src 'unsafe-inline'; img-src 'self'; "
+        f"default-src 'none'; script-src 'sha256-{ZONE_SCRIPT_HASH}'; style-src 'unsafe-inline'; img-src 'self'; "
         "form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     ),
@@ -298,7 +285,7 @@ class SubscriberPages(SignUpPages):
             "newsletters": self.service.offered_newsletters(),
             "subscribed": set(self.service.store.active_newsletters(subscriber.id)),
             # Offered only where it changes something: when a newsletter sends on the reader's clock.
-            "zones": _zone_choices(subscriber.timezone) if self.service.offers_reader_zones() else (),
+            "zones": zone_choices(subscriber.timezone) if self.service.offers_reader_zones() else (),
             "site_zone": self.settings.site.timezone,
             "zone_error": words.gettext(zone_error) if zone_error else None,
             "csrf": self.service.signer.make_form_token("preferences", subscriber.id),
@@ -474,13 +461,6 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _zone_choices(current: str | None) -> tuple[str, ...]:
-    """The zones offered on the preferences page: the IANA areas' zones, and the reader's own if it is none of them."""
-    if current and current not in READER_ZONES:
-        return tuple(sorted((*READER_ZONES, current)))
-    return READER_ZONES
 
 
 def _form_str(form: FormData, key: str) -> str | None:
