@@ -34,7 +34,9 @@ class SimulatedKill(BaseException):
 
 
 @pytest.fixture
-def run(tmp_path: Path, engine: Engine, smtp_server: tuple[Collecting, int]) -> Invoke:  # noqa: F811
+def run(
+    tmp_path: Path, engine: Engine, smtp_server: tuple[Collecting, int], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> Invoke:
     env = {
         "SYNDICATION_SITE__VAR_DIR": str(tmp_path / "var"),
         "SYNDICATION_SITE__PUBLIC_DIR": str(tmp_path / "public"),
@@ -46,9 +48,14 @@ def run(tmp_path: Path, engine: Engine, smtp_server: tuple[Collecting, int]) -> 
         "SYNDICATION_DELIVERY__SMTP__SECURITY": "none",
     }
 
+    # Set once, while the SMTP server's thread is idle, not by CliRunner around every call: setenv in one thread
+    # while another reads the environment (libfaketime does, in the moved-clock run) crashed the process.
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(
-            cli, ["--config", str(CONFIG), "digest", *args], env=env, obj=CliContext(clock=FixedClock(NOW)),
+            cli, ["--config", str(CONFIG), "digest", *args], obj=CliContext(clock=FixedClock(NOW)),
             standalone_mode=False,  # the command's exit code is its return value
         )
 
