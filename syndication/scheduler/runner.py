@@ -197,9 +197,10 @@ def _lead(
         if not stop.is_set():
             fire_unstarted(scheduler, service)
 
+    # Never skipped as misfired, however late a busy machine runs it: a skipped renewal lets the lease lapse.
     scheduler.add_job(
         check_lock, trigger="interval", seconds=lock.interval, id=LOCK_CHECK_JOB_ID,
-        replace_existing=True, coalesce=True, max_instances=1,
+        replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None,
     )
     watcher = threading.Thread(target=lambda: (stop.wait(), request_stop()), name="stop-watch", daemon=True)
     watcher.start()

@@ -103,9 +103,14 @@ def _report(figures: dict[str, object]) -> None:
             handle.write(line + "\n")
 
 
-def _start(args: list[str], host: str, log: Path) -> subprocess.Popen[bytes]:
+def _start(args: list[str], host: str, log: Path, *, database_clock: bool = False) -> subprocess.Popen[bytes]:
+    # database_clock: the machine runs on the real clock, which the database's is, not on a moved one (the moved-clock
+    # run preloads libfaketime into this process and its children).
+    env = {**os.environ, "SYNDICATION_HOST_ID": host}
+    if database_clock:
+        env = {name: value for name, value in env.items() if name not in ("LD_PRELOAD", "FAKETIME")}
     return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args], env={**os.environ, "SYNDICATION_HOST_ID": host},
+        [sys.executable, str(SCRIPT), *args], env=env,
         stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=True, close_fds=True,
     )
 
@@ -360,11 +365,13 @@ def _leader_run(
     workdir.mkdir()
     start = datetime(2026, 11, 24, 5, 59, 57, tzinfo=BERLIN)
     key = SendKey("daily", start.date(), "06:00")
-    epoch = time.time() + 8  # the clocks read 05:59:57 once the processes are up
+    # The clocks read 05:59:57 once the processes are up; the machines pace it by the real (the database's) clock.
+    epoch = float(_scalar(store.engine, "SELECT extract(epoch FROM clock_timestamp())")) + 8  # type: ignore[arg-type]
     scheduler_args = ["scheduler", store.url, str(RECIPIENTS), str(BATCH), start.isoformat(), str(epoch)]
     worker_args = ["worker", store.url, str(RECIPIENTS), str(BATCH)]
-    machines = {host: (_start(scheduler_args, host, workdir / f"{host}-run.log"),
-                       _start(worker_args, host, workdir / f"{host}-worker.log")) for host in MACHINES}
+    machines = {host: (_start(scheduler_args, host, workdir / f"{host}-run.log", database_clock=True),
+                       _start(worker_args, host, workdir / f"{host}-worker.log", database_clock=True))
+                for host in MACHINES}
     observer = LeaderLease(store.engine, "observer", SystemClock(), LEASE)
     pids = {scheduler.pid: host for host, (scheduler, _) in machines.items()}
     try:
