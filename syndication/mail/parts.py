@@ -277,6 +277,14 @@ class Part:
         self.header_7bit_bytes = self.header_7bit.encode("ascii")
         self.header_qp_bytes = self.header_qp.encode("ascii")
 
+    @property
+    def quoted_printable_plan(self) -> Plan | None:
+        """The quoted-printable plan when every recipient's values take it (no 7bit plan), else None.
+
+        Then :meth:`spliced` needs no per-recipient choice, and a factory may splice both parts in one pass.
+        """
+        return self._qp_plan if self._raw_plan is None else None
+
     def _close_run(self, run: list[str]) -> None:
         if not run:
             return

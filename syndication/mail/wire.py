@@ -30,7 +30,14 @@ from email.policy import EmailPolicy
 from email.utils import format_datetime
 
 from syndication.mail.base import Batch, Recipient, Sender
-from syndication.mail.parts import MAX_LINE_LENGTH, Part
+from syndication.mail.parts import (
+    MAX_LINE_LENGTH,
+    SHARED_VALUE_LENGTH,
+    SHARED_VALUES,
+    Part,
+    Plan,
+    quoted_printable_piece,
+)
 
 # A display name of RFC 5322 atext words separated by single spaces needs no quoting.
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*")
@@ -82,6 +89,9 @@ class MessageFactory:
         self._shared_names = frozenset(batch.headers)
         self._shared_headers = "".join(self._header(name, value) for name, value in batch.headers.items())
         self._shared_dotted = any(name.startswith(".") for name in batch.headers)
+        # Header lines of short values (List-Unsubscribe-Post, …): every reader has the same ones.
+        self._short_lines: dict[tuple[str, str], str] = {}
+        self._both_quoted = _BothQuotedPrintable.of(self._text, self._html, self._linesep)
 
     def subject(self, recipient: Recipient) -> str:
         """The subject ``recipient`` sees (placeholders filled)."""
@@ -113,6 +123,8 @@ class MessageFactory:
         self, recipient: Recipient, values: Mapping[str, str], now: datetime, data_form: bool
     ) -> tuple[list[bytes], Callable[[], bytes] | None]:
         """``message_chunks`` in the common case: a value for every placeholder, none empty, none breaking a line."""
+        if self._both_quoted is not None:
+            return self._spliced_quoted(recipient, values, now, data_form)
         encoded: dict[str, bytes] = {}
         text = self._text
         html = self._html
@@ -141,6 +153,64 @@ class MessageFactory:
                              *html.stuffed(html_headers, html_body), last, b".\r\n"])
 
         return out, data
+
+    def _spliced_quoted(
+        self, recipient: Recipient, values: Mapping[str, str], now: datetime, data_form: bool
+    ) -> tuple[list[bytes], Callable[[], bytes] | None]:
+        """``_spliced`` for a body whose parts are both quoted-printable whatever the values (non-ASCII text).
+
+        The same bytes as the general path, in one pass over both parts' slots with each value encoded
+        once: this is most of a send's messages, and the per-part calls and list copies cost more than
+        the splicing itself. Quoted-printable text never holds a boundary ("==" is "=3D=3D").
+        """
+        plan = self._both_quoted
+        assert plan is not None
+        out = plan.chunks.copy()
+        chunks = []
+        for key, indexes, _ in plan.slots:
+            chunk = self._quoted_printable(values[key])
+            chunks.append(chunk)
+            for index in indexes:
+                out[index] = chunk
+        boundary = _boundary(recipient.message_id)
+        eol = self._linesep
+        head = self._head(recipient, now)
+        head.append(f'MIME-Version: 1.0{eol}Content-Type: multipart/alternative; boundary="{boundary}"{eol}'
+                    f"{eol}--{boundary}{eol}")
+        out[0] = first = "".join(head).encode("utf-8", "surrogateescape") + plan.text_headers
+        out[plan.middle] = middle = f"{eol}--{boundary}{eol}".encode("ascii") + plan.html_headers
+        out[-1] = last = f"{eol}--{boundary}--{eol}".encode("ascii")
+        if not data_form or self._dotted_name(recipient):
+            return out, None
+
+        stuffed = plan.stuffed
+        assert stuffed is not None  # data_form: CRLF line ends
+
+        def data() -> bytes:
+            # The literals were stuffed once per body (Plan.stuffing); only the values are looked at.
+            wire = stuffed.copy()
+            wire[0] = first
+            wire[plan.middle] = middle
+            wire[-2] = last
+            for chunk, (_, _, places) in zip(chunks, plan.slots, strict=True):
+                if b"\n." in chunk:
+                    chunk = chunk.replace(b"\n.", b"\n..")
+                for index, at_line_start in places:
+                    wire[index] = b"." + chunk if at_line_start and chunk.startswith(b".") else chunk
+            return b"".join(wire)
+
+        return out, data
+
+    def _quoted_printable(self, value: str) -> bytes:
+        """A value quoted-printable, as :meth:`Part.spliced` encodes it (short ones kept for the other messages)."""
+        if len(value) > SHARED_VALUE_LENGTH:
+            return quoted_printable_piece(value, self._linesep).encode("ascii")
+        chunk = self._short_values.get(value)
+        if chunk is None:
+            chunk = quoted_printable_piece(value, self._linesep).encode("ascii")
+            if len(self._short_values) < SHARED_VALUES:
+                self._short_values[value] = chunk
+        return chunk
 
     def _dotted_name(self, recipient: Recipient) -> bool:
         """Whether a header of ``recipient``'s message has a name starting with a dot (none of ours does)."""
@@ -189,8 +259,17 @@ class MessageFactory:
         own = recipient.headers
         if self._shared_names.isdisjoint(own):
             head.append(self._shared_headers)
+            short_lines = self._short_lines
             for name, value in own.items():
-                head.append(self._header(name, value))
+                if len(value) > SHARED_VALUE_LENGTH:
+                    head.append(self._header(name, value))
+                    continue
+                line = short_lines.get((name, value))
+                if line is None:
+                    line = self._header(name, value)
+                    if len(short_lines) < SHARED_VALUES:
+                        short_lines[name, value] = line
+                head.append(line)
         else:
             for name, value in {**self._batch.headers, **own}.items():
                 head.append(self._header(name, value))
@@ -266,6 +345,47 @@ def _plain_address(value: str) -> bool:
     return rest.endswith(">") and _ATOM_PHRASE.fullmatch(name) is not None and bool(
         _is_plain_email(rest[:-1])
     )
+
+
+class _BothQuotedPrintable:
+    """A body's text and HTML parts, both always quoted-printable, as one list of chunks with slots.
+
+    ``chunks``: ``b""`` at index 0 (the header block and the text part's headers), at ``middle`` (the
+    boundary and the HTML part's headers), at the end (the closing boundary) and at every slot;
+    ``slots``: per placeholder, the indexes of its slots, and with each whether it starts a line.
+    ``stuffed``: for CRLF line ends, ``chunks`` as SMTP DATA carries them (literals dot-stuffed, from
+    :meth:`Plan.stuffing`, ``.`` CRLF last).
+    """
+
+    def __init__(self, text: Part, html: Part, text_plan: Plan, html_plan: Plan, eol: str) -> None:
+        self.middle = 1 + len(text_plan.chunks)
+        self.chunks = [b"", *text_plan.chunks, b"", *html_plan.chunks, b""]
+        eol_bytes = eol.encode("ascii")
+        self.text_headers = text.header_qp_bytes + eol_bytes
+        self.html_headers = html.header_qp_bytes + eol_bytes
+        self.stuffed: list[bytes] | None = None
+        places: dict[str, list[tuple[int, bool]]] = {}
+        if eol == "\r\n":
+            text_literals, text_starts = text_plan.stuffing()
+            html_literals, html_starts = html_plan.stuffing()
+            self.stuffed = [b"", *text_literals, b"", *html_literals, b"", b".\r\n"]
+        else:
+            # No DATA form for other line ends: no slot is said to start a line.
+            text_starts = (False,) * len(text_plan.slots)
+            html_starts = (False,) * len(html_plan.slots)
+        for offset, plan, line_starts in ((1, text_plan, text_starts), (self.middle + 1, html_plan, html_starts)):
+            for (index, key), at_line_start in zip(plan.slots, line_starts, strict=True):
+                places.setdefault(key, []).append((offset + index, at_line_start))
+        self.slots = tuple((key, tuple(index for index, _ in where), tuple(where)) for key, where in places.items())
+
+    @classmethod
+    def of(cls, text: Part, html: Part, eol: str) -> _BothQuotedPrintable | None:
+        """The plan of ``text`` and ``html`` when both are always quoted-printable, else None."""
+        text_plan = text.quoted_printable_plan
+        html_plan = html.quoted_printable_plan
+        if text_plan is None or html_plan is None:
+            return None
+        return cls(text, html, text_plan, html_plan, eol)
 
 
 def format_address(email: str, name: str | None) -> str:
