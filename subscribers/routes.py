@@ -40,7 +40,7 @@ from subscribers.webhook import (
     parse_events,
     verify_request,
 )
-from subscribers.zones import ZONE_SCRIPT, ZONE_SCRIPT_HASH, zone_choices
+from subscribers.zones import ZONE_SCRIPT, ZONE_SCRIPT_HASH, canonical_zone, zone_groups
 from syndication.clock import Clock
 from syndication.config import Settings
 from syndication.errors import InputError
@@ -285,7 +285,7 @@ class SubscriberPages(SignUpPages):
             "newsletters": self.service.offered_newsletters(),
             "subscribed": set(self.service.store.active_newsletters(subscriber.id)),
             # Offered only where it changes something: when a newsletter sends on the reader's clock.
-            "zones": zone_choices(subscriber.timezone) if self.service.offers_reader_zones() else (),
+            "zones": zone_groups(subscriber.timezone) if self.service.offers_reader_zones() else (),
             "site_zone": self.settings.site.timezone,
             "zone_error": words.gettext(zone_error) if zone_error else None,
             "csrf": self.service.signer.make_form_token("preferences", subscriber.id),
@@ -324,6 +324,9 @@ class SubscriberPages(SignUpPages):
         timezone = form.get("timezone")
         try:
             zone = clean_timezone(timezone) if isinstance(timezone, str) else UNCHANGED
+            # Stored under its current IANA name (an alias such as "US/Eastern" kept from before is renamed on
+            # the next save): readers of one clock share one send.
+            zone = canonical_zone(zone) if isinstance(zone, str) else zone
         except InputError:
             return await run_in_threadpool(lambda: self._preferences_page(
                 subscriber, token, request=request, status_code=400,

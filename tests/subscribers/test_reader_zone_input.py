@@ -15,6 +15,7 @@ from subscribers.exporter import export_csv
 from subscribers.importer import import_csv
 from subscribers.model import SubscriberStatus
 from subscribers.store import SubscriberStore
+from subscribers.zones import READER_ZONES, canonical_zone
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.errors import InputError
@@ -67,11 +68,46 @@ def test_subscribers_add_takes_a_zone_and_list_json_shows_it(tmp_path: Path) -> 
     }
 
     def run(*args: str) -> Result:
-        return CliRunner().invoke(cli, ["--config", str(CONFIG), "subscribers", *args], env=env,
-                                  standalone_mode=False, obj=CliContext(clock=FixedClock(NOW)))
+        return CliRunner().invoke(
+            cli,
+            ["--config", str(CONFIG), "subscribers", *args],
+            env=env,
+            standalone_mode=False,
+            obj=CliContext(clock=FixedClock(NOW)),
+        )
 
     added = run("add", "ny@example.org", "--confirmed", "--timezone", "America/New_York")
     refused = run("add", "mars@example.org", "--confirmed", "--timezone", "Mars/Olympus_Mons")
     listed = json.loads(run("list", "--json").stdout)
     assert (0, True) == (added.return_value, isinstance(refused.exception, InputError))
     assert [("ny@example.org", "America/New_York")] == [(item["email"], item["timezone"]) for item in listed]
+
+
+def test_a_zone_is_read_under_its_current_iana_name() -> None:
+    """Blanks are dropped and an old alias (an IANA link) becomes the zone it names; a place of its own that the
+    data merged with a neighbour's clock stays itself; a name of no zone comes back stripped, unchecked."""
+    names = [
+        "Europe/Berlin ",
+        "Asia/Calcutta",
+        "US/Eastern",
+        "Europe/Kiev",
+        "Europe/Amsterdam",
+        "Mars/Olympus_Mons",
+        " ",
+        None,
+    ]
+    assert [
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "America/New_York",
+        "Europe/Kyiv",
+        "Europe/Amsterdam",
+        "Mars/Olympus_Mons",
+        None,
+        None,
+    ] == [canonical_zone(name) for name in names]
+
+
+def test_the_zones_offered_are_each_their_own_current_name() -> None:
+    """Every zone the preferences page offers is canonical: no two options name one zone."""
+    assert [] == [zone for zone in READER_ZONES if canonical_zone(zone) != zone]

@@ -64,8 +64,8 @@ def preferences_path(runtime: Runtime, subscriber: Subscriber) -> str:
 
 
 def zone_select(html: str) -> tuple[list[str], list[str]]:
-    """(every option's value, the selected options' values) of the page's zone list."""
-    options = lxml.html.document_fromstring(html).xpath('//select[@name="timezone"]/option')
+    """(every option's value, the selected options' values) of the page's zone list, its groups' included."""
+    options = lxml.html.document_fromstring(html).xpath('//select[@name="timezone"]//option')
     return [o.get("value") for o in options], [o.get("value") for o in options if o.get("selected") is not None]
 
 
@@ -75,13 +75,33 @@ def save(client: TestClient, path: str, **fields: object) -> object:
 
 
 def test_the_preferences_page_lists_the_zones_with_the_readers_own_selected(zoned: Runtime) -> None:
-    """The site's zone (empty) comes first, then the IANA zones sorted; the reader's zone is the one selected."""
+    """The site's zone (empty) comes first, then the reader's own, selected, then the IANA zones sorted in one
+    group per region (each zone once); the reader's zone is the one selected."""
     subscriber = reader(zoned, timezone="America/New_York")
     with client_of(zoned) as client:
-        values, selected = zone_select(client.get(preferences_path(zoned, subscriber)).text)
-    assert ("", ["America/New_York"]) == (values[0], selected)
-    assert values[1:] == sorted(values[1:])
+        html = client.get(preferences_path(zoned, subscriber)).text
+    values, selected = zone_select(html)
+    assert (["", "America/New_York"], ["America/New_York"]) == (values[:2], selected)
+    assert values[2:] == sorted(values[2:])
+    assert len(values) == len(set(values))
     assert {"Europe/Berlin", "Asia/Tokyo", "Pacific/Auckland"} <= set(values)
+    groups = lxml.html.document_fromstring(html).xpath('//select[@name="timezone"]/optgroup')
+    assert [
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    ] == [group.get("label") for group in groups]
+    europe = next(group for group in groups if group.get("label") == "Europe")
+    assert ("Europe/Berlin", "Berlin") == next(
+        (o.get("value"), o.text_content()) for o in europe.iter("option") if o.get("value") == "Europe/Berlin"
+    )
 
 
 def test_a_reader_without_a_zone_sees_the_sites_selected_and_an_alias_zone_stays_offered(zoned: Runtime) -> None:
@@ -123,6 +143,24 @@ def test_saving_the_preferences_stores_the_chosen_zone_and_the_sites_clears_it(z
         stored,
         shown,
         store.get(subscriber.id).timezone,
+    )
+
+
+def test_an_alias_zone_is_saved_under_its_current_name_and_only_current_names_are_listed(zoned: Runtime) -> None:
+    """A reader stored as "US/Eastern" who saves keeps the same clock under "America/New_York"; a posted
+    "Asia/Calcutta " is stored as "Asia/Kolkata"; the list offers no alias of a listed zone."""
+    alias = reader(zoned, "alias@example.org", timezone="US/Eastern")
+    other = reader(zoned, "indien@example.org")
+    store = store_of(zoned)
+    with client_of(zoned) as client:
+        page = client.get(preferences_path(zoned, other)).text
+        save(client, preferences_path(zoned, alias), timezone="US/Eastern")
+        save(client, preferences_path(zoned, other), timezone="Asia/Calcutta ")
+    values, _ = zone_select(page)
+    assert ("America/New_York", "Asia/Kolkata") == (store.get(alias.id).timezone, store.get(other.id).timezone)
+    assert ({"Asia/Kolkata", "Europe/Kyiv"}, set()) == (
+        {"Asia/Kolkata", "Europe/Kyiv"} & set(values),
+        {"Asia/Calcutta", "Europe/Kiev", "US/Eastern"} & set(values),
     )
 
 
