@@ -23,7 +23,7 @@ from syndication.digest.editions import Edition
 from syndication.i18n import translator
 from syndication.mail.base import MessageBody, Recipient, Sender
 from syndication.mail.clicks import ClickTokens, link_maker
-from syndication.mail.verp import mailto_unsubscribe
+from syndication.mail.verp import mailto_unsubscriber
 from syndication.model import Article
 from syndication.subscriber import Subscriber
 from syndication.tokens import Purpose, signer_for
@@ -129,7 +129,8 @@ class EditionMailer:
         self._unsubscribe_prefix = f"{self._site_url}/unsubscribe?token="
         self._unsubscribe_suffix = f"&newsletter={self._newsletter.name}"
         self._preferences_prefix = f"{self._site_url}/preferences?token="
-        self._mailto = self.settings.delivery.unsubscribe_mailto
+        # Made once per edition: the mailto: link of each reader is then one signature.
+        self._mailto = mailto_unsubscriber(self._secret_key, self.settings.delivery.unsubscribe_mailto, edition.id)
         self._greetings: dict[tuple[str | None, str | None], tuple[str, str]] = {}
 
     # -- variants --------------------------------------------------------------
@@ -277,7 +278,7 @@ class EditionMailer:
             substitutions.update(self._personal_click_links(subscriber))
         subscriber_id = subscriber.id
         edition_id = self.edition.id
-        mailto = mailto_unsubscribe(self._secret_key, self._mailto, subscriber_id, edition_id)
+        mailto = self._mailto(subscriber_id)
         return Recipient(
             email=subscriber.email,
             message_id=f"<{edition_id}.{subscriber_id}@{self._from_domain}>",

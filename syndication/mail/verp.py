@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from itsdangerous import Signer
@@ -31,6 +32,8 @@ UNSUBSCRIBE_SALT = "syndication.delivery.mailto-unsubscribe"
 MAX_LOCAL_PART = 64
 # Bytes of HMAC-SHA256 kept: 80 bits, 16 base32 characters.
 _SIGNATURE_BYTES = 10
+# Editions whose tagger a codec keeps (a send has one; a long-lived codec must not grow without end).
+_KEPT_TAGGERS = 64
 # No edition: a transactional mail (confirmation, welcome).
 NO_EDITION = "_"
 # Any edition id (a newsletter's name may have "_"; a special edition's id is up to 60 characters): the
@@ -89,6 +92,8 @@ class VerpCodec:
         self.max_local_part = max_local_part
         # Keyed once (a fresh HMAC re-hashes the key every time).
         self._mac = KeyedHmac(Signer(secret_key, salt=salt, key_derivation="hmac").derive_key(), "sha256")
+        # Per edition id, its tags as a function of the subscriber: a send tags every reader of one edition.
+        self._taggers: dict[str | None, Callable[[int], str | None]] = {}
 
     def _signature(self, tag: str) -> str:
         return _base32_80(self._mac.digest(tag.encode("ascii"))[:_SIGNATURE_BYTES])
@@ -99,7 +104,7 @@ class VerpCodec:
         (An edition id outside ``[a-z0-9-]`` or too long for a local part: such a message goes
         out with the plain bounce address, and its bounce is matched by its Message-ID.)
         """
-        tag = self.tag(subscriber_id, edition_id)
+        tag = self.tagger(edition_id)(subscriber_id)
         return f"{self.local}+{tag}@{self.domain}" if tag is not None else None
 
     def tag(self, subscriber_id: int, edition_id: str | None) -> str | None:
@@ -107,14 +112,35 @@ class VerpCodec:
 
         None when the address would not be made (see :meth:`address`).
         """
-        edition = NO_EDITION if edition_id is None else edition_id
-        if subscriber_id < 0 or (edition_id is not None and not _edition_is_valid(edition_id)):
-            return None
-        tag = f"{_base36(subscriber_id)}.{edition}"
-        signed = f"{tag}.{self._signature(tag)}"
-        if self.max_local_part is not None and len(self.local) + 1 + len(signed) > self.max_local_part:
-            return None
-        return signed
+        return self.tagger(edition_id)(subscriber_id)
+
+    def tagger(self, edition_id: str | None) -> Callable[[int], str | None]:
+        """:meth:`tag` for one edition, as a function of the subscriber id (kept per edition).
+
+        A send tags every reader of one edition: the edition's check, the tag's fixed part and the
+        room left in the local part are worked out once here, not for every reader.
+        """
+        found = self._taggers.get(edition_id)
+        if found is not None:
+            return found
+        if edition_id is not None and not _edition_is_valid(edition_id):
+            def made(subscriber_id: int) -> str | None:
+                return None
+        else:
+            suffix = "." + (NO_EDITION if edition_id is None else edition_id)
+            room = None if self.max_local_part is None else self.max_local_part - len(self.local) - 1
+            digest = self._mac.digest
+
+            def made(subscriber_id: int) -> str | None:
+                if subscriber_id < 0:
+                    return None
+                tag = _base36(subscriber_id) + suffix
+                signed = f"{tag}.{_base32_80(digest(tag.encode('ascii'))[:_SIGNATURE_BYTES])}"
+                return None if room is not None and len(signed) > room else signed
+
+        if len(self._taggers) < _KEPT_TAGGERS:
+            self._taggers[edition_id] = made
+        return made
 
     def read_tag(self, text: str) -> VerpId | None:
         """The ids of the first validly signed tag anywhere in ``text`` (a subject, a local part)."""
@@ -172,6 +198,17 @@ def mailto_unsubscribe(secret_key: str, mailto: str, subscriber_id: int, edition
     newsletter the edition belongs to. ``edition_id`` None (a welcome mail), or a token from a mail
     sent before newsletters without one: every newsletter.
     """
+    return mailto_unsubscriber(secret_key, mailto, edition_id)(subscriber_id)
+
+
+def mailto_unsubscriber(secret_key: str, mailto: str, edition_id: str | None) -> Callable[[int], str]:
+    """:func:`mailto_unsubscribe` for one edition, as a function of the subscriber id (a send's per-reader step)."""
     codec = _unsubscribe_codec(secret_key, mailto)
-    tag = codec.tag(subscriber_id, edition_id) or codec.tag(subscriber_id, None)
-    return f"mailto:{mailto}?subject=unsubscribe%20{tag}"
+    for_edition = codec.tagger(edition_id)
+    for_any = codec.tagger(None)
+    prefix = f"mailto:{mailto}?subject=unsubscribe%20"
+
+    def uri(subscriber_id: int) -> str:
+        return f"{prefix}{for_edition(subscriber_id) or for_any(subscriber_id)}"
+
+    return uri

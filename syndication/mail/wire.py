@@ -116,15 +116,19 @@ class MessageFactory:
         if len(values) == len(self._keys) and self._keys.issuperset(values):
             joined = "".join(values.values())
             if "\n" not in joined and "\r" not in joined and all(values.values()):
+                if self._both_quoted is not None:
+                    # Most messages: see _spliced_quoted.
+                    return self._spliced_quoted(recipient, values, now, data_form and self._linesep == "\r\n")
                 return self._spliced(recipient, values, now, data_form and self._linesep == "\r\n")
         return [self._message_bytes(recipient, now)], None
 
     def _spliced(
         self, recipient: Recipient, values: Mapping[str, str], now: datetime, data_form: bool
     ) -> tuple[list[bytes], Callable[[], bytes] | None]:
-        """``message_chunks`` in the common case: a value for every placeholder, none empty, none breaking a line."""
-        if self._both_quoted is not None:
-            return self._spliced_quoted(recipient, values, now, data_form)
+        """``message_chunks`` in the common case: a value for every placeholder, none empty, none breaking a line.
+
+        (A body quoted-printable in both parts takes :meth:`_spliced_quoted` instead: the same bytes, sooner.)
+        """
         encoded: dict[str, bytes] = {}
         text = self._text
         html = self._html
@@ -167,8 +171,13 @@ class MessageFactory:
         assert plan is not None
         out = plan.chunks.copy()
         chunks = []
+        short_values = self._short_values
         for key, indexes, _ in plan.slots:
-            chunk = self._quoted_printable(values[key])
+            value = values[key]
+            # Greetings and the archive link repeat across readers: their encoding is looked up.
+            chunk = short_values.get(value) if len(value) <= SHARED_VALUE_LENGTH else None
+            if chunk is None:
+                chunk = self._quoted_printable(value)
             chunks.append(chunk)
             for index in indexes:
                 out[index] = chunk
@@ -192,11 +201,14 @@ class MessageFactory:
             wire[0] = first
             wire[plan.middle] = middle
             wire[-2] = last
-            for chunk, (_, _, places) in zip(chunks, plan.slots, strict=True):
+            for chunk, (_, indexes, line_starts) in zip(chunks, plan.slots, strict=True):
                 if b"\n." in chunk:
                     chunk = chunk.replace(b"\n.", b"\n..")
-                for index, at_line_start in places:
-                    wire[index] = b"." + chunk if at_line_start and chunk.startswith(b".") else chunk
+                for index in indexes:
+                    wire[index] = chunk
+                if line_starts and chunk.startswith(b"."):
+                    for index in line_starts:
+                        wire[index] = b"." + chunk
             return b"".join(wire)
 
         return out, data
@@ -352,7 +364,7 @@ class _BothQuotedPrintable:
 
     ``chunks``: ``b""`` at index 0 (the header block and the text part's headers), at ``middle`` (the
     boundary and the HTML part's headers), at the end (the closing boundary) and at every slot;
-    ``slots``: per placeholder, the indexes of its slots, and with each whether it starts a line.
+    ``slots``: per placeholder, the indexes of its slots, and those of them that start a line.
     ``stuffed``: for CRLF line ends, ``chunks`` as SMTP DATA carries them (literals dot-stuffed, from
     :meth:`Plan.stuffing`, ``.`` CRLF last).
     """
@@ -364,7 +376,7 @@ class _BothQuotedPrintable:
         self.text_headers = text.header_qp_bytes + eol_bytes
         self.html_headers = html.header_qp_bytes + eol_bytes
         self.stuffed: list[bytes] | None = None
-        places: dict[str, list[tuple[int, bool]]] = {}
+        places: dict[str, tuple[list[int], list[int]]] = {}
         if eol == "\r\n":
             text_literals, text_starts = text_plan.stuffing()
             html_literals, html_starts = html_plan.stuffing()
@@ -375,8 +387,12 @@ class _BothQuotedPrintable:
             html_starts = (False,) * len(html_plan.slots)
         for offset, plan, line_starts in ((1, text_plan, text_starts), (self.middle + 1, html_plan, html_starts)):
             for (index, key), at_line_start in zip(plan.slots, line_starts, strict=True):
-                places.setdefault(key, []).append((offset + index, at_line_start))
-        self.slots = tuple((key, tuple(index for index, _ in where), tuple(where)) for key, where in places.items())
+                indexes, starting = places.setdefault(key, ([], []))
+                indexes.append(offset + index)
+                if at_line_start:
+                    starting.append(offset + index)
+        # Few values start a line: the others need no look at their first byte when stuffed.
+        self.slots = tuple((key, tuple(indexes), tuple(starting)) for key, (indexes, starting) in places.items())
 
     @classmethod
     def of(cls, text: Part, html: Part, eol: str) -> _BothQuotedPrintable | None:
