@@ -69,18 +69,26 @@ class FragmentCache:
         shared: SharedFragments | None = None,
         fingerprint: Callable[[Any], Hashable | None] | None = None,
     ) -> None:
-        self._slots: dict[int, tuple[object, dict[Any, Any]]] = {}
+        self._slots: dict[int, tuple[object, dict[Any, Any], dict[Any, Any]]] = {}
         self._shared = shared
         self._fingerprint = fingerprint
 
-    def slot(self, item: object) -> dict[Any, Any]:
+    def _found(self, item: object) -> tuple[object, dict[Any, Any], dict[Any, Any]]:
         found = self._slots.get(id(item))
         if found is None or found[0] is not item:
             key = self._fingerprint(item) if self._shared is not None and self._fingerprint is not None else None
             slot = self._shared.slot(key) if self._shared is not None and key is not None else {}
-            found = (item, slot)
+            found = (item, slot, {})
             self._slots[id(item)] = found
-        return found[1]
+        return found
+
+    def slot(self, item: object) -> dict[Any, Any]:
+        return self._found(item)[1]
+
+    def local(self, item: object) -> dict[Any, Any]:
+        """This build's own work for ``item``, never kept for the next build: what is only needed
+        while the build renders it in every format (feedgen's entry, say), and would only take room."""
+        return self._found(item)[2]
 
 
 def cut_out(
