@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from lxml import etree
 
 from syndication.feeds.content import (
@@ -341,17 +342,38 @@ def render_json(meta: FeedMeta, articles: Sequence[Article], *, cache: FragmentC
     for article, item in items:
         slot = cache.slot(article) if cache is not None else {}
         if key not in slot:
-            slot[key] = _dumps(_json_item(meta, article, item)).encode("utf-8")
+            image = item.image
+            exact = image is None or _exact_ints(image.length, image.width, image.height)
+            slot[key] = _dumps(_json_item(meta, article, item), orjson_exact=exact)
         entries.append(slot[key])
     # The same bytes as dumping the whole document at once: compact separators, items in order.
-    head = _dumps(feed).encode("utf-8")
+    head = _dumps(feed)
     items_part = b',"items":[' + b",".join(entries) + b"],"
-    tail = _dumps({JSON_EXTENSION: extension}).encode("utf-8")
+    tail = _dumps({JSON_EXTENSION: extension})
     return head[:-1] + items_part + tail[1:] + b"\n"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _exact_ints(*values: object) -> bool:
+    """Whether each value is None or a plain int, which orjson writes as json does (a float it may not)."""
+    return all(value is None or type(value) is int for value in values)
+
+
+def _dumps(value: Any, *, orjson_exact: bool = True) -> bytes:
+    """``value`` as compact JSON in UTF-8: the bytes ``json.dumps(value, ensure_ascii=False,
+    separators=(",", ":"))`` gives, encoded.
+
+    orjson writes those very bytes for strings (it escapes exactly the characters json does:
+    compared over every code point), None, booleans, ints within 64 bits, lists and dicts, at a
+    tenth of the cost (the JSON Feed was a twentieth of a full build). ``orjson_exact`` False
+    (a value may hold a float: orjson writes 1e16 and NaN otherwise) and what orjson refuses
+    (a larger int, a lone surrogate) go through json, as before.
+    """
+    if orjson_exact:
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def render_feed(

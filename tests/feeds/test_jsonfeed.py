@@ -7,7 +7,9 @@ import json
 import jsonschema
 
 from syndication.feeds.render import JSON_FEED_VERSION, FeedMeta, render_json
-from syndication.model import Article
+from syndication.model import Article, Image
+from syndication.testing import make_article
+from tests.feeds.conftest import with_updates
 
 _URL = {"type": "string", "format": "uri"}
 _AUTHOR = {
@@ -95,3 +97,18 @@ def test_ai_image_extension_in_json(meta: FeedMeta, articles: list[Article]) -> 
     assert (True, "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
             "Gespräche in Florida (KI-generiertes Bild)", "Pfalz-Rundschau") == (
         image["ai_generated"], image["digital_source_type"], image["caption"], image["credit"])
+
+
+def test_json_feed_bytes_are_json_dumps_bytes_whatever_the_values(meta: FeedMeta) -> None:
+    """The JSON Feed is byte for byte what json.dumps writes, also for values orjson would write
+    otherwise or refuse: a float image size, an int beyond 64 bits, characters json escapes."""
+    odd = Image(url="/bild.png", caption='Ein "Bild"\n\x7f\u2028 – ✓', width=1e16, height=600.5, length=2**70)  # type: ignore[arg-type]
+    articles = [
+        with_updates(make_article(1), image=odd, title="Tab\tund \\ Schrägstrich 😀"),
+        with_updates(make_article(2), image=Image(url="/b.png", length=48213, width=800, height=600)),
+    ]
+    data = render_json(meta, articles)
+    document = json.loads(data)
+    assert json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n" == data
+    item = document["items"][0]
+    assert [1e16, 2**70] == [item["_syndication"]["image"]["width"], item["attachments"][0]["size_in_bytes"]]
