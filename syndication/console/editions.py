@@ -169,12 +169,18 @@ def _action(name: str):  # type: ignore[no-untyped-def]
                 slot = slots[0]
             console.sends.start(edition.id, slot)
             detail = f"slot {slot}"
-        elif name == "pause":
-            detail = "slots " + ", ".join(console.sends.pause(edition.id, slots, f"paused in the console by "
-                                                                                 f"{account.email}")) or "none"
-        elif name == "cancel":
-            detail = "slots " + ", ".join(console.sends.cancel(
-                edition.id, slots, f"cancelled in the console by {account.email}")) or "none"
+        elif name in ("pause", "cancel"):
+            # The audit says which sends were stopped and which were held before they started (a reader
+            # zone whose slot is still to come): the editor's act covers both.
+            waiting = set(console.sends.not_started(edition.id, slots))
+            act = console.sends.pause if name == "pause" else console.sends.cancel
+            done = act(edition.id, slots, f"{'paused' if name == 'pause' else 'cancelled'} in the console by "
+                                          f"{account.email}")
+            running = [label for label in done if label not in waiting]
+            held = [label for label in done if label in waiting]
+            detail = "slots " + (", ".join(running) or "none")
+            if held:
+                detail += "; not started yet: " + ", ".join(held)
         else:
             detail = "slots " + ", ".join(console.sends.resume(edition.id)) or "none"
         console.audit.record(account.email, f"edition.{name}", edition.id, detail)

@@ -3,8 +3,14 @@
 The ledger makes every action safe to repeat (nothing is sent twice, nobody skipped). What the console
 adds is a stop signal per running send: "pause" stops the thread between batches (``send_edition``'s
 ``stop``) and then marks the run paused in the ledger, as the complaint brake does, so ``digest resume``
-and the console's "resume" continue it exactly where it stopped. "Cancel the rest" is a pause whose reason
-says so: the rest is never sent unless someone resumes it on purpose.
+and the console's "resume" continue it exactly where it stopped. "Cancel the rest" ends the runs for good
+(the ledger's ``cancelled``): no resume, send or scheduler retry takes them up again.
+
+Both are of the edition: its sends that have not started yet (a later slot; with ``slot_zone = "reader"``
+the zones whose slot is still to come) are written held, paused or cancelled, before they start
+(:meth:`~syndication.delivery.ledger.Ledger.hold_run`); one that starts later still is held by
+``deliver`` (:meth:`~syndication.delivery.ledger.Ledger.edition_hold`). A resume drops the paused holds:
+their sends go out at their time, or at once when their time came during the pause.
 """
 
 from __future__ import annotations
@@ -15,15 +21,20 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from subscribers.store import SubscriberStore
+from subscribers.zones import canonical_zone
 from syndication.app.editions import send_edition
-from syndication.config.newsletters import split_slot_label
-from syndication.delivery.brake import cancel_run, pause_reason, pause_run, resume_runs
+from syndication.config.newsletters import reader_zone_groups, slot_label, split_slot_label
+from syndication.delivery.brake import cancel_run, pause_reason, pause_run, resume_edition
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.rows import RunRow
 from syndication.delivery.statuses import RunStatus
 from syndication.delivery.tables import delivery_runs
+from syndication.digest.edition_store import get_edition
 from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
+from syndication.scheduler.ledger import SendStatus
+from syndication.scheduler.tables import edition_sends
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +54,8 @@ class RunProgress:
     in_doubt: int
     pause_reason: str | None
     running: bool
+    # False: held (paused or cancelled) before it started; nobody was planned for it.
+    started: bool = True
 
     @property
     def cancelled(self) -> bool:
@@ -98,29 +111,77 @@ class SendControl:
         for thread, _stop in entries:
             thread.join(STOP_WAIT_SECONDS)
 
+    def labels(self, edition_id: str, slots: tuple[str, ...]) -> list[str]:
+        """Every send the edition has: one per slot, and with ``slot_zone = "reader"`` one per slot and zone
+        readers set now (``"06:00 America/New_York"``; the site's zone keeps ``"06:00"``), as the scheduler
+        keys them. A special edition goes out once, at its first slot, to every reader."""
+        edition = get_edition(self.runtime.engine, edition_id)
+        if edition is None or not slots:
+            return list(slots)
+        if edition.special:
+            return [slots[0]]
+        newsletter = self.runtime.settings.edition(edition.newsletter_name)
+        if not newsletter.in_reader_zones:
+            return list(slots)
+        stored = SubscriberStore(self.runtime.engine).reader_zones(newsletter.audience)
+        zones = reader_zone_groups(self.runtime.settings.site.timezone, [canonical_zone(zone) for zone in stored])
+        return sorted(slot_label(slot, zone) for slot in slots for zone in zones)
+
+    def not_started(self, edition_id: str, slots: tuple[str, ...]) -> list[str]:
+        """The edition's sends (:meth:`labels`) that have no run yet: planned by nobody, sent to nobody."""
+        with self.runtime.engine.connect() as connection:
+            begun = set(connection.execute(
+                select(delivery_runs.c.slot).where(delivery_runs.c.edition_id == edition_id)
+            ).scalars())
+        return [label for label in self.labels(edition_id, slots) if label not in begun]
+
+    def _hold(self, edition_id: str, slots: tuple[str, ...], status: RunStatus, reason: str) -> list[str]:
+        ledger = Ledger(self.runtime.engine)
+        backend = self.runtime.settings.delivery.backend
+        held = []
+        for label in self.not_started(edition_id, slots):
+            run = ledger.hold_run(edition_id, label, status, reason, backend, self.runtime.clock.now())
+            if run.status == status:
+                held.append(label)
+        return held
+
     def pause(self, edition_id: str, slots: tuple[str, ...], reason: str) -> list[str]:
-        """Stop the edition's sends between batches and mark their runs paused; returns the slots paused."""
+        """Stop the edition's sends between batches and mark their runs paused, and hold those not started
+        yet (later slots, reader zones still to come) until resumed; returns the sends paused or held."""
         self._stop(edition_id)
         paused = []
         for run in self.runs(edition_id, slots):
             if run.status == RunStatus.READY and pause_run(self.runtime.engine, run.id, reason,
                                                            self.runtime.clock.now()):
                 paused.append(run.slot)
-        return paused
+        return sorted([*paused, *self._hold(edition_id, slots, RunStatus.PAUSED, reason)])
 
     def cancel(self, edition_id: str, slots: tuple[str, ...], reason: str) -> list[str]:
         """Stop the edition's sends between batches and end their runs for good (the ledger's "cancelled":
-        no resume, send or scheduler retry takes them up again); returns the slots cancelled."""
+        no resume, send or scheduler retry takes them up again), those not started yet too (a reader zone
+        whose slot is still to come goes out to nobody); returns the sends cancelled."""
         self._stop(edition_id)
-        return [run.slot for run in self.runs(edition_id, slots)
-                if cancel_run(self.runtime.engine, run.id, reason, self.runtime.clock.now())]
+        cancelled = [run.slot for run in self.runs(edition_id, slots)
+                     if cancel_run(self.runtime.engine, run.id, reason, self.runtime.clock.now())]
+        return sorted([*cancelled, *self._hold(edition_id, slots, RunStatus.CANCELLED, reason)])
 
     def resume(self, edition_id: str) -> list[str]:
-        """Release every paused run of the edition (the brake's and the console's) and continue it."""
-        slots = resume_runs(self.runtime.engine, edition_id)
-        for slot in slots:
+        """Release every paused run of the edition (the brake's and the console's) and continue it; a send
+        held before it started goes out at its time, or now when its time came while it was held (the
+        scheduler found it paused). Returns the sends continued or started."""
+        started, held = resume_edition(self.runtime.engine, edition_id)
+        due = []
+        if held:
+            with self.runtime.engine.connect() as connection:
+                due = sorted(connection.execute(
+                    select(edition_sends.c.slot).where(
+                        edition_sends.c.edition_id == edition_id, edition_sends.c.slot.in_(held),
+                        edition_sends.c.status == SendStatus.FAILED.value,
+                    )
+                ).scalars())
+        for slot in [*started, *due]:
             self.start(edition_id, slot)
-        return slots
+        return sorted([*started, *due])
 
     def runs(self, edition_id: str, slots: tuple[str, ...]) -> list[RunRow]:
         ledger = Ledger(self.runtime.engine)
@@ -137,18 +198,20 @@ class SendControl:
         return found
 
     def progress(self, edition_id: str, slots: tuple[str, ...]) -> list[RunProgress]:
+        """Each run of the edition's slots, its reader zones' included, by label."""
         ledger = Ledger(self.runtime.engine)
+        with self.runtime.engine.connect() as connection:
+            planned = dict(connection.execute(
+                select(delivery_runs.c.slot, delivery_runs.c.planned_at).where(delivery_runs.c.edition_id == edition_id)
+            ).all())
         result = []
-        for slot in slots:
-            run = ledger.get_run(edition_id, slot)
-            if run is None:
-                continue
+        for run in self.runs(edition_id, slots):
             counts = ledger.counts(run)
-
             result.append(RunProgress(
-                slot=slot, status=str(run.status), planned=counts.planned, sent=counts.sent, failed=counts.failed,
+                slot=run.slot, status=str(run.status), planned=counts.planned, sent=counts.sent, failed=counts.failed,
                 pending=counts.pending, skipped=counts.skipped + run.skipped_at_planning, in_doubt=counts.in_doubt,
-                pause_reason=pause_reason(self.runtime.engine, run.id), running=self.running(edition_id, slot),
+                pause_reason=pause_reason(self.runtime.engine, run.id), running=self.running(edition_id, run.slot),
+                started=planned.get(run.slot) is not None or run.status not in (RunStatus.PAUSED, RunStatus.CANCELLED),
             ))
         return result
 

@@ -5,6 +5,12 @@ The brake is asked before every batch. When it answers with a reason, the run be
 continues it, from exactly where it stopped (the ledger knows what was sent). A resumed run
 keeps its reason on record and is not braked again: resuming is the editor's decision
 to finish it.
+
+The brake counts the whole edition: every slot's and every reader zone's run (``slot_zone =
+"reader"`` splits one edition into a run per zone, each too small to reach ``brake_min_messages``
+on its own, so a bad edition would never be braked). A paused run holds the edition's runs that
+have not started yet (:meth:`~syndication.delivery.ledger.Ledger.edition_hold`), and a run of an
+edition resumed before is not braked either.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from syndication.delivery.statuses import RunStatus
 from syndication.delivery.tables import delivery_runs
@@ -25,7 +31,8 @@ class Brake(Protocol):
     """Says whether a run must pause now (the real one reads the event counters)."""
 
     def reason(self, edition_id: str, slot: str, sent: int, bounced: int) -> str | None:
-        """Why the run must pause, or None. ``sent``/``bounced``: the ledger's counts of the run."""
+        """Why the run must pause, or None. ``sent``/``bounced``: the ledger's counts of the whole edition
+        (all its runs, every slot and reader zone), not of the run alone."""
         ...
 
 
@@ -57,19 +64,30 @@ def cancel_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
 
 
 def resume_runs(engine: Engine, edition_id: str) -> list[str]:
-    """Release the brake of every paused run of the edition; returns their slots."""
+    """Release the brake of every paused run of the edition; returns the slots of those that had started.
+
+    Runs held before they started (:meth:`~syndication.delivery.ledger.Ledger.hold_run`) are dropped: their
+    send is planned when it comes (see :func:`resume_edition` for which they were).
+    """
+    return resume_edition(engine, edition_id)[0]
+
+
+def resume_edition(engine: Engine, edition_id: str) -> tuple[list[str], list[str]]:
+    """Release every paused run of the edition: (slots of the started runs, now ready again; slots of the
+    runs held before they started, now dropped so that their send plans afresh when its time comes)."""
+    paused = (delivery_runs.c.edition_id == edition_id) & (delivery_runs.c.status == RunStatus.PAUSED.value)
     with engine.begin() as connection:
-        slots = list(connection.execute(
-            select(delivery_runs.c.slot).where(
-                delivery_runs.c.edition_id == edition_id, delivery_runs.c.status == RunStatus.PAUSED.value
-            ).order_by(delivery_runs.c.slot)
-        ).scalars())
+        rows = connection.execute(
+            select(delivery_runs.c.slot, delivery_runs.c.planned_at).where(paused).order_by(delivery_runs.c.slot)
+        ).all()
+        # Never planned: no batch, no recipient; nothing of it to keep.
+        connection.execute(delete(delivery_runs).where(paused, delivery_runs.c.planned_at.is_(None)))
         connection.execute(
-            update(delivery_runs)
-            .where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.status == RunStatus.PAUSED.value)
-            .values(status=RunStatus.READY.value, finished_at=None)
+            update(delivery_runs).where(paused).values(status=RunStatus.READY.value, finished_at=None)
         )
-    return [str(slot) for slot in slots]
+    started = [str(slot) for slot, planned_at in rows if planned_at is not None]
+    held = [str(slot) for slot, planned_at in rows if planned_at is None]
+    return started, held
 
 
 def pause_reason(engine: Engine, run_id: int) -> str | None:

@@ -125,6 +125,69 @@ class Ledger:
         assert run is not None
         return run, bool(taken)
 
+    def hold_run(self, edition_id: str, slot: str, status: RunStatus, reason: str, backend: str,
+                 now: datetime) -> RunRow:
+        """A run of (edition, slot) that was never started, written ``paused`` or ``cancelled`` (never planned:
+        no batches, no ``planned_at``); the existing run when there is one already (the unique key decides).
+
+        The console's pause and "cancel the rest" hold the edition's sends that have not started yet (later
+        slots, the reader zones whose morning is still to come) this way: :func:`deliver` finds the run held
+        and sends nothing. A resume drops a held ``paused`` run, so that its send is planned when it comes.
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(delivery_runs).values(
+                        edition_id=edition_id, slot=slot, status=status, backend=backend, owner=None,
+                        created_at=now, finished_at=now, skipped_at_planning=0, pause_reason=reason[:1000],
+                    )
+                )
+        except IntegrityError:
+            pass
+        run = self.get_run(edition_id, slot)
+        assert run is not None
+        return run
+
+    def edition_hold(self, edition_id: str) -> tuple[RunStatus, str] | None:
+        """Why a send of the edition not started yet must not start: (cancelled, reason) when one of its runs
+        is cancelled, else (paused, reason) when one is paused (by the console or the brake); None: free.
+
+        An editor's cancel or pause is of the edition: a run that starts later (a reader zone whose 06:00
+        comes after the cancel, a zone whose first reader signed up since) is held with the others.
+        """
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_runs.c.status, delivery_runs.c.slot, delivery_runs.c.pause_reason)
+                .where(delivery_runs.c.edition_id == edition_id,
+                       delivery_runs.c.status.in_([RunStatus.CANCELLED.value, RunStatus.PAUSED.value]))
+                .order_by(delivery_runs.c.id)
+            ).all()
+        for wanted in (RunStatus.CANCELLED, RunStatus.PAUSED):
+            for status, slot, reason in rows:
+                if status == wanted:
+                    return wanted, str(reason or f"{slot} {wanted.value}")
+        return None
+
+    def edition_was_paused(self, edition_id: str) -> bool:
+        """Whether a run of the edition was paused (and resumed) before: the editor chose to finish it."""
+        with self.engine.connect() as connection:
+            return bool(connection.execute(
+                select(func.count()).select_from(delivery_runs)
+                .where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.pause_reason.is_not(None))
+            ).scalar())
+
+    def edition_sent_and_bounced(self, edition_id: str) -> tuple[int, int]:
+        """(sent, bounced) recipients of the whole edition: every slot's and every reader zone's run."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(delivery_recipients.c.status, func.count())
+                .where(delivery_recipients.c.edition_id == edition_id,
+                       delivery_recipients.c.status.in_([RecipientStatus.SENT.value, RecipientStatus.BOUNCED.value]))
+                .group_by(delivery_recipients.c.status)
+            ).all()
+        found = {str(status): int(count) for status, count in rows}
+        return found.get(RecipientStatus.SENT.value, 0), found.get(RecipientStatus.BOUNCED.value, 0)
+
     @staticmethod
     def _drop_plan(connection: Connection, run_id: int) -> None:
         batch_ids = select(delivery_batches.c.id).where(delivery_batches.c.run_id == run_id).scalar_subquery()

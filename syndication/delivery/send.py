@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from tqdm import tqdm
@@ -130,8 +130,10 @@ class SendReport:
     errors: tuple[str, ...] = ()
     # Another worker is planning this run right now; nothing was done.
     busy: bool = False
-    # Why the complaint brake paused the run (it waits for `digest resume`).
+    # Why the complaint brake paused the run (it waits for `digest resume`), or why it was cancelled.
     paused: str | None = None
+    # Cancelled by an editor ("cancel the rest"): final, never sent, resumed or retried.
+    cancelled: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -152,7 +154,9 @@ class SendReport:
             text += f", {self.in_doubt} in doubt (not resent; see `digest doubt {self.edition_id}`)"
         if self.pending:
             text += f", {self.pending} not yet sent"
-        if self.paused:
+        if self.cancelled:
+            text += f"; CANCELLED: {self.paused}"
+        elif self.paused:
             text += f"; PAUSED: {self.paused} (continue with `syndication digest resume {self.edition_id}`)"
         return text
 
@@ -257,6 +261,9 @@ def deliver(
         return _dry_run(ledger, mailer, source, options, messenger.name)
     with Worker.current() as worker, ledger.heartbeat(worker, options.clock, options.lease):
         now = options.clock.now()
+        held = _held_new_run(ledger, options, messenger.name, now)
+        if held is not None:
+            return _paused_report(ledger, held, messenger.name)
         run, must_plan = ledger.open_run(options.edition_id, options.slot, messenger.name, worker, now, options.lease)
         if must_plan:
             run = _plan(ledger, run, mailer, source, options)
@@ -264,8 +271,10 @@ def deliver(
             return SendReport(options.edition_id, options.slot, messenger.name, busy=True)
         if run.status in (RunStatus.PAUSED, RunStatus.CANCELLED):
             return _paused_report(ledger, run, messenger.name)
-        # A run resumed after a pause is not braked again: resuming was the editor's decision.
-        brake = options.brake if pause_reason(ledger.engine, run.id) is None else None
+        # A run resumed after a pause is not braked again: resuming was the editor's decision, for the
+        # whole edition (a reader zone's run that starts after the resume is not braked for the counts
+        # that paused another zone's).
+        brake = options.brake if not ledger.edition_was_paused(run.edition_id) else None
         resolve_abandoned(ledger, run, worker, messenger, mailer, source, options)
         settle(ledger, run, options.clock.now(), options.in_doubt_wait,
                events_expected=messenger.name == "sendgrid" and run.backend == "sendgrid")
@@ -322,9 +331,26 @@ def deliver(
     return report
 
 
+def _held_new_run(ledger: Ledger, options: SendOptions, backend: str, now: datetime) -> RunRow | None:
+    """The run of a send not started yet, written held when the edition is cancelled or paused; else None.
+
+    A cancel or pause covers the edition's sends that had not started (a later slot, a reader zone whose
+    slot is still to come, one whose first reader signed up since): the scheduler's retry, a resume or a
+    new send finds the run held and sends nothing.
+    """
+    if ledger.get_run(options.edition_id, options.slot) is not None:
+        return None
+    hold = ledger.edition_hold(options.edition_id)
+    if hold is None:
+        return None
+    status, reason = hold
+    return ledger.hold_run(options.edition_id, options.slot, status, reason, backend, now)
+
+
 def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions) -> str | None:
-    counts = ledger.counts(run)
-    reason = brake.reason(run.edition_id, run.slot, counts.sent, counts.bounced)
+    # The whole edition's counts: its reader zones' runs are each too small to reach the brake's minimum.
+    sent, bounced = ledger.edition_sent_and_bounced(run.edition_id)
+    reason = brake.reason(run.edition_id, run.slot, sent, bounced)
     if reason is None or not pause_run(ledger.engine, run.id, reason, options.clock.now()):
         return None
     log.warning("send %s slot %s PAUSED by the complaint brake: %s", run.edition_id, run.slot, reason)
@@ -333,10 +359,12 @@ def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions)
 
 def _paused_report(ledger: Ledger, run: RunRow, backend: str) -> SendReport:
     counts = ledger.counts(run)
+    cancelled = run.status == RunStatus.CANCELLED
     return SendReport(
         edition_id=run.edition_id, slot=run.slot, backend=backend, planned=counts.planned, sent=counts.sent,
         failed=counts.failed, in_doubt=counts.in_doubt, bounced=counts.bounced, pending=counts.pending,
-        skipped=counts.skipped + run.skipped_at_planning, paused=pause_reason(ledger.engine, run.id) or "paused",
+        skipped=counts.skipped + run.skipped_at_planning,
+        paused=pause_reason(ledger.engine, run.id) or ("cancelled" if cancelled else "paused"), cancelled=cancelled,
     )
 
 

@@ -14,11 +14,13 @@ class RunStatus(StrEnum):
     PLANNING = "planning"
     # Planned; batches are being (or waiting to be) sent.
     READY = "ready"
-    # Stopped by the complaint brake; `digest resume` continues it.
+    # Stopped by the complaint brake or the console; `digest resume` continues it. A run of the edition not
+    # started yet is held paused too (no batches: it is planned when its send comes after the resume).
     PAUSED = "paused"
     # Every batch is sent.
     DONE = "done"
     # Ended by an editor ("cancel the rest"): final; its pending recipients are never sent, resume or not.
+    # It covers the edition's runs not started yet (later slots, reader zones), written cancelled unplanned.
     CANCELLED = "cancelled"
 
 

@@ -61,11 +61,15 @@ class SendOutcome:
     stopped: bool = False
     errors: tuple[str, ...] = ()
     counts: Counts = field(default_factory=dict)
+    # Why the run is paused (the brake, the console): held until resumed, so the slot is retried.
+    paused: str | None = None
+    # Cancelled by an editor: final, the slot is done with (skipped), never retried.
+    cancelled: bool = False
 
     @property
     def unfinished(self) -> bool:
-        """Work left undone: stopped early, batches pending or in doubt, or another sender busy."""
-        return bool(self.stopped or self.pending or self.in_doubt or self.busy)
+        """Work left undone: stopped early, batches pending or in doubt, another sender busy, or paused."""
+        return bool(self.stopped or self.pending or self.in_doubt or self.busy or (self.paused and not self.cancelled))
 
     def failure_detail(self) -> str:
         parts = [f"{self.failed} failed"] if self.failed else []
@@ -75,6 +79,8 @@ class SendOutcome:
             parts.append(f"{self.in_doubt} in doubt")
         if self.busy:
             parts.append("another sender is planning this run")
+        if self.paused and not self.cancelled:
+            parts.append(f"paused: {self.paused}")
         if self.errors:
             parts.append("; ".join(self.errors)[:500])
         return ", ".join(parts) or "incomplete"

@@ -111,7 +111,11 @@ def settle(runtime: Runtime, key: SendKey, report: SendReport) -> None:
     outcome = send_outcome(report)
     now = runtime.clock.now()
     ledger = SendLedger(runtime.engine)
-    if outcome.failed or outcome.unfinished:
+    if outcome.cancelled:
+        # An editor cancelled the edition: the slot is done with, never retried.
+        ledger.settle(key, SendStatus.SKIPPED, now, sent=outcome.sent, failed=outcome.failed,
+                      detail=f"cancelled: {outcome.paused}")
+    elif outcome.failed or outcome.unfinished:
         ledger.settle(key, SendStatus.FAILED, now, sent=outcome.sent, failed=outcome.failed,
                       detail=outcome.failure_detail())
     else:

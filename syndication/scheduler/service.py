@@ -386,6 +386,11 @@ class SchedulerService:
         sent = report.sent
         failed = report.failed
         now = self.runtime.clock.now()
+        if report.cancelled:
+            # An editor cancelled the edition (this zone's send too, started or not): done for good.
+            detail = f"cancelled: {report.paused}"
+            self.ledger.finish(key, SendStatus.SKIPPED, now, sent=sent, failed=failed, detail=detail)
+            return RunResult(Outcome.SKIPPED, counts, detail)
         unfinished = report.unfinished
         if self.stop.is_set() and unfinished:
             detail = "stopped between batches; the rest goes out when the slot is resumed"

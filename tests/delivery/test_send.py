@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from subscribers.model import SubscriberStatus
 from syndication.delivery.brake import cancel_run, resume_runs
 from syndication.delivery.ledger import Ledger
-from syndication.delivery.send import deliver
+from syndication.delivery.send import SendReport, deliver
 from syndication.delivery.testing import RecordingMessenger
 from syndication.mail.base import DeliveryFailed
 
@@ -278,3 +278,86 @@ def test_store_recipients_put_a_removed_slot_into_the_first(any_engine: Engine) 
     first = [s.id for page in source.iter_active(Frequency.DAILY, "06:00", "06:00", 100) for s in page]
     noon = [s.id for page in source.iter_active(Frequency.DAILY, "12:00", "06:00", 100) for s in page]
     assert ([orphaned], [kept]) == (first, noon)
+
+
+def _zone_readers() -> FakeSubscribers:
+    """Four readers in each of three zones' sends of the 06:00 slot (``slot_zone = "reader"``)."""
+    from dataclasses import replace
+
+    source = FakeSubscribers.generated(12)
+    zones = ("06:00 Asia/Tokyo", "06:00 America/New_York", "06:00 Australia/Sydney")
+    for subscriber_id, subscriber in list(source.by_id.items()):
+        source.by_id[subscriber_id] = replace(subscriber, slot=zones[(subscriber_id - 1) // 4])
+    return source
+
+
+class MinimumBrake:
+    """Pulls once ``minimum`` messages were sent, by the counts it is given (CounterBrake's minimum's shape)."""
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+        self.asked: list[tuple[str, int]] = []
+
+    def reason(self, edition_id: str, slot: str, sent: int, bounced: int) -> str | None:
+        self.asked.append((slot, sent))
+        return f"{sent} of the edition sent" if sent >= self.minimum else None
+
+
+def test_the_brake_counts_the_whole_edition_across_its_zone_runs(any_engine: Engine) -> None:
+    """Zone runs of four readers each never reach a minimum of six alone; counted over the edition, the second
+    zone's run pauses at six, the third zone's (not started) is held, and after a resume both finish unbraked."""
+    from dataclasses import replace
+
+    source = _zone_readers()
+    ledger = Ledger(any_engine)
+    brake = MinimumBrake(6)
+    sent: list[str] = []
+
+    def send(slot: str) -> SendReport:
+        messenger = RecordingMessenger()
+        options = replace(make_options(slot=slot, batch_size=2), brake=brake)
+        report = deliver(ledger, FakeMailer(), source, messenger, options)
+        sent.extend(r.email for batch in messenger.batches for r in batch.recipients)
+        return report
+
+    tokyo = send("06:00 Asia/Tokyo")
+    new_york = send("06:00 America/New_York")
+    sydney = send("06:00 Australia/Sydney")
+    assert (4, None) == (tokyo.sent, tokyo.paused)
+    assert (2, "6 of the edition sent") == (new_york.sent, new_york.paused)
+    assert (0, 0, "6 of the edition sent") == (sydney.planned, sydney.sent, sydney.paused)
+    assert ("06:00 America/New_York", 4) == brake.asked[3]
+
+    assert ["06:00 America/New_York"] == resume_runs(any_engine, "daily-2026-11-24")
+    asked = len(brake.asked)
+    send("06:00 America/New_York")
+    send("06:00 Australia/Sydney")
+    assert sorted(f"leser{n}@example.org" for n in range(1, 13)) == sorted(sent)
+    assert asked == len(brake.asked)
+
+
+def test_a_cancelled_edition_holds_its_zone_runs_not_started_for_good(any_engine: Engine) -> None:
+    """Once one zone's run of an edition is cancelled, a zone's run not started yet is written cancelled and
+    sends nothing, not after a resume nor when asked again; the report says it was cancelled."""
+    source = _zone_readers()
+    ledger = Ledger(any_engine)
+    deliver(ledger, FakeMailer(), source, RecordingMessenger(), make_options(slot="06:00 Asia/Tokyo"))
+    tokyo = ledger.get_run("daily-2026-11-24", "06:00 Asia/Tokyo")
+    assert tokyo is not None
+    assert not cancel_run(any_engine, tokyo.id, "done already", NOW)
+    stop = threading.Event()
+    deliver(ledger, FakeMailer(), source, StoppingMessenger(stop),
+            make_options(slot="06:00 America/New_York", batch_size=2, stop=stop))
+    new_york = ledger.get_run("daily-2026-11-24", "06:00 America/New_York")
+    assert new_york is not None
+    assert cancel_run(any_engine, new_york.id, "cancelled by an editor", NOW)
+
+    later = RecordingMessenger()
+    first = deliver(ledger, FakeMailer(), source, later, make_options(slot="06:00 Australia/Sydney"))
+    assert [] == resume_runs(any_engine, "daily-2026-11-24")
+    again = deliver(ledger, FakeMailer(), source, later, make_options(slot="06:00 Australia/Sydney"))
+    sydney = ledger.get_run("daily-2026-11-24", "06:00 Australia/Sydney")
+    assert sydney is not None
+    assert ([], "cancelled", 0) == (later.batches, sydney.status, ledger.counts(sydney).planned)
+    assert [(True, "cancelled by an editor")] * 2 == [(r.cancelled, r.paused) for r in (first, again)]
+    assert "CANCELLED: cancelled by an editor" in again.summary()
