@@ -89,6 +89,10 @@ class MessageFactory:
         self._shared_names = frozenset(batch.headers)
         self._shared_headers = "".join(self._header(name, value) for name, value in batch.headers.items())
         self._shared_dotted = any(name.startswith(".") for name in batch.headers)
+        # Names of readers' own headers seen not to start with a dot (see _dotted_name).
+        self._plain_names: set[str] = set()
+        # Per reader's name, what goes around the address in the To line (see _to_form).
+        self._to_forms: dict[str | None, tuple[str, str] | tuple[()]] = {}
         # Header lines of short values (List-Unsubscribe-Post, …): every reader has the same ones.
         self._short_lines: dict[tuple[str, str], str] = {}
         self._both_quoted = _BothQuotedPrintable.of(self._text, self._html, self._linesep)
@@ -226,7 +230,15 @@ class MessageFactory:
 
     def _dotted_name(self, recipient: Recipient) -> bool:
         """Whether a header of ``recipient``'s message has a name starting with a dot (none of ours does)."""
-        return self._shared_dotted or any(name.startswith(".") for name in recipient.headers)
+        names = recipient.headers.keys()
+        # Readers have the same header names: once a set of them is known to be plain, a set test says so.
+        if self._plain_names.issuperset(names):
+            return self._shared_dotted
+        if any(name.startswith(".") for name in names):
+            return True
+        if len(self._plain_names) < SHARED_VALUES:
+            self._plain_names.update(names)
+        return self._shared_dotted
 
     def _message_bytes(self, recipient: Recipient, now: datetime) -> bytes:
         """``message_bytes`` for any recipient: values missing, empty or holding line breaks."""
@@ -290,18 +302,17 @@ class MessageFactory:
     def _to(self, recipient: Recipient) -> str:
         name = recipient.name
         email = recipient.email
-        plain_email = _is_plain_email(email)
-        if plain_email and (not name or _ATOM_PHRASE.fullmatch(name)):
-            # What format_address and the email package write for a bare address or a plain name.
-            line = f"To: {name} <{email}>" if name else f"To: {email}"
-            if len(line) <= MAX_LINE_LENGTH:
-                return line + self._linesep
-        if name and not name.isascii() and plain_email:
-            # One encoded-word for the whole name, on one line as the email package writes it with
-            # this policy (RFC 5322's 998, not RFC 2047's 76): readers of either get the same name.
-            line = f"To: {_encoded_word(name)} <{recipient.email}>"
-            if len(line) <= MAX_LINE_LENGTH:
-                return line + self._linesep
+        if _is_plain_email(email):
+            # Readers share first names: how a name is written around the address is kept per name.
+            around = self._to_forms.get(name)
+            if around is None:
+                around = _to_form(name)
+                if len(self._to_forms) < SHARED_VALUES:
+                    self._to_forms[name] = around
+            if around:
+                line = f"{around[0]}{email}{around[1]}"
+                if len(line) <= MAX_LINE_LENGTH:
+                    return line + self._linesep
         return self._header("To", format_address(recipient.email, name), address=True)
 
     def _header(self, name: str, value: str, *, address: bool = False) -> str:
@@ -329,6 +340,21 @@ _Q_BYTES = tuple(
 def _encoded_word(text: str) -> str:
     """``text`` as one RFC 2047 "Q" encoded-word of UTF-8."""
     return f"=?utf-8?q?{''.join(map(_Q_BYTES.__getitem__, text.encode()))}?="
+
+
+def _to_form(name: str | None) -> tuple[str, str] | tuple[()]:
+    """What goes before and after a plain address in the To line of a reader called ``name``; () when it is folded."""
+    if not name:
+        # What format_address and the email package write for a bare address …
+        return ("To: ", "")
+    if _ATOM_PHRASE.fullmatch(name):
+        # … or a plain name.
+        return (f"To: {name} <", ">")
+    if not name.isascii():
+        # One encoded-word for the whole name, on one line as the email package writes it with
+        # this policy (RFC 5322's 998, not RFC 2047's 76): readers of either get the same name.
+        return (f"To: {_encoded_word(name)} <", ">")
+    return ()
 
 
 def _is_plain(value: str) -> bool:
