@@ -35,8 +35,9 @@ class KeyedHasher:
     def __call__(self, value: str) -> str:
         if self._key is None:
             raise ConfigError(
-                f"SYNDICATION_SECRET_KEY is not set: {self._label} needs it to hash addresses "
-                "(the composition root, syndication.app.App, builds the store with it)"
+                "SYNDICATION_SECRET_KEY is not set: %(label)s needs it to hash addresses "
+                "(the composition root, syndication.app.App, builds the store with it)",
+                label=self._label,
             )
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 

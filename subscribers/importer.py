@@ -113,7 +113,9 @@ def map_columns(header: list[str], where: str) -> dict[str, int]:
                 mapping[field] = index
     if "email" not in mapping:
         found = ", ".join(h for h in header if h.strip()) or "none"
-        raise InputError(where, f"no email column (found: {found}); name one of: email, e-mail, E-Mail-Adresse")
+        raise InputError(
+            where, "no email column (found: %(found)s); name one of: email, e-mail, E-Mail-Adresse", found=found
+        )
     return mapping
 
 
@@ -124,11 +126,11 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise InputError(where, "file not found") from None
     except OSError as exc:
-        raise InputError(where, f"cannot read: {exc.strerror}") from None
+        raise InputError(where, "cannot read: %(strerror)s", strerror=exc.strerror) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(where, f"not UTF-8 (byte {exc.start}); save the file as UTF-8 CSV") from None
+        raise InputError(where, "not UTF-8 (byte %(start)s); save the file as UTF-8 CSV", start=exc.start) from None
 
 
 def _dialect(text: str) -> type[csv.Dialect]:
@@ -244,9 +246,11 @@ def parse_rows(text: str, where: str) -> Iterator[_Row | Rejected]:
     records = _records(text, _dialect(text))
     first = next(records, None)
     if first is None or (isinstance(first[1], list) and not any(c.strip() for c in first[1])):
-        raise InputError(where, "the file is empty" if first is None else "the first line (the header) is empty")
+        if first is None:
+            raise InputError(where, "the file is empty")
+        raise InputError(where, "the first line (the header) is empty")
     if isinstance(first[1], str):
-        raise InputError(f"{where}:1", f"cannot read the header: {first[1]}")
+        raise InputError(f"{where}:1", "cannot read the header: %(first)s", first=first[1])
     columns = map_columns(first[1], where)
     for line, cells in records:
         if isinstance(cells, str):

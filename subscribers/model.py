@@ -49,8 +49,10 @@ def clean_timezone(raw: str | None) -> str | None:
     """
     try:
         return clean_zone(raw)
-    except ValueError as exc:
-        raise InputError("timezone", str(exc)) from None
+    except ValueError:
+        raise InputError(
+            "timezone", "an IANA time zone such as 'America/New_York', not %(zone)r", zone=(raw or "").strip()
+        ) from None
 
 
 @dataclass(frozen=True)

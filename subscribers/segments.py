@@ -121,7 +121,7 @@ class SegmentStore:
     def save(self, name: str, conditions: SegmentConditions, *, now: datetime) -> Segment:
         """Save (or replace) the segment ``name``."""
         if not _NAME.match(name):
-            raise InputError("name", f"lower-case letters, digits, '-' and '_' (at most 50), not {name!r}")
+            raise InputError("name", "lower-case letters, digits, '-' and '_' (at most 50), not %(name)r", name=name)
         with self.engine.begin() as connection:
             try:
                 with connection.begin_nested():
@@ -136,7 +136,7 @@ class SegmentStore:
         with self.engine.connect() as connection:
             row = connection.execute(select(segments).where(segments.c.name == name)).first()
         if row is None:
-            raise UnknownSegment("segment", f"no segment named {name!r}")
+            raise UnknownSegment("segment", "no segment named %(name)r", name=name)
         return Segment(row.name, SegmentConditions.from_json(row.conditions), row.created)
 
     def list(self) -> list[Segment]:

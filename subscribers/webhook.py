@@ -104,7 +104,7 @@ def parse_events(body: bytes) -> list[Mapping[str, Any]]:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError("webhook body", f"not JSON: {exc}") from None
+        raise InputError("webhook body", "not JSON: %(exc)s", exc=exc) from None
     except (RecursionError, ValueError):
         # Nesting deeper than the parser's stack, or a number too long to convert.
         raise InputError("webhook body", "not JSON: nested too deeply or a number too long") from None

@@ -240,6 +240,59 @@ def cli_translator(environ: Mapping[str, str] | None = None, site_language: str 
     return translator(cli_locale(environ, site_language))
 
 
+# The errors whose message Babel extracts (syndication.errors): the class's name and the position of the
+# message template among its arguments, as Babel writes keyword specs. tests/test_errors.py checks that every
+# subclass of SyndicationError is named here and raised with a template Babel can see.
+ERROR_KEYWORDS: Mapping[str, tuple[int, ...]] = {
+    "SyndicationError": (1,),
+    "ConfigError": (1,),
+    "UsageError": (1,),
+    "TemplateError": (1,),
+    "DeliveryError": (1,),
+    "LockHeld": (1,),
+    "BadValue": (1,),
+    # A part of an error's message (syndication.errors.Message).
+    "Message": (1,),
+    "InputError": (2,),
+    "BadField": (2,),
+    "SourceUnavailable": (2,),
+    "AlreadySubscribed": (2,),
+    "AddressSuppressed": (2,),
+    "UnknownSegment": (2,),
+    "InvalidCursor": (2,),
+}
+
+
+def extract_python_and_errors(
+    fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str | None, str | list[str | None], list[str]]]:
+    """Babel's Python extraction, plus the message templates of the errors raised (:data:`ERROR_KEYWORDS`).
+
+    The error classes are not passed as ``pybabel -k`` keywords, so that ``pybabel extract -F babel.cfg`` alone
+    (and tests/test_i18n.py) sees them; a template is yielded as a plain message.
+    """
+    # Babel hands in the keywords' names only (its own specs are applied to what is yielded).
+    for lineno, funcname, messages, comments in extract_python(  # type: ignore[arg-type]
+        fileobj, {*ERROR_KEYWORDS, *keywords}, comment_tags, options
+    ):
+        if funcname in ERROR_KEYWORDS and funcname not in keywords:
+            found = messages if isinstance(messages, list | tuple) else [messages]
+            position = ERROR_KEYWORDS[funcname][0] - 1
+            if position < len(found) and isinstance(found[position], str) and found[position]:
+                yield lineno, None, found[position], comments  # type: ignore[misc]
+        else:
+            yield lineno, funcname, messages, comments
+
+
+def extract_errors(
+    fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str], options: Mapping[str, Any]
+) -> Iterator[tuple[int, str | None, str | list[str | None], list[str]]]:
+    """Only the errors' templates (the console's modules: their other words are in the console's domain)."""
+    for lineno, funcname, messages, comments in extract_python_and_errors(fileobj, keywords, comment_tags, options):
+        if funcname is None:
+            yield lineno, funcname, messages, comments
+
+
 _CLICK_DECORATORS = frozenset({"command", "group"})
 
 
@@ -254,7 +307,7 @@ def extract_python_and_click_help(
     """
     source = fileobj.read()
     fileobj.seek(0)
-    yield from extract_python(fileobj, keywords, comment_tags, options)  # type: ignore[arg-type]
+    yield from extract_python_and_errors(fileobj, keywords, comment_tags, options)  # type: ignore[misc]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
             isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute | ast.Name)

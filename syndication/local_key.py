@@ -39,9 +39,11 @@ def _read(path: Path) -> str:
     try:
         key = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the local secret key: {exc}") from exc
+        raise ConfigError("%(path)s: cannot read the local secret key: %(exc)s", path=path, exc=exc) from exc
     if len(key) < 16:
-        raise ConfigError(f"{path}: the local secret key is too short; delete the file to generate a new one")
+        raise ConfigError(
+            "%(path)s: the local secret key is too short; delete the file to generate a new one", path=path
+        )
     return key
 
 
@@ -54,7 +56,9 @@ def _create(path: Path) -> str:
     except FileExistsError:
         return _read(path)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot create the local secret key: {exc.strerror}") from exc
+        raise ConfigError(
+            "%(path)s: cannot create the local secret key: %(strerror)s", path=path, strerror=exc.strerror
+        ) from exc
     with os.fdopen(descriptor, "w", encoding="ascii") as file:
         file.write(key + "\n")
     return key

@@ -41,7 +41,7 @@ class BucketUrl:
         """``s3://bucket`` or ``s3://bucket/some/prefix``."""
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc:
-            raise ConfigError(f"publish.url: expected s3://bucket/prefix, not {url!r}")
+            raise ConfigError("publish.url: expected s3://bucket/prefix, not %(url)r", url=url)
         return cls(parts.netloc, parts.path.strip("/"))
 
     def key(self, path: str) -> str:

@@ -117,13 +117,17 @@ def template_error(
     """A TemplateError saying which template, which line and what went wrong."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
         name = exc.name or template_name
-        return TemplateError(f"template {name}, line {exc.lineno}: {exc.message}")
+        return TemplateError(
+            "template %(name)s, line %(lineno)s: %(problem)s", name=name, lineno=exc.lineno, problem=exc.message
+        )
     if isinstance(exc, jinja2.TemplateNotFound):
-        return TemplateError(f"template {template_name}: template not found: {exc.name}")
+        return TemplateError(
+            "template %(template_name)s: template not found: %(name)s", template_name=template_name, name=exc.name
+        )
     name, line = _template_line(exc, template_name, search_path)
     where = f"template {name}, line {line}" if line else f"template {name}"
     cause = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
-    return TemplateError(f"{where}: {type(exc).__name__}: {cause}")
+    return TemplateError("%(place)s: %(kind)s: %(cause)s", place=where, kind=type(exc).__name__, cause=cause)
 
 
 def render_template(

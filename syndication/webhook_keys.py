@@ -20,7 +20,7 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
         else:
             key = load_der_public_key(base64.b64decode("".join(stripped.split()), validate=True))
     except (ValueError, binascii.Error, TypeError) as exc:
-        raise ConfigError(f"subscribers.sendgrid_webhook_public_key: not a public key: {exc}") from None
+        raise ConfigError("subscribers.sendgrid_webhook_public_key: not a public key: %(exc)s", exc=exc) from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ConfigError("subscribers.sendgrid_webhook_public_key: not an elliptic-curve (ECDSA) key")
     return key

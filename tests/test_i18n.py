@@ -54,7 +54,7 @@ from tests.digest.conftest import make_edition, subscriber
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("de", "en")
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdrgx]")
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"(?:https?|mailto):[^\s<>\"]+")
 

@@ -150,7 +150,7 @@ def build_special_edition(
     found = {article.id: article for article in ArticleStore(runtime.engine).get_many(chosen)}
     missing = [article_id for article_id in chosen if article_id not in found or not found[article_id].is_published]
     if missing:
-        raise UsageError(f"--articles: no published article {', '.join(missing)}")
+        raise UsageError("--articles: no published article %(missing)s", missing=', '.join(missing))
     now = runtime.clock.now()
     local = now.astimezone(settings.site.zone)
     edition = Edition(
@@ -168,7 +168,11 @@ def build_special_edition(
     )
     frozen = _freeze(runtime, edition, publish=publish)
     if frozen is None:
-        raise UsageError(f"{edition.id}: a special edition of {config.name} was built this very second; try again")
+        raise UsageError(
+            "%(id)s: a special edition of %(name)s was built this very second; try again",
+            id=edition.id,
+            name=config.name,
+        )
     return frozen
 
 
@@ -204,7 +208,7 @@ def send_edition(
     engine = runtime.engine
     edition = get_edition(engine, edition_id)
     if edition is None:
-        raise UsageError(f"no edition {edition_id!r} has been built")
+        raise UsageError("no edition %(edition_id)r has been built", edition_id=edition_id)
     edition_config = settings.edition(edition.newsletter_name)
     options = options_for(
         edition_config, settings.delivery, runtime.clock, edition.id, slot, brake=complaint_brake(runtime),

@@ -7,7 +7,7 @@ import click
 from syndication.cli.words import _
 from syndication.console.accounts import LANGUAGES, Account, AccountStore, Role
 from syndication.console.audit import AuditLog
-from syndication.console.passwords import hash_password, new_totp_secret, provisioning_uri
+from syndication.console.passwords import MIN_LENGTH, hash_password, new_totp_secret, provisioning_uri
 from syndication.console.signin import sign_in_url
 from syndication.errors import UsageError
 from syndication.runtime import Runtime
@@ -60,8 +60,10 @@ def password(runtime: Runtime, email: str, remove: bool) -> int:
         typed = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True, err=True)
         try:
             store.set_secret(account.id, password_hash=hash_password(typed))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        except ValueError:
+            raise UsageError(
+                _("a console password has at least %(most)s characters", most=MIN_LENGTH)
+            ) from None
         detail = "set"
     AuditLog(runtime.engine, runtime.clock).record("cli", "account.password", account.email, detail)
     return 0

@@ -152,13 +152,13 @@ def _write_new(path: Path, text: str) -> None:
         with path.open("x", encoding="utf-8") as file:
             file.write(text)
     except FileExistsError:
-        raise UsageError(_already_exists(path)) from None
+        raise _already_exists(path) from None
     except OSError as exc:
         raise UsageError(_("%(path)s: cannot write: %(reason)s", path=path, reason=exc.strerror)) from exc
 
 
-def _already_exists(path: Path) -> str:
-    return _("%(path)s: already exists; init leaves existing files alone", path=path)
+def _already_exists(path: Path) -> UsageError:
+    return UsageError(_("%(path)s: already exists; init leaves existing files alone", path=path))
 
 
 def write_site(folder: Path, name: str, now: datetime, zone: tzinfo) -> list[Path]:
@@ -171,7 +171,7 @@ def write_site(folder: Path, name: str, now: datetime, zone: tzinfo) -> list[Pat
     article = folder / "content" / f"{local.year}" / f"{local.month:02d}" / "willkommen.md"
     for path in (config, article):
         if path.exists():
-            raise UsageError(_already_exists(path))
+            raise _already_exists(path)
     article.parent.mkdir(parents=True, exist_ok=True)
     _write_new(config, CONFIG_TEMPLATE.format(name=name, name_toml=_toml_string(name)))
     published = local.replace(microsecond=0).isoformat()

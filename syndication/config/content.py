@@ -10,6 +10,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 from pydantic import Field, field_validator
 
 from syndication.config.base import Section
+from syndication.errors import BadValue
 from syndication.model import SectionRole
 
 
@@ -36,7 +37,7 @@ class SiteConfig(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"an IANA time zone such as 'Europe/Berlin', not {value!r}") from exc
+            raise BadValue("an IANA time zone such as 'Europe/Berlin', not %(value)r", value=value) from exc
         return value
 
     @property
@@ -115,7 +116,11 @@ class AnatomyConfig(Section):
             try:
                 CSSSelector(selector)
             except SelectorError as exc:
-                raise ValueError(f"CSS selectors such as 'figure.wp-block-image', not {selector!r}: {exc}") from None
+                raise BadValue(
+                    "CSS selectors such as 'figure.wp-block-image', not %(selector)r: %(exc)s",
+                    selector=selector,
+                    exc=exc,
+                ) from None
         return value
 
     @field_validator("headings")
@@ -124,7 +129,7 @@ class AnatomyConfig(Section):
         known = {role.value for role in SectionRole}
         for role in value:
             if role not in known:
-                raise ValueError(f"a section role ({', '.join(sorted(known))}), not {role!r}")
+                raise BadValue("a section role (%(roles)s), not %(role)r", roles=", ".join(sorted(known)), role=role)
         return value
 
 
@@ -158,11 +163,11 @@ class EditionConfig(Section):
     @classmethod
     def _valid_slots(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError("at least one send time such as '06:00'")
+            raise BadValue("at least one send time such as '06:00'")
         for slot in value:
             hour, _, minute = slot.partition(":")
             if not (hour.isdigit() and minute.isdigit() and 0 <= int(hour) < 24 and 0 <= int(minute) < 60):
-                raise ValueError(f"send times as 'HH:MM', not {slot!r}")
+                raise BadValue("send times as 'HH:MM', not %(slot)r", slot=slot)
         return tuple(sorted(value))
 
 

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
+from syndication.config.pydantic_messages import PYDANTIC_MESSAGES
 from syndication.config.settings import Settings
-from syndication.errors import ConfigError
+from syndication.errors import BadValue, ConfigError, Message, Words
 
 ENV_PREFIX = "SYNDICATION_"
 CONFIG_ENV = "SYNDICATION_CONFIG"
@@ -28,7 +30,9 @@ def _refuse_secrets(data: Any, path: str, file: Path) -> None:
             where = f"{path}.{key}" if path else key
             if any(word in key.lower() for word in _SECRET_WORDS):
                 raise ConfigError(
-                    f"{file}: {where}: secrets are not read from the config file; set them in the environment"
+                    "%(file)s: %(place)s: secrets are not read from the config file; set them in the environment",
+                    file=file,
+                    place=where,
                 )
             _refuse_secrets(value, where, file)
     elif isinstance(data, list):
@@ -53,36 +57,70 @@ def apply_env_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[st
             continue
         parts = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         if not all(parts):
-            raise ConfigError(f"{name}: malformed override; expected SYNDICATION_<SECTION>__<KEY>")
+            raise ConfigError("%(name)s: malformed override; expected SYNDICATION_<SECTION>__<KEY>", name=name)
         target = data
         for part in parts[:-1]:
             nested = target.setdefault(part, {})
             if not isinstance(nested, dict):
-                raise ConfigError(f"{name}: {'.'.join(parts[:-1])} is not a section")
+                raise ConfigError("%(name)s: %(parts)s is not a section", name=name, parts=".".join(parts[:-1]))
             target = nested
         target[parts[-1]] = _env_value(raw)
     return data
 
 
-def _expectation(message: str) -> str:
-    """Pydantic's message as what was expected: "Input should be a valid integer" → "a valid integer"."""
-    for prefix in ("Value error, ", "Input should be "):
-        message = message.removeprefix(prefix)
-    return message
+def _expectation(problem: ErrorDetails) -> object:
+    """What pydantic expected, as a message the catalogs translate (syndication.config.pydantic_messages):
+    "Input should be a valid integer" → "a valid integer"; our validators' own (a BadValue) as they are."""
+    context = dict(problem.get("ctx") or {})
+    if problem["type"] in ("value_error", "assertion_error") and "error" in context:
+        error = context["error"]
+        return error if isinstance(error, BadValue) else str(error)
+    msgid = PYDANTIC_MESSAGES.get(problem["type"])
+    if msgid is None:
+        # Only a placeholder (the choices of an enum), or a type this pydantic does not list.
+        return str(problem["msg"]).removeprefix("Input should be ")
+    # pydantic makes "item" or "items" itself; the values here are those it would fill in.
+    counts = [context[name] for name in _COUNTED if isinstance(context.get(name), int)]
+    context.setdefault("expected_plural", "" if counts and counts[0] == 1 else "s")
+    return Message(msgid, **{name: str(value) for name, value in context.items()})
 
 
-def _format_validation_error(error: ValidationError, origin: str) -> str:
+_COUNTED = ("min_length", "max_length", "max_digits", "decimal_places", "whole_digits")
+
+
+class InvalidSettings(ConfigError):
+    """The settings do not validate: one problem or several (each naming the file, the key and what is wrong)."""
+
+    def __init__(self, problems: list[Message]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        # No template of its own: each problem is translated (translated() below).
+        self.template = ""
+        self.problems = problems
+
+    def translated(self, words: Words) -> str:
+        return "; ".join(problem.translated(words) for problem in self.problems)
+
+
+def _validation_problems(error: ValidationError, origin: str) -> list[Message]:
     lines = []
     for problem in error.errors():
         key = ".".join(str(part) for part in problem["loc"])
         given = problem.get("input")
         if problem["type"] == "extra_forbidden":
-            lines.append(f"{origin}: {key}: unknown key")
+            lines.append(Message("%(file)s: %(key)s: unknown key", file=origin, key=key))
         elif problem["type"] == "missing":
-            lines.append(f"{origin}: {key}: required key is missing")
+            lines.append(Message("%(file)s: %(key)s: required key is missing", file=origin, key=key))
         else:
-            lines.append(f"{origin}: {key}: bad value {given!r}: expected {_expectation(problem['msg'])}")
-    return "; ".join(lines)
+            lines.append(
+                Message(
+                    "%(file)s: %(key)s: bad value %(given)s: expected %(expected)s",
+                    file=origin,
+                    key=key,
+                    given=repr(given),
+                    expected=_expectation(problem),
+                )
+            )
+    return lines
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,15 +139,15 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+            raise ConfigError("%(file)s: not valid TOML: %(exc)s", file=file, exc=exc) from exc
         except OSError as exc:
-            raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+            raise ConfigError("%(file)s: cannot read: %(strerror)s", file=file, strerror=exc.strerror) from exc
         _refuse_secrets(data, "", file)
     elif explicit:
-        raise ConfigError(f"{file}: config file not found")
+        raise ConfigError("%(file)s: config file not found", file=file)
     data = apply_env_overrides(data, env)
     data.setdefault("base_dir", str(file.resolve().parent))
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, str(file))) from None
+        raise InvalidSettings(_validation_problems(exc, str(file))) from None

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from syndication.config.base import Section
+from syndication.errors import BadValue
 
 
 class SmtpConfig(Section):
@@ -26,8 +27,10 @@ class SmtpConfig(Section):
             return None
         local, at, domain = value.strip().rpartition("@")
         if not at or not local or not domain or "+" in local or len(local) > 20 or any(c in value for c in " <>"):
-            raise ValueError(f"a plain address with a short local part and no '+', such as 'bounces@example.org', "
-                             f"not {value!r}")
+            raise BadValue(
+                "a plain address with a short local part and no '+', such as 'bounces@example.org', not %(value)r",
+                value=value,
+            )
         return value.strip()
 
 
@@ -45,7 +48,7 @@ class DkimConfig(Section):
     @classmethod
     def _signs_from(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if "from" not in {header.lower() for header in value}:
-            raise ValueError("a list of header names that includes From (RFC 6376 requires it)")
+            raise BadValue("a list of header names that includes From (RFC 6376 requires it)")
         return value
 
 
@@ -117,7 +120,7 @@ class SubscribersConfig(Section):
         for value in values:
             parts = urlsplit(value.strip())
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-                raise ValueError(f"a site's origin such as 'https://www.partner.example', not {value!r}")
+                raise BadValue("a site's origin such as 'https://www.partner.example', not %(value)r", value=value)
         return tuple(value.strip().rstrip("/") for value in values)
 
 
@@ -138,9 +141,9 @@ class InboundConfig(Section):
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("imap", "imaps", "imap+starttls") or not parts.hostname:
-            raise ValueError(f"an IMAP URL such as 'imaps://bounces@mail.example.org/INBOX', not {value!r}")
+            raise BadValue("an IMAP URL such as 'imaps://bounces@mail.example.org/INBOX', not %(value)r", value=value)
         if parts.password:
-            raise ValueError("an IMAP URL without a password: set SYNDICATION_IMAP_PASSWORD in the environment")
+            raise BadValue("an IMAP URL without a password: set SYNDICATION_IMAP_PASSWORD in the environment")
         return value.strip()
 
 
@@ -167,7 +170,9 @@ class WebhookConfig(Section):
 
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"an http(s) URL such as 'https://crm.example.org/hooks/newsletter', not {value!r}")
+            raise BadValue(
+                "an http(s) URL such as 'https://crm.example.org/hooks/newsletter', not %(value)r", value=value
+            )
         return value.strip()
 
     @field_validator("events")
@@ -175,7 +180,9 @@ class WebhookConfig(Section):
     def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for event in value:
             if event not in WEBHOOK_EVENTS:
-                raise ValueError(f"event types among {', '.join(WEBHOOK_EVENTS)}, not {event!r}")
+                raise BadValue(
+                    "event types among %(events)s, not %(event)r", events=", ".join(WEBHOOK_EVENTS), event=event
+                )
         return value
 
     @property

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from syndication.config.base import Section
 from syndication.config.content import EditionConfig
+from syndication.errors import BadValue
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -93,17 +94,17 @@ class NewsletterConfig(EditionConfig):
     @classmethod
     def _valid_name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError(f"lower-case letters, digits, '-' and '_' (at most 40), not {value!r}")
+            raise BadValue("lower-case letters, digits, '-' and '_' (at most 40), not %(value)r", value=value)
         return value
 
     @model_validator(mode="after")
     def _cron_for_cron(self) -> NewsletterConfig:
         if self.schedule == "cron" and not self.cron:
-            raise ValueError("schedule = 'cron' needs a cron expression (key cron)")
+            raise BadValue("schedule = 'cron' needs a cron expression (key cron)")
         if self.slot_zone == "reader" and self.cron:
             # One edition a day, built at the first slot in the site's zone, is what each zone's slot
             # is matched to; a cron build has no such day.
-            raise ValueError("slot_zone = 'reader' goes with schedule 'daily' or 'weekly', not with a cron expression")
+            raise BadValue("slot_zone = 'reader' goes with schedule 'daily' or 'weekly', not with a cron expression")
         return self
 
     @property
@@ -160,7 +161,7 @@ class CalendarConfig(Section):
                     raise ValueError
                 date(int((found.group(1) or "2000-")[:4]), int(found.group(2)), int(found.group(3)))
             except ValueError:
-                raise ValueError(f"days as 'MM-DD' or 'YYYY-MM-DD', not {day!r}") from None
+                raise BadValue("days as 'MM-DD' or 'YYYY-MM-DD', not %(day)r", day=day) from None
         return value
 
     @field_validator("quiet_hours")
@@ -170,7 +171,7 @@ class CalendarConfig(Section):
             found = _HOURS.match(span)
             if not found or int(found.group(1)) > 23 or int(found.group(3)) > 24 or int(found.group(2)) > 59 \
                     or int(found.group(4)) > 59:
-                raise ValueError(f"hours as 'HH:MM-HH:MM', not {span!r}")
+                raise BadValue("hours as 'HH:MM-HH:MM', not %(span)r", span=span)
         return value
 
     def is_quiet(self, local: datetime) -> bool:
@@ -219,7 +220,7 @@ def clean_zone(name: str | None) -> str | None:
     if not text:
         return None
     if known_zone(text) is None:
-        raise ValueError(f"an IANA time zone such as 'America/New_York', not {text!r}")
+        raise BadValue("an IANA time zone such as 'America/New_York', not %(zone)r", zone=text)
     return text
 
 

@@ -7,6 +7,7 @@ import ipaddress
 from pydantic import Field, field_validator
 
 from syndication.config.base import Section
+from syndication.errors import BadValue
 
 
 class PartnersConfig(Section):
@@ -54,7 +55,7 @@ class ServeConfig(Section):
             try:
                 ipaddress.ip_network(value.strip(), strict=False)
             except ValueError:
-                raise ValueError(f"an IP address or network such as '10.0.0.0/8', not {value!r}") from None
+                raise BadValue("an IP address or network such as '10.0.0.0/8', not %(value)r", value=value) from None
         return tuple(value.strip() for value in values)
 
 
@@ -70,6 +71,8 @@ class CacheConfig(Section):
     def _scheme(cls, value: str) -> str:
         scheme = value.strip().partition("://")[0].lower() if value.strip() else ""
         if scheme not in ("", "redis", "rediss", "unix", "postgresql", "postgresql+psycopg"):
-            raise ValueError(f"a redis://… or postgresql://… URL, or empty for this process's memory, not "
-                             f"{value.split('@')[-1][:60]!r}")
+            raise BadValue(
+                "a redis://… or postgresql://… URL, or empty for this process's memory, not %(shown)r",
+                shown=value.split("@")[-1][:60],
+            )
         return value.strip()

@@ -30,7 +30,7 @@ from syndication.config.mail import (
 from syndication.config.newsletters import CalendarConfig, NewsletterConfig, from_edition
 from syndication.config.serving import CacheConfig, PartnersConfig, SchedulerConfig, ServeConfig
 from syndication.config.workers import LoggingConfig, PublishConfig, WorkersConfig
-from syndication.errors import ConfigError
+from syndication.errors import BadValue, ConfigError
 from syndication.local_key import local_secret_key
 
 log = logging.getLogger("syndication.config")
@@ -67,7 +67,7 @@ class Settings(Section):
         names = [hook.name for hook in value]
         doubled = sorted({name for name in names if names.count(name) > 1})
         if doubled:
-            raise ValueError(f"webhook names used once each; {', '.join(doubled)} more than once")
+            raise BadValue("webhook names used once each; %(doubled)s more than once", doubled=', '.join(doubled))
         return value
 
     @model_validator(mode="after")
@@ -86,7 +86,7 @@ class Settings(Section):
         names = [newsletter.name for newsletter in merged]
         doubled = sorted({name for name in names if names.count(name) > 1})
         if doubled:
-            raise ValueError(f"newsletters: names used once each; {', '.join(doubled)} more than once")
+            raise BadValue("newsletters: names used once each; %(doubled)s more than once", doubled=', '.join(doubled))
         # Frozen model: the merged tuple replaces the configured one once, while validating.
         object.__setattr__(self, "digest", self.digest.model_copy(update={"editions": merged}))
         return self
@@ -103,7 +103,7 @@ class Settings(Section):
             if newsletter.name == name:
                 return newsletter
         known = ", ".join(n.name for n in self.all_newsletters)
-        raise ConfigError(f"newsletters: no newsletter named {name!r}; configured: {known}")
+        raise ConfigError("newsletters: no newsletter named %(name)r; configured: %(known)s", name=name, known=known)
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else (self.base_dir / path)
@@ -128,7 +128,7 @@ class Settings(Section):
             if edition.name == name:
                 return edition
         known = ", ".join(e.name for e in self.digest.editions)
-        raise ConfigError(f"digest.editions: no edition named {name!r}; configured: {known}")
+        raise ConfigError("digest.editions: no edition named %(name)r; configured: %(known)s", name=name, known=known)
 
 
 class Secrets(BaseModel):

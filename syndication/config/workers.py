@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from syndication.config.base import Section
+from syndication.errors import BadValue
 
 
 class WorkersConfig(Section):
@@ -40,5 +41,5 @@ class PublishConfig(Section):
     def _bucket(cls, value: str) -> str:
         value = value.strip()
         if value and not (value.startswith("s3://") and len(value) > len("s3://")):
-            raise ValueError(f"empty (the public_dir folder) or s3://bucket/prefix, not {value[:60]!r}")
+            raise BadValue("empty (the public_dir folder) or s3://bucket/prefix, not %(value)r", value=value[:60])
         return value

@@ -69,13 +69,17 @@ class AccountStore:
         """A new account; an address that has one already is a UsageError."""
         address = normalise_email(email)
         if language not in LANGUAGES:
-            raise UsageError(f"--language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+            raise UsageError(
+                "--language must be one of %(languages)s, not %(language)r",
+                languages=", ".join(LANGUAGES),
+                language=language,
+            )
         try:
             with self.engine.begin() as connection:
                 connection.execute(insert(console_accounts).values(
                     email=address, role=role.value, language=language, created_at=self.clock.now()))
         except IntegrityError:
-            raise UsageError(f"{address} has a console account already") from None
+            raise UsageError("%(address)s has a console account already", address=address) from None
         found = self.by_email(address)
         assert found is not None
         return found
@@ -101,7 +105,7 @@ class AccountStore:
 
     def set_language(self, account_id: int, language: str) -> None:
         if language not in LANGUAGES:
-            raise UsageError(f"unknown console language {language!r}")
+            raise UsageError("unknown console language %(language)r", language=language)
         with self.engine.begin() as connection:
             connection.execute(update(console_accounts).where(console_accounts.c.id == account_id)
                                .values(language=language))

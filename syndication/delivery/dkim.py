@@ -44,7 +44,7 @@ class DkimSigner:
             self._key = pem_from_env(private_key)
             dkim.crypto.parse_pem_private_key(self._key)
         except (UnicodeError, dkim.crypto.UnparsableKeyError, ValueError) as exc:
-            raise ConfigError(f"SYNDICATION_DKIM_PRIVATE_KEY: not an RSA private key in PEM: {exc}") from None
+            raise ConfigError("SYNDICATION_DKIM_PRIVATE_KEY: not an RSA private key in PEM: %(exc)s", exc=exc) from None
 
     def sign(self, message: bytes) -> bytes:
         signature = dkim.sign(

@@ -143,10 +143,12 @@ class SendGridAccount:
         while True:
             page = self.get(f"suppression/{name}", {"limit": page_size, "offset": offset})
             if not isinstance(page, list):
-                raise DeliveryError(f"SendGrid /v3/suppression/{name}: the answer is not a list")
+                raise DeliveryError("SendGrid /v3/suppression/%(name)s: the answer is not a list", name=name)
             if page and page == previous:
                 # A server that ignores ``offset`` would otherwise be read for ever.
-                raise DeliveryError(f"SendGrid /v3/suppression/{name}: the same page came back for the next offset")
+                raise DeliveryError(
+                    "SendGrid /v3/suppression/%(name)s: the same page came back for the next offset", name=name
+                )
             if page:
                 yield page
             if len(page) < page_size:
@@ -172,8 +174,10 @@ class SendGridAccount:
                 text = _error_text(error.body)
                 if status == 401:
                     raise ConfigError(
-                        f"SENDGRID_API_KEY was refused by {self.host} (401: {text}): the key is wrong, "
-                        "revoked or for another region"
+                        "SENDGRID_API_KEY was refused by %(host)s (401: %(text)s): the key is wrong, "
+                        "revoked or for another region",
+                        host=self.host,
+                        text=text,
                     ) from None
                 if status == 403:
                     raise AccessForbidden(where, text) from None
@@ -181,15 +185,22 @@ class SendGridAccount:
                     waits += 1
                     self.sleep(self._rate_limit_wait(error.headers))
                     continue
-                raise DeliveryError(f"SendGrid {where}: HTTP {status}: {text}") from None
+                raise DeliveryError(
+                    "SendGrid %(place)s: HTTP %(status)s: %(text)s", place=where, status=status, text=text
+                ) from None
             except (OSError, ValueError) as error:
                 # URLError, refused connections and time-outs are OSErrors; a malformed URL a ValueError.
                 reason = getattr(error, "reason", error)
-                raise DeliveryError(f"SendGrid {where} at {self.host}: not reachable: {reason}") from None
+                raise DeliveryError(
+                    "SendGrid %(place)s at %(host)s: not reachable: %(reason)s",
+                    place=where,
+                    host=self.host,
+                    reason=reason,
+                ) from None
         try:
             return json.loads(response.body or b"null")
         except ValueError:
-            raise DeliveryError(f"SendGrid {where}: the answer is not JSON") from None
+            raise DeliveryError("SendGrid %(place)s: the answer is not JSON", place=where) from None
 
     def _rate_limit_wait(self, headers: Any) -> float:
         reset = headers.get("X-RateLimit-Reset") if headers is not None else None

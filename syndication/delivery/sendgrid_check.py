@@ -66,7 +66,9 @@ def raise_for_errors(findings: list[Finding]) -> None:
     """ConfigError naming the topics in error, if any (the command's exit code 2)."""
     errors = [finding.topic for finding in findings if finding.level == "error"]
     if errors:
-        raise ConfigError(f"the SendGrid account is not ready: {', '.join(dict.fromkeys(errors))} (see above)")
+        raise ConfigError(
+            "the SendGrid account is not ready: %(problems)s (see above)", problems=", ".join(dict.fromkeys(errors))
+        )
 
 
 def _sending(scopes: frozenset[str], expected: Expectations) -> Finding:

@@ -68,9 +68,15 @@ def compile_mjml(source: str, template_name: str, *, web_fonts: bool = False) ->
         if problem:
             line, what = problem
             raise TemplateError(
-                f"template {template_name}, line {line} of its rendered MJML: {what} (MJML: {exc})"
+                "template %(template_name)s, line %(line)s of its rendered MJML: %(what)s (MJML: %(exc)s)",
+                template_name=template_name,
+                line=line,
+                what=what,
+                exc=exc,
             ) from exc
-        raise TemplateError(f"template {template_name}: MJML could not be compiled: {exc}") from exc
+        raise TemplateError(
+            "template %(template_name)s: MJML could not be compiled: %(exc)s", template_name=template_name, exc=exc
+        ) from exc
 
 
 def layout_context(settings: Settings, *, locale: str | None = None, **values: Any) -> dict[str, Any]:
@@ -132,7 +138,9 @@ def render_mjml_pair(
     language = full["lang"]
     subject = full.get("subject") or template_exports(mjml_name, full, search_path, language).get("subject")
     if not subject:
-        raise TemplateError(f"template {mjml_name}: no subject: set one with {{% set subject = '…' %}}")
+        raise TemplateError(
+            "template %(mjml_name)s: no subject: set one with {%% set subject = '…' %%}", mjml_name=mjml_name
+        )
     # Control characters in article texts would make MJML refuse the whole message.
     full["subject"] = " ".join(strip_xml_invalid(str(subject)).split())
     source = strip_xml_invalid(render_template(mjml_name, full, search_path, language))

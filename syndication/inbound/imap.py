@@ -35,13 +35,15 @@ def poll_mailbox(
     try:
         mailbox = _connect(target, timeout, ssl_context)
     except OSError as exc:
-        raise SourceUnavailable(f"IMAP {target.host}:{target.port}", f"cannot connect: {exc}") from None
+        raise SourceUnavailable(f"IMAP {target.host}:{target.port}", "cannot connect: %(exc)s", exc=exc) from None
     try:
         try:
             mailbox.login(target.username, password, initial_folder=target.folder)
         except MailboxLoginError:
-            raise ConfigError(f"IMAP {target.host}: login refused for the configured user "
-                              "(check SYNDICATION_IMAP_PASSWORD)") from None
+            raise ConfigError(
+                "IMAP %(host)s: login refused for the configured user (check SYNDICATION_IMAP_PASSWORD)",
+                host=target.host,
+            ) from None
         for message in mailbox.fetch(AND(seen=False), mark_seen=False, bulk=50):
             one = processor.process(message.obj.as_bytes())
             report.add(one)

@@ -60,7 +60,7 @@ def check_url(url: str, *, allow_loopback_http: bool = False) -> str:
             loopback = False
         if loopback:
             return url.strip()
-    raise UsageError(f"push endpoint: an https:// URL, not {url[:100]!r}")
+    raise UsageError("push endpoint: an https:// URL, not %(url)r", url=url[:100])
 
 
 def has_endpoints(engine: Engine) -> bool:
@@ -142,7 +142,7 @@ class Endpoints:
         """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there."""
         partner = self.partners.get(name)
         if not partner.active:
-            raise UsageError(f"partner {name!r} is revoked")
+            raise UsageError("partner %(name)r is revoked", name=name)
         url = check_url(url, allow_loopback_http=allow_loopback_http)
         secret = generate_secret()
         with self.engine.begin() as connection:
@@ -259,5 +259,7 @@ class Endpoints:
     def _require(self, connection: Connection, partner: Partner) -> Endpoint:
         endpoint = self._find(connection, partner.id)
         if endpoint is None:
-            raise UsageError(f"partner {partner.name!r} has no push endpoint (syndication partners push NAME URL)")
+            raise UsageError(
+                "partner %(name)r has no push endpoint (syndication partners push NAME URL)", name=partner.name
+            )
         return endpoint

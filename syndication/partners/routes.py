@@ -222,7 +222,7 @@ class PartnerApi:
             return min(self.inputs.config.page_limit, MAX_LIMIT)
         # isdigit() alone accepts „²“ or Arabic-Indic digits, and int() refuses very long strings.
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
-            raise InputError("limit", f"a whole number from 1 to {MAX_LIMIT}, not {raw[:20]!r}")
+            raise InputError("limit", "a whole number from 1 to %(most)s, not %(raw)r", most=MAX_LIMIT, raw=raw[:20])
         return min(int(raw), MAX_LIMIT)
 
     @staticmethod
@@ -231,7 +231,9 @@ class PartnerApi:
         if raw is None or raw == "":
             return 0
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-            raise InputError("wait", f"a whole number of seconds from 0 to {MAX_WAIT}, not {raw[:20]!r}")
+            raise InputError(
+                "wait", "a whole number of seconds from 0 to %(most)s, not %(raw)r", most=MAX_WAIT, raw=raw[:20]
+            )
         return min(int(raw), MAX_WAIT)
 
     def _terms(self, partner: Partner) -> Terms:

@@ -118,11 +118,16 @@ class PartnerStore:
         """Store a new partner and return it with its key (shown once, only its hash is kept)."""
         name = name.strip()
         if not name or len(name) > MAX_NAME_LENGTH:
-            raise UsageError(f"partner name: 1 to {MAX_NAME_LENGTH} characters, not {name!r}")
+            raise UsageError("partner name: 1 to %(most)s characters, not %(name)r", most=MAX_NAME_LENGTH, name=name)
         if embargo_minutes < 0:
-            raise UsageError(f"--embargo: minutes after publication (0 or more), not {embargo_minutes}")
+            raise UsageError(
+                "--embargo: minutes after publication (0 or more), not %(embargo_minutes)s",
+                embargo_minutes=embargo_minutes,
+            )
         if reuse_days is not None and reuse_days < 1:
-            raise UsageError(f"--reuse-days: days after publication (1 or more), not {reuse_days}")
+            raise UsageError(
+                "--reuse-days: days after publication (1 or more), not %(reuse_days)s", reuse_days=reuse_days
+            )
         key = generate_key()
         values = {
             "name": name,
@@ -144,7 +149,7 @@ class PartnerStore:
             with self.engine.begin() as connection:
                 connection.execute(insert(partners).values(**values))
         except IntegrityError:
-            raise UsageError(f"a partner named {name!r} exists already") from None
+            raise UsageError("a partner named %(name)r exists already", name=name) from None
         return NewKey(self.get(name), key)
 
     def get(self, name: str) -> Partner:
@@ -175,7 +180,7 @@ class PartnerStore:
         """Issue a new key for an active partner; the old key stops working at once."""
         partner = self.get(name)
         if not partner.active:
-            raise UsageError(f"partner {name!r} is revoked; add a new partner to give access again")
+            raise UsageError("partner %(name)r is revoked; add a new partner to give access again", name=name)
         key = generate_key()
         with self.engine.begin() as connection:
             connection.execute(

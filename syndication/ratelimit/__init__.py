@@ -247,6 +247,7 @@ def cache_scheme(url: str | None) -> str:
     if scheme not in REDIS_SCHEMES + POSTGRES_SCHEMES:
         shown = url.split("@")[-1][:60]
         raise ConfigError(
-            f"[cache] url: a redis://… or postgresql://… URL, or empty for this process's memory, not {shown!r}"
+            "[cache] url: a redis://… or postgresql://… URL, or empty for this process's memory, not %(shown)r",
+            shown=shown,
         )
     return scheme

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from syndication.anatomy import ParsedBody
 from syndication.config import AnatomyConfig, CollectConfig, SiteConfig, SourceConfig
-from syndication.errors import InputError
+from syndication.errors import BadField, InputError
 from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article, Author, Image, Status, article_id
 
@@ -56,13 +56,15 @@ class SourceContext:
     # An article larger than this (file, post or entry body, in bytes) is refused: one error, not a stuck collect.
     max_article_bytes: int = MAX_ARTICLE_BYTES
 
-    def too_large(self, size: int) -> str | None:
-        """Why an article of ``size`` bytes is refused, or None when it is not too large."""
+    def too_large(self, size: int, field: str) -> BadField | None:
+        """Why an article of ``size`` bytes is refused (naming ``field``), or None when it is not too large."""
         if size <= self.max_article_bytes:
             return None
-        return (
-            f"too large: {size:,} bytes, more than [collect] max_article_bytes = {self.max_article_bytes:,}; "
-            "not collected"
+        return BadField(
+            field,
+            "too large: %(size)s bytes, more than [collect] max_article_bytes = %(most)s; not collected",
+            size=f"{size:,}",
+            most=f"{self.max_article_bytes:,}",
         )
 
 

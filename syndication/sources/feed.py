@@ -92,7 +92,7 @@ class FeedSource:
 
     def __init__(self, config: SourceConfig, *, site: SiteConfig, client: httpx.Client | None = None) -> None:
         if not config.url:
-            raise ConfigError(f"sources: {config.name}: url: a feed source needs the feed's URL")
+            raise ConfigError("sources: %(name)s: url: a feed source needs the feed's URL", name=config.name)
         self.config = config
         self.site = site
         self.name = config.name
@@ -125,8 +125,10 @@ class FeedSource:
             detail = f" ({problem})" if problem else ""
             raise SourceUnavailable(
                 self.url,
-                f"not an RSS or Atom feed: got {content_type or 'no content type'}{detail}; "
-                f"it starts with: {http.snippet(response)!r}",
+                "not an RSS or Atom feed: got %(content_type)s%(detail)s; it starts with: %(snippet)r",
+                content_type=content_type or "no content type",
+                detail=detail,
+                snippet=http.snippet(response),
             )
         self._keep_ids_as_written(parsed, response.content, content_type)
         if parsed.get("bozo"):
@@ -176,7 +178,7 @@ class FeedSource:
     def _article(self, entry: Mapping[str, Any], external: str, language: str, context: SourceContext) -> Article:
         link = str(entry.get("link") or "").strip()
         if not link.startswith(("http://", "https://")):
-            raise BadField("link", f"missing or not an absolute URL: {link!r}")
+            raise BadField("link", "missing or not an absolute URL: %(link)r", link=link)
         title = _text_of(entry.get("title_detail"), str(entry.get("title") or ""))
         if not title:
             raise BadField("title", "missing: the entry has no title")
@@ -186,9 +188,9 @@ class FeedSource:
         updated = max(_when(entry, "updated") or published, published)
 
         body, summary = self._body(entry)
-        refused = context.too_large(len(body.encode("utf-8")) + len(summary.encode("utf-8")))
+        refused = context.too_large(len(body.encode("utf-8")) + len(summary.encode("utf-8")), "content")
         if refused is not None:
-            raise BadField("content", refused)
+            raise refused
         author = self._author(entry, link)
         parsed = parse_body(body, context.anatomy, link, author=author.name if author else None)
         teaser = parsed.teaser

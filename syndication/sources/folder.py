@@ -93,9 +93,11 @@ def parse_when(value: Any, zone: ZoneInfo, field: str) -> datetime:
         try:
             moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
         except ValueError:
-            raise BadField(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)") from None
+            raise BadField(
+                field, "%(value)r is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)", value=value
+            ) from None
     else:
-        raise BadField(field, f"{value!r} is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)")
+        raise BadField(field, "%(value)r is not an ISO 8601 date (e.g. 2026-11-10T08:30:00+01:00)", value=value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
@@ -106,7 +108,7 @@ def _text(meta: Mapping[str, Any], key: str, field: str | None = None) -> str | 
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        raise BadField(field or key, f"expected text, got {type(value).__name__}")
+        raise BadField(field or key, "expected text, got %(kind)s", kind=type(value).__name__)
     text = str(value).strip()
     return text or None
 
@@ -125,7 +127,7 @@ def _strings(meta: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def _absolute(value: str, base: str, field: str) -> str:
     url = absolute_url(value, base)
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        raise BadField(field, f"{value!r} is not an http(s) URL")
+        raise BadField(field, "%(value)r is not an http(s) URL", value=value)
     return url
 
 
@@ -143,11 +145,13 @@ def _image(value: Any, base: str, field: str, default_alt: str = "") -> Image | 
     for key in ("width", "height", "length"):
         raw = value.get(key)
         if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0):
-            raise BadField(f"{field}.{key}", f"expected a positive whole number, not {raw!r}")
+            raise BadField(f"{field}.{key}", "expected a positive whole number, not %(raw)r", raw=raw)
         dimensions[key] = raw
     ai_generated = value.get("ai_generated", False)
     if not isinstance(ai_generated, bool):
-        raise BadField(f"{field}.ai_generated", f"expected true or false, not {ai_generated!r}")
+        raise BadField(
+            f"{field}.ai_generated", "expected true or false, not %(ai_generated)r", ai_generated=ai_generated
+        )
     return Image(
         url=_absolute(url, base, f"{field}.url"),
         alt=_text(value, "alt", f"{field}.alt") or default_alt,
@@ -222,10 +226,10 @@ class FolderSource:
                 plan.append((Unchanged(known_id), relative))
                 continue
             fallback_id = by_relative.get(relative) or relative.rsplit(".", 1)[0]
-            refused = context.too_large(stat.st_size)
+            refused = context.too_large(stat.st_size, "size")
             if refused is not None:
                 # Never read: a huge file must not cost the collect its memory or the feeds their build.
-                plan.append((Failed(fallback_id, InputError(str(path), refused, "size")), relative))
+                plan.append((Failed(fallback_id, refused.at(str(path))), relative))
                 continue
             plan.append((_Task(str(path), relative, current, fallback_id), relative))
         tasks = [item for item, _ in plan if isinstance(item, _Task)]
@@ -247,7 +251,13 @@ class FolderSource:
                 continue
             if article.external_id in ids_seen:
                 other = ids_seen[article.external_id]
-                error = InputError(str(path), f"id {article.external_id!r} is already used by {other}", "id")
+                error = InputError(
+                    str(path),
+                    "id %(external_id)r is already used by %(other)s",
+                    "id",
+                    external_id=article.external_id,
+                    other=other,
+                )
                 yield Failed(item.fallback_id, error)
                 continue
             ids_seen[article.external_id] = item.relative
@@ -280,13 +290,18 @@ class FolderSource:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise BadField("file", f"cannot read: {exc.strerror}") from None
+            raise BadField("file", "cannot read: %(strerror)s", strerror=exc.strerror) from None
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}, offset {exc.start})"
-            raise BadField("encoding", message) from None
+            raise BadField(
+                "encoding",
+                "not UTF-8 text (byte 0x%(byte)02x on line %(line)s, offset %(offset)s)",
+                byte=raw[exc.start],
+                line=line,
+                offset=exc.start,
+            ) from None
         meta, body = self._split(text)
         return self._article(meta, body, path, relative, site, anatomy)
 
@@ -300,13 +315,15 @@ class FolderSource:
             meta = _load_yaml(handler, front)
         except yaml.YAMLError as exc:
             problem = " ".join(str(exc).split())
-            raise BadField("front matter", f"not valid YAML: {problem}") from None
+            raise BadField("front matter", "not valid YAML: %(problem)s", problem=problem) from None
         except ValueError:  # the opening '---' has no closing partner
             raise BadField("front matter", "not closed by a line '---'") from None
         if meta is None:
             meta = {}
         if not isinstance(meta, dict):
-            raise BadField("front matter", f"expected key: value pairs, got a {type(meta).__name__}")
+            raise BadField(
+                "front matter", "expected key: value pairs, got a %(kind)s", kind=type(meta).__name__
+            )
         return meta, body
 
     def _article(
@@ -320,7 +337,12 @@ class FolderSource:
         external_id = _text(meta, "id") or relative.rsplit(".", 1)[0]
         status_text = (_text(meta, "status") or "published").lower()
         if status_text not in STATUSES:
-            raise BadField("status", f"{meta.get('status')!r} is not one of {', '.join(STATUSES)}")
+            raise BadField(
+                "status",
+                "%(status)r is not one of %(statuses)s",
+                status=meta.get("status"),
+                statuses=", ".join(STATUSES),
+            )
         status = Status.PUBLISHED if status_text == "published" else Status.RETRACTED
 
         slug = (_text(meta, "slug") or external_id).strip("/")
@@ -337,7 +359,7 @@ class FolderSource:
 
         priority = meta.get("priority", 0)
         if isinstance(priority, bool) or not isinstance(priority, int):
-            raise BadField("priority", f"expected a whole number, not {priority!r}")
+            raise BadField("priority", "expected a whole number, not %(priority)r", priority=priority)
 
         is_markdown = path.suffix.lower() in MARKDOWN_SUFFIXES
         html = _markdown(body) if is_markdown else body

@@ -53,12 +53,12 @@ def get(client: httpx.Client, url: str, timeout: float, accept: str) -> httpx.Re
         return client.get(url, timeout=timeout, headers={"Accept": accept})
     except httpx.TimeoutException:
         raise SourceUnavailable(
-            url, f"no answer within {timeout:g} s (time-out); the next collect tries again"
+            url, "no answer within %(timeout)g s (time-out); the next collect tries again", timeout=timeout
         ) from None
     except httpx.TransportError as exc:
-        raise SourceUnavailable(url, f"cannot connect: {exc or type(exc).__name__}") from None
+        raise SourceUnavailable(url, "cannot connect: %(exc)s", exc=exc or type(exc).__name__) from None
     except httpx.InvalidURL as exc:
-        raise SourceUnavailable(url, f"not a valid URL: {exc}") from None
+        raise SourceUnavailable(url, "not a valid URL: %(exc)s", exc=exc) from None
 
 
 def snippet(response: httpx.Response) -> str:
@@ -69,15 +69,18 @@ def snippet(response: httpx.Response) -> str:
 
 def status_error(url: str, response: httpx.Response) -> SourceUnavailable:
     """The error for a non-2xx answer, with WordPress's ``code``/``message`` when the body has them."""
-    message = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    status = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
+    # Only data (the status, the server's own words): the same template for each, with the values verbatim.
     if isinstance(body, dict) and isinstance(body.get("code"), str):
-        message += f": {body['code']}"
         if isinstance(body.get("message"), str):
-            message += f" ({body['message']})"
-    elif response.content:
-        message += f": {snippet(response)}"
-    return SourceUnavailable(url, message)
+            return SourceUnavailable(
+                url, "%(status)s: %(code)s (%(text)s)", status=status, code=body["code"], text=body["message"]
+            )
+        return SourceUnavailable(url, "%(status)s: %(code)s", status=status, code=body["code"])
+    if response.content:
+        return SourceUnavailable(url, "%(status)s: %(code)s", status=status, code=snippet(response))
+    return SourceUnavailable(url, "%(status)s", status=status)

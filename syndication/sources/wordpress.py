@@ -72,18 +72,18 @@ def _rendered(post: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadField(key, f"expected {{'rendered': text}}, got {type(value).__name__}")
+        raise BadField(key, "expected {'rendered': text}, got %(kind)s", kind=type(value).__name__)
     return value
 
 
 def parse_wp_time(value: Any, field: str, zone: Any = UTC) -> datetime:
     """WordPress's ``2026-02-02T09:15:00`` (no offset) as an aware UTC datetime; ``zone`` for local fields."""
     if not isinstance(value, str) or not value.strip():
-        raise BadField(field, f"missing or not a date: {value!r}")
+        raise BadField(field, "missing or not a date: %(value)r", value=value)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadField(field, f"not an ISO 8601 date: {value!r}") from None
+        raise BadField(field, "not an ISO 8601 date: %(value)r", value=value) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)
@@ -131,7 +131,7 @@ class WordPressSource:
 
     def __init__(self, config: SourceConfig, *, site: SiteConfig, client: httpx.Client | None = None) -> None:
         if not config.url:
-            raise ConfigError(f"sources: {config.name}: url: a wordpress source needs the site's address")
+            raise ConfigError("sources: %(name)s: url: a wordpress source needs the site's address", name=config.name)
         self.config = config
         self.site = site
         self.name = config.name
@@ -185,7 +185,7 @@ class WordPressSource:
                 post_id = item.get("id") if isinstance(item, Mapping) else None
                 if not isinstance(post_id, int) or isinstance(post_id, bool):
                     # Without every id, "not listed" would wrongly mean "unpublished".
-                    raise SourceUnavailable(page_url, f"a listed post has no numeric id: {str(item)[:80]}")
+                    raise SourceUnavailable(page_url, "a listed post has no numeric id: %(item)s", item=str(item)[:80])
                 external = str(post_id)
                 if external in handled:
                     continue
@@ -224,12 +224,17 @@ class WordPressSource:
                 posts = response.json()
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise SourceUnavailable(
-                    url, f"invalid JSON in the answer ({exc}); it starts with: {http.snippet(response)!r}"
+                    url,
+                    "invalid JSON in the answer (%(exc)s); it starts with: %(snippet)r",
+                    exc=exc,
+                    snippet=http.snippet(response),
                 ) from None
             if isinstance(posts, Mapping) and "code" in posts:
-                raise SourceUnavailable(url, f"WordPress error {posts.get('code')}: {posts.get('message', '')}")
+                raise SourceUnavailable(
+                    url, "WordPress error %(code)s: %(text)s", code=posts.get("code"), text=posts.get("message", "")
+                )
             if not isinstance(posts, list):
-                raise SourceUnavailable(url, f"expected a JSON list of posts, got {type(posts).__name__}")
+                raise SourceUnavailable(url, "expected a JSON list of posts, got %(kind)s", kind=type(posts).__name__)
             yield url, posts
             total_pages = _total_pages(response)
             if total_pages is None:
@@ -277,7 +282,7 @@ class WordPressSource:
     def _article(self, post: Mapping[str, Any], external: str, context: SourceContext) -> Article:
         link = post.get("link")
         if not isinstance(link, str) or not link.startswith(("http://", "https://")):
-            raise BadField("link", f"missing or not an absolute URL: {link!r}")
+            raise BadField("link", "missing or not an absolute URL: %(link)r", link=link)
         title = plain_text(_rendered(post, "title"))
         if not title:
             raise BadField("title", "missing: the post has no title")
@@ -289,9 +294,9 @@ class WordPressSource:
         updated = max(parse_wp_time(modified, "modified_gmt"), published) if modified else published
 
         content = _rendered(post, "content")
-        refused = context.too_large(len(content.encode("utf-8")))
+        refused = context.too_large(len(content.encode("utf-8")), "content")
         if refused is not None:
-            raise BadField("content", refused)
+            raise refused
         author = self._author(post)
         parsed = parse_body(content, context.anatomy, link, author=author.name if author else None)
         teaser = _teaser(plain_text(_rendered(post, "excerpt")), plain_text(content), parsed.teaser)

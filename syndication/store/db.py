@@ -31,7 +31,7 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"store.url: bad value {url!r}: expected a database URL ({exc})") from None
+        raise ConfigError("store.url: bad value %(url)r: expected a database URL (%(exc)s)", url=url, exc=exc) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     # hide_parameters: statement parameters hold subscribers' addresses; they never reach a log or an error message.
@@ -61,7 +61,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise ConfigError(f"store.url: cannot open the database: {exc.orig}") from None
+        raise ConfigError("store.url: cannot open the database: %(orig)s", orig=exc.orig) from None
     head = ScriptDirectory.from_config(config).get_current_head()
     if current == head and revision == "head":
         return
