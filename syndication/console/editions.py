@@ -182,7 +182,7 @@ def _action(name: str):  # type: ignore[no-untyped-def]
             if held:
                 detail += "; not started yet: " + ", ".join(held)
         else:
-            detail = "slots " + ", ".join(console.sends.resume(edition.id)) or "none"
+            detail = "slots " + (", ".join(console.sends.resume(edition.id)) or "none")
         console.audit.record(account.email, f"edition.{name}", edition.id, detail)
         return redirect(f"/admin/editions/{edition.id}?done={name}")
 

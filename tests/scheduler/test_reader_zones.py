@@ -8,6 +8,7 @@ new article stored each night instead of a collect. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import dataclasses
+import time as time_module
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from syndication.delivery.tables import delivery_batches, delivery_recipients, d
 from syndication.runtime import Runtime
 from syndication.scheduler.bound import local_jobs
 from syndication.scheduler.jobs import CollectOutcome, Jobs
-from syndication.scheduler.ledger import SendLedger
+from syndication.scheduler.ledger import SendKey, SendLedger
 from syndication.scheduler.plan import build_plan
 from syndication.scheduler.service import SchedulerService
 from syndication.scheduler.testing import Ticker
@@ -229,3 +230,81 @@ def test_pausing_a_slot_in_the_console_pauses_its_zones_sends_too(newsroom: News
             )
     paused = SendControl(newsroom.runtime).pause("morgen-2026-10-23", ("06:00",), "paused in the console")
     assert ["06:00", "06:00 America/New_York", "06:00 Asia/Tokyo"] == paused
+
+
+def _wait_idle(control: SendControl, edition: str, slot: str) -> None:
+    """Until the console's send thread of (edition, slot) has ended (it sends from the outbox at once)."""
+    deadline = time_module.monotonic() + 60
+    while control.running(edition, slot):
+        assert time_module.monotonic() < deadline, "the send did not finish"
+        time_module.sleep(0.05)
+
+
+def test_cancelling_an_edition_stops_its_zone_sends_not_started_for_good(zoned_settings: Settings) -> None:
+    """Cancelled after the site's 06:00 went out, the day's edition goes to no New York or Tokyo reader: not at
+    their 06:00, not after a resume, not by a scheduler retry; the next day's edition reaches everyone."""
+    newsroom = Newsroom(zoned_settings, datetime(2026, 11, 24, 0, 0, tzinfo=BERLIN))
+    control = SendControl(newsroom.runtime)
+    try:
+        for address, zone in (("berlin@example.org", "Europe/Berlin"), ("ny@example.org", "America/New_York"),
+                              ("tokyo@example.org", "Asia/Tokyo")):
+            newsroom.reader(address, zone)
+        newsroom.new_article()
+        ticker = Ticker(newsroom.service(), newsroom.clock)
+        ticker.run_until(datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN))
+        cancelled = control.cancel("morgen-2026-11-24", ("06:00",), "cancelled in the console")
+        assert [] == control.resume("morgen-2026-11-24")
+        ticker.run_until(datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN))
+        newsroom.new_article()
+        ticker.run_until(datetime(2026, 11, 26, 0, 0, tzinfo=BERLIN))
+        received = {address: [edition for edition, _ in sends] for address, sends in newsroom.received().items()}
+        records = SendLedger(newsroom.runtime.engine).for_date("morgen", date(2026, 11, 24))
+    finally:
+        control.close()
+        newsroom.close()
+    assert ["06:00 America/New_York", "06:00 Asia/Tokyo"] == cancelled
+    assert {
+        "berlin@example.org": ["morgen-2026-11-24", "morgen-2026-11-25"],
+        "ny@example.org": ["morgen-2026-11-25"],
+        "tokyo@example.org": ["morgen-2026-11-25"],
+    } == received
+    assert [
+        ("06:00", "sent", None),
+        ("06:00 America/New_York", "skipped", "cancelled: cancelled in the console"),
+        ("06:00 Asia/Tokyo", "skipped", "cancelled: cancelled in the console"),
+    ] == [(record.key.slot, record.status.value, record.detail) for record in records]
+
+
+def test_pausing_an_edition_holds_its_zone_sends_not_started_until_resumed(zoned_settings: Settings) -> None:
+    """Paused after the site's 06:00, the edition is held from New York's 06:00 (12:00 in Berlin); resumed at
+    14:00 it goes to New York at once, and to Tokyo at its own 06:00; each reader gets it once."""
+    newsroom = Newsroom(zoned_settings, datetime(2026, 11, 24, 0, 0, tzinfo=BERLIN))
+    control = SendControl(newsroom.runtime)
+    try:
+        for address, zone in (("berlin@example.org", "Europe/Berlin"), ("ny@example.org", "America/New_York"),
+                              ("tokyo@example.org", "Asia/Tokyo")):
+            newsroom.reader(address, zone)
+        newsroom.new_article()
+        ticker = Ticker(newsroom.service(), newsroom.clock)
+        ticker.run_until(datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN))
+        paused = control.pause("morgen-2026-11-24", ("06:00",), "paused in the console")
+        ticker.run_until(datetime(2026, 11, 24, 14, 0, tzinfo=BERLIN))
+        held = {address: len(sends) for address, sends in newsroom.received().items()}
+        ny_key = SendLedger(newsroom.runtime.engine).get(
+            SendKey("morgen", date(2026, 11, 24), "06:00 America/New_York")
+        )
+        resumed = control.resume("morgen-2026-11-24")
+        _wait_idle(control, "morgen-2026-11-24", "06:00 America/New_York")
+        ticker.run_until(datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN))
+        received = newsroom.received()
+    finally:
+        control.close()
+        newsroom.close()
+    assert ["06:00 America/New_York", "06:00 Asia/Tokyo"] == paused
+    assert {"berlin@example.org": 1} == held
+    assert ny_key is not None
+    assert ("failed", "paused: paused in the console") == (ny_key.status.value, ny_key.detail)
+    assert ["06:00 America/New_York"] == resumed
+    assert [("morgen-2026-11-24", "2026-11-24 14:00")] == local_sends(received["ny@example.org"], BERLIN)
+    assert [("morgen-2026-11-24", "2026-11-25 06:00")] == local_sends(received["tokyo@example.org"], TOKYO)
+    assert [("morgen-2026-11-24", "2026-11-24 06:00")] == local_sends(received["berlin@example.org"], BERLIN)
