@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from itsdangerous import Signer
 
-from syndication.mail.verp import SALT, VerpCodec, VerpId
+from syndication.mail.verp import SALT, VerpCodec, VerpId, mailto_unsubscribe, mailto_unsubscriber
 
 KEY = "test-secret-key-0123456789abcdef"
 
@@ -36,3 +36,20 @@ def test_no_tag_for_a_local_part_over_64_characters() -> None:
     codec = VerpCodec(KEY, "a-long-bounce-mailbox-name@example.org")
     edition = "e" * 30
     assert (None, None) == (codec.tag(10**12, edition), codec.address(10**12, edition))
+
+
+def test_tags_are_the_same_whether_the_editions_tagger_was_kept_or_not() -> None:
+    """A codec keeps the tag makers of a bounded number of editions; past them, tags are still the same."""
+    codec = VerpCodec(KEY, "bounces@example.org")
+    made = {f"e{number}": codec.tag(7, f"e{number}") for number in range(100)}
+    again = {edition: codec.tag(7, edition) for edition in reversed(made)}
+    fresh = VerpCodec(KEY, "bounces@example.org")
+    assert made == again == {edition: fresh.tag(7, edition) for edition in made}
+
+
+def test_a_mailto_link_for_an_edition_without_a_tag_carries_the_subscriber_alone() -> None:
+    """An edition id a tag cannot carry gives the tag of every newsletter, as a welcome mail's."""
+    mailto = "abmelden@example.org"
+    expected = mailto_unsubscribe(KEY, mailto, 42, None)
+    assert expected == mailto_unsubscriber(KEY, mailto, "Not An Edition")(42)
+    assert expected.startswith(f"mailto:{mailto}?subject=unsubscribe%2016._.")

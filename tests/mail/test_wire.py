@@ -231,3 +231,34 @@ def test_the_data_form_is_made_only_for_crlf_messages() -> None:
     assert in_file[1] is None
     stranger = Recipient("x@example.org", "<m.9@example.org>", None, {"%%G%%": "Hallo\n"})
     assert MessageFactory(SENDER, batch, SMTP_POLICY).message_chunks(stranger, NOW, data_form=True)[1] is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(st.text(_TEXT_CHARS, max_size=120) | _DOTTED, max_size=8),
+    greetings=st.lists(st.text(st.sampled_from(".aü= "), min_size=1, max_size=90), min_size=1, max_size=4),
+    names=st.lists(st.none() | st.sampled_from(["Anna", "Jürgen Müller", "Dr. Anna", ""]), min_size=1, max_size=4),
+)
+def test_a_body_quoted_printable_in_both_parts_is_spliced_to_the_line_by_line_bytes(
+    lines: list[str], greetings: list[str], names: list[str | None]
+) -> None:
+    """Spliced in one pass over both parts, each reader's message (repeated names and values too) is the same bytes.
+
+    The reference is the factory's line-by-line path, the one a value holding a line break takes.
+    """
+    text = "ü\n%%G%%\n" + "\n".join(lines) + "\n%%U%%\n"
+    readers = [
+        Recipient(f"leser{number}@example.org", f"<m.{number}@example.org>", names[number % len(names)],
+                  {"%%G%%": greetings[number % len(greetings)], "%%U%%": f"https://example.org/u?t={number}" * 3},
+                  {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        for number in range(6)
+    ]
+    batch = Batch("k", MessageBody("Betreff", text, text), tuple(readers), HEADERS)
+    for policy in (MAIL_POLICY, SMTP_POLICY):
+        factory = MessageFactory(SENDER, batch, policy)
+        for reader in readers:
+            chunks, data_form = factory.message_chunks(reader, NOW, data_form=True)
+            data = b"".join(chunks)
+            assert factory._message_bytes(reader, NOW) == data
+            if data_form is not None:
+                assert _smtplib_data(data) == data_form()
