@@ -124,7 +124,9 @@ class SendControl:
         if not newsletter.in_reader_zones:
             return list(slots)
         stored = SubscriberStore(self.runtime.engine).reader_zones(newsletter.audience)
-        zones = reader_zone_groups(self.runtime.settings.site.timezone, [canonical_zone(zone) for zone in stored])
+        # Current IANA names, as the scheduler keys the zones' sends (an alias goes with the zone it names).
+        site = canonical_zone(self.runtime.settings.site.timezone) or self.runtime.settings.site.timezone
+        zones = reader_zone_groups(site, [canonical_zone(zone) for zone in stored])
         return sorted(slot_label(slot, zone) for slot in slots for zone in zones)
 
     def not_started(self, edition_id: str, slots: tuple[str, ...]) -> list[str]:

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import lxml.html
 import pytest
 from live_server import TEST_KEY, form_token
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from starlette.testclient import TestClient
 
 from subscribers.model import Subscriber, SubscriberStatus
 from subscribers.store import SubscriberStore
+from subscribers.tables import subscribers
 from syndication.app import App
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
@@ -57,6 +58,13 @@ def store_of(runtime: Runtime) -> SubscriberStore:
 
 def reader(runtime: Runtime, email: str = "leser@example.org", **values: object) -> Subscriber:
     return store_of(runtime).add(email, now=runtime.clock.now(), status=SubscriberStatus.ACTIVE, name="Anna", **values)  # type: ignore[arg-type]
+
+
+def stored_as(runtime: Runtime, subscriber: Subscriber, zone: str) -> Subscriber:
+    """The reader's zone written as an older release (or an import around the store) left it: not made current."""
+    with runtime.engine.begin() as connection:
+        connection.execute(update(subscribers).where(subscribers.c.id == subscriber.id).values(timezone=zone))
+    return subscriber
 
 
 def preferences_path(runtime: Runtime, subscriber: Subscriber) -> str:
@@ -107,7 +115,7 @@ def test_the_preferences_page_lists_the_zones_with_the_readers_own_selected(zone
 def test_a_reader_without_a_zone_sees_the_sites_selected_and_an_alias_zone_stays_offered(zoned: Runtime) -> None:
     """No zone: nothing selected, so the first option (the site's zone) shows; a stored alias is listed."""
     without = reader(zoned)
-    alias = reader(zoned, "alias@example.org", timezone="US/Eastern")
+    alias = stored_as(zoned, reader(zoned, "alias@example.org"), "US/Eastern")
     with client_of(zoned) as client:
         _, nothing = zone_select(client.get(preferences_path(zoned, without)).text)
         values, kept = zone_select(client.get(preferences_path(zoned, alias)).text)
@@ -149,7 +157,7 @@ def test_saving_the_preferences_stores_the_chosen_zone_and_the_sites_clears_it(z
 def test_an_alias_zone_is_saved_under_its_current_name_and_only_current_names_are_listed(zoned: Runtime) -> None:
     """A reader stored as "US/Eastern" who saves keeps the same clock under "America/New_York"; a posted
     "Asia/Calcutta " is stored as "Asia/Kolkata"; the list offers no alias of a listed zone."""
-    alias = reader(zoned, "alias@example.org", timezone="US/Eastern")
+    alias = stored_as(zoned, reader(zoned, "alias@example.org"), "US/Eastern")
     other = reader(zoned, "indien@example.org")
     store = store_of(zoned)
     with client_of(zoned) as client:
