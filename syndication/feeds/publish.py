@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import feedgen.version
@@ -166,17 +166,24 @@ def _articles_signature(spec: FeedSpec) -> str:
 
 
 def feed_signature(
-    settings: Settings, spec: FeedSpec, feed_format: FeedFormat, articles: str | None = None
+    settings: Settings,
+    spec: FeedSpec,
+    feed_format: FeedFormat,
+    articles: str | None = None,
+    meta: render.FeedMeta | None = None,
 ) -> str:
     """What the feed file is built from; equal signatures give equal bytes.
 
-    ``articles``: :func:`_articles_signature` of ``spec``, when the caller has it already.
+    ``articles``: :func:`_articles_signature` of ``spec``, and ``meta``: its :func:`feed_meta`
+    in ``feed_format``, when the caller has them already.
     """
-    meta = asdict(feed_meta(settings, spec, feed_format))
+    meta = meta or feed_meta(settings, spec, feed_format)
+    # asdict()'s dict: FeedMeta's fields are plain values, so its recursive deep copy is not needed.
+    meta_fields = {each.name: getattr(meta, each.name) for each in fields(meta)}
     if articles is None:
         articles = _articles_signature(spec)
     # The JSON of [code, extension, meta, articles], written from its parts.
-    head = json.dumps([_code(), feed_format.extension, meta], default=str, ensure_ascii=False)
+    head = json.dumps([_code(), feed_format.extension, meta_fields], default=str, ensure_ascii=False)
     payload = f"{head[:-1]}, {articles}]"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -280,11 +287,12 @@ def build_files(
         for feed_format in FeedFormat:
             progress(1, total)
             path = spec.path(feed_format)
-            signature = feed_signature(settings, spec, feed_format, articles)
+            meta = feed_meta(settings, spec, feed_format)
+            signature = feed_signature(settings, spec, feed_format, articles, meta)
             if is_current(path, signature):
                 built.append(BuiltFile(path, signature, None))
                 continue
-            result = renderer.render(path, feed_format, feed_meta(settings, spec, feed_format), spec.articles)
+            result = renderer.render(path, feed_format, meta, spec.articles)
             built.append(BuiltFile(path, signature, result.data, result.left_out, result.error))
     return built
 
