@@ -30,7 +30,7 @@ from subscribers.exporter import restore_cell
 from subscribers.model import Frequency, SubscriberStatus
 from subscribers.store import FORGOTTEN, ImportedConsent, NewSubscriber, SubscriberStore
 from syndication.config.newsletters import clean_zone
-from syndication.errors import InputError
+from syndication.errors import BadValue, InputError, Message, SyndicationError, Words
 from syndication.mail.addresses import normalise_email
 
 # Accepted header names (compared case-insensitively, spaces and underscores ignored).
@@ -80,8 +80,21 @@ FREQUENCY_WORDS = {
 
 @dataclass(frozen=True)
 class Rejected:
+    """A row left out, and why: a message (or the error raised for the row) the command line translates."""
+
     line: int
-    reason: str
+    problem: Message | SyndicationError | str
+
+    @property
+    def reason(self) -> str:
+        """Why, in English (without the file and line an InputError names)."""
+        return self.problem.reason if isinstance(self.problem, InputError) else str(self.problem)
+
+    def translated(self, words: Words) -> str:
+        """Why, in ``words``' language."""
+        if isinstance(self.problem, InputError):
+            return self.problem.translated_reason(words)
+        return self.problem if isinstance(self.problem, str) else self.problem.translated(words)
 
 
 @dataclass(frozen=True)
@@ -152,7 +165,7 @@ def _dialect(text: str) -> type[csv.Dialect]:
     return Dialect
 
 
-def _records(text: str, dialect: type[csv.Dialect]) -> Iterator[tuple[int, list[str] | str]]:
+def _records(text: str, dialect: type[csv.Dialect]) -> Iterator[tuple[int, list[str] | Message]]:
     """(line number, cells) per line of ``text``, or (line number, reason) for a line that is broken.
 
     A line is parsed on its own, followed by one extra line end: a record that reaches into
@@ -163,10 +176,10 @@ def _records(text: str, dialect: type[csv.Dialect]) -> Iterator[tuple[int, list[
         try:
             cells = next(reader, [])
         except csv.Error as exc:
-            yield number, f"malformed CSV: {exc}"
+            yield number, Message("malformed CSV: %(problem)s", problem=str(exc))
             continue
         if reader.line_num > 1:
-            yield number, (
+            yield number, Message(
                 "a quoted field is not closed on this line (unbalanced \"); "
                 "the row is skipped and reading goes on with the next line"
             )
@@ -180,7 +193,11 @@ def _timestamp(text: str, column: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{column}: {text[:40]!r} is not an ISO 8601 time (like 2026-11-24T05:00:00+00:00)") from None
+        raise BadValue(
+            "%(column)s: %(text)r is not an ISO 8601 time (like 2026-11-24T05:00:00+00:00)",
+            column=column,
+            text=text[:40],
+        ) from None
     # A time without offset is taken as UTC, the zone the export writes.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -189,30 +206,32 @@ def _subscriber(line: int, cell: Callable[[str], str], where: str) -> NewSubscri
     """A row's subscriber as the file describes it; ValueError/InputError with the reason."""
     for field, limit in MAX_LENGTH.items():
         if len(cell(field)) > limit:
-            raise ValueError(f"{field} is longer than {limit} characters")
+            raise BadValue("%(column)s is longer than %(most)s characters", column=field, most=limit)
     email = normalise_email(cell("email"), where=f"{where}:{line}")
     frequency_text = cell("frequency").lower()
     frequency = FREQUENCY_WORDS.get(frequency_text or "daily")
     if frequency is None:
-        raise ValueError(f"unknown frequency {cell('frequency')!r} (expected daily or weekly)")
+        raise BadValue("unknown frequency %(frequency)r (expected daily or weekly)", frequency=cell("frequency"))
     raw_topics = cell("topics").replace("|", ";")
     topics = tuple(t.strip() for t in raw_topics.split(";") if t.strip())
     if any(len(topic) > MAX_TOPIC_LENGTH for topic in topics):
-        raise ValueError(f"a topic is longer than {MAX_TOPIC_LENGTH} characters")
+        raise BadValue("a topic is longer than %(most)s characters", most=MAX_TOPIC_LENGTH)
     status_text = cell("status").lower()
     try:
         status = SubscriberStatus(status_text) if status_text else None
     except ValueError:
         expected = ", ".join(s.value for s in SubscriberStatus)
-        raise ValueError(f"unknown status {cell('status')!r} (expected one of {expected})") from None
+        raise BadValue(
+            "unknown status %(status)r (expected one of %(expected)s)", status=cell("status"), expected=expected
+        ) from None
     slot = cell("slot") or None
     if slot is not None and not _SLOT.fullmatch(slot):
-        raise ValueError(f"slot {slot!r} is not a time like 06:00")
+        raise BadValue("slot %(slot)r is not a time like 06:00", slot=slot)
     consent = None
     if cell("consent_action") or cell("consent_at"):
         recorded_at = _timestamp(cell("consent_at"), "consent_at")
         if not cell("consent_action") or recorded_at is None:
-            raise ValueError("consent_action and consent_at go together: give both or neither")
+            raise BadValue("consent_action and consent_at go together: give both or neither")
         consent = ImportedConsent(
             action=cell("consent_action").lower(),
             recorded_at=recorded_at,
@@ -249,11 +268,11 @@ def parse_rows(text: str, where: str) -> Iterator[_Row | Rejected]:
         if first is None:
             raise InputError(where, "the file is empty")
         raise InputError(where, "the first line (the header) is empty")
-    if isinstance(first[1], str):
+    if isinstance(first[1], Message):
         raise InputError(f"{where}:1", "cannot read the header: %(first)s", first=first[1])
     columns = map_columns(first[1], where)
     for line, cells in records:
-        if isinstance(cells, str):
+        if isinstance(cells, Message):
             yield Rejected(line, cells)
             continue
         if not any(cell.strip() for cell in cells):
@@ -267,7 +286,7 @@ def parse_rows(text: str, where: str) -> Iterator[_Row | Rejected]:
         try:
             yield _Row(line, _subscriber(line, cell, where))
         except (InputError, ValueError) as exc:
-            yield Rejected(line, exc.reason if isinstance(exc, InputError) else str(exc))
+            yield Rejected(line, exc if isinstance(exc, SyndicationError) else str(exc))
 
 
 def _with_status(row: NewSubscriber, consented: bool) -> NewSubscriber:
@@ -318,12 +337,14 @@ def import_csv(
             continue
         unknown = sorted(set(item.subscriber.newsletters or ()) - set(newsletters or ()))
         if newsletters is not None and unknown:
-            rejected.append(Rejected(item.line, f"unknown newsletter {', '.join(unknown)} "
-                                                f"(configured: {', '.join(sorted(newsletters))})"))
+            rejected.append(Rejected(item.line, Message(
+                "unknown newsletter %(unknown)s (configured: %(configured)s)",
+                unknown=", ".join(unknown), configured=", ".join(sorted(newsletters)),
+            )))
             continue
         email = item.subscriber.email
         if email in first_line:
-            rejected.append(Rejected(item.line, f"duplicate of line {first_line[email]}"))
+            rejected.append(Rejected(item.line, Message("duplicate of line %(line)s", line=first_line[email])))
             continue
         first_line[email] = item.line
         candidates.append(item)
@@ -341,9 +362,11 @@ def import_csv(
         elif email in suppressed:
             reason = store.suppression_reason(email)
             if reason == FORGOTTEN:
-                rejected.append(Rejected(row.line, "the address was erased (GDPR) and may not be re-imported"))
+                rejected.append(
+                    Rejected(row.line, Message("the address was erased (GDPR) and may not be re-imported"))
+                )
             else:
-                rejected.append(Rejected(row.line, f"the address is suppressed ({reason})"))
+                rejected.append(Rejected(row.line, Message("the address is suppressed (%(reason)s)", reason=reason)))
         else:
             fresh.append(_with_status(row.subscriber, consented))
     store.add_many(

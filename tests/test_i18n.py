@@ -55,6 +55,8 @@ from tests.digest.conftest import make_edition, subscriber
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("de", "en")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdrgx]")
+# Any placeholder a catalog text may hold: ours, and click's (``{name}``, ``{name!r}``: filled by click).
+_ANY_PLACEHOLDER = re.compile(_PLACEHOLDER.pattern + r"|\{\w+(?:![rsa])?\}")
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"(?:https?|mailto):[^\s<>\"]+")
 
@@ -202,10 +204,11 @@ def catalog_texts(language: str) -> list[re.Pattern[str]]:
             texts.update(ids)
     patterns = []
     # Longest literal text first (placeholders count nothing): "%(num)s read" must not eat "Read" of "Read more".
-    for text in sorted(texts, key=lambda text: len("".join(_PLACEHOLDER.split(text)[::2])), reverse=True):
-        literal = _PLACEHOLDER.split(text)[::2]
-        if not _LETTER.search("".join(literal)):
-            continue  # a bare placeholder explains nothing
+    for text in sorted(texts, key=lambda text: len("".join(_ANY_PLACEHOLDER.sub("\0", text).split("\0"))),
+                       reverse=True):
+        literal = _ANY_PLACEHOLDER.sub("\0", text).split("\0")
+        if len(_LETTER.findall("".join(literal))) < 2:
+            continue  # a bare placeholder explains nothing, one letter (click's "d" for days) anything
         pieces = [re.escape(" ".join(piece.replace("%%", "%").split())) for piece in literal]
         # Case aside: a form capitalises a label's first letter („täglich“ → „Täglich“).
         patterns.append(re.compile("".join(pieces[:1]) + "".join(r".*?" + piece for piece in pieces[1:]), re.I))

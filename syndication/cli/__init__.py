@@ -11,8 +11,8 @@ import click
 
 from syndication.app import runtime_for
 from syndication.app.logs import configure_logging
-from syndication.cli.help import show_click_error, translate_help
-from syndication.cli.words import _, use_settings
+from syndication.cli.help import route_click_words, show_click_error, translate_help
+from syndication.cli.words import _, problem, use_settings
 from syndication.clock import Clock, SystemClock
 from syndication.config import Secrets, load_settings
 from syndication.errors import EXIT_USAGE, SyndicationError
@@ -92,6 +92,7 @@ def _register_commands() -> None:
 
 _register_commands()
 translate_help(cli)
+route_click_words()
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
@@ -101,9 +102,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="syndication", standalone_mode=False, obj=context)
     except SyndicationError as exc:
-        # The command's own messages are translated where they are raised; errors of the library (a config
-        # key, a field of an input) keep its English wording, which names keys and values as written.
-        click.echo(f"syndication: {exc}", err=True)
+        # In the command line's language: the error's template translated, the keys and values it names as
+        # written (syndication.errors); str(exc), what logs show, stays English.
+        click.echo(f"syndication: {problem(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo(_("Aborted."), err=True)

@@ -12,7 +12,7 @@ import click
 from syndication.app.partners import version_log
 from syndication.cli.progress import progress_bar, progress_option
 from syndication.cli.summaries import collect_summary
-from syndication.cli.words import _, ngettext, value
+from syndication.cli.words import _, ngettext, problem, value
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED
 from syndication.model import Article, ArticleSelection, Status
 from syndication.runtime import Runtime
@@ -29,7 +29,7 @@ def collect(runtime: Runtime, progress: bool) -> int:
         report = run_collect(runtime.settings, ArticleStore(runtime.engine), runtime.clock, progress=advance,
                              listener=version_log(runtime))
     for error in report.errors:
-        click.echo(_("error: %(problem)s", problem=error), err=True)
+        click.echo(_("error: %(problem)s", problem=problem(error)), err=True)
     click.echo(_("collected: %(summary)s", summary=collect_summary(report)))
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 

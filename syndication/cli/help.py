@@ -9,6 +9,8 @@ in the catalog (the msgid is the text as click shows it, ``inspect.cleandoc``-ed
 from __future__ import annotations
 
 import copy
+import gettext
+import importlib
 import inspect
 import re
 import sys
@@ -105,11 +107,59 @@ def translate_help(command: click.Command) -> None:
             translate_help(child)
 
 
+# click's modules that look messages up when they show them (each binds the stdlib's gettext/ngettext when
+# imported). Not click.decorators: it looks up the help of the --help and --version options once, when a
+# command is made, and click keeps that text; those stay the msgids, which the help pages translate when shown.
+_CLICK_MODULES = (
+    "core",
+    "exceptions",
+    "types",
+    "parser",
+    "formatting",
+    "termui",
+    "utils",
+    "shell_completion",
+    "_termui_impl",
+)
+
+
+def _click_gettext(message: str) -> str:
+    return words().gettext(message)
+
+
+def _click_ngettext(singular: str, plural: str, n: int) -> str:
+    return words().ngettext(singular, plural, n)
+
+
+def route_click_words() -> None:
+    """click's own messages in the command line's language.
+
+    click's modules bind the stdlib's ``gettext``/``ngettext`` when they are imported
+    (``from gettext import gettext as _``) and look each message up when it is made, with its values filled
+    in afterwards (``_("No such option: {name}").format(...)``). Pointing those names at the command line's
+    translator translates every message click makes, in the language chosen at that moment, and the
+    catalogs hold click's msgids (syndication/cli/click_messages.py). Chosen over rebuilding the messages
+    from the exceptions' attributes (several, like "Got unexpected extra argument" or a bad choice, carry
+    only the English text) and over the stdlib's global ``textdomain`` (it reads .mo files on disk and the
+    POSIX variables, not SYNDICATION_LANGUAGE or the configured language). Only click's names are replaced,
+    and only where they still are the stdlib's functions.
+    """
+    for name in _CLICK_MODULES:
+        try:
+            module = importlib.import_module(f"click.{name}")
+        except ImportError:  # pragma: no cover - a module an older or newer click does not have
+            continue
+        if getattr(module, "_", None) is gettext.gettext:
+            module._ = _click_gettext  # type: ignore[attr-defined]
+        if getattr(module, "ngettext", None) is gettext.ngettext:
+            module.ngettext = _click_ngettext  # type: ignore[attr-defined]
+
+
 def show_click_error(error: click.ClickException) -> None:
     """click's ``show()`` in the command line's language: usage, where to find help, the error.
 
-    A message click writes itself ("No such option: --x") stays English; ours (a bad ``--kind``) are translated
-    where they are raised.
+    click's own messages ("No such option: --x", "Did you mean", a bad choice) are translated as click makes
+    them (:func:`route_click_words`); ours (a bad ``--kind``) where they are raised.
     """
     if type(error).show not in (click.ClickException.show, click.UsageError.show):
         # One that shows itself otherwise: `syndication digest` alone prints the group's (translated) help.

@@ -17,7 +17,7 @@ from subscribers.service import Consent, SubscriptionService
 from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.cli.progress import Progress, no_progress, progress_bar, progress_option
-from syndication.cli.words import _, ngettext, number, value
+from syndication.cli.words import _, ngettext, number, problem, value
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
 from syndication.runtime import Runtime
 
@@ -171,7 +171,7 @@ def import_subscribers(runtime: Runtime, file: Path, consented: bool, progress: 
             newsletters=[newsletter.name for newsletter in runtime.settings.all_newsletters],
         )
     for rejected in report.rejected:
-        click.echo(f"{file}:{rejected.line}: {rejected.reason}", err=True)
+        click.echo(f"{file}:{rejected.line}: {problem(rejected)}", err=True)
     with progress_bar(_("confirmation mails"), _("mails"), enabled=progress and bool(report.pending)) as advance:
         mails_failed = _send_confirmations(service, file, report.pending, advance)
     counts = {"file": file, "imported": number(report.imported), "present": number(report.already_present),

@@ -53,6 +53,13 @@ def ngettext(singular: str, plural: str, num: int, /, **values: object) -> str:
     return translator.ngettext(singular, plural, num) % {"num": translator.format_number(num), **values}
 
 
+def problem(error: object) -> str:
+    """An error (or a part of one, a :class:`syndication.errors.Message`) in the command line's language: its
+    template translated, its values (keys, paths, data) as they are. Anything else as ``str()`` shows it."""
+    translated = getattr(error, "translated", None)
+    return translated(words()) if callable(translated) else str(error)
+
+
 def number(value: float) -> str:
     """``1234`` → „1.234“ in German, "1,234" in English."""
     return words().format_number(value)

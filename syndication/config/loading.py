@@ -76,8 +76,12 @@ def _expectation(problem: ErrorDetails) -> object:
         error = context["error"]
         return error if isinstance(error, BadValue) else str(error)
     msgid = PYDANTIC_MESSAGES.get(problem["type"])
+    if problem["type"] in ("enum", "literal_error") and " or " in str(context.get("expected", "")):
+        # The choices as pydantic joins them ("'a', 'b' or 'c'"): the values as they are, the "or" translated.
+        choices, last = str(context["expected"]).rsplit(" or ", 1)
+        return Message("%(choices)s or %(last)s", choices=choices, last=last)
     if msgid is None:
-        # Only a placeholder (the choices of an enum), or a type this pydantic does not list.
+        # Only a placeholder (one choice), or a type this pydantic does not list.
         return str(problem["msg"]).removeprefix("Input should be ")
     # pydantic makes "item" or "items" itself; the values here are those it would fill in.
     counts = [context[name] for name in _COUNTED if isinstance(context.get(name), int)]
