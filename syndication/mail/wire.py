@@ -188,8 +188,10 @@ class MessageFactory:
         boundary = _boundary(recipient.message_id)
         eol = self._linesep
         head = self._head(recipient, now)
-        head.append(f'MIME-Version: 1.0{eol}Content-Type: multipart/alternative; boundary="{boundary}"{eol}'
-                    f"{eol}--{boundary}{eol}")
+        head.append(
+            f'MIME-Version: 1.0{eol}Content-Type: multipart/alternative; boundary="{boundary}"{eol}'
+            f"{eol}--{boundary}{eol}"
+        )
         out[0] = first = "".join(head).encode("utf-8", "surrogateescape") + plan.text_headers
         out[plan.middle] = middle = f"{eol}--{boundary}{eol}".encode("ascii") + plan.html_headers
         out[-1] = last = f"{eol}--{boundary}--{eol}".encode("ascii")

@@ -248,9 +248,13 @@ def test_a_body_quoted_printable_in_both_parts_is_spliced_to_the_line_by_line_by
     """
     text = "ü\n%%G%%\n" + "\n".join(lines) + "\n%%U%%\n"
     readers = [
-        Recipient(f"leser{number}@example.org", f"<m.{number}@example.org>", names[number % len(names)],
-                  {"%%G%%": greetings[number % len(greetings)], "%%U%%": f"https://example.org/u?t={number}" * 3},
-                  {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        Recipient(
+            f"leser{number}@example.org",
+            f"<m.{number}@example.org>",
+            names[number % len(names)],
+            {"%%G%%": greetings[number % len(greetings)], "%%U%%": f"https://example.org/u?t={number}" * 3},
+            {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        )
         for number in range(6)
     ]
     batch = Batch("k", MessageBody("Betreff", text, text), tuple(readers), HEADERS)
