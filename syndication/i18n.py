@@ -12,6 +12,9 @@ Usage (any module that shows words to people — mails, pages, the console, CLI 
     TITLE = N_("Newsletter archive")                 # a module constant: marked for extraction only,
     words.gettext(TITLE)                             # translated where it is shown
 
+Errors (:mod:`syndication.errors`) carry an English template and its values; ``error.translated(words)`` gives
+the text in ``words``' language. Babel finds their templates by the classes' names (:data:`ERROR_KEYWORDS`).
+
 Templates rendered by :mod:`syndication.templates` have ``{% trans %}…{% endtrans %}``, ``_()``,
 ``gettext`` and ``ngettext`` (Jinja's i18n extension, new style: ``_("Hello %(name)s", name=x)``), in the
 locale of the render (``locale=`` or the context's ``lang``).
