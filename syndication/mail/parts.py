@@ -345,7 +345,8 @@ class Part:
         body = literals.copy()
         for (index, _), at_line_start in zip(plan.slots, line_starts, strict=True):
             chunk = chunks[index]
-            if b"\n." in chunk:
+            # find(), not `in`: ``bytes in bytes`` first tries the needle as an int and clears a TypeError.
+            if chunk.find(b"\n.") != -1:
                 chunk = chunk.replace(b"\n.", b"\n..")
             body[index] = b"." + chunk if at_line_start and chunk.startswith(b".") else chunk
         return body

@@ -39,6 +39,8 @@ from syndication.mail.parts import (
     quoted_printable_piece,
 )
 
+# The longest quoted-printable line without a soft break (quoted_printable_piece cuts longer values).
+_QP_LINE = 76
 # A display name of RFC 5322 atext words separated by single spaces needs no quoting.
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*")
 
@@ -192,29 +194,34 @@ class MessageFactory:
             f'MIME-Version: 1.0{eol}Content-Type: multipart/alternative; boundary="{boundary}"{eol}'
             f"{eol}--{boundary}{eol}"
         )
-        out[0] = first = "".join(head).encode("utf-8", "surrogateescape") + plan.text_headers
-        out[plan.middle] = middle = f"{eol}--{boundary}{eol}".encode("ascii") + plan.html_headers
-        out[-1] = last = f"{eol}--{boundary}--{eol}".encode("ascii")
+        out[0] = "".join(head).encode("utf-8", "surrogateescape") + plan.text_headers
+        out[plan.middle] = f"{eol}--{boundary}{eol}".encode("ascii") + plan.html_headers
+        out[-1] = f"{eol}--{boundary}--{eol}".encode("ascii")
         if not data_form or self._dotted_name(recipient):
             return out, None
 
-        stuffed = plan.stuffed
-        assert stuffed is not None  # data_form: CRLF line ends
+        stuffed_literals = plan.stuffed_literals
+        assert stuffed_literals is not None  # data_form: CRLF line ends
 
         def data() -> bytes:
-            # The literals were stuffed once per body (Plan.stuffing); only the values are looked at.
-            wire = stuffed.copy()
-            wire[0] = first
-            wire[plan.middle] = middle
-            wire[-2] = last
+            # The message's chunks with the few literals that hold a line starting with a dot replaced
+            # by their stuffed form (made once per body, Plan.stuffing); only the values are looked at,
+            # and one rarely needs stuffing.
+            wire = out.copy()
+            for index, literal in stuffed_literals:
+                wire[index] = literal
             for chunk, (_, indexes, line_starts) in zip(chunks, plan.slots, strict=True):
-                if b"\n." in chunk:
+                # A value breaks no line itself (message_chunks checks), so only the soft breaks of one
+                # longer than a quoted-printable line can start a line. Tested with find(), not `in`:
+                # ``bytes in bytes`` first tries the needle as an int and clears a TypeError each time.
+                if (len(chunk) > _QP_LINE and chunk.find(b"\n.") != -1) or (line_starts and chunk[:1] == b"."):
                     chunk = chunk.replace(b"\n.", b"\n..")
-                for index in indexes:
-                    wire[index] = chunk
-                if line_starts and chunk.startswith(b"."):
-                    for index in line_starts:
-                        wire[index] = b"." + chunk
+                    for index in indexes:
+                        wire[index] = chunk
+                    if line_starts and chunk[:1] == b".":
+                        for index in line_starts:
+                            wire[index] = b"." + chunk
+            wire.append(b".\r\n")
             return b"".join(wire)
 
         return out, data
@@ -393,8 +400,8 @@ class _BothQuotedPrintable:
     ``chunks``: ``b""`` at index 0 (the header block and the text part's headers), at ``middle`` (the
     boundary and the HTML part's headers), at the end (the closing boundary) and at every slot;
     ``slots``: per placeholder, the indexes of its slots, and those of them that start a line.
-    ``stuffed``: for CRLF line ends, ``chunks`` as SMTP DATA carries them (literals dot-stuffed, from
-    :meth:`Plan.stuffing`, ``.`` CRLF last).
+    ``stuffed_literals``: for CRLF line ends, the literals that SMTP DATA carries otherwise (a line
+    starting with a dot, doubled: :meth:`Plan.stuffing`), by index; None for other line ends.
     """
 
     def __init__(self, text: Part, html: Part, text_plan: Plan, html_plan: Plan, eol: str) -> None:
@@ -403,12 +410,16 @@ class _BothQuotedPrintable:
         eol_bytes = eol.encode("ascii")
         self.text_headers = text.header_qp_bytes + eol_bytes
         self.html_headers = html.header_qp_bytes + eol_bytes
-        self.stuffed: list[bytes] | None = None
+        self.stuffed_literals: tuple[tuple[int, bytes], ...] | None = None
         places: dict[str, tuple[list[int], list[int]]] = {}
         if eol == "\r\n":
             text_literals, text_starts = text_plan.stuffing()
             html_literals, html_starts = html_plan.stuffing()
-            self.stuffed = [b"", *text_literals, b"", *html_literals, b"", b".\r\n"]
+            stuffed = [b"", *text_literals, b"", *html_literals, b""]
+            self.stuffed_literals = tuple(
+                (index, literal) for index, (literal, chunk) in enumerate(zip(stuffed, self.chunks, strict=True))
+                if literal != chunk
+            )
         else:
             # No DATA form for other line ends: no slot is said to start a line.
             text_starts = (False,) * len(text_plan.slots)
