@@ -139,6 +139,21 @@ def untranslatable_raises(modules: list[tuple[str, ast.Module]]) -> list[str]:
                 and getattr(node.exc.func, "id", None) == "ValueError"
             ):
                 problems.append(f"{name}:{node.lineno}: a validator raises BadValue (translated), not ValueError")
+            if isinstance(node, ast.ClassDef) and node.name in OWN_MESSAGES - {"InvalidSettings"}:
+                # Such a class hands super().__init__ its template marked with N_().
+                marked = [
+                    call
+                    for call in ast.walk(node)
+                    if isinstance(call, ast.Call)
+                    and any(
+                        getattr(arg, "func", None) is not None
+                        and getattr(arg.func, "id", None) == "N_"
+                        and _literal(arg, 0)[0] is not None
+                        for arg in call.args
+                    )
+                ]
+                if not marked:
+                    problems.append(f"{name}:{node.lineno}: {node.name} builds its message without N_()")
             if not isinstance(node, ast.Call):
                 continue
             called = getattr(node.func, "id", None) or getattr(node.func, "attr", None)

@@ -27,6 +27,7 @@ from python_http_client.exceptions import HTTPError
 from syndication.clock import Clock, SystemClock
 from syndication.config import SendgridConfig
 from syndication.errors import ConfigError, DeliveryError
+from syndication.i18n import N_
 
 # SendGrid's largest page for the suppression lists.
 PAGE_SIZE: Final = 500
@@ -54,7 +55,11 @@ class AccessForbidden(DeliveryError):
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
-        super().__init__(f"SendGrid {path}: access forbidden (the API key lacks the scope): {message}")
+        super().__init__(
+            N_("SendGrid %(path)s: access forbidden (the API key lacks the scope): %(message)s"),
+            path=path,
+            message=message,
+        )
 
 
 def _error_text(body: bytes | str | None) -> str:

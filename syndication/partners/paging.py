@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from syndication.errors import InputError
+from syndication.i18n import N_
 from syndication.model import Article, ArticleSelection
 from syndication.partners.model import Partner
 from syndication.partners.versions import WITHHELD, ItemVersion, VersionLog
@@ -35,7 +36,7 @@ class InvalidCursor(InputError):
     """The ``since`` cursor was not issued by this API."""
 
     def __init__(self, cursor: str) -> None:
-        super().__init__("since", "not a cursor issued by this API (omit it to start from the beginning)")
+        super().__init__("since", N_("not a cursor issued by this API (omit it to start from the beginning)"))
         self.cursor = cursor
 
 

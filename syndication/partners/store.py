@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from syndication.errors import UsageError
+from syndication.i18n import N_
 from syndication.partners.keys import KeyHasher, generate_key, key_prefix, looks_like_key
 from syndication.partners.model import Partner
 from syndication.partners.tables import partner_requests, partners
@@ -35,7 +36,7 @@ class PartnerNotFound(UsageError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"no partner named {name!r} (see: syndication partners list)")
+        super().__init__(N_("no partner named %(name)r (see: syndication partners list)"), name=name)
 
 
 @dataclass(frozen=True)
