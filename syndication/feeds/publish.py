@@ -17,11 +17,12 @@ remembered, so the next build tries (and reports) again.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -443,6 +444,25 @@ def publish_specs(
     return report, changed_urls
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while inside (unless it was paused already).
+
+    A full build makes a few hundred thousand objects that live until it ends (the articles,
+    their feed items, feedgen's entries) and makes no garbage cycles: their allocations set the
+    collector off again and again, each time walking the whole heap (and the build's growing
+    part of it) to find nothing, a seventh of a full build's time. Garbage without cycles is
+    still freed at once; cycles other threads make meanwhile wait for the build's end.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def build_and_publish(
     settings: Settings,
     engine: Engine,
@@ -460,11 +480,12 @@ def build_and_publish(
     writer = writer or AtomicFileWriter(settings.public_dir)
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
-    plan = plan_from_store(settings, ArticleStore(engine), state, writer)
-    fragments = FragmentCache(STORED_FRAGMENTS, stored_fingerprint)
-    report, changed_urls = publish_specs(
-        settings, plan.specs, writer, state, plan.selected, progress, fragments=fragments
-    )
+    with collector_paused():
+        plan = plan_from_store(settings, ArticleStore(engine), state, writer)
+        fragments = FragmentCache(STORED_FRAGMENTS, stored_fingerprint)
+        report, changed_urls = publish_specs(
+            settings, plan.specs, writer, state, plan.selected, progress, fragments=fragments
+        )
     state.change_seq = plan.change_seq
     state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}
     hub = settings.feeds.websub_hub

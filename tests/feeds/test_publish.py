@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,7 +16,14 @@ from sqlalchemy import Engine
 from syndication.clock import FixedClock
 from syndication.config import Settings
 from syndication.feeds import content
-from syndication.feeds.publish import STATE_FILE, STORED_FRAGMENTS, FeedsState, build_and_publish, publish_feeds
+from syndication.feeds.publish import (
+    STATE_FILE,
+    STORED_FRAGMENTS,
+    FeedsState,
+    build_and_publish,
+    collector_paused,
+    publish_feeds,
+)
 from syndication.model import Article, Author, Section, SectionRole
 from syndication.runtime import Runtime
 from syndication.store.articles import ArticleStore
@@ -279,3 +287,18 @@ def test_a_rebuild_renders_only_the_articles_that_changed(
     ArticleStore(runtime.engine).upsert(make_article(3), clock.now())
     build_and_publish(runtime.settings, runtime.engine)
     assert [make_article(3).title] == made
+
+
+def test_garbage_collector_paused_during_a_build_and_as_before_after() -> None:
+    """Inside, the cyclic collector is paused; after, it runs again, unless it was paused before."""
+    seen = []
+    was_enabled = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with collector_paused():
+                seen.append(gc.isenabled())
+            seen.append(gc.isenabled())
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+    assert [False, True, False, False] == seen
