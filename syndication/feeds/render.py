@@ -138,7 +138,25 @@ class ArticleEntries:
         )
 
     def add_item_elements(self, element: etree._Element, article: Article, feed_format: FeedFormat) -> None:
-        _media_content(element, self.item(article), self.options.media_credits)
+        credits = self.options.media_credits
+        if self.cache is None:
+            _media_content(element, self.item(article), credits)
+            return
+        # An article's media:content is the same in RSS and Atom: the element built for the first
+        # format is moved into the second's entry (building it cost a tenth of rendering an entry).
+        # The first format's entries were serialised before the second's are made, so the first
+        # entry's tree has no more use for it (unless it is this very tree: an article given twice);
+        # taken once, the next format builds its own.
+        local = self.cache.local(article)
+        key = ("media:content", credits)
+        built = local.pop(key, None)
+        if built is not None and built.getroottree().getroot() is not element.getroottree().getroot():
+            element.append(built)
+            return
+        count = len(element)
+        _media_content(element, self.item(article), credits)
+        if len(element) > count:
+            local[key] = element[-1]
 
 
 def _category(name: str, scheme: str | None) -> Category:

@@ -153,4 +153,5 @@ def splice(document: bytes, entries: list[bytes]) -> bytes:
     end = document.find(b"\n", marker) + 1
     if marker < 0 or end == 0 or document[start:marker].strip():
         raise RuntimeError("unexpected feed layout from feedgen")
-    return document[:start] + b"".join(entries) + document[end:]
+    # One join: the document (a fifth of a megabyte with 50 full-text entries) is copied once, not three times.
+    return b"".join([document[:start], *entries, document[end:]])

@@ -17,6 +17,7 @@ from syndication.feeds.render import (
     render_rss,
 )
 from syndication.feedwriter.formats import ATOM_NS, EPOCH, MEDIA_NS, SY_NS, article_tag_uri
+from syndication.feedwriter.fragments import FragmentCache
 from syndication.model import Article
 from syndication.testing import make_article
 from tests.feeds.conftest import assert_valid_atom, parse, unknown_namespaces
@@ -231,3 +232,15 @@ def test_entry_in_another_language_says_so(meta: FeedMeta) -> None:
     assert entry is not None
     assert ("en", "en") == (entry.get("{http://www.w3.org/XML/1998/namespace}lang"),
                             json.loads(render_json(meta, [english]))["items"][0]["language"])
+
+
+def test_feeds_sharing_a_build_cache_have_the_bytes_of_feeds_rendered_alone(
+    meta: FeedMeta, articles: list[Article]
+) -> None:
+    """RSS and Atom rendered with one cache (entries, images' media:content shared between the
+    formats), an article given twice included, are byte for byte the feeds rendered alone."""
+    feeds = [articles, [articles[1], articles[1], articles[0]], articles[1:]]
+    cache = FragmentCache()
+    shared = [render(meta, each, cache=cache) for each in feeds for render in (render_rss, render_atom)]
+    alone = [render(meta, each) for each in feeds for render in (render_rss, render_atom)]
+    assert alone == shared

@@ -158,6 +158,17 @@ def test_cached_entries_are_built_once_and_give_the_same_bytes() -> None:
     assert ([1, 2], [1, 2], True, alone) == (built_once, writer.built, first != second, second)
 
 
+def test_an_items_entry_is_made_once_for_rss_and_atom_and_gives_the_same_bytes() -> None:
+    """With a fragment cache, RSS and Atom share each item's entry (and feedgen's); the bytes are unchanged."""
+    notes = [Note(1), Note(2)]
+    cache = FragmentCache()
+    writer = Notes(updated=datetime(2026, 11, 22, tzinfo=UTC))
+    formats = (FeedFormat.RSS, FeedFormat.ATOM)
+    shared = [writer.write(feed_format, notes, cache=cache) for feed_format in formats]
+    alone = [Notes(updated=datetime(2026, 11, 22, tzinfo=UTC)).write(f, notes) for f in formats]
+    assert ([1, 2], alone) == (writer.built, shared)
+
+
 def test_json_feed_is_not_the_writers_business() -> None:
     """Asking the writer for JSON Feed is a clear error, not a wrong document."""
     with pytest.raises(ValueError, match="JSON Feed"):
