@@ -157,13 +157,21 @@ def config_fingerprint(settings: Settings) -> str:
     return settings_fingerprint({"code": _code(), "site": site, "feeds": feeds})
 
 
-def _articles_signature(spec: FeedSpec) -> str:
-    """The part of a feed's signature its articles make (the same for each format)."""
-    articles = [
-        (a.id, a.version, a.content_hash, a.published.isoformat(), a.updated.isoformat(), a.status.value)
-        for a in spec.articles
-    ]
-    return json.dumps(articles, ensure_ascii=False)
+def _articles_signature(spec: FeedSpec, written: dict[int, tuple[Article, str]] | None = None) -> str:
+    """The part of a feed's signature its articles make (the same for each format).
+
+    ``written`` keeps each article's part (by the article object) for the build's other feeds
+    that show it: the JSON of the list is its items' JSON, joined as json.dumps joins them.
+    """
+    written = {} if written is None else written
+    parts = []
+    for a in spec.articles:
+        found = written.get(id(a))
+        if found is None or found[0] is not a:
+            values = (a.id, a.version, a.content_hash, a.published.isoformat(), a.updated.isoformat(), a.status.value)
+            found = written[id(a)] = (a, json.dumps(values, ensure_ascii=False))
+        parts.append(found[1])
+    return "[" + ", ".join(parts) + "]"
 
 
 def feed_signature(
@@ -283,8 +291,9 @@ def build_files(
     built = []
     renderer = _GuardedRenderer(fragments)
     total = len(specs) * len(FeedFormat)
+    written: dict[int, tuple[Article, str]] = {}
     for spec in specs:
-        articles = _articles_signature(spec)
+        articles = _articles_signature(spec, written)
         for feed_format in FeedFormat:
             progress(1, total)
             path = spec.path(feed_format)
