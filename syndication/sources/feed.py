@@ -25,7 +25,7 @@ import httpx
 
 from syndication.anatomy import parse_body
 from syndication.config import SiteConfig, SourceConfig
-from syndication.errors import BadField, ConfigError, InputError, SourceUnavailable
+from syndication.errors import BadField, ConfigError, InputError, Message, SourceUnavailable
 from syndication.html import absolute_url, plain_text
 from syndication.model import Article, Author, Image
 from syndication.sources import http
@@ -126,7 +126,7 @@ class FeedSource:
             raise SourceUnavailable(
                 self.url,
                 "not an RSS or Atom feed: got %(content_type)s%(detail)s; it starts with: %(snippet)r",
-                content_type=content_type or "no content type",
+                content_type=content_type or Message("no content type"),
                 detail=detail,
                 snippet=http.snippet(response),
             )
