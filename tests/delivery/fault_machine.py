@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -154,4 +155,9 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("TZ", "UTC")
+    # Started in a UTS namespace of its own (test_fault_campaign's _start): this machine's host name, which its
+    # claims and leadership carry as a real machine's would.
+    hostname = os.environ.pop("SYNDICATION_FAULT_HOSTNAME", None)
+    if hostname:
+        socket.sethostname(hostname)
     sys.exit(main())

@@ -1,10 +1,11 @@
 """The fault campaign of issue 18 on PostgreSQL: three "machines" (processes with their own host identities, so only
-heartbeats tell a dead one), each a real procrastinate worker (``syndication worker``'s code path); the leader's
-send job is deferred as the scheduler defers it. In each of 20 runs one worker is SIGKILLed at a random point
-(planning or sending); its job is put back by procrastinate's stalled-job retry and the ledger's lease hands its
-claims to whoever runs next. In 5 more runs three ``syndication run`` machines (each with its worker) send a slot
-and the leader's machine is SIGKILLed while it goes out. Every run ends with every recipient sent exactly once or in
-a reported in-doubt batch; the killed job is taken up, and a new leader leads, within the lease.
+heartbeats tell a dead one; where Linux namespaces are available, each also has its own network stack and host name
+and reaches PostgreSQL only through its Unix socket), each a real procrastinate worker (``syndication worker``'s code
+path); the leader's send job is deferred as the scheduler defers it. In each of 20 runs one worker is SIGKILLed at a
+random point (planning or sending); its job is put back by procrastinate's stalled-job retry and the ledger's lease
+hands its claims to whoever runs next. In 5 more runs three ``syndication run`` machines (each with its worker) send a
+slot and the leader's machine is SIGKILLed while it goes out. Every run ends with every recipient sent exactly once or
+in a reported in-doubt batch; the killed job is taken up, and a new leader leads, within the lease.
 
 The issue's full size is 200,000 recipients a run: ``SYNDICATION_FAULT_RECIPIENTS=200000`` selects it (batches of
 1,000 and waits ten times as long follow from the size; ``SYNDICATION_FAULT_BATCH`` overrides the batch size); the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from machine import wait_until
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from syndication.clock import SystemClock
 from syndication.delivery.ledger import Ledger
@@ -65,6 +68,11 @@ FAILOVER_BOUND = LEASE + LEASE / 3 + SLACK
 class Store:
     url: str
     engine: Engine
+    # What the machines connect with: through PostgreSQL's Unix socket when they run in network namespaces of their
+    # own (a namespace has its own loopback; a socket in the file system is reachable from every one).
+    machine_url: str
+    # The command each machine starts under (namespaces of its own), or [] when they share this one's.
+    isolation: list[str]
 
 
 @pytest.fixture
@@ -78,11 +86,15 @@ def fresh_store(postgres_url: str) -> Iterator[Callable[[], Store]]:
         schema = f"f_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+        options = f"options=-csearch_path%3D{schema}"
+        url = f"{base}{'&' if '?' in base else '?'}{options}"
         engine = open_engine(url)
         sink_metadata.create_all(engine)
         made.append((schema, engine))
-        return Store(url, engine)
+        socket_url = _socket_url(engine)
+        if NAMESPACES and socket_url:
+            return Store(url, engine, f"{socket_url}&{options}", NAMESPACES)
+        return Store(url, engine, url, [])
 
     try:
         yield make
@@ -103,14 +115,55 @@ def _report(figures: dict[str, object]) -> None:
             handle.write(line + "\n")
 
 
-def _start(args: list[str], host: str, log: Path, *, database_clock: bool = False) -> subprocess.Popen[bytes]:
+def _namespace_command() -> list[str]:
+    """The command that starts a process in a network and UTS namespace of its own, or [] where Linux cannot.
+
+    Unprivileged users need a user namespace for it (``--map-root-user``); containers often forbid both.
+    ``SYNDICATION_FAULT_NAMESPACES=0`` runs the machines without them.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None or os.environ.get("SYNDICATION_FAULT_NAMESPACES") == "0":
+        return []
+    command = [unshare, "--net", "--uts", *([] if os.geteuid() == 0 else ["--map-root-user"])]
+    tried = subprocess.run([*command, "true"], capture_output=True, check=False)
+    return [*command, "--"] if tried.returncode == 0 else []
+
+
+NAMESPACES = _namespace_command()
+
+
+def _socket_url(engine: Engine) -> str | None:
+    """The server's database through its Unix socket, or None when it has none this machine can reach."""
+    directories = str(_scalar(engine, "SHOW unix_socket_directories") or "")
+    port = _scalar(engine, "SELECT current_setting('port')")
+    for directory in (part.strip() for part in directories.split(",")):
+        if directory and not directory.startswith("@") and Path(directory, f".s.PGSQL.{port}").exists():
+            database, user = _scalar(engine, "SELECT current_database()"), _scalar(engine, "SELECT current_user")
+            url = f"postgresql://{user}@/{database}?host={directory}&port={port}"
+            probe = open_engine(url)
+            try:  # the socket may refuse what TCP allows (pg_hba.conf's "local" lines)
+                _scalar(probe, "SELECT 1")
+            except OperationalError:
+                continue
+            finally:
+                probe.dispose()
+            return url
+    return None
+
+
+def _start(
+    args: list[str], host: str, log: Path, isolation: list[str], *, database_clock: bool = False
+) -> subprocess.Popen[bytes]:
+    """One machine's process. In namespaces of its own it is named ``host`` by its host name, so its claims and
+    leadership carry what ``socket.gethostname()`` gives, as on a real machine; else by ``SYNDICATION_HOST_ID``."""
     # database_clock: the machine runs on the real clock, which the database's is, not on a moved one (the moved-clock
     # run preloads libfaketime into this process and its children).
-    env = {**os.environ, "SYNDICATION_HOST_ID": host}
+    env = {name: value for name, value in os.environ.items() if name != "SYNDICATION_HOST_ID"}
+    env.update({"SYNDICATION_FAULT_HOSTNAME": host} if isolation else {"SYNDICATION_HOST_ID": host})
     if database_clock:
         env = {name: value for name, value in env.items() if name not in ("LD_PRELOAD", "FAKETIME")}
     return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args], env=env,
+        [*isolation, sys.executable, str(SCRIPT), *args], env=env,
         stdout=subprocess.DEVNULL, stderr=log.open("ab"), start_new_session=True, close_fds=True,
     )
 
@@ -265,8 +318,8 @@ def test_a_worker_killed_at_random_leaves_every_recipient_sent_once_or_in_doubt(
     and finished by another machine, and every recipient is sent once or in doubt (at most a batch a kill)."""
     store = fresh_store()
     chance = random.Random(18)
-    args = ["worker", store.url, str(RECIPIENTS), str(BATCH)]
-    machines = {host: _start(args, host, tmp_path / f"{host}.log") for host in MACHINES}
+    args = ["worker", store.machine_url, str(RECIPIENTS), str(BATCH)]
+    machines = {host: _start(args, host, tmp_path / f"{host}.log", store.isolation) for host in MACHINES}
     # The leader's side: one send job a slot in even-numbered runs (the default [workers] send_jobs), three in
     # odd ones (all machines share the batches, and a kill leaves two at work).
     runtimes = {copies: Runtime(settings=settings_for(store.url, SYNDICATION_WORKERS__SEND_JOBS=str(copies)),
@@ -286,10 +339,11 @@ def test_a_worker_killed_at_random_leaves_every_recipient_sent_once_or_in_doubt(
             kill = _kill_at_random(store, machines, edition, chance, run, baselines)
             done = wait_until(lambda: _jobs_settled(store.engine) and _settled(store.engine, key),  # noqa: B023
                               600 * PATIENCE, interval=0.2)
-            figures = {"run": run, "kind": "worker", "recipients": RECIPIENTS, "jobs": copies, "phase": kill.phase,
+            figures = {"run": run, "kind": "worker", "namespaces": bool(store.isolation), "recipients": RECIPIENTS,
+                        "jobs": copies, "phase": kill.phase,
                        "victim": kill.victim, **_failover(store.engine, kill, edition)}
             # The killed machine's worker comes back (for the next run), as a supervisor would start it again.
-            machines[kill.victim] = _start(args, kill.victim, tmp_path / f"{kill.victim}.log")
+            machines[kill.victim] = _start(args, kill.victim, tmp_path / f"{kill.victim}.log", store.isolation)
             assert done, f"run {run} did not finish: {figures}"
             figures["in_doubt"] = doubt = _assert_exactly_once_or_in_doubt(store.engine, edition)
             figures["slot"] = SendLedger(store.engine).get(key).status  # type: ignore[union-attr]
@@ -349,9 +403,9 @@ def test_the_scheduler_leader_killed_mid_send_is_replaced_within_the_lease(
         assert record is not None and record.edition_id is not None
         doubt = _assert_exactly_once_or_in_doubt(store.engine, record.edition_id)
         failover = second.taken_at - killed_at.renewed_at
-        _report({"run": run, "kind": "leader", "recipients": RECIPIENTS, "lead_taken_after_last_renewal":
-                 round(failover.total_seconds(), 2), "job_put_back_after_kill": job_put_back,
-                 "slot": record.status, "in_doubt": doubt,
+        _report({"run": run, "kind": "leader", "namespaces": bool(store.isolation), "recipients": RECIPIENTS,
+                 "lead_taken_after_last_renewal": round(failover.total_seconds(), 2),
+                 "job_put_back_after_kill": job_put_back, "slot": record.status, "in_doubt": doubt,
                  "seconds": round(time.monotonic() - started, 1)})
         assert failover <= LEASE + LEASE / 3 + SLACK
         assert doubt <= BATCH
@@ -367,10 +421,10 @@ def _leader_run(
     key = SendKey("daily", start.date(), "06:00")
     # The clocks read 05:59:57 once the processes are up; the machines pace it by the real (the database's) clock.
     epoch = float(_scalar(store.engine, "SELECT extract(epoch FROM clock_timestamp())")) + 8  # type: ignore[arg-type]
-    scheduler_args = ["scheduler", store.url, str(RECIPIENTS), str(BATCH), start.isoformat(), str(epoch)]
-    worker_args = ["worker", store.url, str(RECIPIENTS), str(BATCH)]
-    machines = {host: (_start(scheduler_args, host, workdir / f"{host}-run.log", database_clock=True),
-                       _start(worker_args, host, workdir / f"{host}-worker.log", database_clock=True))
+    scheduler_args = ["scheduler", store.machine_url, str(RECIPIENTS), str(BATCH), start.isoformat(), str(epoch)]
+    worker_args = ["worker", store.machine_url, str(RECIPIENTS), str(BATCH)]
+    machines = {host: (_start(scheduler_args, host, workdir / f"{host}-run.log", store.isolation, database_clock=True),
+                       _start(worker_args, host, workdir / f"{host}-worker.log", store.isolation, database_clock=True))
                 for host in MACHINES}
     observer = LeaderLease(store.engine, "observer", SystemClock(), LEASE)
     pids = {scheduler.pid: host for host, (scheduler, _) in machines.items()}
