@@ -1,8 +1,8 @@
-"""The complaint brake's judgement, from the report counters of the run's (edition, slot)."""
+"""The complaint brake's judgement, from the report counters of the run's whole edition (all its slots and zones)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from syndication.events.tables import send_report_counts
 
@@ -21,11 +21,14 @@ class CounterBrake:
         self.min_messages = min_messages
 
     def reason(self, edition_id: str, slot: str, sent: int, bounced: int) -> str | None:
+        # The whole edition's counters, every slot's and reader zone's (and events placed in no slot): one
+        # zone's run alone is often below min_messages, and the ledger's ``sent``/``bounced`` are the edition's.
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(send_report_counts.c.delivered, send_report_counts.c.complaints,
-                       send_report_counts.c.bounced_hard)
-                .where(send_report_counts.c.edition_id == edition_id, send_report_counts.c.slot == slot)
+                select(func.coalesce(func.sum(send_report_counts.c.delivered), 0),
+                       func.coalesce(func.sum(send_report_counts.c.complaints), 0),
+                       func.coalesce(func.sum(send_report_counts.c.bounced_hard), 0))
+                .where(send_report_counts.c.edition_id == edition_id)
             ).first()
         delivered, complaints, hard = (int(row[0]), int(row[1]), int(row[2])) if row is not None else (0, 0, 0)
         # Synchronous refusals (SMTP 5xx) are in the ledger; the provider's bounces in the counters.

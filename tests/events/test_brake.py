@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from delivery.fakes import FakeMailer, FakeSubscribers, make_options
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
@@ -22,6 +22,7 @@ from syndication.delivery.sendgrid import SendGridMessenger
 from syndication.delivery.statuses import RunStatus
 from syndication.delivery.testing import FakeSendGrid, WebhookPoster
 from syndication.events.brake import CounterBrake
+from syndication.events.tables import send_report_counts
 from syndication.runtime import Runtime
 from syndication.testing import live_server
 from syndication.web import create_app
@@ -96,3 +97,18 @@ def _sender():  # type: ignore[no-untyped-def]
     from syndication.mail.base import Sender
 
     return Sender(email="newsletter@pfalz-rundschau.example", name="Pfalz-Rundschau")
+
+
+def test_the_brake_counts_the_editions_zone_runs_together(engine: Engine) -> None:
+    """Three zone runs of 400 delivered with 1 complaint each stay below a minimum of 1,000 one by one; counted
+    as the edition (1,200 delivered, 3 complaints: 0.25 %) they pass 0.1 % and the brake pulls."""
+    with engine.begin() as connection:
+        for zone in ("06:00", "06:00 America/New_York", "06:00 Asia/Tokyo"):
+            connection.execute(insert(send_report_counts).values(
+                edition_id="morgen-2026-11-24", slot=zone, processed=400, delivered=400, deferred=0, bounced_hard=0,
+                bounced_soft=0, dropped=0, complaints=1,
+            ))
+    brake = CounterBrake(engine, complaint_brake=0.001, bounce_brake=0.05, min_messages=1000)
+    reason = brake.reason("morgen-2026-11-24", "06:00 Asia/Tokyo", 1200, 0)
+    assert "complaint rate 0.25% (3 of 1200 delivered) passed [delivery] complaint_brake 0.10%" == reason
+    assert brake.reason("abend-2026-11-24", "18:00", 400, 0) is None
