@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from subscribers.zones import canonical_zone
 from syndication.config.newsletters import clean_zone
 from syndication.errors import InputError
 from syndication.subscriber import Frequency, Subscriber, SubscriberStatus
@@ -48,7 +49,8 @@ def clean_timezone(raw: str | None) -> str | None:
     ``timezone``) for a name of no zone.
     """
     try:
-        return clean_zone(raw)
+        # Under its current IANA name: readers of one clock share one send ("US/Eastern" is "America/New_York").
+        return canonical_zone(clean_zone(raw))
     except ValueError:
         raise InputError(
             "timezone", "an IANA time zone such as 'America/New_York', not %(zone)r", zone=(raw or "").strip()

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, and_, exists, or_, select, true, update
 from sqlalchemy.engine import Connection
 
 from subscribers.tables import subscribers, subscriptions, suppressions
+from subscribers.zones import canonical_zone
 from syndication.subscriber import Subscriber, SubscriberStatus
 
 
@@ -44,17 +45,23 @@ def subscribed_to(names: Sequence[str]) -> Any:
     )
 
 
-def in_zone_group(zone: str | None, other_zones: Sequence[str]) -> Any:
+def in_zone_group(zone: str | None, other_zones: Sequence[str], stored: Sequence[str] = ()) -> Any:
     """SQL: the reader belongs to ``zone``'s send of a slot in reader zones (``slot_zone = "reader"``).
 
     A zone: the readers who set that zone. None, the site's zone: every reader not in ``other_zones``
     (the zones that have sends of their own): no zone set, the site's, or one that names no zone.
+    Zones are current IANA names (:func:`subscribers.zones.canonical_zone`); ``stored``, the names as
+    readers' rows hold them, adds each alias to the zone it names ("Asia/Calcutta" to "Asia/Kolkata").
     """
+    def names_of(zones: Iterable[str]) -> list[str]:
+        wanted = set(zones)
+        return sorted(wanted | {name for name in stored if canonical_zone(name) in wanted})
+
     if zone is not None:
-        return subscribers.c.timezone == zone
+        return subscribers.c.timezone.in_(names_of([zone]))
     if not other_zones:
         return true()
-    return or_(subscribers.c.timezone.is_(None), subscribers.c.timezone.not_in(list(other_zones)))
+    return or_(subscribers.c.timezone.is_(None), subscribers.c.timezone.not_in(names_of(other_zones)))
 
 
 def _clean(names: Iterable[str]) -> list[str]:

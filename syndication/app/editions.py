@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from subscribers.segments import SegmentStore
 from subscribers.store import SubscriberStore
 from subscribers.subscriptions import in_zone_group
+from subscribers.zones import canonical_zone
 from syndication.app.adapters import StoreBounces
 from syndication.app.publishing import public_writer
 from syndication.config import NewsletterConfig, Settings
@@ -294,8 +295,14 @@ class NewsletterRecipients:
         if slot is not None and not self.every_slot:
             slot, zone = split_slot_label(slot)
             if zone is not None or self.newsletter.in_reader_zones:
-                zones = reader_zone_groups(self.site_zone, self.store.reader_zones(self.newsletter.audience))
-                in_group = in_zone_group(zone, [name for name in zones if name is not None])
+                # Zones under their current IANA names, as the scheduler keys them; each alias readers stored
+                # ("Asia/Calcutta", "Europe/Berlin ") goes with the zone it names.
+                stored = self.store.reader_zones(self.newsletter.audience)
+                site = canonical_zone(self.site_zone) or self.site_zone
+                zones = reader_zone_groups(site, [canonical_zone(name) for name in stored])
+                zone = canonical_zone(zone)
+                in_group = in_zone_group(None if zone == site else zone, [name for name in zones if name is not None],
+                                         stored)
                 condition = in_group if condition is None else and_(condition, in_group)
         return self.store.iter_readers(
             self.newsletter.audience, None if self.every_slot else slot, first_slot, batch_size,

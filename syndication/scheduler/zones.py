@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from subscribers.zones import canonical_zone
 from syndication.config import CalendarConfig, EditionConfig
 from syndication.config.newsletters import WEEKDAYS, known_zone, reader_zone_groups, slot_label
 from syndication.scheduler.ledger import SendKey
@@ -76,7 +77,10 @@ def due_zone_slots(
     weekday, or when the reader's wall clock at that moment is in the quiet hours.
     """
     due = []
-    for order, name in enumerate(reader_zone_groups(site.key, reader_zones)):
+    # Zones under their current IANA names: readers stored as "Asia/Calcutta" and as "Asia/Kolkata" (or with
+    # blanks around the name) share one send, keyed by the current name.
+    groups = reader_zone_groups(canonical_zone(site.key) or site.key, [canonical_zone(name) for name in reader_zones])
+    for order, name in enumerate(groups):
         zone = site if name is None else known_zone(name)
         assert zone is not None
         found = _newest(edition, slot, zone, site, calendar, now, grace)

@@ -308,3 +308,36 @@ def test_pausing_an_edition_holds_its_zone_sends_not_started_until_resumed(zoned
     assert [("morgen-2026-11-24", "2026-11-24 14:00")] == local_sends(received["ny@example.org"], BERLIN)
     assert [("morgen-2026-11-24", "2026-11-25 06:00")] == local_sends(received["tokyo@example.org"], TOKYO)
     assert [("morgen-2026-11-24", "2026-11-24 06:00")] == local_sends(received["berlin@example.org"], BERLIN)
+
+
+def test_readers_stored_under_an_alias_share_their_zones_send(newsroom: Newsroom) -> None:
+    """Readers stored (before names were made current) as "US/Eastern", "Asia/Calcutta" or "Europe/Berlin "
+    go with "America/New_York", "Asia/Kolkata" and the site's zone: one send per zone, each reader's mail at
+    06:00 on their clock."""
+    addresses = {
+        "ny@example.org": "America/New_York",
+        "eastern@example.org": "America/New_York",
+        "kolkata@example.org": "Asia/Kolkata",
+        "calcutta@example.org": "Asia/Kolkata",
+        "berlin@example.org": "Europe/Berlin",
+    }
+    for address, zone in addresses.items():
+        newsroom.reader(address, zone)
+    with newsroom.runtime.engine.begin() as connection:
+        # Stored as an older release (or an import around the store) left them: the names are not made current.
+        for address, alias in (("eastern@example.org", "US/Eastern"), ("calcutta@example.org", "Asia/Calcutta"),
+                               ("berlin@example.org", "Europe/Berlin ")):
+            connection.execute(update(subscribers).where(subscribers.c.email == address).values(timezone=alias))
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    newsroom.run_days(ticker, date(2026, 10, 23), 2)
+    records = SendLedger(newsroom.runtime.engine).for_date("morgen", date(2026, 10, 23))
+    received = newsroom.received()
+    kolkata = ZoneInfo("Asia/Kolkata")
+    assert [("06:00", 1), ("06:00 America/New_York", 2), ("06:00 Asia/Kolkata", 2)] == [
+        (record.key.slot, record.sent) for record in records
+    ]
+    assert [("morgen-2026-10-23", "2026-10-23 06:00")] == local_sends(received["berlin@example.org"], BERLIN)[:1]
+    for address in ("ny@example.org", "eastern@example.org"):
+        assert [("morgen-2026-10-23", "2026-10-23 06:00")] == local_sends(received[address], NEW_YORK)[:1]
+    for address in ("kolkata@example.org", "calcutta@example.org"):
+        assert [("morgen-2026-10-23", "2026-10-24 06:00")] == local_sends(received[address], kolkata)[:1]

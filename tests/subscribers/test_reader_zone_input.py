@@ -111,3 +111,12 @@ def test_a_zone_is_read_under_its_current_iana_name() -> None:
 def test_the_zones_offered_are_each_their_own_current_name() -> None:
     """Every zone the preferences page offers is canonical: no two options name one zone."""
     assert [] == [zone for zone in READER_ZONES if canonical_zone(zone) != zone]
+
+
+def test_every_way_in_stores_a_zone_under_its_current_name(any_engine: Engine) -> None:
+    """add and update_preferences (the CLI, the import, the pages) store an alias as the zone it names."""
+    store = SubscriberStore(any_engine, KEY)
+    added = store.add("indien@example.org", now=NOW, status=SubscriberStatus.ACTIVE, timezone="Asia/Calcutta")
+    updated = store.update_preferences(added.id, timezone="US/Eastern ")
+    assert updated is not None
+    assert ("Asia/Kolkata", "America/New_York") == (added.timezone, updated.timezone)

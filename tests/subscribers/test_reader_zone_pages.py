@@ -267,6 +267,15 @@ def test_the_browsers_zone_from_the_sign_up_forms_is_kept_through_confirmation(z
     } == zones
 
 
+def test_a_browsers_alias_zone_is_stored_under_its_current_name(zoned: Runtime) -> None:
+    """A browser that reports an old alias (Chrome's "Asia/Calcutta") signs the reader up in "Asia/Kolkata"."""
+    with client_of(zoned) as client:
+        sign_up(client, "indien@example.org", timezone="Asia/Calcutta")
+    signed_up = store_of(zoned).get_by_email("indien@example.org")
+    assert signed_up is not None
+    assert "Asia/Kolkata" == signed_up.timezone
+
+
 def test_the_sign_up_pages_script_is_the_only_one_the_csp_allows(zoned: Runtime) -> None:
     """The inline script that fills the hidden field runs: the page's CSP names exactly its hash."""
     with client_of(zoned) as client:
