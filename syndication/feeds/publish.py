@@ -463,12 +463,12 @@ def collector_paused() -> Iterator[None]:
     part of it) to find nothing, a seventh of a full build's time. Garbage without cycles is
     still freed at once; cycles other threads make meanwhile wait for the build's end.
     """
-    paused = gc.isenabled()
+    was_running = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_running:
             gc.enable()
 
 
