@@ -13,6 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import click
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
 from syndication.i18n import N_
 
 
@@ -105,9 +108,6 @@ CLICK_MESSAGES: tuple[str | tuple[str, str], ...] = (
 
 def click_msgids() -> Iterator[str | tuple[str, str]]:
     """The msgids in the installed click's sources (Babel's extraction, its default keywords)."""
-    import click
-    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-
     folder = os.path.dirname(click.__file__)
     for _file, _line, message, _comments, _context in extract_from_dir(
         folder, method_map=[("**.py", "python")], keywords=DEFAULT_KEYWORDS
