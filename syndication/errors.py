@@ -175,7 +175,8 @@ class SourceUnavailable(SyndicationError):
         self.args = (f"{where}: {self.reason}",)
 
     def translated(self, words: Words) -> str:
-        return f"{self.where}: " + fill(words.gettext(self.template), self.values, words)
+        reason = fill(words.gettext(self.template), self.values, words) if self.template else self.reason
+        return f"{self.where}: {reason}"
 
 
 class TemplateError(SyndicationError):
