@@ -45,4 +45,6 @@ def build_messenger(
         return SendGridMessenger(
             delivery.sendgrid, secrets.sendgrid_api_key, sender, http_client=http_client
         )
-    raise ConfigError(f"delivery.backend: unknown backend {delivery.backend!r}; expected outbox, smtp or sendgrid")
+    raise ConfigError(
+        "delivery.backend: unknown backend %(backend)r; expected outbox, smtp or sendgrid", backend=delivery.backend
+    )

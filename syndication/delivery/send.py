@@ -379,7 +379,8 @@ def options_for(
     # A slot may name the reader zone it goes to ("06:00 Asia/Tokyo", slot_zone = "reader").
     if split_slot_label(slot)[0] not in edition_config.slots:
         raise UsageError(
-            f"--slot {slot}: edition {edition_config.name!r} goes out at {', '.join(edition_config.slots)}"
+            "--slot %(slot)s: edition %(edition)r goes out at %(slots)s",
+            slot=slot, edition=edition_config.name, slots=", ".join(edition_config.slots),
         )
     return SendOptions(
         edition_id=edition_id,
@@ -413,7 +414,8 @@ def send_single(messenger: Messenger, policy: RetryPolicy, body: MessageBody, re
         receipts = send_with_retries(messenger, batch, policy)
     except DeliveryFailed as failure:
         raise DeliveryError(
-            f"{messenger.name}: the message {recipient.message_id} was not sent: {redact(str(failure))}"
+            "%(backend)s: the message %(message)s was not sent: %(reason)s",
+            backend=messenger.name, message=recipient.message_id, reason=redact(str(failure)),
         ) from None
     log.info("sent transactional message %s via %s", recipient.message_id, messenger.name)
     return receipts[0]

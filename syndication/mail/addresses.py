@@ -19,5 +19,5 @@ def normalise_email(raw: str, where: str = "email") -> str:
     try:
         valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InputError(where, f"not a valid email address: {exc}", field="email") from None
+        raise InputError(where, "not a valid email address: %(reason)s", field="email", reason=str(exc)) from None
     return valid.normalized.lower()

@@ -136,8 +136,9 @@ class LeaderLease:
             return self
         leader = self.current()
         raise LockHeld(
-            f"another `syndication run` leads the schedule of this database "
-            f"({leader.holder if leader else 'unknown'}); `run --once` runs only when no scheduler does"
+            "another `syndication run` leads the schedule of this database (%(holder)s); "
+            "`run --once` runs only when no scheduler does",
+            holder=leader.holder if leader and leader.holder else "?",
         )
 
     def stand_by(self, stop: threading.Event) -> bool:

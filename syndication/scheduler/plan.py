@@ -92,7 +92,10 @@ def build_trigger(edition: EditionConfig, zone: ZoneInfo) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(edition.cron, timezone=zone)
     except ValueError as exc:
-        raise ConfigError(f"digest.editions[{edition.name}].cron: bad value {edition.cron!r}: {exc}") from None
+        raise ConfigError(
+            "digest.editions[%(name)s].cron: bad value %(cron)r: %(reason)s", name=edition.name, cron=edition.cron,
+            reason=str(exc),
+        ) from None
 
 
 class QuietTrigger(BaseTrigger):  # type: ignore[misc]
