@@ -37,43 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_MESSAGES = frozenset({"TokenInvalid"})
 # Errors that build their message themselves (a template through N_() in their __init__).
 OWN_MESSAGES = frozenset({"AccessForbidden", "PartnerNotFound", "InvalidCursor", "InvalidSettings"})
-# TEMPORARY: files other people were changing while the raise sites were converted (issue #16). Their raise
-# sites are converted next, then this list goes.
-NOT_YET_CONVERTED = frozenset(
-    {
-        "syndication/mail/addresses.py",
-        "syndication/mail/events.py",
-        "syndication/tokens.py",
-        "syndication/delivery/backends.py",
-        "syndication/delivery/send.py",
-        "syndication/scheduler/bound.py",
-        "syndication/scheduler/leadership.py",
-        "syndication/scheduler/plan.py",
-        "syndication/scheduler/queue.py",
-        "subscribers/routes.py",
-        "subscribers/zones.py",
-        "syndication/digest/personalize.py",
-        "syndication/delivery/smtp.py",
-        "syndication/delivery/outbox.py",
-        "syndication/feeds/__init__.py",
-        "syndication/html.py",
-        "syndication/console/editions.py",
-        "syndication/console/sends.py",
-        "syndication/delivery/ledger.py",
-        "syndication/delivery/brake.py",
-        "syndication/delivery/claims.py",
-        "syndication/delivery/sending.py",
-        "syndication/delivery/statuses.py",
-    }
-)
 # A message whose msgid comes from a table of N_() msgids: pydantic's (syndication/config/pydantic_messages.py).
 FROM_A_TABLE = frozenset({("syndication/config/loading.py", "msgid")})
-_NOT_YET_CONVERTED_DIRS = (
-    "syndication/mail/",
-    "syndication/feeds/",
-    "syndication/feedwriter/",
-    "syndication/scheduler/",
-)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdrgx]")
 
 
@@ -129,8 +94,6 @@ def untranslatable_raises(modules: list[tuple[str, ast.Module]]) -> list[str]:
     classes = error_classes(modules)
     problems = []
     for name, module in modules:
-        if name in NOT_YET_CONVERTED or name.startswith(_NOT_YET_CONVERTED_DIRS):
-            continue
         for node in ast.walk(module):
             if (
                 isinstance(node, ast.Raise)
