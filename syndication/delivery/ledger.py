@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from syndication.clock import Clock
 from syndication.delivery.claims import Worker, claim_is_live
 from syndication.delivery.heartbeat import Heartbeat, last_beats
+from syndication.delivery.recipient_writes import ReceiptWriter, insert_recipients, record_receipts
 from syndication.delivery.rows import BatchRow, RecipientRow, RunCounts, RunRow, as_batch, as_run
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
@@ -31,31 +32,6 @@ __all__ = ["BatchRow", "Ledger", "ReceiptWriter", "RecipientRow", "RunCounts", "
 DEFAULT_LEASE = timedelta(seconds=60)
 # A batch put back to be taken again: unclaimed and never handed.
 UNCLAIMED = {"status": BatchStatus.PENDING, "claimed_by": None, "claimed_at": None, "handed_at": None}
-
-class ReceiptWriter:
-    """Records one accepted message per transaction on a connection held for the batch.
-
-    This runs once per SMTP message, so it skips what a transaction usually costs here: pool
-    checkout and SQL compilation (a prepared driver statement, then COMMIT). Committed means
-    durable as the database is configured (SQLite WAL: survives the process; PostgreSQL: fsync).
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._connection = engine.connect()
-        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(engine.dialect.paramstyle, "?")
-        self._sql = (
-            f"UPDATE delivery_recipients SET status = '{RecipientStatus.SENT}', provider_id = {marker}, "
-            f"sent_at = {marker} WHERE id = {marker} AND status = '{RecipientStatus.PENDING}'"
-        )
-        self._processor = delivery_recipients.c.sent_at.type.bind_processor(engine.dialect)
-
-    def write(self, recipient_id: int, provider_id: str | None, now: datetime) -> None:
-        sent_at = self._processor(now) if self._processor is not None else now
-        self._connection.exec_driver_sql(self._sql, (provider_id, sent_at, recipient_id))
-        self._connection.commit()
-
-    def close(self) -> None:
-        self._connection.close()
 
 
 class Ledger:
@@ -229,36 +205,8 @@ class Ledger:
                 ).inserted_primary_key[0]
                 rows = [(batch_id, run.edition_id, subscriber_id, email, RecipientStatus.PENDING)
                         for subscriber_id, email in members]
-                self._insert_recipients(connection, rows)
+                insert_recipients(self.engine, connection, rows)
         return first_number + len(batches)
-
-    def _insert_recipients(self, connection: Connection, rows: list[tuple[object, ...]]) -> None:
-        if self.engine.dialect.driver == "psycopg":
-            # PostgreSQL: COPY, one stream for the lot (executemany still pays a round of the
-            # protocol per row; planning 200,000 recipients took three times as long).
-            sql = "COPY delivery_recipients (batch_id, edition_id, subscriber_id, email, status) FROM STDIN"
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                with cursor.copy(sql) as copy:
-                    for batch_id, edition_id, subscriber_id, email, status in rows:
-                        copy.write_row((batch_id, edition_id, subscriber_id, email, str(status)))
-            except connection.dialect.dbapi.IntegrityError as exc:  # type: ignore[union-attr]
-                # As the INSERT would have said it: one edition reaches a subscriber once.
-                raise IntegrityError(sql, None, exc) from exc
-            return
-        # Plain tuples straight to the driver's executemany: for a million rows, building a
-        # parameter dict per row through the SQL compiler costs more than the insert itself.
-        marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(self.engine.dialect.paramstyle)
-        if marker is None:
-            columns = ("batch_id", "edition_id", "subscriber_id", "email", "status")
-            connection.execute(insert(delivery_recipients), [dict(zip(columns, row, strict=True)) for row in rows])
-            return
-        placeholders = ", ".join([marker] * 5)
-        connection.exec_driver_sql(
-            "INSERT INTO delivery_recipients (batch_id, edition_id, subscriber_id, email, status) "
-            f"VALUES ({placeholders})",
-            rows,
-        )
 
     def finish_planning(self, run: RunRow, skipped: int, now: datetime) -> RunRow:
         with self.engine.begin() as connection:
@@ -399,26 +347,7 @@ class Ledger:
 
     def record_sent(self, receipts: Sequence[tuple[int, str | None]], now: datetime) -> None:
         """Recipient rows ``(id, provider message id)`` accepted by the backend."""
-        if not receipts:
-            return
-        with self.engine.begin() as connection:
-            provider_ids = {provider_id for _, provider_id in receipts}
-            if len(provider_ids) == 1:
-                # SendGrid: one X-Message-Id for the whole request; one statement for the batch.
-                ids = [recipient_id for recipient_id, _ in receipts]
-                for start in range(0, len(ids), 900):
-                    connection.execute(
-                        update(delivery_recipients)
-                        .where(delivery_recipients.c.id.in_(ids[start : start + 900]))
-                        .values(status=RecipientStatus.SENT, provider_id=next(iter(provider_ids)), sent_at=now)
-                    )
-                return
-            connection.execute(
-                update(delivery_recipients)
-                .where(delivery_recipients.c.id == bindparam("rid"))
-                .values(status=RecipientStatus.SENT, provider_id=bindparam("pid"), sent_at=now),
-                [{"rid": recipient_id, "pid": provider_id} for recipient_id, provider_id in receipts],
-            )
+        record_receipts(self.engine, receipts, now)
 
     def receipt_writer(self) -> ReceiptWriter:
         """A writer that makes each receipt durable on its own, cheaply (one held connection)."""
