@@ -3,11 +3,12 @@
 Rendering is pure (:mod:`syndication.feeds.render`); this module is the edge that touches
 files, through a :class:`Writer`. A small state file (``var/feeds-state.json``) remembers,
 per file, a signature of what it was built from (feed metadata, each article's id,
-version, content hash and times, and the renderer's own code). A feed whose signature
-and file are unchanged is not rendered again, so a rebuild after one new article
-renders only the feeds that contain it. The state also keeps feeds the hub has not yet
-accepted, and the feeds that once existed: a category whose articles were all retracted
-keeps its URL, now as an empty feed, so the retracted articles leave it too.
+version, content hash and times, and the renderer's own code: see
+:mod:`~syndication.feeds.signatures`). A feed whose signature and file are unchanged is
+not rendered again, so a rebuild after one new article renders only the feeds that contain
+it. The state also keeps feeds the hub has not yet accepted, and the feeds that once
+existed: a category whose articles were all retracted keeps its URL, now as an empty
+feed, so the retracted articles leave it too.
 
 One item never stops a build: when a feed cannot be rendered (an article too large for
 the XML parser, say), each of its articles is rendered alone; those that fail are left out
@@ -18,20 +19,17 @@ remembered, so the next build tries (and reports) again.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
-import feedgen.version
 import httpx
 from sqlalchemy import Engine
 
 from syndication.config import Settings
-from syndication.feeds import catalog, content, render
+from syndication.feeds import render
 from syndication.feeds.catalog import (
     FeedSpec,
     feed_meta,
@@ -42,13 +40,11 @@ from syndication.feeds.catalog import (
 )
 from syndication.feeds.render import JSON_EXTENSION_DOCS, render_feed
 from syndication.feeds.selection import FeedPlan, full_plan, incremental_plan
+from syndication.feeds.signatures import articles_signature, config_fingerprint, feed_signature, file_digest
 from syndication.feeds.websub import WebsubOutcome, announce
-from syndication.feedwriter import fragments as feed_fragments
-from syndication.feedwriter import writer as feed_writer
 from syndication.feedwriter.formats import FeedFormat
 from syndication.feedwriter.fragments import FragmentCache, SharedFragments
 from syndication.feedwriter.links import OPML_PATH
-from syndication.fingerprint import settings_fingerprint
 from syndication.model import Article
 from syndication.store.articles import ArticleStore
 from syndication.writers import AtomicFileWriter, Writer
@@ -130,75 +126,6 @@ class FeedsState:
 
     def dump(self) -> bytes:
         return (json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-
-
-def _code_fingerprint() -> str:
-    # A change to the rendering code changes every signature: no stale feed after an upgrade.
-    digest = hashlib.sha256()
-    for module in (render, content, catalog, feed_writer, feed_fragments):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    digest.update(str(feedgen.version.version_str).encode())
-    return digest.hexdigest()
-
-
-_CODE_FINGERPRINT: str | None = None
-
-
-def _code() -> str:
-    global _CODE_FINGERPRINT
-    if _CODE_FINGERPRINT is None:
-        _CODE_FINGERPRINT = _code_fingerprint()
-    return _CODE_FINGERPRINT
-
-
-def config_fingerprint(settings: Settings) -> str:
-    """What every feed is built with besides articles: the code and the site's and feeds' settings."""
-    site, feeds = settings.site.model_dump(mode="json"), settings.feeds.model_dump(mode="json")
-    return settings_fingerprint({"code": _code(), "site": site, "feeds": feeds})
-
-
-def _articles_signature(spec: FeedSpec, written: dict[int, tuple[Article, str]] | None = None) -> str:
-    """The part of a feed's signature its articles make (the same for each format).
-
-    ``written`` keeps each article's part (by the article object) for the build's other feeds
-    that show it: the JSON of the list is its items' JSON, joined as json.dumps joins them.
-    """
-    written = {} if written is None else written
-    parts = []
-    for a in spec.articles:
-        found = written.get(id(a))
-        if found is None or found[0] is not a:
-            values = (a.id, a.version, a.content_hash, a.published.isoformat(), a.updated.isoformat(), a.status.value)
-            found = written[id(a)] = (a, json.dumps(values, ensure_ascii=False))
-        parts.append(found[1])
-    return "[" + ", ".join(parts) + "]"
-
-
-def feed_signature(
-    settings: Settings,
-    spec: FeedSpec,
-    feed_format: FeedFormat,
-    articles: str | None = None,
-    meta: render.FeedMeta | None = None,
-) -> str:
-    """What the feed file is built from; equal signatures give equal bytes.
-
-    ``articles``: :func:`_articles_signature` of ``spec``, and ``meta``: its :func:`feed_meta`
-    in ``feed_format``, when the caller has them already.
-    """
-    meta = meta or feed_meta(settings, spec, feed_format)
-    # asdict()'s dict: FeedMeta's fields are plain values, so its recursive deep copy is not needed.
-    meta_fields = {each.name: getattr(meta, each.name) for each in fields(meta)}
-    if articles is None:
-        articles = _articles_signature(spec)
-    # The JSON of [code, extension, meta, articles], written from its parts.
-    head = json.dumps([_code(), feed_format.extension, meta_fields], default=str, ensure_ascii=False)
-    payload = f"{head[:-1]}, {articles}]"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -293,7 +220,7 @@ def build_files(
     total = len(specs) * len(FeedFormat)
     written: dict[int, tuple[Article, str]] = {}
     for spec in specs:
-        articles = _articles_signature(spec, written)
+        articles = articles_signature(spec, written)
         for feed_format in FeedFormat:
             progress(1, total)
             path = spec.path(feed_format)
@@ -350,7 +277,7 @@ def _intact(writer: Writer, state: FeedsState) -> Callable[[str], bool]:
         if stamp is not None and state.stamps.get(path) == stamp:
             return True
         existing = writer.read(path)
-        if existing is None or _digest(existing) != state.digests.get(path):
+        if existing is None or file_digest(existing) != state.digests.get(path):
             return False
         if stamp is not None:
             state.stamps[path] = stamp
@@ -403,7 +330,7 @@ def publish_specs(
         if state.signatures.get(path) != signature:
             return False
         existing = writer.read(path)
-        return existing is not None and _digest(existing) == state.digests.get(path)
+        return existing is not None and file_digest(existing) == state.digests.get(path)
 
     built = build_files(settings, fresh, is_current, progress, fragments=fragments)
     written: list[str] = []
@@ -426,7 +353,7 @@ def publish_specs(
                 state.signatures.pop(item.path, None)
             else:
                 state.signatures[item.path] = item.signature
-            state.digests[item.path] = _digest(item.data)
+            state.digests[item.path] = file_digest(item.data)
         if writer.write(OPML_PATH, render_opml(settings, specs)):
             written.append(OPML_PATH)
         if writer.write(JSON_EXTENSION_DOCS, render_extension_docs(settings)):
