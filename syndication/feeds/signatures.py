@@ -19,6 +19,7 @@ import feedgen.version
 from syndication.config import Settings
 from syndication.feeds import catalog, content, render
 from syndication.feeds.catalog import FeedSpec, feed_meta
+from syndication.feedwriter import fields as feed_fields
 from syndication.feedwriter import fragments as feed_fragments
 from syndication.feedwriter import writer as feed_writer
 from syndication.feedwriter.formats import FeedFormat
@@ -31,7 +32,7 @@ __all__ = ["articles_signature", "config_fingerprint", "feed_signature", "file_d
 def _code_fingerprint() -> str:
     # A change to the rendering code changes every signature: no stale feed after an upgrade.
     digest = hashlib.sha256()
-    for module in (render, content, catalog, feed_writer, feed_fragments):
+    for module in (render, content, catalog, feed_writer, feed_fields, feed_fragments):
         digest.update(Path(module.__file__ or "").read_bytes())
     digest.update(str(feedgen.version.version_str).encode())
     return digest.hexdigest()

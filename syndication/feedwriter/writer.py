@@ -5,7 +5,7 @@ that says what it is through hooks: :meth:`~FeedWriter.head` (title, links, auth
 :meth:`~FeedWriter.entry` (each item's fields) and, for what the common fields do not cover,
 :meth:`~FeedWriter.add_root_elements`, :meth:`~FeedWriter.add_item_elements`,
 :meth:`~FeedWriter.add_trailing_elements` and :meth:`~FeedWriter.namespaces`. The writer
-says how it is written.
+says how it is written. The fields the hooks return are in :mod:`~syndication.feedwriter.fields`.
 
 feedgen 1.0.0 builds the documents; its output is corrected here, on the lxml tree
 (see the docs, "feedgen 1.0.0 workarounds"), each correction with a test:
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -38,79 +37,18 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndication.feedwriter.formats import ATOM_NS, DC_NS, EPOCH, GENERATOR, SY_NS, XML_NS, FeedFormat
+from syndication.feedwriter.fields import Category, Enclosure, Entry, FeedHead, Person
+from syndication.feedwriter.formats import ATOM_NS, DC_NS, EPOCH, SY_NS, XML_NS, FeedFormat
 from syndication.feedwriter.fragments import FragmentCache, cut_out, mark_entries, serialise, splice
+
+# The fields the hooks return, imported from here by each feed with the writer itself.
+__all__ = ["Category", "Enclosure", "Entry", "FeedHead", "FeedWriter", "Person"]
 
 T = TypeVar("T")
 
 _ATOM_CLOSE = b"</feed>\n"
 _RSS_CLOSE = b"  </channel>\n</rss>\n"
 _HTML = "text/html"
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    uri: str | None = None
-
-
-@dataclass(frozen=True)
-class Category:
-    term: str
-    label: str | None = None
-    scheme: str | None = None
-
-
-@dataclass(frozen=True)
-class Enclosure:
-    """A file that goes with an entry (an image): RSS ``<enclosure>``, Atom ``link rel="enclosure"``."""
-
-    url: str
-    type: str
-    length: int | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class FeedHead:
-    """What a feed says about itself. URLs are absolute; ``self_url`` is this document's URL.
-
-    ``updated`` None: the newest entry's ``updated`` (never the build time). ``subtitle``
-    (RSS: the required description) falls back to the title. ``ttl_minutes`` is RSS only.
-    """
-
-    id: str
-    title: str
-    self_url: str
-    alternate_url: str
-    updated: datetime | None = None
-    language: str | None = None
-    subtitle: str | None = None
-    author: Person | None = None
-    logo: str | None = None
-    icon: str | None = None
-    rights: str | None = None
-    generator: str | None = GENERATOR
-    hub: str | None = None
-    ttl_minutes: int | None = None
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One item of a feed. ``link`` is its web page; ``language`` is said when not the feed's."""
-
-    id: str
-    title: str
-    link: str
-    updated: datetime
-    published: datetime | None = None
-    author: Person | None = None
-    categories: tuple[Category, ...] = ()
-    summary: str | None = None
-    content_html: str | None = None
-    enclosure: Enclosure | None = None
-    rights: str | None = None
-    language: str | None = None
 
 
 def _utc(moment: datetime) -> datetime:
