@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_MESSAGES = frozenset({"TokenInvalid"})
 # Errors that build their message themselves (a template through N_() in their __init__).
 OWN_MESSAGES = frozenset({"AccessForbidden", "PartnerNotFound", "InvalidCursor", "InvalidSettings"})
-# A message whose msgid comes from a table of N_() msgids: pydantic's (syndication/config/pydantic_messages.py).
-FROM_A_TABLE = frozenset({("syndication/config/loading.py", "msgid")})
+# A message whose msgid comes from N_() msgids elsewhere: pydantic's (syndication/config/pydantic_messages.py), a
+# recipient's problem (syndication.mail.base.recipient_problem).
+FROM_A_TABLE = frozenset({("syndication/config/loading.py", "msgid"), ("syndication/delivery/sending.py", "problem")})
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdrgx]")
 
 

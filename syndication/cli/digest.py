@@ -17,7 +17,7 @@ from syndication.app import App
 from syndication.app.editions import build_edition, draft_edition, send_special
 from syndication.app.publishing import public_writer
 from syndication.cli.summaries import send_summary
-from syndication.cli.words import _, ngettext, number
+from syndication.cli.words import _, ngettext, number, problem
 from syndication.digest.archive import publish_archive
 from syndication.digest.compose import newsletter_budget
 from syndication.digest.edition_store import edition_articles, get_edition, latest_edition, list_editions
@@ -209,7 +209,7 @@ def special(
                         len(edition.article_ids), edition=edition.id))
     click.echo(send_summary(report))
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        click.echo(f"  {problem(error)}", err=True)
     return report.exit_code
 
 

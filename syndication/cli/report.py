@@ -8,7 +8,7 @@ import click
 
 from syndication.app.editions import send_edition
 from syndication.cli.summaries import send_summary
-from syndication.cli.words import _
+from syndication.cli.words import _, problem
 from syndication.delivery.brake import resume_runs
 from syndication.delivery.places import recipients_by_slot
 from syndication.digest.edition_store import get_edition
@@ -71,7 +71,7 @@ def resume(runtime: Runtime, edition_id: str, progress: bool) -> int:
         result = send_edition(runtime, edition_id, slot, progress=progress, echo=click.echo)
         click.echo(send_summary(result))
         for error in result.errors:
-            click.echo(f"  {error}", err=True)
+            click.echo(f"  {problem(error)}", err=True)
         code = max(code, result.exit_code)
     return code
 

@@ -10,7 +10,7 @@ import click
 from syndication.app.editions import send_edition
 from syndication.cli.digest import chosen_newsletter, newsletter_option
 from syndication.cli.summaries import send_summary
-from syndication.cli.words import _, ngettext
+from syndication.cli.words import _, ngettext, problem
 from syndication.delivery.doubt import doubts, settle
 from syndication.delivery.ledger import Ledger
 from syndication.digest.edition_store import get_edition, latest_edition
@@ -57,7 +57,7 @@ def send(
     )
     click.echo(send_summary(report), err=dry_run)
     for error in report.errors:
-        click.echo(f"  {error}", err=True)
+        click.echo(f"  {problem(error)}", err=True)
     return report.exit_code
 
 

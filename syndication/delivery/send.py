@@ -35,7 +35,7 @@ from syndication.delivery.ledger import DEFAULT_LEASE, Ledger, RunRow, Worker
 from syndication.delivery.retry import RetryPolicy, send_with_retries
 from syndication.delivery.sending import Bounces, resolve_abandoned, send_batch
 from syndication.delivery.statuses import BatchStatus, RecipientStatus, RunStatus
-from syndication.errors import DeliveryError, UsageError
+from syndication.errors import DeliveryError, Message, UsageError
 from syndication.mail.base import Batch, DeliveryFailed, MessageBody, Messenger, Receipt, Recipient
 from syndication.redact import redact
 from syndication.subscriber import Frequency, Subscriber
@@ -127,7 +127,8 @@ class SendReport:
     batches: int = 0
     batches_failed: int = 0
     batches_in_doubt: int = 0
-    errors: tuple[str, ...] = ()
+    # English as str(); the command line shows them translated (syndication.cli.words.problem).
+    errors: tuple[Message, ...] = ()
     # Another worker is planning this run right now; nothing was done.
     busy: bool = False
     # Why the complaint brake paused the run (it waits for `digest resume`), or why it was cancelled.
@@ -291,7 +292,7 @@ def deliver(
             disable=not (options.progress and sys.stderr.isatty()),
         )
         sent_now = 0
-        errors: list[str] = []
+        errors: list[Message] = []
         last_number = 0
         paused: str | None = None
         try:

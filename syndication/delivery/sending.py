@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from syndication.delivery.ledger import BatchRow, Ledger, ReceiptWriter, RunRow, Worker, claim_is_live
 from syndication.delivery.retry import send_with_retries
 from syndication.delivery.statuses import BatchStatus, RecipientStatus
+from syndication.errors import Message
 from syndication.mail.base import Batch, DeliveryFailed, Messenger, Receipt, Recipient, Refusal, recipient_problem
 from syndication.redact import redact
 from syndication.subscriber import Subscriber
@@ -46,7 +47,7 @@ class Built:
     batch: Batch
     members: Mapping[str, Member]
     # (subscriber id, reason) of recipients failed while building.
-    failed: tuple[tuple[int, str], ...] = ()
+    failed: tuple[tuple[int, Message], ...] = ()
 
 
 def batch_key(options: SendOptions, number: int) -> str:
@@ -68,18 +69,19 @@ def build_batch(
     try:
         body = mailer.body(batch.variant)
     except Exception as exc:
-        raise VariantFailed(f"variant {batch.variant}: the message could not be made: "
-                            f"{type(exc).__name__}: {redact(str(exc))[:300]}") from exc
+        raise VariantFailed(Message("variant %(variant)s: the message could not be made: %(error)s: %(reason)s",
+                                    variant=batch.variant, error=type(exc).__name__,
+                                    reason=redact(str(exc))[:300])) from exc
     recipients: list[Recipient] = []
     members: dict[str, Member] = {}
-    failed: list[tuple[int, str]] = []
+    failed: list[tuple[int, Message]] = []
     for row in rows:
         subscriber = current.get(row.subscriber_id)
         if subscriber is None:
             continue
         problem = _recipient_for(mailer, subscriber)
-        if isinstance(problem, str):
-            ledger.mark_outcome(row.id, RecipientStatus.FAILED, problem)
+        if isinstance(problem, Message):
+            ledger.mark_outcome(row.id, RecipientStatus.FAILED, str(problem))
             failed.append((row.subscriber_id, problem))
             log.error("subscriber %s: no message: %s", row.subscriber_id, problem)
             continue
@@ -95,12 +97,13 @@ def build_batch(
     return Built(built, members, tuple(failed))
 
 
-def _recipient_for(mailer: Mailer, subscriber: Subscriber) -> Recipient | str:
+def _recipient_for(mailer: Mailer, subscriber: Subscriber) -> Recipient | Message:
     try:
         recipient = mailer.recipient(subscriber)
     except Exception as exc:
-        return f"the message could not be made ({type(exc).__name__})"
-    return recipient_problem(recipient) or recipient
+        return Message("the message could not be made (%(error)s)", error=type(exc).__name__)
+    problem = recipient_problem(recipient)
+    return recipient if problem is None else Message(problem)
 
 
 class VariantFailed(Exception):
@@ -174,8 +177,9 @@ def record(ledger: Ledger, receipts: Sequence[Receipt], members: Mapping[str, Me
 def send_batch(
     ledger: Ledger, batch: BatchRow, messenger: Messenger, mailer: Mailer, source: RecipientsSource,
     options: SendOptions, bounces: Bounces | None,
-) -> tuple[int, list[str]]:
-    """Send one claimed batch; return (messages accepted, error lines)."""
+) -> tuple[int, list[Message]]:
+    """Send one claimed batch; return (messages accepted, error lines: English as ``str()``, translated where the
+    command line shows them)."""
     observer: LedgerObserver | None = None
     try:
         try:
@@ -186,8 +190,9 @@ def send_batch(
                                  reason)
             ledger.finish_batch(batch.id, BatchStatus.FAILED, options.clock.now(), error=reason)
             log.error("batch %s failed: %s", batch_key(options, batch.number), reason)
-            return 0, [f"batch {batch.number}: {reason}"]
-        errors = [f"subscriber {sid}: failed: {reason}" for sid, reason in built.failed]
+            return 0, [Message("batch %(number)s: %(reason)s", number=batch.number, reason=failure.args[0])]
+        errors = [Message("subscriber %(id)s: failed: %(reason)s", id=sid, reason=reason)
+                  for sid, reason in built.failed]
         if not built.batch.recipients:
             ledger.finish_batch(batch.id, BatchStatus.FAILED if built.failed else BatchStatus.SENT, options.clock.now(),
                                 error=f"{len(built.failed)} recipient(s) failed" if built.failed else None)
@@ -208,7 +213,10 @@ def send_batch(
             error = redact(str(failure))
             ledger.finish_batch(batch.id, BatchStatus.FAILED, options.clock.now(), error=error)
             log.error("batch %s failed: %s", built.batch.key, error)
-            return len(failure.accepted), [*errors, *_refusal_lines(observer), f"batch {batch.number}: {error}"]
+            return len(failure.accepted), [
+                *errors, *_refusal_lines(observer),
+                Message("batch %(number)s: %(reason)s", number=batch.number, reason=error),
+            ]
         if not per_message:
             record(ledger, receipts, built.members, options)
         provider_ids = {receipt.provider_id for receipt in receipts}
@@ -235,8 +243,10 @@ def send_batch(
             observer.close()
 
 
-def _refusal_lines(observer: LedgerObserver) -> list[str]:
-    return [f"subscriber {sid}: {status}: {reason}" for sid, status, reason in observer.refusals]
+def _refusal_lines(observer: LedgerObserver) -> list[Message]:
+    # The status is a ledger value (as `digest report` names it) and the reason the server's own words: data.
+    return [Message("subscriber %(id)s: %(status)s: %(reason)s", id=sid, status=str(status), reason=reason)
+            for sid, status, reason in observer.refusals]
 
 
 def resolve_abandoned(

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from syndication.i18n import N_
+
 # C0 and C1 controls and DEL (tab included: it folds like a space), and the Unicode line and
 # paragraph separators: none belongs in a header value, and CR/LF would start a new header.
 _HEADER_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -221,22 +223,24 @@ def _encodable(value: str) -> bool:
 
 
 def recipient_problem(recipient: Recipient) -> str | None:
-    """Why no message can be made for ``recipient`` (a redacted reason), or None.
+    """Why no message can be made for ``recipient`` (a redacted reason, English; a msgid of the catalogs,
+    translated where it is shown), or None.
 
     Names and header values are cleaned where headers are built, so only what cleaning
     cannot repair is a problem: a malformed address (it must not be changed: it would be
     someone else's) and text that is not valid Unicode (lone surrogates).
     """
     if not _ADDRESS.fullmatch(recipient.email) or not _encodable(recipient.email):
-        return "the address is malformed (whitespace, control characters, or not exactly one at-sign)"
+        return N_("the address is malformed (whitespace, control characters, or not exactly one at-sign)")
     if recipient.name is not None and not _encodable(recipient.name):
-        return "the name cannot be encoded (invalid Unicode)"
+        return N_("the name cannot be encoded (invalid Unicode)")
     for header, value in recipient.headers.items():
         if not _encodable(header) or not _encodable(value):
+            # The header's name is data, so this one reason stays English where it is shown.
             return f"the header {header.encode('ascii', 'replace').decode()} cannot be encoded (invalid Unicode)"
     for value in recipient.substitutions.values():
         if not _encodable(value):
-            return "a personal part of the message cannot be encoded (invalid Unicode)"
+            return N_("a personal part of the message cannot be encoded (invalid Unicode)")
     return None
 
 

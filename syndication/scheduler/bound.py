@@ -55,7 +55,7 @@ def edition_ref(edition: Edition | None) -> EditionRef | None:
 def send_outcome(report: SendReport) -> SendOutcome:
     return SendOutcome(
         sent=report.sent, failed=report.failed, pending=report.pending, in_doubt=report.in_doubt,
-        busy=report.busy, errors=report.errors, counts=counts_of(report), paused=report.paused,
+        busy=report.busy, errors=tuple(map(str, report.errors)), counts=counts_of(report), paused=report.paused,
         cancelled=report.cancelled,
     )
 

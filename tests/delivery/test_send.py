@@ -164,7 +164,7 @@ def test_permanent_failure_marks_the_batch_failed_and_next_run_retries_it(engine
     messenger.fail_with = [DeliveryFailed("400 bad sender leser1@example.org", retryable=False)]
     report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
     assert (20, 10, 1, 1) == (report.sent, report.failed, report.batches_failed, report.exit_code)
-    assert "<address>" in report.errors[0] and "leser1@" not in report.errors[0]
+    assert "<address>" in str(report.errors[0]) and "leser1@" not in str(report.errors[0])
     again = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
     assert (30, 0, 0) == (again.sent, again.failed, again.exit_code)
     assert 30 == sum(messenger.counts.values())

@@ -99,7 +99,7 @@ def test_400_fails_the_batch_with_the_providers_text(engine: Engine, fake: FakeS
     sleeps = Sleeps()
     report = _send_all(engine, fake, 25, sleeps)
     assert (15, 10, 1, 1, []) == (report.sent, report.failed, report.batches_failed, report.exit_code, sleeps.calls)
-    assert "from: The from address does not match a verified Sender Identity." in report.errors[0]
+    assert "from: The from address does not match a verified Sender Identity." in str(report.errors[0])
 
 
 def test_reserved_headers_are_refused_before_sending(fake: FakeSendGrid) -> None:

@@ -210,7 +210,7 @@ def test_one_refused_address_bounces_alone_and_is_suppressed(
     bounced = store.get_by_email("leser4@example.org")
     assert bounced is not None
     assert (SubscriberStatus.BOUNCED, True) == (bounced.status, store.is_suppressed("leser4@example.org"))
-    assert not any("leser4@" in line for line in report.errors)
+    assert not any("leser4@" in line for line in map(str, report.errors))
     again = _send_through_store(engine, store, port)
     assert (9, 0, 9) == (again.sent, again.sent_now, len(handler.envelopes))
 
@@ -249,6 +249,6 @@ def test_a_message_that_cannot_be_built_fails_alone(engine: Engine, smtp_server:
     report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
     messenger.close()
     assert (3, 1, 1) == (report.sent, report.failed, report.exit_code)
-    assert any(line.startswith("subscriber 2: failed: the name cannot be encoded") for line in report.errors)
+    assert any(line.startswith("subscriber 2: failed: the name cannot be encoded") for line in map(str, report.errors))
     third = next(_parsed(raw) for _, rcpts, raw in handler.envelopes if rcpts == ["leser3@example.org"])
     assert ("Leser Bcc: victim@example.net", None) == (third["To"].addresses[0].display_name, third["Bcc"])
