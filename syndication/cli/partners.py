@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 
 from syndication.cli.partners_push import add_push_commands
-from syndication.cli.words import _, ngettext
+from syndication.cli.words import WholeNumber, _, ngettext
 from syndication.i18n import N_
 from syndication.partners.model import Partner
 from syndication.partners.store import PartnerStore, UsageSummary
@@ -42,13 +42,13 @@ def partners() -> None:
 @click.argument("name")
 @click.option("--categories", multiple=True, help="Allowed categories (repeat or comma-separate; none: all).")
 @click.option("--regions", multiple=True, help="Allowed regions (repeat or comma-separate; none: all).")
-@click.option("--embargo", "embargo_minutes", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--embargo", "embargo_minutes", type=WholeNumber(min=0), default=0, show_default=True,
               help="Minutes after publication before an article becomes visible to the partner.")
 @click.option("--summary-only", is_flag=True, help="Send the teaser and a link instead of the full text.")
 @click.option("--rights", "rights_text", default=None, help="Rights statement (default: [partners] rights_text).")
 @click.option("--licence-url", default=None, help="Licence URL (default: [partners] licence_url).")
 @click.option("--attribution", default=None, help="Required attribution (default: [partners] attribution).")
-@click.option("--reuse-days", type=click.IntRange(min=1), default=None,
+@click.option("--reuse-days", type=WholeNumber(min=1), default=None,
               help="Days after publication the partner may keep an item online (ninjs expires); none: no limit.")
 @click.pass_obj
 def add(

@@ -8,7 +8,7 @@ import click
 
 from syndication.app.partners import deliver_partner_pushes, endpoints, partner_store, version_log
 from syndication.cli.summaries import push_summary
-from syndication.cli.words import _, ngettext, number
+from syndication.cli.words import WholeNumber, _, ngettext, number
 from syndication.errors import EXIT_SOME_FAILED
 from syndication.i18n import N_
 from syndication.partners.paging import decode_cursor, encode_cursor
@@ -75,7 +75,7 @@ def deliver(runtime: Runtime) -> None:
 
 @click.command("usage")
 @click.argument("name")
-@click.option("--days", type=click.IntRange(min=1, max=3660), default=30, show_default=True,
+@click.option("--days", type=WholeNumber(min=1, max=3660), default=30, show_default=True,
               help="How many days back, today included.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per day.")
 @click.pass_obj

@@ -15,6 +15,7 @@ import click
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from syndication.cli.words import WholeNumber
 from syndication.runtime import Runtime
 from syndication.web import create_app
 
@@ -89,7 +90,7 @@ def background_server(runtime: Runtime, host: str = "127.0.0.1", port: int = 0) 
 
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: [serve] host).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default: [serve] port).")
+@click.option("--port", type=WholeNumber(), default=None, help="Port to listen on (default: [serve] port).")
 @click.pass_obj
 def serve_command(runtime: Runtime, host: str | None, port: int | None) -> None:
     """Serve public/ and the app's routes until interrupted."""

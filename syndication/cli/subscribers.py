@@ -17,7 +17,7 @@ from subscribers.service import Consent, SubscriptionService
 from subscribers.store import SubscriberStore
 from syndication.app import App
 from syndication.cli.progress import Progress, no_progress, progress_bar, progress_option
-from syndication.cli.words import _, ngettext, number, problem, value
+from syndication.cli.words import WholeNumber, _, ngettext, number, problem, value
 from syndication.errors import EXIT_OK, EXIT_SOME_FAILED, InputError, UsageError
 from syndication.runtime import Runtime
 
@@ -265,7 +265,7 @@ def forget(runtime: Runtime, email: str) -> int:
 
 
 @subscribers_group.command("purge-pending")
-@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+@click.option("--days", type=WholeNumber(min=1), default=30, show_default=True,
               help="Delete sign-ups not confirmed within this many days.")
 @click.pass_obj
 def purge_pending(runtime: Runtime, days: int) -> int:
@@ -299,7 +299,7 @@ def segment_group() -> None:
 @click.option("--signed-up-from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Signed up on or after.")
 @click.option("--signed-up-before", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Signed up before.")
 @click.option("--newsletter", default=None, help="Subscribed to this newsletter.")
-@click.option("--clicked-within-days", type=click.IntRange(min=1), default=None,
+@click.option("--clicked-within-days", type=WholeNumber(min=1), default=None,
               help="Clicked in a digest within so many days ([tracking] clicks and per_subscriber).")
 @click.pass_obj
 def segment_save(

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+import click
+
 from syndication.config import Settings
 from syndication.i18n import N_, Translator, cli_translator
 
@@ -83,3 +85,14 @@ VALUES = {
 def value(shown: str) -> str:
     """A known value (``"active"``) in the command line's language; any other as it is."""
     return _(VALUES[shown]) if shown in VALUES else shown
+
+
+class WholeNumber(click.IntRange):
+    """An integer option (bounds optional) whose type name, which click puts into its messages ("'x' is not a
+    valid integer range.") and help (``INTEGER RANGE``), is in the command line's language: click reads the
+    name from the type when it makes the message, so it is a property here, not click's English constant."""
+
+    @property  # type: ignore[override]
+    def name(self) -> str:
+        bounded = self.min is not None or self.max is not None
+        return words().gettext(N_("integer range") if bounded else N_("integer"))

@@ -59,7 +59,6 @@ DATA = (
     "'--status'",
     "'--days'",
     "x>=1",
-    "integer range",
     "daily",
     "weekly",
     "published",
@@ -75,7 +74,6 @@ DATA = (
     "unsubscribed",
     "bounced",
     "complained",
-    "integer",
     "config.toml",
     "syndication",
 )
