@@ -240,18 +240,25 @@ def _wait_idle(control: SendControl, edition: str, slot: str) -> None:
         time_module.sleep(0.05)
 
 
+def _site_zone_sent(newsroom: Newsroom) -> Ticker:
+    """Readers in Berlin (the site's zone), New York and Tokyo, one new article, and the clock run to 07:00 in
+    Berlin: the site's 06:00 has gone out, New York's and Tokyo's sends of the day have not started."""
+    for address, zone in (("berlin@example.org", "Europe/Berlin"), ("ny@example.org", "America/New_York"),
+                          ("tokyo@example.org", "Asia/Tokyo")):
+        newsroom.reader(address, zone)
+    newsroom.new_article()
+    ticker = Ticker(newsroom.service(), newsroom.clock)
+    ticker.run_until(datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN))
+    return ticker
+
+
 def test_cancelling_an_edition_stops_its_zone_sends_not_started_for_good(zoned_settings: Settings) -> None:
     """Cancelled after the site's 06:00 went out, the day's edition goes to no New York or Tokyo reader: not at
     their 06:00, not after a resume, not by a scheduler retry; the next day's edition reaches everyone."""
     newsroom = Newsroom(zoned_settings, datetime(2026, 11, 24, 0, 0, tzinfo=BERLIN))
     control = SendControl(newsroom.runtime)
     try:
-        for address, zone in (("berlin@example.org", "Europe/Berlin"), ("ny@example.org", "America/New_York"),
-                              ("tokyo@example.org", "Asia/Tokyo")):
-            newsroom.reader(address, zone)
-        newsroom.new_article()
-        ticker = Ticker(newsroom.service(), newsroom.clock)
-        ticker.run_until(datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN))
+        ticker = _site_zone_sent(newsroom)
         cancelled = control.cancel("morgen-2026-11-24", ("06:00",), "cancelled in the console")
         assert [] == control.resume("morgen-2026-11-24")
         ticker.run_until(datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN))
@@ -281,12 +288,7 @@ def test_pausing_an_edition_holds_its_zone_sends_not_started_until_resumed(zoned
     newsroom = Newsroom(zoned_settings, datetime(2026, 11, 24, 0, 0, tzinfo=BERLIN))
     control = SendControl(newsroom.runtime)
     try:
-        for address, zone in (("berlin@example.org", "Europe/Berlin"), ("ny@example.org", "America/New_York"),
-                              ("tokyo@example.org", "Asia/Tokyo")):
-            newsroom.reader(address, zone)
-        newsroom.new_article()
-        ticker = Ticker(newsroom.service(), newsroom.clock)
-        ticker.run_until(datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN))
+        ticker = _site_zone_sent(newsroom)
         paused = control.pause("morgen-2026-11-24", ("06:00",), "paused in the console")
         ticker.run_until(datetime(2026, 11, 24, 14, 0, tzinfo=BERLIN))
         held = {address: len(sends) for address, sends in newsroom.received().items()}
