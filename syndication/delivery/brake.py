@@ -48,7 +48,10 @@ def pause_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
 
 
 def cancel_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
-    """End a ready or paused run for good; returns whether it was cancelled by this call.
+    """End a ready, paused or still planning run for good; returns whether it was cancelled by this call.
+
+    A run cancelled while it is planned stays cancelled when its planning ends (``Ledger.finish_planning``);
+    one cancelled while it is sent stops before its next batch, in whichever process sends it (``Ledger.claim``).
 
     Its pending recipients stay pending in the ledger (the report shows them as not sent); no send,
     resume or scheduler retry takes the run up again.
@@ -57,7 +60,8 @@ def cancel_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
         done = connection.execute(
             update(delivery_runs)
             .where(delivery_runs.c.id == run_id,
-                   delivery_runs.c.status.in_([RunStatus.READY.value, RunStatus.PAUSED.value]))
+                   delivery_runs.c.status.in_([RunStatus.READY.value, RunStatus.PAUSED.value,
+                                               RunStatus.PLANNING.value]))
             .values(status=RunStatus.CANCELLED.value, pause_reason=reason[:1000], finished_at=now)
         ).rowcount
     return bool(done)

@@ -209,10 +209,11 @@ class Ledger:
         return first_number + len(batches)
 
     def finish_planning(self, run: RunRow, skipped: int, now: datetime) -> RunRow:
+        """The run is planned: ready, unless an editor cancelled it while it was planned (it stays cancelled)."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(delivery_runs)
-                .where(delivery_runs.c.id == run.id)
+                .where(delivery_runs.c.id == run.id, delivery_runs.c.status == RunStatus.PLANNING)
                 .values(status=RunStatus.READY, planned_at=now, skipped_at_planning=skipped)
             )
         refreshed = self.get_run(run.edition_id, run.slot)
@@ -287,12 +288,19 @@ class Ledger:
         return None if row is None else as_batch(row)
 
     def claim(self, batch: BatchRow, worker: Worker, now: datetime) -> bool:
-        """pending → sending, atomically: True only for the one worker whose UPDATE matched."""
+        """pending → sending, atomically: True only for the one worker whose UPDATE matched, and only while the
+        run is ready: a pause or cancel written by any process (the console, another machine's brake) stops
+        every worker sending the run before its next batch, in the same statement that would claim it."""
+        ready = (
+            select(delivery_runs.c.id)
+            .where(delivery_runs.c.id == batch.run_id, delivery_runs.c.status == RunStatus.READY)
+            .exists()
+        )
         with self.engine.begin() as connection:
             return bool(
                 connection.execute(
                     update(delivery_batches)
-                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == BatchStatus.PENDING)
+                    .where(delivery_batches.c.id == batch.id, delivery_batches.c.status == BatchStatus.PENDING, ready)
                     .values(status=BatchStatus.SENDING, claimed_by=str(worker), claimed_at=now, handed_at=None,
                             attempts=delivery_batches.c.attempts + 1)
                 ).rowcount

@@ -295,6 +295,7 @@ def deliver(
         errors: list[Message] = []
         last_number = 0
         paused: str | None = None
+        cancelled = False
         try:
             while not (options.stop is not None and options.stop.is_set()):
                 if brake is not None:
@@ -307,6 +308,11 @@ def deliver(
                 last_number = batch.number
                 claimed_batch = replace(batch, claimed_by=str(worker))
                 if not ledger.claim(batch, worker, options.clock.now()):
+                    halted = _halted(ledger, run)
+                    if halted is not None:
+                        # Paused or cancelled by another process (the console, another machine's brake).
+                        paused, cancelled = halted
+                        break
                     continue
                 accepted, lines = send_batch(ledger, claimed_batch, messenger, mailer, source, options, bounces)
                 sent_now += accepted
@@ -322,7 +328,7 @@ def deliver(
         bounced=counts.bounced,
         skipped=counts.skipped + run.skipped_at_planning, pending=counts.pending, sent_now=sent_now,
         batches=counts.batches, batches_failed=counts.batches_failed, batches_in_doubt=counts.batches_in_doubt,
-        errors=tuple(errors), paused=paused,
+        errors=tuple(errors), paused=paused, cancelled=cancelled,
     )
     log.info(
         "send %s slot %s via %s: sent=%d (now %d) failed=%d skipped=%d in_doubt=%d pending=%d",
@@ -346,6 +352,15 @@ def _held_new_run(ledger: Ledger, options: SendOptions, backend: str, now: datet
         return None
     status, reason = hold
     return ledger.hold_run(options.edition_id, options.slot, status, reason, backend, now)
+
+
+def _halted(ledger: Ledger, run: RunRow) -> tuple[str, bool] | None:
+    """(why, whether cancelled) when the run is paused or cancelled now; None while it may go on."""
+    current = ledger.get_run(run.edition_id, run.slot)
+    if current is None or current.status not in (RunStatus.PAUSED, RunStatus.CANCELLED):
+        return None
+    cancelled = current.status == RunStatus.CANCELLED
+    return pause_reason(ledger.engine, current.id) or ("cancelled" if cancelled else "paused"), cancelled
 
 
 def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions) -> str | None:

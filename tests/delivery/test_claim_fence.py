@@ -29,6 +29,7 @@ def test_a_worker_whose_claim_was_given_to_another_does_not_hand_the_batch(any_e
     subscribers = FakeSubscribers.generated(3)
     run, _ = ledger.open_run("e1", "06:00", "outbox", PAUSED, NOW)
     ledger.add_batches(run, 1, [("all", [(s.id, s.email) for s in subscribers.by_id.values()])])
+    run = ledger.finish_planning(run, 0, NOW)
     batch = ledger.next_pending(run, 0)
     assert batch is not None and ledger.claim(batch, PAUSED, NOW)
     held_by_a = replace(batch, claimed_by=str(PAUSED))

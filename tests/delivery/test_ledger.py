@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from syndication.delivery.brake import cancel_run, pause_run
 from syndication.delivery.ledger import Ledger, Worker, claim_is_live
 from syndication.delivery.send import deliver
 from syndication.delivery.statuses import BatchStatus, RecipientStatus
@@ -35,6 +36,7 @@ def test_a_batch_is_claimed_by_one_worker_only(any_engine: Engine) -> None:
     first, second = Worker.current(), Worker.current()
     run, must_plan = ledger.open_run("e1", "06:00", "outbox", first, NOW)
     ledger.add_batches(run, 1, [("all", [(1, "a@example.org"), (2, "b@example.org")])])
+    run = ledger.finish_planning(run, 0, NOW)
     batch = ledger.next_pending(run, 0)
     assert batch is not None
     assert (True, True, False) == (must_plan, ledger.claim(batch, first, NOW), ledger.claim(batch, second, NOW))
@@ -149,3 +151,22 @@ def test_a_batchs_recipients_are_marked_together_and_only_while_pending(any_engi
     assert 999 == changed
     assert [] == ledger.pending_recipients(batch.id)
     assert (999, 1) == (ledger.counts(run).in_doubt, ledger.counts(run).sent)
+
+
+def test_no_batch_of_a_paused_or_cancelled_run_is_claimed(any_engine: Engine) -> None:
+    """A claim is only made while the run is ready: a batch of a run still planned, paused or cancelled stays
+    pending, whichever worker asks."""
+    ledger = Ledger(any_engine)
+    worker = Worker.current()
+    run, _ = ledger.open_run("e1", "06:00", "outbox", worker, NOW)
+    ledger.add_batches(run, 1, [("all", [(1, "a@example.org")])])
+    batch = ledger.next_pending(run, 0)
+    assert batch is not None
+    planning = ledger.claim(batch, worker, NOW)
+    run = ledger.finish_planning(run, 0, NOW)
+    assert pause_run(any_engine, run.id, "paused in the console", NOW)
+    paused = ledger.claim(batch, worker, NOW)
+    assert cancel_run(any_engine, run.id, "cancelled in the console", NOW)
+    cancelled = ledger.claim(batch, worker, NOW)
+    assert (False, False, False) == (planning, paused, cancelled)
+    assert [BatchStatus.PENDING] == [row.status for row in ledger.batches(run, list(BatchStatus))]

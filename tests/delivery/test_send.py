@@ -232,6 +232,54 @@ def test_a_cancelled_run_sends_no_one_more_not_even_after_resume(engine: Engine)
     assert not cancel_run(engine, run.id, "again", NOW)
 
 
+class CancellingMessenger(RecordingMessenger):
+    """Sends its batch, then an editor elsewhere (another process: no stop event here) cancels the run."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+        run = Ledger(self.engine).get_run("daily-2026-11-24", "06:00")
+        assert run is not None and cancel_run(self.engine, run.id, "cancelled in the console", NOW)
+        return super().send(batch, observer)
+
+
+def test_a_cancel_from_another_process_stops_the_send_before_its_next_batch(engine: Engine) -> None:
+    """A run cancelled by another process while this one sends it (it knows of no stop event) ends after the
+    batch in hand: the next batch cannot be claimed, the report says cancelled, the rest stay unsent."""
+    source = FakeSubscribers.generated(30)
+    messenger = CancellingMessenger(engine)
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert (1, 10, 20, True, "cancelled in the console") == (
+        len(messenger.batches), report.sent, report.pending, report.cancelled, report.paused
+    )
+
+
+class CancelledWhilePlanned(FakeSubscribers):
+    """The editor cancels the run while its recipients are being planned (read page by page)."""
+
+    engine: Engine
+
+    def iter_active(self, *arguments, **keywords):  # type: ignore[no-untyped-def]
+        for number, page in enumerate(super().iter_active(*arguments, **keywords)):
+            if number == 1:
+                run = Ledger(self.engine).get_run("daily-2026-11-24", "06:00")
+                assert run is not None and cancel_run(self.engine, run.id, "cancelled while planned", NOW)
+            yield page
+
+
+def test_a_run_cancelled_while_it_is_planned_stays_cancelled_and_sends_nothing(engine: Engine) -> None:
+    """A cancel that lands while the run is planned holds: planning ends, nothing is sent, no later send
+    takes it up."""
+    source = CancelledWhilePlanned(FakeSubscribers.generated(30).by_id.values())
+    source.engine = engine
+    messenger = RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    again = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(30), messenger, make_options())
+    assert ([], 0, True, 0, True) == (messenger.batches, report.sent, report.cancelled, again.sent, again.cancelled)
+
+
 def test_throttle_waits_to_keep_the_rate(engine: Engine) -> None:
     """With 10 messages per second, 30 messages cost about two seconds of waiting."""
     source = FakeSubscribers.generated(30)
