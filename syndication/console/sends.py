@@ -153,7 +153,7 @@ class SendControl:
         self._stop(edition_id)
         paused = []
         for run in self.runs(edition_id, slots):
-            if run.status == RunStatus.READY and pause_run(self.runtime.engine, run.id, reason,
+            if run.status in (RunStatus.READY, RunStatus.PLANNING) and pause_run(self.runtime.engine, run.id, reason,
                                                            self.runtime.clock.now()):
                 paused.append(run.slot)
         return sorted([*paused, *self._hold(edition_id, slots, RunStatus.PAUSED, reason)])

@@ -37,11 +37,15 @@ class Brake(Protocol):
 
 
 def pause_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
-    """Pause a run that is ready; returns whether it was paused by this call."""
+    """Pause a run that is ready or still being planned; returns whether it was paused by this call.
+
+    A run paused while it is planned stays paused when its planning ends (``Ledger.finish_planning``).
+    """
     with engine.begin() as connection:
         done = connection.execute(
             update(delivery_runs)
-            .where(delivery_runs.c.id == run_id, delivery_runs.c.status == RunStatus.READY.value)
+            .where(delivery_runs.c.id == run_id,
+                   delivery_runs.c.status.in_([RunStatus.READY.value, RunStatus.PLANNING.value]))
             .values(status=RunStatus.PAUSED.value, pause_reason=reason[:1000], finished_at=now)
         ).rowcount
     return bool(done)
@@ -77,20 +81,28 @@ def resume_runs(engine: Engine, edition_id: str) -> list[str]:
 
 
 def resume_edition(engine: Engine, edition_id: str) -> tuple[list[str], list[str]]:
-    """Release every paused run of the edition: (slots of the started runs, now ready again; slots of the
-    runs held before they started, now dropped so that their send plans afresh when its time comes)."""
+    """Release every paused run of the edition: (slots of the started runs, now ready again, or planning again
+    when they were paused while their plan was being written; slots of the runs held before they started, now
+    dropped so that their send plans afresh when its time comes)."""
     paused = (delivery_runs.c.edition_id == edition_id) & (delivery_runs.c.status == RunStatus.PAUSED.value)
+    # Held before it started (Ledger.hold_run): never planned and never anyone's.
+    held_run = delivery_runs.c.planned_at.is_(None) & delivery_runs.c.owner.is_(None)
     with engine.begin() as connection:
         rows = connection.execute(
-            select(delivery_runs.c.slot, delivery_runs.c.planned_at).where(paused).order_by(delivery_runs.c.slot)
+            select(delivery_runs.c.slot, held_run.label("held")).where(paused).order_by(delivery_runs.c.slot)
         ).all()
-        # Never planned: no batch, no recipient; nothing of it to keep.
-        connection.execute(delete(delivery_runs).where(paused, delivery_runs.c.planned_at.is_(None)))
+        # Nothing of a held run to keep: no batch, no recipient.
+        connection.execute(delete(delivery_runs).where(paused, held_run))
+        # Paused while its plan was written: its planner (or, if that died, the next send) finishes the plan.
+        connection.execute(
+            update(delivery_runs).where(paused, delivery_runs.c.planned_at.is_(None))
+            .values(status=RunStatus.PLANNING.value, finished_at=None)
+        )
         connection.execute(
             update(delivery_runs).where(paused).values(status=RunStatus.READY.value, finished_at=None)
         )
-    started = [str(slot) for slot, planned_at in rows if planned_at is not None]
-    held = [str(slot) for slot, planned_at in rows if planned_at is None]
+    started = [str(slot) for slot, held in rows if not held]
+    held = [str(slot) for slot, held in rows if held]
     return started, held
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from syndication.clock import Clock
@@ -209,12 +209,15 @@ class Ledger:
         return first_number + len(batches)
 
     def finish_planning(self, run: RunRow, skipped: int, now: datetime) -> RunRow:
-        """The run is planned: ready, unless an editor cancelled it while it was planned (it stays cancelled)."""
+        """The run is planned: ready, unless an editor paused or cancelled it while it was planned (it stays so;
+        a resume makes the planned run ready)."""
+        still_planning = delivery_runs.c.status == RunStatus.PLANNING.value
         with self.engine.begin() as connection:
             connection.execute(
                 update(delivery_runs)
-                .where(delivery_runs.c.id == run.id, delivery_runs.c.status == RunStatus.PLANNING)
-                .values(status=RunStatus.READY, planned_at=now, skipped_at_planning=skipped)
+                .where(delivery_runs.c.id == run.id)
+                .values(status=case((still_planning, RunStatus.READY.value), else_=delivery_runs.c.status),
+                        planned_at=now, skipped_at_planning=skipped)
             )
         refreshed = self.get_run(run.edition_id, run.slot)
         assert refreshed is not None

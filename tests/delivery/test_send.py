@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
-from syndication.delivery.brake import cancel_run, resume_runs
+from syndication.delivery.brake import cancel_run, pause_run, resume_runs
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import SendReport, deliver
 from syndication.delivery.testing import RecordingMessenger
@@ -278,6 +278,51 @@ def test_a_run_cancelled_while_it_is_planned_stays_cancelled_and_sends_nothing(e
     report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
     again = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(30), messenger, make_options())
     assert ([], 0, True, 0, True) == (messenger.batches, report.sent, report.cancelled, again.sent, again.cancelled)
+
+
+class EditedWhilePlanned(FakeSubscribers):
+    """The console acts on the run while its recipients are being planned: ``actions[n]`` after the n-th page."""
+
+    engine: Engine
+    actions: dict[int, str]
+
+    def iter_active(self, *arguments, **keywords):  # type: ignore[no-untyped-def]
+        for number, page in enumerate(super().iter_active(*arguments, **keywords)):
+            run = Ledger(self.engine).get_run("daily-2026-11-24", "06:00")
+            assert run is not None
+            if self.actions.get(number) == "pause":
+                assert pause_run(self.engine, run.id, "paused while planned", NOW)
+            if self.actions.get(number) == "resume":
+                assert ["06:00"] == resume_runs(self.engine, "daily-2026-11-24")
+            yield page
+
+
+def _edited_while_planned(engine: Engine, actions: dict[int, str]) -> EditedWhilePlanned:
+    source = EditedWhilePlanned(FakeSubscribers.generated(30).by_id.values())
+    source.engine, source.actions = engine, actions
+    return source
+
+
+def test_a_run_paused_while_it_is_planned_sends_nothing_until_resumed_then_everyone_once(engine: Engine) -> None:
+    """A pause that lands while the run is planned holds: planning ends, nothing is sent; after a resume the
+    next send sends every reader once."""
+    first, later = RecordingMessenger(), RecordingMessenger()
+    report = deliver(Ledger(engine), FakeMailer(), _edited_while_planned(engine, {1: "pause"}), first, make_options())
+    resumed = resume_runs(engine, "daily-2026-11-24")
+    final = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(30), later, make_options())
+    assert ([], 0, "paused while planned", ["06:00"]) == (first.batches, report.sent, report.paused, resumed)
+    assert ({f"leser{n}@example.org": 1 for n in range(1, 31)}, 30) == (dict(later.counts), final.sent)
+
+
+def test_a_run_paused_and_resumed_while_it_is_planned_is_sent_when_planned(engine: Engine) -> None:
+    """Paused and resumed before its plan is written, the run goes back to planning: its planner finishes the
+    plan and sends every reader once, in the same send."""
+    messenger = RecordingMessenger()
+    source = _edited_while_planned(engine, {0: "pause", 1: "resume"})
+    report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options())
+    assert ({f"leser{n}@example.org": 1 for n in range(1, 31)}, 30, None) == (
+        dict(messenger.counts), report.sent, report.paused
+    )
 
 
 def test_throttle_waits_to_keep_the_rate(engine: Engine) -> None:
