@@ -40,11 +40,12 @@ def fill(template: str, values: Mapping[str, object], words: Words | None = None
     if not values:
         return template
     if words is not None:
-        values = {name: _shown(value, words) for name, value in values.items()}
+        values = {name: shown(value, words) for name, value in values.items()}
     return template % values
 
 
-def _shown(value: object, words: Words) -> object:
+def shown(value: object, words: Words) -> object:
+    """``value`` in ``words``' language when it is a message or an error (it has ``translated``); else as it is."""
     translated = getattr(value, "translated", None)
     return translated(words) if callable(translated) else value
 

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 import click
 
 from syndication.config import Settings
+from syndication.errors import shown
 from syndication.i18n import N_, Translator, cli_translator
 
 # The configured [site] language of the command being run; set by the root command once settings are loaded,
@@ -58,8 +59,7 @@ def ngettext(singular: str, plural: str, num: int, /, **values: object) -> str:
 def problem(error: object) -> str:
     """An error (or a part of one, a :class:`syndication.errors.Message`) in the command line's language: its
     template translated, its values (keys, paths, data) as they are. Anything else as ``str()`` shows it."""
-    translated = getattr(error, "translated", None)
-    return translated(words()) if callable(translated) else str(error)
+    return str(shown(error, words()))
 
 
 def number(value: float) -> str:

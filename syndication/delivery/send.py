@@ -359,8 +359,12 @@ def _halted(ledger: Ledger, run: RunRow) -> tuple[str, bool] | None:
     current = ledger.get_run(run.edition_id, run.slot)
     if current is None or current.status not in (RunStatus.PAUSED, RunStatus.CANCELLED):
         return None
-    cancelled = current.status == RunStatus.CANCELLED
-    return pause_reason(ledger.engine, current.id) or ("cancelled" if cancelled else "paused"), cancelled
+    return _stop_reason(ledger, current), current.status == RunStatus.CANCELLED
+
+
+def _stop_reason(ledger: Ledger, run: RunRow) -> str:
+    """Why a paused or cancelled run stopped: the reason written with it, else its status."""
+    return pause_reason(ledger.engine, run.id) or ("cancelled" if run.status == RunStatus.CANCELLED else "paused")
 
 
 def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions) -> str | None:
@@ -380,7 +384,7 @@ def _paused_report(ledger: Ledger, run: RunRow, backend: str) -> SendReport:
         edition_id=run.edition_id, slot=run.slot, backend=backend, planned=counts.planned, sent=counts.sent,
         failed=counts.failed, in_doubt=counts.in_doubt, bounced=counts.bounced, pending=counts.pending,
         skipped=counts.skipped + run.skipped_at_planning,
-        paused=pause_reason(ledger.engine, run.id) or ("cancelled" if cancelled else "paused"), cancelled=cancelled,
+        paused=_stop_reason(ledger, run), cancelled=cancelled,
     )
 
 
