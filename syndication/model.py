@@ -123,6 +123,11 @@ class Article:
     content_hash: str = ""
     # Set by the store: 1 for the first stored revision, +1 for each change.
     version: int = 1
+    # Set by the store's reads only: the sanitizer policy (syndication.html.SANITIZER_POLICY) under
+    # which the store found the text's HTML clean when it wrote it (every section's; body_html when
+    # there are none), so that the feeds need not sanitize it again. Not an argument: a copy
+    # (dataclasses.replace) may have other HTML, so it starts unchecked ("").
+    html_sanitized_by: str = field(default="", init=False, compare=False, repr=False)
 
     def section(self, role: SectionRole) -> Section | None:
         """The first section with ``role``, or None."""

@@ -88,3 +88,11 @@ def test_web_url_refuses_non_web_schemes() -> None:
     assert ["https://example.org/a/b/c.jpg", None, None] == [
         web_url("c.jpg", base), web_url("javascript:alert(1)", base), web_url("data:image/png;base64,AA", base)
     ]
+
+
+def test_is_sanitized_only_for_what_sanitizing_leaves_as_it_is() -> None:
+    """Sanitized HTML passes; a script, a relative link or a character XML forbids does not."""
+    base = "https://example.de/a/"
+    clean = sanitize_html('<p>Ein <a href="b">Link</a> &amp; mehr</p>', base)
+    candidates = [clean, "<p>x</p><script>alert(1)</script>", '<p><a href="b">relativ</a></p>', "<p>a\x01b</p>"]
+    assert [True, False, False, False] == [html.is_sanitized(markup, base) for markup in candidates]

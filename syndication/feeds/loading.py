@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Engine, select
 
 from syndication.model import Article, Author, Image, ItemKind, ListItem, Section, SectionRole, SourceLink, Status
+from syndication.store.articles import with_sanitized_mark
 from syndication.store.schema import articles
 
 T = TypeVar("T")
@@ -53,7 +54,9 @@ def load_articles(engine: Engine, article_ids: Iterable[str]) -> list[Article]:
         for start in range(0, len(unique), _IN_CHUNK):
             ids = unique[start : start + _IN_CHUNK]
             rows = connection.execute(select(articles.c.id, articles.c.data).where(articles.c.id.in_(ids)))
-            found.update((row.id, article_from_stored(orjson.loads(row.data))) for row in rows)
+            for row in rows:
+                fields = orjson.loads(row.data)
+                found[row.id] = with_sanitized_mark(article_from_stored(fields), fields)
     return [found[i] for i in wanted if i in found]
 
 

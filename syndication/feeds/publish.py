@@ -399,6 +399,27 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _publish_from_store(
+    settings: Settings,
+    engine: Engine,
+    writer: Writer,
+    state: FeedsState,
+    progress: Callable[[int, int | None], None],
+) -> tuple[FeedsReport, list[str]]:
+    """Select, render and write the feeds; ``state`` is updated to what was published.
+
+    A function of its own so that the build's articles, items and entries are freed when it
+    returns, before the collector runs again: it then finds the few objects kept for the next
+    build, not the whole build's (an eighth of a build's time when it ran with them alive).
+    """
+    plan = plan_from_store(settings, ArticleStore(engine), state, writer)
+    fragments = FragmentCache(STORED_FRAGMENTS, stored_fingerprint)
+    published = publish_specs(settings, plan.specs, writer, state, plan.selected, progress, fragments=fragments)
+    state.change_seq = plan.change_seq
+    state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}
+    return published
+
+
 def build_and_publish(
     settings: Settings,
     engine: Engine,
@@ -417,13 +438,7 @@ def build_and_publish(
     state_writer = state_writer or AtomicFileWriter(settings.resolve(settings.site.var_dir))
     state = FeedsState.parse(state_writer.read(STATE_FILE))
     with collector_paused():
-        plan = plan_from_store(settings, ArticleStore(engine), state, writer)
-        fragments = FragmentCache(STORED_FRAGMENTS, stored_fingerprint)
-        report, changed_urls = publish_specs(
-            settings, plan.specs, writer, state, plan.selected, progress, fragments=fragments
-        )
-    state.change_seq = plan.change_seq
-    state.terms = {f"{kind}/{slug}": list(terms) for (kind, slug), terms in plan.terms.items()}
+        report, changed_urls = _publish_from_store(settings, engine, writer, state, progress)
     hub = settings.feeds.websub_hub
     outcome: WebsubOutcome | None = None
     if hub:

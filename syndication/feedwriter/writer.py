@@ -49,6 +49,7 @@ T = TypeVar("T")
 _ATOM_CLOSE = b"</feed>\n"
 _RSS_CLOSE = b"  </channel>\n</rss>\n"
 _HTML = "text/html"
+_ATOM_PREFIX = f"{{{ATOM_NS}}}"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -343,9 +344,9 @@ def _atom_tree(generator: FeedGenerator, entries: Sequence[Entry] = ()) -> etree
 
 def _to_atom_namespace(element: etree._Element) -> None:
     """Put ``element`` and its descendants without a namespace into Atom's (declared above it)."""
-    for each in element.iter():
-        if isinstance(each.tag, str) and not each.tag.startswith("{"):
-            each.tag = f"{{{ATOM_NS}}}{each.tag}"
+    # "{}*": lxml's own filter for elements in no namespace (comments and the like are not elements).
+    for each in element.iter("{}*"):
+        each.tag = _ATOM_PREFIX + each.tag
 
 
 def _text_length(entry: Entry) -> int:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from syndication.feeds.content import (
     content_html,
     feed_item,
     image_caption,
     labels_for,
 )
+from syndication.html import SANITIZER_POLICY, sanitize_html
+from syndication.model import Article, Section, SectionRole, SourceLink
 from syndication.testing import OUTLOOK_TEXT, make_article
 
 
@@ -58,3 +62,35 @@ def test_article_without_sections_uses_its_sanitized_body() -> None:
     expected = ('<p class="lead">' + article.teaser + '</p><p>Text '
                 '<a href="https://www.pfalz-rundschau.example/x">x</a></p>')
     assert expected == content_html(article, labels_for("de"), None)
+
+
+def _marked(article: Article, policy: str) -> Article:
+    # As the store's reads set it (the mark is no constructor argument).
+    object.__setattr__(article, "html_sanitized_by", policy)
+    return article
+
+
+def test_html_the_store_vouches_for_gives_the_same_content_as_sanitizing_it() -> None:
+    """An article whose clean HTML carries the current policy's mark (text fields holding characters
+    XML forbids) gets the very content it gets when its HTML is sanitized again."""
+    article = replace(
+        make_article(1, title="Titel\x01", author_quote="Zitat\x02"),
+        teaser="Anriss\x0b",
+        sources=(SourceLink(title="Quelle\x1f", url="https://example.org/q\x01"),),
+    )
+    clean = replace(article, sections=tuple(
+        replace(section, heading=section.heading + "\x01", html=sanitize_html(section.html, article.url))
+        for section in article.sections
+    ))  # fmt: skip
+    unmarked = feed_item.__wrapped__(clean, "de")
+    marked = feed_item.__wrapped__(_marked(replace(clean), SANITIZER_POLICY), "de")
+    assert unmarked == marked
+
+
+def test_html_marked_under_another_policy_is_sanitized() -> None:
+    """A mark from another sanitizer policy (an older version, other allowed tags) vouches for nothing."""
+    section = Section(role=SectionRole.SUMMARY, heading="", html="<p>a</p><script>x()</script>")
+    article = replace(make_article(1), sections=(section,))
+    html = content_html(_marked(article, "another-policy"), labels_for("de"), None)
+    section_html = html[html.index("<section") : html.index("</section>") + len("</section>")]
+    assert '<section class="summary"><p>a</p></section>' == section_html

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from syndication.clock import FixedClock
 from syndication.feeds.loading import article_from_stored, load_articles
+from syndication.html import SANITIZER_POLICY
 from syndication.model import Article, Author, Image, Status, article_from_dict, article_to_dict
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
@@ -73,5 +74,7 @@ def test_load_articles_is_get_many(engine: Engine, clock: FixedClock) -> None:
     wanted = [ids[0], "unknown", *ids, ids[1]]
     expected, actual = store.get_many(wanted), load_articles(engine, wanted)
     assert len(expected) == len(actual)
+    # Both carry the store's sanitizer mark (asdict compares it): the plain article's body is clean.
+    assert SANITIZER_POLICY == actual[ids.index(_variety()[2].id) + 1].html_sanitized_by
     for each_expected, each_actual in zip(expected, actual, strict=True):
         _same(each_expected, each_actual)

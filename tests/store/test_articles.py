@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 
 from syndication.clock import FixedClock
-from syndication.model import Article, Status, article_id
+from syndication.html import SANITIZER_POLICY
+from syndication.model import Article, Section, SectionRole, Status, article_id
 from syndication.store.articles import ArticleStore, Outcome
 
 
@@ -193,3 +194,37 @@ def test_feed_selection_walks_an_index_in_order(any_engine: Engine, clock: Fixed
     found = {name: (expected_index[name] in plan, "TEMP B-TREE" in plan or " Sort" in plan or "Seq Scan" in plan)
              for name, plan in plans.items()}
     assert {"main": (True, False), "category": (True, False)} == found, plans
+
+
+def _with_sections(article: Article, *markups: str) -> Article:
+    return replace(article, sections=tuple(Section(role=SectionRole.SUMMARY, heading="", html=markup) for markup in markups))
+
+
+def test_the_store_marks_html_it_finds_clean_and_only_that(any_engine: Engine, clock: FixedClock) -> None:
+    """Stored clean HTML is read back marked with the sanitizer's policy; HTML with a script, or a raw
+    ampersand, is read back unmarked, whichever path stored it (one, many)."""
+    store = ArticleStore(any_engine)
+    clean = _with_sections(make_article("clean"), '<p>Ein <a href="https://example.de/x">Link</a></p>')
+    script = _with_sections(make_article("script"), "<p>a</p>", "<p>b</p><script>alert(1)</script>")
+    ampersand = _with_sections(make_article("amp"), "<p>Chancen & Risiken</p>")
+    store.upsert(clean, clock.now())
+    store.upsert_many([(script, None), (ampersand, None)], clock.now())
+    marks = [store.get(article.id).html_sanitized_by for article in (clean, script, ampersand)]  # type: ignore[union-attr]
+    assert [SANITIZER_POLICY, "", ""] == marks
+
+
+def test_a_mark_is_never_taken_from_what_the_store_is_given(any_engine: Engine, clock: FixedClock) -> None:
+    """A copy of a marked article with other HTML starts unmarked, an article read from JSON that claims
+    a mark is unmarked, and the store checks what it writes: an edit to unclean HTML loses the mark."""
+    store = ArticleStore(any_engine)
+    article = _with_sections(make_article("a"), "<p>sauber</p>")
+    store.upsert(article, clock.now())
+    stored = store.get(article.id)
+    assert stored is not None
+    edited = _with_sections(stored, '<p onclick="x()">bearbeitet</p>')
+    claimed = Article.from_dict({**article.to_dict(), "html_sanitized_by": SANITIZER_POLICY})
+    store.upsert(edited, clock.now())
+    assert (SANITIZER_POLICY, "", "", "") == (
+        stored.html_sanitized_by, edited.html_sanitized_by, claimed.html_sanitized_by,
+        store.get(article.id).html_sanitized_by,  # type: ignore[union-attr]
+    )
