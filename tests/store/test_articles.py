@@ -197,7 +197,8 @@ def test_feed_selection_walks_an_index_in_order(any_engine: Engine, clock: Fixed
 
 
 def _with_sections(article: Article, *markups: str) -> Article:
-    return replace(article, sections=tuple(Section(role=SectionRole.SUMMARY, heading="", html=markup) for markup in markups))
+    sections = tuple(Section(role=SectionRole.SUMMARY, heading="", html=markup) for markup in markups)
+    return replace(article, sections=sections)
 
 
 def test_the_store_marks_html_it_finds_clean_and_only_that(any_engine: Engine, clock: FixedClock) -> None:
