@@ -119,7 +119,10 @@ _BLOCK_END = re.compile(r"</(p|li|h[1-6]|blockquote|tr|figure|figcaption)>|<br\s
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
-_ANY_SPACE = re.compile(r"\s+")
+def _one_line(text: str) -> str:
+    # Every run of space one space, none around: str.split's space is the regular expression \s
+    # (the same characters: compared over every code point), at a fraction of a substitution's cost.
+    return " ".join(text.split())
 
 
 def html_to_text(markup: str) -> str:
@@ -141,7 +144,7 @@ def plain_text(value: str) -> str:
     value = strip_xml_invalid(value)
     if "<" in value or "&" in value:
         value = html_to_text(_TEXT_CLEANER.clean(value))
-    return _ANY_SPACE.sub(" ", value).strip()
+    return _one_line(value)
 
 
 def escape(text: str) -> str:
@@ -158,11 +161,11 @@ def normalise_quote(text: str) -> str:
     single spaces, case-folded."""
     plain = html_to_text(text) if "<" in text else text
     plain = _QUOTE_MARKS.sub("", plain)
-    return _ANY_SPACE.sub(" ", plain).strip().strip(".…!?").strip().casefold()
+    return _one_line(plain).strip(".…!?").strip().casefold()
 
 
 def _word_for_word(text: str) -> str:
-    return _ANY_SPACE.sub(" ", text).strip().strip(_MARKS_AROUND).strip().casefold()
+    return _one_line(text).strip(_MARKS_AROUND).strip().casefold()
 
 
 def quote_repeats(quote: str, outlook_html: str, *, contained: bool = False) -> bool:
@@ -175,7 +178,13 @@ def quote_repeats(quote: str, outlook_html: str, *, contained: bool = False) -> 
     if contained:
         said, outlook = normalise_quote(quote), normalise_quote(outlook_html)
         return bool(said) and (said == outlook or said in outlook)
-    return _word_for_word(html_to_text(outlook_html)) == _word_for_word(quote)
+    return _word_for_word(_text_of(outlook_html)) == _word_for_word(quote)
+
+
+def _text_of(markup: str) -> str:
+    # html_to_text without its lines: the same text once every run of space is one space, which is
+    # all a word-for-word comparison looks at (a fifth of a feed item's time went to the lines).
+    return html_lib.unescape(_TAG.sub("", _BLOCK_END.sub("\n", markup)))
 
 
 # -- lxml trees, read and written as lxml.html does ------------------------------------------

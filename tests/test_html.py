@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
@@ -96,3 +97,22 @@ def test_is_sanitized_only_for_what_sanitizing_leaves_as_it_is() -> None:
     clean = sanitize_html('<p>Ein <a href="b">Link</a> &amp; mehr</p>', base)
     candidates = [clean, "<p>x</p><script>alert(1)</script>", '<p><a href="b">relativ</a></p>', "<p>a\x01b</p>"]
     assert [True, False, False, False] == [html.is_sanitized(markup, base) for markup in candidates]
+
+
+def test_quote_comparison_reads_the_outlook_as_html_to_text_does() -> None:
+    """Word for word, the outlook's text is html_to_text's: block ends, entities, odd spaces and
+    empty lines give the same words (the comparison skips html_to_text's lines)."""
+    samples = [
+        "<p>Ein\xa0Satz</p><p>zwei&nbsp; Sätze\u2028drei</p>",
+        "<ul><li> a </li><li>\tb\r\n</li></ul><br/>c&amp;d<br >e",
+        "<p>\n\n  </p><blockquote>„Zitat“</blockquote>&#x201E;x&#x201C;<figure><figcaption>f</figcaption></figure>",
+        "<p>a<b>b</b>c</p>&lt;p&gt;kein Tag&lt;/p&gt;\x0c\x0b",
+    ]
+    expected = [html._word_for_word(html_to_text(sample)) for sample in samples]
+    assert expected == [html._word_for_word(html._text_of(sample)) for sample in samples]
+
+
+def test_one_line_is_the_regular_expressions_space() -> None:
+    """Runs of any space (as \\s matches it, no-break and line separators too) become one space, none around."""
+    text = " \t a\xa0\xa0b\u2028\u3000c\n\x1c d \r\n"
+    assert re.sub(r"\s+", " ", text).strip() == html._one_line(text)
