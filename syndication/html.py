@@ -48,7 +48,8 @@ def strip_xml_invalid(text: str) -> str:
 def absolute_url(url: str, base_url: str | None) -> str:
     """``url`` made absolute against ``base_url`` (left alone when it already is, or no base)."""
     url = url.strip()
-    if not base_url or urlsplit(url).scheme:
+    # Most URLs are absolute web addresses: known to have a scheme without splitting them.
+    if not base_url or url.startswith(("https://", "http://")) or urlsplit(url).scheme:
         return url
     return urljoin(base_url, url)
 
