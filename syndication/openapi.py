@@ -212,9 +212,21 @@ def _paths() -> dict[str, Any]:
                 "summary": "Prometheus metrics",
                 "description": "Prometheus text format: sends and failures, queue depths and lag, event ingestion, "
                 "feed builds and job runs (read from the store at scrape time, the same from every process) and "
-                "this process's HTTP latencies. Restrict it to the monitoring network at the proxy.",
+                "this process's HTTP latencies. With `SYNDICATION_METRICS_TOKEN` set, a scrape presents it as a "
+                "bearer token; without it, only the machine itself may scrape (directly, not through a proxy).",
+                # Either: the token, or none from the machine itself.
+                "security": [{"metricsToken": []}, {}],
                 "responses": {
                     "200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "401": {
+                        "description": "A token is set and the request did not present it.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                    },
+                    "403": {
+                        "description": "No token is set and the request came from elsewhere.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
                 },
             }
         },
@@ -376,7 +388,12 @@ def openapi_document(settings: Settings, version: str | None = None) -> dict[str
                     "type": "http",
                     "scheme": "bearer",
                     "description": "A partner key from `syndication partners add`.",
-                }
+                },
+                "metricsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token set in `SYNDICATION_METRICS_TOKEN` (Prometheus: `authorization`).",
+                },
             },
         },
     }

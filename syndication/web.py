@@ -56,7 +56,7 @@ def collect_routes(runtime: Runtime, limits: RateLimits | None = None) -> list[B
 def create_app(runtime: Runtime) -> Starlette:
     limits = RateLimits.from_config(runtime.settings.cache, runtime.clock, store_url=runtime.settings.store_url)
     # /metrics: the store's counts at scrape time, this process's HTTP latencies (syndication.app.metrics).
-    metrics = Metrics(lambda: runtime.engine, runtime.clock)
+    metrics = Metrics(lambda: runtime.engine, runtime.clock, runtime.secrets.metrics_token)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

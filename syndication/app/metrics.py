@@ -15,6 +15,8 @@ Every query is cheap on a large store: recipients are counted only for the runs 
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +28,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, column, func, select, table, text
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -202,7 +204,9 @@ class HttpMetrics:
 class Metrics:
     """One process's metrics: its HTTP histogram and the store collector, and the /metrics route."""
 
-    def __init__(self, engine: Callable[[], Engine], clock: Clock) -> None:
+    def __init__(self, engine: Callable[[], Engine], clock: Clock, token: str | None = None) -> None:
+        # SYNDICATION_METRICS_TOKEN: see scrape_refusal.
+        self.token = token
         self.multiprocess = bool(os.environ.get(MULTIPROCESS_ENV))
         # In multiprocess mode the histogram writes to the shared folder (the default registry); otherwise
         # it lives in this app's own registry, so that two apps in one process (tests) do not mix.
@@ -220,8 +224,47 @@ class Metrics:
         return HttpMetrics(app, self.http)
 
     def routes(self) -> list[BaseRoute]:
-        def serve(_request: Request) -> Response:
+        def serve(request: Request) -> Response:
+            refusal = scrape_refusal(request, self.token)
+            if refusal is not None:
+                return refusal
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST,
                             headers={"Cache-Control": "no-store"})
 
         return [Route(METRICS_PATH, serve, methods=["GET"])]
+
+
+def _from_this_machine(request: Request) -> bool:
+    # A request a proxy passed on (it says whom for) came from elsewhere, whatever the proxy's own address.
+    if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+        return False
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def scrape_refusal(request: Request, token: str | None) -> Response | None:
+    """Why ``request`` may not read the metrics (a response to send), or None when it may.
+
+    Queue depths, send counts and failures are nobody else's business. With ``token``
+    (``SYNDICATION_METRICS_TOKEN``) a scrape must present it as a bearer token; without one, only
+    this machine may scrape, directly (not through a proxy).
+    """
+    if token is None:
+        if _from_this_machine(request):
+            return None
+        return PlainTextResponse(
+            "Forbidden: /metrics answers this machine only. Set SYNDICATION_METRICS_TOKEN and give Prometheus "
+            "that bearer token to scrape from elsewhere.\n",
+            status_code=403,
+        )
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), token.encode()):
+        return None
+    return PlainTextResponse(
+        "Unauthorized: /metrics needs the bearer token set in SYNDICATION_METRICS_TOKEN.\n",
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )

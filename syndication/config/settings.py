@@ -145,6 +145,8 @@ class Secrets(BaseModel):
     imap_password: str | None = Field(default=None, repr=False)
     # PEM, or its body without the armour lines (one-line environment values).
     dkim_private_key: str | None = Field(default=None, repr=False)
+    # Bearer token Prometheus sends for GET /metrics; unset, only this machine may scrape it.
+    metrics_token: str | None = Field(default=None, repr=False)
     # Environment variable → value, for the SYNDICATION_WEBHOOK_<NAME>_SECRET variables.
     webhook_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
     # Where a laptop install keeps its generated key when SYNDICATION_SECRET_KEY is unset (see for_settings).
@@ -173,6 +175,7 @@ class Secrets(BaseModel):
             imap_username=env.get("SYNDICATION_IMAP_USERNAME"),
             imap_password=env.get("SYNDICATION_IMAP_PASSWORD"),
             dkim_private_key=env.get("SYNDICATION_DKIM_PRIVATE_KEY"),
+            metrics_token=env.get("SYNDICATION_METRICS_TOKEN") or None,
             webhook_secrets={
                 name: value for name, value in env.items()
                 if name.startswith("SYNDICATION_WEBHOOK_") and name.endswith("_SECRET") and value

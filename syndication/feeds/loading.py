@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Engine, select
 
 from syndication.model import Article, Author, Image, ItemKind, ListItem, Section, SectionRole, SourceLink, Status
-from syndication.store.articles import with_sanitized_mark
+from syndication.store.sanitized import with_sanitized_mark
 from syndication.store.schema import articles
 
 T = TypeVar("T")

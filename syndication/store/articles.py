@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import Engine, Select, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from syndication.html import SANITIZER_POLICY, is_sanitized
 from syndication.model import Article, ArticleSelection, Status, article_to_dict, compute_content_hash
+from syndication.store.sanitized import with_sanitized_mark, written_with_mark
 from syndication.store.schema import article_revisions, article_terms, articles
 
 # Names longer than this get no feed: a feed's file name is made from its name.
@@ -62,44 +62,12 @@ def writing(engine: Engine) -> Iterator[Connection]:
 # orjson: the stored JSON is written and read for every article a collect stores or a build shows;
 # the standard library's json takes two to three times as long for the same text.
 def _dumps(article: Article) -> str:
-    return orjson.dumps(_with_sanitized_mark(article_to_dict(article), article)).decode("utf-8")
+    return orjson.dumps(written_with_mark(article_to_dict(article), article)).decode("utf-8")
 
 
 def _loads(data: str) -> Article:
     fields = orjson.loads(data)
     return with_sanitized_mark(Article.from_dict(fields), fields)
-
-
-# The stored JSON's key naming the sanitizer policy its HTML was found clean under (never content:
-# it is left out of the content hash, which is computed before it is added).
-SANITIZED_KEY = "html_sanitized_by"
-
-
-def html_is_sanitized(article: Article) -> bool:
-    """Whether the HTML the article's text is made of (every section's; the body's when it has no
-    sections, as the body then stands for them) is already what sanitizing it against the article's
-    URL gives: the store notes it, and the feeds then republish that HTML as it is."""
-    base = article.url
-    if not article.sections:
-        return is_sanitized(article.body_html, base)
-    return all(is_sanitized(section.html, base) for section in article.sections)
-
-
-def _with_sanitized_mark(fields: dict[str, Any], article: Article) -> dict[str, Any]:
-    # Checked on every write, whoever stored the article (collect, an import, a test): the mark is
-    # the store's own finding about the bytes it writes, never taken from what it was given.
-    if html_is_sanitized(article):
-        fields[SANITIZED_KEY] = SANITIZER_POLICY
-    return fields
-
-
-def with_sanitized_mark(article: Article, fields: Mapping[str, Any]) -> Article:
-    """``article`` read from ``fields`` (its stored JSON), with the store's sanitizer mark set on it."""
-    mark = fields.get(SANITIZED_KEY)
-    if isinstance(mark, str) and mark:
-        # Not a dataclass argument (see Article.html_sanitized_by): set on the frozen value as it is made.
-        object.__setattr__(article, "html_sanitized_by", mark)
-    return article
 
 
 # What compute_content_hash leaves out (bookkeeping, not content).
@@ -119,7 +87,7 @@ def _new_version(article: Article) -> tuple[Article, str]:
     content_hash = _content_hash(fields)
     fields["content_hash"] = content_hash
     fields["version"] = 1
-    _with_sanitized_mark(fields, article)
+    written_with_mark(fields, article)
     return replace(article, content_hash=content_hash, version=1), orjson.dumps(fields).decode("utf-8")
 
 

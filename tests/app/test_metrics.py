@@ -33,7 +33,8 @@ def runtime(settings: Settings, clock: FixedClock, engine: Engine) -> Iterator[R
 
 def scrape(runtime: Runtime, *paths: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Request ``paths``, then /metrics of a fresh app on ``runtime``: {(sample name, labels): value}."""
-    with TestClient(create_app(runtime)) as client:
+    # Scraped from this machine (loopback, no proxy): allowed without a token.
+    with TestClient(create_app(runtime), client=("127.0.0.1", 50000)) as client:
         for path in paths:
             client.get(path)
         answer = client.get("/metrics")
@@ -130,3 +131,49 @@ def test_no_worker_queue_metrics_without_the_job_queue(runtime: Runtime) -> None
     """On SQLite (no job queue) /metrics has no worker queue families."""
     metrics = scrape(runtime)
     assert [] == [name for name, _labels in metrics if name.startswith("syndication_worker_job")]
+
+
+@pytest.mark.parametrize(
+    ("token", "client_host", "headers", "expected"),
+    [
+        (None, "127.0.0.1", {}, 200),
+        (None, "::1", {}, 200),
+        (None, "127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, 403),
+        (None, "127.0.0.1", {"Forwarded": "for=203.0.113.9"}, 403),
+        (None, "203.0.113.9", {}, 403),
+        (None, "testclient", {}, 403),
+        ("scrape-token-0123456789", "203.0.113.9", {}, 401),
+        ("scrape-token-0123456789", "127.0.0.1", {}, 401),
+        ("scrape-token-0123456789", "203.0.113.9", {"Authorization": "Bearer wrong-token"}, 401),
+        ("scrape-token-0123456789", "203.0.113.9", {"Authorization": "Basic scrape-token-0123456789"}, 401),
+        ("scrape-token-0123456789", "203.0.113.9", {"Authorization": "Bearer scrape-token-0123456789"}, 200),
+        ("scrape-token-0123456789", "203.0.113.9", {"Authorization": "bearer  scrape-token-0123456789"}, 200),
+    ],
+)
+def test_only_this_machine_or_the_token_holder_may_scrape(
+    settings: Settings, clock: FixedClock, engine: Engine, token: str | None, client_host: str,
+    headers: dict[str, str], expected: int,
+) -> None:
+    """Without SYNDICATION_METRICS_TOKEN, a scrape from loopback (not through a proxy) is answered and any
+    other is refused (403); with it, every scrape needs the bearer token (else 401 and a Bearer challenge)."""
+    runtime = Runtime(settings=settings, secrets=Secrets(secret_key=SECRET, metrics_token=token), clock=clock)
+    try:
+        with TestClient(create_app(runtime), client=(client_host, 50000)) as client:
+            answer = client.get("/metrics", headers=headers)
+    finally:
+        runtime.close()
+    challenge = 'Bearer realm="metrics"' if expected == 401 else None
+    counted = "syndication_delivery_recipients" in answer.text
+    assert (expected, challenge, expected == 200) == (
+        answer.status_code, answer.headers.get("www-authenticate"), counted
+    )
+
+
+def test_the_token_comes_from_the_environment_only() -> None:
+    """SYNDICATION_METRICS_TOKEN is read from the environment (an empty value sets none) and never printed."""
+    secrets = Secrets.from_env({"SYNDICATION_METRICS_TOKEN": "scrape-token-0123456789"})
+    assert ("scrape-token-0123456789", None, False) == (
+        secrets.metrics_token,
+        Secrets.from_env({"SYNDICATION_METRICS_TOKEN": ""}).metrics_token,
+        "scrape-token" in repr(secrets),
+    )
