@@ -9,12 +9,12 @@ import click
 from syndication.app.editions import send_edition
 from syndication.cli.summaries import send_summary
 from syndication.cli.words import _, problem
-from syndication.delivery.brake import resume_runs
 from syndication.delivery.places import recipients_by_slot
 from syndication.digest.edition_store import get_edition
 from syndication.errors import UsageError
 from syndication.events.report import build_reports, render_text
 from syndication.runtime import Runtime
+from syndication.scheduler.ledger import sends_to_resume
 
 
 @click.command("report")
@@ -56,14 +56,15 @@ def report(runtime: Runtime, edition_id: str, as_json: bool, slot: str | None) -
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on a terminal.")
 @click.pass_obj
 def resume(runtime: Runtime, edition_id: str, progress: bool) -> int:
-    """Continue the sends of EDITION_ID the complaint brake paused, exactly where they stopped.
+    """Continue the sends of EDITION_ID the complaint brake or the console paused, exactly where they stopped.
 
-    Nothing already sent is sent again and nobody is skipped; the brake does not pull again
-    for a resumed send (resuming is the decision to finish it).
+    Nothing already sent is sent again and nobody is skipped: a send held before it started whose
+    time came while it was paused goes out now, one still to come at its time. The brake does not
+    pull again for a resumed send (resuming is the decision to finish it).
     """
     if get_edition(runtime.engine, edition_id) is None:
         raise UsageError(_("no edition '%(edition)s' has been built", edition=edition_id))
-    slots = resume_runs(runtime.engine, edition_id)
+    slots = sends_to_resume(runtime.engine, edition_id)
     if not slots:
         raise UsageError(_("%(edition)s: no paused send to resume (see `syndication status`)", edition=edition_id))
     code = 0

@@ -25,7 +25,7 @@ from subscribers.store import SubscriberStore
 from subscribers.zones import canonical_zone
 from syndication.app.editions import send_edition
 from syndication.config.newsletters import reader_zone_groups, slot_label, split_slot_label
-from syndication.delivery.brake import cancel_run, pause_reason, pause_run, resume_edition
+from syndication.delivery.brake import cancel_run, pause_reason, pause_run
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.rows import RunRow
 from syndication.delivery.statuses import RunStatus
@@ -33,8 +33,7 @@ from syndication.delivery.tables import delivery_runs
 from syndication.digest.edition_store import get_edition
 from syndication.mail.base import Messenger
 from syndication.runtime import Runtime
-from syndication.scheduler.ledger import SendStatus
-from syndication.scheduler.tables import edition_sends
+from syndication.scheduler.ledger import sends_to_resume
 
 log = logging.getLogger(__name__)
 
@@ -171,19 +170,10 @@ class SendControl:
         """Release every paused run of the edition (the brake's and the console's) and continue it; a send
         held before it started goes out at its time, or now when its time came while it was held (the
         scheduler found it paused). Returns the sends continued or started."""
-        started, held = resume_edition(self.runtime.engine, edition_id)
-        due = []
-        if held:
-            with self.runtime.engine.connect() as connection:
-                due = sorted(connection.execute(
-                    select(edition_sends.c.slot).where(
-                        edition_sends.c.edition_id == edition_id, edition_sends.c.slot.in_(held),
-                        edition_sends.c.status == SendStatus.FAILED.value,
-                    )
-                ).scalars())
-        for slot in [*started, *due]:
+        slots = sends_to_resume(self.runtime.engine, edition_id)
+        for slot in slots:
             self.start(edition_id, slot)
-        return sorted([*started, *due])
+        return slots
 
     def runs(self, edition_id: str, slots: tuple[str, ...]) -> list[RunRow]:
         ledger = Ledger(self.runtime.engine)

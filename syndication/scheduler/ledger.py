@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from syndication.delivery.brake import resume_edition
 from syndication.scheduler.tables import edition_sends, job_runs
 
 
@@ -336,3 +337,25 @@ class RunLog:
     def first_started(self) -> datetime | None:
         with self.engine.connect() as connection:
             return connection.execute(select(func.min(job_runs.c.started_at))).scalar_one_or_none()
+
+
+def sends_to_resume(engine: Engine, edition_id: str) -> list[str]:
+    """Release every paused run of the edition; the slots whose send is to continue or start now.
+
+    Those are the sends that had started, and the sends held before they started whose time came
+    while they were held: the scheduler found them paused and recorded them failed, and past the
+    grace no retry of its own takes them up again, so readers would be skipped. A held send whose
+    time is still to come is released and goes out at its time. The console's resume and
+    ``digest resume`` both continue exactly these.
+    """
+    started, held = resume_edition(engine, edition_id)
+    due: list[str] = []
+    if held:
+        with engine.connect() as connection:
+            due = [str(slot) for slot in connection.execute(
+                select(edition_sends.c.slot).where(
+                    edition_sends.c.edition_id == edition_id, edition_sends.c.slot.in_(held),
+                    edition_sends.c.status == SendStatus.FAILED.value,
+                )
+            ).scalars()]
+    return sorted({*started, *due})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,13 @@ from syndication.app.editions import build_edition, send_edition
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
+from syndication.delivery.ledger import Ledger
+from syndication.delivery.statuses import RunStatus
 from syndication.events.brake import CounterBrake
 from syndication.events.store import EventStore
 from syndication.mail.events import BounceType, EventKind, SendEvent
 from syndication.runtime import Runtime
+from syndication.scheduler.ledger import SendKey, SendLedger, SendStatus
 from syndication.store.articles import ArticleStore
 from syndication.testing import make_article
 
@@ -66,6 +69,29 @@ def test_a_braked_send_is_shown_by_status_and_resumed_once(run: Invoke, engine: 
     assert f"the send of {EDITION} (06:00) is PAUSED: complaint rate 5.00%" in status.output
     assert (1, 0, "30 sent (30 now)") == (status.return_value, resumed.return_value, resumed.output.split(": ")[1][:16])
     assert ("no paused send to resume" in str(again.exception), 30) == (True, len(outbox))
+
+
+def test_resume_sends_a_held_send_whose_time_came_while_paused(run: Invoke, engine: Engine, tmp_path: Path) -> None:
+    """The edition paused before its sends started (the console holds them): the 06:00 send's time came while
+    it was held (the scheduler recorded it failed), the 12:00 send's has not. `digest resume` sends 06:00 to
+    every reader now, once, and releases 12:00 without sending it (the scheduler sends it at its time)."""
+    ArticleStore(engine).upsert(make_article(1), NOW)
+    store = SubscriberStore(engine, SECRET)
+    for number in range(5):
+        store.add(f"leser{number}@example.org", now=NOW, status=SubscriberStatus.ACTIVE)
+    assert 0 == run("digest", "build", "--edition", "daily").exit_code
+    for slot in ("06:00", "12:00"):
+        Ledger(engine).hold_run(EDITION, slot, RunStatus.PAUSED, "paused in the console", "outbox", NOW)
+    sends, key = SendLedger(engine), SendKey("daily", date(2026, 11, 24), "06:00")
+    sends.claim(key, NOW)
+    sends.set_edition(key, EDITION)
+    sends.finish(key, SendStatus.FAILED, NOW, detail="paused in the console")
+    resumed = run("digest", "resume", EDITION, "--no-progress")
+    outbox = list((tmp_path / "outbox").rglob("*.eml"))
+    morning, noon = (Ledger(engine).get_run(EDITION, slot) for slot in ("06:00", "12:00"))
+    assert (0, 5, RunStatus.DONE, None) == (
+        resumed.return_value, len(outbox), morning.status if morning else None, noon
+    )
 
 
 def test_bounce_brake_and_the_minimum(engine: Engine) -> None:
