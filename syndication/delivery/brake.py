@@ -19,10 +19,10 @@ import logging
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, select, update
 
-from syndication.delivery.statuses import RunStatus
-from syndication.delivery.tables import delivery_runs
+from syndication.delivery.statuses import RecipientStatus, RunStatus
+from syndication.delivery.tables import delivery_recipients, delivery_runs
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,55 @@ class Brake(Protocol):
         """Why the run must pause, or None. ``sent``/``bounced``: the ledger's counts of the whole edition
         (all its runs, every slot and reader zone), not of the run alone."""
         ...
+
+
+# Full counts of the edition at most once per this many batches of one send loop (see EditionTally).
+RECOUNT_BATCHES = 20
+
+
+def _sent_and_bounced(engine: Engine, where: ColumnElement[bool]) -> tuple[int, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(delivery_recipients.c.status, func.count())
+            .where(where, delivery_recipients.c.status.in_([RecipientStatus.SENT.value, RecipientStatus.BOUNCED.value]))
+            .group_by(delivery_recipients.c.status)
+        ).all()
+    found = {str(status): int(count) for status, count in rows}
+    return found.get(RecipientStatus.SENT.value, 0), found.get(RecipientStatus.BOUNCED.value, 0)
+
+
+class EditionTally:
+    """The (sent, bounced) recipients of a whole edition (every slot's and reader zone's run) for the brake,
+    asked before every batch of a send loop, without counting the whole edition every time.
+
+    The edition is counted in full at the first question and after every :data:`RECOUNT_BATCHES` batches
+    this loop sent since (what other processes and machines sent of it shows from then on); in between,
+    each batch this loop sent adds its own recipients' outcome, counted in that batch alone. Counting a
+    million readers' edition took a tenth of a second on PostgreSQL, before each of a thousand batches.
+    """
+
+    def __init__(self, engine: Engine, edition_id: str) -> None:
+        self.engine = engine
+        self.edition_id = edition_id
+        self.sent = 0
+        self.bounced = 0
+        self._batches_since_count: int | None = None
+
+    def counts(self) -> tuple[int, int]:
+        if self._batches_since_count is None or self._batches_since_count >= RECOUNT_BATCHES:
+            of_edition = delivery_recipients.c.edition_id == self.edition_id
+            self.sent, self.bounced = _sent_and_bounced(self.engine, of_edition)
+            self._batches_since_count = 0
+        return self.sent, self.bounced
+
+    def add_batch(self, batch_id: int) -> None:
+        """Count in what a batch this loop sent came to (once it was sent)."""
+        if self._batches_since_count is None:
+            return
+        sent, bounced = _sent_and_bounced(self.engine, delivery_recipients.c.batch_id == batch_id)
+        self.sent += sent
+        self.bounced += bounced
+        self._batches_since_count += 1
 
 
 def pause_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:

@@ -152,18 +152,6 @@ class Ledger:
                 .where(delivery_runs.c.edition_id == edition_id, delivery_runs.c.pause_reason.is_not(None))
             ).scalar())
 
-    def edition_sent_and_bounced(self, edition_id: str) -> tuple[int, int]:
-        """(sent, bounced) recipients of the whole edition: every slot's and every reader zone's run."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(delivery_recipients.c.status, func.count())
-                .where(delivery_recipients.c.edition_id == edition_id,
-                       delivery_recipients.c.status.in_([RecipientStatus.SENT.value, RecipientStatus.BOUNCED.value]))
-                .group_by(delivery_recipients.c.status)
-            ).all()
-        found = {str(status): int(count) for status, count in rows}
-        return found.get(RecipientStatus.SENT.value, 0), found.get(RecipientStatus.BOUNCED.value, 0)
-
     @staticmethod
     def _drop_plan(connection: Connection, run_id: int) -> None:
         batch_ids = select(delivery_batches.c.id).where(delivery_batches.c.run_id == run_id).scalar_subquery()

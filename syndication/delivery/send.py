@@ -29,7 +29,7 @@ from tqdm import tqdm
 from syndication.clock import Clock
 from syndication.config import DeliveryConfig, EditionConfig
 from syndication.config.newsletters import split_slot_label
-from syndication.delivery.brake import Brake, pause_reason, pause_run
+from syndication.delivery.brake import Brake, EditionTally, pause_reason, pause_run
 from syndication.delivery.doubt import settle
 from syndication.delivery.ledger import DEFAULT_LEASE, Ledger, RunRow, Worker
 from syndication.delivery.retry import RetryPolicy, send_with_retries
@@ -294,12 +294,13 @@ def deliver(
         sent_now = 0
         errors: list[Message] = []
         last_number = 0
+        tally = EditionTally(ledger.engine, run.edition_id)
         paused: str | None = None
         cancelled = False
         try:
             while not (options.stop is not None and options.stop.is_set()):
                 if brake is not None:
-                    paused = _pull_brake(ledger, run, brake, options)
+                    paused = _pull_brake(ledger, run, brake, options, tally)
                     if paused:
                         break
                 batch = ledger.next_pending(run, last_number)
@@ -315,6 +316,8 @@ def deliver(
                         break
                     continue
                 accepted, lines = send_batch(ledger, claimed_batch, messenger, mailer, source, options, bounces)
+                if brake is not None:
+                    tally.add_batch(batch.id)
                 sent_now += accepted
                 errors.extend(lines)
                 bar.update(batch.size)
@@ -367,9 +370,9 @@ def _stop_reason(ledger: Ledger, run: RunRow) -> str:
     return pause_reason(ledger.engine, run.id) or ("cancelled" if run.status == RunStatus.CANCELLED else "paused")
 
 
-def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions) -> str | None:
+def _pull_brake(ledger: Ledger, run: RunRow, brake: Brake, options: SendOptions, tally: EditionTally) -> str | None:
     # The whole edition's counts: its reader zones' runs are each too small to reach the brake's minimum.
-    sent, bounced = ledger.edition_sent_and_bounced(run.edition_id)
+    sent, bounced = tally.counts()
     reason = brake.reason(run.edition_id, run.slot, sent, bounced)
     if reason is None or not pause_run(ledger.engine, run.id, reason, options.clock.now()):
         return None

@@ -12,6 +12,7 @@ from syndication.clock import FixedClock
 from syndication.delivery.ledger import DEFAULT_LEASE
 from syndication.delivery.retry import RetryPolicy
 from syndication.delivery.send import SendOptions, Throttle
+from syndication.delivery.testing import RecordingMessenger
 from syndication.mail.base import MessageBody, Recipient
 
 GREETING = "%%mk:greeting%%"
@@ -134,3 +135,15 @@ def make_options(
         clock=clock or FixedClock(datetime(2026, 11, 24, 5, 0, tzinfo=UTC)),
         resend_in_doubt=resend_in_doubt, stop=stop, lease=lease, echo=echo,
     )
+
+
+class StoppingMessenger(RecordingMessenger):
+    """Sends its batch, then sets ``stop``: the send ends after one batch."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
+        self.stop.set()
+        return super().send(batch, observer)

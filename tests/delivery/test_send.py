@@ -15,7 +15,7 @@ from syndication.delivery.send import SendReport, deliver
 from syndication.delivery.testing import RecordingMessenger
 from syndication.mail.base import DeliveryFailed
 
-from .fakes import FakeMailer, FakeSubscribers, Sleeps, make_options
+from .fakes import FakeMailer, FakeSubscribers, Sleeps, StoppingMessenger, make_options
 
 NOW = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)
 
@@ -188,18 +188,6 @@ def test_dry_run_lists_who_would_get_what_and_writes_nothing(engine: Engine) -> 
     report = deliver(Ledger(engine), FakeMailer(), source, messenger, make_options(echo=lines.append), dry_run=True)
     assert [f"leser{n}@example.org\tSport\tDer Morgen (Sport)" for n in (1, 2, 3)] == lines
     assert (3, None, []) == (report.planned, Ledger(engine).get_run("daily-2026-11-24", "06:00"), messenger.batches)
-
-
-class StoppingMessenger(RecordingMessenger):
-    """Sends its batch, then sets ``stop``: the send ends after one batch."""
-
-    def __init__(self, stop: threading.Event) -> None:
-        super().__init__()
-        self.stop = stop
-
-    def send(self, batch, observer=None):  # type: ignore[no-untyped-def]
-        self.stop.set()
-        return super().send(batch, observer)
 
 
 def test_stop_event_ends_between_batches(engine: Engine) -> None:
