@@ -35,3 +35,16 @@ class AuditLog:
             rows = connection.execute(
                 select(console_audit).order_by(console_audit.c.id.desc()).limit(limit)).all()
         return [AuditEntry(row.at, row.actor, row.action, row.target, row.detail) for row in rows]
+
+    def newest_ending(self, action: str, detail_end: str) -> AuditEntry | None:
+        """The newest entry of ``action`` whose detail ends with ``detail_end``, however old (None: none)."""
+        escaped = detail_end.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(console_audit)
+                .where(console_audit.c.action == action, console_audit.c.detail.like(f"%{escaped}", escape="\\"))
+                .order_by(console_audit.c.id.desc())
+            )
+            # SQLite's LIKE ignores the case of ASCII letters: the exact end is checked here.
+            row = next((row for row in rows if row.detail.endswith(detail_end)), None)
+        return None if row is None else AuditEntry(row.at, row.actor, row.action, row.target, row.detail)

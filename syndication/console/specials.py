@@ -10,13 +10,16 @@ one-time token written to the audit log with the send, so posting it twice sends
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine, text
 from starlette.datastructures import FormData, ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
@@ -195,16 +198,28 @@ def review(console: Console, request: Request, account: Account, form: FormData 
 
 
 def _sent_with(console: Console, token: str) -> str | None:
-    """The edition a confirmation token was sent as already, from the audit log."""
-    marker = f"confirmation {token}"
-    return next(
-        (
-            entry.target
-            for entry in console.audit.recent(1000)
-            if entry.action == AUDIT_ACTION and entry.detail.endswith(marker)
-        ),
-        None,
-    )
+    """The edition a confirmation token was sent as already, from the audit log (however long ago)."""
+    entry = console.audit.newest_ending(AUDIT_ACTION, f"confirmation {token}")
+    return None if entry is None else entry.target
+
+
+@contextmanager
+def _one_confirmation_at_a_time(engine: Engine, token: str) -> Iterator[None]:
+    """While inside, no other request with ``token`` is inside, in this process or, on PostgreSQL, any other.
+
+    A double click posts the same confirmation twice, possibly to two ``serve`` processes: the check "was
+    this token sent?" and the build and audit entry that answer it must not interleave. PostgreSQL: a lock
+    of the transaction held open meanwhile, keyed by the token (the audit entry is committed before it ends).
+    SQLite is one machine's store; the process lock covers a ``serve`` of one process.
+    """
+    with _confirming:
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(token.encode()).digest()[:8], "big", signed=True)
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            yield
 
 
 def send(console: Console, request: Request, account: Account, form: FormData | None) -> Response:
@@ -216,7 +231,7 @@ def send(console: Console, request: Request, account: Account, form: FormData | 
         return _form_page(
             console, request, account, form, [translate(N_("The confirmation has expired. Choose again."))], status=400
         )
-    with _confirming:
+    with _one_confirmation_at_a_time(console.runtime.engine, token):
         sent = _sent_with(console, token)
         if sent is not None:
             return redirect(f"/admin/editions/{sent}?done=special")

@@ -186,3 +186,24 @@ def test_the_page_speaks_german(client: TestClient, accounts: AccountStore, news
     sign_in(client, accounts, "desk@example.org", Role.EDITOR, language="de")
     page = client.get("/admin/editions/special")
     assert "Sonderausgabe" == lxml.html.fromstring(page.text).cssselect("h1")[0].text_content()
+
+
+def test_a_confirmation_is_known_however_much_the_audit_log_grew_since(
+    editor: TestClient, newsroom: Runtime, recording: GatedMessenger, console: Console
+) -> None:
+    """Posted again after 1,200 other audit entries, a confirmation still only shows its edition: nothing is built
+    or sent again. Another token differing only in the case of its letters is a confirmation of its own."""
+    form = _confirmation(editor, {"newsletter": "daily", "article": ARTICLES[0].id})
+    done = editor.post("/admin/editions/special/send", data=form)
+    edition_id = done.headers["location"].removeprefix("/admin/editions/").removesuffix("?done=special")
+    _wait_idle(console, edition_id)
+    audit = AuditLog(newsroom.engine, newsroom.clock)
+    for number in range(1200):
+        audit.record("redaktion@example.org", "subscriber.note", f"leser{number}@example.org", "confirmation x")
+    again = editor.post("/admin/editions/special/send", data=form)
+    _wait_idle(console, edition_id)
+    token = str(form["token"])
+    other = token.swapcase() if token.swapcase() != token else "Q" + token[1:]
+    answer = (again.status_code, again.headers["location"], _sent_to(recording))
+    assert (303, done.headers["location"], READERS) == answer
+    assert audit.newest_ending("edition.special", f"confirmation {other}") is None
