@@ -13,7 +13,7 @@ the readers come from the real store as a send selects them: the newsletter's su
 (``NewsletterRecipients``, active subscription, active and not suppressed), among a tenth as
 many again who subscribe only to another newsletter and must not be sent to.
 
-Usage:  .venv/bin/python benchmarks/delivery.py [--sizes 100000,1000000] [--outbox-sizes 10000,100000]
+Usage:  .venv/bin/python benchmarks/delivery.py [--sizes 100000,1000000] [--outbox-sizes 10000,100000] [--brake]
         .venv/bin/python benchmarks/delivery.py --workers 1,2,4 --sizes 1000000 [--store-url postgresql://…]
         (N worker processes share one run through the ledger; throughput and peak memory per worker)
 Figures are noisy: the machine has 2 cores and other work runs at the same time.
@@ -163,7 +163,9 @@ def _store_readers(engine: object, size: int) -> object:
     return NewsletterRecipients(_seed_store(engine, size), newsletter)  # type: ignore[arg-type]
 
 
-def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: str = "generated") -> dict[str, object]:
+def child(
+    backend: str, size: int, url: str | None, workdir: Path, source_kind: str = "generated", brake: bool = False
+) -> dict[str, object]:
     """One measured run; prints a JSON line."""
     import httpx
 
@@ -173,6 +175,7 @@ def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: 
     from syndication.delivery.retry import RetryPolicy
     from syndication.delivery.send import SendOptions, Throttle, deliver
     from syndication.delivery.sendgrid import SendGridMessenger
+    from syndication.events.brake import CounterBrake
     from syndication.store.db import open_engine
 
     engine = open_engine(f"sqlite:///{workdir / 'bench.db'}")
@@ -192,6 +195,9 @@ def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: 
         edition_id=edition_id, slot="06:00", first_slot="06:00", frequency=Frequency.DAILY,
         batch_size=delivery.batch_size, categories=("edition-daily", edition_id),
         policy=RetryPolicy.from_config(delivery), throttle=Throttle(None), clock=SystemClock(),
+        # The complaint brake as a production send has it (on by default): asked before every batch.
+        brake=CounterBrake(engine, complaint_brake=delivery.complaint_brake, bounce_brake=delivery.bounce_brake,
+                           min_messages=delivery.brake_min_messages) if brake else None,
     )
     source: object = GeneratedSubscribers(size)
     if source_kind == "store":
@@ -202,12 +208,13 @@ def child(backend: str, size: int, url: str | None, workdir: Path, source_kind: 
     messenger.close()  # type: ignore[attr-defined]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "backend": backend, "source": source_kind, "size": size, "sent": report.sent, "failed": report.failed,
+        "backend": backend, "source": source_kind, "brake": brake, "size": size, "sent": report.sent,
+        "failed": report.failed,
         "seconds": round(seconds, 1), "per_second": round(report.sent / seconds), "peak_mb": round(peak_mb),
     }
 
 
-def _run_child(backend: str, size: int, url: str | None, source_kind: str) -> dict[str, object]:
+def _run_child(backend: str, size: int, url: str | None, source_kind: str, brake: bool) -> dict[str, object]:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-delivery-{backend}-"))
     try:
         command = [
@@ -215,6 +222,8 @@ def _run_child(backend: str, size: int, url: str | None, source_kind: str) -> di
         ]
         if url:
             command += ["--url", url]
+        if brake:
+            command.append("--brake")
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
     finally:
@@ -315,6 +324,9 @@ def main() -> None:
         "subscription as a send does (filled first, seeding not timed)",
     )
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--brake", action="store_true",
+                        help="send with the complaint brake on, as production sends are by default (asked before "
+                        "every batch; no complaints here, so it never pulls: what it costs)")
     args = parser.parse_args()
     if args.worker_child:
         print(json.dumps(worker_child(args.worker_child, args.url, args.store_url, args.plan_only, args.edition_id)))
@@ -324,7 +336,7 @@ def main() -> None:
         run_workers(size, [int(n) for n in args.workers.split(",")], args.store_url)
         return
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), args.url, args.workdir, args.source)))
+        print(json.dumps(child(args.child[0], int(args.child[1]), args.url, args.workdir, args.source, args.brake)))
         return
 
     results = []
@@ -334,7 +346,7 @@ def main() -> None:
         server = multiprocessing.Process(target=_serve_fake, args=(queue, stop), daemon=True)
         server.start()
         url = queue.get(timeout=30)
-        result = _run_child("sendgrid", size, url, args.source)
+        result = _run_child("sendgrid", size, url, args.source, args.brake)
         stop.set()
         accepted, distinct, most = queue.get(timeout=120)
         server.join(timeout=30)
@@ -343,15 +355,15 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result), flush=True)
     for size in (int(s) for s in args.outbox_sizes.split(",") if s):
-        result = _run_child("outbox", size, None, args.source)
+        result = _run_child("outbox", size, None, args.source, args.brake)
         results.append(result)
         print(json.dumps(result), flush=True)
 
     print()
-    print(f"{'backend':<9} {'source':<10} {'subscribers':>11} {'seconds':>8} {'msg/s':>8} {'peak MB':>8}")
+    print(f"{'backend':<9} {'source':<10} {'brake':<6} {'subscribers':>11} {'seconds':>8} {'msg/s':>8} {'peak MB':>8}")
     for r in results:
-        print(f"{r['backend']:<9} {r['source']:<10} {r['size']:>11,} {r['seconds']:>8} {r['per_second']:>8,} "
-              f"{r['peak_mb']:>8}")
+        print(f"{r['backend']:<9} {r['source']:<10} {'on' if r['brake'] else 'off':<6} {r['size']:>11,} "
+              f"{r['seconds']:>8} {r['per_second']:>8,} {r['peak_mb']:>8}")
     sendgrid = [r for r in results if r["backend"] == "sendgrid"]
     if len(sendgrid) >= 2:
         small, big = sendgrid[0], sendgrid[-1]

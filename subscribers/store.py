@@ -7,13 +7,12 @@ which pages by id (keyset) so that a million subscribers never sit in memory at 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from subscribers.consent import ConsentTrail
@@ -27,6 +26,7 @@ from subscribers.model import (
     clean_name,
     clean_timezone,
 )
+from subscribers.rows import COLUMNS, MAILING_COLUMNS, to_mailing_subscriber, to_subscriber, topics_json
 from subscribers.subscriptions import Subscriptions, subscription_for
 from subscribers.suppression import BOUNCED, COMPLAINED, FORGOTTEN, SuppressionList
 from subscribers.tables import consent_records, subscribers, subscriptions, suppressions
@@ -49,65 +49,6 @@ class AlreadySubscribed(InputError):
 
 class AddressSuppressed(InputError):
     """The address is on the suppression list (erased, bounced or complained)."""
-
-
-def _topics_json(topics: Iterable[str]) -> str:
-    return json.dumps(sorted(dict.fromkeys(t.strip() for t in topics if t.strip())), ensure_ascii=False)
-
-
-def _to_subscriber(row: Row[Any]) -> Subscriber:
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        status=SubscriberStatus(row.status),
-        frequency=Frequency(row.frequency),
-        topics=tuple(json.loads(row.topics or "[]")),
-        language=row.language,
-        name=row.name,
-        slot=row.slot,
-        created=row.created,
-        confirmed=row.confirmed,
-        unsubscribed=row.unsubscribed,
-        unsubscribe_reason=row.unsubscribe_reason,
-        timezone=row.timezone,
-    )
-
-
-_COLUMNS = (
-    subscribers.c.id,
-    subscribers.c.email,
-    subscribers.c.status,
-    subscribers.c.frequency,
-    subscribers.c.topics,
-    subscribers.c.language,
-    subscribers.c.name,
-    subscribers.c.slot,
-    subscribers.c.created,
-    subscribers.c.confirmed,
-    subscribers.c.unsubscribed,
-    subscribers.c.unsubscribe_reason,
-    subscribers.c.timezone,
-)
-
-# What sending needs: no timestamps, whose conversion cost about half of reading a million rows.
-_MAILING_COLUMNS = _COLUMNS[:8]
-_STATUSES = {status.value: status for status in SubscriberStatus}
-_FREQUENCIES = {frequency.value: frequency for frequency in Frequency}
-
-
-def _to_mailing_subscriber(row: Row[Any]) -> Subscriber:
-    """A subscriber as a send needs it (timestamps and unsubscribe reason left out)."""
-    topics = row.topics
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        status=_STATUSES[row.status],
-        frequency=_FREQUENCIES[row.frequency],
-        topics=tuple(json.loads(topics)) if topics and topics != "[]" else (),
-        language=row.language,
-        name=row.name,
-        slot=row.slot,
-    )
 
 
 _not_suppressed = ~exists().where(suppressions.c.email_hash == subscribers.c.email_hash)
@@ -158,7 +99,7 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
                         email_hash=email_hash,
                         status=status.value,
                         frequency=Frequency(frequency).value,
-                        topics=_topics_json(topics),
+                        topics=topics_json(topics),
                         language=language,
                         name=clean_name(name),
                         slot=slot,
@@ -250,7 +191,7 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
             "email_hash": self._hash(row.email),
             "status": chosen.value,
             "frequency": row.frequency.value,
-            "topics": _topics_json(row.topics),
+            "topics": topics_json(row.topics),
             "language": row.language,
             "name": clean_name(row.name),
             "slot": row.slot,
@@ -280,8 +221,8 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
 
     @staticmethod
     def _get(connection: Connection, subscriber_id: int) -> Subscriber | None:
-        row = connection.execute(select(*_COLUMNS).where(subscribers.c.id == subscriber_id)).first()
-        return None if row is None else _to_subscriber(row)
+        row = connection.execute(select(*COLUMNS).where(subscribers.c.id == subscriber_id)).first()
+        return None if row is None else to_subscriber(row)
 
     def get(self, subscriber_id: int) -> Subscriber | None:
         with self.engine.connect() as connection:
@@ -293,8 +234,8 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
         except InputError:
             return None
         with self.engine.connect() as connection:
-            row = connection.execute(select(*_COLUMNS).where(subscribers.c.email == address)).first()
-            return None if row is None else _to_subscriber(row)
+            row = connection.execute(select(*COLUMNS).where(subscribers.c.email == address)).first()
+            return None if row is None else to_subscriber(row)
 
     def link_sent(self, subscriber_id: int) -> datetime | None:
         """When a confirmation or welcome link was last mailed to this subscriber."""
@@ -312,10 +253,15 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
                 return result[:limit]
         return result
 
-    def iter_all(self, status: SubscriberStatus | None = None, batch_size: int = 1000) -> Iterator[list[Subscriber]]:
-        """Every subscriber (optionally of one status), batch by batch, ordered by id."""
-        condition = subscribers.c.status == status.value if status is not None else None
-        yield from self._pages(condition, batch_size)
+    def iter_all(
+        self, status: SubscriberStatus | None = None, batch_size: int = 1000, *,
+        where: ColumnElement[bool] | None = None, after_id: int = 0,
+    ) -> Iterator[list[Subscriber]]:
+        """Every subscriber (optionally of one status, matching ``where``, with an id above ``after_id``),
+        batch by batch, ordered by id."""
+        by_status = subscribers.c.status == status.value if status is not None else None
+        conditions = [condition for condition in (by_status, where) if condition is not None]
+        yield from self._pages(and_(*conditions) if conditions else None, batch_size, after_id=after_id)
 
     def count(self, status: SubscriberStatus | None = None) -> int:
         query = select(func.count()).select_from(subscribers)
@@ -387,19 +333,21 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
                 # The status is checked here, not in SQL: with it in the WHERE clause SQLite picks
                 # the (status, frequency, id) index and scans every active subscriber per batch
                 # instead of looking up 900 primary keys.
-                query = select(*_MAILING_COLUMNS).where(
+                query = select(*MAILING_COLUMNS).where(
                     subscribers.c.id.in_(ids[start : start + 900]), _not_suppressed
                 )
                 for row in connection.execute(query):
                     if row.status == SubscriberStatus.ACTIVE.value:
-                        found[row.id] = _to_mailing_subscriber(row)
+                        found[row.id] = to_mailing_subscriber(row)
         return found
 
-    def _pages(self, condition: Any, batch_size: int, *, mailing: bool = False) -> Iterator[list[Subscriber]]:
-        columns, convert = (_MAILING_COLUMNS, _to_mailing_subscriber) if mailing else (_COLUMNS, _to_subscriber)
+    def _pages(
+        self, condition: Any, batch_size: int, *, mailing: bool = False, after_id: int = 0
+    ) -> Iterator[list[Subscriber]]:
+        columns, convert = (MAILING_COLUMNS, to_mailing_subscriber) if mailing else (COLUMNS, to_subscriber)
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        last_id = 0
+        last_id = after_id
         while True:
             query = select(*columns).where(subscribers.c.id > last_id)
             if condition is not None:
@@ -454,7 +402,7 @@ class SubscriberStore(SuppressionList, ConsentTrail, Subscriptions):
         if not isinstance(timezone, _Unchanged):
             values["timezone"] = clean_timezone(timezone)
         if not isinstance(topics, _Unchanged):
-            values["topics"] = _topics_json(topics)
+            values["topics"] = topics_json(topics)
         if not isinstance(frequency, _Unchanged):
             values["frequency"] = Frequency(frequency).value
         if not isinstance(name, _Unchanged):

@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from subscribers.browse import list_condition
 from subscribers.exporter import export_csv
 from syndication.console.accounts import Account, Role
 from syndication.console.core import SECURITY_HEADERS, Console, page, redirect
@@ -68,22 +70,41 @@ def list_page(console: Console, request: Request, account: Account, _form: FormD
     query = (request.query_params.get("q") or "").strip()
     filters = Filters.from_query(request.query_params)
     zone = console.settings.site.zone
+    after = _after(request.query_params.get("after"))
+    more = False
     if query:
         found = store.get_by_email(query)
         rows = [found] if found is not None and (filters.status in (None, found.status)) else []
     else:
-        # The first PAGE_SIZE that match, in id order (the store pages through; no second query language).
+        # The next PAGE_SIZE that match after the id ``after``, in id order: the store reads only the rows the
+        # filters' SQL lets through, and each is checked here (one more tells whether there is a next page).
         rows = []
-        for batch in store.iter_all(status=filters.status):
+        where = list_condition(frequency=filters.frequency, slot=filters.slot, topic=filters.topic,
+                               since=filters.since, zone=zone)
+        for batch in store.iter_all(status=filters.status, batch_size=PAGE_SIZE + 1, where=where, after_id=after):
             rows.extend(subscriber for subscriber in batch if filters.matches(subscriber, zone))
-            if len(rows) >= PAGE_SIZE:
+            if len(rows) > PAGE_SIZE:
                 break
+        more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
     counts = {s.value: store.count(s) for s in SubscriberStatus}
     return console.render(request, "console/subscribers.html.j2", {
         "rows": rows, "q": query, "filters": filters, "statuses": [s.value for s in SubscriberStatus],
         "frequencies": [f.value for f in Frequency], "counts": counts, "searched": bool(query),
+        "next_page": _page_link(request, rows[-1].id) if more else None,
+        "first_page": _page_link(request, 0) if after else None,
     }, account=account)
+
+
+def _after(value: str | None) -> int:
+    """The ``after`` of the query: the id the page starts after (0: the first page; anything else too)."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else 0
+
+
+def _page_link(request: Request, after: int) -> str:
+    """This list with its filters, starting after the subscriber id ``after`` (0: from the start)."""
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "after" and value]
+    return "/admin/subscribers?" + urlencode([*kept, *([("after", str(after))] if after else [])])
 
 
 def detail(console: Console, request: Request, account: Account, _form: FormData | None) -> Response:

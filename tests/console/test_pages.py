@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import lxml.html
 from starlette.testclient import TestClient
 
 from syndication.app import App
@@ -52,6 +53,42 @@ def test_subscriber_search_is_exact_and_case_insensitive(editor: TestClient, run
     assert f'href="/admin/subscribers/{anna.id}"' in found.text
     assert f'href="/admin/subscribers/{anna.id}"' not in editor.get("/admin/subscribers", params={"q": "anna"}).text
     assert 200 == editor.get(f"/admin/subscribers/{anna.id}").status_code
+
+
+def _listed_page(editor: TestClient, url: str) -> tuple[list[str], str | None, bool]:
+    """The addresses a subscriber list page shows, its next page's link, whether it links the first page."""
+    page = lxml.html.fromstring(editor.get(url).text)
+    addresses = [link.text_content() for link in page.cssselect("tbody a")]
+    following = page.cssselect('a[rel="next"]')
+    first = [link for link in page.cssselect("nav.pages a") if link.get("rel") != "next"]
+    return addresses, following[0].get("href") if following else None, bool(first)
+
+
+def test_the_subscriber_list_pages_through_every_match_once(editor: TestClient, runtime: Runtime) -> None:
+    """232 weekly readers among 58 daily ones, filtered by frequency: pages of 100, 100 and 32 show each weekly
+    reader once, in the order they signed up; the next-page links keep the filter; later pages link the first."""
+    store = App(runtime).subscriber_store()
+    weekly = []
+    for number in range(290):
+        frequency = Frequency.DAILY if number % 5 == 4 else Frequency.WEEKLY
+        added = store.add(f"leser{number:03d}@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE,
+                          frequency=frequency)
+        if frequency == Frequency.WEEKLY:
+            weekly.append(added.email)
+    pages, shown = [], []
+    url: str | None = "/admin/subscribers?frequency=weekly"
+    while url is not None:
+        addresses, url, links_first = _listed_page(editor, url)
+        pages.append((len(addresses), links_first, url is None or "frequency=weekly" in url))
+        shown.extend(addresses)
+    assert ([(100, False, True), (100, True, True), (32, True, True)], weekly) == (pages, shown)
+
+
+def test_a_page_start_that_is_no_id_shows_the_first_page(editor: TestClient, runtime: Runtime) -> None:
+    """``after`` that is not a plain number (text, negative, too long) shows the first page, not an error."""
+    App(runtime).subscriber_store().add("anna@example.org", now=runtime.clock.now(), status=SubscriberStatus.ACTIVE)
+    answers = [editor.get("/admin/subscribers", params={"after": value}) for value in ("x", "-5", "9" * 40, "")]
+    assert [(200, True)] * 4 == [(a.status_code, "anna@example.org" in a.text) for a in answers]
 
 
 def test_an_editor_unsubscribes_a_reader(editor: TestClient, runtime: Runtime) -> None:
