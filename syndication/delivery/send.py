@@ -294,7 +294,7 @@ def deliver(
         sent_now = 0
         errors: list[Message] = []
         last_number = 0
-        tally = EditionTally(ledger.engine, run.edition_id)
+        tally = EditionTally(ledger.engine, run.edition_id, options.clock)
         paused: str | None = None
         cancelled = False
         try:
