@@ -15,10 +15,6 @@ from sqlalchemy import ColumnElement, and_, func
 from subscribers.tables import subscribers
 
 
-def _like_escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_condition(
     *, frequency: str = "", slot: str = "", topic: str = "", since: date | None = None, zone: tzinfo = UTC
 ) -> ColumnElement[bool] | None:
@@ -32,7 +28,7 @@ def list_condition(
     if topic and topic.isascii():
         # Topics are stored as a JSON list; SQL's lower() folds ASCII letters only, hence ASCII topics only.
         quoted = json.dumps(topic, ensure_ascii=False)
-        conditions.append(func.lower(subscribers.c.topics).like(f"%{_like_escaped(quoted)}%", escape="\\"))
+        conditions.append(func.lower(subscribers.c.topics).contains(quoted, autoescape=True))
     if since is not None:
         # A day early: the start of a day in any zone is within a day of its start in UTC.
         start = datetime.combine(since, time.min, tzinfo=zone).astimezone(UTC) - timedelta(days=1)

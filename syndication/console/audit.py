@@ -38,11 +38,10 @@ class AuditLog:
 
     def newest_ending(self, action: str, detail_end: str) -> AuditEntry | None:
         """The newest entry of ``action`` whose detail ends with ``detail_end``, however old (None: none)."""
-        escaped = detail_end.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(console_audit)
-                .where(console_audit.c.action == action, console_audit.c.detail.like(f"%{escaped}", escape="\\"))
+                .where(console_audit.c.action == action, console_audit.c.detail.endswith(detail_end, autoescape=True))
                 .order_by(console_audit.c.id.desc())
             )
             # SQLite's LIKE ignores the case of ASCII letters: the exact end is checked here.

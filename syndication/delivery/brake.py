@@ -128,15 +128,6 @@ def cancel_run(engine: Engine, run_id: int, reason: str, now: datetime) -> bool:
     return bool(done)
 
 
-def resume_runs(engine: Engine, edition_id: str) -> list[str]:
-    """Release the brake of every paused run of the edition; returns the slots of those that had started.
-
-    Runs held before they started (:meth:`~syndication.delivery.ledger.Ledger.hold_run`) are dropped: their
-    send is planned when it comes (see :func:`resume_edition` for which they were).
-    """
-    return resume_edition(engine, edition_id)[0]
-
-
 def resume_edition(engine: Engine, edition_id: str) -> tuple[list[str], list[str]]:
     """Release every paused run of the edition: (slots of the started runs, now ready again, or planning again
     when they were paused while their plan was being written; slots of the runs held before they started, now

@@ -197,10 +197,10 @@ class ArticleStore:
         ).first()
         if row is None:
             stored = replace(article, content_hash=content_hash, version=1)
-            seq = self._record_revision(connection, stored, now)
+            seq, data = self._record_revision(connection, stored, now)
             connection.execute(
                 insert(articles).values(
-                    **self._columns(stored, fingerprint),
+                    **self._columns(stored, fingerprint, data),
                     change_seq=seq,
                     first_seq=seq,
                     first_seen=now,
@@ -215,11 +215,11 @@ class ArticleStore:
         # An edit without a newer time from the source is dated by when we saw it.
         updated = article.updated if article.updated > row.updated else max(now, row.updated)
         stored = replace(article, content_hash=content_hash, version=row.version + 1, updated=updated)
-        seq = self._record_revision(connection, stored, now)
+        seq, data = self._record_revision(connection, stored, now)
         connection.execute(
             update(articles)
             .where(articles.c.id == article.id)
-            .values(**self._columns(stored, fingerprint), change_seq=seq)
+            .values(**self._columns(stored, fingerprint, data), change_seq=seq)
         )
         self._write_terms(connection, stored, replacing=True)
         if article.status == Status.RETRACTED and row.status != Status.RETRACTED.value:
@@ -272,11 +272,14 @@ class ArticleStore:
             raise RuntimeError("the database did not return the revision id")
         return int(seq)
 
-    def _record_revision(self, connection: Connection, article: Article, now: datetime) -> int:
-        return self._insert_revision(connection, self._revision_row(article, now, _dumps(article)))
+    def _record_revision(self, connection: Connection, article: Article, now: datetime) -> tuple[int, str]:
+        """The new revision's id and the article's stored JSON, made once for the revision and the article row
+        (making it checks the article's HTML for the sanitizer mark)."""
+        data = _dumps(article)
+        return self._insert_revision(connection, self._revision_row(article, now, data)), data
 
     @staticmethod
-    def _columns(article: Article, fingerprint: str | None, data: str | None = None) -> dict[str, object]:
+    def _columns(article: Article, fingerprint: str | None, data: str) -> dict[str, object]:
         return {
             "id": article.id,
             "source": article.source,
@@ -292,7 +295,7 @@ class ArticleStore:
             "content_hash": article.content_hash,
             "version": article.version,
             "fingerprint": fingerprint,
-            "data": data if data is not None else _dumps(article),
+            "data": data,
         }
 
     # -- reading -----------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from subscribers.model import SubscriberStatus
-from syndication.delivery.brake import cancel_run, pause_run, resume_runs
+from syndication.delivery.brake import cancel_run, pause_run, resume_edition
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import SendReport, deliver
 from syndication.delivery.testing import RecordingMessenger
@@ -212,7 +212,7 @@ def test_a_cancelled_run_sends_no_one_more_not_even_after_resume(engine: Engine)
     run = ledger.get_run("daily-2026-11-24", "06:00")
     assert run is not None
     assert cancel_run(engine, run.id, "cancelled by an editor", NOW)
-    assert [] == resume_runs(engine, "daily-2026-11-24")
+    assert [] == resume_edition(engine, "daily-2026-11-24")[0]
 
     later = RecordingMessenger()
     report = deliver(ledger, FakeMailer(), source, later, make_options())
@@ -281,7 +281,7 @@ class EditedWhilePlanned(FakeSubscribers):
             if self.actions.get(number) == "pause":
                 assert pause_run(self.engine, run.id, "paused while planned", NOW)
             if self.actions.get(number) == "resume":
-                assert ["06:00"] == resume_runs(self.engine, "daily-2026-11-24")
+                assert ["06:00"] == resume_edition(self.engine, "daily-2026-11-24")[0]
             yield page
 
 
@@ -296,7 +296,7 @@ def test_a_run_paused_while_it_is_planned_sends_nothing_until_resumed_then_every
     next send sends every reader once."""
     first, later = RecordingMessenger(), RecordingMessenger()
     report = deliver(Ledger(engine), FakeMailer(), _edited_while_planned(engine, {1: "pause"}), first, make_options())
-    resumed = resume_runs(engine, "daily-2026-11-24")
+    resumed = resume_edition(engine, "daily-2026-11-24")[0]
     final = deliver(Ledger(engine), FakeMailer(), FakeSubscribers.generated(30), later, make_options())
     assert ([], 0, "paused while planned", ["06:00"]) == (first.batches, report.sent, report.paused, resumed)
     assert ({f"leser{n}@example.org": 1 for n in range(1, 31)}, 30) == (dict(later.counts), final.sent)
@@ -409,7 +409,7 @@ def test_the_brake_counts_the_whole_edition_across_its_zone_runs(any_engine: Eng
     assert (0, 0, "6 of the edition sent") == (sydney.planned, sydney.sent, sydney.paused)
     assert ("06:00 America/New_York", 4) == brake.asked[3]
 
-    assert ["06:00 America/New_York"] == resume_runs(any_engine, "daily-2026-11-24")
+    assert ["06:00 America/New_York"] == resume_edition(any_engine, "daily-2026-11-24")[0]
     asked = len(brake.asked)
     send("06:00 America/New_York")
     send("06:00 Australia/Sydney")
@@ -435,7 +435,7 @@ def test_a_cancelled_edition_holds_its_zone_runs_not_started_for_good(any_engine
 
     later = RecordingMessenger()
     first = deliver(ledger, FakeMailer(), source, later, make_options(slot="06:00 Australia/Sydney"))
-    assert [] == resume_runs(any_engine, "daily-2026-11-24")
+    assert [] == resume_edition(any_engine, "daily-2026-11-24")[0]
     again = deliver(ledger, FakeMailer(), source, later, make_options(slot="06:00 Australia/Sydney"))
     sydney = ledger.get_run("daily-2026-11-24", "06:00 Australia/Sydney")
     assert sydney is not None

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert
 
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings
-from syndication.delivery.brake import paused_runs, resume_runs
+from syndication.delivery.brake import paused_runs, resume_edition
 from syndication.delivery.ledger import Ledger
 from syndication.delivery.send import deliver
 from syndication.delivery.sendgrid import SendGridMessenger
@@ -79,7 +79,7 @@ def test_complaints_pause_the_send_within_one_batch_and_resume_sends_everyone_on
             first = deliver(Ledger(engine), FakeMailer(), subscribers, messenger, options)
             again = deliver(Ledger(engine), FakeMailer(), subscribers, messenger, options)
             paused = paused_runs(engine)
-            assert ["06:00"] == resume_runs(engine, "daily-2026-11-24")
+            assert ["06:00"] == resume_edition(engine, "daily-2026-11-24")[0]
             finished = deliver(Ledger(engine), FakeMailer(), subscribers, messenger, options)
         finally:
             messenger.close()
