@@ -50,6 +50,7 @@ _ATOM_CLOSE = b"</feed>\n"
 _RSS_CLOSE = b"  </channel>\n</rss>\n"
 _HTML = "text/html"
 _ATOM_PREFIX = f"{{{ATOM_NS}}}"
+_ATOM_LINK = f"{{{ATOM_NS}}}link"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -404,7 +405,7 @@ def _fill(added: FeedEntry, entry: Entry) -> FeedEntry:
 
 
 def _link(href: str, rel: str, **attributes: str) -> etree._Element:
-    link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+    link = etree.Element(_ATOM_LINK, href=href, rel=rel)
     for name, value in attributes.items():
         link.set(name, value)
     return link
@@ -440,18 +441,29 @@ def _fix_rss_channel(channel: etree._Element, head: FeedHead) -> None:
 def _fix_atom_entry(element: etree._Element, entry: Entry, language: str | None) -> None:
     if entry.language and entry.language != language:
         element.set(f"{{{XML_NS}}}lang", entry.language)
-    # feedgen drops rel/type/length of entry links: put the entry's own links in their place.
-    for link in element.findall(f"{{{ATOM_NS}}}link"):
-        element.remove(link)
-    element.append(_link(entry.link, "alternate", type=_HTML))
+    # feedgen drops rel/type/length of entry links: the entry's own links go last, with them.
     enclosure = entry.enclosure
+    attributes = {"rel": "enclosure", "type": enclosure.type} if enclosure is not None else {}
+    if enclosure is not None and enclosure.length:
+        attributes["length"] = str(enclosure.length)
+    if enclosure is not None and enclosure.title:
+        attributes["title"] = enclosure.title
+    wanted = [(entry.link, {"rel": "alternate", "type": _HTML})]
     if enclosure is not None:
-        attributes = {"type": enclosure.type}
-        if enclosure.length:
-            attributes["length"] = str(enclosure.length)
-        if enclosure.title:
-            attributes["title"] = enclosure.title
-        element.append(_link(enclosure.url, "enclosure", **attributes))
+        wanted.append((enclosure.url, attributes))
+    links = element.findall(_ATOM_LINK)
+    if [link.attrib for link in links] == [{"href": href} for href, _ in wanted]:
+        # feedgen's own link elements (an href each, in this order) are moved and completed:
+        # the same bytes as new ones, without making and dropping two elements per entry.
+        for link, (_, more) in zip(links, wanted, strict=True):
+            for name, value in more.items():
+                link.set(name, value)
+            element.append(link)
+        return
+    for link in links:
+        element.remove(link)
+    for href, more in wanted:
+        element.append(_link(href, **more))
 
 
 def _fix_rss_item(element: etree._Element, entry: Entry) -> None:

@@ -104,6 +104,23 @@ def test_atom_entries_keep_their_links_and_the_hooks_place_their_elements() -> N
     assert "html" == entry.find(f"{{{ATOM_NS}}}content").get("type")  # type: ignore[union-attr]
 
 
+def test_atom_entry_links_are_the_same_whatever_links_feedgen_wrote() -> None:
+    """feedgen's bare links are completed in place; other links (a later feedgen's) replaced: the same bytes."""
+    entry = Notes().entry(Note(1))
+    written = []
+    for extra in ({}, {"rel": "alternate"}):
+        element = etree.Element(f"{{{ATOM_NS}}}entry")
+        etree.SubElement(element, f"{{{ATOM_NS}}}link", href=entry.link, **extra)
+        etree.SubElement(element, f"{{{ATOM_NS}}}summary").text = "Kurz"
+        etree.SubElement(element, f"{{{ATOM_NS}}}link", href="https://example.org/1.jpg", **extra)
+        writer_module._fix_atom_entry(element, entry, "de")
+        written.append(etree.tostring(element))
+    assert written[0] == written[1]
+    assert [b"summary", b"link", b"link"] == [
+        etree.QName(child).localname.encode() for child in etree.fromstring(written[0])
+    ]
+
+
 def test_atom_feed_time_hub_language_and_generator() -> None:
     """The feed's time is the newest entry's; the hub follows the feed links; xml:lang only where it differs."""
     root = etree.fromstring(Notes().write(FeedFormat.ATOM, [Note(1), Note(2)]))
