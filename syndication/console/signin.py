@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from syndication.console.accounts import Account
 from syndication.console.core import SESSION_COOKIE, Console, client_key, redirect, words
-from syndication.console.passwords import check
+from syndication.console.passwords import check, prepare
 from syndication.mail.base import Batch, MessageBody, Recipient
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,9 @@ def mail_link(console: Console, account: Account, token: str) -> None:
 
 
 def routes(console: Console) -> list[Route]:
+    # The hash unknown addresses are checked against is made now, not at the first such sign-in.
+    prepare()
+
     def language_of(request: Request) -> str:
         chosen = request.query_params.get("lang")
         return chosen if chosen in ("de", "en") else console.settings.site.language
