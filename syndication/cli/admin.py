@@ -28,7 +28,7 @@ def admin() -> None:
 def add(runtime: Runtime, email: str, role: str, language: str | None) -> int:
     """Create a console account and print its one-time sign-in link (valid 15 minutes); nothing else on stdout."""
     chosen = language or (runtime.settings.site.language if runtime.settings.site.language in LANGUAGES else "en")
-    store = AccountStore(runtime.engine, runtime.clock)
+    store = AccountStore(runtime.engine, runtime.clock, runtime.secrets.require_secret_key)
     account = store.add(email, Role(role), chosen)
     AuditLog(runtime.engine, runtime.clock).record("cli", "account.add", account.email, f"role {account.role}")
     click.echo(sign_in_url(runtime.settings.site.url, store.issue_link(account)))
@@ -89,7 +89,7 @@ def totp(runtime: Runtime, email: str, remove: bool) -> int:
 
 
 def _account_store(runtime: Runtime) -> AccountStore:
-    return AccountStore(runtime.engine, runtime.clock)
+    return AccountStore(runtime.engine, runtime.clock, runtime.secrets.require_secret_key)
 
 
 def _existing(store: AccountStore, email: str) -> Account:

@@ -3,12 +3,17 @@
 A sign-in link and a session cookie are 32 random bytes (``secrets.token_urlsafe``); only their SHA-256
 is stored. A link is good for :data:`LINK_LIFETIME` and for one use: redeeming it is one conditional
 UPDATE, so two requests racing with the same link sign in at most once.
+
+A TOTP secret must be read in clear to check a code, so it is stored sealed (:mod:`syndication.sealing`,
+a key derived from ``SYNDICATION_SECRET_KEY``): a copy of the database gives no second factor. Secrets
+stored in clear by an older version are sealed when the console starts, or when first read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -18,12 +23,18 @@ from sqlalchemy.exc import IntegrityError
 
 from syndication.clock import Clock
 from syndication.console.tables import console_accounts, console_links, console_sessions
-from syndication.errors import UsageError
+from syndication.errors import ConfigError, UsageError
 from syndication.mail.addresses import normalise_email
+from syndication.sealing import SealBroken, SecretBox
 
 LINK_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 LANGUAGES = ("de", "en")
+_TOTP_PURPOSE = b"syndication console totp secrets v1"
+
+
+class TotpUnreadable(ConfigError):
+    """An account's sealed TOTP secret does not open: SYNDICATION_SECRET_KEY changed since it was set."""
 
 
 class Role(StrEnum):
@@ -52,16 +63,30 @@ def token_hash(token: str) -> str:
 def _account(row: object) -> Account:
     return Account(
         id=row.id, email=row.email, role=Role(row.role), language=row.language,  # type: ignore[attr-defined]
-        has_password=row.password_hash is not None, has_totp=row.totp_secret is not None,  # type: ignore[attr-defined]
+        has_password=row.password_hash is not None,  # type: ignore[attr-defined]
+        has_totp=row.totp_sealed is not None or row.totp_secret is not None,  # type: ignore[attr-defined]
     )
 
 
 class AccountStore:
-    """Reads and writes accounts, links and sessions; every "now" comes from ``clock``."""
+    """Reads and writes accounts, links and sessions; every "now" comes from ``clock``.
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    ``secret_key`` gives the application's secret key when a TOTP secret is sealed or opened (and
+    only then: an install without second factors never needs it here).
+    """
+
+    def __init__(self, engine: Engine, clock: Clock, secret_key: Callable[[], str] | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        self._secret_key = secret_key
+        self._box: SecretBox | None = None
+
+    def _totp_box(self) -> SecretBox:
+        if self._box is None:
+            if self._secret_key is None:
+                raise ConfigError("console TOTP secrets are sealed with SYNDICATION_SECRET_KEY: none was given")
+            self._box = SecretBox(self._secret_key(), _TOTP_PURPOSE)
+        return self._box
 
     # -- accounts -------------------------------------------------------------------
 
@@ -186,20 +211,51 @@ class AccountStore:
     # -- password and second factor (optional) ------------------------------------------
 
     def set_secret(self, account_id: int, *, password_hash: str | None = None, totp_secret: str | None = None) -> None:
-        """Store an argon2 hash and/or a TOTP secret (``""`` removes one; None leaves it)."""
+        """Store an argon2 hash and/or a TOTP secret, sealed (``""`` removes one; None leaves it)."""
         values: dict[str, str | None] = {}
         if password_hash is not None:
             values["password_hash"] = password_hash or None
         if totp_secret is not None:
-            values["totp_secret"] = totp_secret or None
+            values["totp_sealed"] = self._totp_box().seal(totp_secret) if totp_secret else None
+            values["totp_secret"] = None
         if values:
             with self.engine.begin() as connection:
                 connection.execute(
                     update(console_accounts).where(console_accounts.c.id == account_id).values(**values))
 
     def secrets_of(self, account_id: int) -> tuple[str | None, str | None]:
-        """(argon2 hash, TOTP secret) of the account."""
+        """(argon2 hash, TOTP secret in clear) of the account; :class:`TotpUnreadable` when its seal does not open."""
         with self.engine.connect() as connection:
-            row = connection.execute(select(console_accounts.c.password_hash, console_accounts.c.totp_secret)
-                                     .where(console_accounts.c.id == account_id)).first()
-        return (None, None) if row is None else (row.password_hash, row.totp_secret)
+            row = connection.execute(
+                select(console_accounts.c.password_hash, console_accounts.c.totp_sealed, console_accounts.c.totp_secret)
+                .where(console_accounts.c.id == account_id)).first()
+        if row is None:
+            return (None, None)
+        if row.totp_sealed is None:
+            if row.totp_secret is not None:
+                self._seal_in_clear(account_id, row.totp_secret)
+            return (row.password_hash, row.totp_secret)
+        try:
+            return (row.password_hash, self._totp_box().open(row.totp_sealed))
+        except SealBroken:
+            raise TotpUnreadable(
+                f"console account {account_id}: its TOTP secret cannot be read, as SYNDICATION_SECRET_KEY changed "
+                "since it was set (set it again: syndication admin totp EMAIL)"
+            ) from None
+
+    def seal_secrets_in_clear(self) -> int:
+        """Seal every TOTP secret an older version stored in clear: how many there were."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(console_accounts.c.id, console_accounts.c.totp_secret)
+                                      .where(console_accounts.c.totp_secret.is_not(None))).all()
+        for row in rows:
+            self._seal_in_clear(row.id, row.totp_secret)
+        return len(rows)
+
+    def _seal_in_clear(self, account_id: int, secret: str) -> None:
+        # Conditional on the value read: a secret set meanwhile (sealed) is not overwritten.
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(console_accounts)
+                .where(console_accounts.c.id == account_id, console_accounts.c.totp_secret == secret)
+                .values(totp_sealed=self._totp_box().seal(secret), totp_secret=None))

@@ -86,7 +86,7 @@ class Console:
 
     @cached_property
     def accounts(self) -> AccountStore:
-        return AccountStore(self.runtime.engine, self.clock)
+        return AccountStore(self.runtime.engine, self.clock, self.runtime.secrets.require_secret_key)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -6,6 +6,7 @@ a TOTP secret must then also give the current code (administrators should: ``syn
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 import pyotp
@@ -13,8 +14,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from syndication.clock import Clock
-from syndication.console.accounts import Account, AccountStore
+from syndication.console.accounts import Account, AccountStore, TotpUnreadable
 
+log = logging.getLogger(__name__)
 _HASHER = PasswordHasher()
 MIN_LENGTH = 12
 
@@ -44,7 +46,13 @@ def check(accounts: AccountStore, clock: Clock, email: str, password: str, code:
     One answer for every failure, and the hash is checked even for an unknown address (no timing hint).
     """
     account = accounts.by_email(email)
-    stored, secret = accounts.secrets_of(account.id) if account is not None else (None, None)
+    try:
+        stored, secret = accounts.secrets_of(account.id) if account is not None else (None, None)
+    except TotpUnreadable as error:
+        # Refused like a wrong code, in the same time; the log names the account's number and the fix,
+        # not its address.
+        log.warning("%s", error)
+        account, stored, secret = None, None, None
     try:
         _HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):

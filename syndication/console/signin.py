@@ -57,8 +57,10 @@ def mail_link(console: Console, account: Account, token: str) -> None:
 
 
 def routes(console: Console) -> list[Route]:
-    # The hash unknown addresses are checked against is made now, not at the first such sign-in.
+    # The hash unknown addresses are checked against is made now, not at the first such sign-in; second
+    # factors an older version stored in clear are sealed.
     prepare()
+    console.accounts.seal_secrets_in_clear()
 
     def language_of(request: Request) -> str:
         chosen = request.query_params.get("lang")

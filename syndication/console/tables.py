@@ -22,9 +22,11 @@ console_accounts = Table(
     Column("language", String(5), nullable=False),
     # argon2id hash (argon2-cffi); None: sign-in by link only.
     Column("password_hash", Text, nullable=True),
-    # Base32 TOTP secret (pyotp); None: no second factor.
+    # Base32 TOTP secret (pyotp) in clear, as versions before 0020 stored it; sealed on the console's start.
     Column("totp_secret", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # The TOTP secret sealed (Fernet, syndication.sealing); None: no second factor.
+    Column("totp_sealed", Text, nullable=True),
     sqlite_autoincrement=True,
 )
 

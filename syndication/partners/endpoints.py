@@ -12,15 +12,12 @@ same scope and embargo. A replay sets that cursor back; what comes again gets ne
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
@@ -30,6 +27,7 @@ from syndication.partners.paging import read_page
 from syndication.partners.store import PartnerStore
 from syndication.partners.tables import partner_endpoints, partner_pushes
 from syndication.partners.versions import VersionLog
+from syndication.sealing import SealBroken, SecretBox
 
 PENDING = "pending"
 SENDING = "sending"
@@ -69,20 +67,19 @@ def has_endpoints(engine: Engine) -> bool:
         return connection.execute(select(partner_endpoints.c.id).limit(1)).first() is not None
 
 
-class SecretBox:
-    """Encrypts push secrets for the database with a key derived from the application's secret key."""
+class PushSecretBox:
+    """Push secrets sealed for the database (:mod:`syndication.sealing`, with this purpose's key)."""
 
     def __init__(self, secret_key: str) -> None:
-        derived = hmac.new(secret_key.encode("utf-8"), _FERNET_CONTEXT, hashlib.sha256).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        self._box = SecretBox(secret_key, _FERNET_CONTEXT)
 
     def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode("ascii")).decode("ascii")
+        return self._box.seal(secret)
 
     def open(self, sealed: str) -> str:
         try:
-            return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
-        except InvalidToken:
+            return self._box.open(sealed)
+        except SealBroken:
             raise ConfigError(
                 "a partner push secret cannot be read: SYNDICATION_SECRET_KEY changed since it was made "
                 "(run `syndication partners push NAME URL` again)"
@@ -136,7 +133,7 @@ class Endpoints:
         self.engine = engine
         self.partners = partners
         self.versions = versions
-        self.box = SecretBox(secret_key)
+        self.box = PushSecretBox(secret_key)
 
     def register(self, name: str, url: str, now: datetime, *, allow_loopback_http: bool = False) -> NewSecret:
         """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there."""

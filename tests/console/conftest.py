@@ -58,7 +58,7 @@ def client(console: Console, runtime: Runtime) -> Iterator[TestClient]:
 
 @pytest.fixture
 def accounts(runtime: Runtime) -> AccountStore:
-    return AccountStore(runtime.engine, runtime.clock)
+    return AccountStore(runtime.engine, runtime.clock, runtime.secrets.require_secret_key)
 
 
 def sign_in(client: TestClient, accounts: AccountStore, email: str, role: Role = Role.EDITOR,

@@ -67,7 +67,7 @@ class Site:
         self.runtime = runtime
         self.console = console
         self.messenger = messenger
-        self.accounts = AccountStore(runtime.engine, runtime.clock)
+        self.accounts = AccountStore(runtime.engine, runtime.clock, runtime.secrets.require_secret_key)
 
     def link(self, email: str, role: Role, language: str = "en") -> str:
         account = self.accounts.by_email(email) or self.accounts.add(email, role, language)
