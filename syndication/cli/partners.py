@@ -1,4 +1,4 @@
-"""`syndication partners add|list|revoke|rotate|push|push-secret|replay|deliver|usage`: partners, keys, pushes."""
+"""`syndication partners add|list|revoke|rotate|push|push-secret|push-stop|replay|deliver|usage`: partners, pushes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 from syndication.cli.partners_push import add_push_commands
 from syndication.cli.words import WholeNumber, _, ngettext
 from syndication.i18n import N_
+from syndication.partners.endpoints import Endpoint, endpoints_by_partner
 from syndication.partners.model import Partner
 from syndication.partners.store import PartnerStore, UsageSummary
 from syndication.runtime import Runtime
@@ -79,8 +80,11 @@ def add(
     _print_key(created.partner.name, created.key)
 
 
-def _describe(partner: Partner, runtime: Runtime, usage: UsageSummary | None) -> dict[str, object]:
+def _describe(
+    partner: Partner, runtime: Runtime, usage: UsageSummary | None, endpoint: Endpoint | None
+) -> dict[str, object]:
     terms = partner.terms(runtime.settings.partners, runtime.settings.site)
+    push = None if endpoint is None else ("stopped" if endpoint.stopped_at is not None else "on")
     return {
         "name": partner.name,
         "status": "active" if partner.active else "revoked",
@@ -98,6 +102,9 @@ def _describe(partner: Partner, runtime: Runtime, usage: UsageSummary | None) ->
         "requests": usage.requests if usage else 0,
         "items_served": usage.items_served if usage else 0,
         "last_request": usage.last_request.isoformat() if usage and usage.last_request else None,
+        # The push endpoint: "on", "stopped" or None (none registered), and its URL.
+        "push": push,
+        "push_url": endpoint.url if endpoint is not None else None,
     }
 
 
@@ -108,7 +115,8 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
     """List partners with their terms and usage (keys are never shown)."""
     store = _store(runtime)
     usage = store.usage()
-    rows = [_describe(partner, runtime, usage.get(partner.id)) for partner in store.all()]
+    pushes = endpoints_by_partner(runtime.engine)
+    rows = [_describe(partner, runtime, usage.get(partner.id), pushes.get(partner.id)) for partner in store.all()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -130,11 +138,12 @@ def list_partners(runtime: Runtime, as_json: bool) -> None:
             _("summary") if row["summary_only"] else _("full"),
             str(row["requests"]),
             local(row["last_request"]),
+            {"on": _("on"), "stopped": _("stopped")}.get(str(row["push"]), "-"),
         )
         for row in rows
     ]
     headers = (_("name"), _("status"), _("key"), _("categories"), _("regions"), _("embargo"), _("content"),
-               _("requests"), _("last request"))
+               _("requests"), _("last request"), _("push"))
     widths = [max([len(header), *(len(line[i]) for line in table)]) for i, header in enumerate(headers)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in table:

@@ -1,4 +1,4 @@
-"""`syndication partners push|push-secret|replay|deliver|usage`: push endpoints, their secrets, usage."""
+"""`syndication partners push|push-secret|push-stop|replay|deliver|usage`: push endpoints, their secrets, usage."""
 
 from __future__ import annotations
 
@@ -47,6 +47,16 @@ def push_secret(runtime: Runtime, name: str) -> None:
     """Give partner NAME's push endpoint a new signing secret and print it (once); the old one stops at once."""
     made = endpoints(runtime).rotate(name, runtime.clock.now())
     _print_secret(name, made.endpoint.url, made.secret)
+
+
+@click.command("push-stop")
+@click.argument("name")
+@click.pass_obj
+def push_stop(runtime: Runtime, name: str) -> None:
+    """Stop pushing to partner NAME (its key and polling stay); `partners push NAME URL` starts again."""
+    stopped = endpoints(runtime).stop(name, runtime.clock.now())
+    click.echo(_("pushes to %(name)s stopped (%(url)s); what was not sent yet is not sent",
+                 name=name, url=stopped.url))
 
 
 @click.command("replay")
@@ -109,5 +119,5 @@ def _numbers(row: DayUsage) -> tuple[int, int, int, int, int]:
 
 
 def add_push_commands(group: click.Group) -> None:
-    for command in (push, push_secret, replay, deliver, usage):
+    for command in (push, push_secret, push_stop, replay, deliver, usage):
         group.add_command(command)

@@ -239,8 +239,8 @@ class AccountStore:
             return (row.password_hash, self._totp_box().open(row.totp_sealed))
         except SealBroken:
             raise TotpUnreadable(
-                f"console account {account_id}: its TOTP secret cannot be read, as SYNDICATION_SECRET_KEY changed "
-                "since it was set (set it again: syndication admin totp EMAIL)"
+                "console account %(number)s: its TOTP secret cannot be read, as SYNDICATION_SECRET_KEY changed "
+                "since it was set (set it again: syndication admin totp EMAIL)", number=account_id
             ) from None
 
     def seal_secrets_in_clear(self) -> int:

@@ -35,6 +35,8 @@ DELIVERED = "delivered"
 FAILED = "failed"
 # Open pushes of an endpoint whose cursor was set back: the replay sends them again.
 REPLACED = "replaced"
+# Pushes not yet sent when the endpoint was stopped.
+STOPPED = "stopped"
 _FERNET_CONTEXT = b"syndication partner push secrets v1"
 # Versions queued per endpoint and run at most (the rest wait for the next run).
 QUEUE_LIMIT = 2000
@@ -62,9 +64,16 @@ def check_url(url: str, *, allow_loopback_http: bool = False) -> str:
 
 
 def has_endpoints(engine: Engine) -> bool:
-    """Whether any partner has a push endpoint (one indexed read; no secret key needed)."""
+    """Whether any partner has a push endpoint that is not stopped (one read; no secret key needed)."""
     with engine.connect() as connection:
-        return connection.execute(select(partner_endpoints.c.id).limit(1)).first() is not None
+        query = select(partner_endpoints.c.id).where(partner_endpoints.c.stopped_at.is_(None)).limit(1)
+        return connection.execute(query).first() is not None
+
+
+def endpoints_by_partner(engine: Engine) -> dict[int, Endpoint]:
+    """Every push endpoint, stopped or not, by its partner's id (secrets stay sealed; no key needed)."""
+    with engine.connect() as connection:
+        return {row.partner_id: _endpoint(row) for row in connection.execute(select(partner_endpoints))}
 
 
 class PushSecretBox:
@@ -98,6 +107,8 @@ class Endpoint:
     generation: int
     created_at: datetime
     secret_created_at: datetime
+    # When the newsroom stopped the pushes (None: they go on).
+    stopped_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +129,7 @@ def _endpoint(row: object) -> Endpoint:
     return Endpoint(
         id=row.id, partner_id=row.partner_id, url=row.url, sealed_secret=row.secret,  # type: ignore[attr-defined]
         cursor=row.cursor, generation=row.generation, created_at=row.created_at,  # type: ignore[attr-defined]
-        secret_created_at=row.secret_created_at,  # type: ignore[attr-defined]
+        secret_created_at=row.secret_created_at, stopped_at=row.stopped_at,  # type: ignore[attr-defined]
     )
 
 
@@ -136,7 +147,11 @@ class Endpoints:
         self.box = PushSecretBox(secret_key)
 
     def register(self, name: str, url: str, now: datetime, *, allow_loopback_http: bool = False) -> NewSecret:
-        """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there."""
+        """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there.
+
+        A stopped endpoint starts again as a new one would: with the versions recorded from now on (what
+        came while it was stopped is sent only by a replay), under new message ids.
+        """
         partner = self.partners.get(name)
         if not partner.active:
             raise UsageError("partner %(name)r is revoked", name=name)
@@ -150,6 +165,12 @@ class Endpoints:
                         partner_id=partner.id, url=url, secret=self.box.seal(secret), created_at=now,
                         secret_created_at=now, cursor=self.versions.head(), generation=0,
                     )
+                )
+            elif existing.stopped_at is not None:
+                connection.execute(
+                    update(partner_endpoints).where(partner_endpoints.c.id == existing.id)
+                    .values(url=url, secret=self.box.seal(secret), secret_created_at=now, stopped_at=None,
+                            cursor=self.versions.head(), generation=existing.generation + 1)
                 )
             else:
                 connection.execute(
@@ -173,11 +194,37 @@ class Endpoints:
             endpoint = self._require(connection, partner)
         return NewSecret(endpoint, secret)
 
+    def stop(self, name: str, now: datetime) -> Endpoint:
+        """End partner ``name``'s pushes: nothing more is queued, open pushes are not sent (``stopped``).
+
+        The endpoint and its pushes stay (the partner's usage keeps its history); a push being posted
+        right now finishes. Stopping a stopped endpoint changes nothing; registering again starts it.
+        """
+        partner = self.partners.get(name)
+        with self.engine.begin() as connection:
+            endpoint = self._require(connection, partner)
+            if endpoint.stopped_at is not None:
+                return endpoint
+            connection.execute(
+                update(partner_endpoints).where(partner_endpoints.c.id == endpoint.id).values(stopped_at=now)
+            )
+            connection.execute(
+                update(partner_pushes)
+                .where(partner_pushes.c.endpoint_id == endpoint.id, partner_pushes.c.status == PENDING)
+                .values(status=STOPPED, finished_at=now)
+            )
+            return self._require(connection, partner)
+
     def replay(self, name: str, position: int) -> Endpoint:
         """Push every version after ``position`` again (with new message ids); open pushes are replaced."""
         partner = self.partners.get(name)
         with self.engine.begin() as connection:
             endpoint = self._require(connection, partner)
+            if endpoint.stopped_at is not None:
+                raise UsageError(
+                    "partner %(name)r's pushes are stopped: register the endpoint again first "
+                    "(syndication partners push NAME URL)", name=partner.name
+                )
             connection.execute(
                 update(partner_pushes)
                 .where(partner_pushes.c.endpoint_id == endpoint.id, partner_pushes.c.status.in_([PENDING, SENDING]))
@@ -198,10 +245,13 @@ class Endpoints:
         return self.box.open(endpoint.sealed_secret)
 
     def all(self) -> list[tuple[Endpoint, Partner]]:
-        """Every endpoint of an active partner, with its partner."""
+        """Every endpoint of an active partner that is not stopped, with its partner."""
         by_id = {partner.id: partner for partner in self.partners.all() if partner.active}
         with self.engine.connect() as connection:
-            rows = connection.execute(select(partner_endpoints).order_by(partner_endpoints.c.id)).all()
+            rows = connection.execute(
+                select(partner_endpoints).where(partner_endpoints.c.stopped_at.is_(None))
+                .order_by(partner_endpoints.c.id)
+            ).all()
         return [(_endpoint(row), by_id[row.partner_id]) for row in rows if row.partner_id in by_id]
 
     def queue(self, now: datetime) -> int:

@@ -186,7 +186,8 @@ class PushDeliverer:
     ) -> str:
         began = time.monotonic()
         if found is None:
-            status_code, error = None, "the partner has no push endpoint any more (or is revoked)"
+            status_code = None
+            error = "the partner's pushes are stopped, or it has no push endpoint any more, or it is revoked"
         else:
             status_code, error = self._post(client, found[0], found[1], row)
         duration_ms = int((time.monotonic() - began) * 1000)

@@ -95,6 +95,8 @@ partner_endpoints = Table(
     Column("cursor", Integer, nullable=False),
     # Bumped by every replay, so that replayed messages get their own webhook-id.
     Column("generation", Integer, nullable=False),
+    # Set by `partners push-stop`: nothing more is queued or posted; registering again clears it.
+    Column("stopped_at", UtcDateTime, nullable=True),
     UniqueConstraint("partner_id", name="uq_partner_endpoints_partner_id"),
     sqlite_autoincrement=True,
 )

@@ -76,3 +76,25 @@ def test_deliver_without_endpoints_records_versions_only(run: Invoke) -> None:
     assert (0, "partner pushes: 0 queued, 0 delivered, 0 to retry, 0 given up, 0 postponed\n") == (
         result.exit_code, result.stdout
     )
+
+
+def test_push_stop_ends_the_pushes_and_list_shows_them(
+    run: Invoke, partner_store: PartnerStore, clock: FixedClock
+) -> None:
+    """push-stop names the endpoint it stopped; list shows each partner's push as on, stopped or none; replay
+    of a stopped endpoint is refused with the way to start it again."""
+    for name in ("Rheinpfalz", "Wochenblatt", "Nur-Abruf"):
+        partner_store.add(name, clock.now())
+    for name in ("Rheinpfalz", "Wochenblatt"):
+        assert 0 == run("push", name, f"https://{name.lower()}.example/ninjs").exit_code
+    stopped = run("push-stop", "Wochenblatt")
+    listed = run("list", "--json")
+    replay = run("replay", "Wochenblatt")
+    assert (0, "pushes to Wochenblatt stopped (https://wochenblatt.example/ninjs); what was not sent yet is not sent\n"
+            ) == (stopped.exit_code, stopped.stdout)
+    assert [("Nur-Abruf", None, None), ("Rheinpfalz", "on", "https://rheinpfalz.example/ninjs"),
+            ("Wochenblatt", "stopped", "https://wochenblatt.example/ninjs")] == sorted(
+        (row["name"], row["push"], row["push_url"]) for row in json.loads(listed.stdout))
+    assert isinstance(replay.exception, UsageError) and "syndication partners push NAME URL" in str(replay.exception)
+    table = run("list").stdout.splitlines()
+    assert ["push", "-", "on", "stopped"] == [line.split()[-1] for line in table[:4]]

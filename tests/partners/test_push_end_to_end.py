@@ -25,7 +25,8 @@ from syndication.app.partners import endpoints, partner_routes, partner_store, p
 from syndication.clock import FixedClock
 from syndication.config import Secrets, Settings, SourceConfig
 from syndication.partners.push import PushReport
-from syndication.partners.tables import partner_push_attempts
+from syndication.partners.tables import partner_push_attempts, partner_pushes
+from syndication.partners.usage import usage_by_day
 from syndication.ratelimit import RateLimits
 from syndication.runtime import Runtime
 from syndication.scheduler.bound import real_jobs
@@ -199,6 +200,43 @@ def test_replay_sends_every_version_again_with_new_message_ids(
     first, again = (json.loads(body) for _, body, _ in scripted.received)
     assert first["data"]["item"] == again["data"]["item"]
     assert scripted.received[0][0]["webhook-id"] != scripted.received[1][0]["webhook-id"]
+
+
+def test_a_stopped_endpoint_gets_nothing_more_until_registered_again(
+    push_runtime: Runtime, clock: FixedClock, folder: Path, receiver: tuple[Receiver, str], verified_at: None,
+) -> None:
+    """After push-stop, the version waiting for a retry and newer ones are not posted (the partner may still poll);
+    registering again sends only versions recorded after it, with a new secret; the usage keeps its history."""
+    scripted, url = receiver
+    scripted.script[:] = [500]
+    runtime = push_runtime
+    partner = partner_store(runtime).add("Wochenblatt", clock.now()).partner
+    points = endpoints(runtime)
+    points.register("Wochenblatt", url, clock.now(), allow_loopback_http=True)
+    (folder / "a.md").write_text(ARTICLE.format(extra="", votes=31), encoding="utf-8")
+    with httpx.Client() as client:
+        collect(runtime)
+        assert (1, 0, 1) == _counts(deliver(runtime, client))  # a 500: the push waits for its retry
+        stopped = points.stop("Wochenblatt", clock.now())
+        (folder / "b.md").write_text(ARTICLE.format(extra="", votes=40).replace("stadtrat-haushalt", "b"),
+                                     encoding="utf-8")
+        collect(runtime)
+        clock.advance(timedelta(hours=1))
+        assert (0, 0, 0) == _counts(deliver(runtime, client))
+        with runtime.engine.connect() as connection:
+            statuses = [row.status for row in connection.execute(partner_pushes.select())]
+        assert (clock.now() - timedelta(hours=1), ["stopped"]) == (stopped.stopped_at, statuses)
+        secret = points.register("Wochenblatt", url, clock.now(), allow_loopback_http=True).secret
+        assert (0, 0, 0) == _counts(deliver(runtime, client))  # what came while stopped is not sent
+        (folder / "a.md").write_text(ARTICLE.format(extra="", votes=33), encoding="utf-8")
+        collect(runtime)
+        assert (1, 1, 0) == _counts(deliver(runtime, client))
+    assert [500, 200] == [status for _, _, status in scripted.received]
+    headers, body, _ = scripted.received[-1]
+    assert "Der Stadtrat hat den Haushalt für 2027 mit 33 Stimmen beschlossen." in json.dumps(
+        Webhook(secret).verify(body, headers), ensure_ascii=False)
+    assert [(0, 1)] == [(day.pushes_failed, day.pushes_delivered) for day in usage_by_day(
+        runtime.engine, partner.id, clock.now() - timedelta(days=1), runtime.settings.site.zone)]
 
 
 def _counts(report: PushReport) -> tuple[int, int, int]:

@@ -1,0 +1,48 @@
+"""Migration 0021_partner_endpoint_stop keeps every push endpoint going, as before it.
+
+The database is built up to the revision before it, given a partner with an endpoint, then upgraded; on SQLite
+and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert
+
+from syndication.partners.endpoints import PushSecretBox, endpoints_by_partner, has_endpoints
+from syndication.partners.store import PartnerStore
+from syndication.partners.tables import partner_endpoints
+from syndication.store.db import open_engine, upgrade
+
+from .helpers import TEST_SECRET
+
+WHEN = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database migrated only up to the revision before endpoints could be stopped."""
+    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_engine(url, migrate=False)
+    upgrade(engine, "0020_console_totp_sealed")
+    yield engine
+    engine.dispose()
+
+
+def test_an_endpoint_registered_before_the_upgrade_still_gets_pushes(old_engine: Engine) -> None:
+    """After the upgrade the endpoint is there, not stopped, and counts as one to push to."""
+    partner = PartnerStore(old_engine, TEST_SECRET).add("Rheinpfalz", WHEN).partner
+    with old_engine.begin() as connection:
+        # Only the columns the old table has (the insert names no others).
+        connection.execute(insert(partner_endpoints).values(
+            partner_id=partner.id, url="https://partner.example/ninjs",
+            secret=PushSecretBox(TEST_SECRET).seal("whsec_x"), created_at=WHEN, secret_created_at=WHEN,
+            cursor=0, generation=0))
+    upgrade(old_engine)
+    endpoint = endpoints_by_partner(old_engine)[partner.id]
+    assert ("https://partner.example/ninjs", None, True) == (endpoint.url, endpoint.stopped_at,
+                                                             has_endpoints(old_engine))
