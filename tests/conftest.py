@@ -99,6 +99,16 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
+def unmigrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database, not migrated: a migration test upgrades it to the revision it starts
+    from, fills it and upgrades it again. Once on SQLite, once on PostgreSQL (skipped where none is reachable)."""
+    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = open_engine(url, migrate=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
 def any_engine(request: pytest.FixtureRequest) -> Engine:
     """The test runs once on SQLite and once on PostgreSQL (skipped where none is reachable)."""
     if request.param == "sqlite":

@@ -5,9 +5,7 @@ The database is built up to the revision before it, filled, then upgraded; on SQ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -16,20 +14,17 @@ from syndication.clock import FixedClock
 from syndication.console.accounts import AccountStore
 from syndication.console.passwords import new_totp_secret
 from syndication.console.tables import console_accounts
-from syndication.store.db import open_engine, upgrade
+from syndication.store.db import upgrade
 
 WHEN = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 KEY = "test-secret-key-0123456789abcdef"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def old_engine(unmigrated_engine: Engine) -> Engine:
     """An engine on a database migrated only up to the revision before sealed TOTP secrets."""
-    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = open_engine(url, migrate=False)
-    upgrade(engine, "0019_reader_zones")
-    yield engine
-    engine.dispose()
+    upgrade(unmigrated_engine, "0019_reader_zones")
+    return unmigrated_engine
 
 
 def test_accounts_keep_their_second_factor_across_the_upgrade(old_engine: Engine) -> None:

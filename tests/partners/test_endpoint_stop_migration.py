@@ -6,9 +6,7 @@ and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
@@ -16,21 +14,18 @@ from sqlalchemy import Engine, insert
 from syndication.partners.endpoints import PushSecretBox, endpoints_by_partner, has_endpoints
 from syndication.partners.store import PartnerStore
 from syndication.partners.tables import partner_endpoints
-from syndication.store.db import open_engine, upgrade
+from syndication.store.db import upgrade
 
 from .helpers import TEST_SECRET
 
 WHEN = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def old_engine(unmigrated_engine: Engine) -> Engine:
     """An engine on a database migrated only up to the revision before endpoints could be stopped."""
-    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = open_engine(url, migrate=False)
-    upgrade(engine, "0020_console_totp_sealed")
-    yield engine
-    engine.dispose()
+    upgrade(unmigrated_engine, "0020_console_totp_sealed")
+    return unmigrated_engine
 
 
 def test_an_endpoint_registered_before_the_upgrade_still_gets_pushes(old_engine: Engine) -> None:

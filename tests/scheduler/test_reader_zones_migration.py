@@ -5,9 +5,7 @@ The database is built up to the revision before it, filled, then upgraded; on SQ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,21 +14,18 @@ from sqlalchemy import Engine, delete, insert, text
 from syndication.delivery.tables import delivery_runs
 from syndication.events.tables import send_events, send_report_counts
 from syndication.scheduler.tables import edition_sends
-from syndication.store.db import open_engine, upgrade
+from syndication.store.db import upgrade
 
 WHEN = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 LABEL = "06:00 America/Argentina/ComodRivadavia"
 TABLES = {"edition_sends": "id", "delivery_runs": "id", "send_events": "id", "send_report_counts": "edition_id"}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def old_engine(unmigrated_engine: Engine) -> Engine:
     """An engine on a database migrated only up to the revision before reader zones."""
-    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = open_engine(url, migrate=False)
-    upgrade(engine, "0018_newsletters")
-    yield engine
-    engine.dispose()
+    upgrade(unmigrated_engine, "0018_newsletters")
+    return unmigrated_engine
 
 
 def fill(engine: Engine) -> None:

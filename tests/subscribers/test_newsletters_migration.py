@@ -6,9 +6,7 @@ release), filled as that release fills it, then upgraded; on SQLite and PostgreS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from subscribers.tables import consent_records, subscribers, suppressions
 from syndication.delivery.tables import delivery_batches, delivery_recipients, delivery_runs
 from syndication.digest.edition_store import get_edition
 from syndication.digest.tables import digest_editions
-from syndication.store.db import _alembic_config, open_engine, upgrade
+from syndication.store.db import _alembic_config, upgrade
 
 WHEN = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 KEPT_TABLES = {
@@ -30,14 +28,11 @@ KEPT_TABLES = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def old_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture
+def old_engine(unmigrated_engine: Engine) -> Engine:
     """An engine on a database migrated only up to the revision before newsletters."""
-    url = f"sqlite:///{tmp_path / 'old.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = open_engine(url, migrate=False)
-    upgrade(engine, before_newsletters(engine))
-    yield engine
-    engine.dispose()
+    upgrade(unmigrated_engine, before_newsletters(unmigrated_engine))
+    return unmigrated_engine
 
 
 def before_newsletters(engine: Engine) -> str:
