@@ -73,13 +73,25 @@ def feed_terms(kinds: Sequence[str], pairs: Iterable[tuple[str, str]]) -> list[F
 
 def newest_ids(store: ArticleStore, kind: str | None, terms: Sequence[str], limit: int) -> list[str]:
     """Ids of the feed's ``limit`` newest articles, newest first (ties: higher id first)."""
-    if kind is None:
-        return [article_id for _, article_id in store.newest(None, limit)]
-    found: dict[str, object] = {}
-    for term in terms:
-        for published, article_id in store.newest((kind, term), limit):
-            found[article_id] = published
-    ranked = sorted(found.items(), key=lambda pair: (pair[1], pair[0]), reverse=True)
+    queries = _queries(kind, terms)
+    return _ranked(store.newest_many(queries, limit), limit)
+
+
+def _queries(kind: str | None, terms: Sequence[str]) -> list[tuple[str, str] | None]:
+    """What :meth:`ArticleStore.newest` is asked for a feed: the main feed's one walk, or one per name."""
+    return [None] if kind is None else [(kind, term) for term in terms]
+
+
+def _ranked(found: Sequence[Sequence[tuple[object, str]]], limit: int) -> list[str]:
+    """The ``limit`` newest of the (published, id) lists of a feed's names, newest first (ties: higher id)."""
+    if len(found) == 1:
+        # One walk is in this very order already.
+        return [article_id for _, article_id in found[0]]
+    newest: dict[str, object] = {}
+    for rows in found:
+        for published, article_id in rows:
+            newest[article_id] = published
+    ranked = sorted(newest.items(), key=lambda pair: (pair[1], pair[0]), reverse=True)
     return [article_id for article_id, _ in ranked[:limit]]
 
 
@@ -88,11 +100,11 @@ def load_specs(
 ) -> dict[FeedKey, FeedSpec]:
     """The specs of ``feeds`` (and of the main feed when ``main``) with their articles."""
     limit = settings.feeds.limit
-    wanted: dict[FeedKey, list[str]] = {}
-    if main:
-        wanted[MAIN_KEY] = newest_ids(store, None, (), limit)
-    for feed in feeds:
-        wanted[feed.key] = newest_ids(store, feed.kind, feed.terms, limit)
+    asked = [(MAIN_KEY, _queries(None, ()))] if main else []
+    asked += [(feed.key, _queries(feed.kind, feed.terms)) for feed in feeds]
+    # Every feed's walks through one connection, then each feed's ids from its own walks.
+    found = iter(store.newest_many([query for _, queries in asked for query in queries], limit))
+    wanted = {key: _ranked([next(found) for _ in queries], limit) for key, queries in asked}
     articles = {a.id: a for a in load_articles(store.engine, (i for ids in wanted.values() for i in ids))}
     specs: dict[FeedKey, FeedSpec] = {}
     if main:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -347,8 +347,18 @@ class ArticleStore:
     def newest(self, term: tuple[str, str] | None, limit: int) -> list[tuple[datetime, str]]:
         """(published, id) of the ``limit`` newest published articles: all of them (``term`` None)
         or those listed under ``term`` (kind, name); newest first, ties by id, descending."""
+        return self.newest_many([term], limit)[0]
+
+    def newest_many(
+        self, terms: Sequence[tuple[str, str] | None], limit: int
+    ) -> list[list[tuple[datetime, str]]]:
+        """:meth:`newest` of each of ``terms``, in order, read through one connection (a build selects
+        every feed: a connection taken from the pool and given back per query cost as much as the queries)."""
         with self.engine.connect() as connection:
-            return [(row.published, row.id) for row in connection.execute(self.newest_query(term, limit))]
+            return [
+                [(row.published, row.id) for row in connection.execute(self.newest_query(term, limit))]
+                for term in terms
+            ]
 
     @staticmethod
     def newest_query(term: tuple[str, str] | None, limit: int) -> Select[Any]:
