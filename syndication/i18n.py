@@ -263,6 +263,7 @@ ERROR_KEYWORDS: Mapping[str, tuple[int, ...]] = {
     "AddressSuppressed": (2,),
     "UnknownSegment": (2,),
     "InvalidCursor": (2,),
+    "TotpUnreadable": (1,),
 }
 
 
