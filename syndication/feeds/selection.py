@@ -71,12 +71,6 @@ def feed_terms(kinds: Sequence[str], pairs: Iterable[tuple[str, str]]) -> list[F
     ]
 
 
-def newest_ids(store: ArticleStore, kind: str | None, terms: Sequence[str], limit: int) -> list[str]:
-    """Ids of the feed's ``limit`` newest articles, newest first (ties: higher id first)."""
-    queries = _queries(kind, terms)
-    return _ranked(store.newest_many(queries, limit), limit)
-
-
 def _queries(kind: str | None, terms: Sequence[str]) -> list[tuple[str, str] | None]:
     """What :meth:`ArticleStore.newest` is asked for a feed: the main feed's one walk, or one per name."""
     return [None] if kind is None else [(kind, term) for term in terms]

@@ -442,14 +442,14 @@ def _fix_atom_entry(element: etree._Element, entry: Entry, language: str | None)
     if entry.language and entry.language != language:
         element.set(f"{{{XML_NS}}}lang", entry.language)
     # feedgen drops rel/type/length of entry links: the entry's own links go last, with them.
-    enclosure = entry.enclosure
-    attributes = {"rel": "enclosure", "type": enclosure.type} if enclosure is not None else {}
-    if enclosure is not None and enclosure.length:
-        attributes["length"] = str(enclosure.length)
-    if enclosure is not None and enclosure.title:
-        attributes["title"] = enclosure.title
     wanted = [(entry.link, {"rel": "alternate", "type": _HTML})]
+    enclosure = entry.enclosure
     if enclosure is not None:
+        attributes = {"rel": "enclosure", "type": enclosure.type}
+        if enclosure.length:
+            attributes["length"] = str(enclosure.length)
+        if enclosure.title:
+            attributes["title"] = enclosure.title
         wanted.append((enclosure.url, attributes))
     links = element.findall(_ATOM_LINK)
     if [link.attrib for link in links] == [{"href": href} for href, _ in wanted]:

@@ -76,25 +76,6 @@ def endpoints_by_partner(engine: Engine) -> dict[int, Endpoint]:
         return {row.partner_id: _endpoint(row) for row in connection.execute(select(partner_endpoints))}
 
 
-class PushSecretBox:
-    """Push secrets sealed for the database (:mod:`syndication.sealing`, with this purpose's key)."""
-
-    def __init__(self, secret_key: str) -> None:
-        self._box = SecretBox(secret_key, _FERNET_CONTEXT)
-
-    def seal(self, secret: str) -> str:
-        return self._box.seal(secret)
-
-    def open(self, sealed: str) -> str:
-        try:
-            return self._box.open(sealed)
-        except SealBroken:
-            raise ConfigError(
-                "a partner push secret cannot be read: SYNDICATION_SECRET_KEY changed since it was made "
-                "(run `syndication partners push NAME URL` again)"
-            ) from None
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """A partner's push endpoint (the secret stays sealed until it signs)."""
@@ -144,7 +125,7 @@ class Endpoints:
         self.engine = engine
         self.partners = partners
         self.versions = versions
-        self.box = PushSecretBox(secret_key)
+        self.box = SecretBox(secret_key, _FERNET_CONTEXT)
 
     def register(self, name: str, url: str, now: datetime, *, allow_loopback_http: bool = False) -> NewSecret:
         """Give partner ``name`` the endpoint ``url`` with a new secret; new versions from now on go there.
@@ -242,7 +223,13 @@ class Endpoints:
             return self._find(connection, partner.id)
 
     def secret_of(self, endpoint: Endpoint) -> str:
-        return self.box.open(endpoint.sealed_secret)
+        try:
+            return self.box.open(endpoint.sealed_secret)
+        except SealBroken:
+            raise ConfigError(
+                "a partner push secret cannot be read: SYNDICATION_SECRET_KEY changed since it was made "
+                "(run `syndication partners push NAME URL` again)"
+            ) from None
 
     def all(self) -> list[tuple[Endpoint, Partner]]:
         """Every endpoint of an active partner that is not stopped, with its partner."""

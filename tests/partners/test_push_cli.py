@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 
 from syndication.cli import CliContext, cli
 from syndication.clock import FixedClock
-from syndication.errors import UsageError
+from syndication.errors import ConfigError, UsageError
+from syndication.partners.endpoints import Endpoints
 from syndication.partners.store import PartnerStore
+from syndication.partners.versions import VersionLog
 
 from .helpers import TEST_SECRET
 
@@ -98,3 +100,16 @@ def test_push_stop_ends_the_pushes_and_list_shows_them(
     assert isinstance(replay.exception, UsageError) and "syndication partners push NAME URL" in str(replay.exception)
     table = run("list").stdout.splitlines()
     assert ["push", "-", "on", "stopped"] == [line.split()[-1] for line in table[:4]]
+
+
+def test_a_push_secret_sealed_under_another_secret_key_is_a_config_error_naming_the_fix(
+    partner_store: PartnerStore, engine: Engine, clock: FixedClock
+) -> None:
+    """After SYNDICATION_SECRET_KEY changed, the endpoint's signing secret cannot be opened: the error names the fix."""
+    partner_store.add("Rheinpfalz", clock.now())
+    before = Endpoints(engine, partner_store, VersionLog(engine, clock), "an-older-secret-key-0123456789")
+    made = before.register("Rheinpfalz", "https://partner.example/ninjs", clock.now())
+    now = Endpoints(engine, partner_store, VersionLog(engine, clock), TEST_SECRET)
+    assert made.secret == before.secret_of(made.endpoint)
+    with pytest.raises(ConfigError, match=r"run `syndication partners push NAME URL` again"):
+        now.secret_of(made.endpoint)
